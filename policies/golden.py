@@ -1,0 +1,23 @@
+"""Golden kind summaries: what each scenario renders, by kind and apiVersion, does not drift unseen."""
+
+from chartgate import Finding, ScenarioContext, policy
+from chartgate.golden import kind_summary
+
+
+@policy(
+    id="GOLD-001",
+    title="Rendered kinds match the golden kind summary",
+    scenarios="*",
+    rationale="""A chart change that adds, drops or multiplies objects must be a reviewed change: the
+    golden summary under golden/<chart>/<scenario>.yaml records the kinds each scenario renders,
+    so drift shows up in code review as a one-line diff.""",
+    reference="DESIGN.md, contract 7 (golden kind summaries)",
+)
+def kinds_match_golden(ctx: ScenarioContext):
+    drift = ctx.chart.golden.check(ctx.name, ctx.scenario.name, kind_summary(ctx.manifests))
+    if drift:
+        path = ctx.chart.golden.path_for(ctx.name, ctx.scenario.name)
+        yield Finding(
+            "rendered kinds differ from the golden summary:\n" + "\n".join(drift)
+            + "\nIf the change is intended, run `pytest policies --update-golden` and commit the file.",
+            template=str(path), path="$.kinds")

@@ -1,0 +1,97 @@
+"""What a policy's check function receives: read-only views of a chart, its plan and its renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any, Iterable
+
+from .capabilities import CapabilityGate, advertised_apis, capability_gates
+from .charts import Chart
+from .errors import RenderError
+from .kube import DEFAULT_KUBE_VERSION
+from .render import Render, Renderer
+from .scenarios import Scenario, ScenarioKind
+from .toggles import Toggle, discover_toggles
+
+
+@dataclass
+class ChartContext:
+    """One chart as policies see it. Renders go through the shared renderer (memoised, cached)."""
+
+    chart: Chart
+    scenarios: list[Scenario]
+    renderer: Renderer
+    platform: Any = None  # chartgate.platform.Platform
+    golden: Any = None  # chartgate.golden.GoldenStore
+    kube_versions: tuple[str, ...] = (DEFAULT_KUBE_VERSION,)
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.chart.name
+
+    @cached_property
+    def toggles(self) -> list[Toggle]:
+        return discover_toggles(self.chart)
+
+    @cached_property
+    def capability_gates(self) -> list[CapabilityGate]:
+        return capability_gates(self.chart)
+
+    @cached_property
+    def advertised_apis(self) -> tuple[str, ...]:
+        return advertised_apis(self.chart)
+
+    def scenario(self, name: str) -> Scenario:
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise KeyError(f"{self.name}: no scenario named {name!r}")
+
+    def scenarios_of(self, *kinds: ScenarioKind) -> list[Scenario]:
+        return [s for s in self.scenarios if s.kind in kinds]
+
+    def try_render(self, scenario: Scenario | str) -> Render:
+        """Render a scenario; a failed render is returned with `.error` set (for policies that expect it)."""
+        if isinstance(scenario, str):
+            scenario = self.scenario(scenario)
+        return self.renderer.render(self.chart, scenario)
+
+    def render(self, scenario: Scenario | str) -> Render:
+        """Render a scenario; a failed render raises RenderError, which makes the result `error`."""
+        __tracebackhide__ = True
+        result = self.try_render(scenario)
+        if result.error is not None:
+            raise result.error
+        return result
+
+    def variant(self, base: Scenario | str, name: str, *, set_values: Iterable[tuple[str, Any]] = (),
+                api_versions: tuple[str, ...] | None = None, values_files: tuple | None = None) -> Scenario:
+        """An ad-hoc scenario derived from a planned one (e.g. with one more API advertised)."""
+        if isinstance(base, str):
+            base = self.scenario(base)
+        return replace(base, name=f"{base.name}+{name}", kind=base.kind,
+                       set_values=base.set_values + tuple(set_values),
+                       api_versions=base.api_versions if api_versions is None else tuple(api_versions),
+                       values_files=base.values_files if values_files is None else tuple(values_files))
+
+
+@dataclass
+class ScenarioContext:
+    """A chart context narrowed to one scenario whose render succeeded."""
+
+    chart: ChartContext
+    scenario: Scenario
+    render: Render
+
+    @property
+    def name(self) -> str:
+        return self.chart.name
+
+    @property
+    def manifests(self):
+        return self.render.manifests
+
+
+__all__ = ["ChartContext", "ScenarioContext", "RenderError"]

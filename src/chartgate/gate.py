@@ -1,0 +1,238 @@
+"""The engine's session: discover -> plan -> render -> check -> compare -> report.
+
+Usable without pytest: `Gate(GateConfig(...)).run(policies)` evaluates every policy and writes the
+reports. The pytest plugin drives the same object item by item.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable
+
+from . import __version__
+from .charts import BrokenChart, Chart, discover
+from .context import ChartContext, ScenarioContext
+from .errors import ChartgateError, RenderError
+from .golden import GoldenStore
+from .helm import DEFAULT_TIMEOUT, Helm
+from .kube import DEFAULT_KUBE_VERSION
+from .policy import Finding, NotApplicable, Outcome, Policy, Result, file_sha256
+from .render import Renderer, default_cache_dir
+from .scenarios import Scenario, plan_chart
+from .toolchain import DEFAULT_HELM_VERSION, locate
+
+
+@dataclass
+class GateConfig:
+    chart_roots: tuple[Path, ...] = (Path("fixtures/charts"),)
+    overlay_roots: tuple[Path, ...] = (Path("fixtures/overlays"),)
+    report_dir: Path = Path("reports")
+    golden_dir: Path = Path("golden")
+    update_golden: bool = False
+    cache_dir: Path | None = field(default_factory=default_cache_dir)
+    tools_dir: Path = Path(".tools")
+    helm_version: str = DEFAULT_HELM_VERSION
+    render_timeout: float = DEFAULT_TIMEOUT
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    kube_versions: tuple[str, ...] = (DEFAULT_KUBE_VERSION,)
+    platform_file: Path | None = None
+    waivers_file: Path | None = None
+    fail_on: str = "error"
+
+
+@dataclass
+class PlannedCheck:
+    """One policy applied to one chart (and scenario): a pytest item, a row in the report."""
+
+    policy: Policy
+    chart: str
+    scenario: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.chart}:{self.scenario}" if self.scenario else self.chart
+
+
+class Gate:
+    def __init__(self, config: GateConfig):
+        self.config = config
+        self.results: list[Result] = []
+        self.started = datetime.now(timezone.utc)
+        self._lock = threading.Lock()
+        self.golden = GoldenStore(Path(config.golden_dir), update=config.update_golden)
+        self.deselected_golden = False
+        self.policy_modules: dict[str, str] = {}  # module path -> sha256
+
+    # -- discover / plan ------------------------------------------------------------------------
+    @cached_property
+    def discovered(self) -> list[Chart | BrokenChart]:
+        for root in self.config.chart_roots:
+            if not Path(root).is_dir():
+                raise ChartgateError(f"--chart-root must be a directory, given: {root}")
+        return discover(self.config.chart_roots)
+
+    @cached_property
+    def charts(self) -> dict[str, Chart]:
+        return {c.name: c for c in self.discovered if isinstance(c, Chart)}
+
+    @cached_property
+    def broken(self) -> dict[str, BrokenChart]:
+        return {c.name: c for c in self.discovered if isinstance(c, BrokenChart)}
+
+    @cached_property
+    def plans(self) -> dict[str, list[Scenario]]:
+        return {name: plan_chart(chart, tuple(self.config.overlay_roots)) for name, chart in self.charts.items()}
+
+    @cached_property
+    def platform(self):
+        from .platform import load_platform
+        return load_platform(self.config.platform_file)
+
+    @cached_property
+    def helm(self) -> Helm:
+        location = locate(Path(self.config.tools_dir), self.config.helm_version)
+        helm = Helm(location, timeout=self.config.render_timeout)
+        helm.version  # fail early, once, with a clear message if the binary is unusable
+        return helm
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        return Renderer(self.helm, self.config.cache_dir, workers=self.config.workers)
+
+    @cached_property
+    def contexts(self) -> dict[str, ChartContext]:
+        return {name: ChartContext(chart, self.plans[name], self.renderer, self.platform, self.golden,
+                                   self.config.kube_versions)
+                for name, chart in self.charts.items()}
+
+    def planned_checks(self, policies: Iterable[Policy]) -> list[PlannedCheck]:
+        checks = []
+        for policy in policies:
+            for name in sorted(set(self.charts) | set(self.broken)):
+                if name in self.broken or not policy.per_scenario:
+                    checks.append(PlannedCheck(policy, name, None))
+                    continue
+                checks += [PlannedCheck(policy, name, s.name) for s in self.plans[name] if policy.applies_to(s)]
+        return checks
+
+    def prerender(self, checks: Iterable[PlannedCheck]) -> None:
+        """Render every planned scenario of the charts these checks touch, in parallel."""
+        charts = sorted({c.chart for c in checks if c.chart in self.charts})
+        self.renderer.render_all((self.charts[name], s) for name in charts for s in self.plans[name])
+
+    # -- check ----------------------------------------------------------------------------------
+    def evaluate(self, check: PlannedCheck) -> Result:
+        policy, chart_name = check.policy, check.chart
+        if policy.module_path and policy.module_path not in self.policy_modules:
+            self._hash_module(policy)
+        if chart_name in self.broken:
+            result = Result(policy, chart_name, check.scenario, Outcome.ERROR,
+                            message=f"chart could not be loaded: {self.broken[chart_name].error}")
+            return self._record(result)
+        ctx = self.contexts[chart_name]
+        scenario = ctx.scenario(check.scenario) if check.scenario else None
+        command = ""
+        try:
+            if scenario is not None:
+                render = ctx.try_render(scenario)
+                command = render.command
+                if render.error is not None and not policy.judges_failed_renders:
+                    raise render.error
+                findings = list(policy.check(ScenarioContext(ctx, scenario, render)) or [])
+            else:
+                findings = list(policy.check(ctx) or [])
+        except NotApplicable as exc:
+            result = Result(policy, chart_name, check.scenario, Outcome.SKIPPED, message=str(exc))
+        except RenderError as exc:
+            result = Result(policy, chart_name, check.scenario, Outcome.ERROR, message=str(exc),
+                            command=exc.command)
+        except ChartgateError as exc:
+            result = Result(policy, chart_name, check.scenario, Outcome.ERROR, message=str(exc))
+        else:
+            outcome = Outcome.FAILED if findings else Outcome.PASSED
+            result = Result(policy, chart_name, check.scenario, outcome, findings, command=command)
+        if scenario is not None:
+            result.scenario_inputs = scenario.describe_inputs()
+        return self._record(result)
+
+    def _record(self, result: Result) -> Result:
+        with self._lock:
+            self.results.append(result)
+        return result
+
+    def _hash_module(self, policy: Policy) -> None:
+        import sys
+        module = sys.modules.get(policy.module_path)
+        path = getattr(module, "__file__", None)
+        if path:
+            self.policy_modules[policy.module_path] = file_sha256(path)
+
+    # -- compare / report -----------------------------------------------------------------------
+    def golden_orphans(self) -> list[Path]:
+        covered = {r.chart for r in self.results if r.policy.id == "GOLD-001" and r.outcome is not Outcome.SKIPPED}
+        planned = {name: {s.name for s in scenarios} for name, scenarios in self.plans.items()}
+        full_run = bool(covered) and not self.deselected_golden and covered >= set(self.charts)
+        return self.golden.orphans(planned, covered, full_run)
+
+    def git_commit(self) -> str | None:
+        root = Path(self.config.chart_roots[0])
+        try:
+            proc = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                  text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    def finish(self) -> "GateSummary":
+        """Settle golden files, write every report; return what the terminal summary shows."""
+        from .report import write_reports
+        orphans = self.golden_orphans()
+        removed: list[Path] = []
+        if orphans and self.config.update_golden:
+            self.golden.remove(orphans)
+            removed, orphans = orphans, []
+        summary = GateSummary(self, orphans=orphans, removed=removed, written=list(self.golden.written))
+        summary.reports = write_reports(self, summary)
+        return summary
+
+    def run(self, policies: Iterable[Policy]) -> "GateSummary":
+        """Evaluate everything without pytest (e.g. from a script)."""
+        checks = self.planned_checks(policies)
+        self.prerender(checks)
+        for check in checks:
+            self.evaluate(check)
+        return self.finish()
+
+
+@dataclass
+class GateSummary:
+    gate: Gate
+    orphans: list[Path]
+    removed: list[Path]
+    written: list[Path]
+    reports: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> list[Result]:
+        blocking_severities = {"error"} if self.gate.config.fail_on == "error" else {"error", "warning"}
+        return [r for r in self.gate.results
+                if r.outcome is Outcome.ERROR
+                or (r.outcome is Outcome.FAILED and r.severity.value in blocking_severities)]
+
+    @property
+    def red(self) -> bool:
+        return bool(self.blocking or self.orphans)
+
+    def per_chart(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for r in self.gate.results:
+            row = counts.setdefault(r.chart, {o.value: 0 for o in Outcome})
+            row[r.outcome.value] += 1
+        return dict(sorted(counts.items()))

@@ -1,0 +1,118 @@
+"""Golden kind summaries: one small YAML file per chart and scenario, compared with deepdiff,
+rewritten atomically under --update-golden, with orphan detection limited to what the run covered."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deepdiff import DeepDiff
+
+from .errors import InvalidYaml
+from .manifests import Manifest
+from .scenarios import safe_name
+from .yamlio import dump, load_file, write_atomic
+
+HEADER = "# chartgate golden kind summary. Regenerate with: pytest policies --update-golden\n"
+
+
+def kind_summary(manifests: list[Manifest]) -> dict[str, dict[str, int]]:
+    """{kind: {apiVersion: count}}, e.g. {"Deployment": {"apps/v1": 1}}."""
+    counts = Counter((m.kind, m.api_version) for m in manifests)
+    summary: dict[str, dict[str, int]] = {}
+    for (kind, api_version), count in sorted(counts.items()):
+        summary.setdefault(kind, {})[api_version] = count
+    return summary
+
+
+def _flat(summary: dict[str, dict[str, int]]) -> dict[str, int]:
+    return {f"{kind} {api}": count for kind, apis in summary.items() for api, count in apis.items()}
+
+
+def describe_diff(expected: dict, actual: dict) -> list[str]:
+    """Readable lines for a kind-summary drift, from deepdiff's structured result."""
+    diff = DeepDiff(_flat(expected), _flat(actual), ignore_order=True)
+    lines = []
+    for key in diff.get("dictionary_item_added", []):
+        name = key.path(output_format="list")[0]
+        lines.append(f"+ {name}: {_flat(actual)[name]}  (rendered, not in the golden file)")
+    for key in diff.get("dictionary_item_removed", []):
+        name = key.path(output_format="list")[0]
+        lines.append(f"- {name}: {_flat(expected)[name]}  (in the golden file, no longer rendered)")
+    for path, change in diff.get("values_changed", {}).items():
+        name = path.replace("root['", "").rstrip("']")
+        lines.append(f"~ {name}: {change['old_value']} -> {change['new_value']}")
+    for path, change in diff.get("type_changes", {}).items():
+        name = path.replace("root['", "").rstrip("']")
+        lines.append(f"~ {name}: {change['old_value']!r} -> {change['new_value']!r}")
+    return sorted(lines, key=lambda line: line[2:])
+
+
+@dataclass
+class GoldenStore:
+    root: Path
+    update: bool = False
+    written: list[Path] = field(default_factory=list)  # created or changed under --update-golden
+    checked: set[tuple[str, str]] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def path_for(self, chart: str, scenario: str) -> Path:
+        """Inside `root`, whatever characters the chart or scenario name contains."""
+        return self.root / safe_name(chart) / f"{safe_name(scenario)}.yaml"
+
+    def load(self, path: Path) -> dict | None:
+        if not path.exists():
+            return None
+        data = load_file(path, what="golden file")
+        if not isinstance(data, dict) or not isinstance(data.get("kinds"), dict):
+            raise InvalidYaml(f"{path}: not a chartgate golden file (no `kinds` mapping); "
+                              "re-create it with --update-golden")
+        return data["kinds"]
+
+    def check(self, chart: str, scenario: str, summary: dict) -> list[str]:
+        """Compare; return drift lines (empty when equal). Under --update-golden, rewrite instead."""
+        path = self.path_for(chart, scenario)
+        with self._lock:
+            self.checked.add((safe_name(chart), safe_name(scenario)))
+        expected = self.load(path)
+        if expected == summary:
+            return []
+        if self.update:
+            text = HEADER + dump({"chart": chart, "scenario": scenario, "kinds": summary})
+            write_atomic(path, text)
+            with self._lock:
+                self.written.append(path)
+            return []
+        if expected is None:
+            return [f"no golden file {path}; create it with --update-golden"]
+        return describe_diff(expected, summary)
+
+    def orphans(self, planned: dict[str, set[str]], covered_charts: set[str], full_run: bool) -> list[Path]:
+        """Golden files that no planned scenario produces.
+
+        Only charts whose golden check ran in this session are considered, so `-k`, node ids and
+        skips never produce false orphans; whole directories of charts that no longer exist are
+        considered only on a full run.
+        """
+        if not self.root.is_dir():
+            return []
+        planned_safe = {safe_name(c): {safe_name(s) for s in scen} for c, scen in planned.items()}
+        covered = {safe_name(c) for c in covered_charts}
+        found = []
+        for chart_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            if chart_dir.name in covered:
+                found += [p for p in sorted(chart_dir.glob("*.yaml"))
+                          if p.stem not in planned_safe.get(chart_dir.name, set())]
+            elif full_run and chart_dir.name not in planned_safe:
+                found += sorted(chart_dir.glob("*.yaml"))
+        return found
+
+    def remove(self, paths: list[Path]) -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+            try:
+                path.parent.rmdir()
+            except OSError:
+                pass

@@ -1,0 +1,46 @@
+"""Facts about Kubernetes itself, derived from kubernetes-validate's bundled OpenAPI schemas."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+DEFAULT_KUBE_VERSION = "1.33"
+
+
+def _schema_dir(kube_version: str, strict: bool = False):
+    major_minor = ".".join(kube_version.lstrip("v").split(".")[:2])
+    base = resources.files("kubernetes_validate") / "kubernetes-json-schema"
+    name = f"v{major_minor}.0-local" + ("-strict" if strict else "")
+    folder = base / name
+    if not folder.is_dir():
+        known = sorted(p.name for p in base.iterdir() if p.name.endswith("-local"))
+        from .errors import InvalidConfig
+        raise InvalidConfig(f"Kubernetes {kube_version} has no bundled schemas in kubernetes-validate; "
+                            f"known: {', '.join(k.removesuffix('-local') for k in known)}")
+    return folder
+
+
+@lru_cache(maxsize=None)
+def builtin_group_versions(kube_version: str = DEFAULT_KUBE_VERSION) -> frozenset[str]:
+    """`group/version` strings served by a plain API server of that version (core is `v1`)."""
+    definitions = json.loads((_schema_dir(kube_version) / "_definitions.json").read_text())
+    found = set()
+    for schema in definitions.get("$defs", definitions.get("definitions", {})).values():
+        for gvk in schema.get("x-kubernetes-group-version-kind", []):
+            found.add(f"{gvk['group']}/{gvk['version']}" if gvk["group"] else gvk["version"])
+    return frozenset(found)
+
+
+@lru_cache(maxsize=None)
+def builtin_groups(kube_version: str = DEFAULT_KUBE_VERSION) -> frozenset[str]:
+    return frozenset(gv.rpartition("/")[0] for gv in builtin_group_versions(kube_version))
+
+
+def api_group(api_version: str) -> str:
+    return api_version.rpartition("/")[0] if "/" in api_version else ""
+
+
+def is_builtin(api_version: str, kube_version: str = DEFAULT_KUBE_VERSION) -> bool:
+    return api_group(api_version) in builtin_groups(kube_version)

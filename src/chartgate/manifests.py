@@ -1,0 +1,113 @@
+"""Parse `helm template` output into Manifest objects that remember their `# Source:` template."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import yaml
+
+from .errors import ManifestParseError
+from .yamlio import _BaseLoader
+
+_SEPARATOR = re.compile(r"^---\s*(?:#.*)?$", re.MULTILINE)
+_SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
+
+# Built-in kinds that are not namespaced. Facts from the Kubernetes API reference.
+CLUSTER_SCOPED_KINDS = frozenset({
+    "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus",
+    "CSIDriver", "CSINode", "CustomResourceDefinition", "DeviceClass", "FlowSchema", "IngressClass",
+    "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "MutatingWebhookConfiguration",
+    "Namespace", "Node", "PersistentVolume", "PriorityClass", "PriorityLevelConfiguration",
+    "RuntimeClass", "StorageClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+    "ValidatingWebhookConfiguration", "VolumeAttachment", "VolumeAttributesClass", "IPAddress",
+    "ServiceCIDR", "ClusterTrustBundle", "ResourceSlice",
+})
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One rendered Kubernetes object."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None  # None for cluster-scoped objects
+    source: str  # template path from Helm's "# Source:" comment, e.g. bp-stunner/templates/hpa.yaml
+    body: dict[str, Any] = field(compare=False, repr=False)
+    index: int = field(default=0, compare=False)  # document position in the render
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
+
+    @property
+    def version(self) -> str:
+        return self.api_version.rpartition("/")[2]
+
+    @property
+    def resource_id(self) -> str:
+        """`Kind/namespace/name`, with `-` for the namespace of cluster-scoped objects."""
+        return f"{self.kind}/{self.namespace or '-'}/{self.name}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return (self.body.get("metadata") or {}).get("labels") or {}
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return (self.body.get("metadata") or {}).get("annotations") or {}
+
+    def identity(self) -> tuple[str, str, str, str]:
+        return (self.group, self.kind, self.namespace or "", self.name)
+
+
+def iter_documents(text: str) -> Iterator[tuple[str, str]]:
+    """Yield (source template, document text) for each non-empty YAML document in a render."""
+    pieces = _SEPARATOR.split(text)
+    for piece in pieces:
+        match = _SOURCE.search(piece)
+        source = match.group(1).strip() if match else ""
+        body = _SOURCE.sub("", piece)
+        if body.strip():
+            yield source, body
+
+
+def parse_render(text: str, *, namespace: str, cluster_scoped: frozenset[str] = frozenset(),
+                 chart: str = "", scenario: str = "", command: str = "") -> list[Manifest]:
+    """Parse a whole render; `namespace` fills in objects that omit it (as `helm install` would)."""
+    bodies: list[tuple[str, dict]] = []
+    for source, doc in iter_documents(text):
+        try:
+            body = yaml.load(doc, Loader=_BaseLoader)
+        except yaml.YAMLError as exc:
+            raise ManifestParseError(chart, scenario, f"{source or 'render'} is not valid YAML: "
+                                     f"{str(exc).splitlines()[0]}", command) from None
+        if body is None:
+            continue
+        if not isinstance(body, dict) or "kind" not in body or "apiVersion" not in body:
+            raise ManifestParseError(chart, scenario, f"{source or 'render'} rendered a document that is "
+                                     "not a Kubernetes object (no apiVersion/kind)", command)
+        bodies.append((source, body))
+    # CRDs rendered alongside their objects also say which kinds are cluster-scoped.
+    scoped = CLUSTER_SCOPED_KINDS | cluster_scoped | frozenset(
+        crd_kind for _, body in bodies for crd_kind in [cluster_scoped_kind(body)] if crd_kind)
+    manifests: list[Manifest] = []
+    for index, (source, body) in enumerate(bodies):
+        meta = body.get("metadata") or {}
+        kind = str(body["kind"])
+        ns = None if kind in scoped else str(meta.get("namespace") or namespace)
+        manifests.append(Manifest(str(body["apiVersion"]), kind, str(meta.get("name", "")), ns, source,
+                                  body, index))
+    return manifests
+
+
+def cluster_scoped_kind(body: dict) -> str | None:
+    """The kind a CustomResourceDefinition declares, if it is cluster-scoped."""
+    if body.get("kind") != "CustomResourceDefinition":
+        return None
+    spec = body.get("spec") or {}
+    if spec.get("scope") == "Cluster":
+        return (spec.get("names") or {}).get("kind")
+    return None

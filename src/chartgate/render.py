@@ -1,0 +1,174 @@
+"""Render scenarios with Helm, once each: an in-memory memo, a content-addressed disk cache shared
+between runs (and safe under concurrent runs), and a thread pool across the machine's cores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .charts import Chart
+from .errors import ChartFailed, HelmCrashed, ManifestParseError, RenderError, RenderTimeout
+from .helm import Helm, TemplateRequest
+from .manifests import Manifest, cluster_scoped_kind, parse_render
+from .scenarios import Scenario
+from .yamlio import write_atomic
+
+CACHE_FORMAT = 1
+_ERROR_TYPES = {cls.reason: cls for cls in (RenderError, ChartFailed, ManifestParseError)}
+
+
+@dataclass
+class Render:
+    """The outcome of rendering one scenario of one chart."""
+
+    chart: str
+    scenario: Scenario
+    command: str
+    manifests: list[Manifest] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+    error: RenderError | None = None
+    seconds: float = 0.0
+    cached: bool = False
+    stdout: str = field(default="", repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def kinds(self) -> set[str]:
+        return {m.kind for m in self.manifests}
+
+    def of_kind(self, *kinds: str) -> list[Manifest]:
+        return [m for m in self.manifests if m.kind in kinds]
+
+    def in_group(self, group: str) -> list[Manifest]:
+        return [m for m in self.manifests if m.group == group]
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "chartgate"
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass
+class Renderer:
+    helm: Helm
+    cache_dir: Path | None = None
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    release_name: str | None = None  # default: the chart's name
+    namespace: str | None = None  # default: the chart's name
+    _memo: dict = field(default_factory=dict)
+    _locks: dict = field(default_factory=dict)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+    stats: dict = field(default_factory=lambda: {"renders": 0, "cache_hits": 0, "memo_hits": 0, "helm_seconds": 0.0})
+
+    def request(self, chart: Chart, scenario: Scenario) -> TemplateRequest:
+        return TemplateRequest(
+            chart_dir=chart.path,
+            release=scenario.release or self.release_name or chart.name,
+            namespace=scenario.namespace or self.namespace or chart.name,
+            values_files=scenario.values_files,
+            set_values=scenario.set_values,
+            api_versions=scenario.api_versions,
+            kube_version=scenario.kube_version,
+        )
+
+    def cache_key(self, chart: Chart, request: TemplateRequest) -> str:
+        """Content address of a render: what Helm sees, never where it lives on disk."""
+        key = {
+            "format": CACHE_FORMAT,
+            "chart": chart.digest,
+            "helm": self.helm.location.sha256,
+            "release": request.release,
+            "namespace": request.namespace,
+            "values": [_file_digest(p) for p in request.values_files],
+            "set": [[k, v] for k, v in request.set_values],
+            "api_versions": list(request.api_versions),
+            "kube_version": request.kube_version,
+        }
+        return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+    def render(self, chart: Chart, scenario: Scenario) -> Render:
+        request = self.request(chart, scenario)
+        memo_key = (chart.name, chart.digest, request)
+        with self._guard:
+            if memo_key in self._memo:
+                self.stats["memo_hits"] += 1
+                return self._relabel(self._memo[memo_key], scenario)
+            lock = self._locks.setdefault(memo_key, threading.Lock())
+        with lock:
+            if memo_key not in self._memo:
+                self._memo[memo_key] = self._render_uncached(chart, scenario, request)
+            return self._relabel(self._memo[memo_key], scenario)
+
+    @staticmethod
+    def _relabel(render: Render, scenario: Scenario) -> Render:
+        """Identical inputs are rendered once; each scenario still gets its own name on the result."""
+        if render.scenario == scenario:
+            return render
+        return Render(render.chart, scenario, render.command, render.manifests, render.warnings, render.error,
+                      render.seconds, render.cached, render.stdout)
+
+    def _render_uncached(self, chart: Chart, scenario: Scenario, request: TemplateRequest) -> Render:
+        command = self.helm.command_line(request)
+        cache_file = None
+        if self.cache_dir is not None:
+            key = self.cache_key(chart, request)
+            cache_file = Path(self.cache_dir) / "renders" / key[:2] / f"{key}.json"
+            entry = self._read_cache(cache_file)
+            if entry is not None:
+                self.stats["cache_hits"] += 1
+                return self._from_output(chart, scenario, command, entry, cached=True)
+        try:
+            output = self.helm.template(request, chart=chart.name, scenario=scenario.name)
+            entry = {"stdout": output.stdout, "warnings": list(output.warnings), "seconds": output.seconds}
+        except (HelmCrashed, RenderTimeout) as exc:  # tool failures are never cached
+            return Render(chart.name, scenario, command, error=exc)
+        except RenderError as exc:
+            entry = {"error": {"reason": exc.reason, "message": exc.helm_message, "stderr": exc.stderr}}
+        with self._guard:
+            self.stats["renders"] += 1
+            self.stats["helm_seconds"] += entry.get("seconds", 0.0)
+        if cache_file is not None:
+            write_atomic(cache_file, json.dumps(entry))
+        return self._from_output(chart, scenario, command, entry, cached=False)
+
+    @staticmethod
+    def _read_cache(path: Path) -> dict | None:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # missing or unreadable entries are simply re-rendered
+            return None
+
+    def _from_output(self, chart: Chart, scenario: Scenario, command: str, entry: dict, *, cached: bool) -> Render:
+        if "error" in entry:
+            err = entry["error"]
+            cls = _ERROR_TYPES.get(err["reason"], RenderError)
+            return Render(chart.name, scenario, command, error=cls(chart.name, scenario.name, err["message"],
+                                                                    command, err.get("stderr", "")), cached=cached)
+        scoped = frozenset(k for _, doc in chart.crd_documents() for k in [cluster_scoped_kind(doc)] if k)
+        request = self.request(chart, scenario)
+        try:
+            manifests = parse_render(entry["stdout"], namespace=request.namespace, cluster_scoped=scoped,
+                                     chart=chart.name, scenario=scenario.name, command=command)
+        except ManifestParseError as exc:
+            return Render(chart.name, scenario, command, error=exc, cached=cached)
+        return Render(chart.name, scenario, command, manifests, tuple(entry.get("warnings", ())), None,
+                      entry.get("seconds", 0.0), cached, entry["stdout"])
+
+    def render_all(self, jobs: Iterable[tuple[Chart, Scenario]]) -> list[Render]:
+        jobs = list(jobs)
+        if self.workers <= 1 or len(jobs) <= 1:
+            return [self.render(c, s) for c, s in jobs]
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(lambda job: self.render(*job), jobs))

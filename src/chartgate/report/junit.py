@@ -1,0 +1,36 @@
+"""JUnit XML with one testcase per result, for CI systems that only read JUnit."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+
+def _finding_text(findings: list[dict]) -> str:
+    return "\n".join(
+        f"{f['resource'] or '-'} ({f['template'] or '-'}, {f['path'] or '-'}): {f['message']}" for f in findings)
+
+
+def render_junit(report: dict) -> str:
+    results = report["results"]
+    suite = ET.Element("testsuite", name="chartgate", tests=str(len(results)),
+                       failures=str(sum(r["outcome"] == "failed" for r in results)),
+                       errors=str(sum(r["outcome"] == "error" for r in results)),
+                       skipped=str(sum(r["outcome"] in ("skipped", "waived") for r in results)),
+                       timestamp=report["generated_at"])
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("chartgate.version", report["tool"]["version"]),
+                        ("helm.version", report["helm"].get("version") or ""),
+                        ("helm.path", report["helm"].get("path") or "")):
+        ET.SubElement(props, "property", name=name, value=str(value))
+    for r in results:
+        label = f"{r['chart']}:{r['scenario']}" if r["scenario"] else r["chart"]
+        case = ET.SubElement(suite, "testcase", classname=f"chartgate.{r['policy']}", name=f"{r['policy']}[{label}]")
+        if r["outcome"] == "failed":
+            ET.SubElement(case, "failure", message=f"{r['title']} ({r['severity']})").text = _finding_text(r["findings"])
+        elif r["outcome"] == "error":
+            ET.SubElement(case, "error", message=r.get("message", "")[:200]).text = r.get("message", "")
+        elif r["outcome"] in ("skipped", "waived"):
+            reason = r.get("message") or (r.get("waiver") or {}).get("reason", "")
+            ET.SubElement(case, "skipped", message=f"{r['outcome']}: {reason}")
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

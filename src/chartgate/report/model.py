@@ -1,0 +1,92 @@
+"""Build the report dict (the DESIGN.md contract plus provenance) from a finished gate."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..errors import ChartgateError
+
+if TYPE_CHECKING:
+    from ..gate import Gate, GateSummary
+
+
+def _helm_info(gate: "Gate") -> dict:
+    try:
+        helm = gate.helm
+        return {"version": helm.version, "path": str(helm.path), "sha256": helm.location.sha256,
+                "pinned_version": helm.location.pinned_version}
+    except ChartgateError as exc:
+        return {"version": None, "path": None, "error": str(exc)}
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _chart_entry(gate: "Gate", name: str) -> dict:
+    chart = gate.charts[name]
+    scenarios = []
+    for scenario in gate.plans.get(name, []):
+        scenarios.append({
+            "name": scenario.name,
+            "kind": scenario.kind.value,
+            "description": scenario.description,
+            **scenario.describe_inputs(),
+            "values_digests": {str(p): _digest(p) for p in scenario.values_files},
+        })
+    return {
+        "name": chart.name,
+        "path": str(chart.path),
+        "version": chart.version,
+        "digest": chart.digest,
+        "blueprint": str(chart.blueprint_path) if chart.blueprint_path else None,
+        "dependencies": [{"name": d.name, "version": d.version, "repository": d.repository}
+                         for d in chart.dependencies],
+        "scenarios": scenarios,
+    }
+
+
+def build_report(gate: "Gate", summary: "GateSummary") -> dict:
+    results = sorted(gate.results, key=lambda r: (r.chart, r.policy.id, r.scenario or ""))
+    policies = {r.policy.id: r.policy for r in results}
+    totals = {o: 0 for o in ("passed", "failed", "waived", "skipped", "error")}
+    for r in results:
+        totals[r.outcome.value] += 1
+    report = {
+        "tool": {"name": "chartgate", "version": __version__},
+        "helm": _helm_info(gate),
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_at": gate.started.isoformat(timespec="seconds"),
+        "git_commit": gate.git_commit(),
+        "kubernetes_versions": list(gate.config.kube_versions),
+        "chart_roots": [str(p) for p in gate.config.chart_roots],
+        "charts": [_chart_entry(gate, name) for name in sorted(gate.charts)],
+        "broken_charts": [{"name": b.name, "path": str(b.path), "error": str(b.error)}
+                          for b in gate.broken.values()],
+        "policies": [{**p.metadata(), "module": p.module_path,
+                      "module_sha256": gate.policy_modules.get(p.module_path, "")}
+                     for p in sorted(policies.values(), key=lambda p: p.id)],
+        "results": [r.to_dict() for r in results],
+        "golden": {
+            "dir": str(gate.config.golden_dir),
+            "updated": [str(p) for p in summary.written],
+            "orphans": [str(p) for p in summary.orphans],
+            "removed": [str(p) for p in summary.removed],
+        },
+        "summary": {
+            "gate": "failed" if summary.red else "passed",
+            "fail_on": gate.config.fail_on,
+            "totals": totals,
+            "per_chart": summary.per_chart(),
+        },
+    }
+    if "renderer" in gate.__dict__:
+        report["render_stats"] = dict(gate.renderer.stats)
+    return report

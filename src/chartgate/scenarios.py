@@ -1,0 +1,111 @@
+"""Plan the renders of a chart: the bare-cluster default, full capabilities, each toggle's opt-in,
+opt-in-without-its-API and explicit-off, and every hand-written values file.
+
+Hand-written scenarios come from the chart's `ci/*-values.yaml` (the chart-testing convention) and
+from `<overlay-root>/<chart>/*-values.yaml`; `<overlay-root>/<chart>/base.yaml`, when present, is the
+cluster overlay applied under every scenario (for example the Sovereign FQDN).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from .capabilities import advertised_apis
+from .charts import Chart
+from .toggles import Toggle, discover_toggles
+
+
+class ScenarioKind(str, Enum):
+    DEFAULT = "default"
+    CAPABILITIES = "capabilities"
+    OPT_IN = "opt-in"
+    OPT_IN_NO_API = "opt-in-no-api"
+    OFF = "off"
+    CI = "ci"
+    OVERLAY = "overlay"
+    PLAN = "plan"  # a combination from the permutation planner
+    RELEASE = "release"  # a Flux HelmRelease found in a cluster overlay tree
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    kind: ScenarioKind
+    values_files: tuple[Path, ...] = ()
+    set_values: tuple[tuple[str, Any], ...] = ()
+    api_versions: tuple[str, ...] = ()
+    kube_version: str | None = None
+    toggle: str | None = None  # dotted values path, for toggle scenarios
+    description: str = ""
+    release: str | None = None  # overrides the default release name
+    namespace: str | None = None  # overrides the default namespace
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def describe_inputs(self) -> dict[str, Any]:
+        """The scenario's inputs in report form."""
+        return {
+            "values_files": [str(p) for p in self.values_files],
+            "set": {k: v for k, v in self.set_values},
+            "api_versions": list(self.api_versions),
+            "kube_version": self.kube_version,
+        }
+
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def safe_name(text: str) -> str:
+    """A string usable as one path component: no separators, no `..`, never empty."""
+    cleaned = SAFE_NAME.sub("_", text).strip(".") or "_"
+    return cleaned[:200]
+
+
+def base_overlays(chart: Chart, overlay_roots: tuple[Path, ...]) -> tuple[Path, ...]:
+    return tuple(p for root in overlay_roots for p in [Path(root) / chart.name / "base.yaml"] if p.is_file())
+
+
+def values_file_scenarios(chart: Chart, overlay_roots: tuple[Path, ...], base: tuple[Path, ...],
+                          apis: tuple[str, ...]) -> list[Scenario]:
+    found = []
+    if chart.path is not None:
+        for path in sorted((chart.path / "ci").glob("*-values.yaml")):
+            found.append(Scenario(f"ci.{path.name.removesuffix('-values.yaml')}", ScenarioKind.CI,
+                                  base + (path,), api_versions=apis,
+                                  description=f"chart-testing values file ci/{path.name}"))
+    for root in overlay_roots:
+        for path in sorted((Path(root) / chart.name).glob("*-values.yaml")):
+            found.append(Scenario(f"overlay.{path.name.removesuffix('-values.yaml')}", ScenarioKind.OVERLAY,
+                                  base + (path,), api_versions=apis,
+                                  description=f"overlay values file {path}"))
+    return found
+
+
+def toggle_scenarios(toggle: Toggle, base: tuple[Path, ...], apis: tuple[str, ...]) -> list[Scenario]:
+    name = toggle.dotted
+    return [
+        Scenario(f"on.{name}", ScenarioKind.OPT_IN, base, ((name, True),), apis, toggle=name,
+                 description=f"{name}=true with every optional API advertised"),
+        Scenario(f"on-no-api.{name}", ScenarioKind.OPT_IN_NO_API, base, ((name, True),), (), toggle=name,
+                 description=f"{name}=true on a bare cluster (no optional API advertised)"),
+        Scenario(f"off.{name}", ScenarioKind.OFF, base, ((name, False),), apis, toggle=name,
+                 description=f"{name}=false set explicitly, every optional API advertised"),
+    ]
+
+
+def plan_chart(chart: Chart, overlay_roots: tuple[Path, ...] = ()) -> list[Scenario]:
+    base = base_overlays(chart, overlay_roots)
+    apis = advertised_apis(chart)
+    scenarios = [
+        Scenario("default", ScenarioKind.DEFAULT, base, description="default values, bare cluster"),
+        Scenario("capabilities", ScenarioKind.CAPABILITIES, base, api_versions=apis,
+                 description="default values, every API the templates test for advertised"),
+    ]
+    for toggle in discover_toggles(chart):
+        if toggle.must_default_false:
+            scenarios += toggle_scenarios(toggle, base, apis)
+    scenarios += values_file_scenarios(chart, overlay_roots, base, apis)
+    return scenarios

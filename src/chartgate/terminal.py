@@ -1,0 +1,43 @@
+"""Human-readable text: a failed result for pytest's failure section, and the end-of-run summary."""
+
+from __future__ import annotations
+
+from .policy import Result
+
+
+def describe_result(result: Result) -> str:
+    policy = result.policy
+    where = f"{result.chart} [{result.scenario}]" if result.scenario else result.chart
+    lines = [f"{policy.id} {policy.title} ({policy.severity.value}) — {where}: {result.outcome.value}"]
+    if result.message:
+        lines.append(result.message)
+    for finding in result.findings:
+        lines.append(f"- {finding.resource or '-'}  template: {finding.template or '-'}  path: {finding.path or '-'}")
+        lines.extend("    " + part for part in finding.message.splitlines())
+    if result.command:
+        lines.append(f"reproduce: {result.command}")
+    lines.append(f"why: {policy.rationale}")
+    lines.append(f"see: {policy.reference}")
+    if result.findings:
+        lines.append(f"To accept a finding deliberately, add a waiver for {policy.id} on {result.chart} "
+                     "(with reason, owner and expiry) to waivers.yaml.")
+    return "\n".join(lines)
+
+
+def write_summary(tr, summary) -> None:
+    tr.section("chartgate")
+    for chart, counts in summary.per_chart().items():
+        cells = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
+        tr.write_line(f"{chart}: {cells}")
+    for path in summary.written:
+        tr.write_line(f"golden file written: {path}")
+    for path in summary.removed:
+        tr.write_line(f"orphaned golden file removed: {path}")
+    if summary.orphans:
+        tr.write_line(f"{len(summary.orphans)} orphaned golden file(s), produced by no scenario:", red=True)
+        for path in summary.orphans:
+            tr.write_line(f"  {path}")
+        tr.write_line("Re-run with --update-golden to delete unused golden files.")
+    for name, path in summary.reports.items():
+        tr.write_line(f"report: {path}")
+    tr.write_line(f"gate: {'RED' if summary.red else 'green'}", red=summary.red, green=not summary.red)

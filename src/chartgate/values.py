@@ -1,0 +1,80 @@
+"""Helm values as plain data: coalescing (umbrella over subchart defaults) and dotted paths."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterator
+
+Path_ = tuple[str, ...]
+
+
+def merge(base: Any, override: Any) -> Any:
+    """Helm-style coalesce: mappings merge key by key, override wins, an explicit null deletes."""
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return copy.deepcopy(override)
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def dotted(path: Path_) -> str:
+    """Path as Helm writes it on the command line (`a.b\\.c` for a key containing a dot)."""
+    return ".".join(part.replace(".", "\\.") for part in path)
+
+
+def split_dotted(text: str) -> Path_:
+    parts, current, escaped = [], [], False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ".":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return tuple(parts)
+
+
+_MISSING = object()
+
+
+def get_path(data: Any, path: Path_, default: Any = _MISSING) -> Any:
+    node = data
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            if default is _MISSING:
+                raise KeyError(dotted(path))
+            return default
+        node = node[part]
+    return node
+
+
+def set_path(data: dict, path: Path_, value: Any) -> dict:
+    """Return a copy of `data` with `path` set to `value` (intermediate mappings are created)."""
+    result = copy.deepcopy(data)
+    node = result
+    for part in path[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[path[-1]] = copy.deepcopy(value)
+    return result
+
+
+def iter_leaves(data: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    """Every non-mapping value with its path (lists are leaves)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from iter_leaves(value, prefix + (str(key),))
+    else:
+        yield prefix, data
