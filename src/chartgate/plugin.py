@@ -3,14 +3,13 @@ off to the engine's Gate (discover, plan, render, check, compare, report)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 from .errors import ChartgateError
 from .gate import Gate, GateConfig, PlannedCheck
+from .loader import is_policy_file, load_policy_module
 from .policy import Outcome, policies_in
 from .render import default_cache_dir
 
@@ -93,8 +92,7 @@ def gate_for(config: pytest.Config) -> Gate:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     policy_dir = parent.config.getini("chartgate_policy_dir")
-    if (file_path.suffix == ".py" and file_path.parent.name == policy_dir
-            and not file_path.name.startswith(("_", "conftest", "test_"))):
+    if file_path.parent.name == policy_dir and is_policy_file(file_path):
         return PolicyModule.from_parent(parent, path=file_path)
     return None
 
@@ -103,11 +101,7 @@ class PolicyModule(pytest.File):
     """A policies/*.py module: one item per policy x chart (x scenario)."""
 
     def collect(self):
-        name = f"chartgate_policies.{self.path.stem}"
-        spec = importlib.util.spec_from_file_location(name, self.path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+        module = load_policy_module(self.path)
         gate = gate_for(self.config)
         for check in gate.planned_checks(policies_in(module)):
             yield PolicyItem.from_parent(self, name=f"{check.policy.id}[{check.label}]", check=check)
