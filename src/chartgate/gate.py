@@ -41,7 +41,7 @@ class GateConfig:
     helm_version: str = DEFAULT_HELM_VERSION
     render_timeout: float = DEFAULT_TIMEOUT
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    kube_versions: tuple[str, ...] = (DEFAULT_KUBE_VERSION,)
+    kube_versions: tuple[str, ...] | None = None  # None: the platform file's kubernetesVersions
     platform_file: Path | None = None
     waivers_file: Path | None = None
     fail_on: str = "error"
@@ -96,6 +96,10 @@ class Gate:
         return load_platform(self.config.platform_file)
 
     @cached_property
+    def kube_versions(self) -> tuple[str, ...]:
+        return tuple(self.config.kube_versions or self.platform.kubernetes_versions or (DEFAULT_KUBE_VERSION,))
+
+    @cached_property
     def helm(self) -> Helm:
         location = locate(Path(self.config.tools_dir), self.config.helm_version)
         helm = Helm(location, timeout=self.config.render_timeout)
@@ -109,7 +113,7 @@ class Gate:
     @cached_property
     def contexts(self) -> dict[str, ChartContext]:
         return {name: ChartContext(chart, self.plans[name], self.renderer, self.platform, self.golden,
-                                   self.config.kube_versions)
+                                   self.kube_versions)
                 for name, chart in self.charts.items()}
 
     def planned_checks(self, policies: Iterable[Policy]) -> list[PlannedCheck]:

@@ -65,7 +65,8 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "started_at": gate.started.isoformat(timespec="seconds"),
         "git_commit": gate.git_commit(),
-        "kubernetes_versions": list(gate.config.kube_versions),
+        "kubernetes_versions": list(gate.kube_versions),
+        "platform": gate.platform.to_dict(),
         "chart_roots": [str(p) for p in gate.config.chart_roots],
         "charts": [_chart_entry(gate, name) for name in sorted(gate.charts)],
         "broken_charts": [{"name": b.name, "path": str(b.path), "error": str(b.error)}
