@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable
@@ -27,6 +27,7 @@ from .policy import Finding, NotApplicable, Outcome, Policy, Result, file_sha256
 from .render import Renderer, default_cache_dir
 from .scenarios import Scenario, plan_chart
 from .toolchain import DEFAULT_HELM_VERSION, locate
+from .waivers import WaiverBook, load_waivers
 
 
 @dataclass
@@ -45,6 +46,7 @@ class GateConfig:
     platform_file: Path | None = None
     waivers_file: Path | None = None
     fail_on: str = "error"
+    today: date | None = None  # for waiver expiry; None means the real date
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Gate:
         self.golden = GoldenStore(Path(config.golden_dir), update=config.update_golden)
         self.deselected_golden = False
         self.policy_modules: dict[str, str] = {}  # module path -> sha256
+        self.policy_ids: set[str] = set()  # every policy planned this session
 
     # -- discover / plan ------------------------------------------------------------------------
     @cached_property
@@ -96,6 +99,11 @@ class Gate:
         return load_platform(self.config.platform_file)
 
     @cached_property
+    def waivers(self) -> WaiverBook:
+        path = self.config.waivers_file
+        return WaiverBook(load_waivers(path) if path else [], today=self.config.today or date.today())
+
+    @cached_property
     def kube_versions(self) -> tuple[str, ...]:
         return tuple(self.config.kube_versions or self.platform.kubernetes_versions or (DEFAULT_KUBE_VERSION,))
 
@@ -119,6 +127,7 @@ class Gate:
     def planned_checks(self, policies: Iterable[Policy]) -> list[PlannedCheck]:
         checks = []
         for policy in policies:
+            self.policy_ids.add(policy.id)
             for name in sorted(set(self.charts) | set(self.broken)):
                 if name in self.broken or not policy.per_scenario:
                     checks.append(PlannedCheck(policy, name, None))
@@ -164,7 +173,7 @@ class Gate:
             result = Result(policy, chart_name, check.scenario, outcome, findings, command=command)
         if scenario is not None:
             result.scenario_inputs = scenario.describe_inputs()
-        return self._record(result)
+        return self._record(self.waivers.apply(result))
 
     def _record(self, result: Result) -> Result:
         with self._lock:
@@ -231,8 +240,16 @@ class GateSummary:
                 or (r.outcome is Outcome.FAILED and r.severity.value in blocking_severities)]
 
     @property
+    def expired_waivers(self):
+        return self.gate.waivers.expired
+
+    @property
+    def unused_waivers(self):
+        return self.gate.waivers.unused(self.gate.results, self.gate.policy_ids, set(self.gate.charts))
+
+    @property
     def red(self) -> bool:
-        return bool(self.blocking or self.orphans)
+        return bool(self.blocking or self.orphans or self.expired_waivers)
 
     def per_chart(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}

@@ -3,6 +3,7 @@ off to the engine's Gate (discover, plan, render, check, compare, report)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     metavar="SECONDS", help="kill a single `helm template` after this long (default: 120)")
     group.addoption("--platform-config", dest="chartgate_platform", metavar="FILE", default=None,
                     help="platform facts file (default: platform.yaml in the rootdir when present)")
+    group.addoption("--waivers", dest="chartgate_waivers", metavar="FILE", default=None,
+                    help="waivers file (default: waivers.yaml in the rootdir when present)")
     group.addoption("--fail-on", dest="chartgate_fail_on", choices=("error", "warning"), default="error",
                     help="lowest severity whose findings make the gate red (default: error)")
     parser.addini("chartgate_policy_dir", "name of the directory whose .py modules are policy modules",
@@ -56,6 +59,9 @@ def build_config(config: pytest.Config) -> GateConfig:
     platform = opt("chartgate_platform")
     if platform is None and (root / "platform.yaml").is_file():
         platform = "platform.yaml"
+    waivers = opt("chartgate_waivers")
+    if waivers is None and (root / "waivers.yaml").is_file():
+        waivers = str(root / "waivers.yaml")
     cache = None if opt("chartgate_no_cache") else (
         _resolve(Path.cwd(), opt("chartgate_cache_dir")) if opt("chartgate_cache_dir") else default_cache_dir())
     return GateConfig(
@@ -68,6 +74,7 @@ def build_config(config: pytest.Config) -> GateConfig:
         tools_dir=root / ".tools",
         render_timeout=opt("chartgate_render_timeout"),
         platform_file=_resolve(root, platform) if platform else None,
+        waivers_file=_resolve(Path.cwd(), waivers) if waivers else None,
         fail_on=opt("chartgate_fail_on"),
     )
 
@@ -85,6 +92,7 @@ def gate_for(config: pytest.Config) -> Gate:
         gate = config.stash[GATE_KEY] = Gate(config.stash[CONFIG_KEY])
         try:
             gate.discovered
+            gate.waivers
         except ChartgateError as exc:
             raise pytest.UsageError(str(exc)) from None
     return gate
@@ -107,6 +115,14 @@ class PolicyModule(pytest.File):
             yield PolicyItem.from_parent(self, name=f"{check.policy.id}[{check.label}]", check=check)
 
 
+class ChartgateFindingWarning(UserWarning):
+    """A finding of a warning-severity policy: reported, not blocking unless --fail-on warning."""
+
+
+def is_blocking(result, config: pytest.Config) -> bool:
+    return result.severity.value == "error" or config.stash[CONFIG_KEY].fail_on == "warning"
+
+
 class PolicyFailed(Exception):
     def __init__(self, result):
         self.result = result
@@ -123,11 +139,11 @@ class PolicyItem(pytest.Item):
         self.user_properties.append(("chartgate_outcome", result.outcome.value))
         if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.message or "not applicable")
-        blocking = result.outcome is Outcome.ERROR or (
-            result.outcome is Outcome.FAILED and (result.severity.value == "error"
-                                                  or self.config.stash[CONFIG_KEY].fail_on == "warning"))
-        if blocking:
+        if result.outcome is Outcome.ERROR or (result.outcome is Outcome.FAILED and is_blocking(result, self.config)):
             raise PolicyFailed(result)
+        if result.outcome is Outcome.FAILED:  # a warning below --fail-on: visible, not blocking
+            from .terminal import describe_result
+            warnings.warn(ChartgateFindingWarning(describe_result(result)), stacklevel=1)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, PolicyFailed):

@@ -38,6 +38,12 @@ def write_summary(tr, summary) -> None:
         for path in summary.orphans:
             tr.write_line(f"  {path}")
         tr.write_line("Re-run with --update-golden to delete unused golden files.")
+    for waiver in summary.expired_waivers:
+        tr.write_line(f"expired waiver ({waiver.source}): {waiver.policy} on {waiver.chart} expired "
+                      f"{waiver.expires.isoformat()}, owner {waiver.owner}. Renew it or fix the finding.", red=True)
+    for waiver in summary.unused_waivers:
+        tr.write_line(f"unused waiver ({waiver.source}): {waiver.policy} on {waiver.chart} matched nothing; "
+                      "remove it", yellow=True)
     for name, path in summary.reports.items():
         tr.write_line(f"report: {path}")
     tr.write_line(f"gate: {'RED' if summary.red else 'green'}", red=summary.red, green=not summary.red)

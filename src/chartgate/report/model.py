@@ -81,6 +81,12 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
             "orphans": [str(p) for p in summary.orphans],
             "removed": [str(p) for p in summary.removed],
         },
+        "waivers": {
+            "file": str(gate.config.waivers_file) if gate.config.waivers_file else None,
+            "entries": [w.to_dict() for w in gate.waivers.waivers],
+            "expired": [w.to_dict() for w in summary.expired_waivers],
+            "unused": [w.to_dict() for w in summary.unused_waivers],
+        },
         "summary": {
             "gate": "failed" if summary.red else "passed",
             "fail_on": gate.config.fail_on,
