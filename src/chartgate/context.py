@@ -13,6 +13,8 @@ from .kube import DEFAULT_KUBE_VERSION
 from .render import Render, Renderer
 from .scenarios import Scenario, ScenarioKind
 from .toggles import Toggle, discover_toggles
+from .values import merge, set_path, split_dotted
+from .yamlio import load_file
 
 
 @dataclass
@@ -66,6 +68,22 @@ class ChartContext:
             raise result.error
         return result
 
+    @property
+    def helm_matrix(self) -> tuple[str, ...]:
+        """The other Helm versions configured for comparison (empty when only one is configured)."""
+        gate = self.extras.get("gate")
+        return tuple(gate.config.helm_versions[1:]) if gate is not None else ()
+
+    def render_with_helm(self, version: str, scenario: Scenario | str) -> Render:
+        """Render a scenario with another configured Helm version (raises RenderError on failure)."""
+        __tracebackhide__ = True
+        if isinstance(scenario, str):
+            scenario = self.scenario(scenario)
+        result = self.extras["gate"].matrix_renderers[version].render(self.chart, scenario)
+        if result.error is not None:
+            raise result.error
+        return result
+
     def variant(self, base: Scenario | str, name: str, *, set_values: Iterable[tuple[str, Any]] = (),
                 api_versions: tuple[str, ...] | None = None, values_files: tuple | None = None) -> Scenario:
         """An ad-hoc scenario derived from a planned one (e.g. with one more API advertised)."""
@@ -92,6 +110,22 @@ class ScenarioContext:
     @property
     def manifests(self):
         return self.render.manifests
+
+    @cached_property
+    def values(self) -> dict:
+        """The values this scenario renders with: chart defaults (subcharts included), then each
+        values file, then each --set-json, in Helm's order."""
+        return scenario_values(self.chart.chart, self.scenario)
+
+
+def scenario_values(chart, scenario: Scenario) -> dict:
+    values = chart.effective_values
+    for path in scenario.values_files:
+        values = merge(values, load_file(path, what="values file") or {})
+    for dotted_path, value in scenario.set_values:
+        values = set_path(values, split_dotted(dotted_path), value) if not isinstance(value, dict) else \
+            merge(values, set_path({}, split_dotted(dotted_path), value))
+    return values
 
 
 __all__ = ["ChartContext", "ScenarioContext", "RenderError"]

@@ -6,6 +6,7 @@ reports. The pytest plugin drives the same object item by item.
 
 from __future__ import annotations
 
+import glob
 import os
 import subprocess
 import threading
@@ -25,7 +26,10 @@ from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION
 from .policy import Finding, NotApplicable, Outcome, Policy, Result, file_sha256
 from .render import Renderer, default_cache_dir
+from .capabilities import advertised_apis
+from .releases import release_scenarios
 from .scenarios import Scenario, plan_chart
+from .selection import changed_charts, changed_files, parse_shard, shard
 from .toolchain import DEFAULT_HELM_VERSION, locate
 from .waivers import WaiverBook, load_waivers
 
@@ -39,7 +43,7 @@ class GateConfig:
     update_golden: bool = False
     cache_dir: Path | None = field(default_factory=default_cache_dir)
     tools_dir: Path = Path(".tools")
-    helm_version: str = DEFAULT_HELM_VERSION
+    helm_versions: tuple[str, ...] = (DEFAULT_HELM_VERSION, "3.18.0")  # first is primary; others: HELM- matrix
     render_timeout: float = DEFAULT_TIMEOUT
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     kube_versions: tuple[str, ...] | None = None  # None: the platform file's kubernetesVersions
@@ -47,6 +51,11 @@ class GateConfig:
     waivers_file: Path | None = None
     fail_on: str = "error"
     today: date | None = None  # for waiver expiry; None means the real date
+    release_globs: tuple[str, ...] = ()  # Flux HelmRelease files, e.g. clusters/**/*.yaml
+    changed_since: str | None = None
+    shard: str | None = None  # "I/N"
+    strength: int = 2  # t of the covering plan
+    exhaustive_threshold: int = 64
 
 
 @dataclass
@@ -82,16 +91,39 @@ class Gate:
         return discover(self.config.chart_roots)
 
     @cached_property
+    def selected(self) -> set[str]:
+        """Names of the charts this run covers, after --changed-since and --shard."""
+        loaded = {c.name: c for c in self.discovered if isinstance(c, Chart)}
+        names = {c.name for c in self.discovered}
+        if self.config.changed_since:
+            changed = changed_files(Path(self.config.chart_roots[0]), self.config.changed_since)
+            names = changed_charts(loaded, changed) | {
+                b.name for b in self.discovered if isinstance(b, BrokenChart)
+                and any(b.path.resolve() in p.parents for p in changed)}
+        if self.config.shard:
+            names = shard(sorted(names), *parse_shard(self.config.shard))
+        return names
+
+    @cached_property
     def charts(self) -> dict[str, Chart]:
-        return {c.name: c for c in self.discovered if isinstance(c, Chart)}
+        return {c.name: c for c in self.discovered if isinstance(c, Chart) and c.name in self.selected}
 
     @cached_property
     def broken(self) -> dict[str, BrokenChart]:
-        return {c.name: c for c in self.discovered if isinstance(c, BrokenChart)}
+        return {c.name: c for c in self.discovered if isinstance(c, BrokenChart) and c.name in self.selected}
+
+    @cached_property
+    def release_files(self) -> list[Path]:
+        return sorted({Path(p) for pattern in self.config.release_globs
+                       for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file()})
 
     @cached_property
     def plans(self) -> dict[str, list[Scenario]]:
-        return {name: plan_chart(chart, tuple(self.config.overlay_roots)) for name, chart in self.charts.items()}
+        plans = {}
+        for name, chart in self.charts.items():
+            plans[name] = plan_chart(chart, tuple(self.config.overlay_roots), self.kube_versions)
+            plans[name] += release_scenarios(chart, self.release_files, advertised_apis(chart))
+        return plans
 
     @cached_property
     def platform(self):
@@ -107,21 +139,32 @@ class Gate:
     def kube_versions(self) -> tuple[str, ...]:
         return tuple(self.config.kube_versions or self.platform.kubernetes_versions or (DEFAULT_KUBE_VERSION,))
 
-    @cached_property
-    def helm(self) -> Helm:
-        location = locate(Path(self.config.tools_dir), self.config.helm_version)
+    def _helm(self, version: str, *, honour_override: bool) -> Helm:
+        env = None if honour_override else {}
+        location = locate(Path(self.config.tools_dir), version, env=env)
         helm = Helm(location, timeout=self.config.render_timeout)
         helm.version  # fail early, once, with a clear message if the binary is unusable
         return helm
+
+    @cached_property
+    def helm(self) -> Helm:
+        """The primary Helm: HELM_BIN when set, else the first pinned version."""
+        return self._helm(self.config.helm_versions[0], honour_override=True)
 
     @cached_property
     def renderer(self) -> Renderer:
         return Renderer(self.helm, self.config.cache_dir, workers=self.config.workers)
 
     @cached_property
+    def matrix_renderers(self) -> dict[str, Renderer]:
+        """Renderers for the other pinned Helm versions (compared by the HELM- policies)."""
+        return {v: Renderer(self._helm(v, honour_override=False), self.config.cache_dir, workers=self.config.workers)
+                for v in self.config.helm_versions[1:]}
+
+    @cached_property
     def contexts(self) -> dict[str, ChartContext]:
         return {name: ChartContext(chart, self.plans[name], self.renderer, self.platform, self.golden,
-                                   self.kube_versions)
+                                   self.kube_versions, extras={"gate": self})
                 for name, chart in self.charts.items()}
 
     def planned_checks(self, policies: Iterable[Policy]) -> list[PlannedCheck]:

@@ -12,71 +12,64 @@ from .errors import ChartgateError
 from .gate import Gate, GateConfig, PlannedCheck
 from .loader import is_policy_file, load_policy_module
 from .policy import Outcome, policies_in
-from .render import default_cache_dir
+from .settings import SETTINGS
+from .settings import gate_config as settings_gate_config
 
 GATE_KEY = pytest.StashKey["Gate | None"]()
 CONFIG_KEY = pytest.StashKey[GateConfig]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("chartgate", "chartgate release gate")
-    group.addoption("--chart-root", action="append", dest="chartgate_chart_roots", metavar="PATH", default=None,
-                    help="directory tree searched for charts (every dir with a Chart.yaml); repeatable. "
-                         "Default: fixtures/charts")
-    group.addoption("--overlay-root", action="append", dest="chartgate_overlay_roots", metavar="PATH",
-                    default=None, help="directory with <chart>/base.yaml and <chart>/*-values.yaml scenario "
-                                       "overlays; repeatable. Default: fixtures/overlays")
-    group.addoption("--report-dir", dest="chartgate_report_dir", metavar="DIR", default="reports",
-                    help="where chartgate.json and the other reports are written (default: reports/)")
-    group.addoption("--golden-dir", dest="chartgate_golden_dir", metavar="DIR", default="golden",
-                    help="golden kind summaries, golden/<chart>/<scenario>.yaml (default: golden/)")
-    group.addoption("--update-golden", action="store_true", dest="chartgate_update_golden",
-                    help="rewrite drifted or missing golden files and delete orphaned ones")
-    group.addoption("--cache-dir", dest="chartgate_cache_dir", metavar="DIR", default=None,
-                    help="render cache (default: $XDG_CACHE_HOME/chartgate or ~/.cache/chartgate)")
-    group.addoption("--no-render-cache", action="store_true", dest="chartgate_no_cache",
-                    help="render everything afresh; do not read or write the render cache")
-    group.addoption("--render-timeout", dest="chartgate_render_timeout", type=float, default=120.0,
-                    metavar="SECONDS", help="kill a single `helm template` after this long (default: 120)")
-    group.addoption("--platform-config", dest="chartgate_platform", metavar="FILE", default=None,
-                    help="platform facts file (default: platform.yaml in the rootdir when present)")
-    group.addoption("--waivers", dest="chartgate_waivers", metavar="FILE", default=None,
-                    help="waivers file (default: waivers.yaml in the rootdir when present)")
-    group.addoption("--fail-on", dest="chartgate_fail_on", choices=("error", "warning"), default="error",
-                    help="lowest severity whose findings make the gate red (default: error)")
+    group = parser.getgroup("chartgate", "chartgate release gate (defaults: [tool.chartgate] in pyproject.toml)")
+    add = group.addoption
+    add("--chart-root", action="append", dest="chart-roots", metavar="PATH",
+        help="directory tree searched for charts (every dir with a Chart.yaml); repeatable. Default: fixtures/charts")
+    add("--overlay-root", action="append", dest="overlay-roots", metavar="PATH",
+        help="directory with <chart>/base.yaml and <chart>/*-values.yaml scenario overlays; repeatable. "
+             "Default: fixtures/overlays")
+    add("--release-overlay", action="append", dest="release-overlays", metavar="GLOB",
+        help="glob of Flux HelmRelease files whose releases become scenarios; repeatable. "
+             "Default: fixtures/clusters/**/*.yaml")
+    add("--report-dir", dest="report-dir", metavar="DIR", help="where the reports are written (default: reports/)")
+    add("--golden-dir", dest="golden-dir", metavar="DIR",
+        help="golden kind summaries, <dir>/<chart>/<scenario>.yaml (default: golden/)")
+    add("--update-golden", action="store_true", dest="chartgate_update_golden",
+        help="rewrite drifted or missing golden files and delete orphaned ones")
+    add("--cache-dir", dest="cache-dir", metavar="DIR",
+        help="render cache (default: $XDG_CACHE_HOME/chartgate, else ~/.cache/chartgate)")
+    add("--no-render-cache", action="store_true", dest="chartgate_no_cache",
+        help="render everything afresh; do not read or write the render cache")
+    add("--render-timeout", dest="render-timeout", type=float, metavar="SECONDS",
+        help="kill a single `helm template` after this long (default: 120)")
+    add("--platform-config", dest="platform-config", metavar="FILE",
+        help="platform facts file (default: platform.yaml in the rootdir)")
+    add("--waivers", dest="waivers", metavar="FILE", help="waivers file (default: waivers.yaml in the rootdir)")
+    add("--fail-on", dest="fail-on", choices=("error", "warning"),
+        help="lowest severity whose findings make the gate red (default: error)")
+    add("--helm-version", action="append", dest="helm-versions", metavar="VERSION",
+        help="pinned Helm version(s) to render with; the first is primary, the others are compared by "
+             "HELM-001; repeatable (default: 4.1.4 and 3.18.0)")
+    add("--strength", dest="strength", type=int, metavar="T",
+        help="t of the t-wise covering plan over toggles x capabilities (default: 2, pairwise)")
+    add("--exhaustive-threshold", dest="exhaustive-threshold", type=int, metavar="N",
+        help="enumerate every combination when there are at most N (default: 64)")
+    add("--changed-since", dest="chartgate_changed_since", metavar="REV",
+        help="only charts with files changed since git REV, plus the charts that depend on them")
+    add("--shard", dest="chartgate_shard", metavar="I/N",
+        help="run only shard I of N (charts split deterministically by name)")
     parser.addini("chartgate_policy_dir", "name of the directory whose .py modules are policy modules",
                   default="policies")
 
 
-def _resolve(root: Path, value: str) -> Path:
-    path = Path(value)
-    return path if path.is_absolute() else root / path
-
-
 def build_config(config: pytest.Config) -> GateConfig:
-    root = config.rootpath
-    opt = config.getoption
-    platform = opt("chartgate_platform")
-    if platform is None and (root / "platform.yaml").is_file():
-        platform = "platform.yaml"
-    waivers = opt("chartgate_waivers")
-    if waivers is None and (root / "waivers.yaml").is_file():
-        waivers = str(root / "waivers.yaml")
-    cache = None if opt("chartgate_no_cache") else (
-        _resolve(Path.cwd(), opt("chartgate_cache_dir")) if opt("chartgate_cache_dir") else default_cache_dir())
-    return GateConfig(
-        chart_roots=tuple(_resolve(Path.cwd(), p) for p in (opt("chartgate_chart_roots") or [str(root / "fixtures/charts")])),
-        overlay_roots=tuple(_resolve(Path.cwd(), p) for p in (opt("chartgate_overlay_roots") or [str(root / "fixtures/overlays")])),
-        report_dir=_resolve(Path.cwd(), opt("chartgate_report_dir")),
-        golden_dir=_resolve(Path.cwd(), opt("chartgate_golden_dir")),
-        update_golden=opt("chartgate_update_golden"),
-        cache_dir=cache,
-        tools_dir=root / ".tools",
-        render_timeout=opt("chartgate_render_timeout"),
-        platform_file=_resolve(root, platform) if platform else None,
-        waivers_file=_resolve(Path.cwd(), waivers) if waivers else None,
-        fail_on=opt("chartgate_fail_on"),
-    )
+    cli = {key: config.getoption(key) for key in SETTINGS}
+    try:
+        return settings_gate_config(cli, config.rootpath, no_cache=config.getoption("chartgate_no_cache"),
+                                    update_golden=config.getoption("chartgate_update_golden"),
+                                    changed_since=config.getoption("chartgate_changed_since"),
+                                    shard=config.getoption("chartgate_shard"))
+    except ChartgateError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:

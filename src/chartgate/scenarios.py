@@ -8,13 +8,14 @@ cluster overlay applied under every scenario (for example the Sovereign FQDN).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .capabilities import advertised_apis
+from .capabilities import advertised_apis, kube_version_constraints
 from .charts import Chart
 from .toggles import Toggle, discover_toggles
 
@@ -29,6 +30,7 @@ class ScenarioKind(str, Enum):
     OVERLAY = "overlay"
     PLAN = "plan"  # a combination from the permutation planner
     RELEASE = "release"  # a Flux HelmRelease found in a cluster overlay tree
+    KUBE_VERSION = "kube-version"  # default values rendered for one target Kubernetes version
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,15 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def safe_name(text: str) -> str:
-    """A string usable as one path component: no separators, no `..`, never empty."""
-    cleaned = SAFE_NAME.sub("_", text).strip(".") or "_"
-    return cleaned[:200]
+    """A string usable as one path component: no separators, no `..`, never empty.
+
+    A name that had to be changed gets a short hash of the original, so `a/b` and `a b` (and `a_b`)
+    never share a golden file.
+    """
+    cleaned = SAFE_NAME.sub("_", text).strip(".")[:200] or "_"
+    if cleaned != text:
+        cleaned += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    return cleaned
 
 
 def base_overlays(chart: Chart, overlay_roots: tuple[Path, ...]) -> tuple[Path, ...]:
@@ -96,7 +104,25 @@ def toggle_scenarios(toggle: Toggle, base: tuple[Path, ...], apis: tuple[str, ..
     ]
 
 
-def plan_chart(chart: Chart, overlay_roots: tuple[Path, ...] = ()) -> list[Scenario]:
+def full_kube_version(version: str) -> str:
+    """`1.30` -> `v1.30.0`: Helm 3 and 4 print a partial version differently, a full one alike."""
+    parts = version.lstrip("v").split(".")
+    return "v" + ".".join((parts + ["0", "0"])[:3])
+
+
+def kube_version_scenarios(chart: Chart, base: tuple[Path, ...], apis: tuple[str, ...],
+                           kube_versions: tuple[str, ...]) -> list[Scenario]:
+    """One scenario per target Kubernetes version, when the templates branch on the version."""
+    if not kube_version_constraints(chart):
+        return []
+    return [Scenario(f"kube-{version}", ScenarioKind.KUBE_VERSION, base, api_versions=apis,
+                     kube_version=full_kube_version(version),
+                     description=f"default values on Kubernetes {version}")
+            for version in kube_versions]
+
+
+def plan_chart(chart: Chart, overlay_roots: tuple[Path, ...] = (),
+               kube_versions: tuple[str, ...] = ()) -> list[Scenario]:
     base = base_overlays(chart, overlay_roots)
     apis = advertised_apis(chart)
     scenarios = [
@@ -108,4 +134,5 @@ def plan_chart(chart: Chart, overlay_roots: tuple[Path, ...] = ()) -> list[Scena
         if toggle.must_default_false:
             scenarios += toggle_scenarios(toggle, base, apis)
     scenarios += values_file_scenarios(chart, overlay_roots, base, apis)
+    scenarios += kube_version_scenarios(chart, base, apis, kube_versions)
     return scenarios
