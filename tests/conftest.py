@@ -13,6 +13,10 @@ from chartgate.gate import Gate, GateConfig
 from chartgate.loader import load_policies
 from chartgate.policy import Outcome
 
+# pytester drives the chartgate plugin in tests/engine/test_plugin.py; plugins may only be
+# requested from this top-level conftest.
+pytest_plugins = ["pytester"]
+
 REPO = Path(__file__).resolve().parent.parent
 CHARTS = REPO / "fixtures" / "charts"
 OVERLAYS = REPO / "fixtures" / "overlays"

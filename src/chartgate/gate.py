@@ -77,6 +77,7 @@ class Gate:
         self.results: list[Result] = []
         self.started = datetime.now(timezone.utc)
         self._lock = threading.Lock()
+        self._setup_error: ChartgateError | None = None  # see chart_context()
         self.golden = GoldenStore(Path(config.golden_dir), update=config.update_golden)
         self.deselected_golden = False
         self.policy_modules: dict[str, str] = {}  # module path -> sha256
@@ -184,6 +185,15 @@ class Gate:
         self.renderer.render_all((self.charts[name], s) for name in charts for s in self.plans[name])
 
     # -- check ----------------------------------------------------------------------------------
+    def chart_context(self, name: str) -> ChartContext:
+        """The chart's context. A setup failure (no usable Helm) is raised, remembered, raised again."""
+        if self._setup_error is None:
+            try:
+                return self.contexts[name]
+            except ChartgateError as exc:
+                self._setup_error = exc
+        raise self._setup_error
+
     def evaluate(self, check: PlannedCheck) -> Result:
         policy, chart_name = check.policy, check.chart
         if policy.module_path and policy.module_path not in self.policy_modules:
@@ -192,7 +202,10 @@ class Gate:
             result = Result(policy, chart_name, check.scenario, Outcome.ERROR,
                             message=f"chart could not be loaded: {self.broken[chart_name].error}")
             return self._record(result)
-        ctx = self.contexts[chart_name]
+        try:
+            ctx = self.chart_context(chart_name)
+        except ChartgateError as exc:  # Helm missing, tampered or unsupported: every check says so
+            return self._record(Result(policy, chart_name, check.scenario, Outcome.ERROR, message=str(exc)))
         scenario = ctx.scenario(check.scenario) if check.scenario else None
         command = ""
         try:
@@ -261,7 +274,10 @@ class Gate:
     def run(self, policies: Iterable[Policy]) -> "GateSummary":
         """Evaluate everything without pytest (e.g. from a script)."""
         checks = self.planned_checks(policies)
-        self.prerender(checks)
+        try:
+            self.prerender(checks)
+        except ChartgateError:
+            pass  # e.g. no usable Helm: each check records it as an `error` result (see evaluate)
         for check in checks:
             self.evaluate(check)
         return self.finish()

@@ -32,21 +32,16 @@ def _flat(summary: dict[str, dict[str, int]]) -> dict[str, int]:
 
 
 def describe_diff(expected: dict, actual: dict) -> list[str]:
-    """Readable lines for a kind-summary drift, from deepdiff's structured result."""
-    diff = DeepDiff(_flat(expected), _flat(actual), ignore_order=True)
+    """Readable lines for a kind-summary drift, from deepdiff's structured (tree) result."""
+    # threshold 0: always itemise; by default deepdiff reports "root changed" when most keys differ.
+    diff = DeepDiff(_flat(expected), _flat(actual), view="tree", threshold_to_diff_deeper=0)
     lines = []
-    for key in diff.get("dictionary_item_added", []):
-        name = key.path(output_format="list")[0]
-        lines.append(f"+ {name}: {_flat(actual)[name]}  (rendered, not in the golden file)")
-    for key in diff.get("dictionary_item_removed", []):
-        name = key.path(output_format="list")[0]
-        lines.append(f"- {name}: {_flat(expected)[name]}  (in the golden file, no longer rendered)")
-    for path, change in diff.get("values_changed", {}).items():
-        name = path.replace("root['", "").rstrip("']")
-        lines.append(f"~ {name}: {change['old_value']} -> {change['new_value']}")
-    for path, change in diff.get("type_changes", {}).items():
-        name = path.replace("root['", "").rstrip("']")
-        lines.append(f"~ {name}: {change['old_value']!r} -> {change['new_value']!r}")
+    for item in diff.get("dictionary_item_added", []):
+        lines.append(f"+ {item.path(output_format='list')[0]}: {item.t2}  (rendered, not in the golden file)")
+    for item in diff.get("dictionary_item_removed", []):
+        lines.append(f"- {item.path(output_format='list')[0]}: {item.t1}  (in the golden file, no longer rendered)")
+    for item in [*diff.get("values_changed", []), *diff.get("type_changes", [])]:
+        lines.append(f"~ {item.path(output_format='list')[0]}: {item.t1!r} -> {item.t2!r}")
     return sorted(lines, key=lambda line: line[2:])
 
 

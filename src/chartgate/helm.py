@@ -137,8 +137,11 @@ class Helm:
             return HelmOutput(stdout, warnings, seconds)
         if proc.returncode < 0 or "panic:" in stderr or not error_lines:
             how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
-            detail = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
-            raise HelmCrashed(chart, scenario, f"{how}: {detail}", command, stderr)
+            lines = stderr.strip().splitlines()
+            panic = [ln for ln in lines if ln.startswith("panic:")]  # the cause, not the goroutine dump
+            detail = (panic or lines[-1:] or ["no message"])[0]
+            raise HelmCrashed(chart, scenario, f"{how}: {detail}. Helm itself failed, not the chart; the result "
+                              "is not cached, so re-run, or try another Helm with HELM_BIN", command, stderr)
         message = "\n".join(ln.removeprefix("Error: ") for ln in error_lines)
         error_cls = ChartFailed if _CHART_FAIL.search(message) else RenderError
         raise error_cls(chart, scenario, message, command, stderr)

@@ -9,9 +9,9 @@ from typing import Any, Iterator
 import yaml
 
 from .errors import ManifestParseError
-from .yamlio import _BaseLoader
+from .yamlio import loader_for
 
-_SEPARATOR = re.compile(r"^---\s*(?:#.*)?$", re.MULTILINE)
+_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)  # [ \t]: keep the # Source: line below
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
 
 # Built-in kinds that are not namespaced. Facts from the Kubernetes API reference.
@@ -64,14 +64,23 @@ class Manifest:
 
 
 def iter_documents(text: str) -> Iterator[tuple[str, str]]:
-    """Yield (source template, document text) for each non-empty YAML document in a render."""
-    pieces = _SEPARATOR.split(text)
-    for piece in pieces:
-        match = _SOURCE.search(piece)
-        source = match.group(1).strip() if match else ""
-        body = _SOURCE.sub("", piece)
-        if body.strip():
-            yield source, body
+    """Yield (source template, document text) for each non-empty YAML document in a render.
+
+    Documents are sliced out one at a time, so a huge render is never held twice as a list of pieces.
+    """
+    start = 0
+    for match in _SEPARATOR.finditer(text):
+        yield from _document(text[start:match.start()])
+        start = match.end()
+    yield from _document(text[start:])
+
+
+def _document(piece: str) -> Iterator[tuple[str, str]]:
+    match = _SOURCE.search(piece)
+    source = match.group(1).strip() if match else ""
+    body = _SOURCE.sub("", piece)
+    if body.strip():
+        yield source, body
 
 
 def parse_render(text: str, *, namespace: str, cluster_scoped: frozenset[str] = frozenset(),
@@ -80,10 +89,11 @@ def parse_render(text: str, *, namespace: str, cluster_scoped: frozenset[str] = 
     bodies: list[tuple[str, dict]] = []
     for source, doc in iter_documents(text):
         try:
-            body = yaml.load(doc, Loader=_BaseLoader)
+            body = yaml.load(doc, Loader=loader_for(doc))
         except yaml.YAMLError as exc:
-            raise ManifestParseError(chart, scenario, f"{source or 'render'} is not valid YAML: "
-                                     f"{str(exc).splitlines()[0]}", command) from None
+            raise ManifestParseError(chart, scenario, f"{source or 'render'} rendered output that is not "
+                                     f"valid YAML: {str(exc).splitlines()[0]}. Fix what that template emits "
+                                     "(run the command below to see it)", command) from None
         if body is None:
             continue
         if not isinstance(body, dict) or "kind" not in body or "apiVersion" not in body:

@@ -57,6 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="only charts with files changed since git REV, plus the charts that depend on them")
     add("--shard", dest="chartgate_shard", metavar="I/N",
         help="run only shard I of N (charts split deterministically by name)")
+    add("--evidence", dest="chartgate_evidence", metavar="PATH",
+        help="also write an evidence bundle (tar.gz: reports, every rendered manifest, SHA256SUMS) to PATH")
     parser.addini("chartgate_policy_dir", "name of the directory whose .py modules are policy modules",
                   default="policies")
 
@@ -76,18 +78,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "chartgate: a chartgate policy check (added to every policy item)")
     config.stash[CONFIG_KEY] = build_config(config)
     config.stash[GATE_KEY] = None
+    for root in config.getoption("chart-roots") or ():  # explicit ones only: defaults may not apply
+        if not (Path.cwd() / root).is_dir():
+            raise pytest.UsageError(f"--chart-root must be a directory, given: {root}")
 
 
 def gate_for(config: pytest.Config) -> Gate:
     """The session's Gate, created when the first policy module is collected."""
     gate = config.stash[GATE_KEY]
     if gate is None:
-        gate = config.stash[GATE_KEY] = Gate(config.stash[CONFIG_KEY])
+        gate = Gate(config.stash[CONFIG_KEY])
         try:
             gate.discovered
             gate.waivers
         except ChartgateError as exc:
             raise pytest.UsageError(str(exc)) from None
+        config.stash[GATE_KEY] = gate  # only a usable gate: sessionfinish must not hit the error again
     return gate
 
 
@@ -136,12 +142,12 @@ class PolicyItem(pytest.Item):
             raise PolicyFailed(result)
         if result.outcome is Outcome.FAILED:  # a warning below --fail-on: visible, not blocking
             from .terminal import describe_result
-            warnings.warn(ChartgateFindingWarning(describe_result(result)), stacklevel=1)
+            warnings.warn(ChartgateFindingWarning(describe_result(result, _redactor(self.config))), stacklevel=1)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, PolicyFailed):
             from .terminal import describe_result
-            return describe_result(excinfo.value.result)
+            return describe_result(excinfo.value.result, _redactor(self.config))
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
@@ -172,12 +178,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     if gate is None or not gate.results and not gate.broken:
         return
     summary = gate.finish()
+    evidence = session.config.getoption("chartgate_evidence")
+    if evidence:
+        from .evidence import write_evidence
+        summary.reports["evidence"] = write_evidence(gate, summary, session.config.invocation_params.dir / evidence)
     session.config.stash[SUMMARY_KEY] = summary
     if summary.red and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 SUMMARY_KEY = pytest.StashKey["GateSummary"]()
+
+
+def _redactor(config: pytest.Config):
+    """The session gate's redactor: terminal text must not leak what the reports redact."""
+    from .redact import redactor_for
+    return redactor_for(gate_for(config))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

@@ -98,9 +98,14 @@ class Renderer:
         }
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
+    @staticmethod
+    def _memo_key(chart: Chart, request: TemplateRequest) -> tuple:
+        # args() spells out every input as text; --set-json values may be unhashable mappings
+        return (chart.name, chart.digest, tuple(request.args()))
+
     def render(self, chart: Chart, scenario: Scenario) -> Render:
         request = self.request(chart, scenario)
-        memo_key = (chart.name, chart.digest, request)
+        memo_key = self._memo_key(chart, request)
         with self._guard:
             if memo_key in self._memo:
                 self.stats["memo_hits"] += 1
@@ -111,12 +116,27 @@ class Renderer:
                 self._memo[memo_key] = self._render_uncached(chart, scenario, request)
             return self._relabel(self._memo[memo_key], scenario)
 
+    def renders(self) -> list[Render]:
+        """Every distinct render so far (identical inputs share one), e.g. for evidence and redaction."""
+        with self._guard:
+            return list(self._memo.values())
+
+    def rendered(self, chart: Chart, scenario: Scenario) -> Render | None:
+        """This scenario's render if it has already happened; never runs Helm."""
+        memo_key = self._memo_key(chart, self.request(chart, scenario))
+        with self._guard:
+            render = self._memo.get(memo_key)
+        return None if render is None else self._relabel(render, scenario)
+
     @staticmethod
     def _relabel(render: Render, scenario: Scenario) -> Render:
         """Identical inputs are rendered once; each scenario still gets its own name on the result."""
         if render.scenario == scenario:
             return render
-        return Render(render.chart, scenario, render.command, render.manifests, render.warnings, render.error,
+        error = render.error
+        if error is not None:  # the message must name this scenario, not the one rendered first
+            error = type(error)(error.chart, scenario.name, error.helm_message, error.command, error.stderr)
+        return Render(render.chart, scenario, render.command, render.manifests, render.warnings, error,
                       render.seconds, render.cached, render.stdout)
 
     def _render_uncached(self, chart: Chart, scenario: Scenario, request: TemplateRequest) -> Render:
@@ -146,9 +166,12 @@ class Renderer:
     @staticmethod
     def _read_cache(path: Path) -> dict | None:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            entry = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # missing or unreadable entries are simply re-rendered
             return None
+        valid = isinstance(entry, dict) and (isinstance(entry.get("stdout"), str)
+                                             or isinstance(entry.get("error"), dict))
+        return entry if valid else None  # e.g. a foreign or hand-edited file: re-render
 
     def _from_output(self, chart: Chart, scenario: Scenario, command: str, entry: dict, *, cached: bool) -> Render:
         if "error" in entry:

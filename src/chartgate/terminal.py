@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from .policy import Result
+from .redact import Redactor
 
 
-def describe_result(result: Result) -> str:
+def describe_result(result: Result, redactor: Redactor | None = None) -> str:
+    """The failure text pytest prints; redacted (pass the gate's redactor to also scrub the secret
+    values it learned from values files and rendered Secrets)."""
     policy = result.policy
     where = f"{result.chart} [{result.scenario}]" if result.scenario else result.chart
     lines = [f"{policy.id} {policy.title} ({policy.severity.value}) — {where}: {result.outcome.value}"]
@@ -21,7 +24,7 @@ def describe_result(result: Result) -> str:
     if result.findings:
         lines.append(f"To accept a finding deliberately, add a waiver for {policy.id} on {result.chart} "
                      "(with reason, owner and expiry) to waivers.yaml.")
-    return "\n".join(lines)
+    return (redactor or Redactor()).text("\n".join(lines))
 
 
 def write_summary(tr, summary) -> None:

@@ -127,9 +127,10 @@ def locate(tools_dir: Path, version: str = DEFAULT_HELM_VERSION, env: dict | Non
     if override:
         found = shutil.which(override) if os.sep not in override else override
         if not found or not os.path.isfile(found):
-            raise HelmNotFound(f"HELM_BIN={override!r} does not name an existing file or a command on PATH.")
+            raise HelmNotFound(f"HELM_BIN={override!r} does not name an existing file or a command on PATH. "
+                               "Point it at a helm binary, or unset it to use the pinned, provisioned Helm.")
         if not os.access(found, os.X_OK):
-            raise HelmNotFound(f"HELM_BIN={override!r} is not executable.")
+            raise HelmNotFound(f"HELM_BIN={override!r} is not executable; `chmod +x` it or unset HELM_BIN.")
         return HelmLocation(Path(found).resolve(), sha256_file(Path(found)), None)
     if version not in HELM_RELEASES:
         raise HelmNotFound(

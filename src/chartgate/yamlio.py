@@ -16,35 +16,78 @@ try:  # the C loader is ~10x faster on large renders
 except AttributeError:  # pragma: no cover - libyaml missing
     _BaseLoader = yaml.SafeLoader
 
-#: An alias bomb ("billion laughs") is cheap to parse but explodes when walked; real values files
-#: use a handful of anchors. Documents with more alias references than this are rejected.
+#: An alias bomb ("billion laughs") is cheap to parse but explodes when walked (merged, copied,
+#: serialised): a few dozen aliases can stand for billions of nodes. Real values files use a handful
+#: of anchors, so a document is rejected when its aliases are too many or expand to too many nodes.
 MAX_ALIASES = 1000
+MAX_ALIAS_EXPANSION = 100_000
+
+
+class _AliasBomb(yaml.MarkedYAMLError):
+    pass
 
 
 class _CountingLoader(yaml.SafeLoader):
-    """Pure-Python safe loader that counts alias nodes (the C loader cannot be instrumented)."""
+    """Pure-Python safe loader that bounds alias expansion (the C loader cannot be instrumented).
+
+    Each composed node's expanded size (the nodes a walk would visit) is recorded; an alias adds
+    the size of the node it refers to.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._aliases = 0
+        self._expansion = 0
+        self._sizes: dict[int, int] = {}
 
     def compose_node(self, parent, index):  # noqa: D401 - pyyaml hook
-        if self.check_event(yaml.AliasEvent):
-            self._aliases = getattr(self, "_aliases", 0) + 1
-            if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
-                raise yaml.YAMLError(
-                    f"more than {MAX_ALIASES} YAML aliases (line {mark.line + 1}): "
-                    "refusing to expand what looks like an alias bomb"
-                )
-        return super().compose_node(parent, index)
+        if not self.check_event(yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            self._sizes[id(node)] = self._size(node)
+            return node
+        mark = self.peek_event().start_mark
+        node = super().compose_node(parent, index)
+        size = self._sizes.get(id(node))
+        self._aliases += 1
+        self._expansion += size or 0
+        if size is None:  # the anchored node is still being composed: it contains itself
+            problem = "a recursive YAML alias (a node that contains itself)"
+        elif self._aliases > MAX_ALIASES or self._expansion > MAX_ALIAS_EXPANSION:
+            problem = (f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} nodes "
+                       f"({self._aliases} aliases): this looks like an alias bomb (\"billion laughs\")")
+        else:
+            return node
+        raise _AliasBomb(problem=f"{problem}; refusing to load it. Write the repeated values out "
+                         "or use fewer anchors", problem_mark=mark)
+
+    def _size(self, node) -> int:
+        if isinstance(node, yaml.MappingNode):
+            return 1 + sum(self._sizes.get(id(k), 1) + self._sizes.get(id(v), 1) for k, v in node.value)
+        if isinstance(node, yaml.SequenceNode):
+            return 1 + sum(self._sizes.get(id(v), 1) for v in node.value)
+        return 1
+
+
+def loader_for(text: str):
+    """The fast C loader, or the alias-bounding loader when the text can contain aliases at all."""
+    return _CountingLoader if "&" in text and "*" in text else _BaseLoader
 
 
 def _describe(exc: yaml.YAMLError) -> tuple[int | None, str]:
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        # pyyaml's own str() repeats "<unicode string>" marks; keep just what went wrong.
+        detail = "; ".join(part for part in (exc.context, exc.problem) if part)
+        if mark is not None:
+            detail += f" (column {mark.column + 1})"
+        return line, detail
     return line, str(exc).replace("\n", " ")
 
 
 def load_text(text: str, source: str, *, multi: bool = False) -> Any:
     """Parse YAML text; `source` names the file in error messages."""
-    loader = _CountingLoader if "*" in text else _BaseLoader
+    loader = loader_for(text)
     try:
         if multi:
             return list(yaml.load_all(text, Loader=loader))
@@ -52,7 +95,7 @@ def load_text(text: str, source: str, *, multi: bool = False) -> Any:
     except yaml.YAMLError as exc:
         line, detail = _describe(exc)
         where = f"{source}:{line}" if line else source
-        raise InvalidYaml(f"{where}: invalid YAML: {detail}") from None
+        raise InvalidYaml(f"{where}: invalid YAML: {detail}. Fix the file at that line and re-run.") from None
 
 
 def load_file(path: Path, *, what: str = "YAML file") -> Any:

@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..yamlio import write_atomic
+from .html import render_html
 from .junit import render_junit
+from .markdown import render_markdown
 from .model import build_report
+from .sarif import render_sarif
 
 if TYPE_CHECKING:
     from ..gate import Gate, GateSummary
@@ -18,6 +21,9 @@ if TYPE_CHECKING:
 FORMATS = {
     "chartgate.json": lambda report: json.dumps(report, indent=2, sort_keys=False) + "\n",
     "junit.xml": render_junit,
+    "chartgate.md": render_markdown,
+    "chartgate.html": render_html,
+    "chartgate.sarif": render_sarif,
 }
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import platform as python_platform
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..errors import ChartgateError
+from ..redact import redactor_for
 
 if TYPE_CHECKING:
     from ..gate import Gate, GateSummary
@@ -65,6 +67,8 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "started_at": gate.started.isoformat(timespec="seconds"),
         "git_commit": gate.git_commit(),
+        "working_dir": str(Path.cwd()),  # SARIF locations are relative to it
+        "python": python_platform.python_version(),
         "kubernetes_versions": list(gate.kube_versions),
         "platform": gate.platform.to_dict(),
         "chart_roots": [str(p) for p in gate.config.chart_roots],
@@ -96,4 +100,5 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
     }
     if "renderer" in gate.__dict__:
         report["render_stats"] = dict(gate.renderer.stats)
-    return report
+    # Once, here: every format renders this dict, so no format can leak what this removed.
+    return redactor_for(gate).data(report)

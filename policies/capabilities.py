@@ -1,0 +1,172 @@
+"""Capabilities gating: a fresh cluster never receives an object whose API it does not serve.
+
+An object whose API group is not built into every target Kubernetes version is acceptable only if
+(a) it disappears when its group/version is not advertised (a live `.Capabilities.APIVersions.Has`
+gate), (b) the chart ships its CRD, or (c) a Blueprint the chart declares in blueprint.yaml
+`spec.depends` provides the group. Classification is differential: the scenario is rendered again
+with the object's group/version taken out of `--api-versions`, and the two renders are compared.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from chartgate import ChartContext, Finding, Manifest, NotApplicable, Render, ScenarioContext, policy
+from chartgate.kube import builtin_groups
+
+REFERENCE = "DESIGN.md, contract 3 (Capabilities gating); docs/BLUEPRINT-AUTHORING.md §11.2"
+
+
+def is_builtin_group(group: str, kube_versions: Iterable[str]) -> bool:
+    """Served by a plain API server of *every* target version (one missing version is enough to need a gate)."""
+    return all(group in builtin_groups(version) for version in kube_versions)
+
+
+def api_group(api: str) -> str:
+    """Group of an advertised API string (`g/v`, `g/v/Kind`, or core `v1`, `v1/Pod`)."""
+    first = api.split("/")[0]
+    return "" if re.fullmatch(r"v\d+\w*", first) else first
+
+
+def group_version(api: str) -> str:
+    """`group/version` of an advertised API string, dropping a trailing Kind."""
+    parts = api.split("/")
+    return parts[0] if not api_group(api) else "/".join(parts[:2])
+
+
+def without_api(apis: Iterable[str], gv: str) -> tuple[str, ...]:
+    return tuple(api for api in apis if group_version(api) != gv)
+
+
+def declared_blueprints(blueprint: dict | None) -> list[str]:
+    """Names in blueprint.yaml `spec.depends` (plain names or `{name: ...}` entries)."""
+    spec = (blueprint or {}).get("spec") or {}
+    names = []
+    for entry in spec.get("depends") or []:
+        name = entry.get("name") if isinstance(entry, dict) else entry
+        if name:
+            names.append(str(name))
+    return names
+
+
+def shipped_crds(ctx: ChartContext, render: Render) -> dict[tuple[str, str], set[str]]:
+    """(group, kind) -> served versions, for CRDs rendered by the templates or shipped in any crds/ dir."""
+    documents = [m.body for m in render.of_kind("CustomResourceDefinition")]
+    documents += [doc for _, doc in ctx.chart.crd_documents()]
+    found: dict[tuple[str, str], set[str]] = {}
+    for doc in documents:
+        spec = doc.get("spec") or {}
+        key = (str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", "")))
+        versions = {str(v.get("name")) for v in spec.get("versions") or [] if isinstance(v, dict)
+                    and v.get("served", True)}
+        if spec.get("version"):  # apiextensions v1beta1 style
+            versions.add(str(spec["version"]))
+        found.setdefault(key, set()).update(versions)
+    return found
+
+
+def render_without(ctx: ChartContext, render: Render, gv: str) -> Render:
+    """The same scenario with `gv` no longer advertised (memoised: often equals a planned render,
+    e.g. `on-no-api.*` for `on.*`). A failed render comes back with `.error` set."""
+    scenario = render.scenario
+    return ctx.try_render(ctx.variant(scenario, f"without-{gv}",
+                                      api_versions=without_api(scenario.api_versions, gv)))
+
+
+def ungated(ctx: ChartContext, render: Render, manifest: Manifest) -> bool:
+    """True if the object also renders when its group/version is not advertised."""
+    gv = manifest.api_version
+    if gv not in {group_version(api) for api in render.scenario.api_versions}:
+        return True  # rendered although the scenario never advertised its API
+    # A render that fails loudly without the API does not ship the object either.
+    return manifest.identity() in {m.identity() for m in render_without(ctx, render, gv).manifests}
+
+
+def skip_failed_render(ctx: ScenarioContext) -> None:
+    if ctx.render.error is not None:
+        raise NotApplicable("the scenario did not render; RENDER-001 reports why")
+
+
+@policy(
+    id="CAP-001",
+    title="Objects of non-built-in APIs are gated, have their CRD shipped, or come from a declared Blueprint",
+    scenarios="*",
+    judges_failed_renders=True,
+    rationale="""An object whose API group a plain Kubernetes cluster does not serve (a
+    ServiceMonitor, a Gateway, a Certificate) is rejected by the API server when its CRD is missing,
+    and the whole release fails to apply. It is safe only behind a live .Capabilities gate, with its
+    CRD in the same chart, or when a Blueprint the chart depends on installs that API first.""",
+    reference=REFERENCE,
+)
+def custom_objects_are_safe(ctx: ScenarioContext):
+    skip_failed_render(ctx)
+    chart = ctx.chart
+    custom = [m for m in ctx.manifests if not is_builtin_group(m.group, chart.kube_versions)]
+    if not custom:
+        return
+    crds = shipped_crds(chart, ctx.render)
+    depends = declared_blueprints(chart.chart.blueprint)
+    provided = chart.platform.groups_provided_by(depends) if chart.platform else set()
+    for manifest in custom:
+        if manifest.version in crds.get((manifest.group, manifest.kind), set()):
+            continue  # (b) the chart ships the CRD
+        if manifest.group in provided:
+            continue  # (c) a declared dependency Blueprint installs the API
+        if not ungated(chart, ctx.render, manifest):
+            continue  # (a) a live Capabilities gate
+        gv = manifest.api_version
+        yield Finding.on(
+            manifest, "$.apiVersion",
+            f"{manifest.kind} ({gv}) from {manifest.source} renders even when {gv} is not advertised, the "
+            f"chart ships no CRD for {manifest.kind}.{manifest.group or 'core'}, and no Blueprint in "
+            f"blueprint.yaml spec.depends ({', '.join(depends) or 'none declared'}) provides "
+            f"{manifest.group}. Wrap the template in `{{{{- if .Capabilities.APIVersions.Has \"{gv}\" }}}}`, "
+            "ship the CRD in crds/, or declare the Blueprint that installs the API under spec.depends "
+            "(and list its groups under blueprintApis in the platform file); or add a waiver with a reason.",
+            value={"apiVersion": gv, "kind": manifest.kind, "name": manifest.name})
+
+
+def renders_from(render: Render, template: str) -> dict:
+    """Objects by identity, limited to one template (or all, for a gate in a helper like _helpers.tpl)."""
+    helper = template.rsplit("/", 1)[-1].startswith("_")
+    return {m.identity(): m.body for m in render.manifests if helper or m.source == template}
+
+
+def gate_is_live(ctx: ChartContext, api: str, template: str) -> bool:
+    """Some planned scenario that advertises `api` renders differently from that template without it."""
+    gv = group_version(api)
+    candidates = [s for s in ctx.scenarios if api in s.api_versions]
+    renders = [r for r in (ctx.try_render(s) for s in candidates) if r.ok]
+    # Scenarios already showing objects from the template are the likely proof; try them first.
+    renders.sort(key=lambda r: not renders_from(r, template))
+    for render in renders:
+        without = render_without(ctx, render, gv)
+        if without.ok and renders_from(render, template) != renders_from(without, template):
+            return True
+    return False
+
+
+@policy(
+    id="CAP-002",
+    title="Every Capabilities gate on an optional API is live",
+    rationale="""A .Capabilities.APIVersions.Has test that changes nothing is a false promise: the
+    author believes an object is gated while it renders (or never renders) regardless, typically
+    because the `end` was misplaced or the API string is misspelt. Advertising the API must make an
+    object of that template appear or change.""",
+    reference=REFERENCE,
+)
+def gates_are_live(ctx: ChartContext):
+    # Gates on built-in APIs (e.g. choosing policy/v1 over v1beta1) are always true under Helm: not judged.
+    gates = [g for g in ctx.capability_gates if not is_builtin_group(api_group(g.api_version), ctx.kube_versions)]
+    if not gates:
+        raise NotApplicable("no template tests .Capabilities.APIVersions.Has for an optional API")
+    for gate in gates:
+        if not gate_is_live(ctx, gate.api_version, gate.template):
+            yield Finding(
+                f'.Capabilities.APIVersions.Has "{gate.api_version}" in {gate.template} is dead: no planned '
+                f"scenario renders anything from that template differently with and without "
+                f"{gate.api_version} advertised. Move the gate so it encloses the object it protects "
+                "(check where its `{{- end }}` is), fix the API string, or remove the test. If the template "
+                "only renders with values no planned scenario sets, add a ci/*-values.yaml that sets them.",
+                template=gate.template, excerpt=f'.Capabilities.APIVersions.Has "{gate.api_version}"')

@@ -1,0 +1,198 @@
+"""Istio-less ingress: Knative and KServe run on the platform's Gateway-API class, without Istio.
+
+The checks apply wherever the objects appear, in any chart: a KnativeServing (operator.knative.dev),
+KServe's `inferenceservice-config` ConfigMap, a Gateway (gateway.networking.k8s.io), any Istio object
+or sidecar-injection marker. A chart rendering none of them is not applicable (ING-005 applies always).
+The platform class is the platform fact `ingressClass` (ctx.platform.ingress_class).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from chartgate import Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
+
+REFERENCE = ("DESIGN.md, contract 6 (Istio-less ingress); seed: bp-knative 'istio-less mode', bp-kserve "
+             "'Cilium native Gateway-API ingress ... Default deploymentMode=RawDeployment'")
+
+KNATIVE_INGRESSES = ("istio", "contour", "kourier")
+KSERVE_CONFIG = "inferenceservice-config"
+GATEWAY_API = "gateway.networking.k8s.io"
+ISTIO_GROUPS = ("networking.istio.io", "security.istio.io")
+# Labels/annotations that ask Istio to inject its sidecar (namespace-wide, per pod, or per revision).
+INJECTION_MARKERS = ("sidecar.istio.io/inject", "istio-injection", "istio.io/rev")
+WAIVE = "or add a waiver with a reason"
+
+
+def objects(ctx: ScenarioContext, group: str, kind: str, what: str) -> list:
+    found = [m for m in ctx.manifests if m.group == group and m.kind == kind]
+    if not found:
+        raise NotApplicable(f"the render has no {what}")
+    return found
+
+
+def is_true(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+@policy(
+    id="ING-001",
+    title="KnativeServing disables Istio, Contour and Kourier and uses the platform ingress class",
+    scenarios="*",
+    rationale="""The Knative operator installs Istio networking unless told otherwise, and Contour or
+    Kourier when enabled; none of them exist on the platform. Knative must route through the
+    platform's Gateway-API class, set in config.network.ingress-class.""",
+    reference=REFERENCE,
+)
+def knative_serving_is_istio_less(ctx: ScenarioContext):
+    platform_class = ctx.chart.platform.ingress_class
+    for ks in objects(ctx, "operator.knative.dev", "KnativeServing", "KnativeServing"):
+        spec = ks.body.get("spec") or {}
+        ingress = spec.get("ingress") or {}
+        for name in KNATIVE_INGRESSES:
+            enabled = (ingress.get(name) or {}).get("enabled")
+            # Istio is the operator's default ingress, so it must be switched off explicitly.
+            if is_true(enabled) or (name == "istio" and enabled is None):
+                state = "is not disabled (the operator defaults to Istio)" if enabled is None else "is enabled"
+                yield Finding.on(ks, f"$.spec.ingress.{name}.enabled",
+                                 f"the {name} ingress {state}; the platform has no {name}. Set "
+                                 f"`spec.ingress.{name}.enabled: false`, {WAIVE}.", value=ingress or spec)
+        network = (spec.get("config") or {}).get("network") or {}
+        ingress_class = network.get("ingress-class") or network.get("ingress.class")
+        if ingress_class != platform_class:
+            yield Finding.on(ks, "$.spec.config.network['ingress-class']",
+                             f"config.network.ingress-class is {ingress_class!r}; it must be the platform "
+                             f"ingress class {platform_class!r}. Set it (from values), {WAIVE}.", value=network)
+
+
+def kserve_section(cm, key: str) -> tuple[dict | None, str | None]:
+    """One JSON section of inferenceservice-config: (data, None) or (None, why it is unusable)."""
+    raw = (cm.body.get("data") or {}).get(key)
+    if raw is None:
+        return None, f"has no `{key}` section"
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        return None, f"`{key}` is not valid JSON ({exc})"
+    if not isinstance(data, dict):
+        return None, f"`{key}` is not a JSON object"
+    return data, None
+
+
+def kserve_configs(ctx: ScenarioContext) -> list:
+    found = [m for m in ctx.manifests if m.kind == "ConfigMap" and m.group == "" and m.name == KSERVE_CONFIG]
+    if not found:
+        raise NotApplicable(f"the render has no KServe {KSERVE_CONFIG} ConfigMap")
+    return found
+
+
+@policy(
+    id="ING-002",
+    title="KServe's rendered ingress config uses the Gateway API and the platform class, no Istio",
+    scenarios="*",
+    rationale="""KServe writes Istio VirtualServices and expects an Istio ingress gateway unless its
+    `ingress` config enables the Gateway API and disables the Istio virtual host. What counts is the
+    JSON the controller reads from inferenceservice-config, not the values that produced it.""",
+    reference=REFERENCE,
+)
+def kserve_ingress_config(ctx: ScenarioContext):
+    platform_class = ctx.chart.platform.ingress_class
+    for cm in kserve_configs(ctx):
+        ingress, problem = kserve_section(cm, "ingress")
+        if problem:
+            yield Finding.on(cm, "$.data.ingress", f"{KSERVE_CONFIG} {problem}; it must configure Gateway-API "
+                             f"ingress with class {platform_class!r}.")
+            continue
+        wanted = {"enableGatewayApi": True, "disableIstioVirtualHost": True, "ingressClassName": platform_class}
+        for key, expected in wanted.items():
+            actual = ingress.get(key)
+            ok = is_true(actual) if expected is True else actual == expected
+            if not ok:
+                yield Finding.on(cm, "$.data.ingress", f"the `ingress` JSON has {key}={actual!r} at "
+                                 f"$.data.ingress (json $.{key}); it must be {expected!r} for Istio-less "
+                                 f"Gateway-API ingress. Set it in the chart's values, {WAIVE}.", value=ingress)
+
+
+@policy(
+    id="ING-003",
+    title="KServe defaults to RawDeployment",
+    scenarios=(ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.OPT_IN, ScenarioKind.OPT_IN_NO_API,
+               ScenarioKind.OFF),
+    rationale="""Serverless mode puts Knative on every inference request's path; the platform serves
+    with plain Deployments and lets a tenant opt in to Serverless per InferenceService. Judged on the
+    chart's defaults only: a cluster overlay or values file may choose Serverless deliberately.""",
+    reference=REFERENCE,
+)
+def kserve_defaults_to_raw_deployment(ctx: ScenarioContext):
+    for cm in kserve_configs(ctx):
+        deploy, problem = kserve_section(cm, "deploy")
+        mode = (deploy or {}).get("defaultDeploymentMode")
+        if problem or mode != "RawDeployment":
+            detail = problem or f"has defaultDeploymentMode={mode!r}"
+            yield Finding.on(cm, "$.data.deploy", f"the `deploy` JSON {detail} (json $.defaultDeploymentMode); the "
+                             "default must be 'RawDeployment' (tenants opt in to Serverless per "
+                             "InferenceService with the serving.kserve.io/deploymentMode annotation). Set the "
+                             f"deployment mode in values, {WAIVE}.", value=deploy)
+
+
+@policy(
+    id="ING-004",
+    title="Every Gateway uses the platform class or a GatewayClass the chart renders",
+    scenarios="*",
+    rationale="""A Gateway whose class no controller implements is never programmed: routes attach to
+    nothing and the service is unreachable. The platform implements one class; a chart may add its own
+    GatewayClass (as bp-stunner does) and use that.""",
+    reference=REFERENCE,
+)
+def gateways_use_known_class(ctx: ScenarioContext):
+    gateways = objects(ctx, GATEWAY_API, "Gateway", "Gateway")
+    # The chart's own classes: in this render, or in the render with every optional API advertised.
+    everything = ctx.chart.try_render("capabilities")
+    own = {m.name for m in ctx.manifests + everything.manifests if m.group == GATEWAY_API and m.kind == "GatewayClass"}
+    allowed = {ctx.chart.platform.ingress_class} | own
+    for gw in gateways:
+        name = (gw.body.get("spec") or {}).get("gatewayClassName")
+        if name not in allowed:
+            yield Finding.on(gw, "$.spec.gatewayClassName",
+                             f"gatewayClassName is {name!r}; the platform class is "
+                             f"{ctx.chart.platform.ingress_class!r} and the chart renders "
+                             f"{'GatewayClass ' + ', '.join(sorted(own)) if own else 'no GatewayClass'}. Use one "
+                             f"of them, {WAIVE}.", value=gw.body.get("spec"))
+
+
+def metadata_blocks(node: Any, path: str = "$") -> Iterator[tuple[str, dict]]:
+    """Every `metadata` mapping in an object: its own, pod templates', job templates', CR-embedded ones."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}"
+            if key == "metadata" and isinstance(value, dict):
+                yield here, value
+            yield from metadata_blocks(value, here)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from metadata_blocks(item, f"{path}[{index}]")
+
+
+@policy(
+    id="ING-005",
+    title="No Istio objects and no Istio sidecar-injection labels or annotations",
+    scenarios="*",
+    rationale="""Istio is not installed: networking.istio.io and security.istio.io objects are
+    rejected by the API server, and injection markers are dead configuration that suggests a
+    dependency the platform does not have.""",
+    reference=REFERENCE,
+)
+def no_istio(ctx: ScenarioContext):
+    for m in ctx.manifests:
+        if m.group in ISTIO_GROUPS:
+            yield Finding.on(m, "$.apiVersion", f"{m.kind} ({m.api_version}) is an Istio object; the platform "
+                             f"has no Istio. Remove it (use Gateway API objects instead), {WAIVE}.")
+        for path, meta in metadata_blocks(m.body):
+            for field in ("labels", "annotations"):
+                for marker in INJECTION_MARKERS:
+                    if isinstance(meta.get(field), dict) and marker in meta[field]:
+                        yield Finding.on(m, f"{path}.{field}['{marker}']",
+                                         f"the {field[:-1]} {marker}={meta[field][marker]!r} asks for Istio "
+                                         f"sidecar injection; the platform has no Istio. Remove it, {WAIVE}.",
+                                         value={marker: meta[field][marker]})

@@ -1,0 +1,259 @@
+"""UDP media range: TURN/media UDP ports stay inside the range opened at the edge firewall.
+
+A UDP port range in values is any mapping with `start`/`end` (or `min`/`max`, `from`/`to`) under a key
+whose name mentions UDP or a port range (`stunnerOverlay.udpPortRange`, `turn.udp`, `mediaPortRange`).
+The allowed range is the platform fact `udpPortRange` (ctx.platform.udp_port_range).
+
+Rendered UDP ports are judged where they admit traffic from outside: NetworkPolicy *ingress* rules
+(egress rules, e.g. DNS to port 53, are not media ports) and the ports of NodePort/LoadBalancer
+Services. A rendered port is related to the values it came from by number: a rule with a range
+(`port`..`endPort`) must equal a values range exactly; a single port must lie inside a values range or
+equal a port number set in values. A port that matches no value was hardcoded in a template.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator, NamedTuple
+
+from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, policy
+from chartgate.values import Path_, dotted, get_path, merge, set_path, split_dotted
+from chartgate.yamlio import load_file
+
+REFERENCE = ("DESIGN.md, contract 4 (UDP media range); seed: bp-stunner 'Default UDP TURN port range "
+             "30000-32767 matches the range opened at the Sovereign edge firewall'")
+
+BOUND_PAIRS = (("start", "end"), ("min", "max"), ("from", "to"))
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+EXPOSED_SERVICE_TYPES = {"NodePort", "LoadBalancer"}
+
+
+class PortRange(NamedTuple):
+    path: Path_  # values path of the mapping holding the bounds
+    start: Any
+    end: Any
+    bounds: tuple[str, str]  # the key names used, e.g. ("start", "end")
+
+    @property
+    def dotted(self) -> str:
+        return dotted(self.path)
+
+    def describe(self) -> str:
+        return f"{self.dotted} ({self.start}-{self.end})"
+
+
+def names_a_port_range(key: str) -> bool:
+    words = [w.lower() for w in _WORDS.findall(key)]
+    return "udp" in words or ("port" in words or "ports" in words) and "range" in words
+
+
+def as_port(value: Any) -> int | None:
+    """An integer port number from values (YAML may give "30000" as a string); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def port_ranges(values: Any, prefix: Path_ = ()) -> Iterator[PortRange]:
+    """Every UDP/port range mapping in a values tree."""
+    if not isinstance(values, dict):
+        return
+    for key, value in values.items():
+        path = prefix + (str(key),)
+        if isinstance(value, dict):
+            if names_a_port_range(str(key)):
+                for low, high in BOUND_PAIRS:
+                    if low in value and high in value:
+                        yield PortRange(path, value[low], value[high], (low, high))
+                        break
+            yield from port_ranges(value, path)
+
+
+def port_numbers(values: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, int]]:
+    """Every integer under a key mentioning a port (`turnUdpPort: 3478`, `metrics.port`)."""
+    if isinstance(values, dict):
+        for key, value in values.items():
+            path = prefix + (str(key),)
+            port = as_port(value)
+            if port is not None and "port" in str(key).lower():
+                yield path, port
+            yield from port_numbers(value, path)
+
+
+def range_problem(r: PortRange, allowed: tuple[int, int]) -> str | None:
+    """Why a values range is unacceptable, or None."""
+    start, end = as_port(r.start), as_port(r.end)
+    low, high = allowed
+    if start is None or end is None:
+        return f"its bounds {r.start!r}-{r.end!r} are not port numbers"
+    if start > end:
+        return f"start {start} is greater than end {end} (a reversed range admits nothing)"
+    if start < low or end > high:
+        return f"{start}-{end} is not inside the allowed UDP range {low}-{high}"
+    return None
+
+
+def scenario_values(ctx: ChartContext, scenario) -> dict:
+    """The values a scenario renders with: chart defaults, then its values files, then its --set pairs."""
+    values = ctx.chart.effective_values
+    for path in scenario.values_files:
+        loaded = load_file(Path(path), what="values file")
+        if isinstance(loaded, dict):
+            values = merge(values, loaded)
+    for key, value in scenario.set_values:
+        path = split_dotted(key)
+        if isinstance(value, dict):  # Helm merges a --set-json mapping into the values already there
+            value = merge(get_path(values, path, {}), value)
+        values = set_path(values, path, value)
+    return values
+
+
+def values_sources(ctx: ChartContext) -> Iterator[tuple[str, dict]]:
+    """(file, values) to check: the chart's effective defaults and every values file a scenario uses."""
+    yield f"{ctx.name}/values.yaml", ctx.chart.effective_values
+    seen = set()
+    for scenario in ctx.scenarios:
+        for path in scenario.values_files:
+            if path not in seen:
+                seen.add(path)
+                loaded = load_file(Path(path), what="values file")
+                if isinstance(loaded, dict):
+                    yield shown(ctx, Path(path)), loaded
+
+
+def shown(ctx: ChartContext, path: Path) -> str:
+    """A values file as the report shows it: relative to the chart's parent directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(ctx.chart.path.resolve().parent))
+    except (ValueError, AttributeError):
+        return str(path)
+
+
+@policy(
+    id="NET-001",
+    title="UDP port ranges in values lie inside the allowed UDP range, start <= end",
+    rationale="""Media relays (TURN) allocate UDP ports from the configured range; ports outside the
+    range opened at the edge firewall silently drop media, and a reversed range admits nothing. The
+    values are checked directly, because a template may only fail on a bad range when the object that
+    uses it is switched on.""",
+    reference=REFERENCE,
+)
+def values_ranges_inside(ctx: ChartContext):
+    allowed = ctx.platform.udp_port_range
+    found = False
+    for source, values in values_sources(ctx):
+        for r in port_ranges(values):
+            found = True
+            problem = range_problem(r, allowed)
+            if problem:
+                yield Finding(f"`{r.dotted}` in {source}: {problem}. Set `{r.dotted}.{r.bounds[0]}`/"
+                              f"`.{r.bounds[1]}` inside {allowed[0]}-{allowed[1]} with {r.bounds[0]} <= "
+                              f"{r.bounds[1]}, or add a waiver with a reason.",
+                              template=source, path=f"$.{r.dotted}",
+                              excerpt=f"{r.dotted}: {{{r.bounds[0]}: {r.start}, {r.bounds[1]}: {r.end}}}")
+    if not found:
+        raise NotApplicable("no UDP or port range in the chart's values")
+
+
+# --- rendered ports ---------------------------------------------------------------------------------
+
+
+class RenderedPort(NamedTuple):
+    manifest: Any
+    path: str  # JSONPath of the port entry
+    port: Any  # int, a named port (str) or None (every port)
+    end: Any  # endPort, or None for a single port
+    entry: dict
+
+
+def udp_ports(manifests) -> Iterator[RenderedPort]:
+    """UDP ports admitted by NetworkPolicy ingress rules and exposed by NodePort/LoadBalancer Services."""
+    for m in manifests:
+        spec = m.body.get("spec") or {}
+        if m.kind == "NetworkPolicy" and m.group == "networking.k8s.io":
+            for i, rule in enumerate(spec.get("ingress") or []):
+                for j, entry in enumerate((rule or {}).get("ports") or []):
+                    if isinstance(entry, dict) and entry.get("protocol") == "UDP":
+                        yield RenderedPort(m, f"$.spec.ingress[{i}].ports[{j}]", entry.get("port"),
+                                           entry.get("endPort"), entry)
+        elif m.kind == "Service" and m.group == "" and spec.get("type") in EXPOSED_SERVICE_TYPES:
+            for i, entry in enumerate(spec.get("ports") or []):
+                if isinstance(entry, dict) and entry.get("protocol") == "UDP":
+                    for field in ("port", "nodePort"):
+                        if field in entry:
+                            yield RenderedPort(m, f"$.spec.ports[{i}].{field}", entry[field], None, entry)
+
+
+def rendered_ports(ctx: ScenarioContext) -> list[RenderedPort]:
+    found = list(udp_ports(ctx.manifests))
+    if not found:
+        raise NotApplicable("the render admits no UDP port (no UDP NetworkPolicy ingress rule or "
+                            "NodePort/LoadBalancer UDP Service port)")
+    return found
+
+
+def span(p: RenderedPort) -> str:
+    return f"{p.port}-{p.end}" if p.end is not None else str(p.port)
+
+
+@policy(
+    id="NET-002",
+    title="Rendered UDP NetworkPolicy rules and exposed UDP Service ports lie inside the allowed range",
+    scenarios="*",
+    rationale="""Whatever the values say, what reaches the cluster is the rendered object: a
+    NetworkPolicy admitting UDP outside the firewall window, or a NodePort/LoadBalancer exposing a UDP
+    port the edge drops, breaks media for every call.""",
+    reference=REFERENCE,
+)
+def rendered_ports_inside(ctx: ScenarioContext):
+    low, high = ctx.chart.platform.udp_port_range
+    for p in rendered_ports(ctx):
+        if p.port is None:
+            yield Finding.on(p.manifest, p.path, f"the UDP rule names no port, so it admits every UDP port; "
+                             f"restrict it to {low}-{high} (port/endPort) or add a waiver with a reason.",
+                             value=p.entry)
+        elif isinstance(p.port, str):
+            continue  # a named port: its number is the container's, judged where the container is
+        elif p.end is not None and p.port > p.end:
+            yield Finding.on(p.manifest, p.path, f"UDP port {p.port} is greater than endPort {p.end}; the rule "
+                             "admits nothing. Render port <= endPort.", value=p.entry)
+        elif p.port < low or (p.end if p.end is not None else p.port) > high:
+            yield Finding.on(p.manifest, p.path, f"UDP {span(p)} is not inside the allowed UDP range {low}-{high} "
+                             "opened at the edge firewall; render the range from values inside it, or add a "
+                             "waiver with a reason.", value=p.entry)
+
+
+@policy(
+    id="NET-003",
+    title="Rendered UDP ports match the values they come from",
+    scenarios="*",
+    rationale="""A template that hardcodes its UDP ports drifts from the values operators tune: the
+    values say 30000-32767 while the NetworkPolicy admits something else. A rendered UDP range must
+    equal a values range (port == start, endPort == end); a single UDP port must lie inside a values
+    range or equal a port number in values.""",
+    reference=REFERENCE,
+)
+def rendered_ports_match_values(ctx: ScenarioContext):
+    ports = rendered_ports(ctx)
+    values = scenario_values(ctx.chart, ctx.scenario)
+    ranges = [(as_port(r.start), as_port(r.end), r) for r in port_ranges(values)]
+    numbers = {port for _, port in port_numbers(values)}
+    known = ", ".join(r.describe() for *_, r in ranges) or "none"
+    for p in ports:
+        if not isinstance(p.port, int):
+            continue  # named or missing ports are NET-002's business
+        if p.end is not None:
+            if not any((p.port, p.end) == (start, end) for start, end, _ in ranges):
+                yield Finding.on(p.manifest, p.path, f"UDP range {span(p)} matches no range in the values "
+                                 f"(values ranges: {known}); render port/endPort from the values range's "
+                                 "start/end instead of hardcoding them.", value=p.entry)
+        elif p.port not in numbers and not any(s is not None and e is not None and s <= p.port <= e
+                                                 for s, e, _ in ranges):
+            yield Finding.on(p.manifest, p.path, f"UDP port {p.port} lies in no values range ({known}) and "
+                             "equals no port set in values; render it from values instead of hardcoding it.",
+                             value=p.entry)

@@ -1,0 +1,117 @@
+"""Label selectors as the API server evaluates them, and the pod templates workloads render.
+
+Referential-integrity policies (a Service selecting pods, a NetworkPolicy selecting pods, a
+ServiceMonitor selecting Services) all reduce to "does this selector match those labels".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from .manifests import Manifest
+
+
+def matches_labels(selector: dict | None, labels: dict) -> bool:
+    """A plain label map (Service `spec.selector`, `matchLabels`): every pair must be present."""
+    return all(key in labels and str(labels[key]) == str(value) for key, value in (selector or {}).items())
+
+
+def matches(selector: dict | None, labels: dict) -> bool:
+    """A LabelSelector (`matchLabels` + `matchExpressions`). `{}` matches everything; None nothing."""
+    if selector is None:
+        return False
+    if not matches_labels(selector.get("matchLabels"), labels):
+        return False
+    return all(_expression_holds(expr, labels) for expr in selector.get("matchExpressions") or [])
+
+
+def _expression_holds(expr: dict, labels: dict) -> bool:
+    key, operator = expr.get("key"), expr.get("operator")
+    values = {str(v) for v in expr.get("values") or []}
+    if operator == "In":
+        return key in labels and str(labels[key]) in values
+    if operator == "NotIn":
+        return key not in labels or str(labels[key]) not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    return False  # an unknown operator is rejected by the API server; it selects nothing
+
+
+def is_empty(selector: dict | None) -> bool:
+    """`{}` (or no terms at all): selects every object in scope."""
+    return selector is not None and not selector.get("matchLabels") and not selector.get("matchExpressions")
+
+
+def describe(selector: dict | None) -> str:
+    """A selector in kubectl's `-l` syntax, for messages."""
+    if selector is None:
+        return "<none>"
+    terms = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), ",".join(map(str, expr.get("values") or []))
+        terms.append({"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": f"{key}",
+                      "DoesNotExist": f"!{key}"}.get(op, f"{key} {op} ({values})"))
+    return ",".join(terms) or "<everything>"
+
+
+# --- pod templates --------------------------------------------------------------------------------
+
+# Where each workload kind keeps its pod template (JSONPath-like key sequence).
+POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+
+# Kinds an HPA can scale without a custom resource's scale subresource.
+SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    """The pods a workload (or a bare Pod) will create: their labels and containers."""
+
+    owner: Manifest
+    path: str  # JSONPath of the template in the owner, `$` for a bare Pod
+    labels: dict
+    spec: dict
+
+    @property
+    def namespace(self) -> str | None:
+        return self.owner.namespace
+
+    def containers(self) -> list[dict]:
+        return [c for key in ("initContainers", "containers") for c in self.spec.get(key) or []
+                if isinstance(c, dict)]
+
+    def container_ports(self) -> Iterator[dict]:
+        for container in self.containers():
+            yield from (p for p in container.get("ports") or [] if isinstance(p, dict))
+
+
+def pod_template(manifest: Manifest) -> PodTemplate | None:
+    if manifest.kind == "Pod" and manifest.group == "":
+        return PodTemplate(manifest, "$", manifest.labels, manifest.body.get("spec") or {})
+    keys = POD_TEMPLATE_PATHS.get(manifest.kind)
+    if keys is None:
+        return None
+    node: Any = manifest.body
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return None
+    metadata = node.get("metadata") or {}
+    return PodTemplate(manifest, "$." + ".".join(keys), metadata.get("labels") or {}, node.get("spec") or {})
+
+
+def pod_templates(manifests: Iterable[Manifest], namespace: str | None = None) -> list[PodTemplate]:
+    """Every pod template in a render (optionally only those in `namespace`)."""
+    found = [t for t in map(pod_template, manifests) if t is not None]
+    return [t for t in found if namespace is None or t.namespace == namespace]

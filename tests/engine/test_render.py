@@ -1,0 +1,141 @@
+"""The renderer and its cache: chart errors are cached, tool failures never are, bad entries are
+re-rendered, output that is not YAML is a ManifestParseError naming the template."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from chartgate.charts import load_chart_dir
+from chartgate.errors import ChartFailed, HelmCrashed, ManifestParseError
+from chartgate.helm import Helm
+from chartgate.render import Renderer
+from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.toolchain import locate
+
+from ..conftest import REPO
+
+DEFAULT = Scenario("default", ScenarioKind.DEFAULT)
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  key: {value}\n"
+
+
+@functools.cache
+def _pinned():
+    return locate(REPO / ".tools", env={})
+
+
+def renderer(cache: Path | None, helm: Helm | None = None) -> Renderer:
+    return Renderer(helm or Helm(_pinned(), timeout=60), cache, workers=2)
+
+
+def fake_helm(tmp_path: Path, template_body: str) -> Helm:
+    script = tmp_path / "fake-helm"
+    script.write_text(f'#!/bin/sh\nif [ "$1" = version ]; then echo v4.1.4; exit 0; fi\n{template_body}\n')
+    script.chmod(0o755)
+    return Helm(locate(REPO / ".tools", env={"HELM_BIN": str(script)}), timeout=30)
+
+
+def tiny_chart(root: Path, templates: dict[str, str], name: str = "tiny"):
+    chart = root / name
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n")
+    for rel, text in templates.items():
+        (chart / "templates" / rel).write_text(text)
+    return load_chart_dir(chart)
+
+
+def cache_entries(cache: Path) -> list[Path]:
+    return sorted((cache / "renders").rglob("*.json")) if (cache / "renders").is_dir() else []
+
+
+def test_a_render_is_cached_and_read_back(tmp_path):
+    chart = tiny_chart(tmp_path, {"cm.yaml": CONFIGMAP.format(name="a", value="x")})
+    first = renderer(tmp_path / "cache").render(chart, DEFAULT)
+    second = renderer(tmp_path / "cache").render(chart, DEFAULT)
+    assert first.ok and not first.cached and second.cached
+    assert [m.identity() for m in second.manifests] == [m.identity() for m in first.manifests]
+
+
+def test_chart_failures_are_cached_with_their_type(tmp_path):
+    chart = tiny_chart(tmp_path, {"f.yaml": '{{ fail "tiny needs values.domain" }}\n'})
+    first = renderer(tmp_path / "cache").render(chart, DEFAULT)
+    second = renderer(tmp_path / "cache").render(chart, DEFAULT)
+    assert isinstance(first.error, ChartFailed) and isinstance(second.error, ChartFailed)
+    assert second.cached and "tiny needs values.domain" in str(second.error)
+
+
+def test_a_helm_crash_is_never_cached(tmp_path):
+    chart = tiny_chart(tmp_path, {"cm.yaml": CONFIGMAP.format(name="a", value="x")})
+    crashed = renderer(tmp_path / "cache", fake_helm(tmp_path, "kill -SEGV $$")).render(chart, DEFAULT)
+    assert isinstance(crashed.error, HelmCrashed)
+    assert cache_entries(tmp_path / "cache") == []
+    # The next run (same cache) renders for real instead of replaying the crash.
+    retry = renderer(tmp_path / "cache").render(chart, DEFAULT)
+    assert retry.ok and not retry.cached
+
+
+def test_template_output_that_is_not_yaml_names_the_template(tmp_path):
+    """Helm 4 accepts a custom tag (`!vault`) in rendered output; a safe YAML parser cannot."""
+    chart = tiny_chart(tmp_path, {"ok.yaml": CONFIGMAP.format(name="a", value="x"),
+                                  "secret-ref.yaml": CONFIGMAP.format(name="b", value="!vault secret/db")})
+    render = renderer(tmp_path / "cache").render(chart, DEFAULT)
+    assert isinstance(render.error, ManifestParseError)
+    message = str(render.error)
+    assert "tiny/templates/secret-ref.yaml rendered output that is not valid YAML" in message
+    assert "!vault" in message and "Fix what that template emits" in message
+    assert "reproduce with:" in message and "template tiny" in message
+    # The same verdict comes back from the cache.
+    assert isinstance(renderer(tmp_path / "cache").render(chart, DEFAULT).error, ManifestParseError)
+
+
+def test_output_of_a_broken_helm_that_is_not_yaml_is_a_parse_error(tmp_path):
+    chart = tiny_chart(tmp_path, {})
+    helm = fake_helm(tmp_path, "printf -- '---\\n# Source: tiny/templates/x.yaml\\nkind: [ConfigMap\\n'")
+    render = renderer(None, helm).render(chart, DEFAULT)
+    assert isinstance(render.error, ManifestParseError)
+    assert "tiny/templates/x.yaml rendered output that is not valid YAML" in str(render.error)
+
+
+def test_a_document_that_is_not_a_kubernetes_object_is_named(tmp_path):
+    chart = tiny_chart(tmp_path, {"loose.yaml": "replicas: 3\n"})
+    render = renderer(None).render(chart, DEFAULT)
+    assert isinstance(render.error, ManifestParseError)
+    assert "tiny/templates/loose.yaml rendered a document that is not a Kubernetes object" in str(render.error)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "not-an-entry"])
+def test_a_damaged_cache_entry_is_ignored_and_rendered_again(tmp_path, damage):
+    chart = tiny_chart(tmp_path, {"cm.yaml": CONFIGMAP.format(name="a", value="x")})
+    good = renderer(tmp_path / "cache").render(chart, DEFAULT)
+    [entry] = cache_entries(tmp_path / "cache")
+    text = entry.read_text()
+    entry.write_text({"truncate": text[: len(text) // 2], "empty": "", "not-an-entry": "[1, 2]"}[damage])
+
+    again = renderer(tmp_path / "cache")
+    render = again.render(chart, DEFAULT)
+    assert render.ok and not render.cached and again.stats["renders"] == 1
+    assert render.stdout == good.stdout
+    assert json.loads(entry.read_text())["stdout"] == good.stdout  # repaired in place
+
+
+def test_threads_of_two_renderers_sharing_one_cache_agree(tmp_path):
+    """Two gates in one process (separate memos) race on the same cache files."""
+    charts = [tiny_chart(tmp_path, {"cm.yaml": CONFIGMAP.format(name=n, value=n)}, name=n) for n in ("a", "b")]
+    results: dict[int, list] = {}
+
+    def run(slot: int):
+        r = renderer(tmp_path / "cache")
+        results[slot] = [r.render(c, DEFAULT).stdout for c in charts]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results[0] == results[1] and all(results[0])
+    assert len(cache_entries(tmp_path / "cache")) == 2
+    assert not list((tmp_path / "cache").rglob("*.tmp"))
