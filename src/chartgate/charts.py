@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 from .errors import ChartgateError, InvalidChart, InvalidYaml
+from .manifests import cluster_scoped_kind
 from .values import merge
 from .yamlio import load_text
 
@@ -144,6 +145,11 @@ class Chart:
         for sub in self.subcharts.values():
             found.extend((f"{self.name}/charts/{src}", doc) for src, doc in sub.crd_documents())
         return found
+
+    @cached_property
+    def cluster_scoped_kinds(self) -> frozenset[str]:
+        """Kinds that the CRDs in crds/ directories declare cluster-scoped (parsed once per chart)."""
+        return frozenset(k for _, doc in self.crd_documents() for k in [cluster_scoped_kind(doc)] if k)
 
     @cached_property
     def effective_values(self) -> dict:

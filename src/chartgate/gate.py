@@ -27,6 +27,7 @@ from .kube import DEFAULT_KUBE_VERSION
 from .policy import Finding, NotApplicable, Outcome, Policy, Result, file_sha256
 from .render import Renderer, default_cache_dir
 from .capabilities import advertised_apis
+from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, describe_plans, plan_combinations
 from .releases import release_scenarios
 from .scenarios import Scenario, plan_chart
 from .selection import changed_charts, changed_files, parse_shard, shard
@@ -55,7 +56,7 @@ class GateConfig:
     changed_since: str | None = None
     shard: str | None = None  # "I/N"
     strength: int = 2  # t of the covering plan
-    exhaustive_threshold: int = 64
+    exhaustive_threshold: int = DEFAULT_PLAN_THRESHOLD
 
 
 @dataclass
@@ -119,12 +120,23 @@ class Gate:
                        for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file()})
 
     @cached_property
-    def plans(self) -> dict[str, list[Scenario]]:
+    def combination_plans(self) -> dict[str, CombinationPlan]:
+        """Per chart: the t-wise covering plan over toggles x capabilities, beside the declared scenarios."""
+        config = PlanConfig(strength=self.config.strength, exhaustive_threshold=self.config.exhaustive_threshold,
+                            kube_versions=self.kube_versions)
         plans = {}
         for name, chart in self.charts.items():
-            plans[name] = plan_chart(chart, tuple(self.config.overlay_roots), self.kube_versions)
-            plans[name] += release_scenarios(chart, self.release_files, advertised_apis(chart))
+            declared = plan_chart(chart, tuple(self.config.overlay_roots), self.kube_versions)
+            declared += release_scenarios(chart, self.release_files, advertised_apis(chart))
+            plans[name] = plan_combinations(chart, self.config.overlay_roots, config, existing=declared)
         return plans
+
+    @cached_property
+    def plans(self) -> dict[str, list[Scenario]]:
+        return {name: list(plan.existing) + list(plan.scenarios) for name, plan in self.combination_plans.items()}
+
+    def describe_plans(self) -> str:
+        return describe_plans(self.combination_plans[name] for name in sorted(self.combination_plans))
 
     @cached_property
     def platform(self):

@@ -86,6 +86,12 @@ def _document(piece: str) -> Iterator[tuple[str, str]]:
 def parse_render(text: str, *, namespace: str, cluster_scoped: frozenset[str] = frozenset(),
                  chart: str = "", scenario: str = "", command: str = "") -> list[Manifest]:
     """Parse a whole render; `namespace` fills in objects that omit it (as `helm install` would)."""
+    return build_manifests(parse_documents(text, chart=chart, scenario=scenario, command=command),
+                           namespace=namespace, cluster_scoped=cluster_scoped)
+
+
+def parse_documents(text: str, *, chart: str = "", scenario: str = "", command: str = "") -> list[tuple[str, dict]]:
+    """(source template, object body) for every Kubernetes object in a render."""
     bodies: list[tuple[str, dict]] = []
     for source, doc in iter_documents(text):
         try:
@@ -100,6 +106,11 @@ def parse_render(text: str, *, namespace: str, cluster_scoped: frozenset[str] = 
             raise ManifestParseError(chart, scenario, f"{source or 'render'} rendered a document that is "
                                      "not a Kubernetes object (no apiVersion/kind)", command)
         bodies.append((source, body))
+    return bodies
+
+
+def build_manifests(bodies: list[tuple[str, dict]], *, namespace: str,
+                    cluster_scoped: frozenset[str] = frozenset()) -> list[Manifest]:
     # CRDs rendered alongside their objects also say which kinds are cluster-scoped.
     scoped = CLUSTER_SCOPED_KINDS | cluster_scoped | frozenset(
         crd_kind for _, body in bodies for crd_kind in [cluster_scoped_kind(body)] if crd_kind)

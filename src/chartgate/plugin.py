@@ -52,7 +52,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--strength", dest="strength", type=int, metavar="T",
         help="t of the t-wise covering plan over toggles x capabilities (default: 2, pairwise)")
     add("--exhaustive-threshold", dest="exhaustive-threshold", type=int, metavar="N",
-        help="enumerate every combination when there are at most N (default: 64)")
+        help="enumerate every combination when there are at most N (default: 32)")
+    add("--plan", action="store_true", dest="chartgate_plan",
+        help="print each chart's scenario plan (factors, size against the exhaustive size, estimated "
+             "renders) and exit before rendering anything")
     add("--changed-since", dest="chartgate_changed_since", metavar="REV",
         help="only charts with files changed since git REV, plus the charts that depend on them")
     add("--shard", dest="chartgate_shard", metavar="I/N",
@@ -154,11 +157,18 @@ class PolicyItem(pytest.Item):
         return self.path, None, f"{self.check.policy.id} {self.check.label}"
 
 
-def pytest_collection_modifyitems(session, config, items):
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """After selection (-k, node ids): print the plan, or render what the selected items need."""
+    config = session.config
     gate = config.stash[GATE_KEY]
     if gate is None:
         return
-    checks = [item.check for item in items if isinstance(item, PolicyItem)]
+    if config.getoption("chartgate_plan"):
+        config.get_terminal_writer().line(gate.describe_plans())
+        pytest.exit("--plan: nothing rendered", returncode=0)
+    if hasattr(config, "workerinput"):
+        return  # under pytest-xdist each worker renders lazily; the shared disk cache dedupes
+    checks = [item.check for item in session.items if isinstance(item, PolicyItem)]
     try:
         gate.prerender(checks)
     except ChartgateError:

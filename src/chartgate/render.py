@@ -15,7 +15,7 @@ from typing import Iterable
 from .charts import Chart
 from .errors import ChartFailed, HelmCrashed, ManifestParseError, RenderError, RenderTimeout
 from .helm import Helm, TemplateRequest
-from .manifests import Manifest, cluster_scoped_kind, parse_render
+from .manifests import Manifest, build_manifests, parse_documents
 from .scenarios import Scenario
 from .yamlio import write_atomic
 
@@ -159,9 +159,21 @@ class Renderer:
         with self._guard:
             self.stats["renders"] += 1
             self.stats["helm_seconds"] += entry.get("seconds", 0.0)
+        render = self._from_output(chart, scenario, command, entry, cached=False)
         if cache_file is not None:
-            write_atomic(cache_file, json.dumps(entry))
-        return self._from_output(chart, scenario, command, entry, cached=False)
+            write_atomic(cache_file, self._cache_text(entry, render))
+        return render
+
+    @staticmethod
+    def _cache_text(entry: dict, render: Render) -> str:
+        """The entry, plus the parsed objects when they survive JSON exactly (parsing YAML again is
+        most of a warm run's cost); bodies with YAML-only types (timestamps, binary) are re-parsed."""
+        if render.ok and render.manifests:
+            try:
+                return json.dumps({**entry, "documents": [[m.source, m.body] for m in render.manifests]})
+            except (TypeError, ValueError):
+                pass
+        return json.dumps(entry)
 
     @staticmethod
     def _read_cache(path: Path) -> dict | None:
@@ -179,11 +191,13 @@ class Renderer:
             cls = _ERROR_TYPES.get(err["reason"], RenderError)
             return Render(chart.name, scenario, command, error=cls(chart.name, scenario.name, err["message"],
                                                                     command, err.get("stderr", "")), cached=cached)
-        scoped = frozenset(k for _, doc in chart.crd_documents() for k in [cluster_scoped_kind(doc)] if k)
         request = self.request(chart, scenario)
         try:
-            manifests = parse_render(entry["stdout"], namespace=request.namespace, cluster_scoped=scoped,
-                                     chart=chart.name, scenario=scenario.name, command=command)
+            documents = entry.get("documents")
+            if not isinstance(documents, list):
+                documents = parse_documents(entry["stdout"], chart=chart.name, scenario=scenario.name, command=command)
+            manifests = build_manifests([(source, body) for source, body in documents],
+                                        namespace=request.namespace, cluster_scoped=chart.cluster_scoped_kinds)
         except ManifestParseError as exc:
             return Render(chart.name, scenario, command, error=exc, cached=cached)
         return Render(chart.name, scenario, command, manifests, tuple(entry.get("warnings", ())), None,

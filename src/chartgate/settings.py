@@ -29,7 +29,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "fail-on": (str, "error"),
     "helm-versions": (list, ["4.1.4", "3.18.0"]),
     "strength": (int, 2),
-    "exhaustive-threshold": (int, 64),
+    "exhaustive-threshold": (int, 32),
 }
 _PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers"}
 _PATH_LISTS = {"chart-roots", "overlay-roots", "release-overlays"}

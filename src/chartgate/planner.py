@@ -1,0 +1,231 @@
+"""Plan combined toggle x capability scenarios for a chart with a t-wise covering array.
+
+The hand-shaped plan (`scenarios.plan_chart`) moves one toggle at a time. Faults that need two or
+three switches together (an HPA that only breaks with the NetworkPolicy on, a ServiceMonitor that
+ignores its Capabilities gate when metrics are on) need combinations. This module builds the factor
+space of a chart and covers it:
+
+- every discovered toggle (observability, overlay and feature), levels: its default, then the other;
+- every optional API the templates test for (`advertised_apis`), levels: absent, advertised;
+- the target Kubernetes versions (`PlanConfig.kube_versions`), one level each, when the templates
+  compare `.Capabilities.KubeVersion` (otherwise the version cannot change the render).
+
+Small spaces are enumerated exhaustively; larger ones get a covering array of strength t (see
+`covering`). Each row becomes a `Scenario` of kind PLAN named `plan.NNN`. A row whose effective inputs
+equal an already planned scenario's (or an earlier row's) is dropped: it would render the same thing.
+
+Nothing here runs Helm. Integration: `plan_combinations(chart, overlays, config, existing=declared)`
+returns a `CombinationPlan`; append its `.scenarios` to the chart's plan, print `describe_plans(...)`
+for `--plan`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .capabilities import advertised_apis, kube_version_constraints
+from .charts import Chart
+from .covering import DEFAULT_STRENGTH, covering_array, exhaustive_size, is_exhaustive
+from .scenarios import Scenario, ScenarioKind, base_overlays, full_kube_version
+from .toggles import ToggleCategory, discover_toggles
+from .values import get_path, merge
+from .yamlio import load_file
+
+ALL_CATEGORIES = frozenset(ToggleCategory)
+DEFAULT_PLAN_THRESHOLD = 32
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    strength: int = DEFAULT_STRENGTH  # t: every t factors see every combination of their levels
+    # Enumerate everything up to this many combinations. 32 keeps a typical Blueprint (4-5 switches,
+    # 1-2 optional APIs) cheap: each combination is a render plus every per-scenario policy.
+    exhaustive_threshold: int = DEFAULT_PLAN_THRESHOLD
+    kube_versions: tuple[str, ...] = ()  # e.g. ("1.30", "1.33"); empty: no Kubernetes-version factor
+    categories: frozenset[ToggleCategory] = ALL_CATEGORIES  # which toggles become factors
+    include_apis: bool = True  # optional APIs (advertised or not) become factors
+
+    def __post_init__(self):
+        if self.strength < 1:
+            raise ValueError(f"plan strength must be >= 1 (2 = pairwise), given {self.strength}")
+        if self.exhaustive_threshold < 0:
+            raise ValueError(f"exhaustive threshold must be >= 0, given {self.exhaustive_threshold}")
+
+
+class FactorKind:
+    TOGGLE = "toggle"
+    API = "api"
+    KUBE = "kube"
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One dimension of the plan. `levels[0]` is the bare default (toggle default, API absent)."""
+
+    name: str  # unique within the plan: the dotted toggle path, `api:<group/version>` or `kube-version`
+    kind: str  # FactorKind
+    levels: tuple[Any, ...]
+    detail: str = ""  # toggle category, API version, ...
+
+    def show(self, level: Any) -> str:
+        if self.kind == FactorKind.API:
+            return "adv" if level else "-"
+        if isinstance(level, bool):
+            return "on" if level else "off"
+        return str(level)
+
+
+@dataclass
+class CombinationPlan:
+    """A chart's combination plan: the factor space, the rows covering it and the scenarios they became."""
+
+    chart: str
+    factors: list[Factor]
+    strength: int
+    exhaustive: bool  # True: every combination is planned (the space was under the threshold)
+    rows: list[dict[str, Any]]  # the covering array, {factor name: level}, before de-duplication
+    scenarios: list[Scenario]  # one per distinct row, kind PLAN
+    duplicates: list[tuple[int, str]] = field(default_factory=list)  # (row index, scenario it repeats)
+    existing: list[Scenario] = field(default_factory=list)  # the scenarios planned before this plan
+
+    @property
+    def exhaustive_size(self) -> int:
+        return exhaustive_size({f.name: f.levels for f in self.factors})
+
+    @property
+    def estimated_renders(self) -> int:
+        """`helm template` runs for the chart's whole plan: distinct requests, declared and combined."""
+        return len({_request_key(s) for s in [*self.existing, *self.scenarios]})
+
+
+def _request_key(scenario: Scenario) -> tuple:
+    """What the renderer sees (identical keys are rendered once)."""
+    return (scenario.values_files, json.dumps(scenario.set_values, sort_keys=True, default=str),
+            scenario.api_versions, scenario.kube_version, scenario.release, scenario.namespace)
+
+
+def effective_defaults(chart: Chart, base: Sequence[Path]) -> dict:
+    """The chart's values as Helm computes them with the cluster's base overlays applied on top."""
+    values = chart.effective_values
+    for path in base:
+        values = merge(values, load_file(path, what="base overlay") or {})
+    return values
+
+
+def build_factors(chart: Chart, config: PlanConfig, defaults: dict) -> list[Factor]:
+    factors = []
+    for toggle in discover_toggles(chart):
+        if toggle.category not in config.categories:
+            continue
+        default = get_path(defaults, toggle.path, toggle.default)
+        default = default if isinstance(default, bool) else toggle.default
+        factors.append(Factor(toggle.dotted, FactorKind.TOGGLE, (default, not default), toggle.category.value))
+    if config.include_apis:
+        factors += [Factor(f"api:{api}", FactorKind.API, (False, True), api) for api in advertised_apis(chart)]
+    if config.kube_versions and kube_version_constraints(chart):  # else the version cannot change the render
+        factors.append(Factor("kube-version", FactorKind.KUBE, tuple(dict.fromkeys(config.kube_versions)),
+                              "Kubernetes version"))
+    return factors
+
+
+def _normalised(scenario: Scenario, defaults: dict[str, Any]) -> tuple:
+    """Effective inputs: `--set` lines equal to the default change nothing, API order is irrelevant."""
+    sets = tuple(sorted(((k, repr(v)) for k, v in scenario.set_values if defaults.get(k, _NO_DEFAULT) != v)))
+    return (scenario.values_files, sets, tuple(sorted(set(scenario.api_versions))), scenario.kube_version,
+            scenario.release, scenario.namespace)
+
+
+_NO_DEFAULT = object()
+
+
+def _row_scenario(name: str, row: dict[str, Any], factors: list[Factor], base: tuple[Path, ...],
+                  index: int, total: int) -> Scenario:
+    # Only toggles moved off their default are passed to Helm: the shortest reproducible command.
+    set_values = tuple((f.name, row[f.name]) for f in factors
+                       if f.kind == FactorKind.TOGGLE and row[f.name] != f.levels[0])
+    apis = tuple(f.detail for f in factors if f.kind == FactorKind.API and row[f.name])
+    kube = next((full_kube_version(row[f.name]) for f in factors if f.kind == FactorKind.KUBE), None)
+    changed = [f"{k}={'true' if v else 'false'}" for k, v in set_values] or ["defaults"]
+    description = (f"combination {index + 1}/{total}: {', '.join(changed)}; "
+                   f"APIs: {', '.join(apis) or 'none'}" + (f"; Kubernetes {kube}" if kube else ""))
+    return Scenario(name, ScenarioKind.PLAN, base, set_values, apis, kube, description=description,
+                    extra={"assignment": dict(row)})
+
+
+def plan_combinations(chart: Chart, overlay_roots: Iterable[Path] = (), config: PlanConfig = PlanConfig(),
+                      existing: Sequence[Scenario] = ()) -> CombinationPlan:
+    """Cover the chart's toggle x capability (x Kubernetes version) space with PLAN scenarios.
+
+    `existing` are the scenarios already planned for the chart (e.g. `plan_chart`'s): a row with the
+    same effective inputs as one of them is not planned again.
+    """
+    base = base_overlays(chart, tuple(Path(p) for p in overlay_roots))
+    defaults = effective_defaults(chart, base)
+    factors = build_factors(chart, config, defaults)
+    space = {f.name: f.levels for f in factors}
+    rows = covering_array(space, config.strength, exhaustive_threshold=config.exhaustive_threshold)
+    exhaustive = is_exhaustive(space, config.strength, config.exhaustive_threshold)
+    toggle_defaults = {f.name: f.levels[0] for f in factors if f.kind == FactorKind.TOGGLE}
+
+    seen: dict[tuple, str] = {}
+    for scenario in existing:  # the first declared scenario with given inputs names them
+        seen.setdefault(_normalised(scenario, toggle_defaults), scenario.name)
+    kept: list[tuple[int, Scenario]] = []
+    duplicates: list[tuple[int, str]] = []
+    width = max(3, len(str(len(rows))))
+    for index, row in enumerate(rows):
+        candidate = _row_scenario(f"plan.{len(kept) + 1:0{width}d}", row, factors, base, index, len(rows))
+        key = _normalised(candidate, toggle_defaults)
+        if key in seen:
+            duplicates.append((index, seen[key]))
+        else:
+            seen[key] = candidate.name
+            kept.append((index, candidate))
+    scenarios = [s for _, s in kept]
+    return CombinationPlan(chart.name, factors, min(config.strength, max(len(factors), 1)), exhaustive, rows,
+                           scenarios, duplicates, list(existing))
+
+
+# -- the --plan text ---------------------------------------------------------------------------------
+
+def _table(header: list[str], body: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    fmt = lambda cells: indent + "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return [fmt(header), *(fmt(r) for r in body)]
+
+
+def describe_plan(plan: CombinationPlan) -> str:
+    """A human-readable account of one chart's plan, printed by `--plan` before anything renders."""
+    size, total = len(plan.scenarios), plan.exhaustive_size
+    how = "exhaustive" if plan.exhaustive else f"{plan.strength}-wise covering array (IPOG)"
+    lines = [f"{plan.chart}: {how}, {len(plan.rows)} of {total} combinations "
+             f"({100 * len(plan.rows) / total:.0f}%), {len(plan.factors)} factors"]
+    if plan.factors:
+        lines += _table(["", "factor", "kind", "levels (first = default)"],
+                        [[f"F{i}", f.name, f.detail if f.kind == FactorKind.TOGGLE else f.kind,
+                          ", ".join(f.show(v) for v in f.levels)]
+                         for i, f in enumerate(plan.factors, start=1)])
+        dropped = dict(plan.duplicates)
+        names = iter(plan.scenarios)
+        lines += _table(["row", "scenario", *(f"F{i}" for i in range(1, len(plan.factors) + 1))],
+                        [[str(index + 1), f"= {dropped[index]}" if index in dropped else next(names).name,
+                          *(f.show(row[f.name]) for f in plan.factors)]
+                         for index, row in enumerate(plan.rows)])
+    if plan.duplicates:
+        lines.append(f"  rows marked `= name` repeat an already planned scenario's inputs and are not "
+                     f"rendered again ({len(plan.duplicates)})")
+    lines.append(f"  scenarios: {len(plan.existing)} declared + {size} combined; "
+                 f"estimated renders: {plan.estimated_renders}")
+    return "\n".join(lines)
+
+
+def describe_plans(plans: Iterable[CombinationPlan]) -> str:
+    plans = list(plans)
+    renders = sum(p.estimated_renders for p in plans)
+    parts = [describe_plan(p) for p in plans]
+    parts.append(f"total: {len(plans)} charts, {sum(len(p.scenarios) for p in plans)} combined scenarios, "
+                 f"estimated renders: {renders}")
+    return "\n\n".join(parts)
