@@ -1,0 +1,370 @@
+"""Hypothesis strategies for the configurations a Blueprint's `spec.configSchema` declares valid.
+
+The configSchema mirrors the chart's values, so a property's path is its values path (a property
+may say otherwise with `x-values-path: some.dotted.path`, absolute from the values root). A drawn
+configuration is partial, like a real cluster overlay: any subset of the declared keys, nested,
+always including `required` ones. It comes out as (dotted values path, JSON value) pairs, ready for
+`Scenario.set_values` (Helm's `--set-json`).
+
+Only a JSON-Schema subset is understood; anything else raises InvalidChart naming the
+blueprint.yaml and the key, because silently ignoring a constraint would draw invalid
+configurations and report the chart for the schema's vagueness.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import yaml
+from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+
+from .errors import InvalidChart, InvalidConfig
+
+# Kubernetes integer fields are int32: an integer without a bound is drawn from that range, not
+# from numbers Helm would silently wrap (it reads --set-json numbers as float64).
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+# A string without `pattern` is drawn from plain tokens that YAML reads back as the same string:
+# the property judges the chart's logic, not the quoting of free text (`true`, `1e3`, `a: b`).
+TOKEN_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-."
+TOKEN_MAX_LENGTH = 24
+ARRAY_EXTRA_ITEMS = 3  # arrays are drawn with at most minItems + 3 items
+
+_ANNOTATIONS = {"title", "description", "default", "examples", "$comment", "$schema", "$id", "deprecated",
+                "readOnly", "writeOnly"}
+_KEYWORDS = {
+    "object": {"properties", "required", "additionalProperties"},
+    "integer": {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"},
+    "number": {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
+    "string": {"minLength", "maxLength", "pattern"},
+    "boolean": set(),
+    "array": {"items", "minItems", "maxItems", "uniqueItems"},
+}
+SUPPORTED = ("type (" + ", ".join(_KEYWORDS) + "), enum, const, default, minimum/maximum, "
+             "exclusiveMinimum/exclusiveMaximum, multipleOf (integers), minLength/maxLength, pattern, "
+             "properties, required, items, minItems/maxItems, x-values-path")
+
+
+def dotted(path: Iterable[str]) -> str:
+    """A values path as Helm's --set syntax spells it: dots inside a key are escaped."""
+    return ".".join(re.sub(r"([.\[\],=\\])", r"\\\1", part) for part in path)
+
+
+@dataclass(frozen=True)
+class ConfigSpace:
+    """The valid configurations of one chart, as a strategy, plus the values paths they can touch."""
+
+    source: str  # the blueprint.yaml it came from, for messages
+    configurations: st.SearchStrategy  # of ((dotted values path, value), ...) in schema order
+    paths: tuple[str, ...]  # every dotted values path the schema declares (objects and leaves)
+
+
+def config_space(blueprint: dict | None, source: str) -> ConfigSpace | None:
+    """The chart's configuration space, or None when its blueprint declares no configSchema."""
+    schema = ((blueprint or {}).get("spec") or {}).get("configSchema")
+    if schema is None:
+        return None
+    compiler = _SchemaCompiler(source)
+    if not isinstance(schema, dict) or _type_of(schema) != "object":
+        raise InvalidChart(f"{source}: spec.configSchema must be an object schema (`type: object` with "
+                           "`properties`) that mirrors values.yaml")
+    strategy = compiler.pairs(schema, (), "")
+    return ConfigSpace(source, strategy.map(tuple), tuple(compiler.paths))
+
+
+def _type_of(schema: dict) -> str | None:
+    declared = schema.get("type")
+    if declared is None and "properties" in schema:
+        return "object"
+    return declared
+
+
+class _SchemaCompiler:
+    def __init__(self, source: str):
+        self.source = source
+        self.paths: list[str] = []
+
+    def unsupported(self, where: str, what: str) -> InvalidChart:
+        return InvalidChart(
+            f"{self.source}: {f'configSchema key `{where}`' if where else 'spec.configSchema'} uses {what}, "
+            "which chartgate cannot draw "
+            f"configurations from. Supported: {SUPPORTED}. Rewrite that key with these keywords "
+            "(e.g. an enum instead of oneOf), or drop the constraint chartgate cannot honour.")
+
+    def check_keywords(self, schema: dict, kind: str, where: str) -> None:
+        allowed = _ANNOTATIONS | {"type", "enum", "const"} | _KEYWORDS[kind]
+        for keyword in schema:
+            if keyword not in allowed and not str(keyword).startswith("x-"):
+                raise self.unsupported(where, f"`{keyword}`" + (f" (not a {kind} keyword)"
+                                                                 if keyword in _ALL_KNOWN else ""))
+
+    # -- objects become lists of (values path, value) pairs -------------------------------------
+    def pairs(self, schema: dict, values_path: tuple[str, ...], where: str) -> st.SearchStrategy:
+        self.check_keywords(schema, "object", where)
+        properties = schema.get("properties") or {}
+        required = set(schema.get("required") or ())
+        if not isinstance(properties, dict):
+            raise self.unsupported(where, "`properties` that is not a mapping")
+        missing = required - set(properties)
+        if missing:
+            raise self.unsupported(where, f"`required` keys without a schema ({', '.join(sorted(missing))})")
+        children: dict[str, st.SearchStrategy] = {}
+        for name, child in properties.items():
+            child_where = f"{where}.{name}" if where else str(name)
+            if not isinstance(child, dict):
+                raise self.unsupported(child_where, "a schema that is not a mapping")
+            child_path = self.values_path(child, values_path + (str(name),), child_where)
+            self.paths.append(dotted(child_path))
+            if _type_of(child) == "object" and "enum" not in child and "const" not in child:
+                children[name] = self.pairs(child, child_path, child_where)
+            else:
+                key = dotted(child_path)
+                leaf = self.value(child, child_where, prefer_default=name in required)
+                children[name] = leaf.map(lambda v, key=key: [(key, v)])
+        mandatory = {k: s for k, s in children.items() if k in required}
+        optional = {k: s for k, s in children.items() if k not in required}
+        order = list(children)
+        return st.fixed_dictionaries(mandatory, optional=optional).map(
+            lambda drawn: [pair for k in order if k in drawn for pair in drawn[k]])
+
+    def values_path(self, schema: dict, default: tuple[str, ...], where: str) -> tuple[str, ...]:
+        override = schema.get("x-values-path")
+        if override is None:
+            return default
+        if not isinstance(override, str) or not override.strip(".") or ".." in override:
+            raise self.unsupported(where, f"`x-values-path: {override!r}` (expected a dotted values path "
+                                          "such as `upstream.metrics.enabled`)")
+        return tuple(override.split("."))
+
+    # -- leaves (and array items) become whole JSON values ---------------------------------------
+    def value(self, schema: dict, where: str, *, prefer_default: bool = False) -> st.SearchStrategy:
+        unknown = [k for k in schema if k not in _ALL_KNOWN and not str(k).startswith("x-")]
+        if unknown:  # e.g. oneOf, $ref, format: name it rather than complain about a missing type
+            raise self.unsupported(where, f"`{unknown[0]}`")
+        if "const" in schema:
+            base = st.just(schema["const"])
+        elif "enum" in schema:
+            if not isinstance(schema["enum"], list) or not schema["enum"]:
+                raise self.unsupported(where, "an empty or non-list `enum`")
+            base = st.sampled_from(schema["enum"])
+        else:
+            kind = _type_of(schema)
+            if not isinstance(kind, str) or kind not in _KEYWORDS:
+                raise self.unsupported(where, f"`type: {kind!r}`" if kind is not None else "no `type`")
+            if kind == "object":
+                self.check_keywords(schema, kind, where)
+            base = getattr(self, f"_{kind}")(schema, where)
+        # An optional key shrinks by being left out (the chart's default); a required one shrinks to
+        # its declared default, as shrinking prefers the first branch of `|`.
+        if prefer_default and "default" in schema and admits(schema, schema["default"]):
+            return st.just(schema["default"]) | base
+        return base
+
+    def _boolean(self, schema: dict, where: str) -> st.SearchStrategy:
+        self.check_keywords(schema, "boolean", where)
+        return st.booleans()
+
+    def _integer(self, schema: dict, where: str) -> st.SearchStrategy:
+        self.check_keywords(schema, "integer", where)
+        low, high = integer_bounds(schema)
+        step = schema.get("multipleOf", 1)
+        if not isinstance(step, int) or isinstance(step, bool) or step < 1:
+            raise self.unsupported(where, f"`multipleOf: {step!r}` (integers need a positive integer)")
+        first, last = math.ceil(low / step), math.floor(high / step)
+        if first > last:
+            raise self.unsupported(where, f"bounds that admit no integer ({low}..{high}, multipleOf {step})")
+        return st.integers(first, last).map(lambda n: n * step)
+
+    def _number(self, schema: dict, where: str) -> st.SearchStrategy:
+        self.check_keywords(schema, "number", where)
+        low, high, exclude_low, exclude_high = number_bounds(schema)
+        return st.floats(low, high, exclude_min=exclude_low, exclude_max=exclude_high, allow_nan=False,
+                         allow_infinity=False, allow_subnormal=False)
+
+    def _string(self, schema: dict, where: str) -> st.SearchStrategy:
+        self.check_keywords(schema, "string", where)
+        shortest = int(schema.get("minLength", 0))
+        longest = int(schema.get("maxLength", max(shortest, TOKEN_MAX_LENGTH)))
+        if "pattern" in schema:
+            try:
+                strings = st.from_regex(re.compile(schema["pattern"]), fullmatch=True)
+            except re.error as exc:
+                raise self.unsupported(where, f"`pattern` that does not compile ({exc})") from None
+            return strings.filter(lambda s: shortest <= len(s) <= longest)
+        tokens = st.text(TOKEN_ALPHABET, min_size=shortest, max_size=min(longest, max(shortest, TOKEN_MAX_LENGTH)))
+        return tokens.filter(lambda s: s == "" or _reads_back(s))
+
+    def _array(self, schema: dict, where: str) -> st.SearchStrategy:
+        self.check_keywords(schema, "array", where)
+        items = schema.get("items")
+        if not isinstance(items, dict):
+            raise self.unsupported(where, "an array without a single `items` schema")
+        if "x-values-path" in items:
+            raise self.unsupported(f"{where}[]", "`x-values-path` inside array items")
+        fewest = int(schema.get("minItems", 0))
+        most = min(int(schema.get("maxItems", fewest + ARRAY_EXTRA_ITEMS)), fewest + ARRAY_EXTRA_ITEMS)
+        unique = {"unique_by": repr} if schema.get("uniqueItems") else {}
+        return st.lists(self.value(items, f"{where}[]"), min_size=fewest, max_size=most, **unique)
+
+    def _object(self, schema: dict, where: str) -> st.SearchStrategy:
+        """An object inside an array item (or with an enum): a whole, partial dict."""
+        properties = schema.get("properties") or {}
+        required = set(schema.get("required") or ())
+        drawn = {name: self.value(child, f"{where}.{name}", prefer_default=name in required)
+                 for name, child in properties.items()}
+        return st.fixed_dictionaries({k: s for k, s in drawn.items() if k in required},
+                                     optional={k: s for k, s in drawn.items() if k not in required})
+
+
+_ALL_KNOWN = set().union(*_KEYWORDS.values()) | _ANNOTATIONS | {"type", "enum", "const"}
+
+
+def _reads_back(text: str) -> bool:
+    try:
+        return yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        return False
+
+
+def integer_bounds(schema: dict) -> tuple[int, int]:
+    low, high, exclude_low, exclude_high = number_bounds(schema)
+    low = INT32_MIN if low is None else (math.floor(low) + 1 if exclude_low else math.ceil(low))
+    high = INT32_MAX if high is None else (math.ceil(high) - 1 if exclude_high else math.floor(high))
+    return low, high
+
+
+def number_bounds(schema: dict) -> tuple[float | None, float | None, bool, bool]:
+    """(minimum, maximum, exclude_min, exclude_max), for draft-4 (boolean) and later (numeric) exclusives."""
+    low, high = schema.get("minimum"), schema.get("maximum")
+    exclude_low = exclude_high = False
+    for keyword, is_low in (("exclusiveMinimum", True), ("exclusiveMaximum", False)):
+        bound = schema.get(keyword)
+        if bound is None or bound is False:
+            continue
+        if bound is True:  # draft 4: qualifies minimum/maximum
+            exclude_low, exclude_high = (True, exclude_high) if is_low else (exclude_low, True)
+            continue
+        current = low if is_low else high
+        # draft 6+: a bound of its own; the tighter of the two wins
+        if is_low and (current is None or bound >= current):
+            low, exclude_low = bound, True
+        elif not is_low and (current is None or bound <= current):
+            high, exclude_high = bound, True
+    return low, high, exclude_low, exclude_high
+
+
+def admits(schema: dict, value: Any) -> bool:
+    """Whether a leaf value satisfies the schema's own constraints (used to vet `default`)."""
+    if "const" in schema:
+        return value == schema["const"]
+    if "enum" in schema:
+        return value in schema["enum"]
+    kind = _type_of(schema)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind in ("integer", "number"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if kind == "integer":
+            low, high = integer_bounds(schema)
+            return isinstance(value, int) and low <= value <= high and value % schema.get("multipleOf", 1) == 0
+        low, high, exclude_low, exclude_high = number_bounds(schema)
+        return ((low is None or value > low or (value == low and not exclude_low))
+                and (high is None or value < high or (value == high and not exclude_high)))
+    if kind == "string":
+        if not isinstance(value, str):
+            return False
+        if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
+            return False
+        return "pattern" not in schema or re.search(schema["pattern"], value) is not None  # JSON Schema: search
+    if kind == "array":
+        return isinstance(value, list)
+    return isinstance(value, dict) if kind == "object" else False
+
+
+# -- running a property deterministically ---------------------------------------------------------
+
+PROFILE_ENV = "CHARTGATE_HYPOTHESIS_PROFILE"
+PROFILES = {"ci": 25, "deep": 300}  # profile -> distinct configurations tried per chart
+SHRINK_RENDERS = 100  # at most this many more distinct configurations are tried while shrinking
+DRAWS_PER_EXAMPLE = 2  # Hypothesis repeats small examples early on; repeats are free (memoised)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    examples: int  # distinct configurations evaluated before giving up
+
+    @property
+    def settings(self) -> settings:
+        # derandomize + no database: the same examples on every machine and every run (CI-stable,
+        # and the render cache stays warm). Renders are slow by Hypothesis' standards: no deadline.
+        return settings(max_examples=self.examples * DRAWS_PER_EXAMPLE, derandomize=True, database=None,
+                        deadline=None, suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
+                        phases=(Phase.explicit, Phase.generate, Phase.shrink))
+
+
+def active_profile(environ: dict | None = None) -> Profile:
+    """The profile named by $CHARTGATE_HYPOTHESIS_PROFILE: `ci` (default, 25 examples) or `deep` (300)."""
+    name = (environ if environ is not None else os.environ).get(PROFILE_ENV, "").strip() or "ci"
+    if name not in PROFILES:
+        raise InvalidConfig(f"{PROFILE_ENV}={name!r} is not a chartgate Hypothesis profile; "
+                            f"use one of: {', '.join(PROFILES)}")
+    return Profile(name, PROFILES[name])
+
+
+def smallest_counterexample(configurations: st.SearchStrategy, violates: Callable[[Any], bool],
+                            profile: Profile, *, shrink_budget: int = SHRINK_RENDERS,
+                            prefetch: Callable[[list], None] | None = None) -> Any | None:
+    """The simplest configuration for which `violates` is true, or None if none is found.
+
+    `violates` runs on at most `profile.examples` distinct configurations while searching and
+    `shrink_budget` more while shrinking; verdicts are memoised, so Hypothesis' repeats and replays
+    cost nothing. A configuration past the budget is reported as passing, which ends the search (or
+    the shrinking, keeping the smallest counterexample found so far) without another evaluation.
+
+    With `prefetch`, the search's configurations are drawn first and handed over in one batch (to
+    render them in parallel); Hypothesis runs a second time only to shrink a counterexample. The
+    derandomised search draws the same configurations both times, so nothing is evaluated twice.
+    """
+    verdicts: dict[str, bool] = {}
+
+    def memoised(config: Any) -> bool:
+        key = repr(config)
+        if key not in verdicts:
+            budget = profile.examples + (shrink_budget if any(verdicts.values()) else 0)
+            if len(verdicts) >= budget:
+                return False
+            verdicts[key] = bool(violates(config))
+        return verdicts[key]
+
+    if prefetch is not None:
+        planned = search_configurations(configurations, profile)
+        prefetch(planned)
+        if not any([memoised(config) for config in planned]):
+            return None
+    try:
+        return find(configurations, memoised, settings=profile.settings)
+    except NoSuchExample:
+        return None
+
+
+def search_configurations(configurations: st.SearchStrategy, profile: Profile) -> list:
+    """The distinct configurations a search with this profile tries when nothing fails, in order."""
+    drawn: dict[str, Any] = {}
+
+    def record(config: Any) -> bool:
+        if len(drawn) < profile.examples:
+            drawn.setdefault(repr(config), config)
+        return False
+
+    try:
+        find(configurations, record, settings=profile.settings)
+    except NoSuchExample:
+        pass
+    return list(drawn.values())
