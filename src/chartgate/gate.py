@@ -35,6 +35,9 @@ from .toolchain import DEFAULT_HELM_VERSION, locate
 from .waivers import WaiverBook, load_waivers
 
 
+GOLDEN_POLICY = "GOLD-001"  # the policy whose results decide which golden files are in use
+
+
 @dataclass
 class GateConfig:
     chart_roots: tuple[Path, ...] = (Path("fixtures/charts"),)
@@ -80,7 +83,6 @@ class Gate:
         self._lock = threading.Lock()
         self._setup_error: ChartgateError | None = None  # see chart_context()
         self.golden = GoldenStore(Path(config.golden_dir), update=config.update_golden)
-        self.deselected_golden = False
         self.policy_modules: dict[str, str] = {}  # module path -> sha256
         self.policy_ids: set[str] = set()  # every policy planned this session
 
@@ -257,10 +259,24 @@ class Gate:
 
     # -- compare / report -----------------------------------------------------------------------
     def golden_orphans(self) -> list[Path]:
-        covered = {r.chart for r in self.results if r.policy.id == "GOLD-001" and r.outcome is not Outcome.SKIPPED}
+        """Orphans among the charts whose golden checks ran. A run is "full" (so golden directories of
+        charts that no longer exist count too) when every planned golden check ran."""
+        ran = [r for r in self.results if r.policy.id == GOLDEN_POLICY and r.outcome is not Outcome.SKIPPED]
+        if not ran:
+            return []
+        golden_policy = ran[0].policy
+        expected = {(name, s.name) for name, scenarios in self.plans.items() for s in scenarios
+                    if golden_policy.applies_to(s)}
+        done = {(r.chart, r.scenario) for r in ran}
         planned = {name: {s.name for s in scenarios} for name, scenarios in self.plans.items()}
-        full_run = bool(covered) and not self.deselected_golden and covered >= set(self.charts)
-        return self.golden.orphans(planned, covered, full_run)
+        return self.golden.orphans(planned, {chart for chart, _ in done}, full_run=done >= expected)
+
+    def ingest(self, data: dict, policy: Policy) -> Result:
+        """Record a result evaluated elsewhere (a pytest-xdist worker), for the reports."""
+        self.policy_ids.add(policy.id)
+        if policy.module_path and policy.module_path not in self.policy_modules:
+            self._hash_module(policy)
+        return self._record(Result.from_dict(data, policy))
 
     def git_commit(self) -> str | None:
         root = Path(self.config.chart_roots[0])

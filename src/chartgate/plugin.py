@@ -81,6 +81,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "chartgate: a chartgate policy check (added to every policy item)")
     config.stash[CONFIG_KEY] = build_config(config)
     config.stash[GATE_KEY] = None
+    if not hasattr(config, "workerinput"):
+        config.stash[WORKER_RESULTS_KEY] = collector = WorkerResults()
+        config.pluginmanager.register(collector, "chartgate-worker-results")
     for root in config.getoption("chart-roots") or ():  # explicit ones only: defaults may not apply
         if not (Path.cwd() / root).is_dir():
             raise pytest.UsageError(f"--chart-root must be a directory, given: {root}")
@@ -138,7 +141,8 @@ class PolicyItem(pytest.Item):
 
     def runtest(self) -> None:
         result = gate_for(self.config).evaluate(self.check)
-        self.user_properties.append(("chartgate_outcome", result.outcome.value))
+        if hasattr(self.config, "workerinput"):  # pytest-xdist: the controller writes the reports
+            self.user_properties.append((XDIST_RESULT, {**result.to_dict(), "module_file": str(self.path)}))
         if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.message or "not applicable")
         if result.outcome is Outcome.ERROR or (result.outcome is Outcome.FAILED and is_blocking(result, self.config)):
@@ -175,16 +179,49 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         pass  # surfaced per item as an `error` result with the same message
 
 
-def pytest_deselected(items):
-    for item in items:
-        if isinstance(item, PolicyItem) and item.check.policy.id == "GOLD-001":
-            gate = item.config.stash[GATE_KEY]
-            if gate is not None:
-                gate.deselected_golden = True
+XDIST_RESULT = "chartgate_result"
+
+
+class WorkerResults:
+    """On a pytest-xdist controller: the results workers attach to their reports."""
+
+    def __init__(self):
+        self.results: list[dict] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        carried = [value for name, value in report.user_properties if name == XDIST_RESULT]
+        if carried and report.when == "call":
+            self.results.extend(carried)
+        if carried:  # kept out of other plugins' output: pytest's --junitxml would print them unredacted
+            report.user_properties = [(n, v) for n, v in report.user_properties if n != XDIST_RESULT]
+
+
+WORKER_RESULTS_KEY = pytest.StashKey[WorkerResults]()
+
+
+def _controller_gate(config: pytest.Config) -> Gate | None:
+    """On an xdist controller: a gate that knows the charts and plans and holds the workers' results."""
+    carried = config.stash[WORKER_RESULTS_KEY].results
+    if not carried:
+        return None
+    gate = config.stash[GATE_KEY] = Gate(config.stash[CONFIG_KEY])
+    policies = {}
+    for path in sorted({data["module_file"] for data in carried}):
+        policies.update({p.id: p for p in policies_in(load_policy_module(Path(path)))})
+    for data in carried:
+        gate.ingest(data, policies[data["policy"]])
+    try:  # renders come from the shared cache: evidence and redaction need them
+        gate.prerender(gate.planned_checks(policies.values()))
+    except ChartgateError:
+        pass
+    return gate
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
-    gate = session.config.stash.get(GATE_KEY, None)
+    if hasattr(session.config, "workerinput"):
+        return  # the controller reports for the whole session
+    gate = session.config.stash.get(GATE_KEY, None) or _controller_gate(session.config)
     if gate is None or not gate.results and not gate.broken:
         return
     summary = gate.finish()

@@ -150,6 +150,14 @@ class Result:
     def severity(self) -> Severity:
         return self.policy.severity
 
+    @classmethod
+    def from_dict(cls, data: dict, policy: Policy) -> "Result":
+        """Rebuild a result serialised by `to_dict` (e.g. sent by a pytest-xdist worker)."""
+        findings = [Finding(f["message"], f.get("resource", ""), f.get("template", ""), f.get("path", ""),
+                            f.get("excerpt", ""), f.get("line")) for f in data.get("findings", [])]
+        return cls(policy, data["chart"], data.get("scenario"), Outcome(data["outcome"]), findings,
+                   data.get("message", ""), data.get("command", ""), data.get("waiver"), data.get("scenario_inputs"))
+
     def to_dict(self) -> dict:
         data = {
             "policy": self.policy.id,
