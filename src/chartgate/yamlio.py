@@ -117,6 +117,15 @@ def dump(data: Any) -> str:
                      allow_unicode=True, width=100)
 
 
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write via a temporary file in the same directory and rename it over the target.
 
@@ -131,6 +140,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600; reports and goldens are ordinary files
         os.replace(tmp, path)
     except BaseException:
         try:
