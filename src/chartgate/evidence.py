@@ -18,9 +18,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
 import tarfile
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +27,7 @@ import yaml
 
 from .redact import Redactor, redactor_for
 from .scenarios import safe_name
+from .yamlio import atomic_file
 
 if TYPE_CHECKING:
     from .gate import Gate, GateSummary
@@ -95,24 +94,12 @@ def write_evidence(gate: "Gate", summary: "GateSummary", path: Path) -> Path:
     files = bundle_files(gate, summary)
     files["SHA256SUMS"] = sha256sums(files)
     mtime = int(datetime.now(timezone.utc).timestamp())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            # gzip's own header carries no name or time, so equal inputs give equal bytes.
-            with gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz, \
-                    tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for name, data in sorted(files.items()):
-                    info = tarfile.TarInfo(f"{BUNDLE_ROOT}/{name}")
-                    info.size, info.mtime, info.mode = len(data), mtime, 0o644
-                    tar.addfile(info, io.BytesIO(data))
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_file(path) as raw:
+        # gzip's own header carries no name or time, so equal inputs give equal bytes.
+        with gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz, \
+                tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for name, data in sorted(files.items()):
+                info = tarfile.TarInfo(f"{BUNDLE_ROOT}/{name}")
+                info.size, info.mtime, info.mode = len(data), mtime, 0o644
+                tar.addfile(info, io.BytesIO(data))
     return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -126,18 +127,19 @@ def _file_mode() -> int:
 _FILE_MODE = _file_mode()
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write via a temporary file in the same directory and rename it over the target.
+@contextmanager
+def atomic_file(path: Path):
+    """A binary file handle whose content replaces `path` only when the block completes.
 
-    A crash or interrupt leaves either the old file or the new one, never half of either.
+    Written to a temporary file in the same directory, fsynced, then renamed over the target: a
+    crash or interrupt leaves either the old file or the new one, never half of either.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600; reports and goldens are ordinary files
@@ -148,3 +150,9 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace `path` with `data` atomically (see `atomic_file`)."""
+    with atomic_file(path) as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
