@@ -7,7 +7,7 @@ import hashlib
 import io
 import os
 import tarfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable

@@ -10,23 +10,21 @@ import glob
 import os
 import subprocess
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
-from . import __version__
+from .capabilities import advertised_apis
 from .charts import BrokenChart, Chart, discover
 from .context import ChartContext, ScenarioContext
 from .errors import ChartgateError, RenderError
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION
-from .policy import Finding, NotApplicable, Outcome, Policy, Result, file_sha256
+from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
 from .render import Renderer, default_cache_dir
-from .capabilities import advertised_apis
 from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, describe_plans, plan_combinations
 from .releases import release_scenarios
 from .scenarios import Scenario, plan_chart

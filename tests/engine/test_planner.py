@@ -4,7 +4,6 @@ No Helm runs here."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
