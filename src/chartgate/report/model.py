@@ -35,13 +35,18 @@ def _digest(path: Path) -> str:
 def _chart_entry(gate: "Gate", name: str) -> dict:
     chart = gate.charts[name]
     scenarios = []
+    renderer = gate.__dict__.get("renderer")  # absent when Helm could not be set up
     for scenario in gate.plans.get(name, []):
+        render = renderer.rendered(chart, scenario) if renderer is not None else None
         scenarios.append({
             "name": scenario.name,
             "kind": scenario.kind.value,
             "description": scenario.description,
             **scenario.describe_inputs(),
             "values_digests": {str(p): _digest(p) for p in scenario.values_files},
+            "command": render.command if render is not None else None,
+            # Helm's stderr warnings (deprecated values, ...) are kept, never mistaken for failure.
+            "helm_warnings": list(render.warnings) if render is not None else [],
         })
     return {
         "name": chart.name,
