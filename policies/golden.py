@@ -18,7 +18,7 @@ from chartgate.golden import kind_summary
     reference="DESIGN.md, contract 7 (golden kind summaries)",
 )
 def kinds_match_golden(ctx: ScenarioContext):
-    drift = ctx.chart.golden.check(ctx.name, ctx.scenario.name, kind_summary(ctx.manifests))
+    drift = ctx.chart.golden.check(ctx.name, ctx.scenario.name, kind_summary(ctx.manifests), ctx.chart.chart.path)
     if drift:
         path = ctx.chart.golden.path_for(ctx.name, ctx.scenario.name)
         yield Finding(

@@ -267,7 +267,8 @@ class Gate:
                     if golden_policy.applies_to(s)}
         done = {(r.chart, r.scenario) for r in ran}
         planned = {name: {s.name for s in scenarios} for name, scenarios in self.plans.items()}
-        return self.golden.orphans(planned, {chart for chart, _ in done}, full_run=done >= expected)
+        return self.golden.orphans(planned, {chart for chart, _ in done}, full_run=done >= expected,
+                                   chart_roots=tuple(self.config.chart_roots))
 
     def ingest(self, data: dict, policy: Policy) -> Result:
         """Record a result evaluated elsewhere (a pytest-xdist worker), for the reports."""

@@ -3,6 +3,7 @@ rewritten atomically under --update-golden, with orphan detection limited to wha
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,8 +67,11 @@ class GoldenStore:
                               "re-create it with --update-golden")
         return data["kinds"]
 
-    def check(self, chart: str, scenario: str, summary: dict) -> list[str]:
-        """Compare; return drift lines (empty when equal). Under --update-golden, rewrite instead."""
+    def check(self, chart: str, scenario: str, summary: dict, chart_path: Path | None = None) -> list[str]:
+        """Compare; return drift lines (empty when equal). Under --update-golden, rewrite instead.
+
+        The file also records where the chart lives (relative to the golden directory), so a later
+        run over other chart roots never mistakes these files for orphans."""
         path = self.path_for(chart, scenario)
         with self._lock:
             self.checked.add((safe_name(chart), safe_name(scenario)))
@@ -75,7 +79,10 @@ class GoldenStore:
         if expected == summary:
             return []
         if self.update:
-            text = HEADER + dump({"chart": chart, "scenario": scenario, "kinds": summary})
+            record = {"chart": chart, "scenario": scenario, "kinds": summary}
+            if chart_path is not None:
+                record["chart_path"] = os.path.relpath(Path(chart_path).resolve(), self.root.resolve())
+            text = HEADER + dump(record)
             write_atomic(path, text)
             with self._lock:
                 self.written.append(path)
@@ -84,12 +91,14 @@ class GoldenStore:
             return [f"no golden file {path}; create it with --update-golden"]
         return describe_diff(expected, summary)
 
-    def orphans(self, planned: dict[str, set[str]], covered_charts: set[str], full_run: bool) -> list[Path]:
+    def orphans(self, planned: dict[str, set[str]], covered_charts: set[str], full_run: bool,
+                chart_roots: tuple[Path, ...] = ()) -> list[Path]:
         """Golden files that no planned scenario produces.
 
         Only charts whose golden check ran in this session are considered, so `-k`, node ids and
-        skips never produce false orphans; whole directories of charts that no longer exist are
-        considered only on a full run.
+        skips never produce false orphans. A whole directory of a chart that was not discovered is
+        considered only on a full run, and only when its files say the chart lived under one of this
+        run's chart roots (so a run over another chart tree never claims this tree's goldens).
         """
         if not self.root.is_dir():
             return []
@@ -100,9 +109,20 @@ class GoldenStore:
             if chart_dir.name in covered:
                 found += [p for p in sorted(chart_dir.glob("*.yaml"))
                           if p.stem not in planned_safe.get(chart_dir.name, set())]
-            elif full_run and chart_dir.name not in planned_safe:
+            elif full_run and chart_dir.name not in planned_safe and self._was_under(chart_dir, chart_roots):
                 found += sorted(chart_dir.glob("*.yaml"))
         return found
+
+    def _was_under(self, chart_dir: Path, chart_roots: tuple[Path, ...]) -> bool:
+        for path in sorted(chart_dir.glob("*.yaml")):
+            try:
+                recorded = (load_file(path, what="golden file") or {}).get("chart_path")
+            except InvalidYaml:
+                continue
+            if recorded:
+                where = (self.root / recorded).resolve()
+                return any(where == Path(r).resolve() or Path(r).resolve() in where.parents for r in chart_roots)
+        return False
 
     def remove(self, paths: list[Path]) -> None:
         for path in paths:

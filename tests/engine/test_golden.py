@@ -87,13 +87,15 @@ def test_an_interrupted_update_leaves_the_previous_golden_intact(tmp_path, monke
 
 def test_orphans_only_among_charts_the_run_covered(tmp_path):
     store = GoldenStore(tmp_path, update=True)
+    charts = tmp_path / "charts"
     for chart, scenario in [("a", "default"), ("a", "gone"), ("b", "default"), ("old", "default")]:
-        store.check(chart, scenario, {"ConfigMap": {"v1": 1}})
+        store.check(chart, scenario, {"ConfigMap": {"v1": 1}}, chart_path=charts / chart)
     planned = {"a": {"default"}, "b": {"default"}}
     # A partial run (only chart a) sees a's orphan, and nothing about b or the removed chart.
-    assert GoldenStore(tmp_path).orphans(planned, {"a"}, full_run=False) == [store.path_for("a", "gone")]
-    # A full run also sees the directory of a chart that no longer exists.
-    assert GoldenStore(tmp_path).orphans(planned, {"a", "b"}, full_run=True) == [
+    assert GoldenStore(tmp_path).orphans(planned, {"a"}, full_run=False, chart_roots=(charts,)) == [
+        store.path_for("a", "gone")]
+    # A full run also sees the directory of a chart that no longer exists under its chart roots.
+    assert GoldenStore(tmp_path).orphans(planned, {"a", "b"}, full_run=True, chart_roots=(charts,)) == [
         store.path_for("a", "gone"), store.path_for("old", "default")]
 
 
