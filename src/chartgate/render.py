@@ -8,7 +8,7 @@ import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -17,7 +17,10 @@ from .errors import ChartFailed, HelmCrashed, ManifestParseError, RenderError, R
 from .helm import Helm, TemplateRequest
 from .manifests import Manifest, build_manifests, parse_documents
 from .scenarios import Scenario
-from .yamlio import write_atomic
+from .values import get_path, merge, set_path, split_dotted
+from .yamlio import load_file, write_atomic
+
+_ABSENT = object()
 
 CACHE_FORMAT = 1
 _ERROR_TYPES = {cls.reason: cls for cls in (RenderError, ChartFailed, ManifestParseError)}
@@ -69,6 +72,7 @@ class Renderer:
     namespace: str | None = None  # default: the chart's name
     _memo: dict = field(default_factory=dict)
     _locks: dict = field(default_factory=dict)
+    _values: dict = field(default_factory=dict)  # (chart digest, values files) -> merged values
     _guard: threading.Lock = field(default_factory=threading.Lock)
     stats: dict = field(default_factory=lambda: {"renders": 0, "cache_hits": 0, "memo_hits": 0, "helm_seconds": 0.0})
 
@@ -103,18 +107,47 @@ class Renderer:
         # args() spells out every input as text; --set-json values may be unhashable mappings
         return (chart.name, chart.digest, tuple(request.args()))
 
+    def effective_request(self, chart: Chart, request: TemplateRequest) -> TemplateRequest:
+        """The request without `--set` lines that change nothing (a value equal, in type and value, to
+        what the chart and values files already give): `off.X` then shares the default's render."""
+        if not request.set_values:
+            return request
+        values = self._values_for(chart, request.values_files)
+        kept = []
+        for dotted_path, value in request.set_values:
+            current = get_path(values, split_dotted(dotted_path), _ABSENT)
+            if isinstance(value, (dict, list)) or value is None or type(current) is not type(value) \
+                    or current != value:
+                kept.append((dotted_path, value))
+                values = merge(values, set_path({}, split_dotted(dotted_path), value))
+        return replace(request, set_values=tuple(kept))
+
+    def _values_for(self, chart: Chart, files: tuple[Path, ...]) -> dict:
+        key = (chart.digest, tuple(str(f) for f in files))
+        with self._guard:
+            cached = self._values.get(key)
+        if cached is None:
+            cached = chart.effective_values
+            for path in files:
+                cached = merge(cached, load_file(path, what="values file") or {})
+            with self._guard:
+                self._values[key] = cached
+        return cached
+
     def render(self, chart: Chart, scenario: Scenario) -> Render:
         request = self.request(chart, scenario)
-        memo_key = self._memo_key(chart, request)
+        effective = self.effective_request(chart, request)
+        memo_key = self._memo_key(chart, effective)
+        command = self.helm.command_line(request)
         with self._guard:
             if memo_key in self._memo:
                 self.stats["memo_hits"] += 1
-                return self._relabel(self._memo[memo_key], scenario)
+                return self._relabel(self._memo[memo_key], scenario, command)
             lock = self._locks.setdefault(memo_key, threading.Lock())
         with lock:
             if memo_key not in self._memo:
-                self._memo[memo_key] = self._render_uncached(chart, scenario, request)
-            return self._relabel(self._memo[memo_key], scenario)
+                self._memo[memo_key] = self._render_uncached(chart, scenario, request, effective)
+            return self._relabel(self._memo[memo_key], scenario, command)
 
     def renders(self) -> list[Render]:
         """Every distinct render so far (identical inputs share one), e.g. for evidence and redaction."""
@@ -123,27 +156,29 @@ class Renderer:
 
     def rendered(self, chart: Chart, scenario: Scenario) -> Render | None:
         """This scenario's render if it has already happened; never runs Helm."""
-        memo_key = self._memo_key(chart, self.request(chart, scenario))
+        request = self.request(chart, scenario)
+        memo_key = self._memo_key(chart, self.effective_request(chart, request))
         with self._guard:
             render = self._memo.get(memo_key)
-        return None if render is None else self._relabel(render, scenario)
+        return None if render is None else self._relabel(render, scenario, self.helm.command_line(request))
 
     @staticmethod
-    def _relabel(render: Render, scenario: Scenario) -> Render:
-        """Identical inputs are rendered once; each scenario still gets its own name on the result."""
-        if render.scenario == scenario:
+    def _relabel(render: Render, scenario: Scenario, command: str) -> Render:
+        """Identical inputs are rendered once; each scenario still gets its own name and command."""
+        if render.scenario == scenario and render.command == command:
             return render
         error = render.error
         if error is not None:  # the message must name this scenario, not the one rendered first
-            error = type(error)(error.chart, scenario.name, error.helm_message, error.command, error.stderr)
-        return Render(render.chart, scenario, render.command, render.manifests, render.warnings, error,
+            error = type(error)(error.chart, scenario.name, error.helm_message, command, error.stderr)
+        return Render(render.chart, scenario, command, render.manifests, render.warnings, error,
                       render.seconds, render.cached, render.stdout)
 
-    def _render_uncached(self, chart: Chart, scenario: Scenario, request: TemplateRequest) -> Render:
+    def _render_uncached(self, chart: Chart, scenario: Scenario, request: TemplateRequest,
+                         effective: TemplateRequest) -> Render:
         command = self.helm.command_line(request)
         cache_file = None
         if self.cache_dir is not None:
-            key = self.cache_key(chart, request)
+            key = self.cache_key(chart, effective)
             cache_file = Path(self.cache_dir) / "renders" / key[:2] / f"{key}.json"
             entry = self._read_cache(cache_file)
             if entry is not None:
