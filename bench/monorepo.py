@@ -42,6 +42,7 @@ rbac:
   create: true
 serviceAccount:
   create: true
+  name: ""  # used when create is false: an account that already exists ("default" if empty)
 metrics:
   port: 8080
   serviceMonitor:
@@ -50,6 +51,9 @@ metrics:
 """
 
 UPSTREAM_HELPERS = """{{- define "@UP@.fullname" -}}{{ .Release.Name }}-@UP@{{- end }}
+{{- define "@UP@.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}{{ include "@UP@.fullname" . }}{{ else }}{{ .Values.serviceAccount.name | default "default" }}{{ end }}
+{{- end }}
 {{- define "@UP@.selector" -}}
 app.kubernetes.io/name: @UP@
 app.kubernetes.io/instance: {{ .Release.Name }}
@@ -87,7 +91,7 @@ roleRef:
   name: {{ include "@UP@.fullname" . }}
 subjects:
   - kind: ServiceAccount
-    name: {{ include "@UP@.fullname" . }}
+    name: {{ include "@UP@.serviceAccountName" . }}
     namespace: {{ .Release.Namespace }}
 {{- end }}
 """,
@@ -117,7 +121,7 @@ spec:
       labels:
         {{- include "@UP@.selector" . | nindent 8 }}
     spec:
-      serviceAccountName: {{ include "@UP@.fullname" . }}
+      serviceAccountName: {{ include "@UP@.serviceAccountName" . }}
       containers:
         - name: manager
           image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
