@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
 from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, policy
-from chartgate.values import Path_, dotted, get_path, merge, set_path, split_dotted
+from chartgate.values import Path_, dotted
 from chartgate.yamlio import load_file
 
 REFERENCE = ("DESIGN.md, contract 4 (UDP media range); seed: bp-stunner 'Default UDP TURN port range "
@@ -96,21 +96,6 @@ def range_problem(r: PortRange, allowed: tuple[int, int]) -> str | None:
     if start < low or end > high:
         return f"{start}-{end} is not inside the allowed UDP range {low}-{high}"
     return None
-
-
-def scenario_values(ctx: ChartContext, scenario) -> dict:
-    """The values a scenario renders with: chart defaults, then its values files, then its --set pairs."""
-    values = ctx.chart.effective_values
-    for path in scenario.values_files:
-        loaded = load_file(Path(path), what="values file")
-        if isinstance(loaded, dict):
-            values = merge(values, loaded)
-    for key, value in scenario.set_values:
-        path = split_dotted(key)
-        if isinstance(value, dict):  # Helm merges a --set-json mapping into the values already there
-            value = merge(get_path(values, path, {}), value)
-        values = set_path(values, path, value)
-    return values
 
 
 def values_sources(ctx: ChartContext) -> Iterator[tuple[str, dict]]:
@@ -240,7 +225,7 @@ def rendered_ports_inside(ctx: ScenarioContext):
 )
 def rendered_ports_match_values(ctx: ScenarioContext):
     ports = rendered_ports(ctx)
-    values = scenario_values(ctx.chart, ctx.scenario)
+    values = ctx.values
     ranges = [(as_port(r.start), as_port(r.end), r) for r in port_ranges(values)]
     numbers = {port for _, port in port_numbers(values)}
     known = ", ".join(r.describe() for *_, r in ranges) or "none"

@@ -13,8 +13,7 @@ from .kube import DEFAULT_KUBE_VERSION
 from .render import Render, Renderer
 from .scenarios import Scenario, ScenarioKind
 from .toggles import Toggle, discover_toggles
-from .values import merge, set_path, split_dotted
-from .yamlio import load_file
+from .values import with_files, with_set
 
 
 @dataclass
@@ -84,6 +83,11 @@ class ChartContext:
             raise result.error
         return result
 
+    def values_for(self, scenario: Scenario | str) -> dict:
+        """The values a scenario renders with: chart defaults (subcharts included), then each values
+        file, then each --set-json, in Helm's order."""
+        return scenario_values(self.chart, self.scenario(scenario) if isinstance(scenario, str) else scenario)
+
     def variant(self, base: Scenario | str, name: str, *, set_values: Iterable[tuple[str, Any]] = (),
                 api_versions: tuple[str, ...] | None = None, values_files: tuple | None = None) -> Scenario:
         """An ad-hoc scenario derived from a planned one (e.g. with one more API advertised)."""
@@ -115,16 +119,13 @@ class ScenarioContext:
     def values(self) -> dict:
         """The values this scenario renders with: chart defaults (subcharts included), then each
         values file, then each --set-json, in Helm's order."""
-        return scenario_values(self.chart.chart, self.scenario)
+        return self.chart.values_for(self.scenario)
 
 
-def scenario_values(chart, scenario: Scenario) -> dict:
-    values = chart.effective_values
-    for path in scenario.values_files:
-        values = merge(values, load_file(path, what="values file") or {})
+def scenario_values(chart: Chart, scenario: Scenario) -> dict:
+    values = with_files(chart.effective_values, scenario.values_files)
     for dotted_path, value in scenario.set_values:
-        values = set_path(values, split_dotted(dotted_path), value) if not isinstance(value, dict) else \
-            merge(values, set_path({}, split_dotted(dotted_path), value))
+        values = with_set(values, dotted_path, value)
     return values
 
 

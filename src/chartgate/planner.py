@@ -31,8 +31,7 @@ from .charts import Chart
 from .covering import DEFAULT_STRENGTH, covering_array, exhaustive_size, is_exhaustive
 from .scenarios import Scenario, ScenarioKind, base_overlays, full_kube_version
 from .toggles import ToggleCategory, discover_toggles
-from .values import get_path, merge
-from .yamlio import load_file
+from .values import get_path, with_files
 
 ALL_CATEGORIES = frozenset(ToggleCategory)
 DEFAULT_PLAN_THRESHOLD = 32
@@ -109,10 +108,7 @@ def _request_key(scenario: Scenario) -> tuple:
 
 def effective_defaults(chart: Chart, base: Sequence[Path]) -> dict:
     """The chart's values as Helm computes them with the cluster's base overlays applied on top."""
-    values = chart.effective_values
-    for path in base:
-        values = merge(values, load_file(path, what="base overlay") or {})
-    return values
+    return with_files(chart.effective_values, base)
 
 
 def build_factors(chart: Chart, config: PlanConfig, defaults: dict) -> list[Factor]:

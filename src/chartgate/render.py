@@ -17,8 +17,8 @@ from .errors import ChartFailed, HelmCrashed, ManifestParseError, RenderError, R
 from .helm import Helm, TemplateRequest
 from .manifests import Manifest, build_manifests, parse_documents
 from .scenarios import Scenario
-from .values import get_path, merge, set_path, split_dotted
-from .yamlio import load_file, write_atomic
+from .values import get_path, split_dotted, with_files, with_set
+from .yamlio import write_atomic
 
 _ABSENT = object()
 
@@ -119,7 +119,7 @@ class Renderer:
             if isinstance(value, (dict, list)) or value is None or type(current) is not type(value) \
                     or current != value:
                 kept.append((dotted_path, value))
-                values = merge(values, set_path({}, split_dotted(dotted_path), value))
+                values = with_set(values, dotted_path, value)
         return replace(request, set_values=tuple(kept))
 
     def _values_for(self, chart: Chart, files: tuple[Path, ...]) -> dict:
@@ -127,9 +127,7 @@ class Renderer:
         with self._guard:
             cached = self._values.get(key)
         if cached is None:
-            cached = chart.effective_values
-            for path in files:
-                cached = merge(cached, load_file(path, what="values file") or {})
+            cached = with_files(chart.effective_values, files)
             with self._guard:
                 self._values[key] = cached
         return cached

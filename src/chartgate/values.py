@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .yamlio import load_file
 
 Path_ = tuple[str, ...]
 
@@ -78,3 +81,18 @@ def iter_leaves(data: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
             yield from iter_leaves(value, prefix + (str(key),))
     else:
         yield prefix, data
+
+
+def with_files(values: dict, files: Iterable[Path]) -> dict:
+    """`values` with each values file merged on top, in order (as `helm template -f a -f b`)."""
+    for path in files:
+        loaded = load_file(Path(path), what="values file")
+        if loaded:
+            values = merge(values, loaded)
+    return values
+
+
+def with_set(values: dict, dotted_path: str, value: Any) -> dict:
+    """`values` after `--set-json dotted_path=value`: a mapping merges into what is there, anything
+    else replaces it."""
+    return merge(values, set_path({}, split_dotted(dotted_path), value))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from chartgate.context import scenario_values
+
 import pytest
 
 from chartgate.context import ScenarioContext
@@ -46,7 +48,8 @@ def test_range_problems(start, end, problem):
 def chart_context(values: dict, scenarios=(), render=None):
     chart = SimpleNamespace(effective_values=values, path=None)
     return SimpleNamespace(chart=chart, name="chart", platform=Platform(), scenarios=list(scenarios),
-                           try_render=lambda name: render)
+                           try_render=lambda name: render,
+                           values_for=lambda scenario: scenario_values(chart, scenario))
 
 
 def test_a_reversed_range_in_values_is_caught_without_rendering():
@@ -73,7 +76,8 @@ def test_no_range_is_not_applicable():
 
 def test_scenario_values_merge_set_json_mappings_like_helm():
     scenario = Scenario("s", ScenarioKind.CI, set_values=(("o", {"networkPolicy": {"enabled": True}}),))
-    values = net.scenario_values(chart_context({"o": {"udpPortRange": {"start": 1, "end": 2}}}), scenario)
+    values = scenario_values(SimpleNamespace(effective_values={"o": {"udpPortRange": {"start": 1, "end": 2}}}),
+                             scenario)
     assert values == {"o": {"udpPortRange": {"start": 1, "end": 2}, "networkPolicy": {"enabled": True}}}
 
 
