@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .capabilities import CapabilityGate, advertised_apis, capability_gates
 from .charts import Chart
@@ -26,7 +26,9 @@ class ChartContext:
     platform: Any = None  # chartgate.platform.Platform
     golden: Any = None  # chartgate.golden.GoldenStore
     kube_versions: tuple[str, ...] = (DEFAULT_KUBE_VERSION,)
-    extras: dict = field(default_factory=dict)
+    helm_versions: tuple[str, ...] = ()  # every configured Helm version; the first is `renderer`'s
+    # Renderers of the other Helm versions, built on first use (locating a binary can fail).
+    matrix_renderers: Callable[[], dict[str, Renderer]] = field(default=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -70,15 +72,14 @@ class ChartContext:
     @property
     def helm_matrix(self) -> tuple[str, ...]:
         """The other Helm versions configured for comparison (empty when only one is configured)."""
-        gate = self.extras.get("gate")
-        return tuple(gate.config.helm_versions[1:]) if gate is not None else ()
+        return tuple(self.helm_versions[1:])
 
     def render_with_helm(self, version: str, scenario: Scenario | str) -> Render:
         """Render a scenario with another configured Helm version (raises RenderError on failure)."""
         __tracebackhide__ = True
         if isinstance(scenario, str):
             scenario = self.scenario(scenario)
-        result = self.extras["gate"].matrix_renderers[version].render(self.chart, scenario)
+        result = self.matrix_renderers()[version].render(self.chart, scenario)
         if result.error is not None:
             raise result.error
         return result

@@ -177,7 +177,8 @@ class Gate:
     @cached_property
     def contexts(self) -> dict[str, ChartContext]:
         return {name: ChartContext(chart, self.plans[name], self.renderer, self.platform, self.golden,
-                                   self.kube_versions, extras={"gate": self})
+                                   self.kube_versions, helm_versions=tuple(self.config.helm_versions),
+                                   matrix_renderers=lambda: self.matrix_renderers)
                 for name, chart in self.charts.items()}
 
     def planned_checks(self, policies: Iterable[Policy]) -> list[PlannedCheck]:
