@@ -111,6 +111,9 @@ class Chart:
     blueprint: dict | None = None
     blueprint_path: Path | None = None
     packaged: bool = False
+    # How the chart is judged: "blueprint" (a Blueprint umbrella: every policy) or "generic" (any
+    # other chart: Blueprint-only rules are skipped). Set by discovery, overridable per chart.
+    profile: str = "generic"
 
     @property
     def origin(self) -> str:
@@ -240,6 +243,7 @@ def load_chart_dir(chart_dir: Path) -> Chart:
         chart.blueprint = _mapping(load_text(bp_path.read_text(encoding="utf-8"), str(bp_path)),
                                    str(bp_path), "blueprint.yaml")
         chart.blueprint_path = bp_path
+        chart.profile = "blueprint"
     return chart
 
 

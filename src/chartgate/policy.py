@@ -91,6 +91,16 @@ class Policy:
     scenarios: tuple["ScenarioKind | str", ...] | str | None = None
     judges_failed_renders: bool = False  # the check wants scenario renders that failed, too
     module_path: str = field(default="", compare=False)
+    # Applicability, checked by the engine before the check runs (see chartgate.applicability):
+    # `kinds` - the render (or, chart-level, some planned render) must contain one of these kinds;
+    # `requires` - chart facts the rule needs, e.g. "blueprint" for Blueprint-only rules.
+    kinds: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+
+    @property
+    def family(self) -> str:
+        """`OBS` for `OBS-003`: policies are grouped by family in reports and configuration."""
+        return self.id.split("-", 1)[0]
 
     @property
     def per_scenario(self) -> bool:
@@ -103,18 +113,28 @@ class Policy:
 
     def metadata(self) -> dict:
         return {"id": self.id, "title": self.title, "severity": self.severity.value,
-                "rationale": self.rationale, "reference": self.reference}
+                "rationale": self.rationale, "reference": self.reference, "family": self.family,
+                "kinds": list(self.kinds), "requires": list(self.requires)}
 
 
 def policy(*, id: str, title: str, rationale: str, reference: str, severity: Severity = Severity.ERROR,
-           scenarios: Any = None, judges_failed_renders: bool = False) -> Callable[[Callable], Policy]:
-    """Declare a policy: `@policy(id="OBS-001", title=..., rationale=..., reference=...)`."""
+           scenarios: Any = None, judges_failed_renders: bool = False, kinds: Iterable[str] = (),
+           requires: Iterable[str] = ()) -> Callable[[Callable], Policy]:
+    """Declare a policy: `@policy(id="OBS-001", title=..., rationale=..., reference=...)`.
+
+    `kinds=("ServiceMonitor", "PodMonitor")` and `requires=("blueprint",)` declare when the rule
+    applies; the engine records `skipped` with a uniform reason where it does not."""
+    from .applicability import REQUIREMENTS  # the vocabulary of `requires`
+
     def wrap(fn: Callable) -> Policy:
         if not fn.__doc__ and not rationale:
             raise TypeError(f"{id}: a policy needs a rationale")
+        unknown = sorted(set(requires) - set(REQUIREMENTS))
+        if unknown:
+            raise TypeError(f"{id}: unknown requires={unknown}; known: {sorted(REQUIREMENTS)}")
         return Policy(id, title, Severity(severity), " ".join(rationale.split()), reference, fn,
                       scenarios if scenarios in (None, "*") else tuple(scenarios), judges_failed_renders,
-                      module_path=getattr(fn, "__module__", ""))
+                      module_path=getattr(fn, "__module__", ""), kinds=tuple(kinds), requires=tuple(requires))
     return wrap
 
 
