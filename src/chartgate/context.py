@@ -61,6 +61,16 @@ class ChartContext:
             scenario = self.scenario(scenario)
         return self.renderer.render(self.chart, scenario)
 
+    def infeasible(self, render: Render) -> bool:
+        """A generated input the chart refuses through its own `fail`/`required` while its `default`
+        scenario renders: the chart's contract (recorded, pruned), neither an error nor a finding.
+        When the default does not render either, the failure is not about the input."""
+        if not render.refused:
+            return False
+        if render.scenario.name == "default" or not any(s.name == "default" for s in self.scenarios):
+            return False
+        return self.try_render("default").ok
+
     def render(self, scenario: Scenario | str) -> Render:
         """Render a scenario; a failed render raises RenderError, which makes the result `error`."""
         __tracebackhide__ = True

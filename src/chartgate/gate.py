@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Iterable
 
 from .capabilities import advertised_apis
+from .chartconfig import ChartSettings, EffectiveSettings, parse_chart_settings, settings_for
 from .charts import BrokenChart, Chart, discover
 from .context import ChartContext, ScenarioContext
 from .errors import ChartgateError, RenderError
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION
+from .applicability import missing_kinds, unmet_requirement
 from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
 from .render import Renderer, default_cache_dir
 from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, describe_plans, plan_combinations
@@ -34,6 +36,13 @@ from .waivers import WaiverBook, load_waivers
 
 
 GOLDEN_POLICY = "GOLD-001"  # the policy whose results decide which golden files are in use
+RENDER_POLICY = "RENDER-001"  # the policy that reports a scenario that did not render
+
+
+def short_traceback(exc: BaseException, frames: int = 6) -> str:
+    """The innermost frames of an exception: enough to find the line, short enough for a report."""
+    import traceback
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-frames)).rstrip()
 
 
 @dataclass
@@ -58,6 +67,8 @@ class GateConfig:
     shard: str | None = None  # "I/N"
     strength: int = 2  # t of the covering plan
     exhaustive_threshold: int = DEFAULT_PLAN_THRESHOLD
+    chart_settings: tuple[ChartSettings, ...] = ()  # [tool.chartgate.charts."<glob>"]
+    config_file: Path | None = None  # where [tool.chartgate] was read from (None: defaults only)
 
 
 @dataclass
@@ -67,6 +78,7 @@ class PlannedCheck:
     policy: Policy
     chart: str
     scenario: str | None
+    disabled: str | None = None  # why the chart's configuration turns the policy off
 
     @property
     def label(self) -> str:
@@ -108,7 +120,21 @@ class Gate:
 
     @cached_property
     def charts(self) -> dict[str, Chart]:
-        return {c.name: c for c in self.discovered if isinstance(c, Chart) and c.name in self.selected}
+        charts = {c.name: c for c in self.discovered if isinstance(c, Chart) and c.name in self.selected}
+        for name, chart in charts.items():
+            chosen = self.chart_settings(name).profile
+            if chosen:
+                chart.profile = chosen
+        return charts
+
+    def chart_settings(self, name: str) -> EffectiveSettings:
+        """The per-chart configuration that applies to `name` (platform file first, then pyproject)."""
+        return settings_for(name, self._chart_setting_entries)
+
+    @cached_property
+    def _chart_setting_entries(self) -> tuple[ChartSettings, ...]:
+        from_platform = parse_chart_settings(self.platform.raw.get("charts") or {}, self.platform.source)
+        return from_platform + tuple(self.config.chart_settings)
 
     @cached_property
     def broken(self) -> dict[str, BrokenChart]:
@@ -186,8 +212,9 @@ class Gate:
         for policy in policies:
             self.policy_ids.add(policy.id)
             for name in sorted(set(self.charts) | set(self.broken)):
-                if name in self.broken or not policy.per_scenario:
-                    checks.append(PlannedCheck(policy, name, None))
+                disabled = self.chart_settings(name).disabled_reason(policy.id) if name in self.charts else None
+                if name in self.broken or not policy.per_scenario or disabled:
+                    checks.append(PlannedCheck(policy, name, None, disabled))
                     continue
                 checks += [PlannedCheck(policy, name, s.name) for s in self.plans[name] if policy.applies_to(s)]
         return checks
@@ -208,41 +235,85 @@ class Gate:
         raise self._setup_error
 
     def evaluate(self, check: PlannedCheck) -> Result:
+        """The verdict of one check. Total: whatever the check (or the engine) raises becomes a result,
+        so nothing is ever missing from the reports."""
+        __tracebackhide__ = True
+        policy = check.policy
+        try:
+            if policy.module_path and policy.module_path not in self.policy_modules:
+                self._hash_module(policy)
+            result = self._judge(check)
+            result = self.waivers.apply(result)
+        except Exception as exc:  # noqa: BLE001 - a bug must turn the gate red, never drop a result
+            result = Result(policy, check.chart, check.scenario, Outcome.ERROR, cause="policy-error",
+                            message=f"{policy.id} raised {type(exc).__name__}: {exc}\n{short_traceback(exc)}")
+        return self._record(result)
+
+    def _judge(self, check: PlannedCheck) -> Result:
         policy, chart_name = check.policy, check.chart
-        if policy.module_path and policy.module_path not in self.policy_modules:
-            self._hash_module(policy)
+
+        def result(outcome: Outcome, findings=(), **kw) -> Result:
+            return Result(policy, chart_name, check.scenario, outcome, list(findings), **kw)
+
         if chart_name in self.broken:
-            result = Result(policy, chart_name, check.scenario, Outcome.ERROR,
-                            message=f"chart could not be loaded: {self.broken[chart_name].error}")
-            return self._record(result)
+            return result(Outcome.ERROR, message=f"chart could not be loaded: {self.broken[chart_name].error}")
+        if check.disabled:
+            return result(Outcome.SKIPPED, message=check.disabled, cause="disabled")
         try:
             ctx = self.chart_context(chart_name)
         except ChartgateError as exc:  # Helm missing, tampered or unsupported: every check says so
-            return self._record(Result(policy, chart_name, check.scenario, Outcome.ERROR, message=str(exc)))
+            return result(Outcome.ERROR, message=str(exc))
+        unmet = unmet_requirement(policy, ctx)
+        if unmet:
+            return result(Outcome.SKIPPED, message=unmet, cause="not-applicable")
         scenario = ctx.scenario(check.scenario) if check.scenario else None
-        command = ""
+        render = ctx.try_render(scenario) if scenario is not None else None
+        inputs = scenario.describe_inputs() if scenario is not None else None
+        command = render.command if render is not None else ""
+        if render is not None and render.error is not None:
+            if ctx.infeasible(render):
+                return result(Outcome.SKIPPED, cause="infeasible", cause_scenario=scenario.name,
+                              scenario_inputs=inputs, command=command,
+                              message=f"infeasible input: the chart refuses it with its own "
+                                      f"`fail`/`required`: {render.error.helm_message}")
+            if not policy.judges_failed_renders:
+                return result(Outcome.SKIPPED, cause="render-failed", cause_scenario=scenario.name,
+                              scenario_inputs=inputs, command=command,
+                              message="scenario did not render, see RENDER-001")
+        if render is not None and render.ok:
+            missing = missing_kinds(policy, render.manifests)
+            if missing:
+                return result(Outcome.SKIPPED, message=missing, cause="not-applicable", scenario_inputs=inputs)
+        findings: list = []
         try:
-            if scenario is not None:
-                render = ctx.try_render(scenario)
-                command = render.command
-                if render.error is not None and not policy.judges_failed_renders:
-                    raise render.error
-                findings = list(policy.check(ScenarioContext(ctx, scenario, render)) or [])
-            else:
-                findings = list(policy.check(ctx) or [])
+            checked = policy.check(ScenarioContext(ctx, scenario, render)) if scenario is not None \
+                else policy.check(ctx)
+            for finding in checked or ():  # collected one by one: findings before a NotApplicable count
+                findings.append(finding)
         except NotApplicable as exc:
-            result = Result(policy, chart_name, check.scenario, Outcome.SKIPPED, message=str(exc))
+            if not findings:
+                return result(Outcome.SKIPPED, message=str(exc), cause="not-applicable", scenario_inputs=inputs)
         except RenderError as exc:
-            result = Result(policy, chart_name, check.scenario, Outcome.ERROR, message=str(exc),
-                            command=exc.command)
+            planned = self._planned_render(ctx, exc.scenario)
+            if planned is not None and ctx.infeasible(planned):
+                return result(Outcome.SKIPPED, cause="infeasible", cause_scenario=exc.scenario,
+                              scenario_inputs=inputs, message=f"needs scenario {exc.scenario}, an infeasible "
+                              f"input (the chart refuses it with its own `fail`/`required`): {exc.helm_message}")
+            if planned is not None:
+                return result(Outcome.SKIPPED, cause="render-failed", cause_scenario=exc.scenario,
+                              scenario_inputs=inputs, message=f"scenario {exc.scenario} did not render, see RENDER-001")
+            return result(Outcome.ERROR, message=str(exc), command=exc.command, scenario_inputs=inputs)
         except ChartgateError as exc:
-            result = Result(policy, chart_name, check.scenario, Outcome.ERROR, message=str(exc))
-        else:
-            outcome = Outcome.FAILED if findings else Outcome.PASSED
-            result = Result(policy, chart_name, check.scenario, outcome, findings, command=command)
-        if scenario is not None:
-            result.scenario_inputs = scenario.describe_inputs()
-        return self._record(self.waivers.apply(result))
+            return result(Outcome.ERROR, message=str(exc), scenario_inputs=inputs)
+        outcome = Outcome.FAILED if findings else Outcome.PASSED
+        return result(outcome, findings, command=command, scenario_inputs=inputs)
+
+    @staticmethod
+    def _planned_render(ctx: ChartContext, scenario_name: str):
+        """The render of a *planned* scenario of this chart (None for ad-hoc variants)."""
+        if any(s.name == scenario_name for s in ctx.scenarios):
+            return ctx.try_render(scenario_name)
+        return None
 
     def _record(self, result: Result) -> Result:
         with self._lock:
@@ -257,18 +328,33 @@ class Gate:
             self.policy_modules[policy.module_path] = file_sha256(path)
 
     # -- compare / report -----------------------------------------------------------------------
-    def golden_orphans(self) -> list[Path]:
-        """Orphans among the charts whose golden checks ran. A run is "full" (so golden directories of
-        charts that no longer exist count too) when every planned golden check ran."""
-        ran = [r for r in self.results if r.policy.id == GOLDEN_POLICY and r.outcome is not Outcome.SKIPPED]
-        if not ran:
+    @property
+    def selection_is_partial(self) -> bool:
+        """Some discovered chart is left out or unusable: never judge what the run did not see."""
+        return bool(self.config.shard or self.config.changed_since or self.broken)
+
+    def golden_orphans(self, incomplete: str | None = None) -> list[Path]:
+        """Golden files no planned scenario produces - judged only where the run saw everything.
+
+        A chart's files are judged only when every one of its planned golden checks ran (rendered,
+        or recorded as infeasible); a chart directory whose chart no longer exists only on a run
+        that covered every discovered chart and every golden check. An incomplete run (interrupted,
+        stopped early), a shard, --changed-since, a deselection or a broken chart never makes
+        another chart's golden files orphans, so `--update-golden` never deletes them."""
+        if incomplete:
             return []
-        golden_policy = ran[0].policy
-        expected = {(name, s.name) for name, scenarios in self.plans.items() for s in scenarios
-                    if golden_policy.applies_to(s)}
-        done = {(r.chart, r.scenario) for r in ran}
+        golden = [r for r in self.results if r.policy.id == GOLDEN_POLICY]
+        if not golden:
+            return []
+        judged = {(r.chart, r.scenario) for r in golden
+                  if r.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED) or r.cause == "infeasible"}
+        golden_policy = golden[0].policy
+        expected = {name: {(name, s.name) for s in scenarios if golden_policy.applies_to(s)}
+                    for name, scenarios in self.plans.items()}
+        complete_charts = {name for name, wanted in expected.items() if wanted and wanted <= judged}
         planned = {name: {s.name for s in scenarios} for name, scenarios in self.plans.items()}
-        return self.golden.orphans(planned, {chart for chart, _ in done}, full_run=done >= expected,
+        full_run = not self.selection_is_partial and complete_charts == {n for n, w in expected.items() if w}
+        return self.golden.orphans(planned, complete_charts, full_run=full_run,
                                    chart_roots=tuple(self.config.chart_roots))
 
     def ingest(self, data: dict, policy: Policy) -> Result:
@@ -287,15 +373,19 @@ class Gate:
             return None
         return proc.stdout.strip() if proc.returncode == 0 else None
 
-    def finish(self) -> "GateSummary":
-        """Settle golden files, write every report; return what the terminal summary shows."""
+    def finish(self, incomplete: str | None = None) -> "GateSummary":
+        """Settle golden files, write every report; return what the terminal summary shows.
+
+        `incomplete` says why the session did not judge everything it planned (interrupted, stopped
+        at the first failure, nothing selected): the reports then say `incomplete` and the gate is red."""
         from .report import write_reports
-        orphans = self.golden_orphans()
+        orphans = self.golden_orphans(incomplete)
         removed: list[Path] = []
         if orphans and self.config.update_golden:
             self.golden.remove(orphans)
             removed, orphans = orphans, []
-        summary = GateSummary(self, orphans=orphans, removed=removed, written=list(self.golden.written))
+        summary = GateSummary(self, orphans=orphans, removed=removed, written=list(self.golden.written),
+                              incomplete=incomplete)
         summary.reports = write_reports(self, summary)
         return summary
 
@@ -318,6 +408,23 @@ class GateSummary:
     removed: list[Path]
     written: list[Path]
     reports: dict[str, Path] = field(default_factory=dict)
+    incomplete: str | None = None  # why the run did not judge everything it planned
+
+    @property
+    def verdict(self) -> str:
+        """`passed`, `failed`, or `incomplete` (never green: an incomplete run is red too)."""
+        if self.incomplete:
+            return "incomplete"
+        return "failed" if self.red else "passed"
+
+    @property
+    def unreported_render_failures(self) -> list[tuple[str, str]]:
+        """(chart, scenario) that did not render, where policies were skipped for it but RENDER-001
+        did not run to report it (e.g. deselected with -k): still a red gate."""
+        reported = {(r.chart, r.scenario) for r in self.gate.results if r.policy.id == RENDER_POLICY
+                    and r.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.WAIVED)}
+        return sorted({(r.chart, r.cause_scenario) for r in self.gate.results
+                       if r.cause == "render-failed" and (r.chart, r.cause_scenario) not in reported})
 
     @property
     def blocking(self) -> list[Result]:
@@ -336,7 +443,8 @@ class GateSummary:
 
     @property
     def red(self) -> bool:
-        return bool(self.blocking or self.orphans or self.expired_waivers)
+        return bool(self.incomplete or self.blocking or self.orphans or self.expired_waivers
+                    or self.unreported_render_failures)
 
     def per_chart(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}

@@ -62,43 +62,81 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only shard I of N (charts split deterministically by name)")
     add("--evidence", dest="chartgate_evidence", metavar="PATH",
         help="also write an evidence bundle (tar.gz: reports, every rendered manifest, SHA256SUMS) to PATH")
+    add("--chartgate-config", dest="chartgate_config", metavar="FILE",
+        help="TOML file with the [tool.chartgate] table (default: pyproject.toml of the directory pytest "
+             "runs from)")
     parser.addini("chartgate_policy_dir", "name of the directory whose .py modules are policy modules",
                   default="policies")
 
 
 def build_config(config: pytest.Config) -> GateConfig:
+    """The gate's configuration: [tool.chartgate] of the invocation directory, then the command line."""
     cli = {key: config.getoption(key) for key in SETTINGS}
-    try:
-        return settings_gate_config(cli, config.rootpath, no_cache=config.getoption("chartgate_no_cache"),
-                                    update_golden=config.getoption("chartgate_update_golden"),
-                                    changed_since=config.getoption("chartgate_changed_since"),
-                                    shard=config.getoption("chartgate_shard"))
-    except ChartgateError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    return settings_gate_config(cli, config.invocation_params.dir,
+                                config_path=config.getoption("chartgate_config"),
+                                no_cache=config.getoption("chartgate_no_cache"),
+                                update_golden=config.getoption("chartgate_update_golden"),
+                                changed_since=config.getoption("chartgate_changed_since"),
+                                shard=config.getoption("chartgate_shard"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "chartgate: a chartgate policy check (added to every policy item)")
-    config.stash[CONFIG_KEY] = build_config(config)
     config.stash[GATE_KEY] = None
     if not hasattr(config, "workerinput"):
         config.stash[WORKER_RESULTS_KEY] = collector = WorkerResults()
         config.pluginmanager.register(collector, "chartgate-worker-results")
-    for root in config.getoption("chart-roots") or ():  # explicit ones only: defaults may not apply
-        if not (Path.cwd() / root).is_dir():
-            raise pytest.UsageError(f"--chart-root must be a directory, given: {root}")
+        _stop_on_sigterm()
+
+
+def _stop_on_sigterm() -> None:
+    """A CI timeout sends SIGTERM: stop like Ctrl-C, so the session ends `incomplete`, never green."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None):
+        return  # someone else (an embedding program) handles it
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"stopped by signal {signum}")
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+SETUP_ERROR_KEY = pytest.StashKey[str]()  # a configuration error, reported once after collection
+
+
+class SetupFailed(Exception):
+    """The gate cannot be set up (bad configuration); collection stops quietly and it is reported once."""
+
+
+def gate_config_for(config: pytest.Config) -> GateConfig:
+    """The configuration, built on first use (only sessions that collect policy modules need it)."""
+    if SETUP_ERROR_KEY in config.stash:
+        raise SetupFailed(config.stash[SETUP_ERROR_KEY])
+    if CONFIG_KEY not in config.stash:
+        try:
+            config.stash[CONFIG_KEY] = build_config(config)
+        except ChartgateError as exc:
+            config.stash[SETUP_ERROR_KEY] = str(exc)
+            raise SetupFailed(str(exc)) from None
+    return config.stash[CONFIG_KEY]
 
 
 def gate_for(config: pytest.Config) -> Gate:
     """The session's Gate, created when the first policy module is collected."""
     gate = config.stash[GATE_KEY]
     if gate is None:
-        gate = Gate(config.stash[CONFIG_KEY])
+        gate = Gate(gate_config_for(config))
         try:
             gate.discovered
             gate.waivers
+            gate.release_files
+            gate._chart_setting_entries
         except ChartgateError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            config.stash[SETUP_ERROR_KEY] = str(exc)
+            raise SetupFailed(str(exc)) from None
         config.stash[GATE_KEY] = gate  # only a usable gate: sessionfinish must not hit the error again
     return gate
 
@@ -115,7 +153,10 @@ class PolicyModule(pytest.File):
 
     def collect(self):
         module = load_policy_module(self.path)
-        gate = gate_for(self.config)
+        try:
+            gate = gate_for(self.config)
+        except SetupFailed:
+            return  # reported once, after collection (pytest_collection_finish)
         for check in gate.planned_checks(policies_in(module)):
             yield PolicyItem.from_parent(self, name=f"{check.policy.id}[{check.label}]", check=check)
 
@@ -125,7 +166,7 @@ class ChartgateFindingWarning(UserWarning):
 
 
 def is_blocking(result, config: pytest.Config) -> bool:
-    return result.severity.value == "error" or config.stash[CONFIG_KEY].fail_on == "warning"
+    return result.severity.value == "error" or gate_config_for(config).fail_on == "warning"
 
 
 class PolicyFailed(Exception):
@@ -140,9 +181,13 @@ class PolicyItem(pytest.Item):
         self.add_marker(pytest.mark.chartgate)
 
     def runtest(self) -> None:
-        result = gate_for(self.config).evaluate(self.check)
+        gate = gate_for(self.config)
+        written_before = len(gate.golden.written)
+        result = gate.evaluate(self.check)  # total: always a result, whatever the check raised
         if hasattr(self.config, "workerinput"):  # pytest-xdist: the controller writes the reports
-            self.user_properties.append((XDIST_RESULT, {**result.to_dict(), "module_file": str(self.path)}))
+            carried = {**result.to_dict(), "module_file": str(self.path),
+                       "golden_written": [str(p) for p in gate.golden.written[written_before:]]}
+            self.user_properties.append((XDIST_RESULT, carried))
         if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.message or "not applicable")
         if result.outcome is Outcome.ERROR or (result.outcome is Outcome.FAILED and is_blocking(result, self.config)):
@@ -161,12 +206,19 @@ class PolicyItem(pytest.Item):
         return self.path, None, f"{self.check.policy.id} {self.check.label}"
 
 
+SELECTED_KEY = pytest.StashKey[int]()  # policy items left after -k/-m/node-id selection
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """After selection (-k, node ids): print the plan, or render what the selected items need."""
     config = session.config
+    if SETUP_ERROR_KEY in config.stash:
+        raise pytest.UsageError(f"chartgate: {config.stash[SETUP_ERROR_KEY]}\n"
+                                "(nothing was judged and no report was written; previous reports are unchanged)")
     gate = config.stash[GATE_KEY]
     if gate is None:
         return
+    config.stash[SELECTED_KEY] = sum(isinstance(item, PolicyItem) for item in session.items)
     if config.getoption("chartgate_plan"):
         config.get_terminal_writer().line(gate.describe_plans())
         pytest.exit("--plan: nothing rendered", returncode=0)
@@ -180,13 +232,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 XDIST_RESULT = "chartgate_result"
+XDIST_SESSION = "chartgate"  # key in a worker's workeroutput: did it run a chartgate session, and how
 
 
 class WorkerResults:
-    """On a pytest-xdist controller: the results workers attach to their reports."""
+    """On a pytest-xdist controller: the results workers attach to their reports, and what each
+    worker says about its session (so a run that selected nothing is still reported)."""
 
     def __init__(self):
         self.results: list[dict] = []
+        self.sessions: list[dict] = []
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -196,21 +251,28 @@ class WorkerResults:
         if carried:  # kept out of other plugins' output: pytest's --junitxml would print them unredacted
             report.user_properties = [(n, v) for n, v in report.user_properties if n != XDIST_RESULT]
 
+    def pytest_testnodedown(self, node, error) -> None:
+        info = getattr(node, "workeroutput", {}).get(XDIST_SESSION)
+        if info:
+            self.sessions.append(info)
+
 
 WORKER_RESULTS_KEY = pytest.StashKey[WorkerResults]()
 
 
 def _controller_gate(config: pytest.Config) -> Gate | None:
     """On an xdist controller: a gate that knows the charts and plans and holds the workers' results."""
-    carried = config.stash[WORKER_RESULTS_KEY].results
-    if not carried:
-        return None
-    gate = config.stash[GATE_KEY] = Gate(config.stash[CONFIG_KEY])
+    collector = config.stash[WORKER_RESULTS_KEY]
+    carried = collector.results
+    if not carried and not collector.sessions:
+        return None  # not a chartgate session (e.g. chartgate's own test suite)
+    gate = config.stash[GATE_KEY] = Gate(gate_config_for(config))
     policies = {}
     for path in sorted({data["module_file"] for data in carried}):
         policies.update({p.id: p for p in policies_in(load_policy_module(Path(path)))})
     for data in carried:
         gate.ingest(data, policies[data["policy"]])
+        gate.golden.written.extend(Path(p) for p in data.get("golden_written", ()))
     try:  # renders come from the shared cache: evidence and redaction need them
         gate.prerender(gate.planned_checks(policies.values()))
     except ChartgateError:
@@ -218,19 +280,46 @@ def _controller_gate(config: pytest.Config) -> Gate | None:
     return gate
 
 
+def incomplete_reason(gate: Gate, selected: int, exitstatus) -> str | None:
+    """Why this session did not judge everything it planned, or None when it did."""
+    if not gate.discovered:
+        roots = ", ".join(str(r) for r in gate.config.chart_roots)
+        return f"no chart found under {roots} (a chart is a directory holding a Chart.yaml)"
+    if selected == 0:
+        return "nothing selected: -k, -m or the node ids given deselected every check"
+    judged = len(gate.results)
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return f"interrupted: {judged} of {selected} checks judged"
+    if judged < selected:
+        return f"stopped early (-x/--maxfail, or a crashed worker): {judged} of {selected} checks judged"
+    return None
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
-    if hasattr(session.config, "workerinput"):
+    config = session.config
+    if hasattr(config, "workerinput"):
+        gate = config.stash.get(GATE_KEY, None)
+        if gate is not None:  # tell the controller a chartgate session ran here, even with no results
+            config.workeroutput[XDIST_SESSION] = {"charts": len(gate.discovered)}
         return  # the controller reports for the whole session
-    gate = session.config.stash.get(GATE_KEY, None) or _controller_gate(session.config)
-    if gate is None or not gate.results and not gate.broken:
+    if config.getoption("chartgate_plan", False):
         return
-    summary = gate.finish()
-    evidence = session.config.getoption("chartgate_evidence")
+    gate = config.stash.get(GATE_KEY, None) or _controller_gate(config)
+    if gate is None:
+        return
+    selected = config.stash.get(SELECTED_KEY, None)
+    if selected is None:  # an xdist controller: the workers' collection
+        selected = session.testscollected
+    incomplete = incomplete_reason(gate, selected, session.exitstatus)
+    summary = gate.finish(incomplete)
+    evidence = config.getoption("chartgate_evidence")
     if evidence:
         from .evidence import write_evidence
-        summary.reports["evidence"] = write_evidence(gate, summary, session.config.invocation_params.dir / evidence)
-    session.config.stash[SUMMARY_KEY] = summary
-    if summary.red and session.exitstatus == 0:
+        summary.reports["evidence"] = write_evidence(gate, summary, config.invocation_params.dir / evidence)
+    config.stash[SUMMARY_KEY] = summary
+    if not gate.discovered:
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+    elif summary.red and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

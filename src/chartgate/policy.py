@@ -165,6 +165,12 @@ class Result:
     command: str = ""  # helm command reproducing the scenario's render
     waiver: dict | None = None
     scenario_inputs: dict | None = None
+    # Why a result was skipped or errored by the engine rather than judged by the check:
+    # "render-failed" (a planned scenario did not render; RENDER-001 reports it), "infeasible" (a
+    # generated input the chart refuses with its own `fail`/`required`), "not-applicable",
+    # "policy-error" (the check raised). `cause_scenario` names the scenario concerned.
+    cause: str = ""
+    cause_scenario: str | None = None
 
     @property
     def severity(self) -> Severity:
@@ -176,7 +182,8 @@ class Result:
         findings = [Finding(f["message"], f.get("resource", ""), f.get("template", ""), f.get("path", ""),
                             f.get("excerpt", ""), f.get("line")) for f in data.get("findings", [])]
         return cls(policy, data["chart"], data.get("scenario"), Outcome(data["outcome"]), findings,
-                   data.get("message", ""), data.get("command", ""), data.get("waiver"), data.get("scenario_inputs"))
+                   data.get("message", ""), data.get("command", ""), data.get("waiver"), data.get("scenario_inputs"),
+                   data.get("cause", ""), data.get("cause_scenario"))
 
     def to_dict(self) -> dict:
         data = {
@@ -196,4 +203,8 @@ class Result:
             data["waiver"] = self.waiver
         if self.scenario_inputs is not None:
             data["scenario_inputs"] = self.scenario_inputs
+        if self.cause:
+            data["cause"] = self.cause
+            if self.cause_scenario is not None:
+                data["cause_scenario"] = self.cause_scenario
         return data

@@ -44,6 +44,12 @@ class Render:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def refused(self) -> bool:
+        """A generated input (toggle, plan row) the chart stopped through its own `fail`/`required`
+        (infeasible when the chart's base scenario renders: see ChartContext.infeasible)."""
+        return isinstance(self.error, ChartFailed) and self.scenario.generated
+
     def kinds(self) -> set[str]:
         return {m.kind for m in self.manifests}
 

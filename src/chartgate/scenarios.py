@@ -33,6 +33,12 @@ class ScenarioKind(str, Enum):
     KUBE_VERSION = "kube-version"  # default values rendered for one target Kubernetes version
 
 
+#: Scenarios chartgate made up (a toggle flipped, a plan row): when the chart refuses one through its own
+#: `fail`/`required`, the input is infeasible - the chart's contract, not a defect. Hand-written inputs
+#: (defaults, ci/ and overlay values files, cluster HelmReleases, target Kubernetes versions) must render.
+GENERATED_KINDS = frozenset({"capabilities", "opt-in", "opt-in-no-api", "off", "plan"})
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -46,6 +52,10 @@ class Scenario:
     release: str | None = None  # overrides the default release name
     namespace: str | None = None  # overrides the default namespace
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def generated(self) -> bool:
+        return self.kind.value in GENERATED_KINDS
 
     def describe_inputs(self) -> dict[str, Any]:
         """The scenario's inputs in report form."""

@@ -1,27 +1,36 @@
-"""Layered settings: built-in defaults < `[tool.chartgate]` in pyproject.toml < command-line options.
+"""Layered settings: built-in defaults < `[tool.chartgate]` < command-line options.
 
-Paths from pyproject.toml and the defaults are relative to the rootdir; paths given on the command
-line are relative to the current directory.
+The table is read from the pyproject.toml of the directory pytest is invoked from (or from the
+file given with `--chartgate-config`), never from chartgate's own checkout: running chartgate from
+another repository gates that repository. Paths in the table are relative to the file; paths on the
+command line are relative to the current directory.
+
+A chart tree's own settings (overlay roots, HelmRelease globs, golden directory) only apply to that
+tree: when `--chart-root` on the command line replaces the table's chart roots, they are not taken
+from the table, and the golden directory defaults to `golden/` at the root of the repository that
+holds the first chart root.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from .chartconfig import parse_chart_settings
 from .errors import InvalidConfig
 from .gate import GateConfig
 from .render import default_cache_dir
 
 #: key in [tool.chartgate] -> (type, default). Lists are repeatable options on the command line.
 SETTINGS: dict[str, tuple[type, Any]] = {
-    "chart-roots": (list, ["fixtures/charts"]),
-    "overlay-roots": (list, ["fixtures/overlays"]),
-    "release-overlays": (list, ["fixtures/clusters/**/*.yaml"]),
+    "chart-roots": (list, []),
+    "overlay-roots": (list, []),
+    "release-overlays": (list, []),
     "report-dir": (str, "reports"),
-    "golden-dir": (str, "golden"),
+    "golden-dir": (str, None),
     "cache-dir": (str, None),
     "render-timeout": (float, 120.0),
     "platform-config": (str, "platform.yaml"),
@@ -31,60 +40,123 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "strength": (int, 2),
     "exhaustive-threshold": (int, 32),
 }
+TABLE_ONLY = {"charts"}  # [tool.chartgate.charts."<glob>"]: per-chart settings (chartgate.chartconfig)
 _PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers"}
-_PATH_LISTS = {"chart-roots", "overlay-roots", "release-overlays"}
+_PATH_LISTS = {"chart-roots", "overlay-roots"}
+_GLOB_LISTS = {"release-overlays"}
 _OPTIONAL_FILES = {"platform-config", "waivers"}  # a missing default file means "none"
+_TREE_SETTINGS = {"overlay-roots", "release-overlays", "golden-dir"}  # describe the table's chart tree
 
 
-def read_table(root: Path) -> dict[str, Any]:
-    path = root / "pyproject.toml"
-    if not path.is_file():
+def config_file(invocation_dir: Path, explicit: str | Path | None = None) -> Path | None:
+    """The TOML file holding [tool.chartgate]: `--chartgate-config FILE`, else the invocation
+    directory's pyproject.toml (None when there is none)."""
+    if explicit:
+        path = Path(explicit)
+        path = path if path.is_absolute() else invocation_dir / path
+        if not path.is_file():
+            raise InvalidConfig(f"--chartgate-config: file {path} does not exist")
+        return path
+    candidate = invocation_dir / "pyproject.toml"
+    return candidate if candidate.is_file() else None
+
+
+def read_table(path: Path | None) -> dict[str, Any]:
+    if path is None:
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidConfig(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidConfig(f"{path}: invalid TOML: {exc}") from None
     table = data.get("tool", {}).get("chartgate", {})
-    unknown = set(table) - set(SETTINGS)
+    unknown = set(table) - set(SETTINGS) - TABLE_ONLY
     if unknown:
-        raise InvalidConfig(f"{path}: unknown [tool.chartgate] keys {sorted(unknown)}; known: {sorted(SETTINGS)}")
+        raise InvalidConfig(f"{path}: unknown [tool.chartgate] keys {sorted(unknown)}; "
+                            f"known: {sorted(set(SETTINGS) | TABLE_ONLY)}")
     for key, value in table.items():
+        if key in TABLE_ONLY:
+            continue
         kind = SETTINGS[key][0]
         ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
         if not ok or isinstance(value, bool):
             raise InvalidConfig(f"{path}: [tool.chartgate] {key} must be a {kind.__name__}, got {value!r}")
+        if kind is list and not all(isinstance(v, str) for v in value):
+            raise InvalidConfig(f"{path}: [tool.chartgate] {key} must be a list of strings, got {value!r}")
     return table
 
 
-def resolve(cli: dict[str, Any], root: Path, cwd: Path | None = None) -> dict[str, Any]:
+def repository_root(path: Path) -> Path:
+    """The nearest ancestor (or itself) holding .git or pyproject.toml; else the path's parent."""
+    path = path.resolve()
+    for candidate in (path, *path.parents):
+        if (candidate / ".git").exists() or (candidate / "pyproject.toml").is_file():
+            return candidate
+    return path.parent
+
+
+def resolve(cli: dict[str, Any], config: Path | None, cwd: Path | None = None) -> dict[str, Any]:
     """Merge the three layers; every path comes out absolute. Missing default files become None."""
     cwd = cwd or Path.cwd()
-    table = read_table(root)
+    table = read_table(config)
+    base = config.parent if config is not None else cwd
+    own_tree = cli.get("chart-roots") is None  # the table's chart roots are in effect
     merged: dict[str, Any] = {}
     for key, (_, default) in SETTINGS.items():
         if cli.get(key) is not None:
-            value, base, explicit = cli[key], cwd, True
-        elif key in table:
-            value, base, explicit = table[key], root, True
+            value, where, explicit = cli[key], cwd, True
+        elif key in table and (own_tree or key not in _TREE_SETTINGS):
+            value, where, explicit = table[key], base, True
         else:
-            value, base, explicit = default, root, False
+            value, where, explicit = default, base, False
         if key in _PATHS and value is not None:
-            value = base / value
+            value = where / value
             if key in _OPTIONAL_FILES and not Path(value).is_file():
                 if explicit:
                     raise InvalidConfig(f"{key}: file {value} does not exist")
                 value = None
         elif key in _PATH_LISTS:
-            value = [str(base / v) for v in value]
+            value = [str(where / v) for v in value]
+        elif key in _GLOB_LISTS:
+            value = [str(where / v) for v in value]
+            if explicit:
+                for pattern in value:
+                    if not any(Path(p).is_file() for p in glob.glob(pattern, recursive=True)):
+                        raise InvalidConfig(f"{key}: the glob {pattern!r} matches no file; fix the pattern "
+                                            "or remove it")
         merged[key] = value
+    if not merged["chart-roots"]:
+        raise InvalidConfig(
+            f"no chart root: pass --chart-root PATH or set `chart-roots` under [tool.chartgate] in "
+            f"{config or cwd / 'pyproject.toml'} (chartgate reads the pyproject.toml of the directory it "
+            "runs from, or --chartgate-config FILE)")
+    if merged["golden-dir"] is None:
+        merged["golden-dir"] = repository_root(Path(merged["chart-roots"][0])) / "golden"
+    merged["charts"] = parse_chart_settings(table.get("charts") or {}, str(config) if config else "")
+    merged["config-file"] = config
     return merged
 
 
-def gate_config(cli: dict[str, Any], root: Path, *, no_cache: bool = False, update_golden: bool = False,
-                changed_since: str | None = None, shard: str | None = None) -> GateConfig:
-    s = resolve(cli, root)
+def default_tools_dir(invocation_dir: Path) -> Path:
+    """CHARTGATE_TOOLS_DIR, else `.tools` in the invocation directory, else chartgate's own checkout's."""
+    if os.environ.get("CHARTGATE_TOOLS_DIR"):
+        return Path(os.environ["CHARTGATE_TOOLS_DIR"])
+    local = invocation_dir / ".tools"
+    if local.is_dir():
+        return local
+    return Path(__file__).resolve().parents[2] / ".tools"  # an editable install: the source checkout
+
+
+def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str | Path | None = None,
+                no_cache: bool = False, update_golden: bool = False, changed_since: str | None = None,
+                shard: str | None = None) -> GateConfig:
+    s = resolve(cli, config_file(invocation_dir, config_path), cwd=invocation_dir)
     if s["fail-on"] not in ("error", "warning"):
         raise InvalidConfig(f"fail-on must be `error` or `warning`, got {s['fail-on']!r}")
+    for root in s["chart-roots"]:
+        if not Path(root).is_dir():
+            raise InvalidConfig(f"--chart-root must be a directory, given: {root}")
     cache = None if no_cache else (s["cache-dir"] or default_cache_dir())
     return GateConfig(
         chart_roots=tuple(Path(p) for p in s["chart-roots"]),
@@ -94,7 +166,7 @@ def gate_config(cli: dict[str, Any], root: Path, *, no_cache: bool = False, upda
         golden_dir=s["golden-dir"],
         update_golden=update_golden,
         cache_dir=Path(cache) if cache else None,  # None: --no-render-cache
-        tools_dir=Path(os.environ.get("CHARTGATE_TOOLS_DIR") or root / ".tools"),
+        tools_dir=default_tools_dir(invocation_dir),
         render_timeout=float(s["render-timeout"]),
         platform_file=s["platform-config"],
         waivers_file=s["waivers"],
@@ -104,4 +176,6 @@ def gate_config(cli: dict[str, Any], root: Path, *, no_cache: bool = False, upda
         exhaustive_threshold=s["exhaustive-threshold"],
         changed_since=changed_since,
         shard=shard,
+        chart_settings=s["charts"],
+        config_file=s["config-file"],
     )

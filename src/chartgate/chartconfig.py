@@ -1,0 +1,137 @@
+"""Per-chart configuration: `[tool.chartgate.charts."<glob>"]` in pyproject.toml (or `charts:` in the
+platform file) sets, for every chart whose name matches the glob:
+
+    profile = "generic"                    # blueprint | generic (default: blueprint when blueprint.yaml exists)
+    enable = ["*"]                         # policy ids or families (globs) judged on the chart (default: all)
+    disable = ["SEC-*", "HYG-002"]         # ... and those not judged (reported as skipped, with this reason)
+
+    [tool.chartgate.charts."ingress-nginx".constraints."controller.metrics.serviceMonitor.enabled"]
+    requires = ["controller.metrics.enabled"]   # toggles that must be on whenever this one is on
+    excludes = ["controller.hostNetwork"]       # toggles that can never be on together with it
+    values = { "controller.metrics.serviceMonitor.namespace" = "monitoring" }  # set whenever it is on
+
+Several matching entries apply in file order (platform file first, then pyproject.toml); later
+entries override `profile`, extend `enable`/`disable`, and add constraints.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .errors import InvalidConfig
+
+PROFILES = ("blueprint", "generic")
+_KEYS = {"profile", "enable", "disable", "constraints"}
+_CONSTRAINT_KEYS = {"requires", "excludes", "values"}
+
+
+@dataclass(frozen=True)
+class ToggleConstraint:
+    """What a chart's own `fail`/`required` would otherwise have to tell the planner, declared."""
+
+    toggle: str  # dotted values path of a boolean toggle
+    requires: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    values: tuple[tuple[str, Any], ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ChartSettings:
+    pattern: str  # glob on the chart name
+    source: str  # where it was declared, for messages
+    profile: str | None = None
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    constraints: tuple[ToggleConstraint, ...] = ()
+
+    def matches(self, chart: str) -> bool:
+        return fnmatch.fnmatchcase(chart, self.pattern)
+
+
+@dataclass(frozen=True)
+class EffectiveSettings:
+    """Everything that applies to one chart, merged."""
+
+    profile: str | None = None
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    constraints: dict[str, ToggleConstraint] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+    def disabled_reason(self, policy_id: str) -> str | None:
+        """Why the configuration turns this policy off for the chart, or None."""
+        family = policy_id.split("-", 1)[0]
+        if self.enable and not any(policy_matches(policy_id, family, g) for g in self.enable):
+            return f"not enabled for this chart (enable = {list(self.enable)} in {', '.join(self.sources)})"
+        hit = next((g for g in self.disable if policy_matches(policy_id, family, g)), None)
+        if hit is not None:
+            return f"disabled for this chart (disable = {hit!r} in {', '.join(self.sources)})"
+        return None
+
+
+def policy_matches(policy_id: str, family: str, pattern: str) -> bool:
+    """`OBS-003` matches `OBS-003`, `OBS-*`, `OBS` and `*`."""
+    return pattern == family or fnmatch.fnmatchcase(policy_id, pattern)
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise InvalidConfig(f"{where} must be a list of non-empty strings, got {value!r}")
+    return tuple(value)
+
+
+def _constraint(toggle: str, raw: Any, where: str) -> ToggleConstraint:
+    if not isinstance(raw, dict):
+        raise InvalidConfig(f"{where} must be a table with requires/excludes/values, got {raw!r}")
+    unknown = set(raw) - _CONSTRAINT_KEYS
+    if unknown:
+        raise InvalidConfig(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(_CONSTRAINT_KEYS)}")
+    values = raw.get("values") or {}
+    if not isinstance(values, dict):
+        raise InvalidConfig(f"{where}.values must be a table of dotted values paths, got {values!r}")
+    return ToggleConstraint(toggle, _strings(raw.get("requires", []), f"{where}.requires"),
+                            _strings(raw.get("excludes", []), f"{where}.excludes"),
+                            tuple(sorted(values.items())), where)
+
+
+def parse_chart_settings(table: Any, source: str) -> tuple[ChartSettings, ...]:
+    """Validate a `charts` table: {glob: {profile, enable, disable, constraints}}."""
+    if not isinstance(table, dict):
+        raise InvalidConfig(f"{source}: `charts` must be a table of chart-name globs, got {table!r}")
+    found = []
+    for pattern, raw in table.items():
+        where = f'{source}: charts."{pattern}"'
+        if not isinstance(raw, dict):
+            raise InvalidConfig(f"{where} must be a table, got {raw!r}")
+        unknown = set(raw) - _KEYS
+        if unknown:
+            raise InvalidConfig(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(_KEYS)}")
+        profile = raw.get("profile")
+        if profile is not None and profile not in PROFILES:
+            raise InvalidConfig(f"{where}.profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        constraints = raw.get("constraints") or {}
+        if not isinstance(constraints, dict):
+            raise InvalidConfig(f"{where}.constraints must be a table keyed by toggle path, got {constraints!r}")
+        found.append(ChartSettings(
+            str(pattern), where, profile,
+            _strings(raw.get("enable", []), f"{where}.enable"),
+            _strings(raw.get("disable", []), f"{where}.disable"),
+            tuple(_constraint(str(t), c, f'{where}.constraints."{t}"') for t, c in constraints.items())))
+    return tuple(found)
+
+
+def settings_for(chart: str, entries: Iterable[ChartSettings]) -> EffectiveSettings:
+    profile, enable, disable, constraints, sources = None, [], [], {}, []
+    for entry in entries:
+        if not entry.matches(chart):
+            continue
+        sources.append(entry.source)
+        profile = entry.profile or profile
+        enable += entry.enable
+        disable += entry.disable
+        for constraint in entry.constraints:
+            constraints[constraint.toggle] = constraint
+    return EffectiveSettings(profile, tuple(enable), tuple(disable), constraints, tuple(sources))
