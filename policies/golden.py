@@ -15,7 +15,7 @@ from chartgate.golden import kind_summary
     rationale="""A chart change that adds, drops or multiplies objects must be a reviewed change: the
     golden summary under golden/<chart>/<scenario>.yaml records the kinds each scenario renders,
     so drift shows up in code review as a one-line diff.""",
-    reference="DESIGN.md, contract 7 (golden kind summaries)",
+    reference="docs/policies.md#gold",
 )
 def kinds_match_golden(ctx: ScenarioContext):
     drift = ctx.chart.golden.check(ctx.name, ctx.scenario.name, kind_summary(ctx.manifests), ctx.chart.chart.path)

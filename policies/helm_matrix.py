@@ -2,7 +2,7 @@
 
 import json
 
-from chartgate import Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
+from chartgate import Finding, ScenarioContext, ScenarioKind, policy
 
 # The configurations a cluster can actually receive. Toggle and plan scenarios are left out: each
 # Helm comparison is a second full render, and the template features that differ between Helm
@@ -23,12 +23,11 @@ def normalised(manifests) -> dict[str, dict]:
     rationale="""Clusters and CI runners upgrade Helm on their own schedule. A chart whose output
     depends on the Helm version (Capabilities defaults, template function changes) behaves
     differently in the field than in review. Document order may differ; the objects may not.""",
-    reference="DESIGN.md, 'Helm' (the two versions render the same objects in a different order)",
+    reference="docs/policies.md#helm",
+    requires=("helm-matrix",),
 )
 def same_objects_across_helm_versions(ctx: ScenarioContext):
     others = ctx.chart.helm_matrix
-    if not others:
-        raise NotApplicable("only one Helm version is configured (--helm-version)")
     primary = normalised(ctx.manifests)
     for version in others:
         other = normalised(ctx.chart.render_with_helm(version, ctx.scenario).manifests)

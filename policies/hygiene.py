@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator
 from chartgate import ChartContext, Finding, Manifest, NotApplicable, policy
 from chartgate.kube import builtin_groups
 
-REFERENCE = "DESIGN.md, 'Hygiene' (issue 3, section 8); Kubernetes recommended labels"
+REFERENCE = "docs/policies.md#hyg"
 
 FLOATING_TAGS = {"latest"}  # tags that name whatever was pushed last, not one image
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
@@ -178,14 +178,13 @@ def missing_standard_labels(ctx: ChartContext) -> Iterator[Problem]:
 @policy(
     id="HYG-003",
     title="The chart's own overlay objects carry the Blueprint label",
+    requires=("blueprint",),
     rationale="""The platform finds everything a Blueprint installed by its Blueprint label
     (platform file: blueprintLabel), e.g. to show it in the console or to uninstall it cleanly.
     Overlay objects are the Blueprint's own, so they must carry it with the Blueprint's name.""",
     reference=REFERENCE,
 )
 def overlay_objects_have_blueprint_label(ctx: ChartContext):
-    if ctx.chart.blueprint is None:
-        raise NotApplicable("the chart has no blueprint.yaml, so there is no Blueprint label to carry")
     label = ctx.platform.blueprint_label
     expected = str((ctx.chart.blueprint.get("metadata") or {}).get("name") or ctx.name)
     yield from report_once(wrong_blueprint_labels(ctx, label, expected))

@@ -1,27 +1,56 @@
-"""Observability and overlay toggles default to false, are wired, and are Capabilities-gated.
+"""Observability toggles default to false, are wired, and are Capabilities-gated.
 
 Generalises the seed's tests/observability-toggle.sh (default-off, opt-in, explicit-off) to every
-toggle chartgate finds in a chart's effective values, the vendored subcharts' included.
+observability toggle chartgate finds in a chart's effective values, the vendored subcharts' included
+(see chartgate.toggles for the classification: by name, by the platform file, or because switching
+the toggle on adds monitoring objects; feature switches such as `rbac.create` are not bound). A
+nested toggle (`metrics.serviceMonitor.enabled`) is exercised with its enclosing toggles on.
 """
+
+from __future__ import annotations
+
+import json
 
 from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
 from chartgate.kube import is_builtin
+from chartgate.presence import presence
 
-REFERENCE = "DESIGN.md, contract 2 (observability toggles default false); seed tests/observability-toggle.sh"
+REFERENCE = "docs/policies.md#obs"
+MONITORING_GROUP = "monitoring.coreos.com"
 
 
-def toggles(ctx: ChartContext):
-    found = [t for t in ctx.toggles if t.must_default_false]
+def observability_toggles(ctx: ChartContext):
+    found = ctx.observability_toggles
     if not found:
         raise NotApplicable("the chart has no observability or overlay toggles")
     return found
 
 
-def controlled(ctx: ChartContext, toggle: str) -> dict:
-    """Objects the toggle switches on: rendered with it on, absent with it explicitly off."""
-    on = {m.identity(): m for m in ctx.render(f"on.{toggle}").manifests}
-    off = {m.identity() for m in ctx.render(f"off.{toggle}").manifests}
-    return {key: m for key, m in on.items() if key not in off}
+def scenario_toggle(ctx: ScenarioContext):
+    """The toggle a toggle scenario exercises, when it is bound by the observability contract."""
+    toggle = ctx.chart.toggle(ctx.scenario.toggle)
+    if toggle not in ctx.chart.observability_toggles:
+        raise NotApplicable(f"{toggle.dotted} is a feature switch (its opt-in adds no monitoring object), not "
+                            "bound by the observability contract")
+    return toggle
+
+
+def bodies(render) -> dict[tuple, str]:
+    """Objects by identity with their canonical body: what "renders the same" compares."""
+    return {m.identity(): json.dumps(m.body, sort_keys=True, default=str) for m in render.manifests}
+
+
+def controlled(ctx: ChartContext, toggle) -> dict:
+    """Objects the toggle switches on: rendered with it on, absent where it stands at its default
+    (its enclosing toggles on). Empty when either render is not available (RENDER-001's business, or an
+    infeasible input)."""
+    if not toggle.exercised:
+        return {}  # no template reads it: it cannot switch anything on
+    on, base = ctx.try_render(f"on.{toggle.dotted}"), ctx.try_render(ctx.toggle_baseline(toggle))
+    if not (on.ok and base.ok):
+        return {}
+    before = {m.identity() for m in base.manifests}
+    return {m.identity(): m for m in on.manifests if m.identity() not in before}
 
 
 def values_file(ctx: ChartContext, toggle) -> str:
@@ -36,109 +65,143 @@ def values_file(ctx: ChartContext, toggle) -> str:
     return f"{ctx.name}/values.yaml"
 
 
+def declared_by_umbrella(ctx: ChartContext, toggle) -> bool:
+    node = ctx.chart.values
+    for part in toggle.path:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
 @policy(
     id="OBS-001",
     title="Observability and overlay toggles default to false",
+    requires=("blueprint",),
     rationale="""A fresh cluster has no Prometheus Operator and no tuning yet: every ServiceMonitor,
-    PodMonitor, PrometheusRule, metrics, HPA and NetworkPolicy switch must be off by default (also
-    inside the upstream subchart, after the umbrella's overrides) and be turned on per cluster.""",
+    PodMonitor, PrometheusRule, metrics, tracing, HPA and NetworkPolicy switch of the Blueprint must be
+    off by default (also inside the upstream subchart, after the umbrella's overrides) and be turned on
+    per cluster.""",
     reference=REFERENCE,
 )
 def toggles_default_false(ctx: ChartContext):
-    for toggle in toggles(ctx):
+    for toggle in observability_toggles(ctx):
         if toggle.default is not False:
+            why = "" if toggle.must_default_false else " (its opt-in render adds monitoring objects)"
             yield Finding(
-                f"{toggle.dotted} defaults to {toggle.default!r}; {toggle.category.value} toggles must default "
-                f"to false. Set `{toggle.dotted}: false` in the umbrella values.yaml and enable it in the "
-                "cluster overlay instead.",
-                template=values_file(ctx, toggle), path=f"$.{toggle.dotted}", excerpt=f"{toggle.dotted}: {toggle.default}")
+                f"{toggle.dotted} defaults to {toggle.default!r}; {toggle.category.value} toggles{why} must "
+                f"default to false. Set `{toggle.dotted}: false` in the umbrella values.yaml and enable it in "
+                "the cluster overlay instead.",
+                template=values_file(ctx, toggle), path=f"$.{toggle.dotted}",
+                excerpt=f"{toggle.dotted}: {toggle.default}")
 
 
 @policy(
     id="OBS-002",
-    title="The default render contains no monitoring objects and nothing a toggle controls",
+    title="The default render contains no monitoring objects and nothing an off-by-default toggle controls",
     scenarios=(ScenarioKind.DEFAULT,),
+    requires=("blueprint",),
     rationale="""monitoring.coreos.com objects are rejected by a cluster without the Prometheus
     Operator, and anything an off-by-default toggle controls must not appear unless asked for.""",
     reference=REFERENCE,
 )
 def default_render_is_quiet(ctx: ScenarioContext):
+    toggles = [t for t in ctx.chart.observability_toggles if t.default is False]
+    owned_by_on_toggle = {key for t in ctx.chart.observability_toggles if t.default is not False
+                          for key in controlled(ctx.chart, t)}  # OBS-001 reports those defaults
     rendered = {m.identity(): m for m in ctx.manifests}
     for manifest in ctx.manifests:
-        if manifest.group == "monitoring.coreos.com":
+        if manifest.group == MONITORING_GROUP and manifest.identity() not in owned_by_on_toggle:
             yield Finding.on(manifest, "$.apiVersion", f"{manifest.kind} ({manifest.api_version}) is rendered by "
                              "default; it must only render when its toggle is on and the API is advertised.")
-    for toggle in toggles(ctx.chart):
-        for key in controlled(ctx.chart, toggle.dotted):
-            if key in rendered and rendered[key].group != "monitoring.coreos.com":
+    for toggle in toggles:
+        for key in controlled(ctx.chart, toggle):
+            if key in rendered and rendered[key].group != MONITORING_GROUP:
                 yield Finding.on(rendered[key], "$", f"rendered by default, but it is controlled by "
                                  f"{toggle.dotted}; it must only appear when the toggle is set to true.")
 
 
 @policy(
     id="OBS-003",
-    title="Opt-in renders the object the toggle controls (the toggle is wired)",
-    scenarios=(ScenarioKind.OPT_IN,),
-    rationale="""A toggle that renders nothing when turned on is dead configuration: operators believe
-    they enabled monitoring or autoscaling and got nothing.""",
+    title="Opt-in changes the render (the toggle is wired)",
+    requires=("blueprint",),
+    rationale="""A toggle that changes nothing when turned on is dead configuration: operators believe
+    they enabled monitoring or autoscaling and got nothing. Flipping it must change the render - add
+    objects or change field values.""",
     reference=REFERENCE,
 )
-def opt_in_renders(ctx: ScenarioContext):
-    toggle = ctx.scenario.toggle
-    if not controlled(ctx.chart, toggle):
-        yield Finding(
-            f"{toggle}=true renders nothing that {toggle}=false does not, even with every optional API "
-            f"({', '.join(ctx.scenario.api_versions) or 'none'}) advertised. Wire the toggle into its "
-            "template (`{{- if .Values." + toggle + " }}`) or remove it from values.yaml.",
-            template=f"{ctx.name}/values.yaml", path=f"$.{toggle}")
+def opt_in_changes_the_render(ctx: ChartContext):
+    for toggle in observability_toggles(ctx):
+        if not toggle.referenced:
+            if declared_by_umbrella(ctx, toggle):  # the umbrella sets a key nothing reads: a typo or stale
+                yield Finding(f"{toggle.dotted} is set in values.yaml but no template of the chart or its "
+                              "subcharts reads it, so switching it on changes nothing. Fix the key (compare "
+                              "the subchart's values.yaml) or remove it.",
+                              template=f"{ctx.name}/values.yaml", path=f"$.{toggle.dotted}")
+            continue
+        on, off = ctx.try_render(f"on.{toggle.dotted}"), ctx.try_render(f"off.{toggle.dotted}")
+        if not (on.ok and off.ok):
+            continue  # RENDER-001 reports a failed render; an infeasible opt-in proves nothing either way
+        if bodies(on) == bodies(off):
+            inside = f" (with {', '.join(toggle.parents)} on)" if toggle.parents else ""
+            yield Finding(
+                f"{toggle.dotted}=true{inside} renders exactly what {toggle.dotted}=false renders, "
+                f"even with every optional API ({', '.join(on.scenario.api_versions) or 'none'}) advertised. "
+                "Wire the toggle into its template (`{{- if .Values." + toggle.dotted + " }}`) or remove it "
+                "from values.yaml.",
+                template=values_file(ctx, toggle), path=f"$.{toggle.dotted}")
 
 
 @policy(
     id="OBS-004",
-    title="Opt-in without the API renders cleanly and without CRD-typed objects",
+    title="Opt-in without the API renders no object of an absent API",
     scenarios=(ScenarioKind.OPT_IN_NO_API,),
-    judges_failed_renders=True,
+    requires=("blueprint",),
     rationale="""Defence in depth: an operator may enable a toggle before the CRD's provider is
     installed. The chart must then render without error and leave the CRD-typed object out (gate it
-    with .Capabilities.APIVersions.Has), or the whole release fails to apply.""",
+    with .Capabilities.APIVersions.Has), or the whole release fails to apply - unless the API is
+    present anyway: the chart ships its CRD, or a Blueprint it declares in spec.depends provides it.""",
     reference=REFERENCE,
 )
 def opt_in_without_api_is_gated(ctx: ScenarioContext):
-    toggle = ctx.scenario.toggle
-    if ctx.render.error is not None:
-        yield Finding(f"{toggle}=true on a cluster without its API fails the render: "
-                      f"{ctx.render.error.helm_message}", template=ctx.name)
-        return
+    toggle = scenario_toggle(ctx)
     controlled_keys = set(controlled(ctx.chart, toggle))
+    present = presence(ctx.chart.chart, ctx.chart.platform, ctx.render)
     for manifest in ctx.manifests:
-        if manifest.identity() in controlled_keys and not is_builtin(manifest.api_version):
-            yield Finding.on(manifest, "$.apiVersion",
-                             f"{toggle}=true renders {manifest.kind} ({manifest.api_version}) although the cluster "
-                             f"does not advertise {manifest.api_version}. Wrap the template in "
-                             f'`{{{{- if .Capabilities.APIVersions.Has "{manifest.api_version}" }}}}`.')
+        if manifest.identity() not in controlled_keys or is_builtin(manifest.api_version):
+            continue
+        if present.covers(manifest):
+            continue
+        yield Finding.on(manifest, "$.apiVersion",
+                         f"{toggle.dotted}=true renders {manifest.kind} ({manifest.api_version}) although the "
+                         f"cluster does not advertise {manifest.api_version}, the chart ships no CRD for it and "
+                         f"no Blueprint in spec.depends provides {manifest.group}. Wrap the template in "
+                         f'`{{{{- if .Capabilities.APIVersions.Has "{manifest.api_version}" }}}}`.')
 
 
 @policy(
     id="OBS-005",
-    title="Explicit-off renders cleanly and exactly like the default",
+    title="Explicit-off renders exactly like the default",
     scenarios=(ScenarioKind.OFF,),
-    judges_failed_renders=True,
+    requires=("blueprint",),
     rationale="""Setting a toggle to false explicitly must be the same as leaving it at its default:
     cluster overlays often spell out `enabled: false`.""",
     reference=REFERENCE,
 )
 def explicit_off_is_default(ctx: ScenarioContext):
-    toggle = ctx.scenario.toggle
-    if ctx.render.error is not None:
-        yield Finding(f"{toggle}=false fails the render: {ctx.render.error.helm_message}", template=ctx.name)
-        return
-    baseline = {m.identity() for m in ctx.chart.render("capabilities").manifests}
-    for manifest in ctx.manifests:
-        if manifest.identity() not in baseline:
-            yield Finding.on(manifest, "$", f"{toggle}=false renders {manifest.resource_id}, which the default "
-                             "render does not; explicit-off must match the default.")
-    rendered = {m.identity() for m in ctx.manifests}
-    missing = sorted(baseline - rendered)
+    toggle = scenario_toggle(ctx)
+    if toggle.default is not False:
+        raise NotApplicable(f"{toggle.dotted} defaults to {toggle.default!r}; OBS-001 reports the default")
+    baseline = ctx.chart.render(ctx.chart.toggle_baseline(toggle))
+    expected, actual = bodies(baseline), bodies(ctx.render)
+    by_key = {m.identity(): m for m in ctx.manifests}
+    for key in sorted(actual.keys() - expected.keys()):
+        yield Finding.on(by_key[key], "$", f"{toggle.dotted}=false renders {by_key[key].resource_id}, which the "
+                         "default render does not; explicit-off must match the default.")
+    for key in sorted(k for k in actual.keys() & expected.keys() if actual[k] != expected[k]):
+        yield Finding.on(by_key[key], "$", f"{toggle.dotted}=false renders {by_key[key].resource_id} differently "
+                         "from the default render; explicit-off must match the default.")
+    missing = sorted(expected.keys() - actual.keys())
     if missing:
-        yield Finding(f"{toggle}=false drops objects the default renders: "
+        yield Finding(f"{toggle.dotted}=false drops objects the default renders: "
                       + ", ".join("/".join(k[1:]) for k in missing), template=ctx.name)

@@ -30,7 +30,7 @@ from chartgate import ChartContext, ChartFailed, Finding, NotApplicable, Render,
 from chartgate.errors import HelmCrashed, RenderTimeout
 from chartgate.strategies import active_profile, config_space, dotted, smallest_counterexample
 
-REFERENCE = "issue 4 section 4 (Hypothesis properties over the Blueprint configSchema)"
+REFERENCE = "docs/policies.md#prop"
 MAX_FINDINGS = 5
 _FAIL_PREFIX = re.compile(r"^.*?execution error at \([^)]*\):\s*", re.DOTALL)
 _TEMPLATE_IN_ERROR = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[\w./-]+?\.(?:ya?ml|tpl|txt|json))")
@@ -123,10 +123,9 @@ def describe(config) -> str:
     a message that names the key to change. Hypothesis explores that space, not only the handful of
     planned scenarios, and shrinks what it finds to a small reproducible command.""",
     reference=REFERENCE,
+    requires=("blueprint", "config-schema"),
 )
 def valid_configurations_render(ctx: ChartContext):
-    if ctx.chart.blueprint_path is None:
-        raise NotApplicable("the chart has no blueprint.yaml")
     source = f"{ctx.name}/{ctx.chart.blueprint_path.name}"
     space = config_space(ctx.chart.blueprint, source)
     if space is None:

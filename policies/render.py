@@ -11,7 +11,7 @@ from chartgate import Finding, ScenarioContext, policy
     rationale="""A chart that fails to render ships nothing; tools that skip unrenderable charts let
     broken releases through. Every planned scenario (defaults, capabilities, each toggle, each
     values file) must render.""",
-    reference="DESIGN.md, 'Who uses it, and how'",
+    reference="docs/policies.md#render",
 )
 def scenario_renders(ctx: ScenarioContext):
     error = ctx.render.error

@@ -13,8 +13,7 @@ from chartgate.kube import is_builtin
 from chartgate.schemas import (crd_index, has_builtin_schema, lifecycle, shipped_crds, validate_builtin,
                                validate_custom)
 
-REFERENCE = "Issue 3 §7 (schemas); kubernetes-validate bundled OpenAPI schemas; Kubernetes Deprecated " \
-            "API Migration Guide"
+REFERENCE = "docs/policies.md#sch"
 
 MAX_FINDINGS_PER_OBJECT = 10  # one broken template can produce hundreds of errors; show the first
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
 from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, policy
+from chartgate.selectors import matches, pod_templates
 from chartgate.values import Path_, dotted
 from chartgate.yamlio import load_file
 
-REFERENCE = ("DESIGN.md, contract 4 (UDP media range); seed: bp-stunner 'Default UDP TURN port range "
-             "30000-32767 matches the range opened at the Sovereign edge firewall'")
+REFERENCE = "docs/policies.md#net"
 
 BOUND_PAIRS = (("start", "end"), ("min", "max"), ("from", "to"))
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -122,6 +122,7 @@ def shown(ctx: ChartContext, path: Path) -> str:
 @policy(
     id="NET-001",
     title="UDP port ranges in values lie inside the allowed UDP range, start <= end",
+    requires=("blueprint",),
     rationale="""Media relays (TURN) allocate UDP ports from the configured range; ports outside the
     range opened at the edge firewall silently drop media, and a reversed range admits nothing. The
     values are checked directly, because a template may only fail on a bad range when the object that
@@ -154,6 +155,21 @@ class RenderedPort(NamedTuple):
     port: Any  # int, a named port (str) or None (every port)
     end: Any  # endPort, or None for a single port
     entry: dict
+    named: str | None = None  # the port name as written, when `port` was resolved from it
+
+
+def resolve_named(p: RenderedPort, manifests) -> RenderedPort | None:
+    """A named NetworkPolicy port resolved to the UDP container port of that name in the pods the
+    policy selects (the number Kubernetes enforces); None when no selected container declares it."""
+    selector = (p.manifest.body.get("spec") or {}).get("podSelector") or {}
+    numbers = {port.get("containerPort") for t in pod_templates(manifests)
+               if t.namespace == p.manifest.namespace and matches(selector, t.labels)
+               for port in t.container_ports()
+               if port.get("name") == p.port and port.get("protocol", "TCP") == "UDP"}
+    numbers = {n for n in numbers if isinstance(n, int)}
+    if len(numbers) != 1:
+        return None if not numbers else p._replace(port=min(numbers), end=max(numbers), named=p.port)
+    return p._replace(port=numbers.pop(), named=p.port)
 
 
 def udp_ports(manifests) -> Iterator[RenderedPort]:
@@ -175,7 +191,8 @@ def udp_ports(manifests) -> Iterator[RenderedPort]:
 
 
 def rendered_ports(ctx: ScenarioContext) -> list[RenderedPort]:
-    found = list(udp_ports(ctx.manifests))
+    found = [resolve_named(p, ctx.manifests) or p if isinstance(p.port, str) else p
+             for p in udp_ports(ctx.manifests)]
     if not found:
         raise NotApplicable("the render admits no UDP port (no UDP NetworkPolicy ingress rule or "
                             "NodePort/LoadBalancer UDP Service port)")
@@ -190,6 +207,8 @@ def span(p: RenderedPort) -> str:
     id="NET-002",
     title="Rendered UDP NetworkPolicy rules and exposed UDP Service ports lie inside the allowed range",
     scenarios="*",
+    requires=("blueprint",),
+    kinds=("NetworkPolicy", "Service"),
     rationale="""Whatever the values say, what reaches the cluster is the rendered object: a
     NetworkPolicy admitting UDP outside the firewall window, or a NodePort/LoadBalancer exposing a UDP
     port the edge drops, breaks media for every call.""",
@@ -203,20 +222,25 @@ def rendered_ports_inside(ctx: ScenarioContext):
                              f"restrict it to {low}-{high} (port/endPort) or add a waiver with a reason.",
                              value=p.entry)
         elif isinstance(p.port, str):
-            continue  # a named port: its number is the container's, judged where the container is
+            yield Finding.on(p.manifest, p.path, f"the UDP rule names port {p.port!r}, but no UDP container "
+                             "port of that name exists in the pods its podSelector selects, so it admits "
+                             "nothing. Name the container port, or use the port number.", value=p.entry)
         elif p.end is not None and p.port > p.end:
             yield Finding.on(p.manifest, p.path, f"UDP port {p.port} is greater than endPort {p.end}; the rule "
                              "admits nothing. Render port <= endPort.", value=p.entry)
         elif p.port < low or (p.end if p.end is not None else p.port) > high:
-            yield Finding.on(p.manifest, p.path, f"UDP {span(p)} is not inside the allowed UDP range {low}-{high} "
-                             "opened at the edge firewall; render the range from values inside it, or add a "
-                             "waiver with a reason.", value=p.entry)
+            named = f" (port {p.named!r} resolves to container port {span(p)})" if p.named else ""
+            yield Finding.on(p.manifest, p.path, f"UDP {span(p)}{named} is not inside the allowed UDP range "
+                             f"{low}-{high} opened at the edge firewall; render the range from values inside "
+                             "it, or add a waiver with a reason.", value=p.entry)
 
 
 @policy(
     id="NET-003",
     title="Rendered UDP ports match the values they come from",
     scenarios="*",
+    requires=("blueprint",),
+    kinds=("NetworkPolicy", "Service"),
     rationale="""A template that hardcodes its UDP ports drifts from the values operators tune: the
     values say 30000-32767 while the NetworkPolicy admits something else. A rendered UDP range must
     equal a values range (port == start, endPort == end); a single UDP port must lie inside a values
@@ -224,14 +248,14 @@ def rendered_ports_inside(ctx: ScenarioContext):
     reference=REFERENCE,
 )
 def rendered_ports_match_values(ctx: ScenarioContext):
-    ports = rendered_ports(ctx)
+    ports = [p for p in rendered_ports(ctx) if isinstance(p.port, int) and not p.named]
+    if not ports:  # missing or named ports: NET-002's business (a name is not hardcoded in a template)
+        raise NotApplicable("every rendered UDP port is named or unset; NET-002 judges those")
     values = ctx.values
     ranges = [(as_port(r.start), as_port(r.end), r) for r in port_ranges(values)]
     numbers = {port for _, port in port_numbers(values)}
     known = ", ".join(r.describe() for *_, r in ranges) or "none"
     for p in ports:
-        if not isinstance(p.port, int):
-            continue  # named or missing ports are NET-002's business
         if p.end is not None:
             if not any((p.port, p.end) == (start, end) for start, end, _ in ranges):
                 yield Finding.on(p.manifest, p.path, f"UDP range {span(p)} matches no range in the values "

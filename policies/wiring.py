@@ -10,8 +10,7 @@ from chartgate import Finding, NotApplicable, ScenarioContext, policy
 from chartgate.kube import api_group, is_builtin
 from chartgate.selectors import SCALABLE_KINDS, describe, is_empty, matches, matches_labels, pod_templates
 
-REFERENCE = "Issue 3 §6 (resource wiring); Kubernetes API reference: LabelSelector, Service, " \
-            "HorizontalPodAutoscaler, NetworkPolicy, RBAC; Prometheus Operator API: ServiceMonitor, PodMonitor"
+REFERENCE = "docs/policies.md#wir"
 
 # Roles every Kubernetes cluster creates at start-up (the API server's RBAC bootstrap policy):
 # the user-facing ClusterRoles, every `system:` role, and the Role charts of aggregated API servers
@@ -23,10 +22,10 @@ BUILTIN_ROLE_PREFIX = "system:"
 DEFAULT_SERVICE_ACCOUNT = "default"
 
 
-def rendered(ctx: ScenarioContext, *kinds: str, what: str):
-    found = ctx.render.of_kind(*kinds)
+def judged(found: list, why_none: str) -> list:
+    """The objects a rule can judge; none is `skipped` with the reason, never a silent pass."""
     if not found:
-        raise NotApplicable(f"no {what} rendered in this scenario")
+        raise NotApplicable(why_none)
     return found
 
 
@@ -127,16 +126,17 @@ def pod_monitor_findings(ctx: ScenarioContext, monitor):
     id="WIR-001",
     title="ServiceMonitors and PodMonitors select rendered targets and scrape ports they expose",
     scenarios="*",
+    kinds=("ServiceMonitor", "PodMonitor"),
     rationale="""A monitor whose selector or port name drifted from the Service it was written for
     is accepted by the API server and then scrapes nothing: dashboards go blank and alerts stay
     silent. The selected Services (or pods) must be in the render and expose every scraped port.""",
     reference=REFERENCE,
 )
 def monitors_find_their_targets(ctx: ScenarioContext):
-    monitors = rendered(ctx, "ServiceMonitor", "PodMonitor", what="ServiceMonitor or PodMonitor")
+    monitors = judged([m for m in ctx.render.of_kind("ServiceMonitor", "PodMonitor")
+                       if m.group == "monitoring.coreos.com"],
+                      "no monitoring.coreos.com ServiceMonitor or PodMonitor rendered in this scenario")
     for monitor in monitors:
-        if monitor.group != "monitoring.coreos.com":
-            continue
         if monitor.kind == "ServiceMonitor":
             yield from service_monitor_findings(ctx, monitor)
         else:
@@ -150,12 +150,13 @@ def monitors_find_their_targets(ctx: ScenarioContext):
     id="WIR-002",
     title="Every HorizontalPodAutoscaler scales a rendered workload",
     scenarios="*",
+    kinds=("HorizontalPodAutoscaler",),
     rationale="""An HPA whose scaleTargetRef names no object of the release reports
     `FailedGetScale` forever and never scales anything; the operator believes autoscaling is on.""",
     reference=REFERENCE,
 )
 def hpa_targets_exist(ctx: ScenarioContext):
-    for hpa in rendered(ctx, "HorizontalPodAutoscaler", what="HorizontalPodAutoscaler"):
+    for hpa in ctx.render.of_kind("HorizontalPodAutoscaler"):
         ref = (hpa.body.get("spec") or {}).get("scaleTargetRef") or {}
         kind, name, api_version = ref.get("kind"), ref.get("name"), ref.get("apiVersion")
         same_namespace = [m for m in ctx.manifests if m.namespace == hpa.namespace]
@@ -182,6 +183,7 @@ def hpa_targets_exist(ctx: ScenarioContext):
     id="WIR-003",
     title="Every NetworkPolicy's podSelector selects a rendered pod template",
     scenarios="*",
+    kinds=("NetworkPolicy",),
     rationale="""A NetworkPolicy whose podSelector matches no pod protects nothing: the pods it was
     written for keep accepting all traffic. An empty podSelector ({}) is namespace-wide by design
     and is not judged.""",
@@ -189,12 +191,12 @@ def hpa_targets_exist(ctx: ScenarioContext):
 )
 def network_policies_select_pods(ctx: ScenarioContext):
     templates = pod_templates(ctx.manifests)
-    for netpol in rendered(ctx, "NetworkPolicy", what="NetworkPolicy"):
-        if netpol.group != "networking.k8s.io":
-            continue
+    selecting = judged([m for m in ctx.render.of_kind("NetworkPolicy") if m.group == "networking.k8s.io"
+                        and not is_empty((m.body.get("spec") or {}).get("podSelector"))],
+                       "every rendered NetworkPolicy selects the whole namespace (podSelector {}): "
+                       "nothing to match")
+    for netpol in selecting:
         selector = (netpol.body.get("spec") or {}).get("podSelector")
-        if is_empty(selector):
-            continue
         local = [t for t in templates if t.namespace == netpol.namespace]
         if not any(matches(selector, t.labels) for t in local):
             yield Finding.on(netpol, "$.spec.podSelector",
@@ -211,6 +213,7 @@ def network_policies_select_pods(ctx: ScenarioContext):
     id="WIR-004",
     title="Every Service selector matches a rendered pod template that has its named target ports",
     scenarios="*",
+    kinds=("Service",),
     rationale="""A Service whose selector matches no pod has no endpoints: clients get connection
     refused and webhooks time out. A named targetPort that no selected container declares leaves
     the Service without endpoints just the same. Services without a selector are exempt (their
@@ -219,11 +222,13 @@ def network_policies_select_pods(ctx: ScenarioContext):
 )
 def services_select_pods(ctx: ScenarioContext):
     templates = pod_templates(ctx.manifests)
-    for service in rendered(ctx, "Service", what="Service"):
+    with_selector = judged([m for m in ctx.render.of_kind("Service") if m.group == ""
+                            and (m.body.get("spec") or {}).get("selector")
+                            and (m.body.get("spec") or {}).get("type") != "ExternalName"],
+                           "no rendered Service has a selector (their endpoints are managed by hand)")
+    for service in with_selector:
         spec = service.body.get("spec") or {}
         selector = spec.get("selector")
-        if service.group != "" or not selector or spec.get("type") == "ExternalName":
-            continue
         local = [t for t in templates if t.namespace == service.namespace]
         selected = [t for t in local if matches_labels(selector, t.labels)]
         if not selected:
@@ -258,20 +263,21 @@ def builtin_role(namespace: str | None, name: str) -> bool:
     id="WIR-005",
     title="RoleBindings resolve to a rendered or built-in role and to rendered ServiceAccounts",
     scenarios="*",
+    kinds=("RoleBinding", "ClusterRoleBinding"),
     rationale="""A binding to a Role that does not exist grants nothing, and a binding for a
     ServiceAccount the release does not create grants permissions to nobody (or to a later
     namesake). Either way the workload fails at runtime with `forbidden`.""",
     reference=REFERENCE,
 )
 def bindings_resolve(ctx: ScenarioContext):
-    bindings = rendered(ctx, "RoleBinding", "ClusterRoleBinding", what="RoleBinding or ClusterRoleBinding")
+    bindings = judged([m for m in ctx.render.of_kind("RoleBinding", "ClusterRoleBinding")
+                       if m.group == "rbac.authorization.k8s.io"],
+                      "no rbac.authorization.k8s.io RoleBinding or ClusterRoleBinding rendered in this scenario")
     roles = {(m.namespace, m.name) for m in ctx.render.of_kind("Role") if m.group == "rbac.authorization.k8s.io"}
     cluster_roles = {m.name for m in ctx.render.of_kind("ClusterRole") if m.group == "rbac.authorization.k8s.io"}
     accounts = {(m.namespace, m.name) for m in ctx.render.of_kind("ServiceAccount") if m.group == ""}
     home = release_namespace(ctx)
     for binding in bindings:
-        if binding.group != "rbac.authorization.k8s.io":
-            continue
         ref = binding.body.get("roleRef") or {}
         kind, name = ref.get("kind"), str(ref.get("name"))
         if kind == "Role" and binding.kind == "RoleBinding":

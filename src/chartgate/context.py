@@ -12,7 +12,12 @@ from .errors import RenderError
 from .kube import DEFAULT_KUBE_VERSION
 from .render import Render, Renderer
 from .scenarios import Scenario, ScenarioKind
-from .toggles import Toggle, discover_toggles
+from .scenarios import ChartBase
+from .toggles import Classification, Toggle, discover_toggles
+
+#: API groups of monitoring objects (scrape configs, rules, probes, dashboards).
+MONITORING_GROUPS = frozenset({"monitoring.coreos.com", "monitoring.googleapis.com", "opentelemetry.io",
+                               "grafana.integreatly.org"})
 from .values import with_files, with_set
 
 
@@ -29,6 +34,7 @@ class ChartContext:
     helm_versions: tuple[str, ...] = ()  # every configured Helm version; the first is `renderer`'s
     # Renderers of the other Helm versions, built on first use (locating a binary can fail).
     matrix_renderers: Callable[[], dict[str, Renderer]] = field(default=dict, repr=False)
+    base: ChartBase | None = None  # what generated scenarios start from (cluster overlay, a ci file)
 
     @property
     def name(self) -> str:
@@ -36,7 +42,36 @@ class ChartContext:
 
     @cached_property
     def toggles(self) -> list[Toggle]:
-        return discover_toggles(self.chart)
+        classification = self.platform.toggle_classification if self.platform is not None else Classification()
+        return discover_toggles(self.chart, classification)
+
+    def toggle(self, dotted_path: str) -> Toggle:
+        for toggle in self.toggles:
+            if toggle.dotted == dotted_path:
+                return toggle
+        raise KeyError(f"{self.name}: no toggle {dotted_path!r}")
+
+    @cached_property
+    def observability_toggles(self) -> list[Toggle]:
+        """Toggles bound by the default-false contract: observability and overlay toggles by name or
+        by the platform file, and probe toggles whose opt-in render adds monitoring objects."""
+        return [t for t in self.toggles if t.must_default_false or (t.probe and self.adds_monitoring(t))]
+
+    def adds_monitoring(self, toggle: Toggle) -> bool:
+        """Does switching the toggle on add a monitoring.coreos.com object (with every API advertised)?"""
+        on, off = self.try_render(f"on.{toggle.dotted}"), self.try_render(f"off.{toggle.dotted}")
+        if not (on.ok and off.ok):
+            return False
+        before = {m.identity() for m in off.manifests}
+        return any(m.group in MONITORING_GROUPS and m.identity() not in before for m in on.manifests)
+
+    def toggle_baseline(self, toggle: Toggle) -> Scenario:
+        """Where the toggle stands at its default: `capabilities` (every API advertised), with its
+        enclosing toggles switched on for a nested toggle."""
+        if not toggle.parents:
+            return self.scenario("capabilities")
+        return self.variant("capabilities", f"inside-{toggle.dotted}",
+                            set_values=[(parent, True) for parent in toggle.parents])
 
     @cached_property
     def capability_gates(self) -> list[CapabilityGate]:

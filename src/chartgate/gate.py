@@ -20,7 +20,7 @@ from .capabilities import advertised_apis
 from .chartconfig import ChartSettings, EffectiveSettings, parse_chart_settings, settings_for
 from .charts import BrokenChart, Chart, discover
 from .context import ChartContext, ScenarioContext
-from .errors import ChartgateError, RenderError
+from .errors import ChartFailed, ChartgateError, RenderError
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION
@@ -29,7 +29,8 @@ from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
 from .render import Renderer, default_cache_dir
 from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, describe_plans, plan_combinations
 from .releases import release_scenarios
-from .scenarios import Scenario, plan_chart
+from .scenarios import ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, plan_chart
+from .toggles import Toggle, discover_toggles
 from .selection import changed_charts, changed_files, parse_shard, shard
 from .toolchain import DEFAULT_HELM_VERSION, locate
 from .waivers import WaiverBook, load_waivers
@@ -146,15 +147,44 @@ class Gate:
                        for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file()})
 
     @cached_property
+    def toggles(self) -> dict[str, list[Toggle]]:
+        classification = self.platform.toggle_classification
+        return {name: discover_toggles(chart, classification) for name, chart in self.charts.items()}
+
+    @cached_property
+    def bases(self) -> dict[str, ChartBase]:
+        """Per chart, what generated scenarios start from: the cluster overlay, plus the first
+        `ci/*-values.yaml` when the chart's own `required`/`fail` refuses to render without input.
+        Probing renders each chart's defaults once (the `default` scenario's render, when it works)."""
+        roots = tuple(self.config.overlay_roots)
+        probes = {name: Scenario("default", ScenarioKind.DEFAULT, base_overlays(chart, roots))
+                  for name, chart in self.charts.items()}
+        try:
+            renders = dict(zip(probes, self.renderer.render_all((self.charts[n], s) for n, s in probes.items())))
+        except ChartgateError:  # no usable Helm: every check reports it (see evaluate)
+            return {name: ChartBase(s.values_files) for name, s in probes.items()}
+        bases = {}
+        for name, probe in probes.items():
+            render, ci = renders[name], ci_values_files(self.charts[name])
+            if isinstance(render.error, ChartFailed) and ci:
+                bases[name] = ChartBase(probe.values_files + (ci[0],), render.error.helm_message.strip(), ci[0])
+            else:
+                bases[name] = ChartBase(probe.values_files)
+        return bases
+
+    @cached_property
     def combination_plans(self) -> dict[str, CombinationPlan]:
         """Per chart: the t-wise covering plan over toggles x capabilities, beside the declared scenarios."""
         config = PlanConfig(strength=self.config.strength, exhaustive_threshold=self.config.exhaustive_threshold,
                             kube_versions=self.kube_versions)
         plans = {}
         for name, chart in self.charts.items():
-            declared = plan_chart(chart, tuple(self.config.overlay_roots), self.kube_versions)
+            constraints = self.chart_settings(name).constraints
+            declared = plan_chart(chart, tuple(self.config.overlay_roots), self.kube_versions,
+                                  base=self.bases[name], toggles=self.toggles[name], constraints=constraints)
             declared += release_scenarios(chart, self.release_files, advertised_apis(chart))
-            plans[name] = plan_combinations(chart, self.config.overlay_roots, config, existing=declared)
+            plans[name] = plan_combinations(chart, (), config, existing=declared, base_files=self.bases[name].files,
+                                            toggles=self.toggles[name], constraints=constraints)
         return plans
 
     @cached_property
@@ -202,10 +232,14 @@ class Gate:
 
     @cached_property
     def contexts(self) -> dict[str, ChartContext]:
-        return {name: ChartContext(chart, self.plans[name], self.renderer, self.platform, self.golden,
-                                   self.kube_versions, helm_versions=tuple(self.config.helm_versions),
-                                   matrix_renderers=lambda: self.matrix_renderers)
-                for name, chart in self.charts.items()}
+        contexts = {}
+        for name, chart in self.charts.items():
+            ctx = ChartContext(chart, self.plans[name], self.renderer, self.platform, self.golden,
+                               self.kube_versions, helm_versions=tuple(self.config.helm_versions),
+                               matrix_renderers=lambda: self.matrix_renderers, base=self.bases[name])
+            ctx.__dict__["toggles"] = self.toggles[name]  # discovered once, for the plan and the policies
+            contexts[name] = ctx
+        return contexts
 
     def planned_checks(self, policies: Iterable[Policy]) -> list[PlannedCheck]:
         checks = []

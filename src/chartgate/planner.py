@@ -89,6 +89,7 @@ class CombinationPlan:
     scenarios: list[Scenario]  # one per distinct row, kind PLAN
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (row index, scenario it repeats)
     existing: list[Scenario] = field(default_factory=list)  # the scenarios planned before this plan
+    pruned: list[str] = field(default_factory=list)  # toggles no template reads: not factors, never rendered
 
     @property
     def exhaustive_size(self) -> int:
@@ -111,10 +112,11 @@ def effective_defaults(chart: Chart, base: Sequence[Path]) -> dict:
     return with_files(chart.effective_values, base)
 
 
-def build_factors(chart: Chart, config: PlanConfig, defaults: dict) -> list[Factor]:
+def build_factors(chart: Chart, config: PlanConfig, defaults: dict, toggles=None) -> list[Factor]:
+    """Toggles no template can read are left out: they cannot change the render (see references.py)."""
     factors = []
-    for toggle in discover_toggles(chart):
-        if toggle.category not in config.categories:
+    for toggle in toggles if toggles is not None else discover_toggles(chart):
+        if toggle.category not in config.categories or not toggle.referenced:
             continue
         default = get_path(defaults, toggle.path, toggle.default)
         default = default if isinstance(default, bool) else toggle.default
@@ -137,11 +139,32 @@ def _normalised(scenario: Scenario, defaults: dict[str, Any]) -> tuple:
 _NO_DEFAULT = object()
 
 
+def apply_constraints(row: dict[str, Any], constraints: dict | None) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """A row as the chart's declared constraints allow it: a toggle that is on brings its `requires`
+    on and its `excludes` off (when they are factors of the plan), plus its `values`."""
+    if not constraints:
+        return row, []
+    row, extra = dict(row), []
+    for toggle, constraint in constraints.items():
+        if row.get(toggle) is True:
+            for path in constraint.requires:
+                if path in row:
+                    row[path] = True
+                else:
+                    extra.append((path, True))
+            for path in constraint.excludes:
+                if path in row:
+                    row[path] = False
+            extra += list(constraint.values)
+    return row, extra
+
+
 def _row_scenario(name: str, row: dict[str, Any], factors: list[Factor], base: tuple[Path, ...],
-                  index: int, total: int) -> Scenario:
+                  index: int, total: int, constraints: dict | None = None) -> Scenario:
+    row, extra = apply_constraints(row, constraints)
     # Only toggles moved off their default are passed to Helm: the shortest reproducible command.
-    set_values = tuple((f.name, row[f.name]) for f in factors
-                       if f.kind == FactorKind.TOGGLE and row[f.name] != f.levels[0])
+    set_values = tuple(extra) + tuple((f.name, row[f.name]) for f in factors
+                                      if f.kind == FactorKind.TOGGLE and row[f.name] != f.levels[0])
     apis = tuple(f.detail for f in factors if f.kind == FactorKind.API and row[f.name])
     kube = next((full_kube_version(row[f.name]) for f in factors if f.kind == FactorKind.KUBE), None)
     changed = [f"{k}={'true' if v else 'false'}" for k, v in set_values] or ["defaults"]
@@ -152,15 +175,20 @@ def _row_scenario(name: str, row: dict[str, Any], factors: list[Factor], base: t
 
 
 def plan_combinations(chart: Chart, overlay_roots: Iterable[Path] = (), config: PlanConfig = PlanConfig(),
-                      existing: Sequence[Scenario] = ()) -> CombinationPlan:
+                      existing: Sequence[Scenario] = (), *, base_files: Sequence[Path] | None = None,
+                      toggles=None, constraints: dict | None = None) -> CombinationPlan:
     """Cover the chart's toggle x capability (x Kubernetes version) space with PLAN scenarios.
 
     `existing` are the scenarios already planned for the chart (e.g. `plan_chart`'s): a row with the
-    same effective inputs as one of them is not planned again.
+    same effective inputs as one of them is not planned again. `base_files` (default: the cluster
+    overlays under `overlay_roots`) are the values files every row starts from; `constraints` are the
+    chart's declared toggle constraints (chartgate.chartconfig).
     """
-    base = base_overlays(chart, tuple(Path(p) for p in overlay_roots))
+    base = tuple(base_files) if base_files is not None else base_overlays(chart, tuple(Path(p) for p in overlay_roots))
     defaults = effective_defaults(chart, base)
-    factors = build_factors(chart, config, defaults)
+    toggles = toggles if toggles is not None else discover_toggles(chart)
+    factors = build_factors(chart, config, defaults, toggles)
+    pruned = [t.dotted for t in toggles if t.category in config.categories and not t.referenced]
     space = {f.name: f.levels for f in factors}
     rows = covering_array(space, config.strength, exhaustive_threshold=config.exhaustive_threshold)
     exhaustive = is_exhaustive(space, config.strength, config.exhaustive_threshold)
@@ -173,7 +201,8 @@ def plan_combinations(chart: Chart, overlay_roots: Iterable[Path] = (), config: 
     duplicates: list[tuple[int, str]] = []
     width = max(3, len(str(len(rows))))
     for index, row in enumerate(rows):
-        candidate = _row_scenario(f"plan.{len(kept) + 1:0{width}d}", row, factors, base, index, len(rows))
+        candidate = _row_scenario(f"plan.{len(kept) + 1:0{width}d}", row, factors, base, index, len(rows),
+                                  constraints)
         key = _normalised(candidate, toggle_defaults)
         if key in seen:
             duplicates.append((index, seen[key]))
@@ -182,7 +211,7 @@ def plan_combinations(chart: Chart, overlay_roots: Iterable[Path] = (), config: 
             kept.append((index, candidate))
     scenarios = [s for _, s in kept]
     return CombinationPlan(chart.name, factors, min(config.strength, max(len(factors), 1)), exhaustive, rows,
-                           scenarios, duplicates, list(existing))
+                           scenarios, duplicates, list(existing), pruned)
 
 
 # -- the --plan text ---------------------------------------------------------------------------------
@@ -213,6 +242,10 @@ def describe_plan(plan: CombinationPlan) -> str:
     if plan.duplicates:
         lines.append(f"  rows marked `= name` repeat an already planned scenario's inputs and are not "
                      f"rendered again ({len(plan.duplicates)})")
+    if plan.pruned:
+        shown = ", ".join(plan.pruned[:5]) + (f" and {len(plan.pruned) - 5} more" if len(plan.pruned) > 5 else "")
+        lines.append(f"  pruned: {len(plan.pruned)} toggle(s) no template reads ({shown}): they cannot change "
+                     "the render")
     lines.append(f"  scenarios: {len(plan.existing)} declared + {size} combined; "
                  f"estimated renders: {plan.estimated_renders}")
     return "\n".join(lines)

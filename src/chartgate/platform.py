@@ -20,7 +20,15 @@ class Platform:
     fqdn_allow: tuple[str, ...] = ()
     blueprint_apis: dict[str, tuple[str, ...]] = field(default_factory=dict)
     blueprint_label: str = "catalyst.openova.io/blueprint"
+    # Pins the observability classification of toggles: globs on dotted values paths.
+    observability_include: tuple[str, ...] = ()
+    observability_exclude: tuple[str, ...] = ()
     raw: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def toggle_classification(self):
+        from .toggles import Classification
+        return Classification(self.observability_include, self.observability_exclude)
 
     def groups_provided_by(self, blueprints: list[str]) -> set[str]:
         return {g for bp in blueprints for g in self.blueprint_apis.get(bp, ())}
@@ -61,6 +69,15 @@ def load_platform(path: Path | None) -> Platform:
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
             raise InvalidConfig(f"{source}: `blueprintApis.{bp}` must be a list of API group names")
     versions = _get(data, "kubernetesVersions", list, source, ["1.33"])
+    pinned = _get(data, "observabilityToggles", dict, source, {})
+    unknown = set(pinned) - {"include", "exclude"}
+    if unknown:
+        raise InvalidConfig(f"{source}: `observabilityToggles` takes `include` and `exclude`, not {sorted(unknown)}")
+    for key in ("include", "exclude"):
+        globs = pinned.get(key, [])
+        if not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
+            raise InvalidConfig(f"{source}: `observabilityToggles.{key}` must be a list of globs on dotted "
+                                f"values paths, got {globs!r}")
     return Platform(
         source=source,
         udp_port_range=(start, end),
@@ -70,5 +87,7 @@ def load_platform(path: Path | None) -> Platform:
         fqdn_allow=tuple(str(d) for d in fqdn.get("allow", []) or []),
         blueprint_apis={bp: tuple(groups) for bp, groups in apis.items()},
         blueprint_label=_get(data, "blueprintLabel", str, source, "catalyst.openova.io/blueprint"),
+        observability_include=tuple(pinned.get("include", [])),
+        observability_exclude=tuple(pinned.get("exclude", [])),
         raw=data,
     )

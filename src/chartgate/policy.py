@@ -107,6 +107,8 @@ class Policy:
         return self.scenarios is not None
 
     def applies_to(self, scenario) -> bool:
+        if scenario.kind.value == "bare":  # chart defaults that need input: only render checks judge it
+            return self.judges_failed_renders
         if self.scenarios == "*":
             return True
         return scenario.kind in self.scenarios or scenario.name in self.scenarios

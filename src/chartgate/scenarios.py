@@ -31,6 +31,7 @@ class ScenarioKind(str, Enum):
     PLAN = "plan"  # a combination from the permutation planner
     RELEASE = "release"  # a Flux HelmRelease found in a cluster overlay tree
     KUBE_VERSION = "kube-version"  # default values rendered for one target Kubernetes version
+    BARE = "bare"  # chart defaults only, when they are not enough (the chart requires input)
 
 
 #: Scenarios chartgate made up (a toggle flipped, a plan row): when the chart refuses one through its own
@@ -90,7 +91,7 @@ def values_file_scenarios(chart: Chart, overlay_roots: tuple[Path, ...], base: t
                           apis: tuple[str, ...]) -> list[Scenario]:
     found = []
     if chart.path is not None:
-        for path in sorted((chart.path / "ci").glob("*-values.yaml")):
+        for path in ci_values_files(chart):
             found.append(Scenario(f"ci.{path.name.removesuffix('-values.yaml')}", ScenarioKind.CI,
                                   base + (path,), api_versions=apis,
                                   description=f"chart-testing values file ci/{path.name}"))
@@ -102,15 +103,49 @@ def values_file_scenarios(chart: Chart, overlay_roots: tuple[Path, ...], base: t
     return found
 
 
-def toggle_scenarios(toggle: Toggle, base: tuple[Path, ...], apis: tuple[str, ...]) -> list[Scenario]:
+@dataclass(frozen=True)
+class ChartBase:
+    """What every generated scenario of a chart starts from.
+
+    Normally the cluster overlay (`<overlay-root>/<chart>/base.yaml`). When the chart's bare render
+    stops in its own `required`/`fail` and the chart ships `ci/*-values.yaml` (chart-testing's
+    convention for the inputs a chart needs), the first ci file in sorted order is layered on top,
+    and a `bare` scenario records that the chart requires input."""
+
+    files: tuple[Path, ...] = ()
+    requires_input: str | None = None  # the chart's own message when its bare render needs input
+    ci_file: Path | None = None  # the ci/ values file layered under every generated scenario
+
+
+def ci_values_files(chart: Chart) -> list[Path]:
+    return sorted((chart.path / "ci").glob("*-values.yaml")) if chart.path is not None else []
+
+
+def toggle_values(toggle: Toggle, value: bool, constraints: dict | None = None) -> tuple[tuple[str, Any], ...]:
+    """`--set-json` pairs for a toggle scenario: its enclosing toggles on (a nested toggle only acts
+    inside its parent), the toggle itself, and - when it is switched on - what the chart's declared
+    constraints say must come with it (`requires` on, `excludes` off, `values`)."""
+    pairs = [(parent, True) for parent in toggle.parents]
+    constraint = (constraints or {}).get(toggle.dotted)
+    if value and constraint is not None:
+        pairs += [(path, True) for path in constraint.requires]
+        pairs += [(path, False) for path in constraint.excludes]
+        pairs += list(constraint.values)
+    return tuple(pairs) + ((toggle.dotted, value),)
+
+
+def toggle_scenarios(toggle: Toggle, base: tuple[Path, ...], apis: tuple[str, ...],
+                     constraints: dict | None = None) -> list[Scenario]:
     name = toggle.dotted
+    inside = f" (inside {', '.join(toggle.parents)}=true)" if toggle.parents else ""
+    on, off = toggle_values(toggle, True, constraints), toggle_values(toggle, False, constraints)
     return [
-        Scenario(f"on.{name}", ScenarioKind.OPT_IN, base, ((name, True),), apis, toggle=name,
-                 description=f"{name}=true with every optional API advertised"),
-        Scenario(f"on-no-api.{name}", ScenarioKind.OPT_IN_NO_API, base, ((name, True),), (), toggle=name,
-                 description=f"{name}=true on a bare cluster (no optional API advertised)"),
-        Scenario(f"off.{name}", ScenarioKind.OFF, base, ((name, False),), apis, toggle=name,
-                 description=f"{name}=false set explicitly, every optional API advertised"),
+        Scenario(f"on.{name}", ScenarioKind.OPT_IN, base, on, apis, toggle=name,
+                 description=f"{name}=true{inside} with every optional API advertised"),
+        Scenario(f"on-no-api.{name}", ScenarioKind.OPT_IN_NO_API, base, on, (), toggle=name,
+                 description=f"{name}=true{inside} on a bare cluster (no optional API advertised)"),
+        Scenario(f"off.{name}", ScenarioKind.OFF, base, off, apis, toggle=name,
+                 description=f"{name}=false{inside} set explicitly, every optional API advertised"),
     ]
 
 
@@ -131,18 +166,26 @@ def kube_version_scenarios(chart: Chart, base: tuple[Path, ...], apis: tuple[str
             for version in kube_versions]
 
 
-def plan_chart(chart: Chart, overlay_roots: tuple[Path, ...] = (),
-               kube_versions: tuple[str, ...] = ()) -> list[Scenario]:
-    base = base_overlays(chart, overlay_roots)
+def plan_chart(chart: Chart, overlay_roots: tuple[Path, ...] = (), kube_versions: tuple[str, ...] = (), *,
+               base: ChartBase | None = None, toggles: list[Toggle] | None = None,
+               constraints: dict | None = None) -> list[Scenario]:
+    overlays = base_overlays(chart, overlay_roots)
+    base = base or ChartBase(overlays)
     apis = advertised_apis(chart)
-    scenarios = [
-        Scenario("default", ScenarioKind.DEFAULT, base, description="default values, bare cluster"),
-        Scenario("capabilities", ScenarioKind.CAPABILITIES, base, api_versions=apis,
-                 description="default values, every API the templates test for advertised"),
+    scenarios = []
+    if base.requires_input:
+        scenarios.append(Scenario("bare", ScenarioKind.BARE, overlays,
+                                  description=f"chart defaults only; the chart requires input "
+                                              f"({base.requires_input}), supplied by ci/{base.ci_file.name}"))
+    on = f" on ci/{base.ci_file.name}" if base.ci_file else ""
+    scenarios += [
+        Scenario("default", ScenarioKind.DEFAULT, base.files, description=f"default values{on}, bare cluster"),
+        Scenario("capabilities", ScenarioKind.CAPABILITIES, base.files, api_versions=apis,
+                 description=f"default values{on}, every API the templates test for advertised"),
     ]
-    for toggle in discover_toggles(chart):
-        if toggle.must_default_false:
-            scenarios += toggle_scenarios(toggle, base, apis)
-    scenarios += values_file_scenarios(chart, overlay_roots, base, apis)
-    scenarios += kube_version_scenarios(chart, base, apis, kube_versions)
+    for toggle in toggles if toggles is not None else discover_toggles(chart):
+        if toggle.exercised:
+            scenarios += toggle_scenarios(toggle, base.files, apis, constraints)
+    scenarios += values_file_scenarios(chart, overlay_roots, overlays, apis)
+    scenarios += kube_version_scenarios(chart, base.files, apis, kube_versions)
     return scenarios

@@ -147,3 +147,34 @@ def test_a_udp_rule_without_port_admits_everything():
     text = POLICY.replace("{protocol: UDP, port: %s, endPort: %s}", "{protocol: UDP}")
     [finding] = messages(net.rendered_ports_inside, text)
     assert "admits every UDP port" in finding
+
+
+TURN_POD = """
+---
+# Source: chart/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: turn}
+spec:
+  selector: {matchLabels: {app: turn}}
+  template:
+    metadata: {labels: {app: turn}}
+    spec:
+      containers:
+        - name: turn
+          image: turn:1.0
+          ports: [{name: media, containerPort: %s, protocol: UDP}, {name: media, containerPort: 8080}]
+"""
+
+
+def test_a_named_udp_port_is_resolved_to_the_container_port_and_judged():
+    named = POLICY.replace("{protocol: UDP, port: %s, endPort: %s}", "{protocol: UDP, port: media}")
+    assert messages(net.rendered_ports_inside, named + TURN_POD % 31000) == []
+    [outside] = messages(net.rendered_ports_inside, named + TURN_POD % 3478)
+    assert "UDP 3478 (port 'media' resolves to container port 3478) is not inside the allowed" in outside
+    # A name no selected UDP container port carries admits nothing: a finding, not a silent pass.
+    [dangling] = messages(net.rendered_ports_inside, named)
+    assert "names port 'media', but no UDP container port of that name exists" in dangling
+    # NET-003 compares numbers with values; a name is not a hardcoded number: nothing to judge.
+    with pytest.raises(NotApplicable, match="named or unset"):
+        messages(net.rendered_ports_match_values, named + TURN_POD % 31000)

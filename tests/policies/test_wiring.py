@@ -249,8 +249,10 @@ def test_network_policy_selecting_no_pod_fails():
     assert "workloads there: api" in finding.message
 
 
-def test_empty_pod_selector_is_namespace_wide_by_design():
-    assert findings(wiring.network_policies_select_pods, NETPOL.replace("{matchLabels: {app: api}}", "{}")) == []
+def test_empty_pod_selector_is_namespace_wide_by_design_and_leaves_nothing_to_judge():
+    # Not a silent pass: with nothing to match, the rule says so (skipped, with the reason).
+    with pytest.raises(NotApplicable, match="selects the whole namespace"):
+        findings(wiring.network_policies_select_pods, NETPOL.replace("{matchLabels: {app: api}}", "{}"))
 
 
 # --- WIR-004 ---------------------------------------------------------------------------------------
@@ -274,7 +276,10 @@ def test_services_without_selector_are_exempt():
     headless = SERVICE.replace("  selector: {app: api}\n", "")
     external = SERVICE.replace("  selector: {app: api}\n", "  type: ExternalName\n  externalName: db.example\n"
                                "  selector: {app: nothing}\n")
-    assert findings(wiring.services_select_pods, headless + external.replace("name: api,", "name: db,")) == []
+    with pytest.raises(NotApplicable, match="no rendered Service has a selector"):
+        findings(wiring.services_select_pods, headless + external.replace("name: api,", "name: db,"))
+    # ... and beside a Service that has one, they are simply not judged.
+    assert findings(wiring.services_select_pods, DEPLOYMENT + SERVICE + headless.replace("name: api,", "name: hl,")) == []
 
 
 # --- WIR-005 ---------------------------------------------------------------------------------------
