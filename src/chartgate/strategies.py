@@ -9,6 +9,13 @@ always including `required` ones. It comes out as (dotted values path, JSON valu
 Only a JSON-Schema subset is understood; anything else raises InvalidChart naming the
 blueprint.yaml and the key, because silently ignoring a constraint would draw invalid
 configurations and report the chart for the schema's vagueness.
+
+Generated values respect the types of the values they replace (`conform`): given the chart's
+values, a drawn value only replaces a scalar of the same type, a mapping with a mapping, a list
+with a list of the same kind of items (a scalar may become a one-item list of scalars). A list of
+objects (`tls.domains: [{main, sans}]`) or a mapping is never overwritten with a string; a key whose
+schema type can never fit the value there is not drawn at all (`ConfigSpace.conflicts` says which).
+FQDN-002's sentinel goes through the same rule.
 """
 
 from __future__ import annotations
@@ -55,6 +62,83 @@ def dotted(path: Iterable[str]) -> str:
     return ".".join(re.sub(r"([.\[\],=\\])", r"\\\1", part) for part in path)
 
 
+# -- type-respecting injection --------------------------------------------------------------------
+
+
+class _Incompatible:
+    def __repr__(self) -> str:
+        return "INCOMPATIBLE"
+
+
+#: What `conform` returns when a generated value cannot replace the current one without changing its type.
+INCOMPATIBLE: Any = _Incompatible()
+_SCALAR_KINDS = frozenset({"boolean", "number", "string"})
+
+
+def kind_of(value: Any) -> str:
+    """`null`, `boolean`, `number`, `string`, `map` or `list` (booleans are not numbers)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, list):
+        return "list"
+    return type(value).__name__
+
+
+def accepted_kinds(current: Any) -> frozenset[str]:
+    """The kinds of value that may replace `current`: anything when unset; a scalar of its type; a
+    mapping for a mapping; a list for a list, or a scalar of the list's item type (made a one-item list)."""
+    kind = kind_of(current)
+    if kind == "null":
+        return frozenset({"null", "boolean", "number", "string", "map", "list"})
+    if kind != "list":
+        return frozenset({kind})
+    items = {kind_of(item) for item in current}
+    if not items:
+        return frozenset({"list"}) | _SCALAR_KINDS
+    return frozenset({"list"}) | (frozenset(items) if len(items) == 1 and items <= _SCALAR_KINDS else frozenset())
+
+
+def conform(current: Any, value: Any) -> Any:
+    """`value` shaped to replace `current` without changing its type, or INCOMPATIBLE.
+
+    Unset takes anything; a scalar only a scalar of its type; a mapping only a mapping (Helm merges
+    it in); a list only a list whose items are of the kinds the current items are (any list when it is
+    empty), or a scalar of its items' type, which becomes a one-item list (`[sentinel]` for a list of
+    host names). A list of objects or a mapping is never overwritten with a string."""
+    kind, current_kind = kind_of(value), kind_of(current)
+    if kind not in accepted_kinds(current):
+        return INCOMPATIBLE
+    if current_kind != "list":
+        return value
+    if kind != "list":
+        return [value]
+    wanted = {kind_of(item) for item in current}
+    if wanted and not {kind_of(item) for item in value} <= wanted:
+        return INCOMPATIBLE
+    return value
+
+
+def current_value(values: Any, path: Iterable[str]) -> tuple[bool, Any]:
+    """(reachable, value at `path`): unreachable when a parent on the way is not a mapping (a list of
+    objects, a string), so nothing may be set below it."""
+    node = values
+    for part in path:
+        if node is None:
+            return True, None
+        if not isinstance(node, dict):
+            return False, None
+        node = node.get(part)
+    return True, node
+
+
 @dataclass(frozen=True)
 class ConfigSpace:
     """The valid configurations of one chart, as a strategy, plus the values paths they can touch."""
@@ -62,19 +146,25 @@ class ConfigSpace:
     source: str  # the blueprint.yaml it came from, for messages
     configurations: st.SearchStrategy  # of ((dotted values path, value), ...) in schema order
     paths: tuple[str, ...]  # every dotted values path the schema declares (objects and leaves)
+    # (dotted values path, why) for each key that is never drawn because its schema type cannot
+    # replace what the chart's values hold there (e.g. a string schema over a list of objects).
+    conflicts: tuple[tuple[str, str], ...] = ()
 
 
-def config_space(blueprint: dict | None, source: str) -> ConfigSpace | None:
-    """The chart's configuration space, or None when its blueprint declares no configSchema."""
+def config_space(blueprint: dict | None, source: str, values: dict | None = None) -> ConfigSpace | None:
+    """The chart's configuration space, or None when its blueprint declares no configSchema.
+
+    With `values` (the chart's effective default values), every drawn value respects the type of the
+    value it replaces (see `conform`)."""
     schema = ((blueprint or {}).get("spec") or {}).get("configSchema")
     if schema is None:
         return None
-    compiler = _SchemaCompiler(source)
+    compiler = _SchemaCompiler(source, values)
     if not isinstance(schema, dict) or _type_of(schema) != "object":
         raise InvalidChart(f"{source}: spec.configSchema must be an object schema (`type: object` with "
                            "`properties`) that mirrors values.yaml")
     strategy = compiler.pairs(schema, (), "")
-    return ConfigSpace(source, strategy.map(tuple), tuple(compiler.paths))
+    return ConfigSpace(source, strategy.map(tuple), tuple(compiler.paths), tuple(compiler.conflicts))
 
 
 def _type_of(schema: dict) -> str | None:
@@ -84,10 +174,36 @@ def _type_of(schema: dict) -> str | None:
     return declared
 
 
+def _schema_kinds(schema: dict) -> frozenset[str]:
+    """The kinds of value a (supported) schema can draw."""
+    if "const" in schema:
+        return frozenset({kind_of(schema["const"])})
+    if isinstance(schema.get("enum"), list):
+        return frozenset(kind_of(v) for v in schema["enum"])
+    kind = _type_of(schema)
+    return frozenset({{"integer": "number", "object": "map", "array": "list"}.get(str(kind), str(kind))})
+
+
 class _SchemaCompiler:
-    def __init__(self, source: str):
+    def __init__(self, source: str, values: dict | None = None):
         self.source = source
+        self.values = values
         self.paths: list[str] = []
+        self.conflicts: list[tuple[str, str]] = []
+
+    def conflict(self, schema: dict, values_path: tuple[str, ...]) -> str | None:
+        """Why no value drawn from `schema` may replace what the chart's values hold at `values_path`."""
+        if self.values is None:
+            return None
+        reachable, current = current_value(self.values, values_path)
+        if not reachable:
+            return "a parent key holds something other than a mapping"
+        kinds = _schema_kinds(schema)
+        if kinds & accepted_kinds(current):
+            return None
+        shown = kind_of(current) if kind_of(current) != "list" else \
+            "a list of " + "/".join(sorted({kind_of(i) for i in current}))
+        return f"the schema draws {'/'.join(sorted(kinds))}, the values hold {shown}"
 
     def unsupported(self, where: str, what: str) -> InvalidChart:
         return InvalidChart(
@@ -120,17 +236,33 @@ class _SchemaCompiler:
                 raise self.unsupported(child_where, "a schema that is not a mapping")
             child_path = self.values_path(child, values_path + (str(name),), child_where)
             self.paths.append(dotted(child_path))
+            why = self.conflict(child, child_path)
+            if why:
+                self.conflicts.append((dotted(child_path), why))
+                self.check_subtree(child, child_where, required=name in required)
+                continue
             if _type_of(child) == "object" and "enum" not in child and "const" not in child:
                 children[name] = self.pairs(child, child_path, child_where)
             else:
                 key = dotted(child_path)
                 leaf = self.value(child, child_where, prefer_default=name in required)
-                children[name] = leaf.map(lambda v, key=key: [(key, v)])
+                if self.values is None:
+                    children[name] = leaf.map(lambda v, key=key: [(key, v)])
+                else:
+                    current = current_value(self.values, child_path)[1]
+                    children[name] = leaf.map(lambda v, key=key, current=current: _pair(key, current, v))
         mandatory = {k: s for k, s in children.items() if k in required}
         optional = {k: s for k, s in children.items() if k not in required}
         order = list(children)
         return st.fixed_dictionaries(mandatory, optional=optional).map(
             lambda drawn: [pair for k in order if k in drawn for pair in drawn[k]])
+
+    def check_subtree(self, schema: dict, where: str, *, required: bool) -> None:
+        """A key that is not drawn is still compiled, so an unsupported construct is reported alike."""
+        if _type_of(schema) == "object" and "enum" not in schema and "const" not in schema:
+            _SchemaCompiler(self.source).pairs(schema, (), where)
+        else:
+            self.value(schema, where, prefer_default=required)
 
     def values_path(self, schema: dict, default: tuple[str, ...], where: str) -> tuple[str, ...]:
         override = schema.get("x-values-path")
@@ -222,6 +354,12 @@ class _SchemaCompiler:
 
 
 _ALL_KNOWN = set().union(*_KEYWORDS.values()) | _ANNOTATIONS | {"type", "enum", "const"}
+
+
+def _pair(key: str, current: Any, value: Any) -> list[tuple[str, Any]]:
+    """The --set-json pair for a drawn value, shaped like the value it replaces; none when it cannot be."""
+    shaped = conform(current, value)
+    return [] if shaped is INCOMPATIBLE else [(key, shaped)]
 
 
 def _reads_back(text: str) -> bool:

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from chartgate.errors import InvalidChart, InvalidConfig
-from chartgate.strategies import (PROFILE_ENV, Profile, active_profile, admits, config_space, dotted,
-                                  number_bounds, smallest_counterexample)
+from chartgate.strategies import (INCOMPATIBLE, PROFILE_ENV, Profile, active_profile, admits, config_space,
+                                  conform, dotted, number_bounds, smallest_counterexample)
 
 SCHEMA = {
     "type": "object",
@@ -37,9 +37,9 @@ SCHEMA = {
 }
 
 
-def draws(schema: dict, examples: int = 30) -> list[tuple]:
+def draws(schema: dict, examples: int = 30, values: dict | None = None) -> list[tuple]:
     """Distinct configurations the strategy produces (deterministically), by asking for none."""
-    space = config_space({"spec": {"configSchema": schema}}, "charts/demo/blueprint.yaml")
+    space = config_space({"spec": {"configSchema": schema}}, "charts/demo/blueprint.yaml", values)
     seen: list[tuple] = []
     smallest_counterexample(space.configurations, lambda config: seen.append(config) and False,
                             Profile("test", examples))
@@ -178,3 +178,61 @@ def test_an_invalid_default_is_not_preferred():
     assert not admits({"type": "integer", "minimum": 10}, 5)
     assert admits({"type": "string", "pattern": "^a"}, "abc")
     assert not admits({"type": "integer"}, True)
+
+
+# -- generated values respect the type of what they replace -----------------------------------------
+
+@pytest.mark.parametrize("current, value, expected", [
+    (None, "x", "x"), (None, {"a": 1}, {"a": 1}),  # unset takes anything
+    ("", "x", "x"), (3, 5, 5), (1.5, 2, 2), (False, True, True),  # scalars of the same type
+    ("", 5, INCOMPATIBLE), (3, True, INCOMPATIBLE), (True, "true", INCOMPATIBLE),
+    ({"main": ""}, "x", INCOMPATIBLE), ({"a": 1}, {"b": 2}, {"b": 2}),  # a map only takes a map
+    ([{"main": "", "sans": []}], "x", INCOMPATIBLE),  # a list of objects is never a string
+    ([{"main": ""}], ["x"], INCOMPATIBLE), ([{"main": ""}], [{"main": "x"}], [{"main": "x"}]),
+    (["a.example.com"], "x", ["x"]), ([], "x", ["x"]),  # a list of strings may become a one-item list
+    (["a"], ["x", "y"], ["x", "y"]), ([], [{"k": 1}], [{"k": 1}]), ([1, 2], "x", INCOMPATIBLE),
+])
+def test_conform(current, value, expected):
+    assert conform(current, value) == expected
+
+
+TLS_SCHEMA = {"type": "object", "properties": {
+    "tls": {"type": "object", "properties": {"domains": {"type": "string"}, "enabled": {"type": "boolean"}}},
+    "routes": {"type": "object", "properties": {"main": {"type": "string"}}},
+    "hosts": {"type": "string", "minLength": 1},
+    "labels": {"type": "string"},
+    "upstream": {"type": "string", "x-values-path": "routes.main"},
+}}
+TLS_VALUES = {"tls": {"domains": [{"main": "", "sans": []}], "enabled": False},
+              "routes": [{"main": "a"}], "hosts": ["web.example.test"], "labels": {"team": "x"}}
+
+
+def test_generated_values_never_overwrite_lists_of_objects_or_maps():
+    space = config_space({"spec": {"configSchema": TLS_SCHEMA}}, "blueprint.yaml", TLS_VALUES)
+    assert dict(space.conflicts) == {
+        "tls.domains": "the schema draws string, the values hold a list of map",
+        "routes": "the schema draws map, the values hold a list of map",
+        "labels": "the schema draws string, the values hold map",
+        "routes.main": "a parent key holds something other than a mapping",  # below a list (x-values-path)
+    }
+    configs = draws(TLS_SCHEMA, values=TLS_VALUES)
+    drawn = {key for config in configs for key, _ in config}
+    assert drawn == {"tls.enabled", "hosts"}
+    for config in configs:
+        values = dict(config)
+        assert isinstance(values.get("tls.enabled", False), bool)
+        if "hosts" in values:  # a string schema over a list of strings: a one-item list
+            assert isinstance(values["hosts"], list) and len(values["hosts"]) == 1 and values["hosts"][0]
+
+
+def test_without_values_the_schema_alone_decides():
+    space = config_space({"spec": {"configSchema": TLS_SCHEMA}}, "blueprint.yaml")
+    assert space.conflicts == ()
+    assert "tls.domains" in {key for config in draws(TLS_SCHEMA) for key, _ in config}
+
+
+def test_a_key_that_is_not_drawn_is_still_checked_for_unsupported_constructs():
+    schema = {"type": "object", "properties": {"tls": {"type": "object", "properties": {
+        "domains": {"oneOf": [{"type": "string"}]}}}}}
+    with pytest.raises(InvalidChart, match="`tls.domains`"):
+        config_space({"spec": {"configSchema": schema}}, "blueprint.yaml", {"tls": [{"main": ""}]})
