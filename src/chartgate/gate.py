@@ -31,7 +31,7 @@ from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, descri
 from .releases import release_scenarios
 from .scenarios import ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, plan_chart
 from .toggles import Toggle, discover_toggles
-from .selection import changed_charts, changed_files, parse_shard, shard
+from .selection import changed_charts, changed_files, parse_shard, shard, with_dependents
 from .toolchain import DEFAULT_HELM_VERSION, locate
 from .waivers import WaiverBook, load_waivers
 
@@ -112,12 +112,35 @@ class Gate:
         names = {c.name for c in self.discovered}
         if self.config.changed_since:
             changed = changed_files(Path(self.config.chart_roots[0]), self.config.changed_since)
-            names = changed_charts(loaded, changed) | {
+            names = self._changed_selection(loaded, changed) | {
                 b.name for b in self.discovered if isinstance(b, BrokenChart)
                 and any(b.path.resolve() in p.parents for p in changed)}
         if self.config.shard:
             names = shard(sorted(names), *parse_shard(self.config.shard))
         return names
+
+    def _changed_selection(self, loaded: dict[str, Chart], changed: set[Path]) -> set[str]:
+        """Charts a change can affect: its own files (and its dependents, see selection.py), its cluster
+        overlays, the HelmReleases that install it - and every chart when the platform file, the
+        waivers, the configuration or any Python file outside the charts (a policy module, chartgate
+        itself) changed."""
+        global_files = {Path(p).resolve() for p in (self.config.platform_file, self.config.waivers_file,
+                                                     self.config.config_file) if p}
+        chart_dirs = [c.path.resolve() for c in loaded.values() if c.path is not None]
+        for path in changed:
+            inside_chart = any(d == path or d in path.parents for d in chart_dirs)
+            if path in global_files or (path.suffix == ".py" and not inside_chart):
+                return set(loaded)
+        touched = set(changed_charts(loaded, changed))
+        for root in self.config.overlay_roots:
+            root = Path(root).resolve()
+            touched |= {path.relative_to(root).parts[0] for path in changed
+                        if root in path.parents and len(path.relative_to(root).parts) > 1} & set(loaded)
+        releases = [p for p in self.release_files if p.resolve() in changed]
+        if releases:
+            touched |= {name for name, chart in loaded.items()
+                        if release_scenarios(chart, releases, advertised_apis(chart))}
+        return with_dependents(loaded, touched)
 
     @cached_property
     def charts(self) -> dict[str, Chart]:

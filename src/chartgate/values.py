@@ -96,3 +96,24 @@ def with_set(values: dict, dotted_path: str, value: Any) -> dict:
     """`values` after `--set-json dotted_path=value`: a mapping merges into what is there, anything
     else replaces it."""
     return merge(values, set_path({}, split_dotted(dotted_path), value))
+
+
+def values_key_names(values: Any, extra: Iterable[str] = ()) -> set[str]:
+    """Names a helpful error message may use for a values key: full dotted paths and last parts."""
+    paths = set(extra)
+
+    def walk(node: Any, prefix: Path_) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                paths.add(dotted(prefix + (str(key),)))
+                walk(child, prefix + (str(key),))
+
+    walk(values, ())
+    return {name for path in paths for name in (path, path.rsplit(".", 1)[-1]) if len(name) >= 3}
+
+
+def mentions_values_key(message: str, values: Any) -> bool:
+    """Does `message` name a key of `values` (as `a.b.c` or its last part `c`)?"""
+    import re
+    words = set(re.findall(r"[\w.-]+", message)) | set(re.findall(r"\w+", message))
+    return bool(words & values_key_names(values))
