@@ -7,87 +7,85 @@ Three angles on one contract:
 - FQDN-003 renders without the cluster overlay and without an FQDN: the chart must either not need it
   or stop with a `required`/`fail` error naming the key, never fall back to a built-in domain.
 
-What is *not* a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform file or a
-waiver with a reason):
-- the sentinel and names under it; names in the platform's `fqdn.allow`;
-- cluster-local names (`*.svc`, `*.cluster.local`): they never leave the cluster;
+A finding is a name that could be a host on the internet, written where a host is meant. What is *not*
+a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform file or a waiver):
+- the sentinel and names under it (it ends in `.invalid`, so it is recognised before the next rule);
+  names in the platform's `fqdn.allow`;
+- names that end in no public suffix of the Public Suffix List (`publicsuffixlist`'s bundled
+  snapshot, recorded in the report's provenance): `chart-example.local`, `db.corp.internal`,
+  `limits.cpu`, `kubernetes.default`; and cluster-local names (`*.svc`, `*.cluster.local`);
+- reverse-DNS identifiers (`com.example.app`, `io.k8s.api`) and file names (`config.yaml`, `app.py`);
 - API groups (of the render's apiVersions, shipped and rendered CRDs, RBAC and webhook `apiGroups`,
-  built-in Kubernetes groups, the platform's Blueprint APIs), CRD names `<plural>.<group>`, and
-  `<group>/<path>` strings such as a GatewayClass controllerName: they are identifiers, not hosts;
-- label, annotation and taint key prefixes (`app.kubernetes.io/name`): identifiers as well;
-- image references (fields whose key mentions `image`, `registry`, or a whole `host/path:tag` string):
-  where images come from is the image-pinning policy's business, not this one's;
-- Kubernetes field paths (`fieldPath: metadata.namespace`) and admission webhook names
-  (`webhooks[].name`, which Kubernetes requires to look fully qualified but never resolves);
-- `description` fields of CustomResourceDefinitions (schema documentation, not configuration).
+  built-in Kubernetes groups, the platform's Blueprint APIs, `group`/`apiGroup` fields) and CRD names;
+- qualified names `<domain>/<name>` without a scheme (`k8s.io/ingress-nginx`, `kubernetes.io/tls`,
+  label keys, finalizers) and identifier fields (`provisioner`, `driver`, `controller`, `signerName`
+  ...), object names (`metadata.name`, `metadata.finalizers`) and admission webhook names;
+- keys of labels, annotations, selectors and ConfigMap/Secret `data` (file names), label values, and
+  configuration keys: keys of embedded documents and of `key=value` lines (`spring.application.name`);
+- image references (fields whose key mentions `image` or `registry`, or a whole `host/path:tag`);
+- Kubernetes field paths (`fieldPath: metadata.namespace`, `resourceFieldRef.resource: limits.cpu`);
+- documentation: `description`/`summary`/`docs`/`runbook` fields, documentation annotations
+  (`artifacthub.io/*`, `.../docs`, `.../source` ...), ConfigMap `_example` blocks (Knative's
+  documentation that controllers ignore) and whole comment lines of embedded scripts and configs;
+- the upstream chart's own coordinates: values under `catalystBlueprint.upstream` and any value equal
+  to a Chart.yaml `dependencies[].repository`, `home` or `sources` URL (a deliberate dependency).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from chartgate import ChartContext, ChartFailed, Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
-from chartgate.dnsnames import Occurrence, find_names, is_cluster_local, is_within, jsonpath
+from chartgate import ChartContext, ChartFailed, Finding, ScenarioContext, ScenarioKind, policy
+from chartgate.dnsnames import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema, find_names, fqdn_inputs,
+                                has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
+                                key_words, names_key, schema_properties)
 from chartgate.kube import builtin_groups
-from chartgate.values import Path_, dotted, get_path, iter_leaves
+from chartgate.strategies import INCOMPATIBLE, conform, current_value
+from chartgate.values import Path_, dotted, get_path
 
-REFERENCE = ("DESIGN.md, contract 5 (no hardcoded FQDN); seed: bp-knative 'Sovereign FQDN sourced from values, "
-             "no hardcoded fallback'")
+REFERENCE = "docs/policies.md#fqdn"
 
-FQDN_WORDS = {"fqdn", "domain", "domains"}  # keys that carry the cluster's domain (the FQDN inputs)
-HOST_WORDS = {"host", "hosts", "hostname", "hostnames"}  # keys that name a host; must default empty too
 FIELD_PATH_ROOTS = {"metadata", "spec", "status"}
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+# A mapping whose key's last word is one of these holds label/annotation keys (`podAnnotations`,
+# `commonLabels`, `matchLabels`, `nodeSelector`).
+KEYED_BY_LABELS = frozenset({"labels", "annotations", "selector"})
+# ... and one of these holds label values (identifiers used for selection, never resolved).
+LABEL_VALUES = frozenset({"labels", "selector"})
+DATA_FIELDS = ("data", "binaryData", "stringData")
+# Fields that hold identifiers written as domain names (CSI drivers, controllers, signers ...).
+IDENTIFIER_FIELDS = frozenset({"provisioner", "driver", "controller", "controllerName", "controllerValue",
+                               "signerName", "loadBalancerClass", "schedulerName", "group", "apiGroup"})
+OBJECT_NAME_FIELDS = frozenset({"name", "generateName", "namespace", "finalizers"})
+# Words of a field that documents rather than configures (`description`, `runbook_url`, `docsUrl`).
+DOC_WORDS = frozenset({"description", "summary", "doc", "docs", "documentation", "runbook", "help", "homepage",
+                       "readme", "changelog"})
+# ... and of an annotation key that does (annotations are metadata; these name where to read more).
+DOC_ANNOTATION_WORDS = DOC_WORDS | {"home", "source", "sources", "repo", "repository", "vcs", "license", "links",
+                                    "link", "changes", "support", "maintainers", "icon", "website"}
+DOC_ANNOTATION_PREFIXES = ("artifacthub.io/",)
+UPSTREAM_METADATA = ("catalystBlueprint", "upstream")
 _API_VERSION_LINE = re.compile(r"^\s*apiVersion:\s*[\"']?([a-z0-9.-]+\.[a-z0-9-]+)/", re.MULTILINE)
 _IMAGE_REFERENCE = re.compile(r"[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::\w[\w.-]{0,127}|@sha256:[0-9a-f]{64})")
-_LISTEN_ADDRESSES = {"localhost", "*", ""}
-
-
-def key_words(key: Any) -> list[str]:
-    """`sovereignFqdn` -> ["sovereign", "fqdn"]; `ingress-domain` -> ["ingress", "domain"]."""
-    return [w.lower() for w in _WORDS.findall(str(key))]
-
-
-def names_key(key: Any, words: set[str]) -> bool:
-    found = key_words(key)
-    return bool(found) and found[-1] in words
 
 
 # --- the chart's FQDN inputs ------------------------------------------------------------------------
 
 
-def schema_properties(schema: Any, prefix: Path_ = ()) -> Iterator[tuple[Path_, dict]]:
-    """Every (values path, property schema) of a blueprint configSchema."""
-    if not isinstance(schema, dict):
-        return
-    for key, sub in (schema.get("properties") or {}).items():
-        if isinstance(sub, dict):
-            yield prefix + (str(key),), sub
-            yield from schema_properties(sub, prefix + (str(key),))
-
-
-def config_schema(chart) -> dict:
-    spec = (chart.blueprint or {}).get("spec") or {}
-    return spec.get("configSchema") or {}
-
-
-def fqdn_inputs(chart) -> list[Path_]:
-    """Values paths whose key says it is the cluster's FQDN or domain (values.yaml or configSchema)."""
-    found = {path for path, value in iter_leaves(chart.effective_values)
-             if path and names_key(path[-1], FQDN_WORDS) and (value is None or isinstance(value, (str, list)))}
-    found |= {path for path, prop in schema_properties(config_schema(chart))
-              if names_key(path[-1], FQDN_WORDS) and prop.get("type", "string") in ("string", "array")}
-    return sorted(found)
-
-
 def sentinel_values(chart, sentinel: str) -> list[tuple[str, Any]]:
-    """`--set-json` pairs putting the sentinel into every FQDN input (a list input gets a one-item list)."""
+    """`--set-json` pairs putting the sentinel into every FQDN input, respecting the type there: a
+    string (or unset) input gets the sentinel, a list of strings a one-item list; a key whose value is
+    a list of objects or a mapping is never overwritten (it is no FQDN input, see `fqdn_inputs`)."""
+    schema = dict(schema_properties(config_schema(chart)))
     pairs = []
     for path in fqdn_inputs(chart):
-        current = get_path(chart.effective_values, path, None)
-        pairs.append((dotted(path), [sentinel] if isinstance(current, list) else sentinel))
+        current = current_value(chart.effective_values, path)[1]
+        if current is None and (schema.get(path) or {}).get("type") == "array":
+            current = []
+        value = conform(current, sentinel)
+        if value is not INCOMPATIBLE:
+            pairs.append((dotted(path), value))
     return pairs
 
 
@@ -122,8 +120,24 @@ def _api_groups_lists(node: Any) -> Iterator[str]:
             yield from _api_groups_lists(item)
 
 
+def metadata_urls(chart) -> frozenset[str]:
+    """The URLs Chart.yaml files (the umbrella's and its subcharts') name as the chart's own
+    coordinates: `dependencies[].repository`, `home`, `sources`."""
+    urls = set()
+    for each in chart.walk() if hasattr(chart, "walk") else ():
+        meta = getattr(each, "chart_yaml", None) or {}
+        urls.add(meta.get("home"))
+        urls.update(meta.get("sources") or [])
+        urls.update(dep.get("repository") for dep in meta.get("dependencies") or [] if isinstance(dep, dict))
+    return frozenset(str(u).strip().rstrip("/") for u in urls if isinstance(u, str) and u.strip())
+
+
+def _has_doc_word(key: str, words: frozenset[str]) -> bool:
+    return any(word in words for word in key_words(key))
+
+
 def exemption(occ: Occurrence, *, sentinel: str | None, allow: Iterable[str], api_groups: set[str],
-              kind: str = "") -> str | None:
+              kind: str = "", metadata: frozenset[str] = frozenset()) -> str | None:
     """Why a DNS name is acceptable here, or None when it is a hardcoded domain."""
     name = occ.name
     if sentinel and is_within(name, sentinel):
@@ -132,24 +146,79 @@ def exemption(occ: Occurrence, *, sentinel: str | None, allow: Iterable[str], ap
         return "allowed by the platform's fqdn.allow"
     if is_cluster_local(name):
         return "cluster-local"
+    if is_reverse_dns(name):
+        return "a reverse-DNS identifier"
+    if not has_public_suffix(name):
+        return "not under a public suffix: it cannot be a host on the internet"
     if name in api_groups or name.partition(".")[2] in api_groups:
         return "an API group (or a CRD name <plural>.<group>)"
-    key = occ.key
+    return _position(occ, kind, metadata)
+
+
+def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | None:
+    """Why the place the name sits in is not where a host is meant, or None."""
+    keys = occ.keys()
+    outer = tuple(p for p in occ.trail if isinstance(p, str))
+    holder = keys[-1] if keys else ""  # the field holding the name (the key itself for a key)
+    parent = keys[-2] if len(keys) >= 2 else ""  # the mapping holding that field
     text = occ.text.strip()
-    if text.startswith(name + "/") and (occ.in_key or key == "key" or str(key).endswith("Key")):
-        return "a label/annotation key prefix"
+    if "_example" in keys:
+        return "a documentation block (`_example`) the controller ignores"
+    if occ.in_key:
+        if occ.inner:
+            return "a configuration key of an embedded document"
+        if names_key(parent, KEYED_BY_LABELS):
+            return "a label, annotation or selector key"
+        if kind in ("ConfigMap", "Secret") and not occ.inner and len(outer) == 2 and outer[0] in DATA_FIELDS:
+            return "a ConfigMap/Secret data key (a file name)"
+    elif names_key(parent, LABEL_VALUES):
+        return "a label value (an identifier used for selection)"
+    if len(outer) >= 2 and names_key(outer[-2], {"annotations"}) and not occ.in_key and (
+            outer[-1].startswith(DOC_ANNOTATION_PREFIXES) or _has_doc_word(outer[-1], DOC_ANNOTATION_WORDS)):
+        return "a documentation annotation"
+    if _has_doc_word(str(holder), DOC_WORDS):
+        return "CRD schema documentation" if kind == "CustomResourceDefinition" else "documentation"
     # `image: ...`, `image: {repository: ...}`, `imageRegistry: ...`: the field or its parent names an image.
-    if any("image" in k.lower() for k in occ.keys()[-2:]) or key == "registry" or (
-            _IMAGE_REFERENCE.fullmatch(text) and text.startswith(name)):
+    if any("image" in k.lower() for k in keys[-2:]) or holder == "registry" or (
+            _IMAGE_REFERENCE.fullmatch(text) and text.startswith(occ.name)):
         return "an image reference"
-    if key == "fieldPath" or name.partition(".")[0] in FIELD_PATH_ROOTS:
+    if occ.form == "qualified":
+        return "a qualified name <domain>/<name> (an identifier, not a host)"
+    if occ.form == "assignment":
+        return "a configuration key (`key=value`)"
+    if holder == "fieldPath" or occ.name.partition(".")[0] in FIELD_PATH_ROOTS or (
+            holder == "resource" and parent == "resourceFieldRef"):
         return "a Kubernetes field path"
     trail = occ.inner[-1][1] if occ.inner else occ.trail
-    if len(trail) >= 3 and trail[-3] == "webhooks" and isinstance(trail[-2], int) and key == "name":
+    if len(trail) >= 3 and trail[-3] == "webhooks" and isinstance(trail[-2], int) and occ.key == "name":
         return "an admission webhook name"
-    if kind == "CustomResourceDefinition" and key == "description":
-        return "CRD schema documentation"
+    if kind and parent == "metadata" and holder in OBJECT_NAME_FIELDS and not occ.inner:
+        return "an object name"
+    if holder in IDENTIFIER_FIELDS:
+        return f"an identifier (`{holder}`), not a host"
+    if outer[:2] == UPSTREAM_METADATA and not kind:
+        return "the upstream chart's coordinates (a deliberate external dependency)"
+    if metadata and text.rstrip("/") in metadata:
+        return "a URL Chart.yaml names (repository, home or sources): a deliberate external dependency"
     return None
+
+
+@dataclass(frozen=True)
+class Judge:
+    """The exemptions of one chart, applied to names found in its values or renders."""
+
+    sentinel: str | None
+    allow: tuple[str, ...]
+    api_groups: set[str]
+    metadata: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, ctx: ChartContext, manifests: Iterable = (), *, sentinel: str | None = None) -> "Judge":
+        return cls(sentinel, tuple(ctx.platform.fqdn_allow), api_groups_of(ctx, manifests), metadata_urls(ctx.chart))
+
+    def exemption(self, occ: Occurrence, kind: str = "") -> str | None:
+        return exemption(occ, sentinel=self.sentinel, allow=self.allow, api_groups=self.api_groups, kind=kind,
+                         metadata=self.metadata)
 
 
 def where(occ: Occurrence) -> str:
@@ -166,71 +235,50 @@ def values_file(ctx: ChartContext, path: Path_) -> str:
     return f"{ctx.name}/values.yaml"
 
 
-def is_listen_address(value: str) -> bool:
-    """`0.0.0.0`, `::`, `localhost`, `*`, a single-label in-cluster name: not a domain."""
-    value = value.strip()
-    if value in _LISTEN_ADDRESSES or "." not in value and re.fullmatch(r"[a-z0-9-]+", value):
-        return True
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        return False
-
-
-def nonempty_host_default(key: str, value: Any) -> bool:
-    """A domain/FQDN key with any non-empty default, or a host key defaulting to more than an address."""
-    items = value if isinstance(value, list) else [value]
-    strings = [v for v in items if isinstance(v, str) and v.strip() and not is_cluster_local(v)]
-    if names_key(key, FQDN_WORDS):
-        return bool(strings)
-    return names_key(key, HOST_WORDS) and any(not is_listen_address(v) for v in strings)
-
-
 @policy(
     id="FQDN-001",
     title="No default value holds a domain, and domain/host keys default to empty",
     rationale="""A default domain ships to every Sovereign cluster that forgets to override it, and
     traffic or certificates silently go to someone else's name. The Sovereign FQDN comes from the
-    cluster overlay; defaults (umbrella and subchart values, blueprint configSchema) stay empty.""",
+    cluster overlay; defaults (umbrella and subchart values, blueprint configSchema) hold no domain.""",
     reference=REFERENCE,
 )
 def defaults_hold_no_domain(ctx: ChartContext):
-    groups = api_groups_of(ctx)
-    allow = ctx.platform.fqdn_allow
+    judge = Judge.of(ctx)
     flagged: set[str] = set()
-    for path, value in iter_leaves(ctx.chart.effective_values):
-        if path and nonempty_host_default(path[-1], value):
-            flagged.add(jsonpath(path))
-            yield Finding(f"`{dotted(path)}` defaults to {value!r}; a key that names a domain or host must "
-                          "default to empty and be set by the cluster overlay. Remove the default (and make "
-                          "the chart `required` it where it is needed), or add a waiver with a reason.",
-                          template=values_file(ctx, path), path=jsonpath(path), excerpt=f"{dotted(path)}: {value!r}")
     for occ in find_names(ctx.chart.effective_values):
-        if occ.path in flagged or exemption(occ, sentinel=None, allow=allow, api_groups=groups):
+        if occ.path in flagged or judge.exemption(occ):
             continue
         flagged.add(occ.path)
         path = tuple(p for p in occ.trail if isinstance(p, str))
-        yield Finding(f"the default of `{dotted(path)}` contains the domain '{occ.name}' at {where(occ)}; no "
-                      "domain may be hardcoded in values. Derive it from the cluster's FQDN input, list it in "
-                      "`fqdn.allow` of the platform file if it is a deliberate external dependency, or add a "
-                      "waiver with a reason.", template=values_file(ctx, path), path=occ.path, excerpt=occ.text)
-    yield from schema_defaults(ctx, groups, allow)
+        value = get_path(ctx.chart.effective_values, path, None)
+        if not occ.in_key and not occ.inner and names_key(path[-1], FQDN_WORDS | HOST_WORDS):
+            message = (f"`{dotted(path)}` defaults to {value!r}; a key that names a domain or host must default "
+                       "to empty and be set by the cluster overlay. Remove the default (and make the chart "
+                       "`required` it where it is needed), or add a waiver with a reason.")
+        else:
+            message = (f"the default of `{dotted(path)}` contains the domain '{occ.name}' at {where(occ)}; no "
+                       "domain may be hardcoded in values. Derive it from the cluster's FQDN input, list it in "
+                       "`fqdn.allow` of the platform file if it is a deliberate external dependency, or add a "
+                       "waiver with a reason.")
+        yield Finding(message, template=values_file(ctx, path), path=occ.path,
+                      excerpt=f"{dotted(path)}: {value!r}")
+    yield from schema_defaults(ctx, judge)
 
 
-def schema_defaults(ctx: ChartContext, groups: set[str], allow) -> Iterator[Finding]:
+def schema_defaults(ctx: ChartContext, judge: Judge) -> Iterator[Finding]:
     bp = str(ctx.chart.blueprint_path or f"{ctx.name}/blueprint.yaml")
     for path, prop in schema_properties(config_schema(ctx.chart)):
         if "default" not in prop:
             continue
         default = prop["default"]
         schema_path = "$.spec.configSchema" + "".join(f".properties.{p}" for p in path) + ".default"
-        names = [o.name for o in find_names(default)
-                 if not exemption(o, sentinel=None, allow=allow, api_groups=groups)]
-        if nonempty_host_default(path[-1], default) or names:
-            yield Finding(f"blueprint configSchema gives `{dotted(path)}` the default {default!r}; domains and "
-                          "hosts must not have defaults. Remove the default, or add a waiver with a reason.",
-                          template=bp, path=schema_path, excerpt=f"default: {default!r}")
+        names = [o.name for o in find_names(default, path) if not judge.exemption(o)]
+        if names:
+            yield Finding(f"blueprint configSchema gives `{dotted(path)}` the default {default!r}, which holds the "
+                          f"domain '{names[0]}'; domains and hosts must not have defaults. Remove the default, "
+                          "or add a waiver with a reason.", template=bp, path=schema_path,
+                          excerpt=f"default: {default!r}")
 
 
 # --- FQDN-002: the render with the sentinel ---------------------------------------------------------
@@ -246,15 +294,14 @@ def sentinel_render(ctx: ChartContext, scenario):
 
 def hardcoded_names(ctx: ChartContext, manifests, sentinel: str | None) -> Iterator[tuple[Any, Occurrence]]:
     """(manifest, occurrence) for every DNS name in the render that no exemption covers."""
-    groups = api_groups_of(ctx, manifests)
+    judge = Judge.of(ctx, manifests, sentinel=sentinel)
     for manifest in manifests:
         seen = set()
         for occ in find_names(manifest.body):
             if (occ.name, occ.path, occ.inner) in seen:
                 continue
             seen.add((occ.name, occ.path, occ.inner))
-            if not exemption(occ, sentinel=sentinel, allow=ctx.platform.fqdn_allow, api_groups=groups,
-                             kind=manifest.kind):
+            if not judge.exemption(occ, manifest.kind):
                 yield manifest, occ
 
 
@@ -275,9 +322,9 @@ def render_names_only_the_sentinel(ctx: ScenarioContext):
     for manifest, occ in hardcoded_names(ctx.chart, render.manifests, sentinel):
         yield Finding.on(manifest, occ.path,
                          f"'{occ.name}' at {where(occ)} is a hardcoded domain: rendered with the sentinel "
-                         f"'{sentinel}' in the FQDN inputs ({inputs}), every DNS name must be the sentinel or "
-                         "under it, cluster-local, an API group, a label key prefix or an image reference. "
-                         "Derive it from the FQDN input, list it in `fqdn.allow` of the platform file if it is a "
+                         f"'{sentinel}' in the FQDN inputs ({inputs}), every host name under a public suffix "
+                         "must be the sentinel or under it (identifiers, cluster-local names, image references "
+                         "and documentation are exempt, see docs/policies.md#fqdn). Derive it from the FQDN input, list it in `fqdn.allow` of the platform file if it is a "
                          "deliberate external dependency, or add a waiver with a reason.", value=occ.text)
 
 
@@ -299,11 +346,10 @@ def names_the_key(message: str, chart, path: Path_) -> bool:
     deploys a working-looking service under the wrong name. Without the FQDN it must either render
     nothing that depends on it, or stop through `required`/`fail` with an error naming the key.""",
     reference=REFERENCE,
+    requires=("fqdn-inputs",),
 )
 def missing_fqdn_fails_loudly(ctx: ChartContext):
     inputs = fqdn_inputs(ctx.chart)
-    if not inputs:
-        raise NotApplicable("the chart has no FQDN input (no values key says fqdn or domain)")
     keys = ", ".join(dotted(p) for p in inputs)
     bare = ctx.variant("default", "no-overlay", values_files=())
     render = ctx.try_render(bare)

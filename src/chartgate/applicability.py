@@ -36,6 +36,11 @@ def _config_schema(ctx: "ChartContext") -> bool:
     return isinstance(spec, dict) and bool(spec.get("configSchema"))
 
 
+def _fqdn_inputs(ctx: "ChartContext") -> list:
+    from .dnsnames import fqdn_inputs
+    return fqdn_inputs(ctx.chart)
+
+
 REQUIREMENTS: dict[str, tuple[Callable[["ChartContext"], bool], Callable[["ChartContext"], str]]] = {
     "blueprint": (
         lambda ctx: ctx.chart.profile == "blueprint",
@@ -53,6 +58,10 @@ REQUIREMENTS: dict[str, tuple[Callable[["ChartContext"], bool], Callable[["Chart
     "config-schema": (
         _config_schema,
         lambda ctx: "blueprint.yaml declares no spec.configSchema"),
+    "fqdn-inputs": (
+        lambda ctx: bool(_fqdn_inputs(ctx)),
+        lambda ctx: "the chart has no FQDN input (no values or configSchema key says fqdn or domain and holds "
+                    "a name)"),
     "helm-matrix": (
         lambda ctx: bool(ctx.helm_matrix),
         lambda ctx: "only one Helm version is configured (--helm-version)"),

@@ -4,18 +4,23 @@ ConfigMap data and annotations often carry a whole JSON, YAML, TOML or INI docum
 a domain hidden in there is as hardcoded as one in a plain field. Each string is parsed as such a
 document when it is one (so the finding can name the inner key), and scanned as text otherwise.
 
-This module only *finds* names and says where they are. Deciding which names are acceptable (the
-sentinel FQDN, cluster-local names, API groups, ...) is the policy's business; the small DNS facts it
-needs (`is_cluster_local`, `is_within`) live here so every policy uses the same definitions.
+This module *finds* DNS-name-shaped tokens and says where they are and how they are written (a URL's
+host, `host:port`, a mailbox's domain, a qualified name `<domain>/<name>`, or bare). Deciding which
+names are hardcoded domains is the policy's business; the DNS facts every policy must agree on live
+here: the Public Suffix List (`has_public_suffix`, from the `publicsuffixlist` package's bundled
+snapshot, never fetched at run time), cluster-local names, reverse-DNS identifiers, and which values
+keys are a chart's FQDN inputs.
 """
 
 from __future__ import annotations
 
 import configparser
+import importlib.metadata
 import json
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator
 
 from .errors import InvalidYaml
@@ -36,14 +41,27 @@ _NAME = re.compile(
     rf"(?![\w@-]|\.\w)"  # not followed by more of the token, nor an e-mail's `@` (the local part)
 )
 
-# File names look like names (`config.yaml`); these extensions are never top-level domains in practice.
+# File names look like names (`config.yaml`, `app.py`). Some of these extensions are real top-level
+# domains (.py, .sh, .md, .properties, .zip ...): in configuration they name files, not hosts.
 FILE_EXTENSIONS = frozenset({
-    "cfg", "conf", "crt", "csr", "css", "csv", "env", "gz", "htm", "html", "ini", "jar", "js", "json",
-    "key", "lock", "log", "md", "pem", "pid", "properties", "py", "sh", "so", "sock", "sql", "tar", "tgz",
-    "tmpl", "toml", "tpl", "ts", "txt", "xml", "yaml", "yml",
+    "bak", "bash", "cc", "cfg", "conf", "crt", "csr", "css", "csv", "db", "env", "gz", "htm", "html", "ini",
+    "j2", "jar", "java", "jinja", "js", "json", "jsonnet", "key", "lock", "log", "lua", "map", "md", "mk",
+    "pem", "pid", "pl", "properties", "proto", "pub", "py", "rb", "rego", "rs", "service", "sh", "so",
+    "sock", "sql", "tar", "target", "tf", "tgz", "tmpl", "toml", "tpl", "ts", "txt", "xml", "yaml", "yml",
+    "zip",
 })
 
 CLUSTER_LOCAL_SUFFIXES = (".svc", ".cluster.local")
+# The API server's in-cluster names (`kubernetes`, `kubernetes.default`, `kubernetes.default.svc` ...).
+CLUSTER_LOCAL_NAMES = frozenset({"cluster.local", "kubernetes.default"})
+# First labels of reverse-DNS identifiers (`com.example.app`, `io.k8s.api`, `org.apache.kafka`):
+# generic top-level domains that are practically never the first label of a host name (unlike
+# `app.`, `dev.` or country codes such as `de.wikipedia.org`).
+REVERSE_DNS_ROOTS = frozenset({"com", "org", "net", "io", "edu", "gov"})
+# Characters that end a token around a name in free text (`--flag=a.example.com,b.example.com`).
+_TOKEN_BREAK = set(" \t\r\n'\"`,;()<>[]{}|=")
+# Whole-line comments in embedded text (shell, nginx, INI, properties): documentation, not configuration.
+_COMMENT_LINE = re.compile(r"^\s*(?:#|//|;)")
 
 #: How deep documents embedded in documents are followed (a JSON string inside YAML inside a ConfigMap).
 MAX_EMBEDDING_DEPTH = 4
@@ -58,6 +76,26 @@ class Occurrence:
     inner: tuple[tuple[str, Trail], ...] = ()  # (format, trail) for each embedded document entered
     in_key: bool = False  # the name is (in) a mapping key, not a value
     text: str = ""  # the key or string it was found in
+    before: str = ""  # the rest of its token before the name (`https://`, `admin@`, `--flag=` is cut)
+    after: str = ""  # the rest of its token after the name (`:8443/x`, `/ingress-nginx`); `=` when the
+    # name is the key of a `key=value` assignment (`spring.application.name=shop`)
+
+    @property
+    def form(self) -> str:
+        """How the name is written: `url` (a URL's host), `mailbox` (an e-mail or `user@host`),
+        `host-port`, `qualified` (`<domain>/<name>` without a scheme: a label key, controller name,
+        provisioner, image ...), `assignment` (the key of `key=value`) or `bare`."""
+        if self.after == "=" and not self.before:
+            return "assignment"
+        if self.before.endswith("//"):
+            return "url"
+        if self.before.endswith("@"):
+            return "mailbox"
+        if re.match(r":\d", self.after):
+            return "host-port"
+        if self.after.startswith("/"):
+            return "qualified"
+        return "bare"
 
     @property
     def path(self) -> str:
@@ -95,11 +133,27 @@ def jsonpath(trail: Trail) -> str:
 
 def names_in_text(text: str) -> list[str]:
     """DNS-name-shaped tokens in free text (URLs, host:port, e-mail domains, bare names)."""
+    return [name for name, _, _ in matches_in_text(text)]
+
+
+def matches_in_text(text: str) -> list[tuple[str, str, str]]:
+    """(name, token text before it, token text after it) for each DNS-name-shaped token in `text`.
+
+    File names (`config.yaml`, `app.py`) are left out."""
     found = []
     for match in _NAME.finditer(text):
         name = match.group(1)
-        if name.rpartition(".")[2] not in FILE_EXTENSIONS:
-            found.append(name)
+        if name.rpartition(".")[2] in FILE_EXTENSIONS:
+            continue
+        start, end = match.start(), match.end()
+        while start > 0 and text[start - 1] not in _TOKEN_BREAK:
+            start -= 1
+        while end < len(text) and text[end] not in _TOKEN_BREAK:
+            end += 1
+        before, after = text[start:match.start()], text[match.end():end]
+        if not after and text[end:end + 1] == "=":
+            after = "="
+        found.append((name.lower(), before, after))
     return found
 
 
@@ -166,8 +220,8 @@ def _walk(data: Any, trail: Trail, inner: tuple, depth: int) -> Iterator[Occurre
     if isinstance(data, dict):
         for key, value in data.items():
             key_trail, key_inner = at(str(key))
-            for name in names_in_text(str(key)):
-                yield Occurrence(name, key_trail, key_inner, in_key=True, text=str(key))
+            for name, before, after in matches_in_text(str(key)):
+                yield Occurrence(name, key_trail, key_inner, in_key=True, text=str(key), before=before, after=after)
             yield from _walk(value, key_trail, key_inner, depth)
     elif isinstance(data, list):
         for index, item in enumerate(data):
@@ -178,8 +232,11 @@ def _walk(data: Any, trail: Trail, inner: tuple, depth: int) -> Iterator[Occurre
             fmt, document = embedded
             yield from _walk(document, trail, inner + ((fmt, ()),), depth + 1)
         else:
-            for name in names_in_text(data):
-                yield Occurrence(name, trail, inner, text=data)
+            for line in data.splitlines() or [data]:
+                if "\n" in data and _COMMENT_LINE.match(line):
+                    continue  # a comment line of an embedded script or config file
+                for name, before, after in matches_in_text(line):
+                    yield Occurrence(name, trail, inner, text=data, before=before, after=after)
 
 
 def is_within(name: str, domain: str) -> bool:
@@ -189,6 +246,151 @@ def is_within(name: str, domain: str) -> bool:
 
 
 def is_cluster_local(name: str) -> bool:
-    """Resolvable only inside the cluster: `*.svc`, `*.cluster.local` (and `cluster.local` itself)."""
+    """Resolvable only inside the cluster: `*.svc`, `*.cluster.local` (and `cluster.local` itself),
+    `kubernetes.default`."""
     name = name.lower().rstrip(".")
-    return name == "cluster.local" or name.endswith(CLUSTER_LOCAL_SUFFIXES)
+    return name in CLUSTER_LOCAL_NAMES or name.endswith(CLUSTER_LOCAL_SUFFIXES)
+
+
+# --- the Public Suffix List ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _suffix_list():
+    """The ICANN section of the Public Suffix List bundled with `publicsuffixlist` (read from the
+    installed package, never fetched). Unknown top-level labels are *not* public suffixes."""
+    from publicsuffixlist import PublicSuffixList
+    return PublicSuffixList(accept_unknown=False, only_icann=True)
+
+
+@lru_cache(maxsize=4096)
+def public_suffix(name: str) -> str | None:
+    """The public suffix `name` is registered under (`co.uk` for `www.example.co.uk`), or None when
+    its last label is no public suffix (`.local`, `.internal`, `.invalid`, `.svc`, `.cpu` ...) or
+    `name` is a public suffix itself (`co.uk`, `in-addr.arpa`): then it has no registrable part."""
+    name = name.lower().rstrip(".")
+    if not name or "." not in name:
+        return None
+    suffix = _suffix_list().publicsuffix(name)
+    return suffix if suffix and suffix != name else None
+
+
+def has_public_suffix(name: str) -> bool:
+    """`name` could be a host on the internet: it ends in a real public suffix, under which it has a
+    registrable label."""
+    return public_suffix(name) is not None
+
+
+def is_reverse_dns(name: str) -> bool:
+    """A reverse-DNS identifier or one inside a dotted key: `com.example.app`, `io.k8s.api`,
+    `logging.level.com.acme.shop` (a Java logger). A generic top-level domain stands as a label
+    outside the name's public suffix, and from there on, reversed, the labels form a name under a public
+    suffix. `www.example.com.au` is not one (`com.au` is its public suffix)."""
+    labels = name.lower().rstrip(".").split(".")
+    suffix = public_suffix(name)
+    head = labels[:len(labels) - len(suffix.split("."))] if suffix else labels
+    for index, label in enumerate(head):
+        if label in REVERSE_DNS_ROOTS and len(labels) - index >= 2:
+            return has_public_suffix(".".join(reversed(labels[index:])))
+    return False
+
+
+def suffix_list_provenance() -> dict[str, str]:
+    """Which Public Suffix List decided what a real domain is, for the report's provenance:
+    `{"package": "publicsuffixlist", "version": "1.1.2.20261023", "list_version": "2026-10-22_..."}`."""
+    from publicsuffixlist import PSLFILE
+    listed = ""
+    try:
+        with open(PSLFILE, encoding="utf-8") as source:
+            for line in source:
+                if line.startswith("// VERSION:"):
+                    listed = line.split(":", 1)[1].strip()
+                    break
+                if line.startswith("// ===BEGIN"):
+                    break
+    except OSError:
+        pass
+    return {"package": "publicsuffixlist", "version": importlib.metadata.version("publicsuffixlist"),
+            "list_version": listed}
+
+
+# --- a chart's FQDN inputs --------------------------------------------------------------------------
+
+FQDN_WORDS = frozenset({"fqdn", "domain", "domains"})  # keys that carry the cluster's domain
+HOST_WORDS = frozenset({"host", "hosts", "hostname", "hostnames"})  # keys that name a host
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def key_words(key: Any) -> list[str]:
+    """`sovereignFqdn` -> ["sovereign", "fqdn"]; `ingress-domain` -> ["ingress", "domain"]."""
+    return [w.lower() for w in _WORDS.findall(str(key))]
+
+
+def names_key(key: Any, words: frozenset[str] | set[str]) -> bool:
+    """The key's last word is one of `words` (`baseDomain` names a domain, `domainSuffixEnabled` not)."""
+    found = key_words(key)
+    return bool(found) and found[-1] in words
+
+
+def schema_properties(schema: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], dict]]:
+    """Every (values path, property schema) of a blueprint configSchema."""
+    if not isinstance(schema, dict):
+        return
+    for key, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, dict):
+            yield prefix + (str(key),), sub
+            yield from schema_properties(sub, prefix + (str(key),))
+
+
+def config_schema(chart) -> dict:
+    spec = (chart.blueprint or {}).get("spec") or {}
+    schema = spec.get("configSchema") if isinstance(spec, dict) else None
+    return schema if isinstance(schema, dict) else {}
+
+
+def _holds_names(value: Any) -> bool:
+    """A value a domain can replace: unset, a string, or a list of strings (possibly empty)."""
+    if value is None or isinstance(value, str):
+        return True
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _lookup(values: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
+    """(reachable, value): unreachable when a parent on the way is not a mapping."""
+    node = values
+    for part in path:
+        if node is None:
+            return True, None
+        if not isinstance(node, dict):
+            return False, None
+        node = node.get(part)
+    return True, node
+
+
+def fqdn_inputs(chart) -> list[tuple[str, ...]]:
+    """Values paths whose key says it is the cluster's FQDN or domain (values.yaml or configSchema) and
+    that hold a name: unset, a string or a list of strings. A key such as `tls.domains` holding a list
+    of objects (`[{main, sans}]`) or a mapping is a structure, not an FQDN input."""
+    found = set()
+    for path, value in _leaves_and_lists(chart.effective_values):
+        if path and names_key(path[-1], FQDN_WORDS) and _holds_names(value):
+            found.add(path)
+    for path, prop in schema_properties(config_schema(chart)):
+        if not names_key(path[-1], FQDN_WORDS) or prop.get("type", "string") not in ("string", "array"):
+            continue
+        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        if prop.get("type") == "array" and items.get("type", "string") != "string":
+            continue
+        reachable, value = _lookup(chart.effective_values, path)
+        if reachable and _holds_names(value):
+            found.add(path)
+    return sorted(found)
+
+
+def _leaves_and_lists(data: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, dict):
+                yield from _leaves_and_lists(value, prefix + (str(key),))
+            else:
+                yield prefix + (str(key),), value

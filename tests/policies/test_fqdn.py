@@ -1,5 +1,7 @@
-"""No hardcoded FQDN: DNS-name extraction (incl. embedded documents), the exemptions, and the FQDN
-policies on hand-written values and renders (no Helm)."""
+"""No hardcoded FQDN: DNS-name extraction (incl. embedded documents), the Public Suffix List and the
+exemptions, the FQDN policies on hand-written values and renders, and - with the real Helm - on
+minimal charts holding each false-positive shape, on a `helm create` chart and on charts shaped like
+mainstream ones (next to true positives that must still fail)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from chartgate.dnsnames import find_names, is_cluster_local, is_within, names_in_text, parse_embedded
+from chartgate.dnsnames import (find_names, has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
+                                names_in_text, parse_embedded, public_suffix, suffix_list_provenance)
 from chartgate.errors import ChartFailed, RenderError
 from chartgate.loader import load_policy_module
 from chartgate.manifests import parse_render
 from chartgate.platform import Platform
-from chartgate.policy import NotApplicable
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 from chartgate.context import ScenarioContext
@@ -93,10 +95,11 @@ def test_real_domains_are_not_exempt():
     assert verdicts(body) == {"grafana.acme.org": None, "logs.example.com": None, "foo.openova.io": None}
 
 
-def test_crd_descriptions_are_documentation_only_in_crds():
+def test_descriptions_are_documentation_wherever_they_are():
     body = {"spec": {"description": "see docs.example.com"}}
     assert verdicts(body, kind="CustomResourceDefinition") == {"docs.example.com": "CRD schema documentation"}
-    assert verdicts(body, kind="GatewayClass") == {"docs.example.com": None}
+    assert verdicts(body, kind="GatewayClass") == {"docs.example.com": "documentation"}
+    assert verdicts({"spec": {"endpoint": "see docs.example.com"}}, kind="GatewayClass") == {"docs.example.com": None}
 
 
 # --- FQDN inputs and FQDN-001 on values -----------------------------------------------------------
@@ -202,5 +205,655 @@ def test_a_silent_fallback_fails_but_a_domain_kept_with_the_sentinel_is_left_to_
 
 
 def test_a_chart_without_fqdn_inputs_is_not_applicable_for_fqdn_003():
-    with pytest.raises(NotApplicable):
-        list(fqdn.missing_fqdn_fails_loudly.check(chart_context(chart_stub({"replicas": 1}))))
+    from chartgate.applicability import unmet_requirement
+    assert fqdn.missing_fqdn_fails_loudly.requires == ("fqdn-inputs",)
+    ctx = chart_context(chart_stub({"replicas": 1, "tls": {"domains": [{"main": "", "sans": []}]}}))
+    assert "no FQDN input" in unmet_requirement(fqdn.missing_fqdn_fails_loudly, ctx)
+    assert unmet_requirement(fqdn.missing_fqdn_fails_loudly, chart_context(chart_stub({"domain": ""}))) is None
+
+
+# --- the Public Suffix List and name shapes --------------------------------------------------------
+
+@pytest.mark.parametrize("name, suffix", [
+    ("api.acme.com", "com"), ("www.example.co.uk", "co.uk"), ("grafana.net", "net"),
+    ("chart-example.local", None), ("db.corp.internal", None), ("limits.cpu", None),  # no public suffix
+    ("kubernetes.default", None), ("x.svc", None), ("sovereign.chartgate.invalid", None), ("a.b.test", None),
+    ("co.uk", None), ("in-addr.arpa", None),  # a public suffix itself has no registrable part
+])
+def test_public_suffixes_come_from_the_bundled_list(name, suffix):
+    assert public_suffix(name) == suffix
+    assert has_public_suffix(name) is (suffix is not None)
+
+
+def test_the_suffix_list_version_is_recorded_for_provenance():
+    recorded = suffix_list_provenance()
+    assert recorded["package"] == "publicsuffixlist"
+    assert recorded["version"][:1].isdigit() and recorded["list_version"][:2] == "20"
+
+
+@pytest.mark.parametrize("name, reverse", [
+    ("com.example.app", True), ("io.k8s.api", True), ("org.apache.kafka", True),
+    ("logging.level.com.acme.shop", True),  # a Java logger key inside a properties file
+    ("acme.com", False), ("www.example.com.au", False), ("de.wikipedia.org", False), ("dev.example.com", False),
+])
+def test_reverse_dns_identifiers(name, reverse):
+    assert is_reverse_dns(name) is reverse
+
+
+@pytest.mark.parametrize("text, form", [
+    ("https://api.acme.com/v1", "url"), ("admin@acme.com", "mailbox"), ("api.acme.com:8443", "host-port"),
+    ("--controller-class=k8s.io/ingress-nginx", "qualified"), ("api.acme.com", "bare"),
+])
+def test_how_a_name_is_written(text, form):
+    [occ] = find_names({"v": text})
+    assert occ.form == form
+
+
+def test_comment_lines_of_embedded_text_are_documentation():
+    script = "#!/bin/sh\n# docs: https://github.com/acme/widget\nexec widget --upstream https://api.acme.com\n"
+    assert [o.name for o in find_names({"start.sh": script})] == ["api.acme.com"]
+
+
+def test_file_names_that_end_in_a_real_tld_are_not_names():
+    assert names_in_text("python app.py --config values.json run.sh app.properties notes.md") == []
+
+
+def test_positions_where_no_host_is_meant():
+    body = {
+        "metadata": {"name": "efs.csi.aws.com", "finalizers": ["cleanup.acme-corp.com"],
+                     "labels": {"backup.acme-corp.com": "daily", "team": "billing.acme-corp.com"},
+                     "annotations": {"acme-corp.com/docs": "https://docs.acme-corp.com/widget",
+                                     "artifacthub.io/links": "- url: https://github.com/acme/widget"}},
+        "provisioner": "ebs.csi.aws.com",
+        "spec": {"issuerRef": {"group": "cert-manager.io"}, "controller": "k8s.io/ingress-nginx",
+                 "env": [{"valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}],
+                 "runbook_url": "https://runbooks.acme-corp.com/widget"},
+    }
+    assert all(verdicts(body, kind="StorageClass").values()), verdicts(body, kind="StorageClass")
+
+
+def test_configmap_data_keys_and_example_blocks():
+    body = {"data": {"sso.acme-corp.com": "x", "_example": "acme-corp.com: |\n  selector: {app: x}\n"}}
+    assert verdicts(body, kind="ConfigMap") == {
+        "sso.acme-corp.com": "a ConfigMap/Secret data key (a file name)",
+        "acme-corp.com": "a documentation block (`_example`) the controller ignores"}
+    assert verdicts({"spec": {"config": {"sso.acme-corp.com": ""}}}, kind="KnativeServing") == {
+        "sso.acme-corp.com": None}  # a domain as a key of a custom resource's config is still a domain
+
+
+def test_hosts_in_configuring_annotations_are_still_findings():
+    body = {"metadata": {"annotations": {
+        "nginx.ingress.kubernetes.io/auth-url": "https://auth.acme-corp.com/oauth2/auth",
+        "external-dns.alpha.kubernetes.io/hostname": "api.acme-corp.com"}}}
+    reported = {name for name, why in verdicts(body, kind="Ingress").items() if why is None}
+    assert reported == {"auth.acme-corp.com", "api.acme-corp.com"}
+
+
+# --- type-respecting sentinel injection -----------------------------------------------------------
+
+def test_the_sentinel_only_replaces_names_of_the_same_type():
+    values = {"tls": {"domains": [{"main": "", "sans": []}]}, "domains": {"primary": "", "aliases": []},
+              "ingress": {"domain": "", "extraDomains": ["a.acme.com"], "ports": {"domain": 5}},
+              "gateway": {"baseDomain": None}}
+    chart = chart_stub(values)
+    assert fqdn.fqdn_inputs(chart) == [("gateway", "baseDomain"), ("ingress", "domain"), ("ingress", "extraDomains")]
+    assert fqdn.sentinel_values(chart, SENTINEL) == [
+        ("gateway.baseDomain", SENTINEL), ("ingress.domain", SENTINEL), ("ingress.extraDomains", [SENTINEL])]
+
+
+def test_schema_inputs_respect_the_values_type_too():
+    schema = {"properties": {"tls": {"properties": {"domains": {"type": "string"}}},
+                             "web": {"properties": {"domains": {"type": "array", "items": {"type": "string"}}}}}}
+    chart = chart_stub({"tls": {"domains": [{"main": ""}]}}, {"spec": {"configSchema": schema}})
+    assert fqdn.sentinel_values(chart, SENTINEL) == [("web.domains", [SENTINEL])]
+
+
+# --- values documents: mainstream shapes ----------------------------------------------------------
+
+def values_findings(values: dict, **chart_yaml) -> list[str]:
+    chart = chart_stub(values)
+    meta = SimpleNamespace(chart_yaml=chart_yaml)
+    chart.walk = lambda: [meta]
+    return [f.path for f in fqdn.defaults_hold_no_domain.check(chart_context(chart))]
+
+
+def test_mainstream_values_hold_no_reportable_domain():
+    values = {
+        "ingress": {"enabled": False, "hosts": ["chart-example.local"],
+                    "annotations": {"kubernetes.io/ingress.class": "nginx"}, "tls": []},
+        "httpRoute": {"hostnames": ["chart-example.local"]},
+        "grafana.ini": {"server": {"domain": "{{ if (and .Values.ingress.enabled .Values.ingress.hosts) }}"
+                                             "{{ .Values.ingress.hosts | first }}{{ else }}''{{ end }}",
+                                   "root_url": "%(protocol)s://%(domain)s:%(http_port)s/grafana"},
+                        "paths": {"data": "/var/lib/grafana/"}},
+        "configs": {"cm": {"admin.enabled": True, "application.instanceLabelKey": "argocd.argoproj.io/instance",
+                           "timeout.reconciliation": "180s"},
+                    "params": {"server.insecure": False, "controller.repo.server.timeout.seconds": 60}},
+        "global": {"domain": ""},
+        "controller": {"image": {"registry": "registry.k8s.io", "image": "ingress-nginx/controller"},
+                       "ingressClassResource": {"controllerValue": "k8s.io/ingress-nginx"},
+                       "podAnnotations": {"prometheus.io/scrape": "true"}},
+        "extraArgs": ["--acme-http01-solver-image=quay.io/jetstack/cert-manager-acmesolver:v1.16.1"],
+        "clusterDomain": "cluster.local",
+        "datasources": {"url": "http://prometheus-server.monitoring.svc.cluster.local"},
+        "catalystBlueprint": {"upstream": {"chart": "grafana", "version": "8.5.0",
+                                           "repo": "https://grafana.github.io/helm-charts"}},
+        "homepage": "https://github.com/acme/widget",
+        "upstreamRepo": "https://charts.acme-corp.com/stable",
+    }
+    assert values_findings(values, home="https://github.com/acme/widget",
+                           dependencies=[{"name": "w", "repository": "https://charts.acme-corp.com/stable/"}]) == []
+
+
+def test_values_findings_a_maintainer_accepts():
+    # A placeholder domain as a default (argo-cd's `global.domain: argocd.example.com` shape) ships to
+    # every cluster that forgets to override it; a vendor endpoint is an external dependency to allow-list.
+    assert values_findings({"global": {"domain": "argocd.example.com"}}) == ["$.global.domain"]
+    assert values_findings({"grafana.ini": {"grafana_net": {"url": "https://grafana.net"}}}) == [
+        "$['grafana.ini'].grafana_net.url"]
+    assert values_findings({"upstreamRepo": "https://charts.acme-corp.com/stable"}) == ["$.upstreamRepo"]
+
+
+# --- minimal charts rendered with the real Helm ----------------------------------------------------
+#
+# Each chart holds one shape: `fp-*` must leave FQDN-001/002/003 quiet, `tp-*` must fail exactly the
+# policies named (proof that the same run can fail). One gate run renders them all.
+
+def deployment(name: str, container: str) -> str:
+    """A Deployment whose single container is `container` (YAML indented by 8)."""
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{{{ .Release.Name }}}}-{name}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers:
+{container}"""
+
+
+MINIMAL_CHARTS: dict[str, dict] = {
+    "fp-configmap-keys": {"templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-files"}
+data:
+  sso.acme-corp.com: "trusted"
+  app.properties: "spring.application.name=billing"
+  nginx.conf: "worker_processes 1;"
+"""}},
+    "fp-label-annotation-keys": {"templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: "{{ .Release.Name }}-meta"
+  labels: {backup.acme-corp.com: daily, team.acme-corp.com/owner: billing}
+  annotations: {acme-corp.com/managed: "true", restore.acme-corp.com: "weekly"}
+data: {a: b}
+"""}},
+    "fp-resource-field-ref": {"templates": {"deploy.yaml": deployment("fields", """        - name: app
+          image: "nginx:1.27"
+          env:
+            - name: CPU_LIMIT
+              valueFrom: {resourceFieldRef: {containerName: app, resource: limits.cpu}}
+            - name: MEMORY_REQUEST
+              valueFrom: {resourceFieldRef: {containerName: app, resource: requests.memory}}
+            - name: NAMESPACE
+              valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+""")}},
+    "fp-reverse-dns": {"values": "appId: com.acme.app\n", "templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-java"}
+data:
+  APP_ID: {{ .Values.appId | quote }}
+  MAIN_PACKAGE: org.acme.shop
+  SCHEMA: io.k8s.api.core.v1
+  application.properties: |
+    logging.level.com.acme.shop=DEBUG
+    logging.level.org.springframework.web=INFO
+    spring.application.name=shop
+"""}},
+    "fp-cluster-local": {"values": "clusterDomain: cluster.local\n", "templates": {"deploy.yaml": deployment(
+        "local", """        - name: app
+          image: "nginx:1.27"
+          env:
+            - {name: KUBE_API, value: "https://kubernetes.default.svc:443"}
+            - {name: KUBE_API_SHORT, value: "kubernetes.default"}
+            - {name: DB, value: "postgres.data.svc:5432"}
+            - {name: CACHE, value: "redis.data.svc.{{ .Values.clusterDomain }}:6379"}
+""")}},
+    "fp-knative-example-block": {"templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: config-domain}
+data:
+  _example: |
+    ################################
+    #                              #
+    #    EXAMPLE CONFIGURATION     #
+    #                              #
+    ################################
+    # This block is not actually functional configuration; it documents the keys.
+    # Default value for domain, for routes without another match.
+    acme-corp.com: |
+
+    # acme-corp.org serves routes labelled app=nonprofit.
+    acme-corp.org: |
+      selector:
+        app: nonprofit
+"""}},
+    "fp-file-names": {"templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-scripts"}
+data:
+  start.sh: |
+    #!/bin/sh
+    python app.py --config /etc/app/config.yaml --values values.json
+    perl scripts/migrate.pl && unzip -o bundle.zip && rustc main.rs
+    exec ./run.sh app.properties
+"""}},
+    "fp-upstream-metadata": {
+        "chart": {"home": "https://github.com/acme-corp/widget", "sources": ["https://github.com/acme-corp/widget"],
+                  "dependencies": [{"name": "widget", "version": "1.2.3",
+                                    "repository": "https://charts.acme-corp.com/stable"}]},
+        "subcharts": {"widget": {"version": "1.2.3"}},
+        "values": "catalystBlueprint:\n  upstream: {chart: widget, version: 1.2.3, "
+                  "repo: 'https://charts.acme-corp.com/stable'}\n",
+        "templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: "{{ .Release.Name }}-about"
+  annotations: {acme-corp.com/homepage: {{ .Chart.Home | quote }}}
+data:
+  upstream: {{ .Values.catalystBlueprint.upstream.repo | quote }}
+"""}},
+    "fp-docs-links": {"templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: "{{ .Release.Name }}-docs"
+  annotations:
+    artifacthub.io/links: |
+      - name: source
+        url: https://github.com/acme-corp/widget
+    acme-corp.com/documentation: https://docs.acme-corp.com/widget
+    kubernetes.io/description: "Widget settings, see https://github.com/acme-corp/widget#configuration"
+data:
+  settings.json: '{"description": "documented at https://docs.acme-corp.com/widget/settings", "port": 8080}'
+  start.sh: |
+    #!/bin/sh
+    # Upstream docs: https://github.com/acme-corp/widget/blob/main/docs/start.md
+    exec widget --port 8080
+"""}},
+    "fp-identifiers": {"templates": {"identifiers.yaml": """apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: "{{ .Release.Name }}-nginx"}
+spec: {controller: k8s.io/ingress-nginx}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: "{{ .Release.Name }}-gp3"}
+provisioner: ebs.csi.aws.com
+---
+apiVersion: storage.k8s.io/v1
+kind: CSIDriver
+metadata: {name: efs.csi.aws.com}
+spec: {attachRequired: false}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: "{{ .Release.Name }}-tls"
+  finalizers: [cleanup.acme-corp.com/certificates]
+type: kubernetes.io/tls
+data: {tls.crt: "", tls.key: ""}
+""", "deploy.yaml": deployment("controller", """        - name: controller
+          image: "registry.k8s.io/ingress-nginx/controller:v1.11.2"
+          args: ["--controller-class=k8s.io/ingress-nginx", "--election-id=ingress-nginx-leader"]
+""")}},
+    # --- true positives -------------------------------------------------------------------------
+    "tp-template-host": {"templates": {"deploy.yaml": deployment("api", """        - name: api
+          image: "nginx:1.27"
+          env:
+            - {name: UPSTREAM, value: "https://api.acme-corp.com/v1"}
+""")}, "expect": {"FQDN-002"}},
+    "tp-default-domain": {"values": "ingress:\n  domain: apps.acme-corp.com\n", "templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-routes"}
+data:
+  host: "api.{{ .Values.ingress.domain }}"
+"""}, "expect": {"FQDN-001", "FQDN-003"}},
+    "tp-auth-url-annotation": {"templates": {"ingress.yaml": """apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: "{{ .Release.Name }}-web"
+  annotations:
+    nginx.ingress.kubernetes.io/auth-url: https://auth.acme-corp.com/oauth2/auth
+    acme-corp.com/docs: https://docs.acme-corp.com/web
+spec:
+  rules:
+    - host: chart-example.local
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend: {service: {name: web, port: {number: 80}}}
+"""}, "expect": {"FQDN-002"}},
+    # --- type-respecting sentinel: FQDN-named keys holding a list of objects and a map --------------
+    "types-list-of-objects": {
+        "values": "tls:\n  domains:\n    - main: \"\"\n      sans: []\nhostDomains: []\n",
+        "templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-tls"}
+data:
+  {{- range $i, $d := .Values.tls.domains }}
+  main-{{ $i }}: {{ $d.main | quote }}
+  sans-{{ $i }}: {{ join "," $d.sans | quote }}
+  {{- end }}
+  hosts: {{ join "," .Values.hostDomains | quote }}
+"""}},
+    "types-map": {  # the blueprint's configSchema calls `domains` a string; the values hold a map
+        "files": {"blueprint.yaml": """apiVersion: catalyst.openova.io/v1alpha1
+kind: Blueprint
+metadata: {name: types-map}
+spec:
+  version: 0.1.0
+  configSchema:
+    type: object
+    properties:
+      domains: {type: string}
+"""},
+        "values": "domains:\n  primary: \"\"\n  aliases: []\n",
+        "templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-domains"}
+data:
+  primary: {{ .Values.domains.primary | quote }}
+  aliases: {{ join "," .Values.domains.aliases | quote }}
+"""}},
+}
+
+FQDN_IDS = ("FQDN-001", "FQDN-002", "FQDN-003")
+
+
+def write_chart(root, name: str, spec: dict) -> None:
+    import yaml
+    chart = root / name
+    (chart / "templates").mkdir(parents=True)
+    meta = {"apiVersion": "v2", "name": name, "version": "0.1.0", **spec.get("chart", {})}
+    (chart / "Chart.yaml").write_text(yaml.safe_dump(meta))
+    (chart / "values.yaml").write_text(spec.get("values", ""))
+    for rel, text in spec.get("templates", {}).items():
+        (chart / "templates" / rel).write_text(text)
+    for rel, text in spec.get("files", {}).items():
+        (chart / rel).write_text(text)
+    for sub, sub_meta in spec.get("subcharts", {}).items():
+        (chart / "charts" / sub / "templates").mkdir(parents=True)
+        (chart / "charts" / sub / "Chart.yaml").write_text(
+            yaml.safe_dump({"apiVersion": "v2", "name": sub, **sub_meta}))
+
+
+def judge(tmp_path, chart_root, policies, ids, cache):
+    """Results of the policies `ids` on every chart under `chart_root` (no reports written)."""
+    from chartgate.gate import Gate
+    from ..conftest import gate_config
+    gate = Gate(gate_config(tmp_path, chart_root, chart_root / "no-overlays", cache=cache))
+    checks = gate.planned_checks([p for p in policies if p.id in ids])
+    gate.prerender(checks)
+    return [gate.evaluate(check) for check in checks]
+
+
+def failing(results, chart: str) -> set[str]:
+    from chartgate.policy import Outcome
+    return {r.policy.id for r in results if r.chart == chart and r.outcome in (Outcome.FAILED, Outcome.ERROR)}
+
+
+def outcome_report(results, chart: str) -> list:
+    from chartgate.policy import Outcome
+    return [(r.policy.id, r.scenario, r.outcome.value, r.message[:300], [f.message[:200] for f in r.findings])
+            for r in results if r.chart == chart and r.outcome in (Outcome.FAILED, Outcome.ERROR)]
+
+
+@pytest.fixture(scope="module")
+def minimal_run(tmp_path_factory, policies, render_cache):
+    tmp = tmp_path_factory.mktemp("fqdn-minimal")
+    root = tmp / "charts"
+    for name, spec in MINIMAL_CHARTS.items():
+        write_chart(root, name, spec)
+    return judge(tmp, root, policies, FQDN_IDS, render_cache)
+
+
+@pytest.mark.parametrize("chart", sorted(MINIMAL_CHARTS))
+def test_minimal_chart_fails_exactly_the_expected_fqdn_policies(minimal_run, chart):
+    expected = MINIMAL_CHARTS[chart].get("expect", set())
+    assert failing(minimal_run, chart) == expected, outcome_report(minimal_run, chart)
+    assert {r.chart for r in minimal_run} == set(MINIMAL_CHARTS)
+
+
+def test_true_positives_name_the_domain_and_where_it_is(minimal_run):
+    messages = {r.chart: "\n".join(f.message for f in r.findings) for r in minimal_run if r.findings}
+    assert "'api.acme-corp.com' at $.spec.template.spec.containers[0].env[0].value" in messages["tp-template-host"]
+    assert "'auth.acme-corp.com'" in messages["tp-auth-url-annotation"]
+    assert "docs.acme-corp.com" not in messages["tp-auth-url-annotation"]  # the docs link beside it is quiet
+
+
+def test_the_sentinel_keeps_lists_of_objects_and_maps_intact(minimal_run):
+    from chartgate.policy import Outcome
+    for chart in ("types-list-of-objects", "types-map"):
+        sentinel_runs = [r for r in minimal_run if r.chart == chart and r.policy.id == "FQDN-002"]
+        assert sentinel_runs and all(r.outcome is Outcome.PASSED for r in sentinel_runs), outcome_report(
+            minimal_run, chart)
+        assert [r.outcome for r in minimal_run if r.chart == chart and r.policy.id == "FQDN-003"] == [
+            Outcome.PASSED if chart == "types-list-of-objects" else Outcome.SKIPPED]
+
+
+# --- a `helm create` chart and charts shaped like mainstream ones ---------------------------------
+
+MAINSTREAM_CHARTS: dict[str, dict] = {
+    "ingress-nginx-like": {
+        "chart": {"home": "https://github.com/kubernetes/ingress-nginx",
+                  "sources": ["https://github.com/kubernetes/ingress-nginx"],
+                  "annotations": {"artifacthub.io/changes": "- Update controller image"}},
+        "values": """controller:
+  image: {registry: registry.k8s.io, image: ingress-nginx/controller, tag: v1.11.2}
+  ingressClassResource: {name: nginx, controllerValue: k8s.io/ingress-nginx}
+  electionID: ingress-nginx-leader
+  config: {use-forwarded-headers: "true", allow-snippet-annotations: "false"}
+  service:
+    annotations: {}
+""",
+        "templates": {"controller.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-controller"}
+data:
+  {{- toYaml .Values.controller.config | nindent 2 }}
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: {{ .Values.controller.ingressClassResource.name }}
+  annotations: {ingressclass.kubernetes.io/is-default-class: "false"}
+spec:
+  controller: {{ .Values.controller.ingressClassResource.controllerValue }}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: "{{ .Release.Name }}-admission"}
+webhooks:
+  - name: validate.nginx.ingress.kubernetes.io
+    admissionReviewVersions: [v1]
+    sideEffects: None
+    rules:
+      - {apiGroups: [networking.k8s.io], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [ingresses]}
+    clientConfig:
+      service: {name: "{{ .Release.Name }}-admission", namespace: {{ .Release.Namespace }}, path: /networking/v1/ingresses}
+---
+""" + deployment("controller", """        - name: controller
+          image: "{{ .Values.controller.image.registry }}/{{ .Values.controller.image.image }}:{{ .Values.controller.image.tag }}"
+          args:
+            - /nginx-ingress-controller
+            - --publish-service=$(POD_NAMESPACE)/{{ .Release.Name }}-controller
+            - --election-id={{ .Values.controller.electionID }}
+            - --controller-class={{ .Values.controller.ingressClassResource.controllerValue }}
+            - --configmap=$(POD_NAMESPACE)/{{ .Release.Name }}-controller
+            - --validating-webhook=:8443
+""")}},
+    "cert-manager-like": {
+        "values": """image: {repository: quay.io/jetstack/cert-manager-controller, tag: v1.16.1}
+acmesolver:
+  image: {repository: quay.io/jetstack/cert-manager-acmesolver, tag: v1.16.1}
+dns01RecursiveNameservers: ""
+webhook:
+  serviceName: cert-manager-webhook
+""",
+        "crds": {"certificates.yaml": """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: certificates.cert-manager.io
+  annotations: {cert-manager.io/inject-ca-from-secret: cert-manager/cert-manager-webhook-ca}
+spec:
+  group: cert-manager.io
+  names: {kind: Certificate, listKind: CertificateList, plural: certificates, singular: certificate}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          description: "A Certificate resource. See https://cert-manager.io/docs/usage/certificate/"
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+"""},
+        "templates": {"webhook.yaml": """apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: "{{ .Release.Name }}-webhook"
+  annotations:
+    cert-manager.io/inject-ca-from-secret: "{{ .Release.Namespace }}/{{ .Release.Name }}-webhook-ca"
+webhooks:
+  - name: webhook.cert-manager.io
+    admissionReviewVersions: [v1]
+    sideEffects: None
+    rules:
+      - {apiGroups: [cert-manager.io, acme.cert-manager.io], apiVersions: [v1], operations: [CREATE, UPDATE], resources: ["*/*"]}
+    clientConfig:
+      service: {name: {{ .Values.webhook.serviceName }}, namespace: {{ .Release.Namespace }}, path: /mutate}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "{{ .Release.Name }}-controller-issuers"}
+rules:
+  - apiGroups: [cert-manager.io]
+    resources: [issuers, issuers/status]
+    verbs: [update, patch]
+---
+""" + deployment("controller", """        - name: cert-manager-controller
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          args:
+            - --v=2
+            - --cluster-resource-namespace=$(POD_NAMESPACE)
+            - --leader-election-namespace=kube-system
+            - --acme-http01-solver-image={{ .Values.acmesolver.image.repository }}:{{ .Values.acmesolver.image.tag }}
+            - --dynamic-serving-dns-names={{ .Values.webhook.serviceName }},{{ .Values.webhook.serviceName }}.{{ .Release.Namespace }},{{ .Values.webhook.serviceName }}.{{ .Release.Namespace }}.svc
+            - --max-concurrent-challenges=60
+""")}},
+    "grafana-like": {
+        "chart": {"home": "https://grafana.com", "sources": ["https://github.com/grafana/grafana"]},
+        "values": """ingress:
+  enabled: false
+  hosts: [chart-example.local]
+  path: /
+grafana.ini:
+  paths: {data: /var/lib/grafana/, logs: /var/log/grafana, plugins: /var/lib/grafana/plugins}
+  analytics: {check_for_updates: true}
+  log: {mode: console}
+  server:
+    domain: "{{ if (and .Values.ingress.enabled .Values.ingress.hosts) }}{{ .Values.ingress.hosts | first }}{{ else }}''{{ end }}"
+datasources:
+  datasources.yaml:
+    apiVersion: 1
+    datasources:
+      - name: Prometheus
+        type: prometheus
+        url: http://prometheus-server.monitoring.svc.cluster.local
+""",
+        "templates": {"configmap.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: "{{ .Release.Name }}-grafana"
+  annotations:
+    acme-corp.com/source: "https://github.com/grafana/helm-charts/tree/main/charts/grafana"
+data:
+  grafana.ini: |
+    {{- range $section, $settings := index .Values "grafana.ini" }}
+    [{{ $section }}]
+    {{- range $key, $value := $settings }}
+    {{ $key }} = {{ tpl (toString $value) $ }}
+    {{- end }}
+    {{- end }}
+  datasources.yaml: |
+    {{- toYaml .Values.datasources | nindent 4 }}
+"""}},
+    "argo-cd-like": {
+        "values": """global:
+  domain: ""
+  image: {repository: quay.io/argoproj/argocd, tag: v2.13.0}
+configs:
+  cm:
+    admin.enabled: true
+    application.instanceLabelKey: argocd.argoproj.io/instance
+    timeout.reconciliation: 180s
+    statusbadge.enabled: false
+  params:
+    server.insecure: false
+    controller.repo.server.timeout.seconds: 60
+    reposerver.parallelism.limit: 0
+dex:
+  image: {repository: ghcr.io/dexidp/dex, tag: v2.41.1}
+""",
+        "templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argocd-cm
+  labels: {app.kubernetes.io/part-of: argocd}
+data:
+  {{- with .Values.global.domain }}
+  url: https://{{ . }}
+  {{- end }}
+  {{- range $key, $value := .Values.configs.cm }}
+  {{ $key }}: {{ $value | toString | quote }}
+  {{- end }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: argocd-cmd-params-cm}
+data:
+  {{- range $key, $value := .Values.configs.params }}
+  {{ $key }}: {{ $value | toString | quote }}
+  {{- end }}
+"""}},
+}
+
+
+@pytest.fixture(scope="module")
+def mainstream_run(tmp_path_factory, policies, render_cache):
+    import subprocess
+    tmp = tmp_path_factory.mktemp("fqdn-mainstream")
+    root = tmp / "charts"
+    root.mkdir()
+    subprocess.run([str(REPO / ".tools" / "helm-v4.1.4" / "helm"), "create", "created"], cwd=root, check=True,
+                   capture_output=True, env={"HOME": str(tmp), "PATH": "/usr/bin:/bin"})
+    for name, spec in MAINSTREAM_CHARTS.items():
+        write_chart(root, name, spec)
+        for rel, text in spec.get("crds", {}).items():
+            (root / name / "crds").mkdir(exist_ok=True)
+            (root / name / "crds" / rel).write_text(text)
+    return judge(tmp, root, policies, FQDN_IDS, render_cache)
+
+
+@pytest.mark.parametrize("chart", ["created"] + sorted(MAINSTREAM_CHARTS))
+def test_fqdn_policies_are_quiet_on_mainstream_charts(mainstream_run, chart):
+    from chartgate.policy import Outcome
+    mine = [r for r in mainstream_run if r.chart == chart]
+    assert {r.policy.id for r in mine} == set(FQDN_IDS)
+    assert failing(mainstream_run, chart) == set(), outcome_report(mainstream_run, chart)
+    assert any(r.policy.id == "FQDN-002" and r.outcome is Outcome.PASSED for r in mine)
