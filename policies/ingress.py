@@ -1,8 +1,13 @@
 """Istio-less ingress: Knative and KServe run on the platform's Gateway-API class, without Istio.
 
-The checks apply wherever the objects appear, in any chart: a KnativeServing (operator.knative.dev),
-KServe's `inferenceservice-config` ConfigMap, a Gateway (gateway.networking.k8s.io), any Istio object
-or sidecar-injection marker. A chart rendering none of them is not applicable (ING-005 applies always).
+These are Blueprint platform rules (`requires=("blueprint",)`): a chart judged with the generic
+profile is skipped. On a Blueprint chart they apply wherever the objects appear: a KnativeServing
+(operator.knative.dev), KServe's `inferenceservice-config` ConfigMap, a Gateway
+(gateway.networking.k8s.io); a render without them is skipped through `kinds=`. ING-005 applies to
+every render and reports only what *requests* Istio: Istio API objects, injection asked for
+(`sidecar.istio.io/inject: "true"`, `istio-injection: enabled`, `istio.io/rev: <revision>`) and the
+Istio ingress class. An opt-out (`sidecar.istio.io/inject: "false"`, `istio-injection: disabled`) is
+never a finding: it is what a chart does to run without Istio.
 The platform class is the platform fact `ingressClass` (ctx.platform.ingress_class).
 """
 
@@ -13,22 +18,24 @@ from typing import Any, Iterator
 
 from chartgate import Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
 
-REFERENCE = ("DESIGN.md, contract 6 (Istio-less ingress); seed: bp-knative 'istio-less mode', bp-kserve "
-             "'Cilium native Gateway-API ingress ... Default deploymentMode=RawDeployment'")
+REFERENCE = "docs/policies.md#ing"
 
 KNATIVE_INGRESSES = ("istio", "contour", "kourier")
 KSERVE_CONFIG = "inferenceservice-config"
 GATEWAY_API = "gateway.networking.k8s.io"
-ISTIO_GROUPS = ("networking.istio.io", "security.istio.io")
-# Labels/annotations that ask Istio to inject its sidecar (namespace-wide, per pod, or per revision).
-INJECTION_MARKERS = ("sidecar.istio.io/inject", "istio-injection", "istio.io/rev")
+ISTIO_GROUP = "istio.io"  # networking.istio.io, security.istio.io, telemetry.istio.io, install.istio.io ...
+ISTIO_CLASS = "istio"
+ISTIO_CONTROLLER = "istio.io/"  # IngressClass spec.controller: istio.io/ingress-controller
+INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 WAIVE = "or add a waiver with a reason"
 
 
-def objects(ctx: ScenarioContext, group: str, kind: str, what: str) -> list:
+def objects(ctx: ScenarioContext, group: str, kind: str) -> list:
+    """The render's `kind` objects of API `group` (`kinds=` has already skipped renders without the kind)."""
     found = [m for m in ctx.manifests if m.group == group and m.kind == kind]
     if not found:
-        raise NotApplicable(f"the render has no {what}")
+        others = sorted({m.api_version for m in ctx.manifests if m.kind == kind})
+        raise NotApplicable(f"the render's {kind} objects are not {group} objects ({', '.join(others)})")
     return found
 
 
@@ -40,6 +47,8 @@ def is_true(value: Any) -> bool:
     id="ING-001",
     title="KnativeServing disables Istio, Contour and Kourier and uses the platform ingress class",
     scenarios="*",
+    kinds=("KnativeServing",),
+    requires=("blueprint",),
     rationale="""The Knative operator installs Istio networking unless told otherwise, and Contour or
     Kourier when enabled; none of them exist on the platform. Knative must route through the
     platform's Gateway-API class, set in config.network.ingress-class.""",
@@ -47,7 +56,7 @@ def is_true(value: Any) -> bool:
 )
 def knative_serving_is_istio_less(ctx: ScenarioContext):
     platform_class = ctx.chart.platform.ingress_class
-    for ks in objects(ctx, "operator.knative.dev", "KnativeServing", "KnativeServing"):
+    for ks in objects(ctx, "operator.knative.dev", "KnativeServing"):
         spec = ks.body.get("spec") or {}
         ingress = spec.get("ingress") or {}
         for name in KNATIVE_INGRESSES:
@@ -91,6 +100,8 @@ def kserve_configs(ctx: ScenarioContext) -> list:
     id="ING-002",
     title="KServe's rendered ingress config uses the Gateway API and the platform class, no Istio",
     scenarios="*",
+    kinds=("ConfigMap",),
+    requires=("blueprint",),
     rationale="""KServe writes Istio VirtualServices and expects an Istio ingress gateway unless its
     `ingress` config enables the Gateway API and disables the Istio virtual host. What counts is the
     JSON the controller reads from inferenceservice-config, not the values that produced it.""",
@@ -119,6 +130,8 @@ def kserve_ingress_config(ctx: ScenarioContext):
     title="KServe defaults to RawDeployment",
     scenarios=(ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.OPT_IN, ScenarioKind.OPT_IN_NO_API,
                ScenarioKind.OFF),
+    kinds=("ConfigMap",),
+    requires=("blueprint",),
     rationale="""Serverless mode puts Knative on every inference request's path; the platform serves
     with plain Deployments and lets a tenant opt in to Serverless per InferenceService. Judged on the
     chart's defaults only: a cluster overlay or values file may choose Serverless deliberately.""",
@@ -140,13 +153,15 @@ def kserve_defaults_to_raw_deployment(ctx: ScenarioContext):
     id="ING-004",
     title="Every Gateway uses the platform class or a GatewayClass the chart renders",
     scenarios="*",
+    kinds=("Gateway",),
+    requires=("blueprint",),
     rationale="""A Gateway whose class no controller implements is never programmed: routes attach to
     nothing and the service is unreachable. The platform implements one class; a chart may add its own
     GatewayClass (as bp-stunner does) and use that.""",
     reference=REFERENCE,
 )
 def gateways_use_known_class(ctx: ScenarioContext):
-    gateways = objects(ctx, GATEWAY_API, "Gateway", "Gateway")
+    gateways = objects(ctx, GATEWAY_API, "Gateway")
     # The chart's own classes: in this render, or in the render with every optional API advertised.
     everything = ctx.chart.try_render("capabilities")
     own = {m.name for m in ctx.manifests + everything.manifests if m.group == GATEWAY_API and m.kind == "GatewayClass"}
@@ -174,25 +189,61 @@ def metadata_blocks(node: Any, path: str = "$") -> Iterator[tuple[str, dict]]:
             yield from metadata_blocks(item, f"{path}[{index}]")
 
 
+def requests_injection(marker: str, value: Any) -> bool:
+    """Whether a label/annotation asks Istio to inject its sidecar (an opt-out never does)."""
+    text = str(value).strip().lower()
+    if marker == "sidecar.istio.io/inject":
+        return is_true(value)
+    if marker == "istio-injection":
+        return text == "enabled"
+    if marker == "istio.io/rev":
+        return bool(text)  # a revision name selects an Istio control plane
+    return False
+
+
+INJECTION_MARKERS = ("sidecar.istio.io/inject", "istio-injection", "istio.io/rev")
+
+
+def istio_requests(m) -> Iterator[tuple[str, str, Any]]:
+    """(JSONPath, what, shown value) for each place an object asks for Istio."""
+    if m.group == ISTIO_GROUP or m.group.endswith("." + ISTIO_GROUP):
+        yield "$.apiVersion", f"{m.kind} ({m.api_version}) is an Istio object", None
+    spec = m.body.get("spec") if isinstance(m.body.get("spec"), dict) else {}
+    if m.kind == "Ingress" and m.group == "networking.k8s.io" and spec.get("ingressClassName") == ISTIO_CLASS:
+        yield "$.spec.ingressClassName", "ingressClassName 'istio' hands the Ingress to Istio", spec
+    if m.kind == "IngressClass" and str(spec.get("controller", "")).startswith(ISTIO_CONTROLLER):
+        yield "$.spec.controller", f"IngressClass controller {spec.get('controller')!r} is Istio's", spec
+    for path, meta in metadata_blocks(m.body):
+        for field in ("labels", "annotations"):
+            entries = meta.get(field)
+            if not isinstance(entries, dict):
+                continue
+            for marker in INJECTION_MARKERS:
+                if marker in entries and requests_injection(marker, entries[marker]):
+                    yield (f"{path}.{field}['{marker}']", f"the {field[:-1]} {marker}={entries[marker]!r} asks for "
+                           "Istio sidecar injection", {marker: entries[marker]})
+        annotations = meta.get("annotations")
+        if (isinstance(annotations, dict) and m.kind == "Ingress"
+                and str(annotations.get(INGRESS_CLASS_ANNOTATION, "")).strip() == ISTIO_CLASS):
+            yield (f"{path}.annotations['{INGRESS_CLASS_ANNOTATION}']",
+                   f"the annotation {INGRESS_CLASS_ANNOTATION}='istio' hands the Ingress to Istio",
+                   {INGRESS_CLASS_ANNOTATION: annotations[INGRESS_CLASS_ANNOTATION]})
+
+
 @policy(
     id="ING-005",
-    title="No Istio objects and no Istio sidecar-injection labels or annotations",
+    title="No Istio objects, no Istio sidecar-injection requests and no Istio ingress class",
     scenarios="*",
-    rationale="""Istio is not installed: networking.istio.io and security.istio.io objects are
-    rejected by the API server, and injection markers are dead configuration that suggests a
-    dependency the platform does not have.""",
+    requires=("blueprint",),
+    rationale="""Istio is not installed: its API objects (networking.istio.io, security.istio.io, ...)
+    are rejected by the API server, an injection request (`sidecar.istio.io/inject: "true"`,
+    `istio-injection: enabled`, `istio.io/rev`) or the `istio` ingress class asks for a control
+    plane that is not there. Opting out (`sidecar.istio.io/inject: "false"`) is what a chart should
+    do and is never reported.""",
     reference=REFERENCE,
 )
 def no_istio(ctx: ScenarioContext):
     for m in ctx.manifests:
-        if m.group in ISTIO_GROUPS:
-            yield Finding.on(m, "$.apiVersion", f"{m.kind} ({m.api_version}) is an Istio object; the platform "
-                             f"has no Istio. Remove it (use Gateway API objects instead), {WAIVE}.")
-        for path, meta in metadata_blocks(m.body):
-            for field in ("labels", "annotations"):
-                for marker in INJECTION_MARKERS:
-                    if isinstance(meta.get(field), dict) and marker in meta[field]:
-                        yield Finding.on(m, f"{path}.{field}['{marker}']",
-                                         f"the {field[:-1]} {marker}={meta[field][marker]!r} asks for Istio "
-                                         f"sidecar injection; the platform has no Istio. Remove it, {WAIVE}.",
-                                         value={marker: meta[field][marker]})
+        for path, what, shown in istio_requests(m):
+            remedy = "Remove it (use Gateway API objects instead)" if path == "$.apiVersion" else "Remove it"
+            yield Finding.on(m, path, f"{what}; the platform has no Istio. {remedy}, {WAIVE}.", value=shown)

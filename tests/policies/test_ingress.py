@@ -1,4 +1,5 @@
-"""Istio-less ingress: the ING policies on hand-written renders (no Helm)."""
+"""Istio-less ingress: the ING policies on hand-written renders, their applicability metadata, and
+ING-005 on minimal charts rendered with the real Helm (an opt-out is never a finding)."""
 
 from __future__ import annotations
 
@@ -148,8 +149,191 @@ spec:
 """
 
 
-def test_istio_objects_and_injection_markers_anywhere():
+def test_istio_objects_and_injection_requests_anywhere():
     found = [m.split(":")[0] for m in messages(ing.no_istio, ISTIO)]
-    assert found == ["$.apiVersion", "$.metadata.annotations['sidecar.istio.io/inject']",
-                     "$.spec.template.metadata.labels['istio-injection']"]
+    assert found == ["$.apiVersion", "$.spec.template.metadata.labels['istio-injection']"]
     assert messages(ing.no_istio, GATEWAY % "cilium") == []
+
+
+def pod_metadata(field: str, key: str, value: str) -> str:
+    return f"""
+---
+# Source: chart/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: api}}
+spec:
+  selector: {{matchLabels: {{app: api}}}}
+  template:
+    metadata: {{labels: {{app: api}}, {field}: {{{key}: {value}}}}}
+    spec: {{containers: [{{name: api, image: "api:1"}}]}}
+"""
+
+
+NAMESPACE = """
+---
+# Source: chart/templates/namespace.yaml
+apiVersion: v1
+kind: Namespace
+metadata: {name: apps, labels: {%s: %s}}
+"""
+
+
+@pytest.mark.parametrize("text", [
+    pod_metadata("annotations", "sidecar.istio.io/inject", '"false"'),
+    pod_metadata("labels", "sidecar.istio.io/inject", '"false"'),
+    pod_metadata("annotations", "sidecar.istio.io/inject", "false"),  # a YAML boolean, too
+    NAMESPACE % ("istio-injection", "disabled"),
+    NAMESPACE % ("istio.io/rev", '""'),
+    pod_metadata("annotations", "traffic.sidecar.istio.io/excludeOutboundPorts", '"443"'),  # no request
+], ids=["inject-false-annotation", "inject-false-label", "inject-false-boolean", "namespace-disabled",
+        "empty-revision", "other-istio-annotation"])
+def test_opting_out_of_istio_is_never_a_finding(text):
+    assert messages(ing.no_istio, text) == []
+
+
+@pytest.mark.parametrize("text, path, said", [
+    (pod_metadata("annotations", "sidecar.istio.io/inject", '"true"'),
+     "$.spec.template.metadata.annotations['sidecar.istio.io/inject']", "sidecar.istio.io/inject='true' asks for"),
+    (pod_metadata("labels", "sidecar.istio.io/inject", "true"),
+     "$.spec.template.metadata.labels['sidecar.istio.io/inject']", "sidecar.istio.io/inject=True asks for"),
+    (NAMESPACE % ("istio-injection", "enabled"), "$.metadata.labels['istio-injection']",
+     "istio-injection='enabled' asks for Istio sidecar injection"),
+    (NAMESPACE % ("istio.io/rev", "canary"), "$.metadata.labels['istio.io/rev']", "istio.io/rev='canary' asks for"),
+], ids=["inject-true-annotation", "inject-true-label", "namespace-enabled", "revision"])
+def test_requesting_injection_is_a_finding(text, path, said):
+    [finding] = messages(ing.no_istio, text)
+    assert finding.startswith(path + ":") and said in finding
+
+
+@pytest.mark.parametrize("api_version, kind", [
+    ("networking.istio.io/v1", "Gateway"), ("security.istio.io/v1", "PeerAuthentication"),
+    ("telemetry.istio.io/v1", "Telemetry"), ("install.istio.io/v1alpha1", "IstioOperator"),
+])
+def test_istio_api_objects_are_findings(api_version, kind):
+    text = f"---\n# Source: chart/templates/x.yaml\napiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: x}}\n"
+    [finding] = messages(ing.no_istio, text)
+    assert finding.startswith("$.apiVersion:") and "is an Istio object" in finding
+
+
+INGRESS = """
+---
+# Source: chart/templates/ingress.yaml
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, annotations: {%s}}
+spec:
+  %s
+  rules: [{host: web.example.test}]
+"""
+INGRESS_CLASS = """
+---
+# Source: chart/templates/ingressclass.yaml
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: mesh}
+spec: {controller: %s}
+"""
+
+
+def test_the_istio_ingress_class_is_a_finding():
+    [by_name] = messages(ing.no_istio, INGRESS % ("", "ingressClassName: istio"))
+    assert by_name.startswith("$.spec.ingressClassName:")
+    [by_annotation] = messages(ing.no_istio, INGRESS % ("kubernetes.io/ingress.class: istio", ""))
+    assert by_annotation.startswith("$.metadata.annotations['kubernetes.io/ingress.class']:")
+    [controller] = messages(ing.no_istio, INGRESS_CLASS % "istio.io/ingress-controller")
+    assert controller.startswith("$.spec.controller:")
+    assert messages(ing.no_istio, INGRESS % ("kubernetes.io/ingress.class: cilium", "ingressClassName: cilium")) == []
+    assert messages(ing.no_istio, INGRESS_CLASS % "k8s.io/ingress-nginx") == []
+
+
+def test_the_istio_gateway_class_is_ing_004s_finding_not_ing_005s():
+    assert messages(ing.no_istio, GATEWAY % "istio") == []
+
+
+# --- applicability metadata -----------------------------------------------------------------------
+
+def test_ing_policies_are_blueprint_rules_and_declare_their_kinds():
+    from chartgate.policy import policies_in
+    declared = {p.id: (p.requires, p.kinds, p.reference) for p in policies_in(ing)}
+    assert declared == {
+        "ING-001": (("blueprint",), ("KnativeServing",), "docs/policies.md#ing"),
+        "ING-002": (("blueprint",), ("ConfigMap",), "docs/policies.md#ing"),
+        "ING-003": (("blueprint",), ("ConfigMap",), "docs/policies.md#ing"),
+        "ING-004": (("blueprint",), ("Gateway",), "docs/policies.md#ing"),
+        "ING-005": (("blueprint",), (), "docs/policies.md#ing"),
+    }
+
+
+def test_a_render_without_the_declared_kind_is_skipped_by_the_engine():
+    from chartgate.applicability import missing_kinds
+    render = context(GATEWAY_CLASS).manifests
+    assert missing_kinds(ing.knative_serving_is_istio_less, render) == "no KnativeServing rendered in this scenario"
+    assert missing_kinds(ing.gateways_use_known_class, render) == "no Gateway rendered in this scenario"
+    # An Istio Gateway is a Gateway, but not a Gateway API one: ING-004 says so instead of passing.
+    istio_gateway = "---\n# Source: c/t.yaml\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g}\n"
+    with pytest.raises(NotApplicable, match="not gateway.networking.k8s.io objects"):
+        messages(ing.gateways_use_known_class, istio_gateway)
+    with pytest.raises(NotApplicable):
+        messages(ing.kserve_ingress_config, GATEWAY_CLASS)
+
+
+# --- ING-005 on minimal charts rendered with the real Helm ----------------------------------------
+
+BLUEPRINT = """apiVersion: catalyst.openova.io/v1alpha1
+kind: Blueprint
+metadata: {name: %s}
+spec: {version: 0.1.0}
+"""
+POD_TEMPLATE = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: "{{ .Release.Name }}-api"
+  annotations: {sidecar.istio.io/inject: %s}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata:
+      labels: {app: api, sidecar.istio.io/inject: %s}
+    spec: {containers: [{name: api, image: "nginx:1.27"}]}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: "{{ .Release.Name }}-apps", labels: {istio-injection: %s}}
+"""
+ING_CHARTS = {
+    "bp-opts-out": (True, POD_TEMPLATE % ('"false"', '"false"', "disabled")),
+    "bp-requests-istio": (True, POD_TEMPLATE % ('"true"', '"false"', "enabled")),
+    "generic-requests-istio": (False, POD_TEMPLATE % ('"true"', '"true"', "enabled")),
+}
+
+
+@pytest.fixture(scope="module")
+def ing_run(tmp_path_factory, policies, render_cache):
+    from chartgate.gate import Gate
+    from ..conftest import gate_config
+    tmp = tmp_path_factory.mktemp("ing-005")
+    root = tmp / "charts"
+    for name, (blueprint, template) in ING_CHARTS.items():
+        (root / name / "templates").mkdir(parents=True)
+        (root / name / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n")
+        (root / name / "templates" / "workload.yaml").write_text(template)
+        if blueprint:
+            (root / name / "blueprint.yaml").write_text(BLUEPRINT % name)
+    gate = Gate(gate_config(tmp, root, root / "no-overlays", cache=render_cache))
+    checks = gate.planned_checks([p for p in policies if p.id == "ING-005"])
+    gate.prerender(checks)
+    return [gate.evaluate(check) for check in checks]
+
+
+def test_ing_005_with_the_real_helm(ing_run):
+    from chartgate.policy import Outcome
+    verdicts = {(r.chart, r.scenario): r for r in ing_run}
+    opt_out = verdicts[("bp-opts-out", "default")]
+    assert opt_out.outcome is Outcome.PASSED, opt_out.findings
+    requests = verdicts[("bp-requests-istio", "default")]
+    assert requests.outcome is Outcome.FAILED
+    assert sorted(f.path for f in requests.findings) == ["$.metadata.annotations['sidecar.istio.io/inject']",
+                                                         "$.metadata.labels['istio-injection']"]
+    generic = verdicts[("generic-requests-istio", "default")]
+    assert generic.outcome is Outcome.SKIPPED and "Blueprint-only rule" in generic.message
