@@ -1,0 +1,332 @@
+"""Security posture of every container and pod (SEC-001 ... SEC-009).
+
+Each rule judges a container's EFFECTIVE securityContext - the pod's inheritable fields overridden
+by the container's own, as the kubelet computes it - for containers, init containers and ephemeral
+containers of every pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod,
+and custom resources whose `spec.template` is a pod template). Rules are chart-level: they walk every
+planned scenario that rendered, judge each distinct object once, and report each defect once,
+naming the scenarios where it appears (a debug toggle that turns on `privileged` is found, and
+reported once, even though the default render is clean).
+
+Errors are settings a chart actively turns on (privileged, root UID, dangerous capabilities, host
+namespaces, hostPath); warnings are hardening the chart leaves at Kubernetes' permissive default
+(a `helm create` chart gets warnings, never errors).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator
+
+from chartgate import ChartContext, NotApplicable, Severity, policy
+from chartgate.podspec import Container, PodSpec, Problem, chart_view, report_once, waiver_hint
+
+REFERENCE = "docs/policies.md#sec"
+
+# Capabilities the Pod Security Standards' baseline profile lets a container add; anything else
+# (NET_ADMIN, SYS_ADMIN, NET_RAW, SYS_PTRACE, SYS_MODULE, BPF, ALL ...) breaks baseline isolation.
+BASELINE_CAPABILITIES = frozenset({
+    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+    "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"})
+HOST_NAMESPACES = {"hostNetwork": "network namespace (its interfaces, and every port on the node)",
+                   "hostPID": "process namespace (it sees, and can signal or trace, every process on the node)",
+                   "hostIPC": "IPC namespace (shared memory of every process on the node)"}
+
+Judge = Callable[[Container], Iterable[tuple[str, str, str, object]]]  # -> (path, what, advice, value)
+
+
+def capabilities(names) -> list[str]:
+    """Capability names as Kubernetes spells them (`CAP_NET_ADMIN` and `net_admin` are NET_ADMIN)."""
+    found = []
+    for name in names if isinstance(names, list) else []:
+        text = str(name).strip().upper()
+        found.append(text[4:] if text.startswith("CAP_") else text)
+    return found
+
+
+def added(container: Container) -> list[str]:
+    caps = container.security.get("capabilities")
+    return capabilities(caps.get("add")) if isinstance(caps, dict) else []
+
+
+def dropped(container: Container) -> list[str]:
+    caps = container.security.get("capabilities")
+    return capabilities(caps.get("drop")) if isinstance(caps, dict) else []
+
+
+def privileged(container: Container) -> bool:
+    return container.security.get("privileged") is True
+
+
+def sc_path(container: Container, key: str) -> str:
+    """Where `key` of the effective securityContext comes from: the container's own securityContext,
+    else the pod's, else (unset) where the container should set it."""
+    own = container.body.get("securityContext")
+    pod = container.pod.spec.get("securityContext")
+    if not (isinstance(own, dict) and key in own) and isinstance(pod, dict) and key in pod:
+        return f"{container.pod.path}.securityContext.{key}"
+    return f"{container.path}.securityContext.{key}"
+
+
+def pods(ctx: ChartContext):
+    view = chart_view(ctx)
+    found = view.pods()
+    if not found:
+        raise NotApplicable("no planned scenario renders a pod template (workload, Pod or custom "
+                            "resource with spec.template)")
+    return view, found
+
+
+def judge_containers(ctx: ChartContext, policy_id: str, judge: Judge, *, linux_only: bool = False,
+                     accept: str = "If it really needs this"):
+    view, found = pods(ctx)
+
+    def problems() -> Iterator[Problem]:
+        for seen in found:
+            pod: PodSpec = seen.item
+            if linux_only and pod.windows:
+                continue
+            for container in pod.containers:
+                for path, what, advice, value in judge(container):
+                    yield Problem(seen.manifest, seen.scenarios, path, what,
+                                  f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, accept)}", value)
+    yield from report_once(problems(), view.scenarios)
+
+
+# --- SEC-001 ---------------------------------------------------------------------------------------
+
+
+@policy(
+    id="SEC-001",
+    title="No privileged container",
+    rationale="""A privileged container has every capability and the node's devices, with no seccomp
+    or AppArmor confinement: a compromise of it is root on the node. Only node-level agents (CNI,
+    storage or device drivers) need it, and they carry a waiver saying so.""",
+    reference=REFERENCE,
+)
+def no_privileged_containers(ctx: ChartContext):
+    def judge(c: Container):
+        if privileged(c):
+            yield (sc_path(c, "privileged"), f"{c.label} runs privileged (privileged: true)",
+                   "Once compromised, it is root on the node. Remove `privileged` and add only the capabilities it "
+                   "needs.", {"securityContext": c.security})
+        options = c.security.get("windowsOptions")
+        if isinstance(options, dict) and options.get("hostProcess") is True:
+            yield (sc_path(c, "windowsOptions"), f"{c.label} is a Windows HostProcess container "
+                   "(windowsOptions.hostProcess: true), i.e. privileged on the node",
+                   "Once compromised, it controls the node. Run it as a normal Windows container.",
+                   {"securityContext": c.security})
+    yield from judge_containers(ctx, "SEC-001", judge)
+
+
+# --- SEC-002 ---------------------------------------------------------------------------------------
+
+
+@policy(
+    id="SEC-002",
+    title="Containers set allowPrivilegeEscalation: false",
+    severity=Severity.WARNING,
+    rationale="""Unless allowPrivilegeEscalation is false, a process can gain privileges its parent
+    did not have (setuid binaries, file capabilities). Kubernetes defaults it to true, so a chart
+    that says nothing allows it: a hardening gap (warning), not a grant. Privileged containers and
+    containers adding SYS_ADMIN always escalate; SEC-001 and SEC-003 report those.""",
+    reference=REFERENCE,
+)
+def no_privilege_escalation(ctx: ChartContext):
+    def judge(c: Container):
+        if privileged(c) or "SYS_ADMIN" in added(c) or "ALL" in added(c):
+            return  # escalation is implied; the grant itself is SEC-001's or SEC-003's finding
+        value = c.security.get("allowPrivilegeEscalation")
+        if value is False:
+            return
+        shown = str(value).lower() if isinstance(value, bool) else repr(value)
+        what = (f"{c.label} allows privilege escalation (allowPrivilegeEscalation: {shown})" if value is not None
+                else f"{c.label} does not set allowPrivilegeEscalation: false (Kubernetes defaults it to true)")
+        yield (sc_path(c, "allowPrivilegeEscalation"), what,
+               "setuid binaries and file capabilities can then gain privileges the container was not "
+               "given. Set securityContext.allowPrivilegeEscalation: false.", {"securityContext": c.security})
+    yield from judge_containers(ctx, "SEC-002", judge, linux_only=True, accept="To accept it")
+
+
+# --- SEC-003 ---------------------------------------------------------------------------------------
+
+
+@policy(
+    id="SEC-003",
+    title="Containers add no capability beyond the Pod Security Standards baseline",
+    rationale="""NET_ADMIN, SYS_ADMIN, NET_RAW, SYS_PTRACE, SYS_MODULE, BPF and the like let a container
+    reconfigure the node's network, mount file systems, load kernel modules or trace other processes.
+    The baseline set (NET_BIND_SERVICE for ports below 1024, CHOWN, SETUID ...) is fine: an ingress
+    controller adding NET_BIND_SERVICE is not a finding.""",
+    reference=REFERENCE,
+)
+def no_dangerous_capabilities(ctx: ChartContext):
+    def judge(c: Container):
+        if privileged(c):
+            return  # a privileged container has every capability; SEC-001 reports it
+        extra = [cap for cap in added(c) if cap not in BASELINE_CAPABILITIES]
+        if extra:
+            yield (f"{c.path}.securityContext.capabilities.add",
+                   f"{c.label} adds {', '.join(extra)} (beyond the Pod Security Standards baseline)",
+                   "They let it reconfigure the node's network, mount file systems or trace processes. Remove "
+                   "them from capabilities.add; baseline ones such as NET_BIND_SERVICE are fine.",
+                   {"capabilities": c.security.get("capabilities")})
+    yield from judge_containers(ctx, "SEC-003", judge, linux_only=True)
+
+
+# --- SEC-004 ---------------------------------------------------------------------------------------
+
+
+@policy(
+    id="SEC-004",
+    title="Containers drop ALL capabilities",
+    severity=Severity.WARNING,
+    rationale="""A container keeps the runtime's default capabilities (CHOWN, DAC_OVERRIDE, FOWNER,
+    NET_RAW, SETUID, SETGID, KILL ...) unless it drops them; NET_RAW alone allows spoofed packets
+    on the pod network. Drop ALL and add back what is needed (the restricted Pod Security Standard).
+    Kubernetes' default keeps them, so this is a hardening warning.""",
+    reference=REFERENCE,
+)
+def drop_all_capabilities(ctx: ChartContext):
+    def judge(c: Container):
+        if privileged(c):
+            return  # dropping is moot for a privileged container; SEC-001 reports it
+        drops = dropped(c)
+        if "ALL" in drops:
+            return
+        what = f"{c.label} does not drop ALL capabilities" + (f" (drops only {', '.join(drops)})" if drops else "")
+        yield (f"{c.path}.securityContext.capabilities.drop", what,
+               "It keeps the runtime's defaults (NET_RAW, SETUID, DAC_OVERRIDE ...). Set "
+               "securityContext.capabilities.drop: [ALL] and add back only what it needs.",
+               {"capabilities": c.security.get("capabilities")})
+    yield from judge_containers(ctx, "SEC-004", judge, linux_only=True, accept="To accept it")
+
+
+# --- SEC-005 / SEC-006 -----------------------------------------------------------------------------
+
+
+def uid(container: Container) -> int | None:
+    value = container.security.get("runAsUser")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@policy(
+    id="SEC-005",
+    title="No container runs as UID 0",
+    rationale="""runAsUser: 0 makes the container's processes root: every file the container can
+    reach on the node (mounts, the runtime's own) is root's, and a kernel or runtime escape lands
+    as root. An explicit root UID is a grant the chart makes, so it is an error.""",
+    reference=REFERENCE,
+)
+def no_root_uid(ctx: ChartContext):
+    def judge(c: Container):
+        if uid(c) == 0:
+            yield (sc_path(c, "runAsUser"), f"{c.label} runs as root (runAsUser: 0)",
+                   "Root in a container is one kernel or runtime bug away from root on the node. Run it as a "
+                   "non-zero UID and set runAsNonRoot: true.", {"securityContext": c.security})
+    yield from judge_containers(ctx, "SEC-005", judge, linux_only=True)
+
+
+@policy(
+    id="SEC-006",
+    title="Containers run as non-root: runAsNonRoot: true or a non-zero runAsUser",
+    severity=Severity.WARNING,
+    rationale="""With neither runAsNonRoot: true nor a non-zero runAsUser, the image's USER decides,
+    and most images default to root; runAsNonRoot: true makes the kubelet refuse to start a root
+    process. Kubernetes' default allows root, so a chart that says nothing gets a warning. An explicit
+    runAsUser: 0 is SEC-005's error.""",
+    reference=REFERENCE,
+)
+def runs_as_non_root(ctx: ChartContext):
+    def judge(c: Container):
+        if c.security.get("runAsNonRoot") is True or uid(c) is not None:
+            return  # guaranteed non-root, or an explicit UID (0 is SEC-005's)
+        what = (f"{c.label} sets runAsNonRoot: false and no runAsUser" if c.security.get("runAsNonRoot") is False
+                else f"{c.label} may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is set")
+        yield (sc_path(c, "runAsNonRoot"), what,
+               "The image's USER decides, and most images default to root. Set runAsNonRoot: true in the pod "
+               "(or container) securityContext, with a numeric runAsUser if the image's USER is not numeric.",
+               {"securityContext": c.security})
+    yield from judge_containers(ctx, "SEC-006", judge, linux_only=True, accept="To accept it")
+
+
+# --- SEC-007 ---------------------------------------------------------------------------------------
+
+
+@policy(
+    id="SEC-007",
+    title="Containers have a read-only root filesystem",
+    severity=Severity.WARNING,
+    rationale="""A writable root filesystem lets an intruder drop tools and modify the container's
+    binaries and configuration. readOnlyRootFilesystem: true with emptyDir mounts where the process
+    must write is the hardened form; Kubernetes' default is writable, hence a warning.""",
+    reference=REFERENCE,
+)
+def read_only_root_filesystem(ctx: ChartContext):
+    def judge(c: Container):
+        if c.security.get("readOnlyRootFilesystem") is True:
+            return
+        yield (sc_path(c, "readOnlyRootFilesystem"),
+               f"{c.label} has a writable root filesystem (readOnlyRootFilesystem is not true)",
+               "An intruder can then replace its binaries and drop tools. Set readOnlyRootFilesystem: true and "
+               "mount an emptyDir where it must write (/tmp, caches).", {"securityContext": c.security})
+    yield from judge_containers(ctx, "SEC-007", judge, linux_only=True, accept="To accept it")
+
+
+# --- SEC-008 / SEC-009: pod-level ------------------------------------------------------------------
+
+
+def judge_pods(ctx: ChartContext, policy_id: str, judge):
+    view, found = pods(ctx)
+
+    def problems() -> Iterator[Problem]:
+        for seen in found:
+            for path, what, advice, value in judge(seen.item):
+                yield Problem(seen.manifest, seen.scenarios, path, what,
+                              f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest)}", value)
+    yield from report_once(problems(), view.scenarios)
+
+
+@policy(
+    id="SEC-008",
+    title="Pods do not share the node's network, PID or IPC namespace",
+    rationale="""hostNetwork exposes the node's interfaces and lets the pod bind any node port;
+    hostPID lets it see, signal and trace every process on the node; hostIPC shares the node's
+    shared memory. Node agents (a node exporter, a CNI) legitimately need some of these, and carry
+    a waiver saying so; nothing else should.""",
+    reference=REFERENCE,
+)
+def no_host_namespaces(ctx: ChartContext):
+    def judge(pod: PodSpec):
+        for key, what in HOST_NAMESPACES.items():
+            if pod.spec.get(key) is True:
+                yield (f"{pod.path}.{key}", f"the pod shares the node's {what} ({key}: true)",
+                       f"Only node agents (a node exporter, a CNI) need that. Remove {key}.", {key: True})
+    yield from judge_pods(ctx, "SEC-008", judge)
+
+
+@policy(
+    id="SEC-009",
+    title="Pods mount no hostPath volume",
+    rationale="""A hostPath volume reaches outside the pod into the node's filesystem: writable,
+    it can change the node (or the container runtime through its socket); even read-only it can
+    read other pods' data and credentials. emptyDir, ConfigMap/Secret, PVC or CSI volumes cover
+    application needs; node agents that read /proc or /sys carry a waiver.""",
+    reference=REFERENCE,
+)
+def no_host_path_volumes(ctx: ChartContext):
+    def judge(pod: PodSpec):
+        for i, volume in enumerate(pod.spec.get("volumes") or []):
+            host = volume.get("hostPath") if isinstance(volume, dict) else None
+            if not isinstance(host, dict):
+                continue
+            name = volume.get("name")
+            mounts = [f"{c.name} ({'read-only' if m.get('readOnly') is True else 'writable'})"
+                      for c in pod.containers for m in c.body.get("volumeMounts") or []
+                      if isinstance(m, dict) and m.get("name") == name]
+            yield (f"{pod.path}.volumes[{i}].hostPath",
+                   f"volume '{name}' mounts the node's {host.get('path')!r} (hostPath"
+                   + (f", type {host['type']}" if host.get("type") else "") + ")"
+                   + (f", mounted by {', '.join(mounts)}" if mounts else ""),
+                   "It reaches the node's files (and other pods' data) from inside the pod. Use an emptyDir, "
+                   "ConfigMap/Secret, PersistentVolumeClaim or CSI volume instead.", volume)
+    yield from judge_pods(ctx, "SEC-009", judge)

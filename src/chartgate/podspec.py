@@ -1,0 +1,352 @@
+"""Pods as the kubelet will run them, judged across every planned scenario of a chart.
+
+- `pod_spec(manifest)`: the pod spec a workload (or a bare Pod, or a custom resource that embeds a
+  pod template at `spec.template`) will run, with its JSONPath.
+- `effective_security_context(pod, container)`: the container's securityContext with the pod-level
+  fields it inherits (pod first, the container's own fields win), as the kubelet computes it.
+- `chart_view(ctx)`: the distinct pod specs, RBAC objects and ServiceAccounts of every planned
+  scenario that rendered, each with the scenarios that render it, so a chart-level policy judges
+  each distinct object body once and reports each defect once (`report_once`).
+
+A large chart renders thousands of objects in dozens of scenarios, mostly identical between
+scenarios. The per-render index (which objects hold a pod spec, their content digests) is built once
+per distinct render and shared by every policy that asks; it is a pure function of the render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from .manifests import Manifest
+from .selectors import POD_TEMPLATE_PATHS
+
+if TYPE_CHECKING:
+    from .context import ChartContext
+    from .policy import Finding
+    from .render import Render
+
+# PodSecurityContext fields that also exist on the container's SecurityContext: the container
+# inherits them from the pod unless it sets them itself (Kubernetes API reference, PodSecurityContext).
+INHERITED_FIELDS = ("runAsUser", "runAsGroup", "runAsNonRoot", "seLinuxOptions", "seccompProfile",
+                    "appArmorProfile", "windowsOptions")
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+# Where built-in kinds keep their pod template (PodTemplate objects keep it at the top level).
+TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {**POD_TEMPLATE_PATHS, "PodTemplate": ("template",)}
+# Built-in controllers whose pods run until replaced (probes and rolling updates matter).
+LONG_RUNNING_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController")
+RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
+HELM_TEST_HOOKS = {"test", "test-success", "test-failure"}
+BUILTIN_WORKLOAD_GROUPS = ("", "apps", "batch", "extensions")
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def effective_security_context(pod_spec: dict, container: dict) -> dict:
+    """The securityContext a container runs with: the pod's inheritable fields, overridden field by
+    field by the container's own (a container's `seLinuxOptions` replaces the pod's whole)."""
+    pod = _mapping(_mapping(pod_spec).get("securityContext"))
+    effective = {key: pod[key] for key in INHERITED_FIELDS if key in pod and pod[key] is not None}
+    effective.update({k: v for k, v in _mapping(_mapping(container).get("securityContext")).items()
+                      if v is not None})
+    return effective
+
+
+@dataclass(frozen=True, eq=False)
+class Container:
+    """One container of a pod spec, with its effective securityContext."""
+
+    pod: "PodSpec"
+    list_name: str  # containers | initContainers | ephemeralContainers
+    index: int
+    body: dict
+
+    @property
+    def name(self) -> str:
+        return str(self.body.get("name") or f"{self.list_name}[{self.index}]")
+
+    @property
+    def path(self) -> str:
+        return f"{self.pod.path}.{self.list_name}[{self.index}]"
+
+    @cached_property
+    def security(self) -> dict:
+        return effective_security_context(self.pod.spec, self.body)
+
+    @property
+    def label(self) -> str:
+        """`container 'x'`, `init container 'x'`, `ephemeral container 'x'` for messages."""
+        prefix = {"initContainers": "init container", "ephemeralContainers": "ephemeral container"}
+        return f"{prefix.get(self.list_name, 'container')} '{self.name}'"
+
+    @property
+    def runs_alongside(self) -> bool:
+        """A regular container, or a sidecar (an init container with restartPolicy: Always)."""
+        return self.list_name == "containers" or (
+            self.list_name == "initContainers" and self.body.get("restartPolicy") == "Always")
+
+
+@dataclass(frozen=True, eq=False)
+class PodSpec:
+    """The pod spec an object will run: its owner, the spec's JSONPath and the spec itself."""
+
+    owner: Manifest
+    path: str  # e.g. $.spec.template.spec, $.spec.jobTemplate.spec.template.spec, $.spec (a Pod)
+    spec: dict
+    custom: bool = False  # a custom resource that embeds a pod template
+
+    @cached_property
+    def containers(self) -> list[Container]:
+        return [Container(self, list_name, i, body) for list_name in CONTAINER_LISTS
+                for i, body in enumerate(self.spec.get(list_name) or []) if isinstance(body, dict)]
+
+    @property
+    def windows(self) -> bool:
+        """Linux-only settings (capabilities, runAsUser, readOnlyRootFilesystem ...) do not apply."""
+        return str(_mapping(self.spec.get("os")).get("name") or "").lower() == "windows"
+
+    @property
+    def long_running(self) -> bool:
+        return self.owner.kind in LONG_RUNNING_KINDS and not self.custom
+
+    @property
+    def helm_test(self) -> bool:
+        """A `helm test` hook: runs only when someone runs `helm test`, then exits."""
+        hooks = {h.strip() for h in str(self.owner.annotations.get("helm.sh/hook") or "").split(",")}
+        return bool(hooks & HELM_TEST_HOOKS)
+
+    @property
+    def service_account(self) -> str:
+        return str(self.spec.get("serviceAccountName") or self.spec.get("serviceAccount") or "default")
+
+
+def pod_spec(manifest: Manifest) -> PodSpec | None:
+    """The pod spec `manifest` runs: built-in workloads, bare Pods, PodTemplates, and custom
+    resources whose `spec.template` is a pod template (`spec.template.spec.containers` is a list of
+    containers, as in Argo Rollouts, OpenKruise or Knative Services). Other custom resources that list
+    containers (partial overrides merged by an operator) are not pod specs."""
+    body = manifest.body
+    if manifest.kind == "Pod" and manifest.group == "":
+        spec = body.get("spec")
+        return PodSpec(manifest, "$.spec", spec) if isinstance(spec, dict) else None
+    keys = TEMPLATE_PATHS.get(manifest.kind) if manifest.group in BUILTIN_WORKLOAD_GROUPS else None
+    custom = keys is None
+    if custom:
+        keys = ("spec", "template")
+    node: Any = body
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    spec = node.get("spec") if isinstance(node, dict) else None
+    if not isinstance(spec, dict):
+        return None
+    if custom:
+        containers = spec.get("containers")
+        if not (isinstance(containers, list) and containers
+                and all(isinstance(c, dict) and c.get("name") for c in containers)):
+            return None
+    return PodSpec(manifest, "$." + ".".join(keys) + ".spec", spec, custom)
+
+
+def pod_specs(manifests: Iterable[Manifest]) -> list[PodSpec]:
+    return [p for p in map(pod_spec, manifests) if p is not None]
+
+
+# --- one index per distinct render -------------------------------------------------------------
+
+
+def digest(body: Any) -> bytes:
+    """A content digest of an object body (equal bodies, equal digests)."""
+    return hashlib.blake2b(repr(body).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+@dataclass(frozen=True)
+class RenderIndex:
+    """What the security rules need from one render, computed once per distinct render."""
+
+    pods: tuple[tuple[PodSpec, bytes], ...]  # every pod spec with the digest of its owner's body
+    rbac: tuple[tuple[Manifest, bytes], ...]  # Roles, ClusterRoles and their bindings
+    service_accounts: tuple[Manifest, ...]
+    crd_groups: frozenset[str]  # API groups of the CustomResourceDefinitions this render ships
+
+
+def build_index(manifests: Iterable[Manifest]) -> RenderIndex:
+    pods, rbac, accounts, groups = [], [], [], set()
+    for manifest in manifests:
+        kind = manifest.kind
+        if kind == "CustomResourceDefinition":
+            group = _mapping(manifest.body.get("spec")).get("group")
+            if group:
+                groups.add(str(group))
+            continue
+        if kind in RBAC_KINDS and manifest.group == "rbac.authorization.k8s.io":
+            rbac.append((manifest, digest(manifest.body)))
+            continue
+        if kind == "ServiceAccount" and manifest.group == "":
+            accounts.append(manifest)
+            continue
+        spec = pod_spec(manifest)
+        if spec is not None:
+            pods.append((spec, digest(manifest.body)))
+    return RenderIndex(tuple(pods), tuple(rbac), tuple(accounts), frozenset(groups))
+
+
+class _IndexMemo:
+    """Render indexes by the identity of the render's manifest list (renders of identical inputs
+    share that list), bounded; the list is held so its identity cannot be reused while cached."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self.entries: OrderedDict[int, tuple[list, RenderIndex]] = OrderedDict()
+        self.lock = threading.Lock()
+        self.built = 0  # how many indexes were computed (tests assert reuse)
+
+    def get(self, manifests: list[Manifest]) -> RenderIndex:
+        key = id(manifests)
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None and entry[0] is manifests:
+                self.entries.move_to_end(key)
+                return entry[1]
+        index = build_index(manifests)
+        with self.lock:
+            self.built += 1
+            self.entries[key] = (manifests, index)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return index
+
+
+_MEMO = _IndexMemo()
+
+
+def render_index(render: "Render") -> RenderIndex:
+    return _MEMO.get(render.manifests)
+
+
+# --- the chart-wide view ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A distinct object body (a pod spec's owner, an RBAC object ...) and the scenarios rendering it."""
+
+    item: Any  # PodSpec or Manifest
+    scenarios: tuple[str, ...]
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.item.owner if isinstance(self.item, PodSpec) else self.item
+
+
+@dataclass
+class ChartView:
+    """Every planned scenario of a chart that rendered, indexed once per distinct render."""
+
+    renders: list[tuple[tuple[str, ...], RenderIndex]]  # (scenario names sharing a render, its index)
+    scenarios: tuple[str, ...]  # every scenario that rendered, in plan order
+    shipped_crd_groups: frozenset[str] = frozenset()  # groups of the CRDs in the chart's crds/ dirs
+
+    def _distinct(self, items) -> list[Seen]:
+        found: dict[tuple, tuple[Any, list[str]]] = {}
+        for names, index in self.renders:
+            for item, body_digest, manifest in items(index):
+                key = (manifest.resource_id, manifest.source, body_digest)
+                entry = found.setdefault(key, (item, []))
+                entry[1].extend(names)
+        return [Seen(item, tuple(names)) for item, names in found.values()]
+
+    def pods(self) -> list[Seen]:
+        """Each distinct pod spec (by its owner's body) with the scenarios that render it."""
+        return self._distinct(lambda index: ((p, d, p.owner) for p, d in index.pods))
+
+    def rbac(self, *kinds: str) -> list[Seen]:
+        return self._distinct(lambda index: ((m, d, m) for m, d in index.rbac if not kinds or m.kind in kinds))
+
+    @property
+    def crd_groups(self) -> frozenset[str]:
+        """API groups the chart defines: CRDs in crds/ directories and CRDs any scenario renders."""
+        rendered = frozenset().union(*(index.crd_groups for _, index in self.renders))
+        return self.shipped_crd_groups | rendered
+
+
+def chart_view(ctx: "ChartContext") -> ChartView:
+    """The chart's planned scenarios that rendered (failed and infeasible renders are RENDER-001's
+    and the planner's to report), grouped by shared render."""
+    from .policy import NotApplicable
+
+    grouped: dict[int, tuple[list[str], RenderIndex]] = {}
+    scenarios: list[str] = []
+    for scenario in ctx.scenarios:
+        render = ctx.try_render(scenario)
+        if not render.ok:
+            continue
+        scenarios.append(scenario.name)
+        entry = grouped.setdefault(id(render.manifests), ([], render_index(render)))
+        entry[0].append(scenario.name)
+    if not scenarios:
+        raise NotApplicable("no planned scenario rendered; RENDER-001 reports why")
+    chart = getattr(ctx, "chart", None)
+    shipped = frozenset()
+    if chart is not None and hasattr(chart, "crd_documents"):
+        shipped = frozenset(str(_mapping(doc.get("spec")).get("group")) for _, doc in chart.crd_documents()
+                            if _mapping(doc.get("spec")).get("group"))
+    return ChartView([(tuple(names), index) for names, index in grouped.values()], tuple(scenarios), shipped)
+
+
+def waiver_hint(policy_id: str, chart: str, manifest: Manifest, when: str = "If it really needs this") -> str:
+    """How a maintainer accepts a finding the workload really needs."""
+    return (f"{when}, add a waiver with a reason (policy: {policy_id}, chart: {chart}, "
+            f"resource: \"{manifest.resource_id}\").")
+
+
+# --- one finding per defect ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One defect on one object, seen in some scenarios."""
+
+    manifest: Manifest
+    scenarios: tuple[str, ...]
+    path: str  # JSONPath of the offending field
+    what: str  # what is wrong
+    advice: str  # what to change (and how to waive)
+    value: Any = field(default=None)  # the excerpt shown in reports
+
+
+def where(scenarios: list[str] | tuple[str, ...], every: tuple[str, ...] = ()) -> str:
+    """`scenario default`, `scenarios a, b, c and 4 more`, or `all 12 scenarios` (every one that
+    rendered)."""
+    if every and len(every) > 1 and set(scenarios) >= set(every):
+        return f"all {len(every)} scenarios"
+    shown = ", ".join(scenarios[:3]) + (f" and {len(scenarios) - 3} more" if len(scenarios) > 3 else "")
+    return f"scenario{'s' if len(scenarios) > 1 else ''} {shown}"
+
+
+def report_once(problems: Iterable[Problem], every: tuple[str, ...] = ()) -> Iterator["Finding"]:
+    """One finding per (object, field, defect), however many scenarios or body variants show it."""
+    from .policy import Finding
+
+    merged: dict[tuple, tuple[Problem, list[str]]] = {}
+    for problem in problems:
+        manifest = problem.manifest
+        key = (manifest.resource_id, manifest.source, problem.path, problem.what)
+        first, scenarios = merged.setdefault(key, (problem, []))
+        seen = set(scenarios)
+        scenarios.extend(s for s in problem.scenarios if s not in seen and not seen.add(s))
+    order = {name: i for i, name in enumerate(every)}
+    for problem, scenarios in merged.values():
+        scenarios.sort(key=lambda s: order.get(s, len(order)))
+        yield Finding.on(problem.manifest, problem.path,
+                         f"{problem.what} ({where(scenarios, every)}). {problem.advice}", value=problem.value)
+
+
+__all__ = ["CONTAINER_LISTS", "ChartView", "Container", "INHERITED_FIELDS", "LONG_RUNNING_KINDS", "PodSpec",
+           "Problem", "RenderIndex", "Seen", "build_index", "chart_view", "effective_security_context",
+           "pod_spec", "pod_specs", "render_index", "report_once", "waiver_hint", "where"]
