@@ -238,12 +238,8 @@ def _find_blueprint(chart_dir: Path) -> Path | None:
 
 def load_chart_dir(chart_dir: Path) -> Chart:
     chart = load_chart(ChartFiles.from_dir(chart_dir), path=chart_dir)
-    bp_path = _find_blueprint(chart_dir)
-    if bp_path is not None:
-        chart.blueprint = _mapping(load_text(bp_path.read_text(encoding="utf-8"), str(bp_path)),
-                                   str(bp_path), "blueprint.yaml")
-        chart.blueprint_path = bp_path
-        chart.profile = "blueprint"
+    from .blueprint import attach_blueprint  # blueprint.yaml: its location, format and typed view
+    attach_blueprint(chart, chart_dir)
     return chart
 
 

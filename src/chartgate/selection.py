@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from .blueprint import blueprint_of
 from .charts import Chart
 from .errors import InvalidConfig
 
@@ -39,27 +40,66 @@ def changed_files(repo_dir: Path, rev: str) -> set[Path]:
     return {(top / name).resolve() for name in names if name}
 
 
-def _owns(chart: Chart, path: Path) -> bool:
-    roots = [chart.path.resolve()]
+def chart_paths(chart: Chart) -> list[Path]:
+    """The files and directories whose change affects `chart` on its own: the chart directory
+    (vendored dependencies included), its blueprint.yaml, and - in the Blueprint folder layout
+    (`platform/<name>/blueprint.yaml` beside `platform/<name>/chart/`) - the whole Blueprint folder.
+    Overlays, HelmReleases, platform file, waivers and policy modules are mapped by the gate."""
+    roots = [chart.path.resolve()] if chart.path is not None else []
     if chart.blueprint_path is not None:
-        roots.append(chart.blueprint_path.resolve())
-    return any(path == root or root in path.parents for root in roots)
+        blueprint = chart.blueprint_path.resolve()
+        roots.append(blueprint.parent if chart.path is not None and blueprint.parent == chart.path.resolve().parent
+                     else blueprint)
+    return roots
+
+
+def affects(chart: Chart, path: Path) -> bool:
+    """True when a change to `path` (absolute, resolved) can change `chart`'s verdict on its own."""
+    return any(path == root or root in path.parents for root in chart_paths(chart))
+
+
+def needs(chart: Chart) -> set[str]:
+    """Names of the charts/Blueprints `chart` builds on: Chart.yaml dependencies and blueprint.yaml
+    `spec.depends` (mapping or plain-name form; an alias resolves to its Blueprint)."""
+    names = {d.name for d in chart.dependencies}
+    blueprint = blueprint_of(chart)
+    if blueprint is not None:
+        names |= set(blueprint.depends_names)
+    return names
+
+
+def dependents(charts: dict[str, Chart]) -> dict[str, set[str]]:
+    """chart name -> the charts that build on it (directly). A Blueprint is known by its chart name
+    and by its blueprint.yaml metadata.name."""
+    known: dict[str, str] = {}
+    for name, chart in charts.items():
+        known[name] = name
+        blueprint = blueprint_of(chart)
+        if blueprint is not None and blueprint.name:
+            known.setdefault(blueprint.name, name)
+    found: dict[str, set[str]] = {name: set() for name in charts}
+    for name, chart in charts.items():
+        for needed in needs(chart):
+            if needed in known and known[needed] != name:
+                found[known[needed]].add(name)
+    return found
+
+
+def with_dependents(charts: dict[str, Chart], selected: set[str]) -> set[str]:
+    """`selected` plus every chart that builds on one of them, transitively."""
+    graph = dependents(charts)
+    selected = set(selected)
+    frontier = list(selected)
+    while frontier:
+        for dependent in graph.get(frontier.pop(), ()):
+            if dependent not in selected:
+                selected.add(dependent)
+                frontier.append(dependent)
+    return selected
 
 
 def changed_charts(charts: dict[str, Chart], changed: set[Path]) -> set[str]:
     """Charts with a changed file, plus every chart that depends on one of them (transitively),
     through blueprint.yaml `depends` or a Chart.yaml dependency of the same name."""
-    selected = {name for name, chart in charts.items() if any(_owns(chart, p) for p in changed)}
-    dependents: dict[str, set[str]] = {name: set() for name in charts}
-    for name, chart in charts.items():
-        needs = {d.name for d in chart.dependencies}
-        needs |= set(((chart.blueprint or {}).get("spec") or {}).get("depends") or [])
-        for other in needs & set(charts):
-            dependents[other].add(name)
-    frontier = list(selected)
-    while frontier:
-        for dependent in dependents.get(frontier.pop(), ()):
-            if dependent not in selected:
-                selected.add(dependent)
-                frontier.append(dependent)
-    return selected
+    touched = {name for name, chart in charts.items() if any(affects(chart, path) for path in changed)}
+    return with_dependents(charts, touched)

@@ -10,7 +10,7 @@ import pytest
 
 from chartgate.charts import discover
 from chartgate.errors import InvalidConfig
-from chartgate.selection import changed_charts, changed_files, parse_shard, shard
+from chartgate.selection import affects, changed_charts, changed_files, chart_paths, needs, parse_shard, shard
 
 from ..conftest import CHARTS
 
@@ -44,8 +44,61 @@ def test_changed_since_selects_changed_charts_and_their_dependents(tmp_path):
 
     hpa = tmp_path / "charts" / "bp-knative" / "templates" / "hpa.yaml"
     hpa.write_text(hpa.read_text() + "\n")
-    # bp-kserve declares bp-knative in blueprint.yaml `depends`, so it is re-checked too.
+    # bp-kserve declares `- blueprint: bp-knative` in blueprint.yaml `depends`, so it is re-checked too.
     assert changed_charts(charts, changed_files(tmp_path, "HEAD")) == {"bp-knative", "bp-kserve"}
+
+
+def test_changed_since_follows_chart_yaml_dependencies_and_the_blueprint_folder(tmp_path):
+    import shutil
+    shutil.copytree(CHARTS, tmp_path / "charts")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
+    _git(tmp_path, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base")
+    charts = {c.name: c for c in discover([tmp_path / "charts"])}
+    # bp-app-essentials vendors bp-memcached (Chart.yaml dependencies): a change to bp-memcached selects it.
+    values = tmp_path / "charts" / "bp-memcached" / "values.yaml"
+    values.write_text(values.read_text() + "\n")
+    assert changed_charts(charts, changed_files(tmp_path, "HEAD")) == {"bp-memcached", "bp-app-essentials"}
+    # A file of the Blueprint folder outside chart/ (platform/<name>/README.md) belongs to the Blueprint.
+    _git(tmp_path, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "values")
+    (tmp_path / "charts" / "bp-reloader" / "README.md").write_text("# Reloader\n")
+    assert changed_charts(charts, changed_files(tmp_path, "HEAD")) == {"bp-reloader", "bp-app-essentials"}
+
+
+def chart_with(tmp_path: Path, name: str, blueprint: str, deps: str = "") -> Path:
+    chart = tmp_path / name / "chart"
+    chart.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 1.0.0\n{deps}")
+    (tmp_path / name / "blueprint.yaml").write_text(blueprint)
+    return chart
+
+
+def test_mapping_form_depends_with_alias_select_dependents_without_crashing(tmp_path):
+    chart_with(tmp_path, "bp-postgres", "kind: Blueprint\nmetadata: {name: bp-postgres}\n")
+    chart_with(tmp_path, "bp-app", "kind: Blueprint\nspec:\n  depends:\n"
+                                    "    - {blueprint: bp-postgres, version: '^2', alias: db, values: {x: 1}}\n")
+    chart_with(tmp_path, "bp-top", "kind: Blueprint\nspec:\n  depends: [bp-app]\n")  # the plain-name form
+    charts = {c.name: c for c in discover([tmp_path])}
+    assert needs(charts["bp-app"]) == {"bp-postgres"}
+    changed = {(tmp_path / "bp-postgres" / "chart" / "Chart.yaml").resolve()}
+    assert changed_charts(charts, changed) == {"bp-postgres", "bp-app", "bp-top"}  # transitively
+
+
+def test_files_that_affect_a_chart(tmp_path):
+    chart_dir = chart_with(tmp_path, "bp-x", "kind: Blueprint\n")
+    [chart] = discover([tmp_path])
+    assert chart_paths(chart) == [chart_dir.resolve(), (tmp_path / "bp-x").resolve()]
+    assert affects(chart, (tmp_path / "bp-x" / "blueprint.yaml").resolve())
+    assert affects(chart, (chart_dir / "charts" / "up-1.0.0.tgz").resolve())
+    assert not affects(chart, (tmp_path / "bp-y" / "values.yaml").resolve())
+
+
+def test_a_blueprint_is_known_by_its_metadata_name_too(tmp_path):
+    chart_with(tmp_path, "postgres-umbrella", "kind: Blueprint\nmetadata: {name: bp-postgres}\n")
+    chart_with(tmp_path, "bp-app", "kind: Blueprint\nspec:\n  depends: [{blueprint: bp-postgres}]\n")
+    charts = {c.name: c for c in discover([tmp_path])}
+    changed = {(tmp_path / "postgres-umbrella" / "blueprint.yaml").resolve()}
+    assert changed_charts(charts, changed) == {"postgres-umbrella", "bp-app"}
 
 
 def test_changed_since_unknown_revision_is_a_clear_error(tmp_path):
