@@ -3,8 +3,13 @@
 An object whose API group is not built into every target Kubernetes version is acceptable only if
 (a) it disappears when its group/version is not advertised (a live `.Capabilities.APIVersions.Has`
 gate), (b) the chart ships its CRD, or (c) a Blueprint the chart declares in blueprint.yaml
-`spec.depends` provides the group. Classification is differential: the scenario is rendered again
-with the object's group/version taken out of `--api-versions`, and the two renders are compared.
+`spec.depends` provides the group. (b) and (c) are what "present" means, decided in one engine
+function (`chartgate.presence.presence`) that OBS-004 uses too. (a) is differential: the scenario
+is rendered again with the object's group/version taken out of `--api-versions`, and the two
+renders are compared.
+
+CAP-001 judges every chart (Blueprint or not); CAP-002 every chart whose templates test an
+optional API.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from typing import Iterable
 
 from chartgate import ChartContext, Finding, Manifest, NotApplicable, Render, ScenarioContext, policy
 from chartgate.kube import builtin_groups
+from chartgate.presence import presence
 
-REFERENCE = "DESIGN.md, contract 3 (Capabilities gating); docs/BLUEPRINT-AUTHORING.md §11.2"
+REFERENCE = "docs/policies.md#cap"
 
 
 def is_builtin_group(group: str, kube_versions: Iterable[str]) -> bool:
@@ -39,33 +45,6 @@ def without_api(apis: Iterable[str], gv: str) -> tuple[str, ...]:
     return tuple(api for api in apis if group_version(api) != gv)
 
 
-def declared_blueprints(blueprint: dict | None) -> list[str]:
-    """Names in blueprint.yaml `spec.depends` (plain names or `{name: ...}` entries)."""
-    spec = (blueprint or {}).get("spec") or {}
-    names = []
-    for entry in spec.get("depends") or []:
-        name = entry.get("name") if isinstance(entry, dict) else entry
-        if name:
-            names.append(str(name))
-    return names
-
-
-def shipped_crds(ctx: ChartContext, render: Render) -> dict[tuple[str, str], set[str]]:
-    """(group, kind) -> served versions, for CRDs rendered by the templates or shipped in any crds/ dir."""
-    documents = [m.body for m in render.of_kind("CustomResourceDefinition")]
-    documents += [doc for _, doc in ctx.chart.crd_documents()]
-    found: dict[tuple[str, str], set[str]] = {}
-    for doc in documents:
-        spec = doc.get("spec") or {}
-        key = (str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", "")))
-        versions = {str(v.get("name")) for v in spec.get("versions") or [] if isinstance(v, dict)
-                    and v.get("served", True)}
-        if spec.get("version"):  # apiextensions v1beta1 style
-            versions.add(str(spec["version"]))
-        found.setdefault(key, set()).update(versions)
-    return found
-
-
 def render_without(ctx: ChartContext, render: Render, gv: str) -> Render:
     """The same scenario with `gv` no longer advertised (memoised: often equals a planned render,
     e.g. `on-no-api.*` for `on.*`). A failed render comes back with `.error` set."""
@@ -83,16 +62,11 @@ def ungated(ctx: ChartContext, render: Render, manifest: Manifest) -> bool:
     return manifest.identity() in {m.identity() for m in render_without(ctx, render, gv).manifests}
 
 
-def skip_failed_render(ctx: ScenarioContext) -> None:
-    if ctx.render.error is not None:
-        raise NotApplicable("the scenario did not render; RENDER-001 reports why")
-
-
 @policy(
     id="CAP-001",
     title="Objects of non-built-in APIs are gated, have their CRD shipped, or come from a declared Blueprint",
     scenarios="*",
-    judges_failed_renders=True,
+    requires=(),
     rationale="""An object whose API group a plain Kubernetes cluster does not serve (a
     ServiceMonitor, a Gateway, a Certificate) is rejected by the API server when its CRD is missing,
     and the whole release fails to apply. It is safe only behind a live .Capabilities gate, with its
@@ -100,19 +74,14 @@ def skip_failed_render(ctx: ScenarioContext) -> None:
     reference=REFERENCE,
 )
 def custom_objects_are_safe(ctx: ScenarioContext):
-    skip_failed_render(ctx)
     chart = ctx.chart
     custom = [m for m in ctx.manifests if not is_builtin_group(m.group, chart.kube_versions)]
     if not custom:
-        return
-    crds = shipped_crds(chart, ctx.render)
-    depends = declared_blueprints(chart.chart.blueprint)
-    provided = chart.platform.groups_provided_by(depends) if chart.platform else set()
+        raise NotApplicable("no object of a non-built-in API is rendered in this scenario")
+    present = presence(chart.chart, chart.platform, ctx.render)
     for manifest in custom:
-        if manifest.version in crds.get((manifest.group, manifest.kind), set()):
-            continue  # (b) the chart ships the CRD
-        if manifest.group in provided:
-            continue  # (c) a declared dependency Blueprint installs the API
+        if present.covers(manifest):
+            continue  # (b) the chart ships the CRD, or (c) a declared dependency Blueprint provides the API
         if not ungated(chart, ctx.render, manifest):
             continue  # (a) a live Capabilities gate
         gv = manifest.api_version
@@ -120,10 +89,11 @@ def custom_objects_are_safe(ctx: ScenarioContext):
             manifest, "$.apiVersion",
             f"{manifest.kind} ({gv}) from {manifest.source} renders even when {gv} is not advertised, the "
             f"chart ships no CRD for {manifest.kind}.{manifest.group or 'core'}, and no Blueprint in "
-            f"blueprint.yaml spec.depends ({', '.join(depends) or 'none declared'}) provides "
-            f"{manifest.group}. Wrap the template in `{{{{- if .Capabilities.APIVersions.Has \"{gv}\" }}}}`, "
-            "ship the CRD in crds/, or declare the Blueprint that installs the API under spec.depends "
-            "(and list its groups under blueprintApis in the platform file); or add a waiver with a reason.",
+            f"blueprint.yaml spec.depends ({', '.join(present.depends) or 'none declared'}) provides "
+            f"{manifest.group} (platform file: blueprintApis). Wrap the template in "
+            f"`{{{{- if .Capabilities.APIVersions.Has \"{gv}\" }}}}`, ship the CRD in crds/, or declare the "
+            "Blueprint that installs the API under spec.depends (`- blueprint: bp-...`) and list its groups "
+            "under blueprintApis in the platform file; or add a waiver with a reason.",
             value={"apiVersion": gv, "kind": manifest.kind, "name": manifest.name})
 
 
@@ -155,6 +125,7 @@ def gate_is_live(ctx: ChartContext, api: str, template: str) -> bool:
     because the `end` was misplaced or the API string is misspelt. Advertising the API must make an
     object of that template appear or change.""",
     reference=REFERENCE,
+    requires=("capability-gates",),
 )
 def gates_are_live(ctx: ChartContext):
     # Gates on built-in APIs (e.g. choosing policy/v1 over v1beta1) are always true under Helm: not judged.

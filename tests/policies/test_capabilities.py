@@ -1,13 +1,18 @@
-"""Capabilities gating helpers: API strings, built-in groups, shipped CRDs, declared Blueprints.
-The differential rendering itself is proven by the cap-* mutants (tests/policies/test_mutants.py)."""
+"""Capabilities gating: API strings, built-in groups, and CAP-001's reading of presence (declared
+Blueprints in the real `spec.depends` mapping form; shipped CRDs are tested in
+tests/engine/test_presence.py). The differential rendering itself is proven by the cap-* mutants
+(tests/policies/test_mutants.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from chartgate.charts import load_chart_dir
-from chartgate.context import ChartContext
+from chartgate.context import ChartContext, ScenarioContext
 from chartgate.loader import load_policy_module
+from chartgate.manifests import parse_render
+from chartgate.platform import Platform
+from chartgate.policy import NotApplicable
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 
@@ -41,40 +46,55 @@ def test_builtin_groups_come_from_kubernetes_validate_for_every_target():
         assert not cap.is_builtin_group(group, TARGETS), group
 
 
-@pytest.mark.parametrize("blueprint, expected", [
-    (None, []),
-    ({"spec": {}}, []),
-    ({"spec": {"depends": ["bp-cilium", "bp-cert-manager"]}}, ["bp-cilium", "bp-cert-manager"]),
-    ({"spec": {"depends": [{"name": "bp-cilium"}, {"version": "1.0"}]}}, ["bp-cilium"]),
-])
-def test_declared_blueprints_accepts_names_and_mappings(blueprint, expected):
-    assert cap.declared_blueprints(blueprint) == expected
-
-
-def test_shipped_crds_cover_subchart_crds_dirs_and_rendered_crds():
-    chart = load_chart_dir(CHARTS / "bp-kserve")
-    ctx = ChartContext(chart, [], renderer=None)
-    rendered_crd = """
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.io}
-spec:
-  group: example.io
-  names: {kind: Widget}
-  versions: [{name: v1, served: true}, {name: v1alpha1, served: false}]
+CERTIFICATE = """---
+# Source: bp-demo/charts/up/templates/certificate.yaml
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: webhook}
+spec: {secretName: webhook-tls, issuerRef: {name: selfsigned}}
 """
-    from chartgate.manifests import parse_render
-    render = Render("bp-kserve", Scenario("default", ScenarioKind.DEFAULT), "helm template",
-                    parse_render(rendered_crd, namespace="ns"))
-    crds = cap.shipped_crds(ctx, render)
-    assert crds[("serving.kserve.io", "ClusterServingRuntime")] >= {"v1alpha1"}
-    assert ("serving.kserve.io", "ClusterStorageContainer") in crds
-    assert crds[("example.io", "Widget")] == {"v1"}  # not-served versions do not count
+PLATFORM = Platform(blueprint_apis={"bp-cert-manager": ("cert-manager.io",)})
+
+
+def cap_context(depends, text: str = CERTIFICATE) -> ScenarioContext:
+    """bp-kserve's files with the given spec.depends, and a render holding `text` (no API advertised)."""
+    chart = load_chart_dir(CHARTS / "bp-kserve")
+    chart.blueprint = {**chart.blueprint, "spec": {**chart.blueprint["spec"], "depends": depends}}
+    scenario = Scenario("default", ScenarioKind.DEFAULT)
+    ctx = ChartContext(chart, [scenario], renderer=None, platform=PLATFORM, kube_versions=TARGETS)
+    return ScenarioContext(ctx, scenario, Render("bp-kserve", scenario, "helm template",
+                                                 parse_render(text, namespace="ns")))
+
+
+@pytest.mark.parametrize("depends", [
+    [{"blueprint": "bp-cert-manager", "version": "^1"}],  # the real format
+    [{"blueprint": "bp-cert-manager", "alias": "certs", "when": "{{ .Values.tls.enabled }}"}],
+    ["bp-cert-manager"],  # the older plain-name form
+])
+def test_a_group_provided_by_a_declared_blueprint_is_present(depends):
+    assert list(cap.custom_objects_are_safe.check(cap_context(depends))) == []
+
+
+def test_an_undeclared_provider_is_named_in_the_finding():
+    [finding] = cap.custom_objects_are_safe.check(cap_context([{"blueprint": "bp-knative", "version": "^1"}]))
+    assert finding.resource == "Certificate/ns/webhook" and finding.path == "$.apiVersion"
+    assert "no Blueprint in blueprint.yaml spec.depends (bp-knative) provides cert-manager.io" in finding.message
+
+
+def test_cap001_has_nothing_to_judge_without_custom_objects():
+    text = "---\n# Source: bp-kserve/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    with pytest.raises(NotApplicable, match="no object of a non-built-in API"):
+        list(cap.custom_objects_are_safe.check(cap_context([], text)))
+
+
+def test_cap_applicability_is_declared():
+    assert cap.custom_objects_are_safe.requires == ()  # every chart, Blueprint or not
+    assert cap.gates_are_live.requires == ("capability-gates",)
+    assert cap.custom_objects_are_safe.reference == cap.gates_are_live.reference == "docs/policies.md#cap"
 
 
 def test_gates_in_helpers_count_any_object_as_proof():
     scenario = Scenario("x", ScenarioKind.DEFAULT)
-    from chartgate.manifests import parse_render
     text = "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
     render = Render("c", scenario, "", parse_render(text, namespace="ns"))
     assert cap.renders_from(render, "c/templates/a.yaml")
