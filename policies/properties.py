@@ -127,7 +127,7 @@ def describe(config) -> str:
 )
 def valid_configurations_render(ctx: ChartContext):
     source = f"{ctx.name}/{ctx.chart.blueprint_path.name}"
-    space = config_space(ctx.chart.blueprint, source)
+    space = config_space(ctx.chart.blueprint, source, ctx.chart.effective_values)  # type-respecting draws
     if space is None:
         raise NotApplicable(f"{source} declares no spec.configSchema")
     base = base_scenario(ctx)
