@@ -50,3 +50,89 @@ def test_helm_warnings_are_kept_and_reported(tmp_path, policies):
     report = json.loads((tmp_path / "reports" / "chartgate.json").read_text())
     [default] = [s for s in report["charts"][0]["scenarios"] if s["name"] == "default"]
     assert any("Not a table" in w for w in default["helm_warnings"]), default["helm_warnings"]
+
+
+# -- the fixtures are written in the real Blueprint format (/work/shared/BLUEPRINT.md) ------------
+
+def fixture_charts() -> dict:
+    from chartgate.charts import Chart, discover
+    from ..conftest import CHARTS
+    return {c.name: c for c in discover([CHARTS]) if isinstance(c, Chart)}
+
+
+FIXTURES = fixture_charts()
+
+
+def test_every_fixture_blueprint_is_the_real_format():
+    from chartgate.blueprint import blueprint_of
+    assert {"bp-stunner", "bp-knative", "bp-kserve", "bp-reloader", "bp-cluster-autoscaler", "bp-memcached",
+            "bp-app-essentials"} <= set(FIXTURES)
+    for name, chart in FIXTURES.items():
+        bp = blueprint_of(chart)
+        assert (bp.api_version, bp.kind) == ("catalyst.openova.io/v1alpha1", "Blueprint"), name
+        assert (bp.name, bp.version) == (chart.name, chart.version), name
+        assert "upstream" not in chart.blueprint["spec"], f"{name}: the real blueprint.yaml has no spec.upstream"
+        assert bp.chart_dir() == chart.path.resolve(), f"{name}: spec.manifests.chart must name the chart"
+        for entry in chart.blueprint["spec"].get("depends") or []:
+            assert isinstance(entry, dict) and entry.get("blueprint") and entry.get("version"), (name, entry)
+
+
+def test_values_state_the_three_way_pin_and_overlays_live_under_name_overlay():
+    for name, chart in FIXTURES.items():
+        upstream = [d for d in chart.dependencies if not d.name.startswith("bp-")]
+        pin = (chart.values.get("catalystBlueprint") or {}).get("upstream")
+        if not upstream:  # the composite: its dependencies are Blueprints, there is no upstream pin
+            assert pin is None, name
+            continue
+        [dep] = upstream
+        assert (pin["chart"], pin["version"], pin["repo"]) == (dep.name, dep.version, dep.repository), name
+        assert chart.subcharts[dep.key].version == dep.version, f"{name}: vendored at another version"
+        if chart.templates:
+            overlay = name.removeprefix("bp-") + "Overlay"
+            assert overlay in chart.values, f"{name}: overlay values belong under {overlay}:"
+
+
+def test_bp_kserve_declares_the_blueprints_whose_apis_it_renders():
+    from chartgate.blueprint import blueprint_of
+    depends = {d.blueprint: d.version for d in blueprint_of(FIXTURES["bp-kserve"]).depends}
+    assert depends["bp-knative"] == "^1"  # the seed: bp-knative is a hard dependency of bp-kserve
+    assert "bp-cert-manager" in depends  # its Issuer and Certificate (cert-manager.io)
+    assert "bp-cilium" in depends  # its Gateway (gateway.networking.k8s.io)
+
+
+def test_the_shapes_the_real_monorepo_has_are_all_represented():
+    reloader, composite = FIXTURES["bp-reloader"], FIXTURES["bp-app-essentials"]
+    # A values-only umbrella (no templates/ at all), its upstream vendored as a .tgz, in the folder layout.
+    assert not reloader.templates and not (reloader.path / "templates").exists()
+    assert reloader.subcharts["reloader"].packaged and reloader.path.name == "chart"
+    # A composite umbrella whose dependencies are two Blueprint charts, vendored (one packaged, one not).
+    assert [d.name for d in composite.dependencies] == ["bp-reloader", "bp-memcached"]
+    assert {s.packaged for s in composite.subcharts.values()} == {True, False}
+    # Upstream values with nested toggles, each child acting only when its parent is on.
+    upstream = FIXTURES["bp-memcached"].effective_values["memcached"]
+    assert upstream["metrics"]["enabled"] is False and upstream["metrics"]["serviceMonitor"]["enabled"] is False
+    assert upstream["networkPolicy"]["enabled"] is False and upstream["networkPolicy"]["egress"]["enabled"] is False
+
+
+def _helm_template(home, chart_dir, *args: str):
+    """The real Helm binary, with a private home so nothing is written beside the chart."""
+    import subprocess
+    helm = REPO / ".tools" / "helm-v4.1.4" / "helm"
+    return subprocess.run([str(helm), "template", "r", str(chart_dir), *args], capture_output=True, text=True,
+                          timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(home)})
+
+
+def test_the_required_input_chart_fails_bare_naming_the_key_and_ships_ci_values(tmp_path):
+    chart = FIXTURES["bp-cluster-autoscaler"]
+    bare = _helm_template(tmp_path, chart.path)
+    assert bare.returncode != 0 and "autoDiscovery.clusterName is required" in bare.stderr
+    ci_files = sorted((chart.path / "ci").glob("*-values.yaml"))
+    assert [f.name for f in ci_files] == ["default-values.yaml", "scale-down-tuned-values.yaml"]
+    for values in ci_files:
+        rendered = _helm_template(tmp_path, chart.path, "-f", str(values))
+        assert rendered.returncode == 0 and "clusterName=ci-cluster" in rendered.stdout, rendered.stderr
+
+
+def test_every_fixture_chart_has_committed_goldens():
+    for name in FIXTURES:
+        assert (REPO / "golden" / name / "default.yaml").is_file(), name
