@@ -89,6 +89,13 @@ def test_identifiers_are_not_domains():
     assert all(verdicts(body).values()), verdicts(body)
 
 
+def test_the_sentinel_is_recognised_before_the_public_suffix_rule():
+    # `.invalid` is no public suffix; the sentinel and names under it still say what they are.
+    body = {"a": SENTINEL, "b": f"https://api.{SENTINEL}/x", "c": f"*.{SENTINEL}"}
+    assert verdicts(body) == {SENTINEL: "the sentinel FQDN", f"api.{SENTINEL}": "the sentinel FQDN"}
+    assert not has_public_suffix(SENTINEL)
+
+
 def test_real_domains_are_not_exempt():
     body = {"data": {"url": "https://grafana.acme.org/x", "nested": '{"sink": "logs.example.com"}'},
             "spec": {"name": "foo.openova.io"}}
@@ -243,6 +250,7 @@ def test_reverse_dns_identifiers(name, reverse):
 @pytest.mark.parametrize("text, form", [
     ("https://api.acme.com/v1", "url"), ("admin@acme.com", "mailbox"), ("api.acme.com:8443", "host-port"),
     ("--controller-class=k8s.io/ingress-nginx", "qualified"), ("api.acme.com", "bare"),
+    ("spring.application.name=shop", "assignment"),
 ])
 def test_how_a_name_is_written(text, form):
     [occ] = find_names({"v": text})
@@ -252,6 +260,10 @@ def test_how_a_name_is_written(text, form):
 def test_comment_lines_of_embedded_text_are_documentation():
     script = "#!/bin/sh\n# docs: https://github.com/acme/widget\nexec widget --upstream https://api.acme.com\n"
     assert [o.name for o in find_names({"start.sh": script})] == ["api.acme.com"]
+
+
+def test_command_line_flag_names_are_not_names():
+    assert names_in_text("--collector.textfile.directory /host --web.listen-address=:9100") == []
 
 
 def test_file_names_that_end_in_a_real_tld_are_not_names():
@@ -507,7 +519,8 @@ type: kubernetes.io/tls
 data: {tls.crt: "", tls.key: ""}
 """, "deploy.yaml": deployment("controller", """        - name: controller
           image: "registry.k8s.io/ingress-nginx/controller:v1.11.2"
-          args: ["--controller-class=k8s.io/ingress-nginx", "--election-id=ingress-nginx-leader"]
+          args: ["--controller-class=k8s.io/ingress-nginx", "--election-id=ingress-nginx-leader",
+                 "--collector.textfile.directory", "/host/textfile"]
 """)}},
     # --- true positives -------------------------------------------------------------------------
     "tp-template-host": {"templates": {"deploy.yaml": deployment("api", """        - name: api
