@@ -11,7 +11,8 @@ Judged: containers and sidecars (init containers with restartPolicy: Always) - n
 containers, ephemeral containers (which cannot set either), or `helm test` hook pods (they run only
 on `helm test`). Probes are judged on long-running built-in workloads only (Deployment, StatefulSet,
 DaemonSet, ReplicaSet, ReplicationController): Jobs finish, and platforms such as Knative add
-default probes to the templates of their custom resources.
+default probes to the templates of their custom resources. A readiness probe is asked for only
+where a Service of the same render routes traffic to the pods.
 """
 
 from __future__ import annotations
@@ -22,28 +23,23 @@ from chartgate import ChartContext, NotApplicable, Severity, policy
 from chartgate.podspec import LONG_RUNNING_KINDS, Container, PodSpec, Problem, chart_view, report_once, waiver_hint
 
 REFERENCE = "docs/policies.md#sec"
-PROBE_WHY = {"readiness": "Services route traffic to it before it is ready",
-             "liveness": "a hung process is never restarted"}
 
 
 def _mapping(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def judged_containers(ctx: ChartContext, policy_id: str, judge, *, long_running_only: bool = False):
+def judged_containers(ctx: ChartContext, policy_id: str, judge):
     view = chart_view(ctx)
-    found = [seen for seen in view.pods() if not seen.item.helm_test
-             and (seen.item.long_running or not long_running_only)]
+    found = [seen for seen in view.pods() if not seen.item.helm_test]
     if not found:
-        raise NotApplicable("no planned scenario renders a long-running workload (Deployment, StatefulSet, "
-                            "DaemonSet, ReplicaSet)" if long_running_only else
-                            "no planned scenario renders a pod template (other than `helm test` hooks)")
+        raise NotApplicable("no planned scenario renders a pod template (other than `helm test` hooks)")
 
     def problems() -> Iterator[Problem]:
         for seen in found:
             pod: PodSpec = seen.item
             for container in pod.containers:
-                if not container.runs_alongside or (long_running_only and container.list_name != "containers"):
+                if not container.runs_alongside:
                     continue
                 for path, what, advice, value in judge(container):
                     yield Problem(seen.manifest, seen.scenarios, path, what,
@@ -101,20 +97,45 @@ def memory_limit_set(ctx: ChartContext):
 
 @policy(
     id="SEC-012",
-    title="Long-running containers have liveness and readiness probes",
+    title="Long-running containers have a liveness probe, and pods behind a Service a readiness probe",
     severity=Severity.WARNING,
-    rationale="""Without a readiness probe, Services send traffic to a pod before it is ready and a
-    rolling update proceeds past pods that never become healthy; without a liveness probe a hung
-    process is never restarted.""",
+    rationale="""Without a liveness probe a hung process is never restarted. Without a readiness probe
+    on any of its containers, a pod behind a Service receives traffic as soon as it starts, and a
+    rolling update proceeds past pods that never become ready; a pod no Service selects (a
+    leader-elected controller) needs none. Judged per render: a Service of the same render must
+    select the pod's labels.""",
     reference=REFERENCE,
     kinds=LONG_RUNNING_KINDS,
 )
 def probes_set(ctx: ChartContext):
-    def judge(c: Container):
-        missing = [kind for kind in ("readiness", "liveness") if not isinstance(c.body.get(f"{kind}Probe"), dict)]
-        if missing:
-            yield (f"{c.path}.{missing[0]}Probe", f"{c.label} has no {' and no '.join(missing)} probe",
-                   "Without it " + " and ".join(PROBE_WHY[kind] for kind in missing) + ". Add "
-                   + " and ".join(f"{kind}Probe" for kind in missing) + " on its health endpoint.",
-                   {"name": c.name, **{f"{k}Probe": c.body.get(f"{k}Probe") for k in ("readiness", "liveness")}})
-    yield from judged_containers(ctx, "SEC-012", judge, long_running_only=True)
+    view = chart_view(ctx)
+    judged = False
+
+    def problems() -> Iterator[Problem]:
+        nonlocal judged
+        for names, index in view.renders:
+            for pod, _ in index.pods:
+                if not pod.long_running or pod.helm_test:
+                    continue
+                judged = True
+                hint = waiver_hint("SEC-012", ctx.name, pod.owner, "To accept it")
+                containers = [c for c in pod.containers if c.list_name == "containers"]
+                for c in containers:
+                    if not isinstance(c.body.get("livenessProbe"), dict):
+                        yield Problem(pod.owner, names, f"{c.path}.livenessProbe", f"{c.label} has no liveness probe",
+                                      f"A hung process is then never restarted. Add a livenessProbe on its health "
+                                      f"endpoint. {hint}", {"name": c.name, "livenessProbe": None})
+                services = index.serving(pod)
+                if services and containers and not any(isinstance(c.body.get("readinessProbe"), dict)
+                                                       for c in containers):
+                    shown = ", ".join(sorted(s.name for s in services))
+                    yield Problem(pod.owner, names, f"{containers[0].path}.readinessProbe",
+                                  f"its pods are behind Service {shown} but no container has a readiness probe",
+                                  "The Service then routes traffic to a pod before it is ready, and rollouts proceed "
+                                  f"past pods that never become ready. Add a readinessProbe to {containers[0].label}. "
+                                  f"{hint}", {"name": containers[0].name, "readinessProbe": None})
+    found = list(problems())
+    if not judged:
+        raise NotApplicable("no planned scenario renders a long-running workload (Deployment, StatefulSet, "
+                            "DaemonSet, ReplicaSet)")
+    yield from report_once(found, view.scenarios)

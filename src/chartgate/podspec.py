@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .manifests import Manifest
-from .selectors import POD_TEMPLATE_PATHS
+from .selectors import POD_TEMPLATE_PATHS, matches_labels
 
 if TYPE_CHECKING:
     from .context import ChartContext
@@ -100,6 +100,7 @@ class PodSpec:
     path: str  # e.g. $.spec.template.spec, $.spec.jobTemplate.spec.template.spec, $.spec (a Pod)
     spec: dict
     custom: bool = False  # a custom resource that embeds a pod template
+    labels: dict = field(default_factory=dict)  # the labels its pods get
 
     @cached_property
     def containers(self) -> list[Container]:
@@ -134,7 +135,7 @@ def pod_spec(manifest: Manifest) -> PodSpec | None:
     body = manifest.body
     if manifest.kind == "Pod" and manifest.group == "":
         spec = body.get("spec")
-        return PodSpec(manifest, "$.spec", spec) if isinstance(spec, dict) else None
+        return PodSpec(manifest, "$.spec", spec, labels=manifest.labels) if isinstance(spec, dict) else None
     keys = TEMPLATE_PATHS.get(manifest.kind) if manifest.group in BUILTIN_WORKLOAD_GROUPS else None
     custom = keys is None
     if custom:
@@ -150,7 +151,8 @@ def pod_spec(manifest: Manifest) -> PodSpec | None:
         if not (isinstance(containers, list) and containers
                 and all(isinstance(c, dict) and c.get("name") for c in containers)):
             return None
-    return PodSpec(manifest, "$." + ".".join(keys) + ".spec", spec, custom)
+    labels = _mapping(_mapping(node.get("metadata")).get("labels"))
+    return PodSpec(manifest, "$." + ".".join(keys) + ".spec", spec, custom, labels)
 
 
 def pod_specs(manifests: Iterable[Manifest]) -> list[PodSpec]:
@@ -172,11 +174,18 @@ class RenderIndex:
     pods: tuple[tuple[PodSpec, bytes], ...]  # every pod spec with the digest of its owner's body
     rbac: tuple[tuple[Manifest, bytes], ...]  # Roles, ClusterRoles and their bindings
     service_accounts: tuple[Manifest, ...]
+    services: tuple[Manifest, ...]
     crd_groups: frozenset[str]  # API groups of the CustomResourceDefinitions this render ships
+
+    def serving(self, pod: PodSpec) -> list[Manifest]:
+        """The Services of this render that route traffic to `pod`'s pods."""
+        return [s for s in self.services if s.namespace == pod.owner.namespace
+                and (selector := _mapping(s.body.get("spec")).get("selector"))
+                and matches_labels(selector, pod.labels)]
 
 
 def build_index(manifests: Iterable[Manifest]) -> RenderIndex:
-    pods, rbac, accounts, groups = [], [], [], set()
+    pods, rbac, accounts, services, groups = [], [], [], [], set()
     for manifest in manifests:
         kind = manifest.kind
         if kind == "CustomResourceDefinition":
@@ -190,10 +199,13 @@ def build_index(manifests: Iterable[Manifest]) -> RenderIndex:
         if kind == "ServiceAccount" and manifest.group == "":
             accounts.append(manifest)
             continue
+        if kind == "Service" and manifest.group == "":
+            services.append(manifest)
+            continue
         spec = pod_spec(manifest)
         if spec is not None:
             pods.append((spec, digest(manifest.body)))
-    return RenderIndex(tuple(pods), tuple(rbac), tuple(accounts), frozenset(groups))
+    return RenderIndex(tuple(pods), tuple(rbac), tuple(accounts), tuple(services), frozenset(groups))
 
 
 class _IndexMemo:

@@ -336,16 +336,30 @@ def test_one_shot_init_containers_and_helm_test_hooks_need_no_resources():
         findings(resources.requests_set, {"default": [test_pod]})
 
 
-def test_probes_on_long_running_workloads_only():
-    missing = deployment(containers=[good_container(readinessProbe=None)])
-    [finding] = findings(resources.probes_set, {"default": [missing]})
-    assert (finding.path, finding.message.split(" (")[0]) == (
-        "$.spec.template.spec.containers[0].readinessProbe", "container 'app' has no readiness probe")
+def service(selector, name="demo"):
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"selector": selector, "ports": [{"port": 80}]}}
+
+
+def test_liveness_on_long_running_workloads_readiness_behind_services():
+    no_readiness = deployment(containers=[good_container(readinessProbe=None)])
+    assert findings(resources.probes_set, {"default": [no_readiness]}) == []  # no Service routes to it
+    [finding] = findings(resources.probes_set, {"default": [no_readiness, service({"app": "demo"})]})
+    assert (finding.path, finding.message.split(" (scenario")[0]) == (
+        "$.spec.template.spec.containers[0].readinessProbe",
+        "its pods are behind Service demo but no container has a readiness probe")
+    assert findings(resources.probes_set, {"default": [no_readiness, service({"app": "other"})]}) == []
+    sidecar = deployment(containers=[good_container(), good_container("metrics", readinessProbe=None)])
+    assert findings(resources.probes_set, {"default": [sidecar, service({"app": "demo"})]}) == []
+    no_liveness = deployment(containers=[good_container(), good_container("metrics", livenessProbe=None)])
+    [finding] = findings(resources.probes_set, {"default": [no_liveness]})
+    assert (finding.path, finding.message.split(" (scenario")[0]) == (
+        "$.spec.template.spec.containers[1].livenessProbe", "container 'metrics' has no liveness probe")
     job = deployment(kind="Job", api_version="batch/v1", containers=[good_container(readinessProbe=None,
                                                                                      livenessProbe=None)])
     with pytest.raises(NotApplicable):
         findings(resources.probes_set, {"default": [job]})
-    assert len(findings(resources.probes_set, {"default": [job, missing]})) == 1
+    assert findings(resources.probes_set, {"default": [job, deployment(name="web")]}) == []
 
 
 # --- RBAC -----------------------------------------------------------------------------------------------
@@ -486,7 +500,7 @@ def test_a_helm_create_chart_has_no_error_severity_security_finding(tmp_path, re
     # Its defaults leave the hardening to the user: warnings a maintainer accepts, each named.
     assert {p for p, o in outcomes.items() if o is Outcome.FAILED} == {
         "SEC-002", "SEC-004", "SEC-006", "SEC-007", "SEC-010", "SEC-011", "SEC-016"}
-    assert {p for p, o in outcomes.items() if o is Outcome.PASSED} == {
+    assert {p for p, o in outcomes.items() if o is Outcome.PASSED} == {  # its Deployment has both probes
         "SEC-001", "SEC-003", "SEC-005", "SEC-008", "SEC-009", "SEC-012"}
     assert {p for p, o in outcomes.items() if o is Outcome.SKIPPED} == {"SEC-013", "SEC-014", "SEC-015"}
     by_policy = {r.policy.id: r for r in run.gate.results}
