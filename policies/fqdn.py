@@ -124,8 +124,8 @@ def metadata_urls(chart) -> frozenset[str]:
     """The URLs Chart.yaml files (the umbrella's and its subcharts') name as the chart's own
     coordinates: `dependencies[].repository`, `home`, `sources`."""
     urls = set()
-    for each in chart.walk() if hasattr(chart, "walk") else ():
-        meta = getattr(each, "chart_yaml", None) or {}
+    for each in chart.walk():
+        meta = each.chart_yaml or {}
         urls.add(meta.get("home"))
         urls.update(meta.get("sources") or [])
         urls.update(dep.get("repository") for dep in meta.get("dependencies") or [] if isinstance(dep, dict))

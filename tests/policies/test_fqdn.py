@@ -114,7 +114,7 @@ def test_descriptions_are_documentation_wherever_they_are():
 def chart_stub(values: dict, blueprint: dict | None = None, subcharts=()):
     return SimpleNamespace(values=values, effective_values=values, blueprint=blueprint, blueprint_path=None,
                            subcharts={k: None for k in subcharts}, crd_documents=lambda: [],
-                           all_templates=lambda: {})
+                           all_templates=lambda: {}, walk=lambda: [])
 
 
 def chart_context(chart, **methods):
