@@ -14,7 +14,7 @@ from deepdiff import DeepDiff
 from .errors import InvalidYaml
 from .manifests import Manifest
 from .scenarios import safe_name
-from .yamlio import dump, load_file, write_atomic
+from .yamlio import SHARED_FILE_MODE, dump, load_file, write_atomic
 
 HEADER = "# chartgate golden kind summary. Regenerate with: pytest policies --update-golden\n"
 
@@ -83,7 +83,7 @@ class GoldenStore:
             if chart_path is not None:
                 record["chart_path"] = os.path.relpath(Path(chart_path).resolve(), self.root.resolve())
             text = HEADER + dump(record)
-            write_atomic(path, text)
+            write_atomic(path, text, mode=SHARED_FILE_MODE)  # committed files: ordinary permissions
             with self._lock:
                 self.written.append(path)
             return []

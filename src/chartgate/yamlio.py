@@ -1,4 +1,11 @@
-"""Safe YAML loading with file/line errors and a cap on alias expansion, plus deterministic dumping."""
+"""Safe YAML loading with file/line errors and a cap on alias expansion, plus deterministic dumping
+and atomic, permission-aware file writes.
+
+Every way a YAML file can be unusable ends as one `InvalidYaml` naming the file and line: a syntax
+error, bytes that are not UTF-8, a value that looks typed but cannot be built (`2024-02-30`, an
+impossible date; `!!int x`), or an alias bomb. Nothing a chart author writes reaches the user as a
+traceback.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +19,35 @@ import yaml
 
 from .errors import InvalidYaml
 
+
+class _CheckedConstruction:
+    """Turn a scalar that cannot be built into a YAML error at its line, not a bare ValueError.
+
+    PyYAML builds `2024-02-30` (an impossible date), `!!int x` or `!!float x` by calling Python
+    constructors that raise ValueError/OverflowError without any position.
+    """
+
+    def construct_object(self, node, deep=False):  # noqa: D401 - pyyaml hook
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:
+            value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                problem = (f"{value!r} reads as a date but is not a valid one ({exc}); write a real date, "
+                           f"or quote it if it is meant as a string")
+            else:
+                problem = f"{value!r} cannot be read as {node.tag.rsplit(':', 1)[-1]} ({exc})"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+
 try:  # the C loader is ~10x faster on large renders
-    _BaseLoader = yaml.CSafeLoader
+    class _BaseLoader(_CheckedConstruction, yaml.CSafeLoader):
+        pass
 except AttributeError:  # pragma: no cover - libyaml missing
-    _BaseLoader = yaml.SafeLoader
+    class _BaseLoader(_CheckedConstruction, yaml.SafeLoader):
+        pass
 
 #: An alias bomb ("billion laughs") is cheap to parse but explodes when walked (merged, copied,
 #: serialised): a few dozen aliases can stand for billions of nodes. Real values files use a handful
@@ -28,7 +60,7 @@ class _AliasBomb(yaml.MarkedYAMLError):
     pass
 
 
-class _CountingLoader(yaml.SafeLoader):
+class _CountingLoader(_CheckedConstruction, yaml.SafeLoader):
     """Pure-Python safe loader that bounds alias expansion (the C loader cannot be instrumented).
 
     Each composed node's expanded size (the nodes a walk would visit) is recorded; an alias adds
@@ -97,14 +129,34 @@ def load_text(text: str, source: str, *, multi: bool = False) -> Any:
         line, detail = _describe(exc)
         where = f"{source}:{line}" if line else source
         raise InvalidYaml(f"{where}: invalid YAML: {detail}. Fix the file at that line and re-run.") from None
+    except RecursionError:
+        raise InvalidYaml(f"{source}: invalid YAML: nested too deeply to be read. Flatten the file and "
+                          "re-run.") from None
+
+
+def decode_utf8(data: bytes, source: str) -> str:
+    """`data` as text; bytes that are not UTF-8 are an InvalidYaml naming the file, line and column
+    (Helm refuses such files too, and a replacement character would silently change a value)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InvalidYaml(f"{source}:{line}: not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column} "
+                          "cannot be decoded. Save the file as UTF-8 and re-run.") from None
+
+
+def read_text(path: Path, *, what: str = "YAML file") -> str:
+    """A UTF-8 text file; unreadable or undecodable files are an InvalidYaml naming the file (and line)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidYaml(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    return decode_utf8(data, str(path))
 
 
 def load_file(path: Path, *, what: str = "YAML file") -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidYaml(f"{path}: cannot read {what}: {exc.strerror}") from None
-    return load_text(text, str(path))
+    return load_text(read_text(path, what=what), str(path))
 
 
 class _Dumper(yaml.SafeDumper):
@@ -118,21 +170,26 @@ def dump(data: Any) -> str:
                      allow_unicode=True, width=100)
 
 
-def _file_mode() -> int:
+def _shared_file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
 
 
-_FILE_MODE = _file_mode()
+#: Files that hold rendered objects or findings (reports, the render cache, the evidence bundle):
+#: readable by their owner only, since a chart can render anything, secrets included.
+PRIVATE_FILE_MODE = 0o600
+#: Files meant to be committed and shared (golden files): an ordinary file, 0666 less the umask.
+SHARED_FILE_MODE = _shared_file_mode()
 
 
 @contextmanager
-def atomic_file(path: Path):
+def atomic_file(path: Path, *, mode: int = PRIVATE_FILE_MODE):
     """A binary file handle whose content replaces `path` only when the block completes.
 
     Written to a temporary file in the same directory, fsynced, then renamed over the target: a
-    crash or interrupt leaves either the old file or the new one, never half of either.
+    crash or interrupt leaves either the old file or the new one, never half of either. The file
+    gets `mode` (owner-only by default; pass SHARED_FILE_MODE for files meant to be committed).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +199,7 @@ def atomic_file(path: Path):
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, _FILE_MODE)  # mkstemp creates 0600; reports and goldens are ordinary files
+        os.chmod(tmp, mode)  # before the rename: the content is never visible with wider permissions
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -152,7 +209,7 @@ def atomic_file(path: Path):
         raise
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Replace `path` with `data` atomically (see `atomic_file`)."""
-    with atomic_file(path) as fh:
+def write_atomic(path: Path, data: str | bytes, *, mode: int = PRIVATE_FILE_MODE) -> None:
+    """Replace `path` with `data` atomically, with permissions `mode` (see `atomic_file`)."""
+    with atomic_file(path, mode=mode) as fh:
         fh.write(data.encode("utf-8") if isinstance(data, str) else data)
