@@ -5,6 +5,8 @@ Every message says what happened, where (chart, file, key) and what to do next.
 
 from __future__ import annotations
 
+import re
+
 
 class ChartgateError(Exception):
     """Base class: an error the user can act on (as opposed to a bug in chartgate)."""
@@ -60,9 +62,28 @@ class RenderError(ChartgateError):
 
 
 class ChartFailed(RenderError):
-    """The chart itself stopped the render through `fail` or `required` (a deliberate, named error)."""
+    """The chart itself stopped the render through `fail` or `required` (a deliberate, named error).
+
+    Helm words it "execution error at (<template>:<line>:<col>): <message>"; `chart_message` is the
+    chart's own message (whole, even over several lines) and `location` the template position.
+    """
 
     reason = "chart-fail"
+
+    @property
+    def chart_message(self) -> str:
+        """What the chart's `fail`/`required` said, without Helm's "execution error at (...)" prefix."""
+        match = _CHART_FAIL_MESSAGE.match(self.helm_message)
+        return match["message"].strip() if match else self.helm_message.strip()
+
+    @property
+    def location(self) -> str:
+        """`<chart>/templates/<file>:<line>:<col>` of the `fail`/`required` call ("" when unknown)."""
+        match = _CHART_FAIL_MESSAGE.match(self.helm_message)
+        return match["location"] if match else ""
+
+
+_CHART_FAIL_MESSAGE = re.compile(r"\A\s*execution error at \((?P<location>[^()\n]*)\):[ ]?(?P<message>.*)\Z", re.DOTALL)
 
 
 class HelmCrashed(RenderError):

@@ -87,7 +87,7 @@ def test_template_output_that_is_not_yaml_names_the_template(tmp_path):
     message = str(render.error)
     assert "tiny/templates/secret-ref.yaml rendered output that is not valid YAML" in message
     assert "!vault" in message and "Fix what that template emits" in message
-    assert "reproduce with:" in message and "template tiny" in message
+    assert "reproduce with:" in message and "-- tiny " in message
     # The same verdict comes back from the cache.
     assert isinstance(renderer(tmp_path / "cache").render(chart, DEFAULT).error, ManifestParseError)
 
