@@ -3,9 +3,11 @@ vendored dependencies (unpacked or packaged), templates and CRDs. Nothing here r
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
+import stat
 import tarfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,9 +17,69 @@ from typing import Any, Iterable
 from .errors import ChartgateError, InvalidChart, InvalidYaml
 from .manifests import cluster_scoped_kind
 from .values import merge
-from .yamlio import load_text
+from .yamlio import decode_utf8, load_text
 
 _SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tools", ".hypothesis"}
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _read_tree(root: Path) -> dict[str, bytes]:
+    """{relative posix path: bytes} under `root`, links followed inside the tree (see from_dir)."""
+    real_root = os.path.realpath(root)
+    files: dict[str, bytes] = {}
+
+    def refuse(link: str, why: str) -> InvalidChart:
+        try:
+            target = os.readlink(link)
+        except OSError:
+            target = "?"
+        return InvalidChart(f"{link}: symbolic link to {target} {why}")
+
+    def visit(directory: str, prefix: str, ancestors: tuple[str, ...]) -> None:
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError as exc:
+            raise InvalidChart(f"{directory}: cannot read the chart directory: {exc.strerror or exc}") from None
+        for name in names:
+            full = os.path.join(directory, name)
+            link = os.path.islink(full)
+            try:
+                info = os.stat(full)  # follows links
+            except OSError as exc:
+                if not link:
+                    raise InvalidChart(f"{full}: cannot read chart file: {exc.strerror or exc}") from None
+                if exc.errno == errno.ELOOP:
+                    raise refuse(full, "is a loop of links; Helm fails on it. Remove the link.") from None
+                raise refuse(full, "points at nothing (a dangling link); Helm fails on it too "
+                             "(\"error evaluating symlink\"). Remove the link or restore its target.") from None
+            if stat.S_ISDIR(info.st_mode) and name in _SKIP_DIRS:
+                continue
+            real = os.path.realpath(full)
+            if link and not _inside(real, real_root):
+                raise refuse(full, f"leaves the chart directory {real_root} (it resolves to {real}). Helm "
+                             "would copy what it points at into the render (a link to /proc/self/environ "
+                             "copies the CI's environment), so chartgate refuses it: put the file itself in "
+                             "the chart, or point the link inside the chart.")
+            if stat.S_ISDIR(info.st_mode):
+                if real in ancestors:
+                    raise refuse(full, f"loops back to {real}, one of its own parent directories; Helm "
+                                 "would follow it 40 levels deep and fail. Remove the link.")
+                visit(full, f"{prefix}{name}/", ancestors + (real,))
+            elif stat.S_ISREG(info.st_mode):
+                try:
+                    with open(full, "rb") as fh:
+                        files[f"{prefix}{name}"] = fh.read()
+                except OSError as exc:
+                    raise InvalidChart(f"{full}: cannot read chart file: {exc.strerror or exc}") from None
+            else:  # a FIFO would block the read forever; a device or socket is no chart file
+                raise InvalidChart(f"{full}: not a regular file or directory (a FIFO, socket or device); "
+                                   "a chart holds files only. Remove it.")
+
+    visit(str(root), "", (real_root,))
+    return files
 
 
 @dataclass(frozen=True)
@@ -43,13 +105,16 @@ class ChartFiles:
 
     @classmethod
     def from_dir(cls, root: Path) -> "ChartFiles":
-        files: dict[str, bytes] = {}
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-            for name in filenames:
-                full = Path(dirpath) / name
-                files[full.relative_to(root).as_posix()] = full.read_bytes()
-        return cls(str(root), files)
+        """Every file of the chart directory, following symbolic links as Helm does.
+
+        Helm's loader follows links to files and directories and reads what they point at, so a link
+        is read the same way here (its content is part of the digest and the render's cache key).
+        A link that leaves the chart directory, that dangles, or that loops back to one of its own
+        parent directories is refused with an InvalidChart naming the link: Helm would copy whatever
+        lies outside (`files/env -> /proc/self/environ`) into the render, fail on a dangling link,
+        and follow a loop 40 levels deep.
+        """
+        return cls(str(root), _read_tree(Path(root)))
 
     @classmethod
     def from_tgz(cls, data: bytes, origin: str) -> "ChartFiles":
@@ -75,7 +140,8 @@ class ChartFiles:
             if required:
                 raise InvalidChart(f"{self.origin}: missing {rel}")
             return None
-        return load_text(self.text(rel), f"{self.origin}/{rel}")
+        source = f"{self.origin}/{rel}"
+        return load_text(decode_utf8(self.files[rel], source), source)
 
     def under(self, prefix: str) -> dict[str, bytes]:
         return {k: v for k, v in self.files.items() if k.startswith(prefix)}
@@ -114,6 +180,8 @@ class Chart:
     # How the chart is judged: "blueprint" (a Blueprint umbrella: every policy) or "generic" (any
     # other chart: Blueprint-only rules are skipped). Set by discovery, overridable per chart.
     profile: str = "generic"
+    # Where `dependencies` are declared: Chart.yaml, or requirements.yaml for an apiVersion v1 chart.
+    dependencies_file: str = "Chart.yaml"
 
     @property
     def origin(self) -> str:
@@ -176,18 +244,27 @@ def load_chart(files: ChartFiles, *, path: Path | None = None, packaged: bool = 
         if not meta.get(key):
             raise InvalidChart(f"{files.origin}/Chart.yaml: missing required key `{key}`")
     values = _mapping(files.yaml("values.yaml", required=False), f"{files.origin}/values.yaml", "values.yaml")
+    deps_file, raw_deps = "Chart.yaml", meta.get("dependencies")
+    if str(meta.get("apiVersion", "")) == "v1" and "requirements.yaml" in files.files:
+        # apiVersion v1 charts (Helm 2's format, still rendered by Helm 3 and 4) list their
+        # dependencies in requirements.yaml, and Helm reads them from there.
+        deps_file = "requirements.yaml"
+        raw_deps = _mapping(files.yaml(deps_file), f"{files.origin}/{deps_file}", deps_file).get("dependencies")
+    if raw_deps is not None and not isinstance(raw_deps, list):
+        raise InvalidChart(f"{files.origin}/{deps_file}: `dependencies` must be a list, got {type(raw_deps).__name__}")
     deps = []
-    for i, raw in enumerate(meta.get("dependencies") or []):
+    for i, raw in enumerate(raw_deps or []):
         if not isinstance(raw, dict) or not raw.get("name"):
-            raise InvalidChart(f"{files.origin}/Chart.yaml: dependencies[{i}] needs at least a `name`")
+            raise InvalidChart(f"{files.origin}/{deps_file}: dependencies[{i}] needs at least a `name`")
         deps.append(Dependency(str(raw["name"]), str(raw.get("version", "")), str(raw.get("repository", "")),
                                str(raw.get("alias", "")), str(raw.get("condition", ""))))
-    subcharts = {dep.key: _load_vendored(files, dep, path) for dep in deps}
+    subcharts = {dep.key: _load_vendored(files, dep, path, deps_file) for dep in deps}
     return Chart(str(meta["name"]), str(meta["version"]), files, meta, values, deps, subcharts,
-                 path=path, packaged=packaged)
+                 path=path, packaged=packaged, dependencies_file=deps_file)
 
 
-def _load_vendored(parent: ChartFiles, dep: Dependency, parent_path: Path | None) -> Chart:
+def _load_vendored(parent: ChartFiles, dep: Dependency, parent_path: Path | None,
+                   deps_file: str = "Chart.yaml") -> Chart:
     """Find `dep` in the parent's charts/ directory, as an unpacked directory or a .tgz."""
     unpacked = {rel.split("/", 2)[1] for rel in parent.under("charts/") if rel.count("/") >= 2}
     for dirname in sorted(unpacked):
@@ -203,7 +280,7 @@ def _load_vendored(parent: ChartFiles, dep: Dependency, parent_path: Path | None
         if "/" not in name and name.endswith(".tgz") and name.startswith(f"{dep.name}-"):
             return load_chart(ChartFiles.from_tgz(data, f"{parent.origin}/{rel}"), packaged=True)
     raise InvalidChart(
-        f"{parent.origin}/Chart.yaml: dependency `{dep.name}` (version {dep.version or 'unpinned'}) is not "
+        f"{parent.origin}/{deps_file}: dependency `{dep.name}` (version {dep.version or 'unpinned'}) is not "
         f"vendored: charts/ has no `{dep.name}` chart directory or `{dep.name}-*.tgz`. "
         f"Run `helm dependency build {parent.origin}` and commit the result."
     )
@@ -219,9 +296,20 @@ class BrokenChart:
 
 
 def find_chart_dirs(root: Path) -> list[Path]:
-    """Every directory holding a Chart.yaml, not descending into a chart's own charts/ directory."""
+    """Every directory holding a Chart.yaml, not descending into a chart's own charts/ directory.
+
+    Symbolically linked directories are followed (a chart linked into the tree is found, as
+    `helm template <link>` would render it); a directory already seen under another path (a link
+    loop, or two links to one chart) is visited once.
+    """
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         if "Chart.yaml" in filenames:
             found.append(Path(dirpath))
@@ -251,8 +339,12 @@ def discover(roots: Iterable[Path]) -> list[Chart | BrokenChart]:
         for chart_dir in find_chart_dirs(Path(root)):
             try:
                 chart = load_chart_dir(chart_dir)
-            except (InvalidChart, InvalidYaml) as exc:
+            except ChartgateError as exc:
                 results.append(BrokenChart(chart_dir.name, chart_dir, exc))
+                continue
+            except OSError as exc:  # e.g. a blueprint.yaml that cannot be read
+                results.append(BrokenChart(chart_dir.name, chart_dir, InvalidChart(
+                    f"{exc.filename or chart_dir}: cannot read: {exc.strerror or exc}")))
                 continue
             if chart.name in seen:
                 results.append(BrokenChart(chart.name, chart_dir, InvalidChart(
