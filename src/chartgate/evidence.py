@@ -10,7 +10,8 @@
 Manifests are re-serialised from the parsed objects (each keeps its `# Source:` comment) after
 redaction, so no Secret value reaches the bundle. Members are sorted with a fixed owner and mode;
 the archive is written to a temporary file and renamed, so an interrupted run never leaves half a
-bundle (nor destroys the previous one).
+bundle (nor destroys the previous one). The bundle holds rendered objects, so it is written
+owner-only (0600), like the reports and the render cache.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import yaml
 
 from .redact import Redactor, redactor_for
 from .scenarios import safe_name
-from .yamlio import atomic_file
+from .yamlio import PRIVATE_FILE_MODE, atomic_file
 
 if TYPE_CHECKING:
     from .gate import Gate, GateSummary
@@ -94,7 +95,7 @@ def write_evidence(gate: "Gate", summary: "GateSummary", path: Path) -> Path:
     files = bundle_files(gate, summary)
     files["SHA256SUMS"] = sha256sums(files)
     mtime = int(datetime.now(timezone.utc).timestamp())
-    with atomic_file(path) as raw:
+    with atomic_file(path, mode=PRIVATE_FILE_MODE) as raw:
         # gzip's own header carries no name or time, so equal inputs give equal bytes.
         with gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz, \
                 tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,11 +19,11 @@ from .helm import Helm, TemplateRequest
 from .manifests import Manifest, build_manifests, parse_documents
 from .scenarios import Scenario
 from .values import get_path, split_dotted, with_files, with_set
-from .yamlio import write_atomic
+from .yamlio import PRIVATE_FILE_MODE, write_atomic
 
 _ABSENT = object()
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: Helm's error messages kept whole, chart failures classified precisely
 _ERROR_TYPES = {cls.reason: cls for cls in (RenderError, ChartFailed, ManifestParseError)}
 
 
@@ -60,13 +61,52 @@ class Render:
         return [m for m in self.manifests if m.group == group]
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def default_cache_dir() -> Path | None:
+    """$XDG_CACHE_HOME/chartgate (only when XDG_CACHE_HOME is absolute, as the XDG spec says), else
+    ~/.cache/chartgate; None (no cache) when there is no home directory to put it in."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry
+            return None
     return Path(base) / "chartgate"
+
+
+class RenderCacheWarning(UserWarning):
+    """The render cache cannot be used (its directory is a file, unwritable, the disk is full):
+    chartgate renders without it. Emitted once per cache directory and process."""
+
+
+_CACHE_WARNED: set[str] = set()
+_CACHE_WARNED_LOCK = threading.Lock()
+#: Cache entries hold rendered objects (anything a chart renders, secrets included): owner only.
+CACHE_DIR_MODE = 0o700
 
 
 def _file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _valid_entry(entry: object) -> bool:
+    """Is `entry` a cache entry as `Renderer` writes it? Either a render (`stdout`, `warnings`,
+    `seconds`, optional parsed `documents`) or a chart error (`error`: reason, message, stderr)."""
+    if not isinstance(entry, dict):
+        return False
+    if "error" in entry:
+        error = entry["error"]
+        return (isinstance(error, dict) and isinstance(error.get("reason"), str)
+                and isinstance(error.get("message"), str) and isinstance(error.get("stderr", ""), str))
+    warnings_ = entry.get("warnings", [])
+    seconds = entry.get("seconds", 0.0)
+    documents = entry.get("documents", [])
+    return (isinstance(entry.get("stdout"), str)
+            and isinstance(warnings_, list) and all(isinstance(w, str) for w in warnings_)
+            and isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+            and isinstance(documents, list)
+            and all(isinstance(d, list) and len(d) == 2 and isinstance(d[0], str) and isinstance(d[1], dict)
+                    and isinstance(d[1].get("kind"), str) and isinstance(d[1].get("apiVersion"), str)
+                    for d in documents))
 
 
 @dataclass
@@ -200,8 +240,32 @@ class Renderer:
             self.stats["helm_seconds"] += entry.get("seconds", 0.0)
         render = self._from_output(chart, scenario, command, entry, cached=False)
         if cache_file is not None:
-            write_atomic(cache_file, self._cache_text(entry, render))
+            self._write_cache(cache_file, self._cache_text(entry, render))
         return render
+
+    def _write_cache(self, path: Path, text: str) -> None:
+        """Write an entry atomically, owner-only. A cache that cannot be written (its directory is a
+        file, read-only, the disk is full) is bypassed for the rest of the run, with one warning:
+        the render itself is fine, and a cache must never fail a gate."""
+        cache_dir = self.cache_dir
+        if cache_dir is None:
+            return
+        try:
+            for directory in (Path(cache_dir), Path(cache_dir) / "renders", path.parent):
+                if not directory.is_dir():
+                    directory.mkdir(mode=CACHE_DIR_MODE, exist_ok=True)
+            write_atomic(path, text, mode=PRIVATE_FILE_MODE)
+        except OSError as exc:
+            self.cache_dir = None  # reads too: a cache that cannot be written is not trusted either
+            key = str(cache_dir)
+            with _CACHE_WARNED_LOCK:
+                if key in _CACHE_WARNED:
+                    return
+                _CACHE_WARNED.add(key)
+            warnings.warn(RenderCacheWarning(
+                f"render cache {cache_dir} cannot be written ({exc.strerror or exc}); rendering without it "
+                "for the rest of this run. Point --cache-dir at a writable directory, or pass "
+                "--no-render-cache."), stacklevel=2)
 
     @staticmethod
     def _cache_text(entry: dict, render: Render) -> str:
@@ -216,13 +280,13 @@ class Renderer:
 
     @staticmethod
     def _read_cache(path: Path) -> dict | None:
+        """The entry at `path`, or None (re-render) when it is missing, unreadable, or not exactly the
+        shape this version writes (a foreign, truncated or hand-edited file)."""
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # missing or unreadable entries are simply re-rendered
+        except (OSError, ValueError, RecursionError):  # missing or unreadable entries are simply re-rendered
             return None
-        valid = isinstance(entry, dict) and (isinstance(entry.get("stdout"), str)
-                                             or isinstance(entry.get("error"), dict))
-        return entry if valid else None  # e.g. a foreign or hand-edited file: re-render
+        return entry if _valid_entry(entry) else None
 
     def _from_output(self, chart: Chart, scenario: Scenario, command: str, entry: dict, *, cached: bool) -> Render:
         if "error" in entry:

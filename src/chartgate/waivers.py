@@ -9,7 +9,7 @@ waivers.yaml:
         scenario: "default"             # optional glob on the scenario name
         reason: "upstream pins by digest from v0.17"   # required
         owner: "platform-team"          # required
-        expires: 2027-03-31             # required, ISO date; expired waivers fail the gate
+        expires: 2027-03-31             # required, ISO date (a day, not a time); expired waivers fail the gate
 
 A failed result whose findings are all covered by live waivers becomes `waived`; an expired waiver
 never waives and makes the gate red; a waiver that matched nothing is reported as unused.
@@ -73,11 +73,11 @@ def _entry_lines(text: str) -> list[int]:
 
 
 def load_waivers(path: Path) -> list[Waiver]:
-    from .yamlio import load_text
+    from .yamlio import load_text, read_text
     from .errors import InvalidYaml
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    try:
+    try:  # unreadable, not UTF-8, not YAML, an impossible date: an error naming the file and line
+        text = read_text(path, what="waivers file")
         data = load_text(text, str(path))
     except InvalidYaml as exc:
         raise InvalidWaiver(str(exc)) from None
@@ -96,6 +96,10 @@ def load_waivers(path: Path) -> list[Waiver]:
             raise InvalidWaiver(f"{where}: waivers[{i}] is missing {', '.join(missing)}; every waiver names "
                                 "the policy, the chart, a reason, an owner and an expiry date")
         expires = entry["expires"]
+        if isinstance(expires, dt.datetime):  # a date is a date: the waiver lasts through that whole day
+            raise InvalidWaiver(f"{where}: waivers[{i}].expires must be a date like 2027-03-31, not a date and "
+                                f"time ({entry['expires'].isoformat()}); write `expires: "
+                                f"{entry['expires'].date().isoformat()}` (a waiver lasts through its expiry day)")
         if isinstance(expires, str):
             try:
                 expires = dt.date.fromisoformat(expires)
