@@ -1,17 +1,26 @@
 """Keep secret values out of every report, log and evidence bundle.
 
-A secret is replaced by a fixed marker plus a short hash of the value, `<redacted sha256:1a2b3c4d>`:
-the value is gone, yet two reports (or two findings) that show the same marker are provably about
-the same value, and a value that changes between runs shows a different marker.
+A secret is replaced by a fixed marker plus a short keyed hash of the value, `<redacted hmac:1a2b3c4d>`:
+the value is gone, yet two findings (or two reports of the same run) that show the same marker are
+provably about the same value. The hash is an HMAC-SHA256 under a random key drawn once per run (and
+shared with pytest-xdist workers), so a marker cannot be reversed by hashing guesses offline - a bare
+sha256 prefix of a short password can - and markers are only comparable within one run.
 
 Three layers, because no single one is enough:
 - structure: a `Secret`'s `data`/`stringData` values, values under secret-looking keys
-  (`password`, `token`, `apiKey`, ...) and `env` entries whose name looks secret;
+  (`password`, `token`, `apiKey`, `DB_PASS`, `JWT_SIGNING`, ...), `env` entries whose name looks
+  secret, and the argument after a secret-looking flag (`["--password", "x"]`);
 - text patterns: PEM private-key blocks, `scheme://user:password@host` credentials, `key: value`
-  lines and `--set key=value` arguments whose key looks secret;
-- literals: every secret value learned from the charts' values, the scenarios' values files and
-  `--set` inputs, and the rendered Secrets, is scrubbed wherever it appears in free text (a policy
-  message that quotes it, a Helm error that echoes it, a base64 copy in an excerpt).
+  lines, `key=value` / `--flag=value` / `--set key=value` arguments, JSON `"key": "value"` and YAML
+  flow `{key: value}` pairs whose key looks secret, whatever the length of the value;
+- literals: secret values learned from the charts' values, the scenarios' values files and `--set`
+  inputs, and the rendered Secrets, scrubbed wherever they stand as a token in free text (a policy
+  message that quotes one, a Helm error that echoes it, a base64 copy in an excerpt).
+
+The literal layer never scrubs ordinary words: a literal is scrubbed only as a whole token (never
+inside a longer name, path or host name), and only when it is at least MIN_LITERAL_LENGTH long and not
+the name of a chart, release, namespace or rendered resource. Such a value (`password: argocd`) is
+still redacted in every secret position above, just not in `argocd-server` or `argocd.example.org`.
 """
 
 from __future__ import annotations
@@ -19,7 +28,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
+import os
 import re
+import secrets
 import weakref
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable
@@ -29,11 +41,30 @@ from .yamlio import load_text
 if TYPE_CHECKING:
     from .gate import Gate
 
-MARKER_PREFIX = "<redacted sha256:"
+MARKER_PREFIX = "<redacted hmac:"
+_MARKER = re.compile(r"<redacted [a-z0-9]+:[0-9a-f]{8}>")
+
+#: The run's redaction key, hex. Set by the first chartgate process of a run and inherited by the
+#: processes it starts (pytest-xdist workers), so one secret has one marker in a whole run.
+SALT_ENV = "CHARTGATE_REDACTION_SALT"
+
+
+def _run_salt() -> bytes:
+    value = os.environ.get(SALT_ENV, "")
+    if not re.fullmatch(r"[0-9a-f]{32,128}", value):
+        value = secrets.token_hex(16)
+        os.environ[SALT_ENV] = value
+    return bytes.fromhex(value)
+
+
+_SALT = _run_salt()
 
 #: Fragments of a (normalised: lower case, no `-`/`_`) key name that mark its value as secret.
 _SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey",
                  "accesskey", "credential", "connectionstring", "clientsecret")
+#: Environment-variable names (UPPER_SNAKE) that name a secret without a secret word:
+#: `DB_PASS`, `SMTP_PWD`, `STRIPE_KEY`, `JWT_SIGNING` ...
+_ENV_SECRET = re.compile(r"(?:[A-Z0-9_]*_(?:PASS|PWD|KEY|PASSPHRASE)|JWT_[A-Z0-9_]+)")
 #: Keys that contain a secret word but hold a reference or a switch, not the secret itself
 #: (`secretName`, `existingSecret`, `tokenFile`, `secretKeyRef`, `secret.enabled` ...).
 _REFERENCE_SUFFIXES = ("name", "names", "ref", "refs", "file", "path", "enabled", "mode", "class", "type",
@@ -41,15 +72,18 @@ _REFERENCE_SUFFIXES = ("name", "names", "ref", "refs", "file", "path", "enabled"
                        "labels", "selector")
 _REFERENCE_PREFIXES = ("existing", "use", "create", "enable", "automount")
 
-#: Literals shorter than this, or these words, are never scrubbed from free text: replacing every
-#: "true" or "admin" in a report would destroy it, and structure/patterns still catch them in place.
-MIN_LITERAL_LENGTH = 6
+#: Learned literals shorter than this are never scrubbed from free text: a short value ("admin",
+#: "argocd") is an ordinary word in names, paths and hosts. The structure and pattern layers still
+#: redact it, whatever its length, wherever it stands in a secret position.
+MIN_LITERAL_LENGTH = 8
 #: Report fields that hold YAML text (a finding's excerpt), redacted as structure when they parse.
 YAML_TEXT_KEYS = frozenset({"excerpt"})
 _NOT_SECRET_WORDS = frozenset({"true", "false", "null", "none", "changeme", "required", "optional"})
+#: Values in a secret position that are a reference, not a secret: `$(DB_PASSWORD)`, `${TOKEN}`.
+_REFERENCE_VALUE = re.compile(r"\$\(\w+\)|\$\{\w+\}|\$\w+")
 
-_PEM_PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END \1PRIVATE KEY-----|\Z)",
-                              re.DOTALL)
+_PEM_PRIVATE_KEY = re.compile(
+    r"-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----.*?(?:-----END (?P=label)-----|\Z)", re.DOTALL)
 # scheme://user:password@host -> keep the user and host, hide the password.
 _URL_CREDENTIALS = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"<>]*:)(?P<secret>[^\s@/'\"<>]+)(?=@)")
 # `password: hunter2` or `"apiKey": "abc"` on a line of YAML/JSON-ish text.
@@ -58,12 +92,26 @@ _KEY_VALUE_LINE = re.compile(r"""(?m)^(?P<head>[ \t]*(?:-[ \t]+)?["']?(?P<key>[\
 # `--set db.password=hunter2`, `--set-json 'a.token="x"'`
 _SET_ARGUMENT = re.compile(r"""(?P<head>--set(?:-json|-string|-literal)?[ =]['"]?(?P<key>[\w.\-\[\]]+)=)"""
                            r"""(?P<secret>[^\s'"]+|"[^"]*"|'[^']*')""")
+# `DB_PASSWORD=hunter2`, `--client-secret=abc`, `?token=abc&x=1`, `Password=abc;User Id=x`
+_ASSIGNMENT = re.compile(r"""(?P<head>(?<![\w.\-\\])-{0,2}(?P<key>[A-Za-z_][\w.\-]*)=)"""
+                         r"""(?P<secret>"[^"\n]*"|'[^'\n]*'|[^\s&;,'"<>]+)""")
+# `"client_secret": "abc"` anywhere (inline JSON), also escaped inside another JSON string.
+_JSON_PAIR = re.compile(r"""(?P<head>(?P<q>\\?["'])(?P<key>[\w.\-]+)(?P=q)[ \t]*:[ \t]*)"""
+                        r"""(?P<secret>(?P=q)(?:(?!(?P=q)).)*(?P=q)|[^\s,}\]"'\\]+)""")
+
+# `{user: app, password: pw1}`: a YAML flow mapping inline.
+_FLOW_PAIR = re.compile(r"""(?P<head>[{,][ \t]*(?P<key>[\w.\-]+)[ \t]*:[ \t]+)"""
+                        r"""(?P<secret>"[^"\n]*"|'[^'\n]*'|[^\s,}\]"']+)""")
 
 
 def marker(value: Any) -> str:
-    """The fixed marker for `value`: `<redacted sha256:` + first 8 hex digits of its sha256 + `>`."""
-    digest = hashlib.sha256(str(value).encode("utf-8", errors="replace")).hexdigest()[:8]
+    """The fixed marker for `value`: MARKER_PREFIX + 8 hex digits of HMAC-SHA256(run key, value) + `>`."""
+    digest = hmac.new(_SALT, str(value).encode("utf-8", errors="replace"), hashlib.sha256).hexdigest()[:8]
     return f"{MARKER_PREFIX}{digest}>"
+
+
+def is_marker(text: Any) -> bool:
+    return isinstance(text, str) and bool(_MARKER.fullmatch(text.strip().strip("'\"")))
 
 
 def _normalise(key: str) -> str:
@@ -73,11 +121,13 @@ def _normalise(key: str) -> str:
 
 @lru_cache(maxsize=4096)  # the same few hundred keys recur in every manifest
 def is_secret_key(key: Any) -> bool:
-    """Does a mapping key (or dotted values path) name a secret value rather than a reference to one?"""
+    """Does a mapping key (or dotted values path, or environment variable name) name a secret value
+    rather than a reference to one?"""
     if not isinstance(key, str):
         return False
     name = _normalise(key)
-    if not any(word in name for word in _SECRET_WORDS):
+    leaf = key.rsplit(".", 1)[-1].strip().lstrip("-")
+    if not (any(word in name for word in _SECRET_WORDS) or _ENV_SECRET.fullmatch(leaf)):
         return False
     return not (name.endswith(_REFERENCE_SUFFIXES) or name.startswith(_REFERENCE_PREFIXES))
 
@@ -91,11 +141,18 @@ def _plain(text: str) -> str:
     return text.strip().strip("'\"")
 
 
+def _hides_nothing(value: str) -> bool:
+    """A value in a secret position that is no secret: empty, a switch, a reference, already redacted."""
+    return (value.lower() in ("true", "false", "null", "~", "") or is_marker(value)
+            or bool(_REFERENCE_VALUE.fullmatch(value)))
+
+
 class Redactor:
     """Redacts structured data and free text; `learn*` teaches it literal values to scrub."""
 
     def __init__(self, literals: Iterable[str] = ()):
         self._literals: set[str] = set()
+        self._names: set[str] = set()
         self._pattern: re.Pattern | None = None
         for literal in literals:
             self.learn_literal(literal)
@@ -103,10 +160,17 @@ class Redactor:
     # -- learning -------------------------------------------------------------------------------
     def learn_literal(self, value: Any) -> None:
         text = str(value).strip()
-        if len(text) >= MIN_LITERAL_LENGTH and text.lower() not in _NOT_SECRET_WORDS \
-                and not text.startswith(MARKER_PREFIX):
+        if len(text) >= MIN_LITERAL_LENGTH and text.lower() not in _NOT_SECRET_WORDS and not is_marker(text):
             self._literals.add(text)
             self._pattern = None
+
+    def learn_names(self, names: Iterable[Any]) -> None:
+        """Names (charts, releases, namespaces, rendered resources) that are never scrubbed as literals:
+        a secret equal to a name is redacted only in secret positions, so the name stays readable."""
+        for name in names:
+            if isinstance(name, str) and name:
+                self._names.add(name.lower())
+                self._pattern = None
 
     def learn_values(self, values: Any) -> None:
         """Remember the secret values of a values tree (or any structure)."""
@@ -118,10 +182,12 @@ class Redactor:
         if not _is_secret_object(body):
             self.learn_values(body)
             return
-        for value in (body.get("stringData") or {}).values():
+        string_data = body.get("stringData")
+        for value in (string_data.values() if isinstance(string_data, dict) else ()):
             if _is_scalar_secret(value):
                 self.learn_literal(value)
-        for value in (body.get("data") or {}).values():
+        data = body.get("data")
+        for value in (data.values() if isinstance(data, dict) else ()):
             if not isinstance(value, str):
                 continue
             self.learn_literal(value)
@@ -145,40 +211,56 @@ class Redactor:
             for key, value in node.items():
                 yield from self._secret_scalars(value, is_secret_key(key))
         elif isinstance(node, list):
-            for item in node:
-                yield from self._secret_scalars(item, inherited)
+            for i, item in enumerate(node):
+                yield from self._secret_scalars(item, inherited or _follows_secret_flag(node, i))
         elif inherited and _is_scalar_secret(node):
             yield node
 
     # -- redacting ------------------------------------------------------------------------------
     def text(self, text: str) -> str:
-        """Free text: key material, URL credentials, secret `key: value` lines, learned literals."""
+        """Free text: key material, URL credentials, secret `key: value` lines, `key=value` and JSON
+        pairs, learned literals."""
         if not text:
             return text
         text = _PEM_PRIVATE_KEY.sub(lambda m: marker(m.group(0)), text)
         text = _URL_CREDENTIALS.sub(lambda m: m["head"] + marker(m["secret"]), text)
         text = _KEY_VALUE_LINE.sub(self._key_value, text)
-        text = _SET_ARGUMENT.sub(self._set_argument, text)
-        if self._literals:
-            if self._pattern is None:  # longest first, so a value never leaks a longer one's tail
-                ordered = sorted(self._literals, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
-            text = self._pattern.sub(lambda m: marker(m.group(0)), text)
+        text = _SET_ARGUMENT.sub(self._pair, text)
+        text = _ASSIGNMENT.sub(self._pair, text)
+        text = _JSON_PAIR.sub(self._pair, text)
+        text = _FLOW_PAIR.sub(self._pair, text)
+        pattern = self._literal_pattern()
+        if pattern is not None:
+            text = pattern.sub(lambda m: marker(m.group(0)), text)
         return text
+
+    def _literal_pattern(self) -> re.Pattern | None:
+        if self._pattern is None:
+            literals = [v for v in self._literals if v.lower() not in self._names]
+            if not literals:
+                return None
+            # Longest first, so a value never leaks a longer one's tail. A literal counts only as a
+            # whole token: not inside a longer identifier, path segment or host name (a `.` or `-`
+            # joined to more letters continues the token; a sentence's final `.` does not).
+            ordered = "|".join(re.escape(v) for v in sorted(literals, key=len, reverse=True))
+            self._pattern = re.compile(rf"(?<![\w-])(?<![\w][.])(?:{ordered})(?![\w-])(?![.][\w])")
+        return self._pattern
 
     @staticmethod
     def _key_value(match: re.Match) -> str:
         value = _plain(match["secret"])
-        if not is_secret_key(match["key"]) or value.startswith(MARKER_PREFIX) \
-                or value.lower() in ("true", "false", "null", "~", ""):
+        if not is_secret_key(match["key"]) or _hides_nothing(value) or MARKER_PREFIX in value:
             return match.group(0)
         return f"{match['head']}{marker(value)}{match['tail']}"
 
     @staticmethod
-    def _set_argument(match: re.Match) -> str:
-        if not is_secret_key(match["key"]):
+    def _pair(match: re.Match) -> str:
+        value = _plain(match["secret"].replace('\\"', '"'))
+        if not is_secret_key(match["key"]) or _hides_nothing(value):
             return match.group(0)
-        return f"{match['head']}{marker(_plain(match['secret']))}"
+        secret = match["secret"]
+        quote = secret[:2] if secret.startswith('\\"') else secret[:1] if secret[:1] in "\"'" else ""
+        return f"{match['head']}{quote}{marker(value)}{quote}"
 
     def data(self, node: Any, *, secret: bool = False) -> Any:
         """A redacted copy of a JSON/YAML-like structure; every string also goes through `text`."""
@@ -190,15 +272,15 @@ class Redactor:
                 if secret_object and key in ("data", "stringData") and isinstance(value, dict):
                     out[key] = {k: marker(v) if v not in (None, "") else v for k, v in value.items()}
                 elif secret_env and key == "value":
-                    out[key] = marker(value)
+                    out[key] = value if _hides_nothing(str(value)) else marker(value)
                 elif key in YAML_TEXT_KEYS and isinstance(value, str):
                     out[key] = self.yaml_text(value)
                 else:
                     out[key] = self.data(value, secret=is_secret_key(key))
             return out
         if isinstance(node, list):
-            return [self.data(item, secret=secret) for item in node]
-        if secret and _is_scalar_secret(node) and not str(node).startswith(MARKER_PREFIX):
+            return [self.data(item, secret=secret or _follows_secret_flag(node, i)) for i, item in enumerate(node)]
+        if secret and _is_scalar_secret(node) and not _hides_nothing(str(node)):
             return marker(node)
         if isinstance(node, str):
             return self.text(node)
@@ -221,6 +303,15 @@ class Redactor:
         return self.text(text)
 
 
+def _follows_secret_flag(items: list, index: int) -> bool:
+    """`["--password", "x"]`: the argument after a secret-looking flag is the secret."""
+    if index == 0:
+        return False
+    previous, item = items[index - 1], items[index]
+    return (isinstance(previous, str) and bool(re.fullmatch(r"--?[A-Za-z][\w.\-]*", previous))
+            and is_secret_key(previous.lstrip("-")) and not (isinstance(item, str) and item.startswith("-")))
+
+
 def _is_secret_object(body: dict) -> bool:
     return body.get("kind") == "Secret" and "apiVersion" in body
 
@@ -237,24 +328,34 @@ _GATE_REDACTORS: "weakref.WeakKeyDictionary[Gate, tuple[int, Redactor]]" = weakr
 
 def redactor_for(gate: "Gate") -> Redactor:
     """A redactor that knows every secret value this gate has seen so far: the charts' values, the
-    scenarios' values files and `--set` inputs, and the Secrets of every render. Rebuilt when more
+    scenarios' values files and `--set` inputs, and the Secrets of every render; and every name
+    (charts, releases, namespaces, rendered resources) that must stay readable. Rebuilt when more
     renders have happened since it was last built."""
     renders = gate.renderer.renders() if "renderer" in gate.__dict__ else []
     cached = _GATE_REDACTORS.get(gate)
     if cached is not None and cached[0] == len(renders):
         return cached[1]
     redactor = Redactor()
+    names: set[str] = set()
     for name, chart in gate.charts.items():
+        names.update(sub.name for sub in chart.walk())
+        names.update(chart.subcharts)
         redactor.learn_values(chart.values)
         redactor.learn_values(chart.effective_values)
         for scenario in gate.plans.get(name, []):
+            names.update(n for n in (scenario.release, scenario.namespace) if n)
             for path in scenario.values_files:
                 redactor.learn_values(_load_quietly(path))
             redactor.learn_values({key: value for key, value in scenario.set_values})
+    names.update(gate.broken)
     for render in renders:
         for manifest in render.manifests:
+            meta = manifest.body.get("metadata")
+            if isinstance(meta, dict):
+                names.update(n for n in (meta.get("name"), meta.get("namespace")) if isinstance(n, str))
             if manifest.kind == "Secret" or manifest.kind == "ConfigMap":
                 redactor.learn_manifest(manifest.body)
+    redactor.learn_names(names)
     _GATE_REDACTORS[gate] = (len(renders), redactor)
     return redactor
 

@@ -101,7 +101,7 @@ def test_planted_secret_never_appears_in_any_output(tmp_path):
 
     # The run really did surface the secret-bearing findings (otherwise absence proves nothing).
     assert proc.returncode == 1, terminal
-    assert "PLANT-001" in terminal and "<redacted sha256:" in terminal, terminal
+    assert "PLANT-001" in terminal and "<redacted hmac:" in terminal, terminal
     outputs = {f"terminal": terminal, "pytest --junitxml": pytest_junit.read_text()}
     for name in ("chartgate.json", "chartgate.md", "chartgate.html", "chartgate.sarif", "junit.xml"):
         outputs[name] = (reports / name).read_text()
@@ -115,4 +115,4 @@ def test_planted_secret_never_appears_in_any_output(tmp_path):
         assert not leaks, f"the planted {label} leaked into: {leaks}"
     # Redacted, not dropped: the findings still point at the Secret, with a marker in the value's place.
     assert "Secret/bp-stunner/bp-stunner-planted" in outputs["chartgate.md"]
-    assert outputs["chartgate.json"].count("<redacted sha256:") >= 4
+    assert outputs["chartgate.json"].count("<redacted hmac:") >= 4

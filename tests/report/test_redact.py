@@ -12,10 +12,10 @@ import pytest
 
 from chartgate.redact import Redactor, is_secret_key, marker
 
-MARKER = re.compile(r"<redacted sha256:[0-9a-f]{8}>")
+MARKER = re.compile(r"<redacted hmac:[0-9a-f]{8}>")
 
 
-def test_marker_is_fixed_prefix_plus_short_stable_hash():
+def test_marker_is_fixed_prefix_plus_short_keyed_hash():
     assert MARKER.fullmatch(marker("hunter22"))
     assert marker("hunter22") == marker("hunter22") != marker("hunter23")
 
@@ -63,7 +63,7 @@ def test_text_patterns():
     out = redactor.text(text)
     for secret in ("s3cr3t-pw", "hunter22", "abc-123-def", "MIIEowIBAAKCAQEA"):
         assert secret not in out
-    assert "postgres://app:<redacted sha256:" in out and "@db:5432/app" in out  # user and host stay readable
+    assert "postgres://app:<redacted hmac:" in out and "@db:5432/app" in out  # user and host stay readable
     assert "enabled: true\ntoken: true" in out and "--set a.b=1" in out
     assert out.count(marker("hunter22")) == 2  # the same value gets the same marker in both places
 

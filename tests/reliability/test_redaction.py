@@ -1,0 +1,213 @@
+"""Redaction catches secrets in every position they take in real charts, its markers cannot be
+reversed offline, it never scrubs ordinary words, and files holding rendered objects are owner-only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+from chartgate import redact
+from chartgate.evidence import write_evidence
+from chartgate.redact import Redactor, is_secret_key, marker
+from chartgate.render import Renderer
+from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.charts import load_chart_dir
+
+from .helpers import CONFIGMAP, helm, run_small_gate, write_chart
+
+MARKER = re.compile(r"<redacted [a-z0-9]+:[0-9a-f]{8}>")
+
+
+def scrubbed(text: str, *secrets: str) -> str:
+    out = Redactor().text(text)
+    for secret in secrets:
+        assert secret not in out, f"{secret!r} survived in {out!r}"
+    return out
+
+
+# -- positions the first version missed ------------------------------------------------------------
+
+@pytest.mark.parametrize("text, secret", [
+    ("DB_PASSWORD=hunter2 ./start", "hunter2"),
+    ("exec app --client-secret=s3cr3t-v4lue --port=8080", "s3cr3t-v4lue"),
+    ("https://api.example.test/v1?token=abcdef123&page=2", "abcdef123"),
+    ("Server=db;Database=app;Password=Pa55;User Id=app", "Pa55"),
+    ('config.json: {"client_id": "app", "client_secret": "cs-92ab"}', "cs-92ab"),
+    ('{\\"api_key\\": \\"ak-77\\", \\"region\\": \\"eu\\"}', "ak-77"),
+    ("auth: {password: pw1}", "pw1"),
+])
+def test_key_value_flag_and_json_forms_are_redacted(text, secret):
+    out = scrubbed(text, secret)
+    assert MARKER.search(out)
+
+
+def test_ordinary_flags_and_pairs_stay_readable():
+    text = '--port=8080 --log-level=debug {"client_id": "app", "region": "eu"} page=2 secretName=db-creds'
+    assert Redactor().text(text) == text
+
+
+@pytest.mark.parametrize("name", ["DB_PASS", "SMTP_PASS", "ADMIN_PWD", "STRIPE_KEY", "ENCRYPTION_KEY",
+                                  "JWT_SIGNING", "JWT_HMAC", "GITHUB_TOKEN", "SIGNING_PASSPHRASE"])
+def test_environment_variables_named_like_secrets(name):
+    assert is_secret_key(name)
+    container = {"env": [{"name": name, "value": "v"}, {"name": "LOG_LEVEL", "value": "debug"}]}
+    out = Redactor().data(container)
+    assert MARKER.fullmatch(out["env"][0]["value"]) and out["env"][1]["value"] == "debug"
+    assert MARKER.search(Redactor().text(f"{name}=v1"))
+
+
+@pytest.mark.parametrize("name", ["JWT_SECRET_NAME", "JWT_TTL", "SECRET_KEY_REF", "KEYCLOAK_URL", "BYPASS",
+                                  "sort_key", "cacheKey", "key", "PWD"])
+def test_names_that_only_resemble_secrets(name):
+    assert not is_secret_key(name)
+
+
+def test_short_values_of_secret_keys_are_redacted_in_every_secret_position():
+    values = {"auth": {"password": "pw", "token": "t1", "apiKey": 12345},
+              "env": [{"name": "DB_PASS", "value": "x"}],
+              "args": ["--password", "abc", "--port", "80"],
+              "config": "password: ab\nuser: admin\n"}
+    out = Redactor().data(values)
+    assert all(MARKER.fullmatch(str(v)) for v in out["auth"].values())
+    assert MARKER.fullmatch(out["env"][0]["value"])
+    assert out["args"][0] == "--password" and MARKER.fullmatch(out["args"][1]) and out["args"][3] == "80"
+    assert "ab\n" not in out["config"] and "user: admin" in out["config"]
+    assert "abc" not in Redactor().text("--password=abc")
+
+
+def test_references_in_secret_positions_are_not_secrets():
+    out = Redactor().data({"env": [{"name": "DB_PASSWORD", "value": "$(PASSWORD_FROM_SECRET)"}],
+                           "args": ["--token", "${TOKEN}"]})
+    assert out == {"env": [{"name": "DB_PASSWORD", "value": "$(PASSWORD_FROM_SECRET)"}], "args": ["--token", "${TOKEN}"]}
+
+
+@pytest.mark.parametrize("label", ["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY",
+                                   "OPENSSH PRIVATE KEY", "PGP PRIVATE KEY BLOCK"])
+def test_pem_private_key_blocks_in_any_string(label):
+    pem = f"-----BEGIN {label}-----\nMIIEowIBAAKCAQEAkey\n-----END {label}-----"
+    escaped = pem.replace("\n", "\\n")  # as inside a JSON string value
+    for text in (pem, f"tls.key: |\n  {pem}", f'{{"key": "{escaped}"}}', f"key material follows {pem} done"):
+        out = Redactor().text(text)
+        assert "MIIEowIBAAKCAQEAkey" not in out and MARKER.search(out), out
+    data = Redactor().data({"metadata": {"annotations": {"note": pem}}})
+    assert "MIIEowIBAAKCAQEAkey" not in json.dumps(data)
+
+
+# -- markers -----------------------------------------------------------------------------------------
+
+def test_the_marker_is_not_an_unsalted_hash_of_the_secret():
+    for secret in ("hunter22", "pw", "Pl4nted-Passw0rd"):
+        assert hashlib.sha256(secret.encode()).hexdigest()[:8] not in marker(secret)
+    assert marker("hunter22") == marker("hunter22") != marker("hunter23")  # equal within a run
+
+
+_OTHER_RUN = "from chartgate.redact import marker; print(marker('hunter22'))"
+
+
+def test_each_run_has_its_own_salt_and_child_processes_of_a_run_share_it():
+    env = {k: v for k, v in os.environ.items() if k != "CHARTGATE_REDACTION_SALT"}
+    runs = {subprocess.run([sys.executable, "-c", _OTHER_RUN], env=env, capture_output=True, text=True,
+                           check=True).stdout.strip() for _ in range(2)}
+    assert len(runs) == 2, "two runs produced the same marker for a secret"
+    inherited = subprocess.run([sys.executable, "-c", _OTHER_RUN], capture_output=True, text=True,
+                               check=True).stdout.strip()  # an xdist worker inherits the environment
+    assert inherited == marker("hunter22")
+
+
+# -- ordinary words ----------------------------------------------------------------------------------
+
+def test_a_learned_secret_is_redacted_where_it_stands_as_a_value_not_inside_names():
+    redactor = Redactor()
+    redactor.learn_values({"argocd": {"password": "argocd", "adminPassword": "argocd-admin-pw"}})
+    redactor.learn_names(["argocd-server"])
+    text = ("Deployment/argocd/argocd-server (templates/argocd/server.yaml) host argocd.example.org;\n"
+            "password: argocd\nthe admin password is argocd-admin-pw.")
+    out = redactor.text(text)
+    assert "Deployment/argocd/argocd-server (templates/argocd/server.yaml) host argocd.example.org" in out
+    assert "password: argocd" not in out and "argocd-admin-pw" not in out
+    assert out.endswith("is " + marker("argocd-admin-pw") + ".")
+
+
+def test_a_long_secret_is_not_scrubbed_inside_longer_names_and_hosts():
+    redactor = Redactor()
+    redactor.learn_values({"db": {"password": "platform"}})
+    out = redactor.text("owner platform-team, host platform.example.org, path /srv/platforms/x, value: platform")
+    assert "platform-team" in out and "platform.example.org" in out and "/srv/platforms/x" in out
+    assert out.endswith(marker("platform"))
+
+
+def test_a_secret_equal_to_a_resource_name_is_redacted_only_in_secret_positions():
+    redactor = Redactor()
+    redactor.learn_values({"auth": {"token": "keycloak-admin"}})
+    redactor.learn_names(["keycloak-admin"])
+    out = redactor.text("Service/iam/keycloak-admin selects nothing\ntoken: keycloak-admin")
+    assert out.startswith("Service/iam/keycloak-admin selects nothing") and "token: keycloak-admin" not in out
+
+
+def test_a_gate_over_an_argocd_like_chart_keeps_names_readable(tmp_path):
+    root = tmp_path / "charts"
+    write_chart(root, "argocd", {
+        "server.yaml": CONFIGMAP.format(name="argocd-server", value="{{ .Values.server.host }}"),
+        "secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: argocd-secret\n"
+                       "stringData:\n  admin.password: {{ .Values.configs.password | quote }}\n"},
+        values="configs:\n  password: argocd\nserver:\n  host: argocd.example.org\n")
+    gate, summary = run_small_gate(tmp_path, root)
+    report = (tmp_path / "reports" / "chartgate.json").read_text()
+    data = json.loads(report)
+    assert [c["name"] for c in data["charts"]] == ["argocd"]
+    assert {r["chart"] for r in data["results"]} == {"argocd"}
+    assert "<redacted" not in report  # nothing in the report is a secret
+    bundle = write_evidence(gate, summary, tmp_path / "evidence.tar.gz")
+    with tarfile.open(bundle) as tar:
+        [member] = [m for m in tar.getmembers() if m.name.endswith("manifests/argocd/default.yaml")]
+        manifests = tar.extractfile(member).read().decode()
+    assert "name: argocd-server" in manifests and "key: argocd.example.org" in manifests
+    assert "admin.password: argocd" not in manifests and f"admin.password: {marker('argocd')}" in manifests
+
+
+# -- file modes --------------------------------------------------------------------------------------
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_reports_cache_entries_and_the_evidence_bundle_are_owner_only_goldens_are_not(tmp_path):
+    root = tmp_path / "charts"
+    write_chart(root, "tiny", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")})
+    old_umask = os.umask(0o022)
+    try:
+        gate, summary = run_small_gate(tmp_path, root)
+        bundle = write_evidence(gate, summary, tmp_path / "evidence.tar.gz")
+    finally:
+        os.umask(old_umask)
+    reports = sorted((tmp_path / "reports").iterdir())
+    entries = sorted((tmp_path / "cache").rglob("*.json"))
+    goldens = sorted((tmp_path / "golden").rglob("*.yaml"))
+    assert reports and entries and goldens
+    for path in [*reports, *entries, bundle]:
+        assert _mode(path) == 0o600, f"{path} is {oct(_mode(path))}"
+    for directory in {p.parent for p in entries}:
+        assert _mode(directory) == 0o700, directory
+    for path in goldens:
+        assert _mode(path) == 0o644, f"{path} is {oct(_mode(path))}"
+    with tarfile.open(bundle) as tar:
+        assert any(m.name.endswith("default.yaml") for m in tar.getmembers())
+
+
+def test_a_render_cache_entry_written_through_the_renderer_is_owner_only(tmp_path):
+    chart = load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
+    Renderer(helm(), tmp_path / "cache", workers=1).render(chart, Scenario("default", ScenarioKind.DEFAULT))
+    [entry] = (tmp_path / "cache").rglob("*.json")
+    assert _mode(entry) == 0o600 and _mode(tmp_path / "cache") == 0o700
+
+
+def test_redact_module_exposes_its_marker_form():
+    assert redact.MARKER_PREFIX == "<redacted hmac:" and MARKER.fullmatch(marker("x"))
