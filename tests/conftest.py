@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 CHARTS = REPO / "fixtures" / "charts"
 OVERLAYS = REPO / "fixtures" / "overlays"
 MUTANTS = REPO / "fixtures" / "mutants"
-GOOD_CHARTS = ("bp-knative", "bp-kserve", "bp-stunner")
+GOOD_CHARTS = ("bp-app-essentials", "bp-cluster-autoscaler", "bp-knative", "bp-kserve", "bp-memcached",
+               "bp-reloader", "bp-stunner")
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +73,7 @@ def run_gate(config: GateConfig, policies) -> GateRun:
 
 @pytest.fixture(scope="session")
 def good_run(tmp_path_factory, policies, render_cache) -> GateRun:
-    """The whole policy suite over the three good fixture charts, against the committed goldens."""
+    """The whole policy suite over the good fixture charts (GOOD_CHARTS), against the committed goldens."""
     tmp = tmp_path_factory.mktemp("good")
     return run_gate(gate_config(tmp, CHARTS, cache=render_cache, golden=REPO / "golden", update_golden=False),
                     policies)
