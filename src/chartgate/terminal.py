@@ -1,14 +1,24 @@
-"""Human-readable text: a failed result for pytest's failure section, and the end-of-run summary."""
+"""Human-readable text: a failed result for pytest's failure section, and the end-of-run summary.
+
+Everything printed goes through `report.safe.printable`: a chart's ANSI escapes, NUL or BEL never
+reach the terminal raw. The summary is one line per chart and one per (chart, policy) that did not
+pass - however many scenarios that policy ran in - and says how pytest's counts of chartgate's items
+map onto chartgate's outcomes."""
 
 from __future__ import annotations
 
-from .policy import Result
+from .policy import Outcome, Result
 from .redact import Redactor
+from .report.safe import printable
+
+#: (chart, policy) lines at most; the rest is counted and left to the reports.
+MAX_POLICY_LINES = 300
+_LINE = 200  # characters of a finding shown on a summary line
 
 
 def describe_result(result: Result, redactor: Redactor | None = None) -> str:
     """The failure text pytest prints; redacted (pass the gate's redactor to also scrub the secret
-    values it learned from values files and rendered Secrets)."""
+    values it learned from values files and rendered Secrets) and free of control characters."""
     policy = result.policy
     where = f"{result.chart} [{result.scenario}]" if result.scenario else result.chart
     lines = [f"{policy.id} {policy.title} ({policy.severity.value}) — {where}: {result.outcome.value}"]
@@ -24,29 +34,103 @@ def describe_result(result: Result, redactor: Redactor | None = None) -> str:
     if result.findings:
         lines.append(f"To accept a finding deliberately, add a waiver for {policy.id} on {result.chart} "
                      "(with reason, owner and expiry) to waivers.yaml.")
-    return (redactor or Redactor()).text("\n".join(lines))
+    return printable((redactor or Redactor()).text("\n".join(lines)))
+
+
+def _short(text: str, limit: int = _LINE) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def pytest_counts(results: list[Result], fail_on: str) -> str:
+    """How pytest's pass/fail/skip counts of chartgate's items map onto chartgate's outcomes: pytest
+    fails an item for a blocking failure and for an `error` (chartgate could not judge); a waived
+    result and a failure below --fail-on pass in pytest (the latter with a warning)."""
+    by = {o: 0 for o in Outcome}
+    below = 0
+    for r in results:
+        by[r.outcome] += 1
+        if r.outcome is Outcome.FAILED and r.severity.value == "warning" and fail_on != "warning":
+            below += 1
+    failed, errors = by[Outcome.FAILED] - below, by[Outcome.ERROR]
+    parts = [f"{failed + errors} failed = chartgate: {failed} failed + {errors} error"]
+    passed = by[Outcome.PASSED] + by[Outcome.WAIVED] + below
+    passed_parts = [f"{by[Outcome.PASSED]} passed"]
+    if by[Outcome.WAIVED]:
+        passed_parts.append(f"{by[Outcome.WAIVED]} waived")
+    if below:
+        passed_parts.append(f"{below} failed below --fail-on (shown as warnings)")
+    parts.append(f"{passed} passed = {' + '.join(passed_parts)}")
+    parts.append(f"{by[Outcome.SKIPPED]} skipped = {by[Outcome.SKIPPED]} skipped")
+    return "pytest counts chartgate's items as " + "; ".join(parts)
+
+
+def _policy_lines(report: dict) -> dict[str, list[str]]:
+    """chart -> one line per policy that did not pass, from the report's defects."""
+    grouped: dict[tuple[str, str], list[dict]] = {}
+    for defect in report.get("defects", []):
+        grouped.setdefault((defect["chart"], defect["policy"]), []).append(defect)
+    lines: dict[str, list[str]] = {}
+    for (chart, policy), defects in sorted(grouped.items()):
+        outcome = min((d["outcome"] for d in defects), key=("error", "failed", "waived").index)
+        scenarios = {o["scenario"] for d in defects for o in d["occurrences"]}
+        scope = "chart-level" if scenarios == {None} else f"in {_plural(len(scenarios), 'scenario')}"
+        first = defects[0]
+        where = " ".join(x for x in (first["resource"], first["path"]) if x)
+        text = f"{where}: {first['message']}" if where else first["message"]
+        more = f" (+{len(defects) - 1} more)" if len(defects) > 1 else ""
+        lines.setdefault(chart, []).append(
+            f"  {outcome:<7} {policy} [{first['severity']}]: {_plural(len(defects), 'defect')} {scope} - "
+            f"{_short(text)}{more}")
+    return lines
 
 
 def write_summary(tr, summary) -> None:
     tr.section("chartgate")
+    write = lambda text, **markup: tr.write_line(printable(text), **markup)  # noqa: E731
+    report = getattr(summary.reports, "report", None) or {}
+    policy_lines = _policy_lines(report)
+    shown = 0
     for chart, counts in summary.per_chart().items():
         cells = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
-        tr.write_line(f"{chart}: {cells}")
+        write(f"{chart}: {cells}")
+        for line in policy_lines.get(chart, []):
+            if shown < MAX_POLICY_LINES:
+                write(line)
+            shown += 1
+    if shown > MAX_POLICY_LINES:
+        write(f"... and {shown - MAX_POLICY_LINES} more chart/policy lines: see the reports below")
+    defects = (report.get("summary") or {}).get("defects")
+    if defects:
+        write(f"{_plural(defects['total'], 'defect')} ({defects['failed']} failed, {defects['error']} error, "
+              f"{defects['waived']} waived; {defects['blocking']} blocking), seen {defects['occurrences']} times "
+              "across scenarios")
+    write(pytest_counts(summary.gate.results, summary.gate.config.fail_on))
     for path in summary.written:
-        tr.write_line(f"golden file written: {path}")
+        write(f"golden file written: {path}")
     for path in summary.removed:
-        tr.write_line(f"orphaned golden file removed: {path}")
+        write(f"orphaned golden file removed: {path}")
     if summary.orphans:
-        tr.write_line(f"{len(summary.orphans)} orphaned golden file(s), produced by no scenario:", red=True)
+        write(f"{len(summary.orphans)} orphaned golden file(s), produced by no scenario:", red=True)
         for path in summary.orphans:
-            tr.write_line(f"  {path}")
-        tr.write_line("Re-run with --update-golden to delete unused golden files.")
+            write(f"  {path}")
+        write("Re-run with --update-golden to delete unused golden files.")
     for waiver in summary.expired_waivers:
-        tr.write_line(f"expired waiver ({waiver.source}): {waiver.policy} on {waiver.chart} expired "
-                      f"{waiver.expires.isoformat()}, owner {waiver.owner}. Renew it or fix the finding.", red=True)
+        write(f"expired waiver ({waiver.source}): {waiver.policy} on {waiver.chart} expired "
+              f"{waiver.expires.isoformat()}, owner {waiver.owner}. Renew it or fix the finding.", red=True)
     for waiver in summary.unused_waivers:
-        tr.write_line(f"unused waiver ({waiver.source}): {waiver.policy} on {waiver.chart} matched nothing; "
-                      "remove it", yellow=True)
+        write(f"unused waiver ({waiver.source}): {waiver.policy} on {waiver.chart} matched nothing; "
+              "remove it", yellow=True)
+    for note in getattr(summary.reports, "notes", []):
+        write(note, yellow=True)
     for name, path in summary.reports.items():
-        tr.write_line(f"report: {path}")
-    tr.write_line(f"gate: {'RED' if summary.red else 'green'}", red=summary.red, green=not summary.red)
+        write(f"report: {path}")
+    verdict = getattr(summary, "verdict", "failed" if summary.red else "passed")
+    label = {"passed": "green", "failed": "RED", "incomplete": "RED (incomplete)"}.get(verdict, verdict)
+    if getattr(summary, "incomplete", None):
+        write(f"incomplete: {summary.incomplete}", red=True)
+    write(f"gate: {label}", red=summary.red, green=not summary.red)

@@ -1,5 +1,7 @@
-"""Realistic report input: a gate run over a mutant chart (failures, one waived), plus a chart that
-cannot be loaded (errors). Only the engine-owned policy modules run, to keep it fast and stable."""
+"""Realistic report input: a gate run over a mutant chart (bp-stunner whose HPA toggle defaults to
+true) with stable test-only policies (data/report_policies/report_cases.py: a defect in many scenarios, a
+warning, a waived defect, a partly waived one), the engine-owned render and golden policies, and a
+chart that cannot be loaded (errors on every policy)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,20 @@ from chartgate.policy import policies_in
 
 from ..conftest import MUTANTS, REPO, GateRun, build_mutant, gate_config, run_gate
 
-REPORT_POLICY_MODULES = ("observability.py", "golden.py", "render.py")
+DATA = Path(__file__).parent / "data"
+REPORT_POLICY_MODULES = (REPO / "policies" / "golden.py", REPO / "policies" / "render.py",
+                         DATA / "report_policies" / "report_cases.py")
 WAIVERS = """\
 waivers:
-  - policy: OBS-005
+  - policy: RPT-003
     chart: bp-stunner
-    reason: "explicit-off differs while the HPA default is being fixed <see ticket & notes>"
+    reason: "upstream Services are reviewed upstream <see ticket & notes>"
+    owner: platform-team
+    expires: 2099-12-31
+  - policy: RPT-001
+    chart: bp-stunner
+    scenario: capabilities
+    reason: "capabilities scenario accepted for now"
     owner: platform-team
     expires: 2099-12-31
 """
@@ -26,13 +36,12 @@ waivers:
 
 @pytest.fixture(scope="session")
 def report_policies():
-    return [p for name in REPORT_POLICY_MODULES for p in policies_in(load_policy_module(REPO / "policies" / name))]
+    return [p for path in REPORT_POLICY_MODULES for p in policies_in(load_policy_module(path))]
 
 
 @pytest.fixture(scope="session")
 def failing_run(tmp_path_factory, report_policies, render_cache) -> GateRun:
-    """bp-stunner whose HPA toggle defaults to true (OBS-001/002 fail, OBS-005 waived) and a chart
-    `bp-broken` whose Chart.yaml does not parse (every policy errors on it)."""
+    """bp-stunner whose HPA toggle defaults to true, and a chart `bp-broken` whose Chart.yaml does not parse."""
     tmp = tmp_path_factory.mktemp("failing")
     chart_root, overlay_root, _ = build_mutant(MUTANTS / "obs-toggle-defaults-true.yaml", tmp)
     broken = chart_root / "bp-broken"
@@ -40,7 +49,8 @@ def failing_run(tmp_path_factory, report_policies, render_cache) -> GateRun:
     (broken / "Chart.yaml").write_text("apiVersion: v2\nname: [unclosed\n")
     waivers = tmp / "waivers.yaml"
     waivers.write_text(WAIVERS)
-    config = gate_config(tmp, chart_root, overlay_root, cache=render_cache, waivers_file=waivers)
+    config = gate_config(tmp, chart_root, overlay_root, cache=render_cache, waivers_file=waivers,
+                         helm_versions=("4.1.4",))
     return run_gate(config, report_policies)
 
 

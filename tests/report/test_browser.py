@@ -1,5 +1,5 @@
 """chartgate.html in a real headless browser (Debian's `chromium`): the page loads from disk with no
-network and renders the matrix and the findings. Skipped when chromium is not installed, unless
+network and renders the summary matrix (expandable to policies) and the findings. Skipped when chromium is not installed, unless
 CHARTGATE_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure."""
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ def _run(chromium: str, tmp_path: Path, *args: str) -> subprocess.CompletedProce
 
 
 class _Rendered(HTMLParser):
-    """The browser's serialised DOM: matrix cells by outcome, article ids, visible text."""
+    """The browser's serialised DOM: family cells and policy items by outcome, article ids, visible text."""
 
     def __init__(self):
         super().__init__()
         self.cells: list[str] = []
+        self.policies: list[str] = []
         self.articles: list[str] = []
         self.text: list[str] = []
 
@@ -46,6 +47,8 @@ class _Rendered(HTMLParser):
         attrs = dict(attrs)
         if tag == "td" and "data-outcome" in attrs:
             self.cells.append(attrs["data-outcome"])
+        if tag == "li" and "data-policy" in attrs:
+            self.policies.append(attrs["data-outcome"])
         if tag == "article":
             self.articles.append(attrs.get("id", ""))
 
@@ -53,17 +56,20 @@ class _Rendered(HTMLParser):
         self.text.append(data)
 
 
-def test_html_report_renders_in_headless_chromium(chromium, failing_run, tmp_path):
+def test_html_report_renders_in_headless_chromium(chromium, failing_run, failing_report, tmp_path):
     page = Path(failing_run.summary.reports["chartgate.html"]).resolve()
     dom = _run(chromium, tmp_path, "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     rendered = _Rendered()
     rendered.feed(dom.stdout)
     text = " ".join(" ".join(rendered.text).split())
-    assert rendered.cells.count("error") == 7 and "failed" in rendered.cells and "waived" in rendered.cells
-    assert "r-obs-002-bp-stunner-default" in rendered.articles
-    for needle in ("Gate FAILED", "Chart × policy matrix", "HorizontalPodAutoscaler/bp-stunner/bp-stunner-bp-stunner",
-                   "kind: HorizontalPodAutoscaler", "Provenance", "HPA default is being fixed <see ticket & notes>"):
+    assert rendered.cells.count("error") == 3 and "failed" in rendered.cells  # bp-broken: 3 families
+    assert rendered.policies.count("error") == 5 and "failed" in rendered.policies and "waived" in rendered.policies
+    hpa = next(d for d in failing_report["defects"] if d["policy"] == "RPT-001" and d["chart"] == "bp-stunner")
+    assert hpa["id"] in rendered.articles
+    for needle in ("Gate FAILED", "Summary by chart", "Summary by policy family", "Top findings",
+                   "HorizontalPodAutoscaler/bp-stunner/bp-stunner-bp-stunner", "maxReplicas: 3", "Provenance",
+                   "upstream Services are reviewed upstream <see ticket & notes>"):
         assert needle in text, needle
 
     shot = tmp_path / "report.png"

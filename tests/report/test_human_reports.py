@@ -1,5 +1,6 @@
-"""chartgate.md and chartgate.html: the matrix, the findings with everything needed to fix or
-reproduce them, waivers, provenance; everything escaped; nothing loaded from outside the page."""
+"""chartgate.md and chartgate.html: the summary by chart (charts x policy families, expandable to
+policies) and by family first, then the top findings with everything needed to fix or reproduce
+them, the rest collapsed; waivers, provenance; everything escaped; nothing loaded from outside."""
 
 from __future__ import annotations
 
@@ -12,19 +13,40 @@ import pytest
 
 from chartgate.report.html import render_html
 from chartgate.report.markdown import render_markdown
-from chartgate.report.matrix import build_matrix
+from chartgate.report.matrix import build_matrix, family_cell, families, repeat_groups
+
+
+def _defect(report, policy, chart="bp-stunner"):
+    return next(d for d in report["defects"] if d["policy"] == policy and d["chart"] == chart)
 
 
 def test_matrix_cell_aggregates_scenarios_and_the_worst_outcome_wins(failing_report):
     matrix = build_matrix(failing_report)
     assert matrix.charts == ["bp-broken", "bp-stunner"]
-    waived = matrix.cell("bp-stunner", "OBS-005")
-    assert waived.outcome == "waived" and waived.counts["waived"] == 1 and waived.counts["passed"] >= 1
-    assert matrix.cell("bp-stunner", "OBS-002").outcome == "failed"
+    partly = matrix.cell("bp-stunner", "RPT-001")
+    assert partly.outcome == "failed" and partly.counts["waived"] == 1 and partly.counts["failed"] >= 10
+    assert matrix.cell("bp-stunner", "RPT-003").outcome == "waived"
     assert matrix.cell("bp-stunner", "GOLD-001").outcome == "passed"
     assert matrix.cell("bp-stunner", "GOLD-001").total == sum(
         r["chart"] == "bp-stunner" and r["policy"] == "GOLD-001" for r in failing_report["results"])
-    assert matrix.cell("bp-broken", "OBS-001").outcome == "error"
+    assert matrix.cell("bp-broken", "RPT-001").outcome == "error"
+
+
+def test_family_cells_aggregate_their_policies(failing_report):
+    matrix = build_matrix(failing_report)
+    grouped = families(matrix)
+    assert list(grouped) == ["GOLD", "RENDER", "RPT"]
+    rpt = family_cell(matrix, "bp-stunner", grouped["RPT"])
+    assert rpt.outcome == "failed" and rpt.count("failed") == 2 and rpt.count("waived") == 1
+    assert rpt.summary() == "2 failed, 1 waived"
+    assert family_cell(matrix, "bp-broken", grouped["RPT"]).outcome == "error"
+
+
+def test_repeats_across_policies_are_collapsed_for_display(failing_report):
+    groups = repeat_groups(failing_report["defects"])
+    broken = [g for g in groups if g[0]["chart"] == "bp-broken"]
+    assert len(broken) == 1 and {d["policy"] for d in broken[0]} == {"GOLD-001", "RENDER-001", "RPT-001",
+                                                                     "RPT-002", "RPT-003"}
 
 
 def test_markdown_report(failing_run, failing_report):
@@ -32,16 +54,26 @@ def test_markdown_report(failing_run, failing_report):
     assert md.startswith("# chartgate report: gate failed")
     for fact in (failing_report["helm"]["sha256"], failing_report["charts"][-1]["digest"], "1.30", "1.33"):
         assert fact in md
-    assert "| **bp-stunner** |" in md and "❌ failed" in md and "⚠️ waived" in md and "💥 error" in md
-    hpa = md[md.index("### ❌ OBS-002 on bp-stunner (default)"):]
-    hpa = hpa[:hpa.index("\n### ")]
-    assert "resource `HorizontalPodAutoscaler/bp-stunner/bp-stunner-bp-stunner`" in hpa
-    assert "template `bp-stunner/templates/hpa.yaml`" in hpa and "JSONPath `$`" in hpa
-    assert "  ```yaml\n  apiVersion: autoscaling/v2\n  kind: HorizontalPodAutoscaler\n" in hpa
-    assert "advertised API versions: none (bare cluster)" in hpa
-    assert "```sh\n" in hpa and "helm template bp-stunner" in hpa.replace("/helm template", "helm template")
-    assert "Waived: explicit-off differs while the HPA default is being fixed \\<see ticket & notes\\>" in md
+    # summary first: charts as rows, families as columns, non-passing policies named and linked
+    assert md.index("## Summary by chart") < md.index("## Summary by policy family") < md.index("## Top findings")
+    assert "| chart | defects | `GOLD` | `RENDER` | `RPT` |" in md
+    hpa = _defect(failing_report, "RPT-001")
+    row = next(line for line in md.splitlines() if line.startswith("| **bp-stunner** |"))
+    assert f"[❌ RPT-001](#{hpa['id']})" in row and "⚠️ RPT-003" in row and "❌ RPT-002" in row
+    # one finding for the defect seen in every scenario that renders the HPA
+    section = md[md.index(f'<a id="{hpa["id"]}"></a>'):]
+    section = section[:section.index("\n### ", section.index("### ") + 4)]
+    assert md.count("### ❌ RPT-001 on bp-stunner") == 1
+    assert "resource `HorizontalPodAutoscaler/bp-stunner/bp-stunner-bp-stunner`" in section
+    assert "template `bp-stunner/templates/hpa.yaml`" in section and "JSONPath `$.spec.maxReplicas`" in section
+    assert "line `15`" in section and "```yaml\nmaxReplicas: 3\n```" in section
+    assert f"Seen in {len(hpa['occurrences'])} scenarios: `capabilities` (waived), `ci.all-overlays`" in section
+    assert "advertised API versions:" in section and "```sh\n" in section and "template" in section
+    # the fully waived defect shows its waiver
+    assert "Waived: upstream Services are reviewed upstream \\<see ticket & notes\\>" in md
     assert "owner platform-team, expires 2099-12-31" in md
+    # errors of the broken chart: one entry naming every policy
+    assert "The same finding is reported by 5 policies" in md and md.count("chart could not be loaded") == 1
 
 
 def test_markdown_escapes_table_cells_and_code(failing_report):
@@ -52,17 +84,24 @@ def test_markdown_escapes_table_cells_and_code(failing_report):
 
 
 class _Page(HTMLParser):
-    """Collects tags, attributes with URLs, and the text of the page."""
+    """Collects tags, attributes with URLs, ids, and the text of the page."""
 
     def __init__(self):
         super().__init__()
         self.tags: list[str] = []
         self.urls: list[str] = []
+        self.ids: set[str] = set()
+        self.policies: list[tuple[str, str]] = []  # (policy, outcome) of the matrix's policy items
         self.text: list[str] = []
 
     def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
         self.tags.append(tag)
-        self.urls += [value for name, value in attrs if name in ("src", "href", "srcset", "action") and value]
+        self.urls += [value for name, value in attrs.items() if name in ("src", "href", "srcset", "action") and value]
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "li" and "data-policy" in attrs:
+            self.policies.append((attrs["data-policy"], attrs["data-outcome"]))
 
     def handle_data(self, data):
         self.text.append(data)
@@ -81,19 +120,31 @@ def test_html_is_self_contained(page):
     assert "url(" not in page and "@import" not in page
 
 
+def test_every_link_on_the_page_has_a_target(page):
+    parsed = _Page()
+    parsed.feed(page)
+    assert {url[1:] for url in parsed.urls} <= parsed.ids
+
+
 def test_html_matrix_and_findings(page, failing_report):
-    cell = re.search(r'<td class="cell o-waived" data-outcome="waived" title="OBS-005 on bp-stunner: ([^"]+)">', page)
-    assert cell and "1 waived" in cell.group(1)
-    assert page.count('data-outcome="error"') == 7
-    assert 'href="#r-obs-002-bp-stunner-default"' in page and 'id="r-obs-002-bp-stunner-default"' in page
-    article = page[page.index('id="r-obs-002-bp-stunner-default"'):]
+    parsed = _Page()
+    parsed.feed(page)
+    assert parsed.policies.count(("RPT-001", "error")) == 1 and len([p for p in parsed.policies if p[1] == "error"]) == 5
+    assert ("RPT-003", "waived") in parsed.policies and ("RPT-001", "failed") in parsed.policies
+    cell = re.search(r'<td class="cell o-failed" data-outcome="failed" data-family="RPT" title="RPT on bp-stunner: ([^"]+)">',
+                     page)
+    assert cell and cell.group(1) == "2 failed, 1 waived"
+    hpa = _defect(failing_report, "RPT-001")
+    assert f'href="#{hpa["id"]}"' in page and f'id="{hpa["id"]}"' in page
+    assert page.count(f'id="{hpa["id"]}"') == 1
+    article = page[page.index(f'id="{hpa["id"]}"'):]
     article = article[:article.index("</article>")]
     for needle in ("HorizontalPodAutoscaler/bp-stunner/bp-stunner-bp-stunner", "bp-stunner/templates/hpa.yaml",
-                   "<dt>JSONPath</dt>", "kind: HorizontalPodAutoscaler", "none (bare cluster)", "base.yaml",
-                   "template bp-stunner", "severity error"):
+                   "<dt>JSONPath</dt>", "maxReplicas: 3", f"Seen in {len(hpa['occurrences'])} scenarios",
+                   'title="waived">capabilities</code>', "template", "severity error"):
         assert needle in article, needle
-    waived = page[page.index('id="r-obs-005-bp-stunner-'):]
-    assert "HPA default is being fixed &lt;see ticket &amp; notes&gt;" in waived[:waived.index("</article>")]
+    waived = page[page.index(f'id="{_defect(failing_report, "RPT-003")["id"]}"'):]
+    assert "upstream Services are reviewed upstream &lt;see ticket &amp; notes&gt;" in waived[:waived.index("</article>")]
     for fact in (failing_report["helm"]["sha256"], failing_report["git_commit"] or "not a git checkout",
                  failing_report["policies"][0]["module_sha256"], failing_report["charts"][-1]["digest"]):
         assert fact in page
@@ -102,8 +153,8 @@ def test_html_matrix_and_findings(page, failing_report):
 def test_html_escapes_everything(failing_report):
     report = copy.deepcopy(failing_report)
     hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    failed = next(r for r in report["results"] if r["outcome"] == "failed")
-    failed["findings"][0].update(message=hostile, excerpt=hostile, resource=hostile)
+    failed = next(d for d in report["defects"] if d["outcome"] == "failed")
+    failed.update(message=hostile, excerpt=hostile, resource=hostile)
     failed["chart"] = report["charts"][-1]["name"] = '"><b>chart</b>'
     report["policies"][0]["title"] = hostile
     page = render_html(report)

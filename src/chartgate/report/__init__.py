@@ -1,38 +1,69 @@
-"""Reports: one report model (a JSON-able dict built once, secrets already redacted), rendered to
-each output format. Every file is written atomically."""
+"""Reports: one report model (a JSON-able dict built once, secrets already redacted, control
+characters neutralised, results grouped into defects), rendered to each output format. Every file
+is written atomically. `chartgate merge` renders a merged model through the same formats."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..yamlio import write_atomic
-from .html import render_html
+from .html import render_html_output
 from .junit import render_junit
-from .markdown import render_markdown
+from .markdown import render_markdown_output
 from .model import build_report
-from .sarif import render_sarif
+from .sarif import build_sarif, truncation_note
 
 if TYPE_CHECKING:
     from ..gate import Gate, GateSummary
 
-#: file name -> renderer(report dict) -> text. Optional formats register here too.
-FORMATS = {
-    "chartgate.json": lambda report: json.dumps(report, indent=2, sort_keys=False) + "\n",
-    "junit.xml": render_junit,
-    "chartgate.md": render_markdown,
-    "chartgate.html": render_html,
-    "chartgate.sarif": render_sarif,
+
+def _json(report: dict) -> tuple[str, list[str]]:
+    return json.dumps(report, indent=2, sort_keys=False) + "\n", []
+
+
+def _sarif(report: dict) -> tuple[str, list[str]]:
+    sarif = build_sarif(report)
+    note = truncation_note(sarif)
+    return json.dumps(sarif, separators=(",", ":")) + "\n", [note] if note else []
+
+
+def _plain(render: Callable[[dict], str]) -> Callable[[dict], tuple[str, list[str]]]:
+    return lambda report: (render(report), [])
+
+
+#: file name -> renderer(report dict) -> (text, notes for the terminal: what a bounded format left out).
+FORMATS: dict[str, Callable[[dict], tuple[str, list[str]]]] = {
+    "chartgate.json": _json,
+    "junit.xml": _plain(render_junit),
+    "chartgate.md": render_markdown_output,
+    "chartgate.html": render_html_output,
+    "chartgate.sarif": _sarif,
 }
 
 
-def write_reports(gate: "Gate", summary: "GateSummary") -> dict[str, Path]:
-    report = build_report(gate, summary)
-    out_dir = Path(gate.config.report_dir)
-    written = {}
+class Written(dict):
+    """file name -> path of each report written, plus what the terminal summary needs: the report
+    model itself (`report`) and what bounded formats left out (`notes`)."""
+
+    def __init__(self, paths: dict[str, Path], report: dict, notes: list[str]):
+        super().__init__(paths)
+        self.report = report
+        self.notes = notes
+
+
+def write_report_files(report: dict, out_dir: Path) -> Written:
+    out_dir = Path(out_dir)
+    paths, notes = {}, []
     for filename, render in FORMATS.items():
+        text, file_notes = render(report)
         path = out_dir / filename
-        write_atomic(path, render(report))
-        written[filename] = path
-    return written
+        write_atomic(path, text)
+        paths[filename] = path
+        notes += file_notes
+    return Written(paths, report, notes)
+
+
+def write_reports(gate: "Gate", summary: "GateSummary") -> Written:
+    return write_report_files(build_report(gate, summary), Path(gate.config.report_dir))

@@ -1,19 +1,28 @@
 """chartgate.html: one self-contained page (inline CSS, no scripts, no external assets) that an
-auditor can file and a release manager can read at a glance.
+auditor can file and a release manager can read at a glance, also for a run over 50 charts and 40
+policies.
 
-Top to bottom: the verdict, a chart x policy matrix colour-coded by outcome (each cell aggregates
-the policy's scenarios on that chart, worst outcome wins, and links to its first finding), every
-failed/errored/waived result with resource, template, JSONPath, the rendered YAML excerpt, the
-scenario's inputs and the `helm template` command that reproduces it, waiver housekeeping, and the
-provenance. Every value from the report goes through `html.escape`.
+Top to bottom: the verdict and what this page leaves out; the summary by chart (charts as rows,
+policy families as columns; each cell shows the family's worst outcome and expands to its policies,
+which link to their first defect); the summary by policy family; the top findings as full cards
+(resource, template, JSONPath, the rendered YAML excerpt, every scenario it was seen in, the first
+scenario's inputs and the `helm template` command that reproduces it); every other finding per
+chart, collapsed (`<details>`); waiver housekeeping; the provenance. A finding is a defect (see
+`defects.py`): one card however many scenarios show it. Excerpts, messages and scenario lists are
+capped and the findings sections have a byte budget (`matrix.BUDGET_BYTES`), so the page stays under
+5 MB; what was cut is stated on the page and in chartgate.json, which has everything. Every value
+from the report goes through `html.escape`.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from .matrix import (NOTEWORTHY, OUTCOME_ORDER, anchor, build_matrix, noteworthy_results, policy_index,
-                     scenario_label, values_digests)
+from .defects import DEFECT_OUTCOMES, priority_key
+from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
+                     SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
+                     defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
+                     repeat_groups, values_digests)
 
 SYMBOL = {"passed": "✓", "failed": "✗", "waived": "⚑", "error": "!", "skipped": "–"}
 
@@ -80,6 +89,26 @@ dl.facts dt { font-weight: 600; color: var(--muted); } dl.facts dd { margin: 0; 
 td.digest, dd.digest { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px;
   overflow-wrap: anywhere; }
 """
+_CSS += """
+.banner.gate-incomplete { background: var(--error-bg); border-color: var(--error-edge); color: var(--error-fg); }
+.cuts { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px 8px 28px; }
+table.matrix td.cell { min-width: 96px; }
+table.matrix details summary { cursor: pointer; list-style: none; }
+table.matrix details summary::-webkit-details-marker { display: none; }
+table.matrix details[open] summary .label::after { content: " ▴"; }
+table.matrix details:not([open]) summary .label::after { content: " ▾"; font-weight: 400; }
+table.matrix ul.policies { list-style: none; margin: 6px 0 0; padding: 0; font-size: 12px; }
+table.matrix ul.policies li { padding: 1px 4px; margin: 1px 0; border-radius: 3px; white-space: nowrap; }
+table.matrix th.chart { white-space: nowrap; }
+table.matrix td.defects { text-align: right; font-weight: 700; }
+details.chart { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0; padding: 4px 12px; }
+details.chart > summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
+details.defect { border-top: 1px dashed var(--line); padding: 4px 0; }
+details.defect > summary { cursor: pointer; }
+details.defect > summary .msg { color: var(--muted); }
+.scenarios code { display: inline-block; margin: 0 4px 4px 0; padding: 0 4px; border-radius: 3px; border: 1px solid var(--line); }
+.row-only { padding: 4px 0; border-top: 1px dashed var(--line); }
+"""
 
 
 def e(value) -> str:
@@ -90,113 +119,256 @@ def _codes(values) -> str:
     return ", ".join(f"<code>{e(v)}</code>" for v in values)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _chart_anchor(chart: str) -> str:
+    import re
+    return "c-" + re.sub(r"[^A-Za-z0-9_-]+", "-", chart).strip("-").lower()
+
+
 def _banner(report: dict) -> str:
-    verdict = report["summary"]["gate"]
+    summary = report["summary"]
+    verdict = summary["gate"]
     helm = report["helm"]
+    shard = report.get("shard")
+    scope = ""
+    if shard:
+        scope = f" · shard {e(shard['index'])} of {e(shard['total'])} (merge the shards for the whole verdict)"
+    elif report.get("merged_from"):
+        scope = f" · merged from {len(report['merged_from'])} shards"
+    why = f'<p>Incomplete: {e(summary.get("incomplete"))}</p>' if summary.get("incomplete") else ""
     return (f'<header class="banner gate-{e(verdict)}"><h1>chartgate report</h1>'
-            f'<p class="verdict">Gate {e(verdict.upper())}</p>'
+            f'<p class="verdict">Gate {e(verdict.upper())}</p>{why}'
             f'<p>generated {e(report["generated_at"])} · chartgate {e(report["tool"]["version"])} · '
             f'Helm {e(helm.get("version") or "unavailable")} · Kubernetes {e(", ".join(report.get("kubernetes_versions", [])))}'
-            f' · fails on {e(report["summary"].get("fail_on", "error"))} severity</p></header>')
+            f' · fails on {e(summary.get("fail_on", "error"))} severity{scope}</p></header>')
 
 
 def _chips(report: dict) -> str:
     totals = report["summary"]["totals"]
     chips = "".join(f'<li class="chip o-{o}">{SYMBOL[o]} {totals.get(o, 0)} {o}</li>' for o in OUTCOME_ORDER)
-    return f'<ul class="chips" aria-label="result totals">{chips}</ul>'
+    counts = report["summary"].get("defects") or {}
+    defects = ", ".join(f"{counts.get(o, 0):,} {o}" for o in DEFECT_OUTCOMES)
+    return (f'<ul class="chips" aria-label="result totals">{chips}</ul>'
+            f'<p>{_plural(counts.get("total", 0), "defect")} ({e(defects)}), seen '
+            f'{_plural(counts.get("occurrences", 0), "time")} across scenarios; results count one per policy, '
+            'chart and scenario.</p>')
 
 
-def _matrix(report: dict) -> str:
+def _matrix(report: dict, linked: set[str]) -> str:
     matrix = build_matrix(report)
     if not matrix.policies:
-        return "<section id=\"matrix\"><h2>Chart × policy matrix</h2><p>No policy was evaluated.</p></section>"
-    head = "".join(f'<th scope="col" title="{e(p["title"])}"><code>{e(p["id"])}</code></th>' for p in matrix.policies)
+        return "<section id=\"matrix\"><h2>Summary by chart</h2><p>No policy was evaluated.</p></section>"
+    grouped = families(matrix)
+    first = first_defects(report)
+    per_cell = defects_per_cell(report)
+    head = "".join(f'<th scope="col" title="{e(", ".join(p["id"] + " " + p["title"] for p in policies))}">'
+                   f'<code>{e(family)}</code></th>' for family, policies in grouped.items())
     rows = []
     for chart in matrix.charts:
         cells = []
-        for policy in matrix.policies:
-            cell = matrix.cell(chart, policy["id"])
-            if cell is None:
+        n_defects = sum(n for (c, _), n in per_cell.items() if c == chart)
+        for family, policies in grouped.items():
+            fcell = family_cell(matrix, chart, policies)
+            if fcell is None:
                 cells.append('<td class="none" title="not evaluated">—</td>')
                 continue
-            inner = (f'<span class="label">{SYMBOL[cell.outcome]} {e(cell.outcome)}</span>'
-                     f'<span class="counts">{e(cell.summary())}</span>')
-            if cell.first_noteworthy:
-                inner = f'<a href="#{e(anchor(cell.first_noteworthy))}">{inner}</a>'
-            tooltip = f"{policy['id']} on {chart}: {cell.summary()}"
-            cells.append(f'<td class="cell o-{e(cell.outcome)}" data-outcome="{e(cell.outcome)}" '
-                         f'title="{e(tooltip)}">{inner}</td>')
-        rows.append(f'<tr><th scope="row">{e(chart)}</th>{"".join(cells)}</tr>')
+            items = []
+            for policy_id, cell in fcell.policies:
+                label = f"{SYMBOL[cell.outcome]} {e(policy_id)}"
+                defect = first.get((chart, policy_id))
+                if defect is not None:
+                    target = defect["id"] if defect["id"] in linked else _chart_anchor(chart)
+                    n = per_cell.get((chart, policy_id), 0)
+                    if target in linked:
+                        label = f'<a href="#{e(target)}">{label}</a>'
+                    label += f' <span class="counts">{_plural(n, "defect")}</span>'
+                items.append(f'<li class="o-{cell.outcome}" data-policy="{e(policy_id)}" data-outcome="{cell.outcome}" '
+                             f'title="{e(policy_id)} on {e(chart)}: {e(cell.summary())}">{label}</li>')
+            outcome = fcell.outcome
+            cells.append(f'<td class="cell o-{outcome}" data-outcome="{outcome}" data-family="{e(family)}" '
+                         f'title="{e(family)} on {e(chart)}: {e(fcell.summary())}"><details><summary>'
+                         f'<span class="label">{SYMBOL[outcome]} {outcome}</span>'
+                         f'<span class="counts">{e(fcell.summary())}</span></summary>'
+                         f'<ul class="policies">{"".join(items)}</ul></details></td>')
+        target = _chart_anchor(chart) if _chart_anchor(chart) in linked else next(
+            (d["id"] for (c, _), d in first.items() if c == chart and d["id"] in linked), None)
+        name = f'<a href="#{e(target)}">{e(chart)}</a>' if target else e(chart)
+        rows.append(f'<tr><th scope="row" class="chart">{name}</th><td class="defects">{n_defects:,}</td>'
+                    f'{"".join(cells)}</tr>')
     legend = "".join(f'<span class="o-{o}">{SYMBOL[o]} {o}</span>' for o in OUTCOME_ORDER)
-    keys = "".join(f"<dt><code>{e(p['id'])}</code></dt><dd>{e(p['title'])} "
-                   f"<span class=\"muted\">({e(p['severity'])})</span></dd>" for p in matrix.policies)
-    return ('<section id="matrix"><h2>Chart × policy matrix</h2>'
-            '<p class="muted">One cell per chart and policy, aggregating the policy\'s scenarios: the worst '
-            'outcome wins (error, failed, waived, passed, skipped). A cell with findings links to them.</p>'
-            f'<div class="scroll"><table class="matrix"><thead><tr><th scope="col">chart</th>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div><p class="legend">{legend}</p>'
-            f'<dl class="facts">{keys}</dl></section>')
+    return ('<section id="matrix"><h2>Summary by chart</h2>'
+            '<p class="muted">Charts as rows, policy families as columns. A cell shows the family\'s worst '
+            'outcome on that chart over all its policies and scenarios (error, failed, waived, passed, skipped) '
+            'and how many policies ended how; open it for the policies, each linking to its first finding.</p>'
+            f'<div class="scroll"><table class="matrix"><thead><tr><th scope="col">chart</th>'
+            f'<th scope="col">defects</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f'<p class="legend">{legend}</p></section>')
 
 
-def _scenario(result: dict) -> str:
-    inputs = result.get("scenario_inputs")
+def _families(report: dict) -> str:
+    policies = policy_index(report)
+    rows = []
+    for row in family_summary(report):
+        titles = "; ".join(f"{pid} {policies[pid]['title']}" for pid in row["policies"] if pid in policies)
+        results = ", ".join(f"{n:,} {o}" for o, n in row["results"].items() if n)
+        defects = ", ".join(f"{n:,} {o}" for o, n in row["defects"].items() if n) or "none"
+        charts = ", ".join(row["charts"][:10]) + (f" and {len(row['charts']) - 10} more" if len(row["charts"]) > 10 else "")
+        rows.append(f'<tr><th scope="row"><code>{e(row["family"])}</code></th>'
+                    f'<td title="{e(titles)}">{_codes(row["policies"])}</td><td>{e(defects)}</td>'
+                    f'<td>{e(charts) or "—"}</td><td class="muted">{e(results)}</td></tr>')
+    return ('<section id="families"><h2>Summary by policy family</h2><div class="scroll"><table>'
+            '<thead><tr><th>family</th><th>policies</th><th>defects</th><th>charts with a defect</th>'
+            f'<th>results</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')
+
+
+def _scenario_inputs(inputs: dict | None, scenario: str) -> str:
     if not inputs:
         return ""
     files = inputs.get("values_files") or []
     sets = inputs.get("set") or {}
     apis = inputs.get("api_versions") or []
     rows = [("values files", _codes(files) if files else "none (chart defaults)"),
-            ("--set values", _codes(f"{k}={v}" for k, v in sets.items()) if sets else "none"),
+            ("--set values", _codes(cut(f"{k}={v}", 300) for k, v in sets.items()) if sets else "none"),
             ("advertised API versions", _codes(apis) if apis else "none (bare cluster)")]
     if inputs.get("kube_version"):
         rows.append(("Kubernetes version", f"<code>{e(inputs['kube_version'])}</code>"))
     body = "".join(f"<dt>{e(name)}</dt><dd>{value}</dd>" for name, value in rows)
-    return f'<h4>Scenario <code>{e(scenario_label(result))}</code></h4><dl class="facts">{body}</dl>'
+    return f'<h4>Scenario <code>{e(scenario)}</code></h4><dl class="facts">{body}</dl>'
 
 
-def _finding(finding: dict) -> str:
-    facts = [("resource", finding.get("resource")), ("template", finding.get("template")),
-             ("JSONPath", finding.get("path")), ("line", finding.get("line"))]
-    rows = "".join(f"<dt>{name}</dt><dd><code>{e(value)}</code></dd>" for name, value in facts
-                   if value not in (None, ""))
-    excerpt = (f'<pre class="excerpt" aria-label="rendered YAML excerpt"><code>{e(finding["excerpt"])}</code></pre>'
-               if finding.get("excerpt") else "")
-    return (f'<div class="finding"><p class="message">{e(finding["message"])}</p>'
-            f'<dl class="facts">{rows}</dl>{excerpt}</div>')
-
-
-def _result(result: dict, policy: dict) -> str:
-    outcome = result["outcome"]
-    parts = [f'<article class="result o-{e(outcome)}" id="{e(anchor(result))}"><header>'
-             f'<h3><code>{e(result["policy"])}</code> {e(result["title"])}</h3>'
-             f'<span class="badge o-{e(outcome)}">{SYMBOL[outcome]} {e(outcome)}</span>'
-             f'<span class="badge sev-{e(result["severity"])}">severity {e(result["severity"])}</span>'
-             f'<span class="where">chart <strong>{e(result["chart"])}</strong> · scenario '
-             f'<code>{e(scenario_label(result))}</code></span></header>']
-    waiver = result.get("waiver")
+def _body(defect: dict, policy: dict) -> str:
+    """Everything needed to fix or reproduce one defect."""
+    parts = []
+    waiver = next((o["waiver"] for o in defect["occurrences"] if o.get("waiver")), None)
     if waiver:
         parts.append(f'<div class="waiver"><strong>Waived:</strong> {e(waiver.get("reason"))}<br>'
                      f'owner {e(waiver.get("owner"))} · expires {e(waiver.get("expires"))} · '
                      f'<code>{e(waiver.get("source"))}</code></div>')
-    if result.get("message"):
-        parts.append(f'<pre class="message">{e(result["message"])}</pre>')
-    parts += [_finding(f) for f in result["findings"]]
-    parts.append(_scenario(result))
-    if result.get("command"):
-        parts.append(f'<h4>Reproduce</h4><pre class="command"><code>{e(result["command"])}</code></pre>')
+    message = cut(defect["message"], MESSAGE_CHARS)
+    if defect["outcome"] == "error":
+        parts.append(f'<pre class="message">{e(message)}</pre>')
+    else:
+        parts.append(f'<p class="message">{e(message)}</p>')
+    facts = [("resource", defect.get("resource")), ("template", defect.get("template")),
+             ("JSONPath", defect.get("path")), ("file", defect.get("file") if defect.get("template") else None),
+             ("line", defect.get("line"))]
+    rows = "".join(f"<dt>{name}</dt><dd><code>{e(value)}</code></dd>" for name, value in facts if value not in (None, ""))
+    if rows:
+        parts.append(f'<dl class="facts">{rows}</dl>')
+    if defect.get("excerpt"):
+        parts.append(f'<pre class="excerpt" aria-label="rendered YAML excerpt"><code>'
+                     f'{e(cut_lines(defect["excerpt"], EXCERPT_LINES, EXCERPT_CHARS))}</code></pre>')
+    occurrences = defect["occurrences"]
+    chips = "".join(f'<code class="o-{e(o["outcome"])}" title="{e(o["outcome"])}">{e(o["scenario"] or "chart-level")}</code>'
+                    for o in occurrences[:SCENARIOS_SHOWN])
+    more = (f' <span class="muted">and {len(occurrences) - SCENARIOS_SHOWN:,} more (every one, with its command, '
+            'is in chartgate.json)</span>') if len(occurrences) > SCENARIOS_SHOWN else ""
+    parts.append(f'<h4>Seen in {_plural(len(occurrences), "scenario")}</h4><p class="scenarios">{chips}{more}</p>')
+    notes = [(o["scenario"] or "chart-level", o.get("note") or o.get("message")) for o in occurrences
+             if o.get("note") or o.get("message")]
+    if notes:
+        items = "".join(f"<li><code>{e(name)}</code>: {e(cut(text, 500))}</li>" for name, text in notes[:5])
+        extra = f"<li class=\"muted\">and {len(notes) - 5} more</li>" if len(notes) > 5 else ""
+        parts.append(f"<ul>{items}{extra}</ul>")
+    first = occurrences[0]
+    parts.append(_scenario_inputs(first.get("inputs"), first["scenario"] or "chart-level"))
+    if first.get("command"):
+        parts.append(f'<h4>Reproduce</h4><pre class="command"><code>{e(cut(first["command"], COMMAND_CHARS))}</code></pre>')
     if policy:
         parts.append(f'<p class="muted">Why: {e(policy.get("rationale"))}<br>See: {e(policy.get("reference"))}</p>')
-    parts.append("</article>")
     return "".join(parts)
 
 
-def _findings(report: dict) -> str:
-    results = noteworthy_results(report)
+def _headline(group: list[dict]) -> str:
+    defect = group[0]
+    where = " · ".join(e(v) for v in (defect.get("resource"), defect.get("path")) if v)
+    ids = (f'<code>{e(defect["policy"])}</code>' if len(group) == 1
+           else f'<code>{e(defect["policy"])}</code> +{len(group) - 1} policies')
+    return (f'<span class="badge o-{e(defect["outcome"])}">{SYMBOL[defect["outcome"]]} {e(defect["outcome"])}</span> '
+            f'{ids} {where} <span class="msg">{e(cut(defect["message"].split(chr(10))[0], 160))}</span> '
+            f'<span class="muted">({_plural(len(defect["occurrences"]), "scenario")})</span>')
+
+
+def _also(group: list[dict]) -> str:
+    """The other policies that report the same finding (see `repeat_groups`), with their anchors."""
+    if len(group) == 1:
+        return ""
+    anchors = "".join(f'<span id="{e(d["id"])}"></span>' for d in group[1:])
+    return (f'{anchors}<p class="muted">The same finding is reported by {len(group)} policies: '
+            f'{_codes(d["policy"] for d in group)}.</p>')
+
+
+def _card(group: list[dict], policies: dict) -> str:
+    defect = group[0]
+    outcome = defect["outcome"]
+    title = (f'<code>{e(defect["policy"])}</code> {e(defect["title"])}' if len(group) == 1
+             else f'<code>{e(defect["policy"])}</code> and {len(group) - 1} more policies')
+    return (f'<article class="result o-{e(outcome)}" id="{e(defect["id"])}"><header>'
+            f'<h3>{title}</h3>'
+            f'<span class="badge o-{e(outcome)}">{SYMBOL[outcome]} {e(outcome)}</span>'
+            f'<span class="badge sev-{e(defect["severity"])}">severity {e(defect["severity"])}</span>'
+            f'<span class="where">chart <strong>{e(defect["chart"])}</strong> · '
+            f'{_plural(len(defect["occurrences"]), "scenario")}</span></header>{_also(group)}'
+            f'{_body(defect, policies.get(defect["policy"], {}) if len(group) == 1 else {})}</article>')
+
+
+def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -> str:
     policies = policy_index(report)
-    counts = ", ".join(f"{sum(r['outcome'] == o for r in results)} {o}" for o in NOTEWORTHY)
-    body = "".join(_result(r, policies.get(r["policy"], {})) for r in results) or \
-        "<p>Every evaluated policy passed (or did not apply).</p>"
-    return f'<section id="findings"><h2>Findings <span class="muted">({e(counts)})</span></h2>{body}</section>'
+    defects = report.get("defects", [])
+    counts = ", ".join(f"{sum(d['outcome'] == o for d in defects):,} {o}" for o in NOTEWORTHY)
+    if not defects:
+        return ('<section id="findings"><h2>Findings</h2><p>Every evaluated policy passed (or did not apply).</p>'
+                '</section>')
+    groups = repeat_groups(sorted(defects, key=priority_key))
+    top, top_ids = groups[:TOP_FINDINGS], set()
+    cards = []
+    for group in top:
+        cards.append(budget.add(_card(group, policies)))
+        linked.update(d["id"] for d in group)
+        top_ids.update(d["id"] for d in group)
+    shown = sum(len(g) for g in top)
+    parts = [f'<section id="findings"><h2>Top findings <span class="muted">({shown} of {len(defects):,} '
+             f'defects: {e(counts)})</span></h2><p class="muted">Blocking first, then the most widespread. '
+             'Each is one defect however many scenarios show it; one that several policies report is shown '
+             'once.</p>', "".join(cards), "</section>"]
+    rest = [d for d in defects if d["id"] not in top_ids]
+    if not rest:
+        return "".join(parts)
+    parts.append(f'<section id="all-findings"><h2>All other findings <span class="muted">({len(rest):,})</span></h2>'
+                 '<p class="muted">Per chart, collapsed: open a chart, then a finding.</p>')
+    rows_only = omitted = 0
+    for chart, chart_defects in defects_by_chart({"defects": rest}).items():
+        if not budget.rows:
+            omitted += len(chart_defects)
+            continue
+        by_outcome = ", ".join(f"{n} {o}" for o in NOTEWORTHY if (n := sum(d["outcome"] == o for d in chart_defects)))
+        items = []
+        for group in repeat_groups(chart_defects):
+            defect = group[0]
+            if not budget.rows:
+                omitted += len(group)
+                continue
+            linked.update(d["id"] for d in group)
+            if budget.full:
+                policy = policies.get(defect["policy"], {}) if len(group) == 1 else {}
+                items.append(budget.add(f'<details class="defect" id="{e(defect["id"])}"><summary>{_headline(group)}'
+                                        f'</summary>{_also(group)}{_body(defect, policy)}</details>'))
+            else:
+                rows_only += len(group)
+                anchors = "".join(f'<span id="{e(d["id"])}"></span>' for d in group[1:])
+                items.append(budget.add(f'<div class="row-only" id="{e(defect["id"])}">{anchors}{_headline(group)}</div>'))
+        linked.add(_chart_anchor(chart))
+        parts.append(f'<details class="chart" id="{_chart_anchor(chart)}"><summary>{e(chart)}: '
+                     f'{_plural(len(chart_defects), "defect")} ({e(by_outcome)})</summary>{"".join(items)}</details>')
+    parts.append("</section>")
+    if rows_only:
+        cuts.append(f"{rows_only:,} findings are shown as one-line rows without details, to keep this page small.")
+    if omitted:
+        cuts.append(f"{omitted:,} findings are not shown at all (page size budget reached).")
+    return "".join(parts)
 
 
 def _waivers(report: dict) -> str:
@@ -220,12 +392,21 @@ def _waivers(report: dict) -> str:
             f'<ul>{"".join(items)}</ul>{table}</section>')
 
 
+def _collapsible(title: str, body: str, count: int, open_below: int = 25) -> str:
+    if count < open_below:
+        return f"<h3>{title}</h3>{body}"
+    return f"<details><summary><strong>{title}</strong> ({count:,})</summary>{body}</details>"
+
+
 def _provenance(report: dict) -> str:
     helm = report["helm"]
+    shard = report.get("shard")
     facts = [("chartgate", report["tool"]["version"]), ("Helm version", helm.get("version") or helm.get("error")),
              ("Helm binary", helm.get("path")), ("Helm sha256", helm.get("sha256")),
              ("Kubernetes versions", ", ".join(report.get("kubernetes_versions", []))),
              ("charts repository commit", report.get("git_commit") or "not a git checkout"),
+             ("shard", f"{shard['index']} of {shard['total']}" if shard else None),
+             ("merged from", ", ".join(f"{m['index']}/{m['total']} ({m['dir']})" for m in report.get("merged_from") or [])),
              ("chart roots", ", ".join(report.get("chart_roots", []))), ("working directory", report.get("working_dir")),
              ("Python", report.get("python")), ("run started", report.get("started_at")),
              ("report generated", report["generated_at"])]
@@ -235,25 +416,51 @@ def _provenance(report: dict) -> str:
     policies = "".join(f"<tr><td><code>{e(p['id'])}</code></td><td>{e(p['title'])}</td><td>{e(p['severity'])}</td>"
                        f"<td><code>{e(p.get('module'))}</code></td><td class=\"digest\">{e(p.get('module_sha256'))}</td></tr>"
                        for p in report["policies"])
+    digests = values_digests(report)
     files = "".join(f"<tr><td><code>{e(path)}</code></td><td class=\"digest\">{e(digest or 'unreadable')}</td></tr>"
-                    for path, digest in values_digests(report).items())
-    broken = "".join(f"<li><code>{e(b['name'])}</code> (<code>{e(b['path'])}</code>): {e(b['error'])}</li>"
+                    for path, digest in digests.items())
+    broken = "".join(f"<li><code>{e(b['name'])}</code> (<code>{e(b['path'])}</code>): {e(cut(b['error'], MESSAGE_CHARS))}</li>"
                      for b in report.get("broken_charts") or [])
+    charts_table = ('<div class="scroll"><table><thead><tr><th>chart</th><th>version</th><th>path</th>'
+                    f'<th>sha256 (tree incl. vendored dependencies)</th></tr></thead><tbody>{charts}</tbody></table></div>')
+    policies_table = ('<div class="scroll"><table><thead><tr><th>id</th><th>title</th><th>severity</th>'
+                      f'<th>module</th><th>module sha256</th></tr></thead><tbody>{policies}</tbody></table></div>')
+    files_table = ('<div class="scroll"><table><thead><tr><th>file</th><th>sha256</th>'
+                   f'</tr></thead><tbody>{files}</tbody></table></div>')
     return ('<section id="provenance"><h2>Provenance</h2>'
             f'<dl class="facts">{dl}</dl>'
-            '<h3>Charts</h3><div class="scroll"><table><thead><tr><th>chart</th><th>version</th><th>path</th>'
-            f'<th>sha256 (tree incl. vendored dependencies)</th></tr></thead><tbody>{charts}</tbody></table></div>'
-            + (f"<h3>Charts that could not be loaded</h3><ul>{broken}</ul>" if broken else "") +
-            '<h3>Policies</h3><div class="scroll"><table><thead><tr><th>id</th><th>title</th><th>severity</th>'
-            f'<th>module</th><th>module sha256</th></tr></thead><tbody>{policies}</tbody></table></div>'
-            '<h3>Values and overlay files</h3><div class="scroll"><table><thead><tr><th>file</th><th>sha256</th>'
-            f'</tr></thead><tbody>{files}</tbody></table></div></section>')
+            + _collapsible("Charts", charts_table, len(report["charts"]))
+            + (f"<h3>Charts that could not be loaded</h3><ul>{broken}</ul>" if broken else "")
+            + _collapsible("Policies", policies_table, len(report["policies"]))
+            + _collapsible("Values and overlay files", files_table, len(digests))
+            + "</section>")
+
+
+def _cuts(report: dict, cuts: list[str]) -> str:
+    if not cuts:
+        return ""
+    items = "".join(f"<li>{e(c)}</li>" for c in cuts)
+    return (f'<section id="cuts"><ul class="cuts" aria-label="what this page leaves out">{items}'
+            '<li>chartgate.json has every result, defect and scenario.</li></ul></section>')
+
+
+def render_html_output(report: dict) -> tuple[str, list[str]]:
+    """The page, and what it left out (for the terminal)."""
+    budget = Budget()
+    cuts: list[str] = []
+    linked: set[str] = set()
+    if len(report.get("defects", [])) > TOP_FINDINGS:
+        cuts.append(f"Findings: the top {TOP_FINDINGS} as cards, every other one collapsed per chart below them.")
+    findings = _findings(report, budget, cuts, linked)
+    verdict = report["summary"]["gate"]
+    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>chartgate report: gate {e(verdict)}</title><style>{_CSS}</style></head><body>"
+            f"{_banner(report)}<main>{_chips(report)}{_cuts(report, cuts)}{_matrix(report, linked)}"
+            f"{_families(report)}{findings}{_waivers(report)}{_provenance(report)}</main></body></html>\n")
+    notes = [f"chartgate.html: {c}" for c in cuts if not c.startswith("Findings: the top")]
+    return page, notes
 
 
 def render_html(report: dict) -> str:
-    verdict = report["summary"]["gate"]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>chartgate report: gate {e(verdict)}</title><style>{_CSS}</style></head><body>"
-            f"{_banner(report)}<main>{_chips(report)}{_matrix(report)}{_findings(report)}{_waivers(report)}"
-            f"{_provenance(report)}</main></body></html>\n")
+    return render_html_output(report)[0]

@@ -1,4 +1,6 @@
-"""JUnit XML with one testcase per result, for CI systems that only read JUnit."""
+"""JUnit XML with one testcase per result, for CI systems that only read JUnit.
+
+The report model is already free of control characters (`safe.clean`), which XML 1.0 cannot carry."""
 
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ def render_junit(report: dict) -> str:
                        skipped=str(sum(r["outcome"] in ("skipped", "waived") for r in results)),
                        timestamp=report["generated_at"])
     props = ET.SubElement(suite, "properties")
+    shard = report.get("shard")
     for name, value in (("chartgate.version", report["tool"]["version"]),
+                        ("chartgate.gate", report["summary"]["gate"]),
+                        ("chartgate.shard", f"{shard['index']}/{shard['total']}" if shard else ""),
                         ("helm.version", report["helm"].get("version") or ""),
                         ("helm.path", report["helm"].get("path") or "")):
         ET.SubElement(props, "property", name=name, value=str(value))

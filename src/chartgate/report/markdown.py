@@ -1,15 +1,23 @@
 """chartgate.md: the report as Markdown, for a pull-request comment, a wiki page or an audit file.
 
-Order: verdict and provenance, the chart x policy matrix, every failed/errored/waived result with
-what an author needs to fix it (resource, template, JSONPath, excerpt, scenario, reproduce command),
-waiver housekeeping, then the full provenance tables.
+Order: verdict and provenance (and what the file leaves out); the summary by chart (charts as rows,
+policy families as columns, each cell naming the family's policies that did not pass); the summary
+by policy family; the top findings in full (resource, template, JSONPath, excerpt, every scenario it
+was seen in, the first scenario's inputs and the reproduce command); every other finding per chart,
+collapsed in `<details>`; waiver housekeeping; the full provenance tables. A finding is a defect (see
+`defects.py`), shown once however many scenarios show it. Lists and excerpts are capped and the
+findings have a byte budget, as in the HTML report; chartgate.json has everything.
 """
 
 from __future__ import annotations
 
 import re
 
-from .matrix import NOTEWORTHY, anchor, build_matrix, noteworthy_results, policy_index, scenario_label, values_digests
+from .defects import DEFECT_OUTCOMES, priority_key
+from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
+                     SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
+                     defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
+                     repeat_groups, values_digests)
 
 SYMBOL = {"passed": "✅", "failed": "❌", "waived": "⚠️", "error": "💥", "skipped": "➖"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
@@ -33,57 +41,106 @@ def fenced(body: str, lang: str = "") -> list[str]:
     return [f"{fence}{lang}", body.rstrip("\n"), fence]
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def _header(report: dict) -> list[str]:
-    verdict = report["summary"]["gate"]
+    summary = report["summary"]
+    verdict = summary["gate"]
     helm = report["helm"]
-    totals = ", ".join(f"{n} {o}" for o, n in report["summary"]["totals"].items())
+    totals = ", ".join(f"{n} {o}" for o, n in summary["totals"].items())
+    counts = summary.get("defects") or {}
+    defects = ", ".join(f"{counts.get(o, 0):,} {o}" for o in DEFECT_OUTCOMES)
     rows = [
-        ("Gate", f"**{verdict.upper()}** (fails on {text(report['summary'].get('fail_on', 'error'))} severity)"),
+        ("Gate", f"**{verdict.upper()}** (fails on {text(summary.get('fail_on', 'error'))} severity)"),
         ("chartgate", code(report["tool"]["version"])),
         ("Helm", f"{code(helm.get('version') or 'unavailable')} at {code(helm.get('path') or '-')}, "
                  f"sha256 {code(helm.get('sha256') or helm.get('error') or '-')}"),
         ("Kubernetes versions", ", ".join(code(v) for v in report.get("kubernetes_versions", [])) or "-"),
         ("Charts repository commit", code(report.get("git_commit") or "not a git checkout")),
         ("Generated", f"{text(report['generated_at'])} (run started {text(report.get('started_at', '-'))})"),
-        ("Results", text(totals)),
+        ("Defects", f"{_plural(counts.get('total', 0), 'defect')} ({text(defects)}), seen "
+                    f"{_plural(counts.get('occurrences', 0), 'time')} across scenarios"),
+        ("Results", text(totals) + " (one per policy, chart and scenario)"),
     ]
+    if summary.get("incomplete"):
+        rows.insert(1, ("Incomplete", text(summary["incomplete"])))
+    shard = report.get("shard")
+    if shard:
+        rows.insert(1, ("Shard", f"{shard['index']} of {shard['total']}: merge the shards "
+                                 "(`chartgate merge`) for the whole verdict"))
+    elif report.get("merged_from"):
+        rows.insert(1, ("Merged from", ", ".join(f"shard {m['index']}/{m['total']} ({code(m['dir'])})"
+                                                  for m in report["merged_from"])))
     lines = [f"# chartgate report: gate {verdict}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return lines + [""]
 
 
-def _matrix(report: dict) -> list[str]:
+def _anchor_link(label: str, target: str) -> str:
+    return f"[{label}](#{target})"
+
+
+def _matrix(report: dict, linked: set[str]) -> list[str]:
     matrix = build_matrix(report)
     if not matrix.policies:
-        return ["## Chart × policy matrix", "", "No policy was evaluated.", ""]
-    head = "| chart | " + " | ".join(code(p["id"]) for p in matrix.policies) + " |"
-    lines = ["## Chart × policy matrix", "",
-             "Each cell aggregates the policy's scenarios on that chart; the worst outcome wins.", "",
-             head, "|---" * (len(matrix.policies) + 1) + "|"]
+        return ["## Summary by chart", "", "No policy was evaluated.", ""]
+    grouped = families(matrix)
+    first = first_defects(report)
+    per_cell = defects_per_cell(report)
+    head = "| chart | defects | " + " | ".join(code(f) for f in grouped) + " |"
+    lines = ["## Summary by chart", "",
+             "Charts as rows, policy families as columns. A cell shows the family's worst outcome over its "
+             "policies and scenarios and names each policy that did not pass (linked to its first finding); "
+             "`✅ 3` means three policies passed.", "",
+             head, "|---" * (len(grouped) + 2) + "|"]
     for chart in matrix.charts:
         cells = []
-        for policy in matrix.policies:
-            cell = matrix.cell(chart, policy["id"])
-            if cell is None:
+        for policies in grouped.values():
+            fcell = family_cell(matrix, chart, policies)
+            if fcell is None:
                 cells.append("–")
                 continue
-            label = f"{SYMBOL[cell.outcome]} {cell.outcome} ({cell.summary()})"
-            cells.append(f"[{label}](#{anchor(cell.first_noteworthy)})" if cell.first_noteworthy else label)
-        lines.append(f"| **{text(chart)}** | " + " | ".join(cells) + " |")
-    legend = " · ".join(f"{SYMBOL[o]} {o}" for o in SYMBOL)
-    titles = "; ".join(f"{code(p['id'])} {text(p['title'])}" for p in matrix.policies)
-    return lines + ["", f"Legend: {legend}", "", f"Policies: {titles}", ""]
+            named = []
+            for policy_id, cell in fcell.policies:
+                if cell.outcome in ("passed", "skipped"):
+                    continue
+                label = f"{SYMBOL[cell.outcome]} {policy_id}"
+                defect = first.get((chart, policy_id))
+                if defect is not None and defect["id"] in linked:
+                    label = _anchor_link(label, defect["id"])
+                named.append(label)
+            passed = fcell.count("passed")
+            if passed:
+                named.append(f"✅ {passed}")
+            cells.append(" ".join(named) or "➖")
+        n = sum(count for (c, _), count in per_cell.items() if c == chart)
+        lines.append(f"| **{text(chart)}** | {n:,} | " + " | ".join(cells) + " |")
+    legend = " · ".join(f"{SYMBOL[o]} {o}" for o in OUTCOME_ORDER)
+    return lines + ["", f"Legend: {legend}", ""]
 
 
-def _scenario(result: dict) -> list[str]:
-    inputs = result.get("scenario_inputs")
+def _families(report: dict) -> list[str]:
+    lines = ["## Summary by policy family", "", "| family | policies | defects | charts with a defect | results |",
+             "|---|---|---|---|---|"]
+    for row in family_summary(report):
+        results = ", ".join(f"{n:,} {o}" for o, n in row["results"].items() if n)
+        defects = ", ".join(f"{n:,} {o}" for o, n in row["defects"].items() if n) or "none"
+        charts = ", ".join(row["charts"][:10]) + (f" and {len(row['charts']) - 10} more" if len(row["charts"]) > 10 else "")
+        lines.append(f"| {code(row['family'])} | {' '.join(code(p) for p in row['policies'])} | {text(defects)} | "
+                     f"{text(charts) or '–'} | {text(results)} |")
+    return lines + [""]
+
+
+def _scenario(inputs: dict | None) -> list[str]:
     if not inputs:
         return []
-    lines = ["", "Scenario inputs:", ""]
+    lines = ["", "Scenario inputs (first scenario):", ""]
     files = inputs.get("values_files") or []
     lines.append("- values files: " + (", ".join(code(f) for f in files) if files else "none (chart defaults)"))
     sets = inputs.get("set") or {}
-    lines.append("- `--set` values: " + (", ".join(code(f"{k}={v}") for k, v in sets.items()) if sets else "none"))
+    lines.append("- `--set` values: " + (", ".join(code(cut(f"{k}={v}", 300)) for k, v in sets.items()) if sets else "none"))
     apis = inputs.get("api_versions") or []
     lines.append("- advertised API versions: " + (", ".join(code(a) for a in apis) if apis else "none (bare cluster)"))
     if inputs.get("kube_version"):
@@ -91,35 +148,114 @@ def _scenario(result: dict) -> list[str]:
     return lines
 
 
-def _finding(finding: dict) -> list[str]:
-    where = [("resource", finding.get("resource")), ("template", finding.get("template")),
-             ("JSONPath", finding.get("path")), ("line", finding.get("line"))]
-    lines = ["- " + " · ".join(f"{name} {code(value)}" for name, value in where if value not in (None, ""))]
-    lines += ["", "  " + "  \n  ".join(text(part) for part in finding["message"].splitlines() or [""])]
-    if finding.get("excerpt"):  # indented with the list item, every line of it
-        lines += [""] + ["  " + line for block in fenced(finding["excerpt"], "yaml") for line in block.splitlines()]
-    return lines + [""]
-
-
-def _result(result: dict, policy: dict) -> list[str]:
-    lines = [f'<a id="{anchor(result)}"></a>', "",
-             f"### {SYMBOL[result['outcome']]} {text(result['policy'])} on {text(result['chart'])} "
-             f"({text(scenario_label(result))}): {result['outcome']}", "",
-             f"**{text(result['title'])}** · severity {code(result['severity'])}", ""]
-    if result.get("waiver"):
-        w = result["waiver"]
-        lines += [f"Waived: {text(w.get('reason', ''))} (owner {text(w.get('owner', '-'))}, "
-                  f"expires {text(w.get('expires', '-'))}, {text(w.get('source', ''))})", ""]
-    if result.get("message"):
-        lines += fenced(result["message"], "text") + [""]
-    for finding in result["findings"]:
-        lines += _finding(finding)
-    lines += _scenario(result)
-    if result.get("command"):
-        lines += ["", "Reproduce:", ""] + fenced(result["command"], "sh")
+def _body(defect: dict, policy: dict) -> list[str]:
+    lines = [f"**{text(defect['title'])}** · severity {code(defect['severity'])} · chart {code(defect['chart'])}", ""]
+    waiver = next((o["waiver"] for o in defect["occurrences"] if o.get("waiver")), None)
+    if waiver:
+        lines += [f"Waived: {text(waiver.get('reason', ''))} (owner {text(waiver.get('owner', '-'))}, "
+                  f"expires {text(waiver.get('expires', '-'))}, {text(waiver.get('source', ''))})", ""]
+    where = [("resource", defect.get("resource")), ("template", defect.get("template")),
+             ("JSONPath", defect.get("path")), ("line", defect.get("line"))]
+    shown = [f"{name} {code(value)}" for name, value in where if value not in (None, "")]
+    if shown:
+        lines += ["- " + " · ".join(shown), ""]
+    message = cut(defect["message"], MESSAGE_CHARS)
+    if defect["outcome"] == "error":
+        lines += fenced(message, "text") + [""]
+    else:
+        lines += ["  \n".join(text(part) for part in message.splitlines() or [""]), ""]
+    if defect.get("excerpt"):
+        lines += fenced(cut_lines(defect["excerpt"], EXCERPT_LINES, EXCERPT_CHARS), "yaml") + [""]
+    occurrences = defect["occurrences"]
+    names = ", ".join(code(o["scenario"] or "chart-level") + ("" if o["outcome"] == defect["outcome"]
+                                                                else f" ({o['outcome']})")
+                      for o in occurrences[:SCENARIOS_SHOWN])
+    more = f" and {len(occurrences) - SCENARIOS_SHOWN:,} more (all in chartgate.json)" if len(occurrences) > SCENARIOS_SHOWN else ""
+    lines += [f"Seen in {_plural(len(occurrences), 'scenario')}: {names}{more}"]
+    notes = [(o["scenario"] or "chart-level", o.get("note") or o.get("message")) for o in occurrences
+             if o.get("note") or o.get("message")]
+    for name, note in notes[:5]:
+        lines += [f"- {code(name)}: {text(cut(note, 500))}"]
+    first = occurrences[0]
+    lines += _scenario(first.get("inputs"))
+    if first.get("command"):
+        lines += ["", "Reproduce:", ""] + fenced(cut(first["command"], COMMAND_CHARS), "sh")
     if policy:
         lines += ["", f"Why: {text(policy.get('rationale', ''))}  ", f"See: {text(policy.get('reference', ''))}"]
     return lines + [""]
+
+
+def _also(group: list[dict]) -> list[str]:
+    if len(group) == 1:
+        return []
+    return ["".join(f'<a id="{d["id"]}"></a>' for d in group[1:]),
+            "", f"The same finding is reported by {len(group)} policies: {', '.join(code(d['policy']) for d in group)}.", ""]
+
+
+def _headline(group: list[dict]) -> str:
+    defect = group[0]
+    where = " ".join(code(v) for v in (defect.get("resource"), defect.get("path")) if v)
+    first_line = cut(defect["message"].split("\n")[0], 160)
+    ids = code(defect["policy"]) + (f" +{len(group) - 1} policies" if len(group) > 1 else "")
+    return (f"{SYMBOL[defect['outcome']]} {ids} {where} {text(first_line)} "
+            f"({_plural(len(defect['occurrences']), 'scenario')})")
+
+
+def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -> list[str]:
+    policies = policy_index(report)
+    defects = report.get("defects", [])
+    if not defects:
+        return ["## Findings", "", "Every evaluated policy passed (or did not apply).", ""]
+    counts = ", ".join(f"{sum(d['outcome'] == o for d in defects):,} {o}" for o in NOTEWORTHY)
+    groups = repeat_groups(sorted(defects, key=priority_key))
+    top, top_ids = groups[:TOP_FINDINGS], set()
+    lines = [f"## Top findings ({sum(len(g) for g in top)} of {len(defects):,} defects: {counts})", "",
+             "Blocking first, then the most widespread. Each is one defect however many scenarios show it; one "
+             "that several policies report is shown once.", ""]
+    for group in top:
+        defect = group[0]
+        policy = policies.get(defect["policy"], {}) if len(group) == 1 else {}
+        more = f" (and {len(group) - 1} more policies)" if len(group) > 1 else ""
+        block = [f'<a id="{defect["id"]}"></a>', "",
+                 f"### {SYMBOL[defect['outcome']]} {text(defect['policy'])}{more} on {text(defect['chart'])}: "
+                 f"{defect['outcome']}", ""] + _also(group) + _body(defect, policy)
+        budget.add("\n".join(block))
+        lines += block
+        linked.update(d["id"] for d in group)
+        top_ids.update(d["id"] for d in group)
+    rest = [d for d in defects if d["id"] not in top_ids]
+    if not rest:
+        return lines
+    lines += [f"## All other findings ({len(rest):,})", "", "Per chart, collapsed.", ""]
+    rows_only = omitted = 0
+    for chart, chart_defects in defects_by_chart({"defects": rest}).items():
+        if not budget.rows:
+            omitted += len(chart_defects)
+            continue
+        by_outcome = ", ".join(f"{n} {o}" for o in NOTEWORTHY if (n := sum(d["outcome"] == o for d in chart_defects)))
+        block = ["<details>", f"<summary>{text(chart)}: {_plural(len(chart_defects), 'defect')} ({by_outcome})</summary>", ""]
+        for group in repeat_groups(chart_defects):
+            defect = group[0]
+            if not budget.rows:
+                omitted += len(group)
+                continue
+            linked.update(d["id"] for d in group)
+            anchors = "".join(f'<a id="{d["id"]}"></a>' for d in group)
+            if budget.full:
+                policy = policies.get(defect["policy"], {}) if len(group) == 1 else {}
+                item = [anchors, "", "<details>", f"<summary>{_headline(group)}</summary>", ""] + \
+                    _also(group)[2:] + _body(defect, policy) + ["</details>", ""]
+            else:
+                rows_only += len(group)
+                item = [anchors, "", f"- {_headline(group)}", ""]
+            budget.add("\n".join(item))
+            block += item
+        lines += block + ["</details>", ""]
+    if rows_only:
+        cuts.append(f"{rows_only:,} findings are listed as one-line rows without details, to keep this file small.")
+    if omitted:
+        cuts.append(f"{omitted:,} findings are not listed at all (file size budget reached).")
+    return lines
 
 
 def _waivers(report: dict) -> list[str]:
@@ -142,24 +278,29 @@ def _provenance(report: dict) -> list[str]:
               f"{code(p.get('module_sha256') or '-')} |" for p in report["policies"]]
     digests = values_digests(report)
     if digests:
-        lines += ["", "### Values and overlay files", "", "| file | sha256 |", "|---|---|"]
+        lines += ["", "### Values and overlay files", "", "<details>", f"<summary>{len(digests)} files</summary>", "",
+                  "| file | sha256 |", "|---|---|"]
         lines += [f"| {code(path)} | {code(digest or 'unreadable')} |" for path, digest in digests.items()]
+        lines += ["", "</details>"]
     broken = report.get("broken_charts") or []
     if broken:
         lines += ["", "### Charts that could not be loaded", ""]
-        lines += [f"- {code(b['name'])} ({code(b['path'])}): {text(b['error'])}" for b in broken]
+        lines += [f"- {code(b['name'])} ({code(b['path'])}): {text(cut(b['error'], MESSAGE_CHARS))}" for b in broken]
     return lines + [""]
 
 
+def render_markdown_output(report: dict) -> tuple[str, list[str]]:
+    """The Markdown, and what it left out (for the terminal)."""
+    budget = Budget()
+    cuts: list[str] = []
+    linked: set[str] = set()
+    findings = _findings(report, budget, cuts, linked)
+    lines = _header(report)
+    if cuts:
+        lines += ["> **Left out of this file:** " + " ".join(cuts) + " chartgate.json has every result and defect.", ""]
+    lines += _matrix(report, linked) + _families(report) + findings + _waivers(report) + _provenance(report)
+    return "\n".join(lines).rstrip("\n") + "\n", [f"chartgate.md: {c}" for c in cuts]
+
+
 def render_markdown(report: dict) -> str:
-    policies = policy_index(report)
-    noteworthy = noteworthy_results(report)
-    lines = _header(report) + _matrix(report)
-    counts = {o: sum(r["outcome"] == o for r in noteworthy) for o in NOTEWORTHY}
-    lines += [f"## Findings ({', '.join(f'{n} {o}' for o, n in counts.items())})", ""]
-    if not noteworthy:
-        lines += ["Every evaluated policy passed (or did not apply).", ""]
-    for result in noteworthy:
-        lines += _result(result, policies.get(result["policy"], {}))
-    lines += _waivers(report) + _provenance(report)
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return render_markdown_output(report)[0]

@@ -1,4 +1,5 @@
-"""What the human-readable reports share: the chart x policy matrix and the results worth reading."""
+"""What the human-readable reports share: the chart x policy matrix (and its chart x family view,
+which stays readable with 50 charts and 40 policies), and the results and defects worth reading."""
 
 from __future__ import annotations
 
@@ -39,6 +40,42 @@ class Matrix:
 
     def cell(self, chart: str, policy_id: str) -> Cell | None:
         return self.cells.get((chart, policy_id))
+
+
+def family_of(policy_id: str) -> str:
+    return policy_id.split("-", 1)[0]
+
+
+@dataclass
+class FamilyCell:
+    """One chart x policy family cell: its policies' cells, the worst outcome first."""
+
+    policies: list[tuple[str, Cell]]  # (policy id, cell), in id order
+
+    @property
+    def outcome(self) -> str:
+        return min((cell.outcome for _, cell in self.policies), key=OUTCOME_ORDER.index, default="skipped")
+
+    def count(self, outcome: str) -> int:
+        """How many of the family's policies show `outcome` on this chart."""
+        return sum(cell.outcome == outcome for _, cell in self.policies)
+
+    def summary(self) -> str:
+        """`1 failed, 4 passed`: the policies by their (worst) outcome."""
+        return ", ".join(f"{n} {o}" for o in OUTCOME_ORDER if (n := self.count(o)))
+
+
+def families(matrix: Matrix) -> dict[str, list[dict]]:
+    """Policy family (`OBS`) -> its policies, in id order."""
+    grouped: dict[str, list[dict]] = {}
+    for policy in matrix.policies:
+        grouped.setdefault(policy.get("family") or family_of(policy["id"]), []).append(policy)
+    return grouped
+
+
+def family_cell(matrix: Matrix, chart: str, policies: list[dict]) -> FamilyCell | None:
+    cells = [(p["id"], c) for p in policies if (c := matrix.cell(chart, p["id"])) is not None]
+    return FamilyCell(cells) if cells else None
 
 
 def build_matrix(report: dict) -> Matrix:
@@ -82,3 +119,109 @@ def values_digests(report: dict) -> dict[str, str]:
         for scenario in chart.get("scenarios", []):
             digests.update(scenario.get("values_digests", {}))
     return dict(sorted(digests.items()))
+
+
+def first_defects(report: dict) -> dict[tuple[str, str], dict]:
+    """(chart, policy) -> its first defect in report order, for links from the matrix."""
+    first: dict[tuple[str, str], dict] = {}
+    for defect in report.get("defects", []):
+        first.setdefault((defect["chart"], defect["policy"]), defect)
+    return first
+
+
+def defects_per_cell(report: dict) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for defect in report.get("defects", []):
+        key = (defect["chart"], defect["policy"])
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def cut(text: str, limit: int, what: str = "characters") -> str:
+    """`text` cut to `limit` characters, saying how much was cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + f" [... {len(text) - limit} more {what}]"
+
+
+def cut_lines(text: str, max_lines: int, max_chars: int) -> str:
+    """A YAML excerpt cut to `max_lines` lines and `max_chars`, ending with a comment saying so."""
+    if not text:
+        return text
+    lines = text.splitlines()
+    if len(lines) > max_lines:
+        lines = lines[:max_lines] + [f"# ... {len(text.splitlines()) - max_lines} more lines (see chartgate.json)"]
+    shown = "\n".join(lines)
+    if len(shown) > max_chars:
+        shown = shown[:max_chars].rstrip() + f"\n# ... {len(shown) - max_chars} more characters (see chartgate.json)"
+    return shown
+
+
+#: Human-readable reports stay readable and small on large runs: full cards for the top findings,
+#: the rest collapsed, excerpts and lists capped, and a byte budget past which only summary rows
+#: (then nothing) are written - each cut stated in the report itself.
+TOP_FINDINGS = 25
+EXCERPT_LINES = 30
+EXCERPT_CHARS = 2_000
+MESSAGE_CHARS = 2_000
+COMMAND_CHARS = 2_000
+SCENARIOS_SHOWN = 40
+BUDGET_BYTES = 4_500_000  # findings sections of chartgate.html / chartgate.md (the whole page stays < 5 MB)
+
+
+class Budget:
+    """Bytes left for a report's findings sections: full bodies while `full` holds, rows while `rows` does."""
+
+    def __init__(self, limit: int = BUDGET_BYTES):
+        self.limit = limit
+        self.used = 0
+
+    def add(self, text: str) -> str:
+        self.used += len(text.encode("utf-8"))
+        return text
+
+    @property
+    def full(self) -> bool:
+        return self.used < self.limit * 0.8
+
+    @property
+    def rows(self) -> bool:
+        return self.used < self.limit
+
+
+def defects_by_chart(report: dict) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for defect in report.get("defects", []):
+        grouped.setdefault(defect["chart"], []).append(defect)
+    return dict(sorted(grouped.items()))
+
+
+def family_summary(report: dict) -> list[dict]:
+    """Per policy family: its policies, result totals, defects by outcome, charts with a defect."""
+    rows: dict[str, dict] = {}
+    for policy in sorted(report["policies"], key=lambda p: p["id"]):
+        family = policy.get("family") or family_of(policy["id"])
+        row = rows.setdefault(family, {"family": family, "policies": [], "results": {o: 0 for o in OUTCOME_ORDER},
+                                       "defects": {o: 0 for o in NOTEWORTHY}, "charts": set()})
+        row["policies"].append(policy["id"])
+    for result in report["results"]:
+        row = rows.get(family_of(result["policy"]))
+        if row is not None:
+            row["results"][result["outcome"]] += 1
+    for defect in report.get("defects", []):
+        row = rows.get(family_of(defect["policy"]))
+        if row is not None:
+            row["defects"][defect["outcome"]] += 1
+            row["charts"].add(defect["chart"])
+    return [{**row, "charts": sorted(row["charts"])} for row in rows.values()]
+
+
+def repeat_groups(defects: list[dict]) -> list[list[dict]]:
+    """Defects of one chart that differ only in the policy reporting them (a chart that cannot be
+    loaded errors on every policy with one message): shown once, naming every policy. Order kept."""
+    groups: dict[tuple, list[dict]] = {}
+    for defect in defects:
+        key = (defect["chart"], defect["outcome"], defect["resource"], defect["template"], defect["path"],
+               " ".join(defect["message"].split()))
+        groups.setdefault(key, []).append(defect)
+    return list(groups.values())

@@ -1,4 +1,8 @@
-"""Build the report dict (the DESIGN.md contract plus provenance) from a finished gate."""
+"""Build the report dict (the DESIGN.md contract plus provenance) from a finished gate.
+
+Built once, redacted once, cleaned of control characters once (`safe.clean`), grouped into defects
+once (`defects.group_defects`, with each defect's chart file and line); every format renders this
+dict and `chartgate merge` rebuilds the same dict from shard reports (`finalise`)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,12 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import ChartgateError
 from ..redact import redactor_for
+from .defects import defect_counts, group_defects
+from .locate import attach_locations
+from .safe import clean
+
+#: `summary.gate`: `incomplete` is a run that stopped before it judged everything (always red).
+VERDICTS = ("passed", "failed", "incomplete")
 
 if TYPE_CHECKING:
     from ..gate import Gate, GateSummary
@@ -60,6 +70,15 @@ def _chart_entry(gate: "Gate", name: str) -> dict:
     }
 
 
+def shard_info(shard: str | None) -> dict | None:
+    """`{"index": I, "total": N}` for `--shard I/N`; None for a run over every selected chart."""
+    if not shard:
+        return None
+    from ..selection import parse_shard
+    index, total = parse_shard(shard)
+    return {"index": index, "total": total}
+
+
 def build_report(gate: "Gate", summary: "GateSummary") -> dict:
     results = sorted(gate.results, key=lambda r: (r.chart, r.policy.id, r.scenario or ""))
     policies = {r.policy.id: r.policy for r in results}
@@ -72,6 +91,7 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "started_at": gate.started.isoformat(timespec="seconds"),
         "git_commit": gate.git_commit(),
+        "shard": shard_info(gate.config.shard),
         "working_dir": str(Path.cwd()),  # SARIF locations are relative to it
         "python": python_platform.python_version(),
         "kubernetes_versions": list(gate.kube_versions),
@@ -79,16 +99,16 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
         "chart_roots": [str(p) for p in gate.config.chart_roots],
         "charts": [_chart_entry(gate, name) for name in sorted(gate.charts)],
         "broken_charts": [{"name": b.name, "path": str(b.path), "error": str(b.error)}
-                          for b in gate.broken.values()],
+                          for b in sorted(gate.broken.values(), key=lambda b: b.name)],
         "policies": [{**p.metadata(), "module": p.module_path,
                       "module_sha256": gate.policy_modules.get(p.module_path, "")}
                      for p in sorted(policies.values(), key=lambda p: p.id)],
         "results": [r.to_dict() for r in results],
         "golden": {
             "dir": str(gate.config.golden_dir),
-            "updated": [str(p) for p in summary.written],
-            "orphans": [str(p) for p in summary.orphans],
-            "removed": [str(p) for p in summary.removed],
+            "updated": sorted(str(p) for p in summary.written),
+            "orphans": sorted(str(p) for p in summary.orphans),
+            "removed": sorted(str(p) for p in summary.removed),
         },
         "waivers": {
             "file": str(gate.config.waivers_file) if gate.config.waivers_file else None,
@@ -97,7 +117,9 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
             "unused": [w.to_dict() for w in summary.unused_waivers],
         },
         "summary": {
-            "gate": "failed" if summary.red else "passed",
+            "gate": summary.verdict,  # passed | failed | incomplete
+            "incomplete": summary.incomplete,
+            "unreported_render_failures": [list(x) for x in summary.unreported_render_failures],
             "fail_on": gate.config.fail_on,
             "totals": totals,
             "per_chart": summary.per_chart(),
@@ -106,4 +128,15 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
     if "renderer" in gate.__dict__:
         report["render_stats"] = dict(gate.renderer.stats)
     # Once, here: every format renders this dict, so no format can leak what this removed.
-    return redactor_for(gate).data(report)
+    return finalise(redactor_for(gate).data(report))
+
+
+def finalise(report: dict, *, locate: bool = True) -> dict:
+    """Clean every string of control characters and add the grouped view (`defects`, with chart file
+    and line unless `locate` is false: a merge keeps the lines its shards found) and its counts."""
+    report = clean(report)
+    report["defects"] = group_defects(report)
+    if locate:
+        attach_locations(report)
+    report["summary"]["defects"] = defect_counts(report["defects"])
+    return report

@@ -1,120 +1,43 @@
 """chartgate.sarif: SARIF 2.1.0 for code-scanning UIs.
 
-One run; one rule per policy; one result per finding of a failed result (a waived one carries an
-accepted external suppression with the waiver's justification). Each result points at the chart
-file on disk that a `# Source:` path names (`bp-stunner/templates/hpa.yaml` -> `<chart path>/templates/
-hpa.yaml`), relative to the working directory the gate ran in, so the UI shows it in the repository.
-A line is set only when the finding carries one or the JSONPath's chain of keys was found, nested
-and unambiguous, in that file; otherwise the result points at the whole file. Errored results become
-tool execution notifications: they are not findings about the chart's content.
+One run; one rule per policy; one result per defect (see `defects.py`: the same policy, chart,
+resource, template, JSONPath and message, in however many scenarios), with its scenarios as related
+locations (the first `MAX_RELATED`) and in `properties.scenarios`. A defect waived in every scenario
+carries an accepted external suppression with the waiver's justification. Each result points at the
+chart file on disk that a `# Source:` path names, relative to the working directory the gate ran in
+(resolved once when the report was built, see `locate.py`), with a line where one is known. Errored
+results become tool execution notifications, one per error defect: they are not findings about the
+chart's content.
+
+Bounded, because code-scanning uploads are: at most `MAX_RESULTS` results and `MAX_BYTES` bytes per
+file. When a run has more, the most important defects are kept (blocking first, then the most
+widespread) and the run's `properties.truncation` says what was left out; `truncation_note` gives
+the same text for the terminal.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from .defects import priority_key, scenario_names
+from .locate import find_key_line, jsonpath_keys  # noqa: F401  (re-exported: the line lookup lives there)
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-
-_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\['([^']*)'\]|\[\"([^\"]*)\"\]|\[(\d+|\*)\]")
-_KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dashes>(?:- +)*)(?P<quote>[\"']?)(?P<key>[^\s\"':#{}][^\"':]*?)(?P=quote) *:(?:\s|$)")
-
-
-def jsonpath_keys(path: str) -> list[str]:
-    """The mapping keys of a JSONPath, outermost first: `$.spec.ports[0].port` -> [spec, ports, port]."""
-    if not path or not path.startswith("$"):
-        return []
-    keys = []
-    for match in _PATH_TOKEN.finditer(path[1:]):
-        key = match.group(1) or match.group(2) or match.group(3)
-        if key is not None:
-            keys.append(key)
-    return keys
+MAX_RESULTS = 25_000  # GitHub code scanning rejects uploads with more results per run
+MAX_BYTES = 10_000_000  # per file
+MAX_NOTIFICATIONS = 1_000
+MAX_RELATED = 10  # related locations (scenarios) per result; every scenario name is in properties
+MAX_SCENARIO_NAMES = 200
+MAX_MESSAGE = 4_000  # characters of a result message
+_RESERVE = 4_096  # bytes kept free for the truncation statement
 
 
-def find_key_line(text: str, keys: list[str]) -> int | None:
-    """The 1-based line where the nested chain of `keys` ends, if exactly one such line exists.
-
-    Works on plain YAML and on YAML-shaped Helm templates (template directives are skipped); a chain
-    that cannot be followed (keys produced by `toYaml`, say) or that ends on several lines gives None.
-    """
-    if not keys:
-        return None
-    lines = text.splitlines()
-    ends = set(_chain_ends(lines, keys, 0, -1))
-    return ends.pop() if len(ends) == 1 else None
-
-
-def _chain_ends(lines: list[str], keys: list[str], start: int, parent_indent: int) -> list[int]:
-    found = []
-    for i in range(start, len(lines)):
-        raw = lines[i]
-        content = raw.lstrip(" ")
-        if not content.strip() or content.startswith(("#", "{{")):
-            continue
-        indent = len(raw) - len(content)
-        is_item = content.startswith("- ") or content.rstrip() == "-"
-        if parent_indent >= 0 and (indent < parent_indent or (indent == parent_indent and not is_item)):
-            break  # left the parent's block (a compact `- item` at the parent's indent still belongs to it)
-        match = _KEY_LINE.match(raw)
-        if match and match["key"] == keys[0]:
-            if len(keys) == 1:
-                found.append(i + 1)
-            else:
-                found += _chain_ends(lines, keys[1:], i + 1, len(match["indent"]) + len(match["dashes"]))
-    return found
-
-
-class _Locator:
-    """Maps a finding's template (a `# Source:` path or chart file) to a file and, when found, a line."""
-
-    def __init__(self, report: dict):
-        self.charts = {c["name"]: Path(c["path"]) for c in report["charts"] if c.get("path")}
-        self.root = Path(report.get("working_dir") or os.getcwd())
-        self._texts: dict[Path, str | None] = {}
-
-    def file_for(self, chart: str, template: str) -> Path | None:
-        chart_dir = self.charts.get(chart)
-        if chart_dir is None:
-            return None
-        parts = PurePosixPath(template or "").parts
-        if len(parts) >= 2:  # `<chart name>/templates/x.yaml`, `<chart name>/charts/<sub>/templates/x.yaml`
-            candidate = chart_dir.joinpath(*parts[1:])
-            if candidate.is_file():
-                return candidate
-        return chart_dir / "Chart.yaml"  # chart-level finding, or a file only inside a packaged subchart
-
-    def text(self, path: Path) -> str | None:
-        if path not in self._texts:
-            try:
-                self._texts[path] = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                self._texts[path] = None
-        return self._texts[path]
-
-    def line_for(self, path: Path, finding: dict) -> int | None:
-        if finding.get("line"):
-            return int(finding["line"])
-        text = self.text(path)
-        keys = jsonpath_keys(finding.get("path") or "")
-        if text is None or not keys or path.name == "Chart.yaml":
-            return None
-        line = find_key_line(text, keys)
-        if line is None and path.name == "values.yaml" and path.parent.parent.name == "charts" \
-                and keys[0] == path.parent.name:
-            line = find_key_line(text, keys[1:])  # umbrella path `$.<sub>.x` in the subchart's own values
-        return line
-
-    def artifact(self, path: Path) -> dict:
-        try:
-            relative = path.resolve().relative_to(self.root.resolve())
-        except ValueError:
-            return {"uri": path.resolve().as_uri()}
-        return {"uri": relative.as_posix(), "uriBaseId": SRCROOT}
+def _dumps(data) -> str:
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _rule(policy: dict) -> dict:
@@ -138,50 +61,62 @@ def _level(severity: str | None) -> str:
     return "warning" if severity == "warning" else "error"
 
 
-def _fingerprint(result: dict, finding: dict) -> str:
-    parts = (result["policy"], result["chart"], result["scenario"] or "", finding.get("resource") or "",
-             finding.get("template") or "", finding.get("path") or "")
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+def _artifact(file: str) -> dict:
+    if file.startswith("file:"):
+        return {"uri": file}
+    return {"uri": file, "uriBaseId": SRCROOT}
 
 
-def _message(result: dict, finding: dict) -> str:
-    lines = [finding["message"]]
-    where = ", ".join(f"{k} {v}" for k, v in (("scenario", result["scenario"]), ("resource", finding.get("resource")),
-                                               ("template", finding.get("template")), ("JSONPath", finding.get("path")))
-                      if v)
-    if where:
-        lines.append(f"({result['chart']}: {where})")
-    if result.get("command"):
-        lines.append(f"Reproduce: {result['command']}")
-    return "\n".join(lines)
+def _message(defect: dict) -> str:
+    lines = [defect["message"]]
+    where = ", ".join(f"{k} {v}" for k, v in (("resource", defect["resource"]), ("template", defect["template"]),
+                                               ("JSONPath", defect["path"])) if v)
+    lines.append(f"({defect['chart']}: {where})" if where else f"({defect['chart']})")
+    names = scenario_names(defect)
+    shown = ", ".join(names[:MAX_RELATED]) + (f" and {len(names) - MAX_RELATED} more" if len(names) > MAX_RELATED else "")
+    lines.append(f"Seen in {len(names)} scenario{'s' if len(names) != 1 else ''}: {shown}")
+    command = next((o["command"] for o in defect["occurrences"] if o.get("command")), "")
+    if command:
+        lines.append(f"Reproduce: {command}")
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + f" [... {len(text) - MAX_MESSAGE} more characters]"
 
 
-def _result(result: dict, finding: dict, rule_index: int, locator: _Locator) -> dict:
-    path = locator.file_for(result["chart"], finding.get("template") or "")
+def _result(defect: dict, rule_index: int) -> dict:
     location: dict = {}
-    if path is not None:
-        physical = {"artifactLocation": locator.artifact(path)}
-        line = locator.line_for(path, finding)
-        if line:
-            physical["region"] = {"startLine": line}
+    physical = None
+    if defect.get("file"):
+        physical = {"artifactLocation": _artifact(defect["file"])}
+        if defect.get("line"):
+            physical["region"] = {"startLine": int(defect["line"])}
         location["physicalLocation"] = physical
-    if finding.get("resource"):
-        location["logicalLocations"] = [{"fullyQualifiedName": finding["resource"], "kind": "resource"}]
+    if defect["resource"]:
+        location["logicalLocations"] = [{"fullyQualifiedName": defect["resource"], "kind": "resource"}]
+    names = scenario_names(defect)
     sarif = {
-        "ruleId": result["policy"],
+        "ruleId": defect["policy"],
         "ruleIndex": rule_index,
-        "level": _level(result["severity"]),
-        "message": {"text": _message(result, finding)},
+        "level": _level(defect["severity"]),
+        "message": {"text": _message(defect)},
         "locations": [location] if location else [],
-        "partialFingerprints": {"chartgateFinding/v1": _fingerprint(result, finding)},
-        "properties": {"chart": result["chart"], "scenario": result["scenario"],
-                       "resource": finding.get("resource") or "", "jsonpath": finding.get("path") or "",
-                       "template": finding.get("template") or "", "outcome": result["outcome"]},
+        "partialFingerprints": {"chartgateDefect/v1": defect["id"].removeprefix("d-")},
+        "properties": {"chart": defect["chart"], "resource": defect["resource"], "jsonpath": defect["path"],
+                       "template": defect["template"], "outcome": defect["outcome"], "defect": defect["id"],
+                       "occurrences": len(names), "scenarios": names[:MAX_SCENARIO_NAMES]},
     }
-    if result.get("scenario_inputs"):
-        sarif["properties"]["scenarioInputs"] = result["scenario_inputs"]
-    waiver = result.get("waiver")
-    if result["outcome"] == "waived" and waiver:
+    if len(names) > MAX_SCENARIO_NAMES:
+        sarif["properties"]["scenariosOmitted"] = len(names) - MAX_SCENARIO_NAMES
+    if len(names) > 1 and location:
+        sarif["relatedLocations"] = [
+            {"id": i, **({"physicalLocation": physical} if physical else {}),
+             **({"logicalLocations": location["logicalLocations"]} if "logicalLocations" in location else {}),
+             "message": {"text": f"also in scenario {name} ({o['outcome']})"}}
+            for i, (name, o) in enumerate(zip(names[1:MAX_RELATED + 1], defect["occurrences"][1:]), start=1)]
+    first = defect["occurrences"][0]
+    if first.get("inputs"):
+        sarif["properties"]["scenarioInputs"] = first["inputs"]
+    waiver = next((o["waiver"] for o in defect["occurrences"] if o.get("waiver")), None)
+    if defect["outcome"] == "waived" and waiver:
         sarif["suppressions"] = [{
             "kind": "external", "status": "accepted",
             "justification": f"{waiver.get('reason')} (owner {waiver.get('owner')}, expires {waiver.get('expires')})",
@@ -190,42 +125,93 @@ def _result(result: dict, finding: dict, rule_index: int, locator: _Locator) -> 
     return sarif
 
 
-def _notification(result: dict) -> dict:
-    return {"level": "error", "message": {"text": f"{result['policy']} on {result['chart']}"
-                                                  f"{' [' + result['scenario'] + ']' if result['scenario'] else ''}: "
-                                                  f"{result.get('message') or 'error'}"},
-            "descriptor": {"id": result["policy"]},
-            "properties": {"chart": result["chart"], "scenario": result["scenario"]}}
+def _notification(defect: dict) -> dict:
+    names = scenario_names(defect)
+    scope = names[0] if len(names) == 1 else f"{len(names)} scenarios"
+    text = f"{defect['policy']} on {defect['chart']} [{scope}]: {defect['message'] or 'error'}"
+    return {"level": "error",
+            "message": {"text": text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " [...]"},
+            "descriptor": {"id": defect["policy"]},
+            "properties": {"chart": defect["chart"], "scenarios": names[:MAX_SCENARIO_NAMES],
+                           "occurrences": len(names), "defect": defect["id"]}}
 
 
-def build_sarif(report: dict) -> dict:
+def _within(items: list[dict], limit: int, budget: int) -> tuple[list[dict], int]:
+    """The leading `items` that fit `limit` entries and `budget` bytes (as JSON array members)."""
+    kept, used = [], 0
+    for item in items[:limit]:
+        size = len(_dumps(item)) + 1
+        if used + size > budget:
+            break
+        kept.append(item)
+        used += size
+    return kept, used
+
+
+def build_sarif(report: dict, *, max_results: int = MAX_RESULTS, max_bytes: int = MAX_BYTES) -> dict:
     policies = sorted(report["policies"], key=lambda p: p["id"])
     rule_index = {p["id"]: i for i, p in enumerate(policies)}
-    locator = _Locator(report)
-    results = [_result(r, f, rule_index[r["policy"]], locator)
-               for r in report["results"] if r["outcome"] in ("failed", "waived") and r["policy"] in rule_index
-               for f in r["findings"]]
-    invocation = {"executionSuccessful": True,
+    defects = sorted(report.get("defects", []), key=priority_key)
+    findings = [d for d in defects if d["outcome"] in ("failed", "waived") and d["policy"] in rule_index]
+    errors = [d for d in defects if d["outcome"] == "error"]
+    root = report.get("working_dir") or os.getcwd()
+    invocation = {"executionSuccessful": report["summary"]["gate"] != "incomplete",
                   "startTimeUtc": report.get("started_at") or report["generated_at"],
                   "endTimeUtc": report["generated_at"],
-                  "toolExecutionNotifications": [_notification(r) for r in report["results"] if r["outcome"] == "error"]}
+                  "toolExecutionNotifications": []}
     run = {
         "tool": {"driver": {"name": "chartgate", "version": report["tool"]["version"],
                             "semanticVersion": report["tool"]["version"], "rules": [_rule(p) for p in policies]}},
-        "originalUriBaseIds": {SRCROOT: {"uri": locator.root.resolve().as_uri().rstrip("/") + "/"}},
+        "originalUriBaseIds": {SRCROOT: {"uri": Path(root).resolve().as_uri().rstrip("/") + "/"}},
         "invocations": [invocation],
-        "results": results,
+        "results": [],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "gate": report["summary"]["gate"],
             "gitCommit": report.get("git_commit"),
+            "shard": report.get("shard"),
             "helm": report["helm"],
             "kubernetesVersions": report.get("kubernetes_versions", []),
             "charts": [{"name": c["name"], "version": c["version"], "digest": c["digest"]} for c in report["charts"]],
         },
     }
-    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    sarif = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    budget = max_bytes - len(_dumps(sarif)) - _RESERVE
+    notifications_all = [_notification(d) for d in errors[:MAX_NOTIFICATIONS]]
+    # Errors are few and decide the verdict: they get up to a tenth of the budget first.
+    notifications, used = _within(notifications_all, MAX_NOTIFICATIONS, max(budget // 10, 0))
+    results, _ = _within([_result(d, rule_index[d["policy"]]) for d in findings[:max_results]],
+                         max_results, budget - used)
+    invocation["toolExecutionNotifications"] = notifications
+    run["results"] = results
+    truncation = {"truncated": len(results) < len(findings) or len(notifications) < len(errors),
+                  "results": {"defects": len(findings), "written": len(results)},
+                  "notifications": {"errors": len(errors), "written": len(notifications)},
+                  "limits": {"results": max_results, "bytes": max_bytes, "notifications": MAX_NOTIFICATIONS}}
+    if truncation["truncated"]:
+        truncation["statement"] = _statement(truncation)
+    run["properties"]["truncation"] = truncation
+    return sarif
+
+
+def _statement(truncation: dict) -> str:
+    parts = []
+    r, n = truncation["results"], truncation["notifications"]
+    if r["written"] < r["defects"]:
+        parts.append(f"{r['written']:,} of {r['defects']:,} defects written as results")
+    if n["written"] < n["errors"]:
+        parts.append(f"{n['written']:,} of {n['errors']:,} error defects written as notifications")
+    limits = truncation["limits"]
+    return (f"SARIF truncated: {'; '.join(parts)} (limits: {limits['results']:,} results, "
+            f"{limits['bytes']:,} bytes per file; blocking and most widespread kept). "
+            "Every defect is in chartgate.json (`defects`).")
+
+
+def truncation_note(sarif: dict) -> str | None:
+    """The terminal's line about what the SARIF file left out, or None when it holds everything."""
+    truncation = sarif["runs"][0]["properties"].get("truncation") or {}
+    return truncation.get("statement")
 
 
 def render_sarif(report: dict) -> str:
-    return json.dumps(build_sarif(report), indent=2) + "\n"
+    return _dumps(build_sarif(report)) + "\n"

@@ -1,0 +1,137 @@
+"""One finding per defect: the report's grouped view of its results.
+
+`results` stay one per (policy, chart, scenario), as the report contract says. A defect is what a
+chart author fixes once: the same policy, chart, resource, template, JSONPath and message, however
+many scenarios show it. Messages that name the scenario they were found in still group: the message
+is compared with every scenario name of the chart replaced by `<scenario>`. A result that errored
+(or failed without findings) is a defect of its own message.
+
+`report["defects"]`, worst first (blocking, then failed/error/waived, then chart, policy, resource):
+
+    {"id": "d-3f2a...",            # stable across runs: a hash of the grouping key
+     "policy", "title", "chart", "severity",
+     "outcome": "failed" | "error" | "waived",   # the worst outcome among its occurrences
+     "blocking": bool,             # makes the gate red (error, or a failure at --fail-on severity)
+     "resource", "template", "path", "message", "excerpt",   # of the first occurrence
+     "file", "line",               # the chart file (relative to working_dir) and line, when known
+     "occurrences": [{"scenario",  # null for a chart-level policy
+                      "outcome", "command", "inputs",        # the scenario's values/--set/APIs
+                      "message"?,  # only when it differs from the defect's message
+                      "note"?,     # the result's own message (an expired waiver, an error)
+                      "waiver"?}]}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+#: Outcomes that make defects, in reading order: what to fix, what stopped judging, what was accepted.
+DEFECT_OUTCOMES = ("failed", "error", "waived")
+#: Worst first: the outcome a defect shows when its occurrences differ.
+_WORST = ("error", "failed", "waived")
+SCENARIO_PLACEHOLDER = "<scenario>"
+
+
+def _scenario_pattern(names) -> re.Pattern | None:
+    names = sorted({n for n in names if n}, key=len, reverse=True)
+    if not names:
+        return None
+    # A whole name only: not inside a longer word or dotted path; a sentence's full stop may follow.
+    return re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-]|\.\w)")
+
+
+def chart_scenarios(report: dict) -> dict[str, set[str]]:
+    """Every scenario name per chart: the planned ones and any a result names."""
+    names: dict[str, set[str]] = {}
+    for chart in report.get("charts", []):
+        names.setdefault(chart["name"], set()).update(s["name"] for s in chart.get("scenarios", []))
+    for result in report.get("results", []):
+        if result.get("scenario"):
+            names.setdefault(result["chart"], set()).add(result["scenario"])
+    return names
+
+
+def normalise_message(message: str, pattern: re.Pattern | None) -> str:
+    text = " ".join((message or "").split())
+    return pattern.sub(SCENARIO_PLACEHOLDER, text) if pattern is not None else text
+
+
+def is_blocking(outcome: str, severity: str, fail_on: str) -> bool:
+    if outcome == "error":
+        return True
+    return outcome == "failed" and (severity == "error" or fail_on == "warning")
+
+
+def defect_id(policy: str, chart: str, resource: str, template: str, path: str, normalised: str) -> str:
+    raw = "\0".join((policy, chart, resource or "", template or "", path or "", normalised))
+    return "d-" + hashlib.sha256(raw.encode("utf-8", errors="replace")).hexdigest()[:16]
+
+
+def sort_key(defect: dict) -> tuple:
+    """The order defects are listed in: blocking first, then failed/error/waived, chart, policy, place."""
+    return (not defect["blocking"], DEFECT_OUTCOMES.index(defect["outcome"]), defect["chart"], defect["policy"],
+            defect["resource"], defect["template"], defect["path"], defect["message"], defect["id"])
+
+
+def priority_key(defect: dict) -> tuple:
+    """The order of the "top findings": blocking first, then the most widespread."""
+    return (not defect["blocking"], DEFECT_OUTCOMES.index(defect["outcome"]),
+            0 if defect["severity"] == "error" else 1, -len(defect["occurrences"]), sort_key(defect))
+
+
+def group_defects(report: dict) -> list[dict]:
+    """The defects of a report's results (see the module docstring for the shape)."""
+    fail_on = report.get("summary", {}).get("fail_on", "error")
+    patterns = {chart: _scenario_pattern(names) for chart, names in chart_scenarios(report).items()}
+    defects: dict[str, dict] = {}
+    for result in report["results"]:
+        outcome = result["outcome"]
+        if outcome not in DEFECT_OUTCOMES:
+            continue
+        findings = list(result.get("findings") or [])
+        if outcome == "error" or not findings:
+            findings.append({"resource": "", "template": "", "path": "",
+                             "message": result.get("message") or f"{outcome} without a message"})
+            note = None
+        else:
+            note = result.get("message") or None
+        pattern = patterns.get(result["chart"])
+        for finding in findings:
+            resource, template, path = (finding.get(k) or "" for k in ("resource", "template", "path"))
+            normalised = normalise_message(finding["message"], pattern)
+            key = defect_id(result["policy"], result["chart"], resource, template, path, normalised)
+            defect = defects.get(key)
+            if defect is None:
+                defect = defects[key] = {
+                    "id": key, "policy": result["policy"], "title": result.get("title", ""),
+                    "chart": result["chart"], "severity": result["severity"], "outcome": outcome,
+                    "blocking": False, "resource": resource, "template": template, "path": path,
+                    "message": finding["message"], "excerpt": finding.get("excerpt", ""),
+                    "line": finding.get("line"), "occurrences": []}
+            if any(o["scenario"] == result["scenario"] for o in defect["occurrences"][-1:]):
+                continue  # the same defect twice in one result: one occurrence
+            occurrence = {"scenario": result["scenario"], "outcome": outcome, "command": result.get("command", ""),
+                          "inputs": result.get("scenario_inputs")}
+            if finding["message"] != defect["message"]:
+                occurrence["message"] = finding["message"]
+            if note and note != finding["message"]:
+                occurrence["note"] = note
+            if result.get("waiver"):
+                occurrence["waiver"] = result["waiver"]
+            defect["occurrences"].append(occurrence)
+            if _WORST.index(outcome) < _WORST.index(defect["outcome"]):
+                defect["outcome"] = outcome
+    for defect in defects.values():
+        defect["blocking"] = any(is_blocking(o["outcome"], defect["severity"], fail_on) for o in defect["occurrences"])
+    return sorted(defects.values(), key=sort_key)
+
+
+def defect_counts(defects: list[dict]) -> dict:
+    counts = {o: sum(d["outcome"] == o for d in defects) for o in DEFECT_OUTCOMES}
+    return {"total": len(defects), **counts, "blocking": sum(d["blocking"] for d in defects),
+            "occurrences": sum(len(d["occurrences"]) for d in defects)}
+
+
+def scenario_names(defect: dict) -> list[str]:
+    return [o["scenario"] or "chart-level" for o in defect["occurrences"]]
