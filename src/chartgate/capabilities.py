@@ -30,8 +30,23 @@ def capability_gates(chart: Chart) -> list[CapabilityGate]:
 
 
 def advertised_apis(chart: Chart) -> tuple[str, ...]:
-    """Every API version any template of the chart tests for (the `capabilities` profile)."""
-    return tuple(sorted({gate.api_version for gate in capability_gates(chart)}))
+    """Every optional API (not built into Kubernetes) any template of the chart tests for: what the
+    `capabilities` profile advertises and the plan varies. Built-in APIs are the bare cluster's."""
+    from .kube import api_group, builtin_groups, DEFAULT_KUBE_VERSION
+    builtin = builtin_groups(DEFAULT_KUBE_VERSION)
+    return tuple(sorted({g.api_version for g in capability_gates(chart)
+                         if not ("." not in g.api_version.split("/")[0] or api_group(g.group_version) in builtin)}))
+
+
+def bare_cluster_apis(chart: Chart, kube_version: str) -> tuple[str, ...]:
+    """The built-in APIs the templates test for that a conformant cluster of `kube_version` serves.
+
+    Helm answers `.Capabilities.APIVersions.Has` for built-in group/versions from its own client
+    libraries, but never for `group/version/Kind` (`policy/v1/PodDisruptionBudget`), so every render
+    advertises those the chart asks about - as a real API server of the target version would."""
+    from .kube import builtin_group_versions, builtin_kinds
+    served = builtin_kinds(kube_version) | builtin_group_versions(kube_version)
+    return tuple(sorted({g.api_version for g in capability_gates(chart) if g.api_version in served}))
 
 
 def kube_version_constraints(chart: Chart) -> tuple[str, ...]:

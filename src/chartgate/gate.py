@@ -23,13 +23,14 @@ from .context import ChartContext, ScenarioContext
 from .errors import ChartFailed, ChartgateError, RenderError
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
-from .kube import DEFAULT_KUBE_VERSION
+from .kube import DEFAULT_KUBE_VERSION, newest
 from .applicability import missing_kinds, unmet_requirement
 from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
 from .render import Renderer, default_cache_dir
 from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, describe_plans, plan_combinations
 from .releases import release_scenarios
-from .scenarios import ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, plan_chart
+from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, full_kube_version,
+                        plan_chart)
 from .toggles import Toggle, discover_toggles
 from .selection import changed_charts, changed_files, parse_shard, shard, with_dependents
 from .toolchain import DEFAULT_HELM_VERSION, locate
@@ -243,14 +244,21 @@ class Gate:
         """The primary Helm: HELM_BIN when set, else the first pinned version."""
         return self._helm(self.config.helm_versions[0], honour_override=True)
 
+    @property
+    def target_kube_version(self) -> str:
+        """The Kubernetes version scenarios render for unless they name one: the newest target."""
+        return full_kube_version(newest(self.kube_versions))
+
     @cached_property
     def renderer(self) -> Renderer:
-        return Renderer(self.helm, self.config.cache_dir, workers=self.config.workers)
+        return Renderer(self.helm, self.config.cache_dir, workers=self.config.workers,
+                        kube_version=self.target_kube_version)
 
     @cached_property
     def matrix_renderers(self) -> dict[str, Renderer]:
         """Renderers for the other pinned Helm versions (compared by the HELM- policies)."""
-        return {v: Renderer(self._helm(v, honour_override=False), self.config.cache_dir, workers=self.config.workers)
+        return {v: Renderer(self._helm(v, honour_override=False), self.config.cache_dir, workers=self.config.workers,
+                            kube_version=self.target_kube_version)
                 for v in self.config.helm_versions[1:]}
 
     @cached_property

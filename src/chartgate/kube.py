@@ -34,6 +34,26 @@ def builtin_group_versions(kube_version: str = DEFAULT_KUBE_VERSION) -> frozense
 
 
 @lru_cache(maxsize=None)
+def builtin_kinds(kube_version: str = DEFAULT_KUBE_VERSION) -> frozenset[str]:
+    """`group/version/Kind` strings (core: `v1/Kind`) of the objects a plain API server of that version
+    serves - what `.Capabilities.APIVersions.Has "policy/v1/PodDisruptionBudget"` asks about."""
+    definitions = json.loads((_schema_dir(kube_version) / "_definitions.json").read_text())
+    found = set()
+    for schema in definitions.get("$defs", definitions.get("definitions", {})).values():
+        gvks = schema.get("x-kubernetes-group-version-kind", [])
+        if len(gvks) == 1:  # an object's own definition (shared types such as DeleteOptions list many)
+            gvk = gvks[0]
+            gv = f"{gvk['group']}/{gvk['version']}" if gvk["group"] else gvk["version"]
+            found.add(f"{gv}/{gvk['kind']}")
+    return frozenset(found)
+
+
+def newest(versions) -> str:
+    """The newest of some `1.30`-style Kubernetes versions."""
+    return max(versions, key=lambda v: tuple(int(p) for p in v.lstrip("v").split(".")[:2]))
+
+
+@lru_cache(maxsize=None)
 def builtin_groups(kube_version: str = DEFAULT_KUBE_VERSION) -> frozenset[str]:
     return frozenset(gv.rpartition("/")[0] for gv in builtin_group_versions(kube_version))
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
+from .capabilities import bare_cluster_apis
 from .charts import Chart
 from .errors import ChartFailed, HelmCrashed, ManifestParseError, RenderError, RenderTimeout
 from .helm import Helm, TemplateRequest
 from .manifests import Manifest, build_manifests, parse_documents
+from .references import References, chart_references
 from .scenarios import Scenario
 from .values import get_path, split_dotted, with_files, with_set
 from .yamlio import PRIVATE_FILE_MODE, write_atomic
@@ -116,22 +118,42 @@ class Renderer:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     release_name: str | None = None  # default: the chart's name
     namespace: str | None = None  # default: the chart's name
+    kube_version: str | None = None  # target Kubernetes version (`v1.33.0`) of scenarios that name none
     _memo: dict = field(default_factory=dict)
     _locks: dict = field(default_factory=dict)
     _values: dict = field(default_factory=dict)  # (chart digest, values files) -> merged values
+    _effective: dict = field(default_factory=dict)  # (chart digest, request args) -> effective request
+    _refs: dict = field(default_factory=dict)  # chart digest -> values paths its templates read
+    _bare: dict = field(default_factory=dict)  # (chart digest, kube version) -> built-in APIs to advertise
     _guard: threading.Lock = field(default_factory=threading.Lock)
     stats: dict = field(default_factory=lambda: {"renders": 0, "cache_hits": 0, "memo_hits": 0, "helm_seconds": 0.0})
 
     def request(self, chart: Chart, scenario: Scenario) -> TemplateRequest:
+        """What Helm is asked: the scenario's inputs on the target Kubernetes version (every Helm then
+        answers `.Capabilities.KubeVersion` alike, not with the version its libraries were built for),
+        with the built-in APIs that version serves and the templates test for (see
+        capabilities.bare_cluster_apis) advertised in addition to the scenario's optional ones."""
+        kube_version = scenario.kube_version or self.kube_version
+        bare = self._bare_apis(chart, kube_version) if kube_version else ()
         return TemplateRequest(
             chart_dir=chart.path,
             release=scenario.release or self.release_name or chart.name,
             namespace=scenario.namespace or self.namespace or chart.name,
             values_files=scenario.values_files,
             set_values=scenario.set_values,
-            api_versions=scenario.api_versions,
-            kube_version=scenario.kube_version,
+            api_versions=scenario.api_versions + tuple(a for a in bare if a not in scenario.api_versions),
+            kube_version=kube_version,
         )
+
+    def _bare_apis(self, chart: Chart, kube_version: str) -> tuple[str, ...]:
+        key = (chart.digest, kube_version)
+        with self._guard:
+            found = self._bare.get(key)
+        if found is None:
+            found = bare_cluster_apis(chart, kube_version)
+            with self._guard:
+                self._bare[key] = found
+        return found
 
     def cache_key(self, chart: Chart, request: TemplateRequest) -> str:
         """Content address of a render: what Helm sees, never where it lives on disk."""
@@ -154,19 +176,41 @@ class Renderer:
         return (chart.name, chart.digest, tuple(request.args()))
 
     def effective_request(self, chart: Chart, request: TemplateRequest) -> TemplateRequest:
-        """The request without `--set` lines that change nothing (a value equal, in type and value, to
-        what the chart and values files already give): `off.X` then shares the default's render."""
+        """The request without `--set` lines that provably change nothing: a value equal, in type and
+        value, to what the chart and values files already give (`off.X` then shares the default's
+        render), or a path no template of the chart can read (see references.py)."""
         if not request.set_values:
             return request
+        memo_key = (chart.digest, tuple(request.args()))
+        with self._guard:
+            known = self._effective.get(memo_key)
+        if known is not None:
+            return known
         values = self._values_for(chart, request.values_files)
+        reads = self._references(chart).reads
         kept = []
         for dotted_path, value in request.set_values:
-            current = get_path(values, split_dotted(dotted_path), _ABSENT)
+            path = split_dotted(dotted_path)
+            if not reads(path):
+                continue
+            current = get_path(values, path, _ABSENT)
             if isinstance(value, (dict, list)) or value is None or type(current) is not type(value) \
                     or current != value:
                 kept.append((dotted_path, value))
                 values = with_set(values, dotted_path, value)
-        return replace(request, set_values=tuple(kept))
+        effective = replace(request, set_values=tuple(kept))
+        with self._guard:
+            self._effective[memo_key] = effective
+        return effective
+
+    def _references(self, chart: Chart) -> References:
+        with self._guard:
+            found = self._refs.get(chart.digest)
+        if found is None:
+            found = chart_references(chart)
+            with self._guard:
+                self._refs[chart.digest] = found
+        return found
 
     def _values_for(self, chart: Chart, files: tuple[Path, ...]) -> dict:
         key = (chart.digest, tuple(str(f) for f in files))

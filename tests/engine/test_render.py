@@ -139,3 +139,26 @@ def test_threads_of_two_renderers_sharing_one_cache_agree(tmp_path):
     assert results[0] == results[1] and all(results[0])
     assert len(cache_entries(tmp_path / "cache")) == 2
     assert not list((tmp_path / "cache").rglob("*.tmp"))
+
+
+CAPABILITY_PROBE = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: probe}
+data:
+  pdb: "{{ .Capabilities.APIVersions.Has "policy/v1/PodDisruptionBudget" }}"
+  removed: "{{ .Capabilities.APIVersions.Has "flowcontrol.apiserver.k8s.io/v1beta3/FlowSchema" }}"
+  gateway: "{{ .Capabilities.APIVersions.Has "gateway.networking.k8s.io/v1" }}"
+  kube: "{{ .Capabilities.KubeVersion.Version }}"
+"""
+
+
+@pytest.mark.parametrize("version", ["4.1.4", "3.18.0"])
+def test_the_bare_cluster_serves_what_a_real_api_server_of_the_target_version_serves(tmp_path, version):
+    # Helm alone answers `policy/v1/PodDisruptionBudget` with false, and `.KubeVersion` with the
+    # version of its own client libraries: both Helms must answer like a 1.33 API server instead.
+    chart = tiny_chart(tmp_path, {"probe.yaml": CAPABILITY_PROBE})
+    helm = Helm(locate(REPO / ".tools", version, env={}), timeout=60)
+    rendered = Renderer(helm, None, workers=1, kube_version="v1.33.0").render(chart, DEFAULT)
+    [probe] = rendered.manifests
+    assert probe.body["data"] == {"pdb": "true", "removed": "false", "gateway": "false", "kube": "v1.33.0"}
+    assert "--kube-version v1.33.0" in rendered.command
