@@ -102,11 +102,20 @@ def parse_documents(text: str, *, chart: str = "", scenario: str = "", command: 
                                      "(run the command below to see it)", command) from None
         if body is None:
             continue
-        if not isinstance(body, dict) or "kind" not in body or "apiVersion" not in body:
-            raise ManifestParseError(chart, scenario, f"{source or 'render'} rendered a document that is "
-                                     "not a Kubernetes object (no apiVersion/kind)", command)
-        bodies.append((source, body))
+        for item in expand_lists(body):
+            if not isinstance(item, dict) or "kind" not in item or "apiVersion" not in item:
+                raise ManifestParseError(chart, scenario, f"{source or 'render'} rendered a document that is "
+                                         "not a Kubernetes object (no apiVersion/kind)", command)
+            bodies.append((source, item))
     return bodies
+
+
+def expand_lists(body: object) -> list:
+    """A `kind: List` (v1) document is the objects in its `items`, as `helm install` applies them."""
+    if isinstance(body, dict) and body.get("kind") == "List" and body.get("apiVersion") == "v1":
+        items = body.get("items") or []
+        return [sub for item in items for sub in expand_lists(item)] if isinstance(items, list) else [items]
+    return [body]
 
 
 def build_manifests(bodies: list[tuple[str, dict]], *, namespace: str,

@@ -162,3 +162,13 @@ def test_the_bare_cluster_serves_what_a_real_api_server_of_the_target_version_se
     [probe] = rendered.manifests
     assert probe.body["data"] == {"pdb": "true", "removed": "false", "gateway": "false", "kube": "v1.33.0"}
     assert "--kube-version v1.33.0" in rendered.command
+
+
+def test_a_kind_list_is_expanded_into_its_items_as_helm_install_applies_them(tmp_path):
+    listed = ("apiVersion: v1\nkind: List\nitems:\n"
+              "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n"
+              "  - {apiVersion: v1, kind: Secret, metadata: {name: b}}\n")
+    chart = tiny_chart(tmp_path, {"list.yaml": listed})
+    rendered = renderer(None).render(chart, DEFAULT)
+    assert [(m.kind, m.name, m.source) for m in rendered.manifests] == [
+        ("ConfigMap", "a", "tiny/templates/list.yaml"), ("Secret", "b", "tiny/templates/list.yaml")]
