@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from . import redact  # noqa: F401 - draws the run's redaction key now, so pytest-xdist workers inherit it
 from .errors import ChartgateError
 from .gate import Gate, GateConfig, PlannedCheck
 from .loader import is_policy_file, load_policy_module

@@ -122,6 +122,18 @@ def test_each_run_has_its_own_salt_and_child_processes_of_a_run_share_it():
     assert inherited == marker("hunter22")
 
 
+_PLUGIN_LOADED = "import os, chartgate.plugin; print(os.environ.get('CHARTGATE_REDACTION_SALT', ''))"
+
+
+def test_the_plugin_draws_the_key_when_it_loads_so_xdist_workers_inherit_it():
+    """pytest-xdist starts its workers after the plugins are loaded and before any redaction: the key
+    must already be in the controller's environment then, or worker and controller markers differ."""
+    env = {k: v for k, v in os.environ.items() if k != "CHARTGATE_REDACTION_SALT"}
+    salt = subprocess.run([sys.executable, "-c", _PLUGIN_LOADED], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{32}", salt)
+
+
 # -- ordinary words ----------------------------------------------------------------------------------
 
 def test_a_learned_secret_is_redacted_where_it_stands_as_a_value_not_inside_names():
