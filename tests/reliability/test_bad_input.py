@@ -211,3 +211,17 @@ def test_a_cache_entry_of_the_wrong_shape_is_rendered_again(tmp_path, shape):
     assert render.ok and not render.cached and [m.name for m in render.manifests] == ["cm"]
     assert renderer.stats["renders"] == 1
     assert "stdout" in json.loads(entry.read_text())  # rewritten with a good entry
+
+
+def test_a_helmrelease_value_that_yaml_reads_as_a_date_is_passed_on_as_a_string(tmp_path):
+    """Flux (and the API server) hand such a value to Helm as a string; turning it into --set-json
+    must not crash on a Python date."""
+    chart = load_chart_dir(write_chart(tmp_path / "charts", "tiny", {"cm.yaml": CONFIGMAP.format(
+        name="cm", value="{{ .Values.releaseDate | quote }}")}))
+    path = tmp_path / "hr.yaml"
+    path.write_text("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: tiny\n"
+                    "spec:\n  chart: {spec: {chart: tiny}}\n  values:\n    releaseDate: 2024-02-29\n")
+    [scenario] = release_scenarios(chart, [path])
+    render = Renderer(helm(), None, workers=1).render(chart, scenario)
+    assert render.ok, render.error
+    assert render.manifests[0].body["data"]["key"] == "2024-02-29"
