@@ -181,27 +181,28 @@ def opt_in_without_api_is_gated(ctx: ScenarioContext):
 
 @policy(
     id="OBS-005",
-    title="Explicit-off renders exactly like the default",
+    title="Explicit-off renders no monitoring object, even with its API advertised",
     scenarios=(ScenarioKind.OFF,),
     requires=("blueprint",),
-    rationale="""Setting a toggle to false explicitly must be the same as leaving it at its default:
-    cluster overlays often spell out `enabled: false`.""",
+    rationale="""The seed's third case: with a toggle explicitly off and the Prometheus Operator's API
+    advertised, no monitoring object may appear. A ServiceMonitor gated only on
+    .Capabilities.APIVersions.Has (or on `or` instead of `and`) stays out of a bare cluster but lands on
+    every cluster that runs the operator, whatever the overlay says.""",
     reference=REFERENCE,
 )
-def explicit_off_is_default(ctx: ScenarioContext):
+def explicit_off_renders_no_monitoring(ctx: ScenarioContext):
     toggle = scenario_toggle(ctx)
     if toggle.default is not False:
         raise NotApplicable(f"{toggle.dotted} defaults to {toggle.default!r}; OBS-001 reports the default")
-    baseline = ctx.chart.render(ctx.chart.toggle_baseline(toggle))
-    expected, actual = bodies(baseline), bodies(ctx.render)
-    by_key = {m.identity(): m for m in ctx.manifests}
-    for key in sorted(actual.keys() - expected.keys()):
-        yield Finding.on(by_key[key], "$", f"{toggle.dotted}=false renders {by_key[key].resource_id}, which the "
-                         "default render does not; explicit-off must match the default.")
-    for key in sorted(k for k in actual.keys() & expected.keys() if actual[k] != expected[k]):
-        yield Finding.on(by_key[key], "$", f"{toggle.dotted}=false renders {by_key[key].resource_id} differently "
-                         "from the default render; explicit-off must match the default.")
-    missing = sorted(expected.keys() - actual.keys())
-    if missing:
-        yield Finding(f"{toggle.dotted}=false drops objects the default renders: "
-                      + ", ".join("/".join(k[1:]) for k in missing), template=ctx.name)
+    default = ctx.chart.try_render("default")
+    in_default = {m.identity() for m in default.manifests} if default.ok else set()  # OBS-002's business
+    owned_by_on_toggle = {key for t in ctx.chart.observability_toggles if t.default is not False
+                          for key in controlled(ctx.chart, t)}  # OBS-001's business
+    for manifest in ctx.manifests:
+        if manifest.group != MONITORING_GROUP or manifest.identity() in in_default | owned_by_on_toggle:
+            continue
+        yield Finding.on(manifest, "$.apiVersion",
+                         f"{manifest.kind} ({manifest.api_version}) renders with {toggle.dotted}=false as soon as "
+                         f"{manifest.api_version} is advertised: it is gated on the API alone. Gate it on its "
+                         f"toggle as well: `{{{{- if and .Values.<toggle> (.Capabilities.APIVersions.Has "
+                         f'"{manifest.api_version}") }}}}`.')

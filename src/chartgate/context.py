@@ -12,6 +12,7 @@ from .errors import RenderError
 from .kube import DEFAULT_KUBE_VERSION
 from .render import Render, Renderer
 from .scenarios import Scenario, ScenarioKind
+from .determinism import Nondeterminism, compare, may_be_nondeterministic
 from .scenarios import ChartBase
 from .toggles import Classification, Toggle, discover_toggles
 
@@ -95,6 +96,22 @@ class ChartContext:
         if isinstance(scenario, str):
             scenario = self.scenario(scenario)
         return self.renderer.render(self.chart, scenario)
+
+    def nondeterminism(self, scenario: Scenario | str) -> Nondeterminism:
+        """Fields that differ between two renders of the scenario by the primary Helm (empty when the
+        templates call no function that can; see determinism.py). Memoised per scenario."""
+        if isinstance(scenario, str):
+            scenario = self.scenario(scenario)
+        cache = self.__dict__.setdefault("_nondeterminism", {})
+        if scenario.name not in cache:
+            found = Nondeterminism()
+            if may_be_nondeterministic(self.chart):
+                first = self.try_render(scenario)
+                second = self.renderer.render_again(self.chart, scenario)
+                if first.ok and second.ok:
+                    found = compare(first, second)
+            cache[scenario.name] = found
+        return cache[scenario.name]
 
     def infeasible(self, render: Render) -> bool:
         """A generated input the chart refuses through its own `fail`/`required` while its `default`

@@ -287,6 +287,23 @@ class Renderer:
             self._write_cache(cache_file, self._cache_text(entry, render))
         return render
 
+    def render_again(self, chart: Chart, scenario: Scenario) -> Render:
+        """A second, independent render of a scenario (no memo, no cache): comparing it with the first
+        shows which fields the chart computes nondeterministically (random passwords, generated
+        certificates, timestamps)."""
+        request = self.request(chart, scenario)
+        command = self.helm.command_line(request)
+        try:
+            output = self.helm.template(self.effective_request(chart, request), chart=chart.name,
+                                        scenario=scenario.name)
+        except RenderError as exc:
+            return Render(chart.name, scenario, command, error=exc)
+        with self._guard:
+            self.stats["renders"] += 1
+            self.stats["helm_seconds"] += output.seconds
+        entry = {"stdout": output.stdout, "warnings": list(output.warnings), "seconds": output.seconds}
+        return self._from_output(chart, scenario, command, entry, cached=False)
+
     def _write_cache(self, path: Path, text: str) -> None:
         """Write an entry atomically, owner-only. A cache that cannot be written (its directory is a
         file, read-only, the disk is full) is bypassed for the rest of the run, with one warning:

@@ -73,9 +73,12 @@ def test_a_fail_message_must_name_a_values_key_as_a_whole_word():
 
 
 def test_charts_without_a_config_schema_are_not_applicable():
-    chart = SimpleNamespace(blueprint=None, blueprint_path=None)
-    with pytest.raises(NotApplicable, match="no blueprint.yaml"):
-        list(props.valid_configurations_render.check(SimpleNamespace(chart=chart, name="demo")))
+    from chartgate.applicability import unmet_requirement
+    generic = SimpleNamespace(chart=SimpleNamespace(blueprint=None, profile="generic"), name="demo")
+    assert "Blueprint-only rule" in unmet_requirement(props.valid_configurations_render, generic)
+    no_schema = SimpleNamespace(chart=SimpleNamespace(blueprint={"spec": {}}, profile="blueprint"), name="demo")
+    assert unmet_requirement(props.valid_configurations_render, no_schema) == \
+        "blueprint.yaml declares no spec.configSchema"
 
 
 @pytest.fixture(scope="module")
