@@ -1,18 +1,29 @@
-"""chartgate benchmarks: print figures, assert nothing.
+"""chartgate benchmarks (`make bench`): print a table, write bench/results.json, assert nothing.
 
-  (a) the whole gate over the fixture charts, cold render cache vs warm;
-  (b) the cold run's wall time against the bare sum of the same `helm template` runs, replayed
-      one after another with nothing else around them;
-  (c) a generated monorepo of Blueprint charts (bench/monorepo.py): renders planned and executed,
-      wall time, peak memory;
-  (d) the seed's bash procedure (default-off, opt-in, explicit-off x 3 charts, `helm template | grep`)
-      against chartgate doing the same checks (`-k OBS`).
+Parts (select with --only / --skip, comma-separated):
+
+  fixtures    the gate over fixtures/charts, cold render cache then warm; the same Helm runs
+              replayed bare, one at a time, for the CPU they cost without chartgate
+  plan        `--plan` over the realistic monorepo: scenarios and estimated renders per chart
+  realistic   the gate over a realistic generated monorepo (bench/monorepo.py: ~50 Blueprints sized
+              like real upstream charts, one composite of ten, ~100 Flux HelmReleases), cold then warm
+  mainstream  generic charts shaped like popular public charts (bench/mainstream.py, incl. a real
+              `helm create` chart): chartgate and checkov on the same charts
+  seed        the seed's bash procedure (default-off / opt-in / explicit-off x 3 fixture charts)
+              against chartgate doing those checks (`-k OBS`)
 
 Every gate run is a subprocess (`python -m pytest policies ...`) with its own render cache, report
-and golden directories under a temporary directory, so the repository is left untouched. Peak memory
-is the subprocess tree's largest resident set (wait4 rusage: the process or any child it waited for).
+and golden directories under a work directory, so the repository is left untouched. Per run it
+records wall time, CPU (user+sys of the whole process tree: pytest and every helm it waited for),
+peak RSS (wait4 rusage: the largest single process; plus the largest sum over the live process tree,
+sampled every 0.5 s), the Helm runs it paid for and their CPU (bench/helm_recorder.py), and the
+engine's per-phase `timings` from reports/chartgate.json when the engine writes them. `--timeout S`
+stops a gate run after S seconds and reports how far it got.
 
-    python bench/run.py [--charts 50] [--skip a,b,c,d] [--keep]
+checkov is installed from PyPI into its own virtualenv under the cache directory (never .venv);
+when that is impossible the row says "skipped: <why>" and the bench goes on.
+
+    python bench/run.py [--charts 50] [--scale 1] [--timeout 1800] [--only realistic,plan] [--keep]
 """
 
 from __future__ import annotations
@@ -20,12 +31,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,32 +49,104 @@ sys.path.insert(0, str(BENCH))
 from monorepo import DEFAULT_CHARTS, generate  # noqa: E402
 
 PYTHON = sys.executable
+HELM = REPO / ".tools" / "helm-v4.1.4" / "helm"
 FIXTURE_CHARTS = REPO / "fixtures" / "charts"
 FIXTURE_OVERLAYS = REPO / "fixtures" / "overlays"
+PARTS = ("fixtures", "plan", "realistic", "mainstream", "seed")
+CHECKOV_VERSION = "3.3.30"  # the version issue 11 compared against; the newest 3.x is taken if it is gone
+PHASES = ("discover", "plan", "render", "parse", "check", "report")
+
+# Targets of issue 10 item 3.
+TARGET_COLD_S = 300.0
+TARGET_WARM_RATIO = 0.15
+TARGET_RSS_MB = 1024.0
+TARGET_FIXTURE_OVERHEAD = 1.3
+
+
+def out(line: str = "") -> None:
+    print(line, flush=True)
+
+
+# -- running a process tree and measuring it ---------------------------------------------------------
+
+
+def tree_rss_mb(root: int) -> float:
+    """Sum of the resident sets of `root` and all its descendants (from /proc), in MB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)  # field 4: ppid
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss in pages
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total / 2**20
 
 
 @dataclass
-class RunResult:
+class Measured:
     command: list[str]
-    seconds: float
-    max_rss_mb: float
-    returncode: int
-    tail: str
-    report: dict | None
-    helm_log: list[dict]
-    cpu_seconds: float = 0.0  # user + sys of the whole process tree (pytest and every helm it ran)
+    wall: float
+    cpu: float  # user + sys of the process and every descendant it waited for
+    max_rss_mb: float  # largest single process (rusage)
+    tree_rss_mb: float  # largest sampled sum over the live process tree
+    returncode: int | None  # None: stopped by the timeout
+    timed_out: bool
+    output: str
 
-    @property
-    def renders_executed(self) -> int:
-        return len(self.helm_log)
+    def tail(self, lines: int = 1) -> str:
+        return "\n".join(self.output.strip().splitlines()[-lines:])
+
+
+def measure(command: list[str], *, cwd: Path, env: dict, timeout: float | None, output: Path) -> Measured:
+    """Run `command` in its own session; kill the whole session after `timeout` seconds."""
+    started = time.perf_counter()
+    peak_tree = 0.0
+    with open(output, "w") as fh:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        timed_out = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                break
+            try:
+                peak_tree = max(peak_tree, tree_rss_mb(proc.pid))
+            except OSError:
+                pass
+            if timeout is not None and time.perf_counter() - started > timeout:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGTERM)
+                time.sleep(3)
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                _, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.5)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(command, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                    max(peak_tree, usage.ru_maxrss / 1024), None if timed_out else proc.returncode, timed_out,
+                    output.read_text(errors="replace"))
+
+
+# -- the gate ----------------------------------------------------------------------------------------
 
 
 def gate_env(work: Path, **extra: str) -> dict[str, str]:
-    """The caller's environment, but with a bytecode cache (outside the repository).
-
-    Without one (PYTHONDONTWRITEBYTECODE=1) every run re-compiles and re-assert-rewrites the
-    engine and the policies: seconds of fixed cost that a developer's machine or CI does not pay.
-    """
+    """The caller's environment plus a bytecode cache outside the repository and bench/ on PYTHONPATH."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PYTHONPYCACHEPREFIX=str(work / "pycache"),
                PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")])), **extra)
@@ -76,25 +162,81 @@ def warm_bytecode(work: Path) -> None:
                    cwd=REPO, env=gate_env(work), capture_output=True)
 
 
-def run_gate(args: list[str], work: Path, label: str) -> RunResult:
-    """`python -m pytest policies -q <args>` as a subprocess, recording each Helm run it pays for."""
+@dataclass
+class GateRun:
+    label: str
+    measured: Measured
+    report: dict | None
+    helm_log: list[dict]
+    progress: str  # the last pytest progress marker seen, e.g. "27%"
+
+    @property
+    def helm_runs(self) -> int:
+        return len(self.helm_log)
+
+    @property
+    def helm_cpu(self) -> float | None:
+        """CPU of the helm processes the run paid for (recorded per process); None if not recorded."""
+        values = [e.get("cpu") for e in self.helm_log]
+        return sum(v for v in values if v is not None) if values and None not in values else (
+            0.0 if not values else None)
+
+    @property
+    def timings(self) -> dict | None:
+        return (self.report or {}).get("timings") or None
+
+    def outcomes(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for result in (self.report or {}).get("results", []):
+            counts[result["outcome"]] = counts.get(result["outcome"], 0) + 1
+        return dict(sorted(counts.items()))
+
+    def status(self) -> str:
+        m = self.measured
+        if m.timed_out:
+            return f"did not finish in {m.wall:.0f} s (stopped at {self.progress or '?'} of the items, " \
+                   f"{self.helm_runs} helm runs so far)"
+        return f"exit {m.returncode}: {m.tail()}"
+
+    def summary(self) -> dict:
+        return {"label": self.label, "command": self.measured.command, "wall_s": round(self.measured.wall, 2),
+                "cpu_s": round(self.measured.cpu, 2), "max_rss_mb": round(self.measured.max_rss_mb, 1),
+                "tree_rss_mb": round(self.measured.tree_rss_mb, 1), "returncode": self.measured.returncode,
+                "timed_out": self.measured.timed_out, "progress": self.progress, "helm_runs": self.helm_runs,
+                "helm_cpu_s": None if self.helm_cpu is None else round(self.helm_cpu, 2),
+                "helm_wall_s": round(sum(e.get("seconds") or 0 for e in self.helm_log), 2),
+                "outcomes": self.outcomes(), "render_stats": (self.report or {}).get("render_stats"),
+                "timings": self.timings, "tail": self.measured.tail(3)}
+
+
+_PROGRESS = re.compile(r"\[\s*(\d+%)\]")
+
+
+def run_gate(args: list[str], work: Path, label: str, timeout: float | None) -> GateRun:
+    """`python -m pytest policies -q <args>` with its own report dir, recording each Helm run it pays for."""
     report_dir = work / f"report-{label}"
     helm_log = work / f"helm-{label}.jsonl"
+    helm_log.unlink(missing_ok=True)
     command = [PYTHON, "-m", "pytest", "policies", "-q", "-p", "no:randomly", "-p", "helm_recorder",
                "--report-dir", str(report_dir), *args]
     env = gate_env(work, CHARTGATE_BENCH_HELM_LOG=str(helm_log))
-    started = time.perf_counter()
-    with open(work / f"output-{label}.txt", "w") as out:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    tail = (work / f"output-{label}.txt").read_text(errors="replace").strip().splitlines()[-1:]
+    measured = measure(command, cwd=REPO, env=env, timeout=timeout, output=work / f"output-{label}.txt")
     report_file = report_dir / "chartgate.json"
-    report = json.loads(report_file.read_text()) if report_file.is_file() else None
-    log = [json.loads(line) for line in helm_log.read_text().splitlines()] if helm_log.is_file() else []
-    return RunResult(command, seconds, usage.ru_maxrss / 1024, proc.returncode, "".join(tail), report, log,
-                     usage.ru_utime + usage.ru_stime)
+    report = None
+    if report_file.is_file() and not measured.timed_out:
+        try:
+            report = json.loads(report_file.read_text())
+        except ValueError:
+            report = None
+    log = []
+    if helm_log.is_file():
+        for line in helm_log.read_text().splitlines():
+            try:
+                log.append(json.loads(line))
+            except ValueError:
+                pass  # a line cut short by the timeout
+    marks = _PROGRESS.findall(measured.output)
+    return GateRun(label, measured, report, log, marks[-1] if marks else "")
 
 
 def isolated_helm_env(home: Path) -> dict[str, str]:
@@ -106,18 +248,310 @@ def isolated_helm_env(home: Path) -> dict[str, str]:
     return env
 
 
-def replay_bare(helm_log: list[dict], work: Path) -> float:
-    """Run each logged `helm template` again, sequentially; return the summed wall time."""
+def replay_bare(helm_log: list[dict], work: Path) -> dict:
+    """Run each logged `helm template` again, one after another; sum wall and CPU (wait4 per process)."""
     env = isolated_helm_env(work / "helm-home")
-    total = 0.0
+    wall = cpu = 0.0
     for entry in helm_log:
         started = time.perf_counter()
-        subprocess.run(entry["argv"], cwd=REPO, env=env, capture_output=True, text=True)
-        total += time.perf_counter() - started
-    return total
+        proc = subprocess.Popen(entry["argv"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        wall += time.perf_counter() - started
+        cpu += usage.ru_utime + usage.ru_stime
+    return {"runs": len(helm_log), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}
 
 
-# -- (d) the seed's procedure ---------------------------------------------------------------------
+# -- reporting -----------------------------------------------------------------------------------------
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str]] = []
+
+    def add(self, figure: str, value: str, target: str = "") -> None:
+        self.rows.append((figure, value, target))
+
+    def print(self) -> None:
+        if not self.rows:
+            return
+        widths = [max(len(r[i]) for r in self.rows) for i in range(2)]
+        for figure, value, target in self.rows:
+            out(f"{figure.ljust(widths[0])}  {value.ljust(widths[1])}  {target}".rstrip())
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "MISSED")
+
+
+def fmt(value: float | None, unit: str = "s", digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f} {unit}".rstrip()
+
+
+def run_figures(run: GateRun) -> str:
+    m = run.measured
+    helm = f", helm CPU {run.helm_cpu:.1f} s" if run.helm_cpu is not None else ""
+    text = (f"{m.wall:.1f} s wall, {m.cpu:.1f} s CPU, {run.helm_runs} helm runs{helm}, "
+            f"peak RSS {m.max_rss_mb:.0f} MB (tree {m.tree_rss_mb:.0f} MB)")
+    return text + (" - TIMED OUT" if m.timed_out else "")
+
+
+def phase_rows(table: Table, run: GateRun) -> None:
+    """Per phase wall / CPU / renders / RSS from the engine's `timings` (n/a when it writes none)."""
+    timings = run.timings
+    phases = (timings or {}).get("phases") or {}
+    rss = (timings or {}).get("peak_rss_mb")
+
+    def cell(data: dict | None) -> str:
+        if not data:
+            return "n/a"
+        parts = [f"wall {fmt(data.get('wall'))}", f"CPU {fmt(data.get('cpu'))}"]
+        if "helm_cpu" in data:
+            parts.append(f"helm CPU {fmt(data.get('helm_cpu'))}")
+        if "renders" in data:
+            parts.append(f"{data['renders']} renders")
+        return ", ".join(parts)
+
+    for phase in PHASES:
+        data = phases.get(phase)
+        if phase == "check" and isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
+            for family, fam in sorted(data.items()):
+                table.add(f"    {run.label}: check {family}", cell(fam))
+            continue
+        table.add(f"    {run.label}: {phase}", cell(data))
+    table.add(f"    {run.label}: peak RSS (engine)", fmt(rss, "MB", 0))
+
+
+# -- parts ---------------------------------------------------------------------------------------------
+
+
+def part_fixtures(work: Path, args, table: Table, results: dict) -> None:
+    cache = work / "cache-fixtures"
+    cold = run_gate(["--cache-dir", str(cache)], work, "fixtures-cold", args.timeout)
+    out(f"fixtures cold: {run_figures(cold)}; {cold.status()}")
+    warm = run_gate(["--cache-dir", str(cache)], work, "fixtures-warm", args.timeout)
+    out(f"fixtures warm: {run_figures(warm)}; {warm.status()}")
+    bare = replay_bare(cold.helm_log, work)
+    out(f"fixtures bare helm replay: {bare['runs']} runs, {bare['wall_s']} s wall, {bare['cpu_s']} s CPU")
+    ratio = cold.measured.cpu / bare["cpu_s"] if bare["cpu_s"] else None
+    table.add("fixtures: cold", run_figures(cold))
+    table.add("fixtures: warm", run_figures(warm))
+    table.add("fixtures: bare `helm template` of the same renders",
+              f"{bare['cpu_s']:.1f} s CPU, {bare['wall_s']:.1f} s wall ({bare['runs']} runs, sequential)")
+    table.add("fixtures: cold CPU / bare helm CPU", fmt(ratio, "x", 2),
+              f"<= {TARGET_FIXTURE_OVERHEAD}x: {verdict(None if ratio is None else ratio <= TARGET_FIXTURE_OVERHEAD)}")
+    phase_rows(table, cold)
+    results["fixtures"] = {"cold": cold.summary(), "warm": warm.summary(), "bare_helm": bare,
+                           "cold_cpu_over_bare_helm_cpu": ratio}
+    results["targets"].append({"target": "fixtures: cold CPU / bare helm CPU <= 1.3x", "measured": ratio,
+                               "met": None if ratio is None else ratio <= TARGET_FIXTURE_OVERHEAD})
+
+
+def monorepo_args(mono: Path, work: Path) -> list[str]:
+    (work / "no-overlays").mkdir(exist_ok=True)
+    return ["--chart-root", str(mono / "platform"), "--chart-root", str(mono / "products"),
+            "--overlay-root", str(work / "no-overlays"), "--release-overlay", str(mono / "clusters" / "**" / "*.yaml")]
+
+
+_PLAN_LINE = re.compile(r"^(\S+): .*?(\d+) of (\d+) combinations.*?(\d+) factors")
+_PLAN_SCEN = re.compile(r"scenarios: (\d+) declared \+ (\d+) combined; estimated renders: (\d+)")
+
+
+def parse_plan(text: str) -> dict[str, dict]:
+    charts: dict[str, dict] = {}
+    current = None
+    for line in text.splitlines():
+        head = _PLAN_LINE.match(line)
+        if head:
+            current = head.group(1)
+            charts[current] = {"rows": int(head.group(2)), "factors": int(head.group(4))}
+            continue
+        scen = _PLAN_SCEN.search(line)
+        if scen and current:
+            charts[current].update(declared=int(scen.group(1)), combined=int(scen.group(2)),
+                                   estimated_renders=int(scen.group(3)))
+            current = None
+    return charts
+
+
+def part_plan(mono: Path, work: Path, args, table: Table, results: dict) -> None:
+    command = [PYTHON, "-m", "pytest", "policies", "-q", "-p", "no:randomly", "--plan",
+               "--report-dir", str(work / "report-plan"), *monorepo_args(mono, work)]
+    measured = measure(command, cwd=REPO, env=gate_env(work), timeout=args.timeout, output=work / "output-plan.txt")
+    charts = parse_plan(measured.output)
+    total = sum(c.get("estimated_renders", 0) for c in charts.values())
+    out(f"plan: {len(charts)} charts, {sum(c.get('declared', 0) for c in charts.values())} declared + "
+        f"{sum(c.get('combined', 0) for c in charts.values())} combined scenarios, {total} estimated renders "
+        f"({measured.wall:.1f} s)")
+    out("  " + "  ".join(f"{name}:{c.get('declared', '?')}+{c.get('combined', '?')}"
+                          for name, c in sorted(charts.items())))
+    table.add("realistic: --plan (scenarios per chart in results.json)",
+              f"{len(charts)} charts, {total} estimated renders, {measured.wall:.1f} s to plan")
+    results["plan"] = {"wall_s": round(measured.wall, 2), "cpu_s": round(measured.cpu, 2), "charts": charts,
+                       "estimated_renders": total}
+
+
+def part_realistic(mono: Path, work: Path, args, table: Table, results: dict) -> None:
+    gate = monorepo_args(mono, work) + ["--golden-dir", str(work / "golden-realistic"),
+                                        "--cache-dir", str(work / "cache-realistic")]
+    cold = run_gate([*gate, "--update-golden"], work, "realistic-cold", args.timeout)
+    out(f"realistic cold: {run_figures(cold)}; {cold.status()}")
+    out(f"realistic cold results: {cold.outcomes() or 'no report'}")
+    warm = None
+    if not cold.measured.timed_out:
+        warm = run_gate(gate, work, "realistic-warm", args.timeout)
+        out(f"realistic warm: {run_figures(warm)}; {warm.status()}")
+    m = cold.measured
+    table.add("realistic: cold", run_figures(cold) if not m.timed_out else cold.status(),
+              f"<= {TARGET_COLD_S:.0f} s: {verdict(False if m.timed_out else m.wall <= TARGET_COLD_S)}")
+    ratio = None
+    if warm is not None:
+        ratio = warm.measured.wall / m.wall
+        table.add("realistic: warm", run_figures(warm))
+        table.add("realistic: warm / cold (wall)", f"{100 * ratio:.0f} %",
+                  f"<= {100 * TARGET_WARM_RATIO:.0f} %: {verdict(ratio <= TARGET_WARM_RATIO)}")
+    rss = m.tree_rss_mb
+    table.add("realistic: peak RSS, cold (process tree)", f"{rss:.0f} MB (largest process {m.max_rss_mb:.0f} MB)",
+              f"<= {TARGET_RSS_MB:.0f} MB: {verdict(rss <= TARGET_RSS_MB)}")
+    per_render = None
+    helm_cpu = cold.helm_cpu
+    if cold.timings and (cold.timings.get("phases") or {}).get("render", {}).get("helm_cpu") is not None:
+        helm_cpu = cold.timings["phases"]["render"]["helm_cpu"]
+    if helm_cpu and cold.helm_runs:
+        own = (m.cpu - helm_cpu) / cold.helm_runs
+        per_helm = helm_cpu / cold.helm_runs
+        per_render = own / per_helm
+        table.add("realistic: per render, chartgate's own CPU vs helm CPU",
+                  f"{own:.2f} s vs {per_helm:.2f} s ({per_render:.2f}x; {cold.helm_runs} helm runs)",
+                  f"<= 1x: {verdict(per_render <= 1)}" + (" (partial run)" if m.timed_out else ""))
+    outcomes = cold.outcomes()
+    if outcomes:
+        table.add("realistic: results (cold)", ", ".join(f"{n} {k}" for k, n in outcomes.items()))
+    phase_rows(table, cold)
+    results["realistic"] = {"cold": cold.summary(), "warm": warm.summary() if warm else None}
+    results["targets"] += [
+        {"target": "realistic cold <= 300 s", "measured": m.wall, "met": (not m.timed_out) and m.wall <= TARGET_COLD_S,
+         "note": cold.status() if m.timed_out else ""},
+        {"target": "realistic warm <= 15% of cold", "measured": ratio,
+         "met": None if ratio is None else ratio <= TARGET_WARM_RATIO},
+        {"target": "realistic peak RSS <= 1 GB", "measured": rss, "met": rss <= TARGET_RSS_MB},
+        {"target": "per render: chartgate CPU <= helm CPU", "measured": per_render,
+         "met": None if per_render is None else per_render <= 1},
+    ]
+
+
+# -- checkov ---------------------------------------------------------------------------------------------
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chartgate-bench"
+
+
+def install_checkov(timeout: float) -> tuple[Path | None, str]:
+    """checkov in its own virtualenv under the cache dir; (path to the checkov script, version or why not)."""
+    venv = cache_root() / "checkov-venv"
+    exe = venv / "bin" / "checkov"
+    if exe.is_file():
+        version = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
+        if version.returncode == 0:
+            return exe, version.stdout.strip()
+    shutil.rmtree(venv, ignore_errors=True)
+    try:
+        subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        proc = subprocess.run([*pip, f"checkov=={CHECKOV_VERSION}"], capture_output=True, text=True,
+                              timeout=timeout)
+        if proc.returncode != 0:  # the pinned version may be gone: take the newest 3.x
+            proc = subprocess.run([*pip, "checkov>=3,<4"], capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            lines = (proc.stderr or proc.stdout).strip().splitlines()
+            return None, f"pip install checkov failed: {lines[-1] if lines else 'no output'}"
+    except subprocess.TimeoutExpired:
+        return None, f"installing checkov took longer than {timeout:.0f} s"
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return None, f"could not create a virtualenv for checkov: {exc}"
+    version = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
+    if version.returncode != 0:
+        return None, f"checkov installed but does not run: {version.stderr.strip()[-200:]}"
+    return exe, version.stdout.strip()
+
+
+def checkov_counts(text: str) -> dict:
+    """passed/failed/skipped/parsing errors from checkov's JSON output (one report or a list of them)."""
+    start = text.find("[") if text.lstrip().startswith("[") else text.find("{")
+    try:
+        data = json.loads(text[start:]) if start >= 0 else None
+    except ValueError:
+        return {}
+    reports = data if isinstance(data, list) else [data] if data else []
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "parsing_errors": 0, "resources": 0}
+    for report in reports:
+        summary = report.get("summary") or {}
+        for key in counts:
+            counts[key] += int(summary.get(key, 0) or 0)
+        counts["resources"] = counts["resources"]  # summary has "resource_count" in newer versions
+        counts["resources"] += int(summary.get("resource_count", 0) or 0)
+    return counts
+
+
+def part_mainstream(work: Path, args, table: Table, results: dict) -> None:
+    from mainstream import write_mainstream_charts  # noqa: PLC0415
+
+    charts_dir = work / "mainstream"
+    charts = write_mainstream_charts(charts_dir, HELM)
+    names = ", ".join(c.name for c in charts)
+    out(f"mainstream charts: {names}")
+    entry: dict = {"charts": [c.name for c in charts]}
+    # chartgate on the same charts (generic profile: no blueprint.yaml)
+    (work / "no-overlays").mkdir(exist_ok=True)
+    gate = run_gate(["--chart-root", str(charts_dir), "--overlay-root", str(work / "no-overlays"),
+                     "--release-overlay", str(work / "no-releases" / "*.yaml"),
+                     "--golden-dir", str(work / "golden-mainstream"), "--update-golden",
+                     "--cache-dir", str(work / "cache-mainstream")], work, "mainstream", args.timeout)
+    out(f"mainstream chartgate: {run_figures(gate)}; {gate.status()}; results {gate.outcomes()}")
+    report_bytes = sum(p.stat().st_size for p in (work / "report-mainstream").glob("*") if p.is_file())
+    table.add(f"mainstream ({len(charts)} charts): chartgate, cold", run_figures(gate))
+    table.add("mainstream: chartgate results",
+              (", ".join(f"{n} {k}" for k, n in gate.outcomes().items()) or "no report")
+              + f"; reports {report_bytes / 2**20:.1f} MB")
+    entry["chartgate"] = gate.summary() | {"report_bytes": report_bytes}
+    # checkov
+    if args.no_checkov:
+        reason = "--no-checkov"
+        exe = None
+    else:
+        started = time.perf_counter()
+        exe, reason = install_checkov(args.checkov_install_timeout)
+        out(f"checkov: {'installed ' + reason if exe else 'skipped: ' + reason} ({time.perf_counter() - started:.0f} s)")
+    if exe is None:
+        table.add("mainstream: checkov", f"skipped: {reason}")
+        entry["checkov"] = {"skipped": reason}
+    else:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBE"))}
+        env.update(isolated_helm_env(work / "checkov-helm-home"))
+        env["PATH"] = os.pathsep.join([str(HELM.parent), str(exe.parent), env.get("PATH", "")])
+        env["BC_SKIP_MAPPING"] = "TRUE"  # no download of the Bridgecrew mapping at start-up
+        env["CHECKOV_RUN_SCA_PACKAGE_SCAN_V2"] = "false"
+        # warm-up: the first run compiles checkov's bytecode; time the second one, as chartgate's is
+        command = [str(exe), "-d", str(charts_dir), "--framework", "helm", "--quiet", "--compact", "-o", "json",
+                   "--skip-download"]
+        measure(command, cwd=work, env=env, timeout=args.timeout, output=work / "output-checkov-warmup.txt")
+        measured = measure(command, cwd=work, env=env, timeout=args.timeout, output=work / "output-checkov.txt")
+        counts = checkov_counts(measured.output)
+        figures = (f"{measured.wall:.1f} s wall, {measured.cpu:.1f} s CPU, peak RSS {measured.max_rss_mb:.0f} MB "
+                   f"(tree {measured.tree_rss_mb:.0f} MB)")
+        out(f"checkov {reason}: {figures}; exit {measured.returncode}; {counts or measured.tail(3)}")
+        table.add(f"mainstream: checkov {reason}", figures + (" - TIMED OUT" if measured.timed_out else ""))
+        table.add("mainstream: checkov results",
+                  ", ".join(f"{n} {k}" for k, n in counts.items()) if counts else f"unparsed: {measured.tail()}")
+        entry["checkov"] = {"version": reason, "command": command, "wall_s": round(measured.wall, 2),
+                            "cpu_s": round(measured.cpu, 2), "max_rss_mb": round(measured.max_rss_mb, 1),
+                            "tree_rss_mb": round(measured.tree_rss_mb, 1), "returncode": measured.returncode,
+                            "timed_out": measured.timed_out, "counts": counts}
+    results["mainstream"] = entry
+
+
+# -- the seed's procedure ---------------------------------------------------------------------------------
 
 #: Per fixture chart: the overlay ServiceMonitor toggle tests/observability-toggle.sh exercises.
 SEED_TOGGLES = {
@@ -146,118 +580,99 @@ echo "all 9 cases green"
 """
 
 
-def run_seed_procedure(helm: Path, work: Path) -> tuple[float, str]:
+def part_seed(work: Path, args, table: Table, results: dict) -> None:
     script = work / "observability-toggle.sh"
     script.write_text(SEED_SCRIPT)
     specs = [f"{chart}={toggle}" for chart, toggle in SEED_TOGGLES.items()]
-    started = time.perf_counter()
-    proc = subprocess.run(["bash", str(script), str(helm), str(FIXTURE_CHARTS), str(FIXTURE_OVERLAYS), *specs],
-                          env=isolated_helm_env(work / "seed-home"), capture_output=True, text=True)
-    return time.perf_counter() - started, (proc.stdout + proc.stderr).strip().splitlines()[-1]
+    seed = measure(["bash", str(script), str(HELM), str(FIXTURE_CHARTS), str(FIXTURE_OVERLAYS), *specs],
+                   cwd=work, env=isolated_helm_env(work / "seed-home"), timeout=args.timeout,
+                   output=work / "output-seed.txt")
+    obs_cold = run_gate(["-k", "OBS", "--cache-dir", str(work / "cache-obs")], work, "obs-cold", args.timeout)
+    obs_warm = run_gate(["-k", "OBS", "--cache-dir", str(work / "cache-obs")], work, "obs-warm", args.timeout)
+    out(f"seed bash: {seed.wall:.2f} s wall, {seed.cpu:.2f} s CPU: {seed.tail()}")
+    out(f"chartgate -k OBS: cold {run_figures(obs_cold)}; warm {run_figures(obs_warm)}")
+    table.add("seed: bash, 3 cases x 3 charts (9 helm runs)", f"{seed.wall:.2f} s wall, {seed.cpu:.2f} s CPU")
+    table.add("seed: chartgate -k OBS, cold", run_figures(obs_cold))
+    table.add("seed: chartgate -k OBS, warm", run_figures(obs_warm))
+    results["seed"] = {"bash_wall_s": round(seed.wall, 3), "bash_cpu_s": round(seed.cpu, 3),
+                       "obs_cold": obs_cold.summary(), "obs_warm": obs_warm.summary()}
 
 
-# -- the table --------------------------------------------------------------------------------------
-
-def count_results(run: RunResult) -> str:
-    if not run.report:
-        return "no report"
-    outcomes: dict[str, int] = {}
-    for r in run.report.get("results", []):
-        outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
-    return ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
+# -- main ------------------------------------------------------------------------------------------------
 
 
-def planned_renders(run: RunResult) -> int | None:
-    """Distinct scenario requests the gate planned (declared + combined), from the JSON report."""
-    if not run.report:
-        return None
-    inputs = {(r["chart"], json.dumps(r.get("scenario_inputs"), sort_keys=True))
-              for r in run.report.get("results", []) if r.get("scenario") and r.get("scenario_inputs")}
-    return len(inputs) or None
-
-
-def verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("meets" if ok else "MISSES")
+def git_state() -> dict:
+    def git(*a: str) -> str:
+        proc = subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True)
+        return proc.stdout.strip()
+    return {"commit": git("rev-parse", "HEAD"), "dirty_files": len(git("status", "--porcelain").splitlines())}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="chartgate benchmarks (figures only, no assertions)")
-    parser.add_argument("--charts", type=int, default=DEFAULT_CHARTS, help="monorepo size for (c)")
-    parser.add_argument("--skip", default="", help="comma-separated benchmarks to skip, e.g. c,d")
+    parser.add_argument("--charts", type=int, default=DEFAULT_CHARTS, help="platform Blueprints in the realistic monorepo")
+    parser.add_argument("--scale", type=float, default=1.0, help="size factor of the generated charts (1 = realistic)")
+    parser.add_argument("--only", default="", help=f"comma-separated parts to run ({', '.join(PARTS)})")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip")
+    parser.add_argument("--timeout", type=float, default=None, help="stop each gate run after this many seconds")
+    parser.add_argument("--results", type=Path, default=BENCH / "results.json", help="where to write the JSON")
+    parser.add_argument("--work", type=Path, default=None, help="work directory (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (printed) for inspection")
+    parser.add_argument("--no-checkov", action="store_true", help="do not install or run checkov")
+    parser.add_argument("--checkov-install-timeout", type=float, default=900.0)
     args = parser.parse_args(argv)
+    only = set(filter(None, args.only.split(","))) or set(PARTS)
     skip = set(filter(None, args.skip.split(",")))
-    work = Path(tempfile.mkdtemp(prefix="chartgate-bench-"))
-    rows: list[tuple[str, str, str]] = []  # (figure, value, target)
+    unknown = (only | skip) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    parts = [p for p in PARTS if p in only and p not in skip]
 
-    def out(line: str = "") -> None:
-        print(line, flush=True)
-
-    out(f"chartgate bench: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, work dir {work}")
-    helm = REPO / ".tools" / "helm-v4.1.4" / "helm"
+    work = args.work or Path(tempfile.mkdtemp(prefix="chartgate-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    keep = args.keep or args.work is not None
+    table = Table()
+    results: dict = {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     "machine": {"cpus": os.cpu_count(), "load_average_start": os.getloadavg(),
+                                 "python": platform.python_version()},
+                     "git": git_state(), "arguments": {k: str(v) for k, v in vars(args).items()},
+                     "parts": parts, "targets": []}
+    out(f"chartgate bench: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, parts {', '.join(parts)}, "
+        f"work dir {work}")
     try:
         warm_bytecode(work)
-        cold = None
-        if "a" not in skip or "b" not in skip:
-            cache = work / "cache-fixtures"
-            cold = run_gate(["--cache-dir", str(cache)], work, "cold")
-            out(f"(a) cold: {cold.seconds:.1f}s, {cold.renders_executed} helm runs, exit {cold.returncode}: {cold.tail}")
-            warm = run_gate(["--cache-dir", str(cache)], work, "warm")
-            out(f"(a) warm: {warm.seconds:.1f}s, {warm.renders_executed} helm runs, exit {warm.returncode}: {warm.tail}")
-            ratio = warm.seconds / cold.seconds
-            rows += [("(a) fixture suite, cold cache", f"{cold.seconds:.1f} s wall, {cold.cpu_seconds:.1f} s CPU "
-                      f"({cold.renders_executed} renders)", ""),
-                     ("(a) fixture suite, warm cache", f"{warm.seconds:.1f} s wall, {warm.cpu_seconds:.1f} s CPU "
-                      f"({warm.renders_executed} renders)", ""),
-                     ("(a) warm / cold", f"{100 * ratio:.0f} %", f"<= 20 %: {verdict(ratio <= 0.20)}")]
-        if "b" not in skip and cold is not None:
-            bare = replay_bare(cold.helm_log, work)
-            ratio = cold.seconds / bare if bare else float("nan")
-            in_run = sum(e["seconds"] or 0 for e in cold.helm_log)
-            out(f"(b) {len(cold.helm_log)} helm runs replayed bare, sequentially: {bare:.1f}s "
-                f"(same runs inside the gate, summed: {in_run:.1f}s)")
-            rows += [("(b) bare helm template sum (sequential)", f"{bare:.1f} s", ""),
-                     ("(b) cold suite / bare helm", f"{ratio:.2f} x (overhead {100 * (ratio - 1):+.0f} %)",
-                      f"overhead <= 30 %: {verdict(ratio <= 1.30)}")]
-        if "c" not in skip:
-            mono = work / "monorepo"
-            generate(mono, args.charts)
-            (work / "no-overlays").mkdir()
-            run = run_gate(["--chart-root", str(mono), "--overlay-root", str(work / "no-overlays"),
-                            "--golden-dir", str(work / "golden-monorepo"), "--update-golden",
-                            "--cache-dir", str(work / "cache-monorepo")], work, "monorepo")
-            planned = planned_renders(run)
-            out(f"(c) {args.charts} charts: {run.seconds:.1f}s, exit {run.returncode}: {run.tail}")
-            out(f"(c) results: {count_results(run)}")
-            stats = (run.report or {}).get("render_stats", {})
-            rows += [(f"(c) monorepo of {args.charts} charts, wall", f"{run.seconds:.1f} s",
-                      f"< 120 s on 2 cores: {verdict(run.seconds < 120)}"),
-                     ("(c) CPU (pytest + helm), / 2 cores", f"{run.cpu_seconds:.1f} s, {run.cpu_seconds / 2:.1f} s", ""),
-                     ("(c) renders planned (distinct scenarios)", str(planned), ""),
-                     ("(c) renders executed (helm runs)", f"{run.renders_executed} "
-                      f"(primary renderer: {stats.get('renders', '?')}, cache hits {stats.get('cache_hits', '?')}, "
-                      f"memo hits {stats.get('memo_hits', '?')})", ""),
-                     ("(c) peak memory (largest process)", f"{run.max_rss_mb:.0f} MB", "")]
-        if "d" not in skip:
-            seed_seconds, seed_tail = run_seed_procedure(helm, work)
-            out(f"(d) seed bash procedure: {seed_seconds:.2f}s: {seed_tail}")
-            obs_cold = run_gate(["-k", "OBS", "--cache-dir", str(work / "cache-obs")], work, "obs-cold")
-            obs_warm = run_gate(["-k", "OBS", "--cache-dir", str(work / "cache-obs")], work, "obs-warm")
-            out(f"(d) chartgate -k OBS: cold {obs_cold.seconds:.1f}s ({obs_cold.tail}), warm {obs_warm.seconds:.1f}s")
-            rows += [("(d) seed bash: 3 cases x 3 charts", f"{seed_seconds:.2f} s (9 helm runs)", ""),
-                     ("(d) chartgate -k OBS / seed bash, cold", f"{obs_cold.seconds / seed_seconds:.1f} x", ""),
-                     ("(d) chartgate -k OBS, cold", f"{obs_cold.seconds:.1f} s ({obs_cold.renders_executed} renders, "
-                      f"{count_results(obs_cold)})", ""),
-                     ("(d) chartgate -k OBS, warm", f"{obs_warm.seconds:.1f} s", "")]
+        if "fixtures" in parts:
+            part_fixtures(work, args, table, results)
+        mono = work / "monorepo"
+        if {"plan", "realistic"} & set(parts):
+            started = time.perf_counter()
+            if not (mono / "platform").is_dir():
+                generate(mono, args.charts, args.scale)
+            out(f"realistic monorepo: {args.charts} platform Blueprints + composite, scale {args.scale:g}, "
+                f"written in {time.perf_counter() - started:.1f} s")
+            results["monorepo"] = {"charts": args.charts, "scale": args.scale}
+        if "plan" in parts:
+            part_plan(mono, work, args, table, results)
+        if "realistic" in parts:
+            part_realistic(mono, work, args, table, results)
+        if "mainstream" in parts:
+            part_mainstream(work, args, table, results)
+        if "seed" in parts:
+            part_seed(work, args, table, results)
     finally:
-        if not args.keep:
+        results["machine"]["load_average_end"] = os.getloadavg()
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        if not keep:
             shutil.rmtree(work, ignore_errors=True)
 
     out()
-    widths = [max(len(r[i]) for r in rows) for i in range(3)] if rows else [0, 0, 0]
-    for figure, value, target in rows:
-        out(f"{figure.ljust(widths[0])}  {value.ljust(widths[1])}  {target}".rstrip())
-    out(f"load average at end: {os.getloadavg()[0]:.1f}" + (f"; work dir kept: {work}" if args.keep else ""))
+    table.print()
+    out()
+    for target in results["targets"]:
+        out(f"target: {target['target']}: {verdict(target['met'])}")
+    out(f"load average at end: {os.getloadavg()[0]:.1f}; results: {args.results}"
+        + (f"; work dir kept: {work}" if keep else ""))
     return 0
 
 

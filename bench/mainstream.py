@@ -1,0 +1,1131 @@
+"""Generic charts (no blueprint.yaml) shaped like popular public charts, for the checkov comparison.
+
+    mainstream/demo/             `helm create demo`, generated with the real Helm binary
+    mainstream/probe-exporter/   an exporter: Deployment, Service, modules ConfigMap, one ServiceMonitor
+                                 per probe target, PrometheusRule, PDB, NetworkPolicy
+    mainstream/edge-ingress/     an ingress controller: controller, IngressClass, RBAC, admission webhook
+                                 with hook Jobs, metrics Service, HPA/PDB, optional default backend
+    mainstream/cert-issuer/      a certificate controller with its CRDs in templates (crds.enabled),
+                                 controller, webhook, CA injector, startup check hook Job
+    mainstream/keyvalue/         an application built on a `common` library subchart (names, labels,
+                                 images helpers), StatefulSet with a generated password Secret and an
+                                 optional metrics sidecar
+
+Written for chartgate's benchmark; patterns are the common ones of public charts, the text is ours.
+Like real public charts they are not all written to chartgate's Blueprint contracts.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from monorepo import crd, dump, fill, write
+
+COMMON_HELPERS = """{{/* Library helpers shared by application charts (names, labels, images, tpl values). */}}
+{{- define "common.names.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "common.names.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "common.names.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "common.labels.matchLabels" -}}
+app.kubernetes.io/name: {{ include "common.names.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "common.labels.standard" -}}
+{{ include "common.labels.matchLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "common.images.image" -}}
+{{- $registry := .imageRoot.registry | default .global.imageRegistry -}}
+{{- $tag := .imageRoot.tag | toString -}}
+{{- if .imageRoot.digest -}}
+{{- printf "%s/%s@%s" $registry .imageRoot.repository .imageRoot.digest -}}
+{{- else -}}
+{{- printf "%s/%s:%s" $registry .imageRoot.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "common.tplvalues.render" -}}
+{{- if typeIs "string" .value -}}
+{{- tpl .value .context -}}
+{{- else -}}
+{{- tpl (.value | toYaml) .context -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "common.secrets.passwords.manage" -}}
+{{- $provided := index .providedValues 0 -}}
+{{- if $provided -}}
+{{- $provided | b64enc | quote -}}
+{{- else -}}
+{{- randAlphaNum (int .length) | b64enc | quote -}}
+{{- end -}}
+{{- end -}}
+"""
+
+KEYVALUE_TEMPLATES = {
+    "statefulset.yaml": """apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {{ include "common.names.fullname" . }}
+  namespace: {{ include "common.names.namespace" . }}
+  labels: {{- include "common.labels.standard" . | nindent 4 }}
+spec:
+  replicas: {{ .Values.replicaCount }}
+  serviceName: {{ include "common.names.fullname" . }}-headless
+  selector:
+    matchLabels: {{- include "common.labels.matchLabels" . | nindent 6 }}
+  template:
+    metadata:
+      labels: {{- include "common.labels.standard" . | nindent 8 }}
+      annotations:
+        checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . | sha256sum }}
+    spec:
+      serviceAccountName: {{ include "common.names.fullname" . }}
+      securityContext: {{- toYaml .Values.podSecurityContext | nindent 8 }}
+      containers:
+        - name: keyvalue
+          image: {{ include "common.images.image" (dict "imageRoot" .Values.image "global" .Values.global) }}
+          imagePullPolicy: {{ .Values.image.pullPolicy }}
+          securityContext: {{- toYaml .Values.containerSecurityContext | nindent 12 }}
+          env:
+            - name: KV_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "common.names.fullname" . }}
+                  key: password
+            {{- with .Values.extraEnvVars }}
+            {{- include "common.tplvalues.render" (dict "value" . "context" $) | nindent 12 }}
+            {{- end }}
+          ports:
+            - name: kv
+              containerPort: {{ .Values.containerPorts.kv }}
+          livenessProbe:
+            tcpSocket:
+              port: kv
+            initialDelaySeconds: 20
+          readinessProbe:
+            exec:
+              command: ["kv-cli", "ping"]
+          resources: {{- toYaml .Values.resources | nindent 12 }}
+          volumeMounts:
+            - name: data
+              mountPath: /data
+        {{- if .Values.metrics.enabled }}
+        - name: metrics
+          image: {{ include "common.images.image" (dict "imageRoot" .Values.metrics.image "global" .Values.global) }}
+          securityContext: {{- toYaml .Values.containerSecurityContext | nindent 12 }}
+          ports:
+            - name: http-metrics
+              containerPort: 9121
+          resources: {{- toYaml .Values.metrics.resources | nindent 12 }}
+        {{- end }}
+  volumeClaimTemplates:
+    - metadata:
+        name: data
+      spec:
+        accessModes: {{- toYaml .Values.persistence.accessModes | nindent 10 }}
+        resources:
+          requests:
+            storage: {{ .Values.persistence.size | quote }}
+""",
+    "services.yaml": """apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "common.names.fullname" . }}
+  namespace: {{ include "common.names.namespace" . }}
+  labels: {{- include "common.labels.standard" . | nindent 4 }}
+spec:
+  type: {{ .Values.service.type }}
+  ports:
+    - name: kv
+      port: {{ .Values.service.port }}
+      targetPort: kv
+  selector: {{- include "common.labels.matchLabels" . | nindent 4 }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "common.names.fullname" . }}-headless
+  namespace: {{ include "common.names.namespace" . }}
+  labels: {{- include "common.labels.standard" . | nindent 4 }}
+spec:
+  clusterIP: None
+  ports:
+    - name: kv
+      port: {{ .Values.service.port }}
+      targetPort: kv
+  selector: {{- include "common.labels.matchLabels" . | nindent 4 }}
+{{- if .Values.metrics.enabled }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "common.names.fullname" . }}-metrics
+  namespace: {{ include "common.names.namespace" . }}
+  labels: {{- include "common.labels.standard" . | nindent 4 }}
+    app.kubernetes.io/component: metrics
+spec:
+  ports:
+    - name: http-metrics
+      port: 9121
+      targetPort: http-metrics
+  selector: {{- include "common.labels.matchLabels" . | nindent 4 }}
+{{- end }}
+""",
+    "secret.yaml": """apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ include "common.names.fullname" . }}
+  namespace: {{ include "common.names.namespace" . }}
+  labels: {{- include "common.labels.standard" . | nindent 4 }}
+type: Opaque
+data:
+  password: {{ include "common.secrets.passwords.manage" (dict "providedValues" (list .Values.auth.password) "length" 16) }}
+""",
+    "serviceaccount.yaml": """apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "common.names.fullname" . }}
+  namespace: {{ include "common.names.namespace" . }}
+  labels: {{- include "common.labels.standard" . | nindent 4 }}
+automountServiceAccountToken: false
+""",
+    "servicemonitor.yaml": """{{- if and .Values.metrics.enabled .Values.metrics.serviceMonitor.enabled }}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "common.names.fullname" . }}
+  namespace: {{ default (include "common.names.namespace" .) .Values.metrics.serviceMonitor.namespace }}
+  labels: {{- include "common.labels.standard" . | nindent 4 }}
+spec:
+  endpoints:
+    - port: http-metrics
+      interval: {{ .Values.metrics.serviceMonitor.interval }}
+  namespaceSelector:
+    matchNames:
+      - {{ include "common.names.namespace" . }}
+  selector:
+    matchLabels: {{- include "common.labels.matchLabels" . | nindent 6 }}
+      app.kubernetes.io/component: metrics
+{{- end }}
+""",
+    "pdb.yaml": """{{- if .Values.pdb.create }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "common.names.fullname" . }}
+  namespace: {{ include "common.names.namespace" . }}
+  labels: {{- include "common.labels.standard" . | nindent 4 }}
+spec:
+  maxUnavailable: {{ .Values.pdb.maxUnavailable }}
+  selector:
+    matchLabels: {{- include "common.labels.matchLabels" . | nindent 6 }}
+{{- end }}
+""",
+}
+
+KEYVALUE_VALUES = {
+    "global": {"imageRegistry": "registry.example.invalid"},
+    "nameOverride": "", "fullnameOverride": "", "namespaceOverride": "",
+    "image": {"registry": "", "repository": "library/keyvalue", "tag": "7.4.2", "digest": "",
+              "pullPolicy": "IfNotPresent"},
+    "replicaCount": 1,
+    "auth": {"password": ""},
+    "extraEnvVars": [],
+    "containerPorts": {"kv": 6379},
+    "service": {"type": "ClusterIP", "port": 6379},
+    "podSecurityContext": {"fsGroup": 1001, "runAsUser": 1001, "runAsNonRoot": True},
+    "containerSecurityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                 "capabilities": {"drop": ["ALL"]}},
+    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    "persistence": {"accessModes": ["ReadWriteOnce"], "size": "8Gi"},
+    "pdb": {"create": True, "maxUnavailable": 1},
+    "metrics": {"enabled": False, "image": {"registry": "", "repository": "library/keyvalue-exporter",
+                                            "tag": "1.67.0", "digest": "", "pullPolicy": "IfNotPresent"},
+                "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}},
+                "serviceMonitor": {"enabled": False, "interval": "30s", "namespace": ""}},
+}
+
+EXPORTER_TEMPLATES = {
+    "_helpers.tpl": """{{- define "probe-exporter.fullname" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- define "probe-exporter.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+{{- define "probe-exporter.labels" -}}
+{{ include "probe-exporter.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end -}}
+""",
+    "deployment.yaml": """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "probe-exporter.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "probe-exporter.labels" . | nindent 4 }}
+spec:
+  replicas: {{ .Values.replicas }}
+  selector:
+    matchLabels: {{- include "probe-exporter.selectorLabels" . | nindent 6 }}
+  template:
+    metadata:
+      labels: {{- include "probe-exporter.selectorLabels" . | nindent 8 }}
+      annotations:
+        checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
+    spec:
+      serviceAccountName: {{ include "probe-exporter.fullname" . }}
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65534
+      containers:
+        - name: exporter
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+          args: ["--config.file=/config/modules.yaml"]
+          ports:
+            - name: http
+              containerPort: 9115
+          livenessProbe:
+            httpGet: {path: /-/healthy, port: http}
+          readinessProbe:
+            httpGet: {path: /-/healthy, port: http}
+          resources: {{- toYaml .Values.resources | nindent 12 }}
+          securityContext:
+            readOnlyRootFilesystem: true
+            allowPrivilegeEscalation: false
+            capabilities: {drop: ["ALL"]}
+          volumeMounts:
+            - name: config
+              mountPath: /config
+      volumes:
+        - name: config
+          configMap:
+            name: {{ include "probe-exporter.fullname" . }}
+""",
+    "configmap.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "probe-exporter.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "probe-exporter.labels" . | nindent 4 }}
+data:
+  modules.yaml: |
+{{ toYaml .Values.config | indent 4 }}
+""",
+    "service.yaml": """apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "probe-exporter.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "probe-exporter.labels" . | nindent 4 }}
+spec:
+  type: ClusterIP
+  ports:
+    - name: http
+      port: 9115
+      targetPort: http
+  selector: {{- include "probe-exporter.selectorLabels" . | nindent 4 }}
+""",
+    "serviceaccount.yaml": """apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "probe-exporter.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "probe-exporter.labels" . | nindent 4 }}
+""",
+    "servicemonitor.yaml": """{{- if .Values.serviceMonitor.enabled }}
+{{- range .Values.serviceMonitor.targets }}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "probe-exporter.fullname" $ }}-{{ .name }}
+  namespace: {{ $.Release.Namespace }}
+  labels: {{- include "probe-exporter.labels" $ | nindent 4 }}
+spec:
+  endpoints:
+    - port: http
+      path: /probe
+      interval: {{ .interval | default $.Values.serviceMonitor.interval }}
+      params:
+        module: [{{ .module | default "tcp_connect" }}]
+        target: [{{ .url | quote }}]
+  selector:
+    matchLabels: {{- include "probe-exporter.selectorLabels" $ | nindent 6 }}
+{{- end }}
+{{- end }}
+""",
+    "prometheusrule.yaml": """{{- if .Values.prometheusRule.enabled }}
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: {{ include "probe-exporter.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "probe-exporter.labels" . | nindent 4 }}
+spec:
+  groups:
+    - name: {{ include "probe-exporter.fullname" . }}
+      rules: {{- toYaml .Values.prometheusRule.rules | nindent 8 }}
+{{- end }}
+""",
+    "pdb.yaml": """{{- if .Values.podDisruptionBudget.enabled }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "probe-exporter.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "probe-exporter.labels" . | nindent 4 }}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {{- include "probe-exporter.selectorLabels" . | nindent 6 }}
+{{- end }}
+""",
+    "networkpolicy.yaml": """{{- if .Values.networkPolicy.enabled }}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "probe-exporter.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "probe-exporter.labels" . | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels: {{- include "probe-exporter.selectorLabels" . | nindent 6 }}
+  policyTypes: [Ingress]
+  ingress:
+    - ports:
+        - port: http
+          protocol: TCP
+{{- end }}
+""",
+}
+
+
+def exporter_values() -> dict:
+    modules = {f"http_{code}": {"prober": "http", "timeout": "5s",
+                                "http": {"valid_status_codes": [code], "method": "GET", "preferred_ip_protocol": "ip4"}}
+               for code in (200, 204, 301, 302, 401, 403)}
+    modules["tcp_connect"] = {"prober": "tcp", "timeout": "5s"}
+    return {"replicas": 1, "image": {"repository": "registry.example.invalid/probe-exporter", "tag": ""},
+            "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+            "config": {"modules": modules},
+            "serviceMonitor": {"enabled": False, "interval": "30s",
+                               "targets": [{"name": f"probe-{i}", "url": f"http://service-{i}:8080/healthz",
+                                            "module": "http_200"} for i in range(12)]},
+            "prometheusRule": {"enabled": False, "rules": [
+                {"alert": "ProbeFailed", "expr": "probe_success == 0", "for": "5m",
+                 "labels": {"severity": "critical"}, "annotations": {"summary": "Probe failed."}}]},
+            "podDisruptionBudget": {"enabled": False},
+            "networkPolicy": {"enabled": False}}
+
+
+INGRESS_COMPONENTS = """{{- define "edge-ingress.fullname" -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- define "edge-ingress.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+{{- define "edge-ingress.labels" -}}
+{{ include "edge-ingress.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end -}}
+"""
+
+INGRESS_TEMPLATES = {
+    "controller-deployment.yaml": """apiVersion: apps/v1
+kind: {{ .Values.controller.kind }}
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-controller
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+spec:
+  {{- if and (eq .Values.controller.kind "Deployment") (not .Values.controller.autoscaling.enabled) }}
+  replicas: {{ .Values.controller.replicaCount }}
+  {{- end }}
+  selector:
+    matchLabels: {{- include "edge-ingress.selectorLabels" . | nindent 6 }}
+      app.kubernetes.io/component: controller
+  template:
+    metadata:
+      labels: {{- include "edge-ingress.selectorLabels" . | nindent 8 }}
+        app.kubernetes.io/component: controller
+    spec:
+      serviceAccountName: {{ include "edge-ingress.fullname" . }}
+      terminationGracePeriodSeconds: 300
+      containers:
+        - name: controller
+          image: "{{ .Values.controller.image.repository }}:{{ .Values.controller.image.tag }}"
+          args:
+            - /edge-controller
+            - --publish-service=$(POD_NAMESPACE)/{{ include "edge-ingress.fullname" . }}-controller
+            - --election-id={{ include "edge-ingress.fullname" . }}-leader
+            - --controller-class={{ .Values.controller.ingressClassResource.controllerValue }}
+            - --ingress-class={{ .Values.controller.ingressClassResource.name }}
+            - --configmap=$(POD_NAMESPACE)/{{ include "edge-ingress.fullname" . }}-controller
+            {{- if .Values.controller.admissionWebhooks.enabled }}
+            - --validating-webhook=:8443
+            - --validating-webhook-certificate=/usr/local/certificates/cert
+            - --validating-webhook-key=/usr/local/certificates/key
+            {{- end }}
+            {{- range $key, $value := .Values.controller.extraArgs }}
+            - --{{ $key }}={{ $value }}
+            {{- end }}
+          env:
+            - name: POD_NAMESPACE
+              valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+          securityContext:
+            runAsNonRoot: true
+            runAsUser: 101
+            allowPrivilegeEscalation: false
+            capabilities: {drop: ["ALL"], add: ["NET_BIND_SERVICE"]}
+          ports:
+            - {name: http, containerPort: 80, protocol: TCP}
+            - {name: https, containerPort: 443, protocol: TCP}
+            - {name: metrics, containerPort: 10254, protocol: TCP}
+            {{- if .Values.controller.admissionWebhooks.enabled }}
+            - {name: webhook, containerPort: 8443, protocol: TCP}
+            {{- end }}
+          livenessProbe:
+            httpGet: {path: /healthz, port: 10254}
+          readinessProbe:
+            httpGet: {path: /healthz, port: 10254}
+          resources: {{- toYaml .Values.controller.resources | nindent 12 }}
+          {{- if .Values.controller.admissionWebhooks.enabled }}
+          volumeMounts:
+            - name: webhook-cert
+              mountPath: /usr/local/certificates/
+              readOnly: true
+          {{- end }}
+      {{- if .Values.controller.admissionWebhooks.enabled }}
+      volumes:
+        - name: webhook-cert
+          secret:
+            secretName: {{ include "edge-ingress.fullname" . }}-admission
+      {{- end }}
+""",
+    "controller-configmap.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-controller
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+data:
+  allow-snippet-annotations: "false"
+  {{- range $key, $value := .Values.controller.config }}
+  {{ $key }}: {{ $value | quote }}
+  {{- end }}
+""",
+    "controller-service.yaml": """apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-controller
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+  {{- with .Values.controller.service.annotations }}
+  annotations: {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  type: {{ .Values.controller.service.type }}
+  externalTrafficPolicy: {{ .Values.controller.service.externalTrafficPolicy }}
+  ports:
+    - {name: http, port: 80, targetPort: http, protocol: TCP}
+    - {name: https, port: 443, targetPort: https, protocol: TCP}
+  selector: {{- include "edge-ingress.selectorLabels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+{{- if .Values.controller.metrics.enabled }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-controller-metrics
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+spec:
+  type: ClusterIP
+  ports:
+    - {name: metrics, port: 10254, targetPort: metrics, protocol: TCP}
+  selector: {{- include "edge-ingress.selectorLabels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+{{- end }}
+{{- if .Values.controller.admissionWebhooks.enabled }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-controller-admission
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+spec:
+  type: ClusterIP
+  ports:
+    - {name: https-webhook, port: 443, targetPort: webhook, protocol: TCP}
+  selector: {{- include "edge-ingress.selectorLabels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+{{- end }}
+""",
+    "controller-servicemonitor.yaml": """{{- if and .Values.controller.metrics.enabled .Values.controller.metrics.serviceMonitor.enabled }}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-controller
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+spec:
+  endpoints:
+    - port: metrics
+      interval: 30s
+  selector:
+    matchLabels: {{- include "edge-ingress.selectorLabels" . | nindent 6 }}
+      app.kubernetes.io/component: controller
+{{- end }}
+""",
+    "ingressclass.yaml": """{{- if .Values.controller.ingressClassResource.enabled }}
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: {{ .Values.controller.ingressClassResource.name }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: controller
+  {{- if .Values.controller.ingressClassResource.default }}
+  annotations:
+    ingressclass.kubernetes.io/is-default-class: "true"
+  {{- end }}
+spec:
+  controller: {{ .Values.controller.ingressClassResource.controllerValue }}
+{{- end }}
+""",
+    "rbac.yaml": """{{- if .Values.rbac.create }}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+rules:
+  - apiGroups: [""]
+    resources: [configmaps, endpoints, nodes, pods, secrets, namespaces]
+    verbs: [list, watch]
+  - apiGroups: [""]
+    resources: [services]
+    verbs: [get, list, watch]
+  - apiGroups: ["networking.k8s.io"]
+    resources: [ingresses, ingressclasses]
+    verbs: [get, list, watch]
+  - apiGroups: ["networking.k8s.io"]
+    resources: [ingresses/status]
+    verbs: [update]
+  - apiGroups: ["discovery.k8s.io"]
+    resources: [endpointslices]
+    verbs: [list, watch, get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ include "edge-ingress.fullname" . }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "edge-ingress.fullname" . }}
+    namespace: {{ .Release.Namespace }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+rules:
+  - apiGroups: [""]
+    resources: [configmaps, pods, secrets, endpoints]
+    verbs: [get]
+  - apiGroups: ["coordination.k8s.io"]
+    resources: [leases]
+    resourceNames: ["{{ include "edge-ingress.fullname" . }}-leader"]
+    verbs: [get, update]
+  - apiGroups: ["coordination.k8s.io"]
+    resources: [leases]
+    verbs: [create]
+  - apiGroups: [""]
+    resources: [events]
+    verbs: [create, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ include "edge-ingress.fullname" . }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "edge-ingress.fullname" . }}
+    namespace: {{ .Release.Namespace }}
+{{- end }}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+automountServiceAccountToken: true
+""",
+    "admission-webhook.yaml": """{{- if .Values.controller.admissionWebhooks.enabled }}
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-admission
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: admission-webhook
+webhooks:
+  - name: validate.edge-ingress.ingress.example.invalid
+    matchPolicy: Equivalent
+    rules:
+      - apiGroups: ["networking.k8s.io"]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["ingresses"]
+    failurePolicy: {{ .Values.controller.admissionWebhooks.failurePolicy }}
+    sideEffects: None
+    admissionReviewVersions: ["v1"]
+    clientConfig:
+      service:
+        namespace: {{ .Release.Namespace }}
+        name: {{ include "edge-ingress.fullname" . }}-controller-admission
+        path: /networking/v1/ingresses
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-admission-create
+  namespace: {{ .Release.Namespace }}
+  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: admission-webhook
+spec:
+  ttlSecondsAfterFinished: 0
+  template:
+    metadata:
+      labels: {{- include "edge-ingress.selectorLabels" . | nindent 8 }}
+        app.kubernetes.io/component: admission-webhook
+    spec:
+      restartPolicy: OnFailure
+      serviceAccountName: {{ include "edge-ingress.fullname" . }}
+      securityContext: {runAsNonRoot: true, runAsUser: 2000}
+      containers:
+        - name: create
+          image: "{{ .Values.controller.admissionWebhooks.image.repository }}:{{ .Values.controller.admissionWebhooks.image.tag }}"
+          args:
+            - create
+            - --host={{ include "edge-ingress.fullname" . }}-controller-admission,{{ include "edge-ingress.fullname" . }}-controller-admission.$(POD_NAMESPACE).svc
+            - --namespace=$(POD_NAMESPACE)
+            - --secret-name={{ include "edge-ingress.fullname" . }}-admission
+          env:
+            - name: POD_NAMESPACE
+              valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+          securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: ["ALL"]}}
+{{- end }}
+""",
+    "hpa.yaml": """{{- if .Values.controller.autoscaling.enabled }}
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-controller
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ include "edge-ingress.fullname" . }}-controller
+  minReplicas: {{ .Values.controller.autoscaling.minReplicas }}
+  maxReplicas: {{ .Values.controller.autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+{{- end }}
+""",
+    "pdb.yaml": """{{- if gt (int .Values.controller.replicaCount) 1 }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-controller
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels: {{- include "edge-ingress.selectorLabels" . | nindent 6 }}
+      app.kubernetes.io/component: controller
+{{- end }}
+""",
+    "default-backend.yaml": """{{- if .Values.defaultBackend.enabled }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-defaultbackend
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+    app.kubernetes.io/component: default-backend
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {{- include "edge-ingress.selectorLabels" . | nindent 6 }}
+      app.kubernetes.io/component: default-backend
+  template:
+    metadata:
+      labels: {{- include "edge-ingress.selectorLabels" . | nindent 8 }}
+        app.kubernetes.io/component: default-backend
+    spec:
+      containers:
+        - name: backend
+          image: "{{ .Values.defaultBackend.image.repository }}:{{ .Values.defaultBackend.image.tag }}"
+          ports: [{name: http, containerPort: 8080}]
+          securityContext: {runAsNonRoot: true, runAsUser: 65534, allowPrivilegeEscalation: false}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "edge-ingress.fullname" . }}-defaultbackend
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "edge-ingress.labels" . | nindent 4 }}
+spec:
+  ports: [{name: http, port: 80, targetPort: http}]
+  selector: {{- include "edge-ingress.selectorLabels" . | nindent 4 }}
+    app.kubernetes.io/component: default-backend
+{{- end }}
+""",
+}
+
+INGRESS_VALUES = {
+    "controller": {
+        "kind": "Deployment", "replicaCount": 1,
+        "image": {"repository": "registry.example.invalid/edge/controller", "tag": "v1.12.1"},
+        "config": {"use-forwarded-headers": "false", "proxy-body-size": "8m", "ssl-protocols": "TLSv1.2 TLSv1.3",
+                   "worker-processes": "auto", "keep-alive": "75"},
+        "extraArgs": {},
+        "resources": {"requests": {"cpu": "100m", "memory": "90Mi"}},
+        "service": {"type": "LoadBalancer", "externalTrafficPolicy": "Local", "annotations": {}},
+        "ingressClassResource": {"enabled": True, "name": "edge", "default": False,
+                                 "controllerValue": "k8s.io/edge-ingress"},
+        "admissionWebhooks": {"enabled": True, "failurePolicy": "Fail",
+                              "image": {"repository": "registry.example.invalid/edge/certgen", "tag": "v1.5.2"}},
+        "metrics": {"enabled": False, "serviceMonitor": {"enabled": False}},
+        "autoscaling": {"enabled": False, "minReplicas": 1, "maxReplicas": 11},
+    },
+    "defaultBackend": {"enabled": False, "image": {"repository": "registry.example.invalid/edge/defaultbackend",
+                                                   "tag": "1.5"}},
+    "rbac": {"create": True},
+}
+
+ISSUER_COMPONENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "cert-issuer.fullname" . }}-@CN@
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "cert-issuer.labels" . | nindent 4 }}
+    app.kubernetes.io/component: @CN@
+spec:
+  replicas: {{ .Values.@C@.replicaCount }}
+  selector:
+    matchLabels: {{- include "cert-issuer.selectorLabels" . | nindent 6 }}
+      app.kubernetes.io/component: @CN@
+  template:
+    metadata:
+      labels: {{- include "cert-issuer.selectorLabels" . | nindent 8 }}
+        app.kubernetes.io/component: @CN@
+    spec:
+      serviceAccountName: {{ include "cert-issuer.fullname" . }}-@CN@
+      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+      containers:
+        - name: @CN@
+          image: "{{ .Values.image.registry }}/@CN@:{{ .Values.image.tag | default .Chart.AppVersion }}"
+          args:
+            - --v={{ .Values.global.logLevel }}
+            - --leader-election-namespace={{ .Values.global.leaderElection.namespace }}
+            {{- range .Values.@C@.extraArgs }}
+            - {{ . }}
+            {{- end }}
+          ports:
+            - {name: http-metrics, containerPort: 9402, protocol: TCP}
+            - {name: http-healthz, containerPort: 9403, protocol: TCP}
+          livenessProbe:
+            httpGet: {path: /livez, port: http-healthz}
+          securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: ["ALL"]}}
+          resources: {{- toYaml .Values.@C@.resources | nindent 12 }}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "cert-issuer.fullname" . }}-@CN@
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "cert-issuer.labels" . | nindent 4 }}
+automountServiceAccountToken: true
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "cert-issuer.fullname" . }}-@CN@
+  labels: {{- include "cert-issuer.labels" . | nindent 4 }}
+rules:
+  - apiGroups: ["issuer.certs.example"]
+    resources: ["*"]
+    verbs: ["get", "list", "watch", "update", "patch"]
+  - apiGroups: [""]
+    resources: ["secrets", "events"]
+    verbs: ["get", "list", "watch", "create", "update", "delete", "patch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ include "cert-issuer.fullname" . }}-@CN@
+  labels: {{- include "cert-issuer.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ include "cert-issuer.fullname" . }}-@CN@
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "cert-issuer.fullname" . }}-@CN@
+    namespace: {{ .Release.Namespace }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "cert-issuer.fullname" . }}-@CN@
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "cert-issuer.labels" . | nindent 4 }}
+    app.kubernetes.io/component: @CN@
+spec:
+  ports:
+    - {name: tcp-prometheus-servicemonitor, port: 9402, targetPort: http-metrics, protocol: TCP}
+  selector: {{- include "cert-issuer.selectorLabels" . | nindent 4 }}
+    app.kubernetes.io/component: @CN@
+"""
+
+ISSUER_HELPERS = """{{- define "cert-issuer.fullname" -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" }}{{- end -}}
+{{- define "cert-issuer.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+{{- define "cert-issuer.labels" -}}
+{{ include "cert-issuer.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end -}}
+"""
+
+ISSUER_EXTRA = {
+    "crds.yaml": """{{- if .Values.crds.enabled }}
+{{- range $path, $_ := .Files.Glob "files/crds/*.yaml" }}
+---
+{{ $.Files.Get $path }}
+{{- end }}
+{{- end }}
+""",
+    "webhook-configurations.yaml": """apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: {{ include "cert-issuer.fullname" . }}-webhook
+  labels: {{- include "cert-issuer.labels" . | nindent 4 }}
+webhooks:
+  - name: webhook.issuer.certs.example
+    namespaceSelector:
+      matchExpressions:
+        - {key: issuer.certs.example/disable-validation, operator: NotIn, values: ["true"]}
+    rules:
+      - apiGroups: ["issuer.certs.example"]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["*/*"]
+    admissionReviewVersions: ["v1"]
+    timeoutSeconds: 30
+    failurePolicy: Fail
+    sideEffects: None
+    clientConfig:
+      service:
+        name: {{ include "cert-issuer.fullname" . }}-webhook
+        namespace: {{ .Release.Namespace }}
+        path: /validate
+""",
+    "servicemonitor.yaml": """{{- if and .Values.prometheus.enabled .Values.prometheus.servicemonitor.enabled }}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "cert-issuer.fullname" . }}-controller
+  namespace: {{ .Release.Namespace }}
+  labels: {{- include "cert-issuer.labels" . | nindent 4 }}
+spec:
+  selector:
+    matchLabels: {{- include "cert-issuer.selectorLabels" . | nindent 6 }}
+      app.kubernetes.io/component: controller
+  endpoints:
+    - port: tcp-prometheus-servicemonitor
+      interval: {{ .Values.prometheus.servicemonitor.interval }}
+{{- end }}
+""",
+    "startupapicheck-job.yaml": """{{- if .Values.startupapicheck.enabled }}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "cert-issuer.fullname" . }}-startupapicheck
+  namespace: {{ .Release.Namespace }}
+  annotations:
+    helm.sh/hook: post-install
+    helm.sh/hook-weight: "1"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+  labels: {{- include "cert-issuer.labels" . | nindent 4 }}
+spec:
+  backoffLimit: 4
+  template:
+    metadata:
+      labels: {{- include "cert-issuer.selectorLabels" . | nindent 8 }}
+        app.kubernetes.io/component: startupapicheck
+    spec:
+      restartPolicy: OnFailure
+      serviceAccountName: {{ include "cert-issuer.fullname" . }}-controller
+      securityContext: {runAsNonRoot: true}
+      containers:
+        - name: check
+          image: "{{ .Values.image.registry }}/startupapicheck:{{ .Values.image.tag | default .Chart.AppVersion }}"
+          args: ["check", "api", "--wait=1m"]
+          securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true}
+{{- end }}
+""",
+}
+
+ISSUER_VALUES = {
+    "global": {"logLevel": 2, "leaderElection": {"namespace": "kube-system"}},
+    "crds": {"enabled": True, "keep": True},
+    "image": {"registry": "registry.example.invalid/cert-issuer", "tag": ""},
+    "controller": {"replicaCount": 1, "extraArgs": [], "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}}},
+    "webhook": {"replicaCount": 1, "extraArgs": [], "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}}},
+    "cainjector": {"replicaCount": 1, "extraArgs": [], "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}}},
+    "prometheus": {"enabled": True, "servicemonitor": {"enabled": False, "interval": "60s"}},
+    "startupapicheck": {"enabled": True},
+}
+
+
+def helm_create(dest: Path, helm: Path | None) -> Path | None:
+    """`helm create demo` with the real Helm (None when no Helm binary is available)."""
+    if helm is None or not Path(helm).is_file():
+        print(f"mainstream: no Helm binary at {helm}; `helm create` chart not written")
+        return None
+    dest.mkdir(parents=True, exist_ok=True)
+    home = dest.parent / ".helm-home"
+    env = {"HELM_CONFIG_HOME": str(home / "config"), "HELM_CACHE_HOME": str(home / "cache"),
+           "HELM_DATA_HOME": str(home / "data"), "PATH": "/usr/bin:/bin"}
+    if (dest / "demo").exists():
+        return dest / "demo"
+    subprocess.run([str(helm), "create", "demo"], cwd=dest, env=env, check=True, capture_output=True)
+    shutil_rmtree(home)
+    return dest / "demo"
+
+
+def shutil_rmtree(path: Path) -> None:
+    import shutil  # noqa: PLC0415
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def chart_yaml(name: str, version: str, app_version: str, description: str, **extra) -> str:
+    return dump({"apiVersion": "v2", "name": name, "description": description, "type": "application",
+                 "version": version, "appVersion": app_version, **extra})
+
+
+def write_mainstream_charts(dest: Path, helm: Path | None) -> list[Path]:
+    charts = []
+    demo = helm_create(dest, helm)
+    if demo:
+        charts.append(demo)
+
+    exporter = dest / "probe-exporter"
+    write(exporter / "Chart.yaml", chart_yaml("probe-exporter", "9.1.0", "v0.25.0",
+                                              "Probes endpoints over HTTP, TCP and ICMP and exposes the results."))
+    write(exporter / "values.yaml", dump(exporter_values()))
+    for name, text in EXPORTER_TEMPLATES.items():
+        write(exporter / "templates" / name, text)
+    charts.append(exporter)
+
+    ingress = dest / "edge-ingress"
+    write(ingress / "Chart.yaml", chart_yaml("edge-ingress", "4.12.0", "1.12.1",
+                                             "An ingress controller using a reverse proxy as load balancer."))
+    write(ingress / "values.yaml", dump(INGRESS_VALUES))
+    write(ingress / "templates" / "_helpers.tpl", INGRESS_COMPONENTS)
+    for name, text in INGRESS_TEMPLATES.items():
+        write(ingress / "templates" / name, text)
+    charts.append(ingress)
+
+    issuer = dest / "cert-issuer"
+    write(issuer / "Chart.yaml", chart_yaml("cert-issuer", "1.16.2", "v1.16.2",
+                                            "Issues and renews X.509 certificates inside the cluster."))
+    write(issuer / "values.yaml", dump(ISSUER_VALUES))
+    write(issuer / "templates" / "_helpers.tpl", ISSUER_HELPERS)
+    for comp in ("controller", "webhook", "cainjector"):
+        write(issuer / "templates" / f"{comp}.yaml", fill(ISSUER_COMPONENT, C=comp, CN=comp))
+    for name, text in ISSUER_EXTRA.items():
+        write(issuer / "templates" / name, text)
+    for i, (kind, kib) in enumerate((("Certificate", 90), ("CertificateRequest", 40), ("Issuer", 110),
+                                     ("ClusterIssuer", 110), ("Order", 30), ("Challenge", 70))):
+        doc = crd("issuer.certs.example", kind, kib, 700 + i)
+        doc["metadata"]["labels"] = {"app.kubernetes.io/name": "cert-issuer"}
+        write(issuer / "files" / "crds" / f"{kind.lower()}s.yaml", dump(doc))
+    charts.append(issuer)
+
+    kv = dest / "keyvalue"
+    write(kv / "Chart.yaml", chart_yaml("keyvalue", "20.6.1", "7.4.2", "An in-memory key-value store.",
+                                        dependencies=[{"name": "common", "version": "2.29.0",
+                                                       "repository": "oci://registry.example.invalid/charts",
+                                                       "tags": ["keyvalue-common"]}]))
+    write(kv / "values.yaml", dump(KEYVALUE_VALUES))
+    for name, text in KEYVALUE_TEMPLATES.items():
+        write(kv / "templates" / name, text)
+    common = kv / "charts" / "common"
+    write(common / "Chart.yaml", chart_yaml("common", "2.29.0", "2.29.0",
+                                            "A library chart of helpers shared by application charts.",
+                                            type="library"))
+    write(common / "values.yaml", "exampleValue: common-chart\n")
+    write(common / "templates" / "_helpers.tpl", COMMON_HELPERS)
+    charts.append(kv)
+    return charts
