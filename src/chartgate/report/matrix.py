@@ -172,8 +172,8 @@ BUDGET_BYTES = 4_500_000  # findings sections of chartgate.html / chartgate.md (
 class Budget:
     """Bytes left for a report's findings sections: full bodies while `full` holds, rows while `rows` does."""
 
-    def __init__(self, limit: int = BUDGET_BYTES):
-        self.limit = limit
+    def __init__(self, limit: int | None = None):
+        self.limit = BUDGET_BYTES if limit is None else limit
         self.used = 0
 
     def add(self, text: str) -> str:

@@ -1,0 +1,78 @@
+"""The `chartgate` command (also `python -m chartgate`). The gate itself runs under pytest
+(`pytest policies ...`); this command holds what happens outside a pytest session:
+
+    chartgate merge REPORT_DIR... [--out DIR]
+
+combines the report directories of a sharded run (`pytest policies --shard I/N --report-dir DIR`)
+into one chartgate.json/md/html/sarif/junit.xml with one verdict. Exit status: 0 when the merged gate
+passed, 1 when it is red (failed or incomplete), 2 when the shards cannot be merged (missing,
+duplicate or foreign shards: nothing is written) or the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_PASSED, EXIT_RED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chartgate", description="chartgate: a policy-as-code release gate for "
+                                     "rendered Helm charts. The gate runs under pytest: `pytest policies`.")
+    parser.add_argument("--version", action="version", version=f"chartgate {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    merge = commands.add_parser("merge", help="combine the report directories of a sharded run into one report",
+                                description="Combine shard report directories (each written by "
+                                "`pytest policies --shard I/N --report-dir DIR`) into one report with one verdict. "
+                                "Missing, duplicate or mismatched shards are an error and nothing is written.")
+    merge.add_argument("report_dirs", nargs="+", type=Path, metavar="REPORT_DIR",
+                       help="a shard's report directory (holding its chartgate.json); give every shard")
+    merge.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
+                       help="where the merged reports are written (default: reports)")
+    return parser
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from .report import write_report_files
+    from .report.merge import MergeError, merge_reports
+    from .report.safe import printable
+
+    out = args.out.resolve()
+    if any(d.resolve() == out for d in args.report_dirs):
+        print(f"chartgate merge: --out {args.out} is one of the shard directories; choose another", file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        report = merge_reports(args.report_dirs)
+    except MergeError as exc:
+        print(printable(f"chartgate merge: cannot merge: {exc}"), file=sys.stderr)
+        return EXIT_UNUSABLE
+    written = write_report_files(report, args.out)
+    summary = report["summary"]
+    defects = summary["defects"]
+    shards = ", ".join(f"{m['index']}/{m['total']} {m['gate']}" for m in report["merged_from"])
+    print(printable(f"merged {len(report['merged_from'])} shards ({shards}): {len(report['charts'])} charts, "
+                    f"{len(report['results'])} results, {defects['total']} defects ({defects['failed']} failed, "
+                    f"{defects['error']} error, {defects['waived']} waived)"))
+    if summary.get("incomplete"):
+        print(printable(f"incomplete: {summary['incomplete']}"))
+    for note in written.notes:
+        print(printable(note))
+    for path in written.values():
+        print(f"report: {path}")
+    print(f"gate: {'green' if summary['gate'] == 'passed' else 'RED'} ({summary['gate']})")
+    return EXIT_PASSED if summary["gate"] == "passed" else EXIT_RED
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "merge":
+        return _merge(args)
+    return EXIT_UNUSABLE  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,204 @@
+"""`chartgate merge`: shard reports combine into the report one run would have written, with one
+verdict; shards that do not belong together are an error naming the directories, never a green merge."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chartgate.cli import main
+from chartgate.report import write_report_files
+from chartgate.report.merge import MergeError, merge_reports
+from chartgate.report.model import finalise
+from chartgate.selection import shard
+
+from .synthetic import synthetic_report
+
+VOLATILE = ("generated_at", "started_at", "shard", "merged_from", "render_stats")
+
+
+def normalised(report: dict) -> dict:
+    """A report without what legitimately differs between a merge and one unsharded run."""
+    return {k: v for k, v in report.items() if k not in VOLATILE}
+
+
+def _per_chart(results):
+    counts = {}
+    for r in results:
+        row = counts.setdefault(r["chart"], {o: 0 for o in ("passed", "failed", "waived", "skipped", "error")})
+        row[r["outcome"]] += 1
+    return dict(sorted(counts.items()))
+
+
+def _raw(tree: Path) -> dict:
+    report = synthetic_report(tree, charts=7, policies=6, scenarios=4, fail_ratio=0.4, error_ratio=0.1)
+    report["summary"]["per_chart"] = _per_chart(report["results"])
+    report["summary"]["incomplete"] = None
+    report["summary"]["unreported_render_failures"] = []
+    report["render_stats"] = {"renders": 10, "cache_hits": 2}
+    return report
+
+
+def split(raw: dict, total: int) -> list[dict]:
+    """What `--shard I/N` runs write: the same run restricted to each shard's charts."""
+    names = [c["name"] for c in raw["charts"]]
+    shards = []
+    for index in range(1, total + 1):
+        mine = shard(sorted(names), index, total)
+        part = copy.deepcopy(raw)
+        part["shard"] = {"index": index, "total": total}
+        part["charts"] = [c for c in part["charts"] if c["name"] in mine]
+        part["results"] = [r for r in part["results"] if r["chart"] in mine]
+        part["summary"]["totals"] = {o: sum(r["outcome"] == o for r in part["results"])
+                                     for o in ("passed", "failed", "waived", "skipped", "error")}
+        part["summary"]["per_chart"] = _per_chart(part["results"])
+        part["summary"]["gate"] = "failed" if any(r["outcome"] in ("failed", "error") for r in part["results"]) \
+            else "passed"
+        shards.append(part)
+    return shards
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory) -> dict:
+    return _raw(tmp_path_factory.mktemp("tree"))
+
+
+@pytest.fixture
+def shard_dirs(raw, tmp_path) -> list[Path]:
+    dirs = []
+    for part in split(raw, 3):
+        directory = tmp_path / f"shard-{part['shard']['index']}"
+        write_report_files(finalise(part), directory)
+        dirs.append(directory)
+    return dirs
+
+
+def test_the_merge_equals_the_unsharded_report(raw, shard_dirs):
+    whole = finalise(copy.deepcopy(raw))
+    merged = merge_reports(list(reversed(shard_dirs)))  # any order
+    assert normalised(json.loads(json.dumps(merged))) == normalised(json.loads(json.dumps(whole)))
+    assert merged["shard"] is None and [m["index"] for m in merged["merged_from"]] == [1, 2, 3]
+    assert merged["render_stats"] == {"renders": 30, "cache_hits": 6}  # summed over the shards
+    assert merged["summary"]["gate"] == "failed"
+
+
+def _rewrite(directory: Path, change) -> None:
+    path = directory / "chartgate.json"
+    report = json.loads(path.read_text())
+    change(report)
+    path.write_text(json.dumps(report))
+
+
+def test_a_missing_shard_is_an_error_naming_the_directories(shard_dirs):
+    with pytest.raises(MergeError, match=r"missing shard 2/3 \(given: .*shard-1, .*shard-3\)"):
+        merge_reports([shard_dirs[0], shard_dirs[2]])
+
+
+def test_a_shard_given_twice_is_an_error(shard_dirs, tmp_path):
+    copy_dir = tmp_path / "copy-of-2"
+    copy_dir.mkdir()
+    (copy_dir / "chartgate.json").write_bytes((shard_dirs[1] / "chartgate.json").read_bytes())
+    with pytest.raises(MergeError, match=r"shard 2/3 given twice: .*shard-2, .*copy-of-2") as info:
+        merge_reports(shard_dirs + [copy_dir])
+    assert "in more than one shard" in str(info.value)  # and so are its charts
+
+
+def test_shards_of_different_n_are_an_error(shard_dirs):
+    _rewrite(shard_dirs[2], lambda r: r["shard"].update(total=4))
+    with pytest.raises(MergeError, match=r"shards of different N: N=3 in .*shard-1, .*shard-2; N=4 in .*shard-3"):
+        merge_reports(shard_dirs)
+
+
+@pytest.mark.parametrize("what, change", [
+    ("Helm versions", lambda r: r["helm"].update(version="v3.18.0")),
+    ("git commits", lambda r: r.update(git_commit="0" * 40)),
+    ("chartgate versions", lambda r: r["tool"].update(version="9.9.9")),
+    ("--fail-on", lambda r: r["summary"].update(fail_on="warning")),
+    ("comes from different modules", lambda r: r["policies"][0].update(module_sha256="b" * 64)),
+])
+def test_shards_of_different_runs_are_an_error(shard_dirs, what, change):
+    _rewrite(shard_dirs[1], change)
+    with pytest.raises(MergeError, match=what) as info:
+        merge_reports(shard_dirs)
+    assert "shard-2" in str(info.value)
+
+
+def test_a_report_without_shard_metadata_is_refused(shard_dirs):
+    _rewrite(shard_dirs[0], lambda r: r.update(shard=None))
+    with pytest.raises(MergeError, match=r"shard-1: not a shard report"):
+        merge_reports(shard_dirs)
+
+
+def test_a_directory_without_a_report_is_an_error(shard_dirs, tmp_path):
+    (shard_dirs[1] / "chartgate.json").unlink()
+    with pytest.raises(MergeError, match=r"shard-2: no chartgate.json"):
+        merge_reports(shard_dirs)
+
+
+@pytest.mark.parametrize("gates, expected", [
+    (("passed", "passed", "passed"), "passed"),
+    (("passed", "failed", "passed"), "failed"),
+    (("passed", "incomplete", "passed"), "incomplete"),
+    (("failed", "incomplete", "passed"), "incomplete"),
+])
+def test_the_verdict_is_the_worst_shard_verdict(shard_dirs, gates, expected):
+    for directory, gate in zip(shard_dirs, gates):
+        reason = "interrupted (KeyboardInterrupt)" if gate == "incomplete" else None
+        _rewrite(directory, lambda r, g=gate, why=reason: r["summary"].update(gate=g, incomplete=why))
+    merged = merge_reports(shard_dirs)
+    assert merged["summary"]["gate"] == expected
+    if expected == "incomplete":
+        assert merged["summary"]["incomplete"].startswith("shard 2/3 (")
+
+
+def test_unused_waivers_are_judged_over_the_whole_run(shard_dirs, raw):
+    """A waiver is reported unused by a shard without its chart; the shard with the chart used it."""
+    failed = next(r for r in raw["results"] if r["outcome"] == "failed")
+    used = {"policy": failed["policy"], "chart": failed["chart"], "resource": "*", "scenario": failed["scenario"],
+            "reason": "r", "owner": "o", "expires": "2099-01-01", "source": "waivers.yaml:2"}
+    idle = {**used, "scenario": "no-such-scenario", "source": "waivers.yaml:8"}
+    for directory in shard_dirs:
+        def change(report):
+            mine = any(c["name"] == failed["chart"] for c in report["charts"])
+            for r in report["results"]:
+                if (r["policy"], r["chart"], r["scenario"]) == (used["policy"], used["chart"], used["scenario"]):
+                    r.update(outcome="waived", waiver=used)
+            report["waivers"].update(entries=[used, idle], unused=[idle] if mine else [used, idle])
+        _rewrite(directory, change)
+    assert merge_reports(shard_dirs)["waivers"]["unused"] == [idle]
+
+
+def test_cli_merge_writes_every_format_and_exits_with_the_verdict(shard_dirs, tmp_path, capsys):
+    out = tmp_path / "merged"
+    assert main(["merge", *map(str, shard_dirs), "--out", str(out)]) == 1  # the synthetic run is red
+    assert sorted(p.name for p in out.iterdir()) == ["chartgate.html", "chartgate.json", "chartgate.md",
+                                                     "chartgate.sarif", "junit.xml"]
+    printed = capsys.readouterr().out
+    assert "merged 3 shards (1/3 failed, 2/3 failed, 3/3 failed)" in printed and "gate: RED (failed)" in printed
+    assert json.loads((out / "chartgate.json").read_text())["summary"]["gate"] == "failed"
+    assert "merged from" in (out / "chartgate.html").read_text()
+
+
+def test_cli_merge_of_green_shards_exits_0(shard_dirs, tmp_path):
+    for directory in shard_dirs:
+        _rewrite(directory, lambda r: r["summary"].update(gate="passed"))
+    assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "merged")]) == 0
+
+
+def test_cli_merge_error_exits_2_and_writes_nothing(shard_dirs, tmp_path, capsys):
+    out = tmp_path / "merged"
+    assert main(["merge", str(shard_dirs[0]), "--out", str(out)]) == 2
+    assert not out.exists()
+    assert "cannot merge: missing shards 2/3, 3/3" in capsys.readouterr().err
+    assert main(["merge", *map(str, shard_dirs), "--out", str(shard_dirs[0])]) == 2  # would overwrite a shard
+
+
+def test_python_dash_m_chartgate_merge(shard_dirs, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "chartgate", "merge", *map(str, shard_dirs[:2]),
+                           "--out", str(tmp_path / "m")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "missing shard 3/3" in proc.stderr
