@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from html import escape
 
-from .defects import DEFECT_OUTCOMES, priority_key
+from .defects import DEFECT_OUTCOMES
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
-                     repeat_groups, values_digests)
+                     repeat_groups, top_groups, values_digests)
 
 SYMBOL = {"passed": "✓", "failed": "✗", "waived": "⚑", "error": "!", "skipped": "–"}
 
@@ -36,7 +36,7 @@ _CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif;
   color: var(--fg); background: var(--bg); }
-main { max-width: 1200px; margin: 0 auto; padding: 0 24px 48px; }
+main { max-width: 1440px; margin: 0 auto; padding: 0 24px 48px; }
 code, pre { font: 13px/1.45 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px;
   overflow-x: auto; white-space: pre; margin: 6px 0 12px; }
@@ -92,14 +92,21 @@ td.digest, dd.digest { font-family: ui-monospace, "DejaVu Sans Mono", monospace;
 _CSS += """
 .banner.gate-incomplete { background: var(--error-bg); border-color: var(--error-edge); color: var(--error-fg); }
 .cuts { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px 8px 28px; }
-table.matrix td.cell { min-width: 96px; }
+table.matrix { font-size: 13px; }
+table.matrix th, table.matrix td { padding: 4px 6px; }
+table.matrix td, table.matrix td.cell { min-width: 0; border-left-width: 4px; }
+table.matrix .label { white-space: nowrap; }
+table.matrix .counts { font-size: 11px; line-height: 1.3; }
+table.matrix thead th { text-align: center; }
 table.matrix details summary { cursor: pointer; list-style: none; }
 table.matrix details summary::-webkit-details-marker { display: none; }
-table.matrix details[open] summary .label::after { content: " ▴"; }
-table.matrix details:not([open]) summary .label::after { content: " ▾"; font-weight: 400; }
+table.matrix details summary::after { content: " ▾"; }
+table.matrix details[open] summary::after { content: " ▴"; }
+table.matrix td.cell .label { display: inline; font-size: 14px; }
+table.matrix td.cell .counts { display: inline; }
 table.matrix ul.policies { list-style: none; margin: 6px 0 0; padding: 0; font-size: 12px; }
 table.matrix ul.policies li { padding: 1px 4px; margin: 1px 0; border-radius: 3px; white-space: nowrap; }
-table.matrix th.chart { white-space: nowrap; }
+table.matrix th.chart { white-space: nowrap; position: sticky; left: 0; background: var(--bg); z-index: 1; }
 table.matrix td.defects { text-align: right; font-weight: 700; }
 details.chart { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0; padding: 4px 12px; }
 details.chart > summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
@@ -190,7 +197,7 @@ def _matrix(report: dict, linked: set[str]) -> str:
             outcome = fcell.outcome
             cells.append(f'<td class="cell o-{outcome}" data-outcome="{outcome}" data-family="{e(family)}" '
                          f'title="{e(family)} on {e(chart)}: {e(fcell.summary())}"><details><summary>'
-                         f'<span class="label">{SYMBOL[outcome]} {outcome}</span>'
+                         f'<span class="label" aria-label="{outcome}">{SYMBOL[outcome]}</span> '
                          f'<span class="counts">{e(fcell.summary())}</span></summary>'
                          f'<ul class="policies">{"".join(items)}</ul></details></td>')
         target = _chart_anchor(chart) if _chart_anchor(chart) in linked else next(
@@ -200,9 +207,9 @@ def _matrix(report: dict, linked: set[str]) -> str:
                     f'{"".join(cells)}</tr>')
     legend = "".join(f'<span class="o-{o}">{SYMBOL[o]} {o}</span>' for o in OUTCOME_ORDER)
     return ('<section id="matrix"><h2>Summary by chart</h2>'
-            '<p class="muted">Charts as rows, policy families as columns. A cell shows the family\'s worst '
+            '<p class="muted">Charts as rows, policy families as columns. A cell is coloured by the family\'s worst '
             'outcome on that chart over all its policies and scenarios (error, failed, waived, passed, skipped) '
-            'and how many policies ended how; open it for the policies, each linking to its first finding.</p>'
+            'and counts its policies by outcome; open it for the policies, each linking to its first finding.</p>'
             f'<div class="scroll"><table class="matrix"><thead><tr><th scope="col">chart</th>'
             f'<th scope="col">defects</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
             f'<p class="legend">{legend}</p></section>')
@@ -322,8 +329,7 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
     if not defects:
         return ('<section id="findings"><h2>Findings</h2><p>Every evaluated policy passed (or did not apply).</p>'
                 '</section>')
-    groups = repeat_groups(sorted(defects, key=priority_key))
-    top, top_ids = groups[:TOP_FINDINGS], set()
+    top, top_ids = top_groups(repeat_groups(defects)), set()
     cards = []
     for group in top:
         cards.append(budget.add(_card(group, policies)))
@@ -361,8 +367,10 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
                 anchors = "".join(f'<span id="{e(d["id"])}"></span>' for d in group[1:])
                 items.append(budget.add(f'<div class="row-only" id="{e(defect["id"])}">{anchors}{_headline(group)}</div>'))
         linked.add(_chart_anchor(chart))
+        in_top = sum(d["chart"] == chart for d in defects if d["id"] in top_ids)
+        also = f"; {in_top} more in the top findings above" if in_top else ""
         parts.append(f'<details class="chart" id="{_chart_anchor(chart)}"><summary>{e(chart)}: '
-                     f'{_plural(len(chart_defects), "defect")} ({e(by_outcome)})</summary>{"".join(items)}</details>')
+                     f'{_plural(len(chart_defects), "defect")} ({e(by_outcome)}{also})</summary>{"".join(items)}</details>')
     parts.append("</section>")
     if rows_only:
         cuts.append(f"{rows_only:,} findings are shown as one-line rows without details, to keep this page small.")

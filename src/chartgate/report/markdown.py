@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 
-from .defects import DEFECT_OUTCOMES, priority_key
+from .defects import DEFECT_OUTCOMES
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
-                     repeat_groups, values_digests)
+                     repeat_groups, top_groups, values_digests)
 
 SYMBOL = {"passed": "✅", "failed": "❌", "waived": "⚠️", "error": "💥", "skipped": "➖"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
@@ -207,8 +207,7 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
     if not defects:
         return ["## Findings", "", "Every evaluated policy passed (or did not apply).", ""]
     counts = ", ".join(f"{sum(d['outcome'] == o for d in defects):,} {o}" for o in NOTEWORTHY)
-    groups = repeat_groups(sorted(defects, key=priority_key))
-    top, top_ids = groups[:TOP_FINDINGS], set()
+    top, top_ids = top_groups(repeat_groups(defects)), set()
     lines = [f"## Top findings ({sum(len(g) for g in top)} of {len(defects):,} defects: {counts})", "",
              "Blocking first, then the most widespread. Each is one defect however many scenarios show it; one "
              "that several policies report is shown once.", ""]
@@ -233,7 +232,10 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
             omitted += len(chart_defects)
             continue
         by_outcome = ", ".join(f"{n} {o}" for o in NOTEWORTHY if (n := sum(d["outcome"] == o for d in chart_defects)))
-        block = ["<details>", f"<summary>{text(chart)}: {_plural(len(chart_defects), 'defect')} ({by_outcome})</summary>", ""]
+        in_top = sum(d["chart"] == chart for d in defects if d["id"] in top_ids)
+        also = f"; {in_top} more in the top findings above" if in_top else ""
+        block = ["<details>", f"<summary>{text(chart)}: {_plural(len(chart_defects), 'defect')} ({by_outcome}{also})"
+                 "</summary>", ""]
         for group in repeat_groups(chart_defects):
             defect = group[0]
             if not budget.rows:
