@@ -110,6 +110,12 @@ def write_summary(tr, summary) -> None:
               f"{defects['waived']} waived; {defects['blocking']} blocking), seen {defects['occurrences']} times "
               "across scenarios")
     write(pytest_counts(summary.gate.results, summary.gate.config.fail_on))
+    unreported = (report.get("summary") or {}).get("unreported_render_failures") or []
+    if unreported:
+        shown = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:10])
+        more = f" and {len(unreported) - 10} more" if len(unreported) > 10 else ""
+        write(f"{_plural(len(unreported), 'scenario')} did not render and RENDER-001 did not run to report "
+              f"{'it' if len(unreported) == 1 else 'them'} (the gate is red): {shown}{more}", red=True)
     for path in summary.written:
         write(f"golden file written: {path}")
     for path in summary.removed:

@@ -79,3 +79,23 @@ def test_the_summary_is_capped(failing_run, monkeypatch):
     write_summary(tr, failing_run.summary)
     assert len([l for l in tr.lines if l.startswith("  ")]) == 2
     assert "... and 6 more chart/policy lines: see the reports below" in tr.lines
+
+
+def test_scenarios_that_did_not_render_unreported_are_named(failing_run):
+    """A red gate says why even when no defect shows it (RENDER-001 deselected with -k, say)."""
+    import copy
+
+    from chartgate.report import Written
+    from chartgate.report.html import render_html
+    from chartgate.report.markdown import render_markdown
+
+    report = copy.deepcopy(failing_run.summary.reports.report)
+    report["summary"]["unreported_render_failures"] = [["bp-stunner", "plan.003"]]
+    summary = copy.copy(failing_run.summary)
+    summary.reports = Written(dict(failing_run.summary.reports), report, [])
+    tr = Recorder()
+    write_summary(tr, summary)
+    assert ("1 scenario did not render and RENDER-001 did not run to report it (the gate is red): "
+            "bp-stunner [plan.003]") in tr.lines
+    assert "| Did not render | 1 scenario(s)" in render_markdown(report)
+    assert "did not render and RENDER-001 did not run to report them: bp-stunner [plan.003]" in render_html(report)

@@ -146,6 +146,12 @@ def _banner(report: dict) -> str:
     elif report.get("merged_from"):
         scope = f" · merged from {len(report['merged_from'])} shards"
     why = f'<p>Incomplete: {e(summary.get("incomplete"))}</p>' if summary.get("incomplete") else ""
+    unreported = summary.get("unreported_render_failures") or []
+    if unreported:
+        listed = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:20])
+        more = f" and {len(unreported) - 20} more" if len(unreported) > 20 else ""
+        why += (f'<p>{len(unreported)} scenario(s) did not render and RENDER-001 did not run to report them: '
+                f'{e(listed)}{more}</p>')
     return (f'<header class="banner gate-{e(verdict)}"><h1>chartgate report</h1>'
             f'<p class="verdict">Gate {e(verdict.upper())}</p>{why}'
             f'<p>generated {e(report["generated_at"])} · chartgate {e(report["tool"]["version"])} · '

@@ -64,6 +64,11 @@ def _header(report: dict) -> list[str]:
                     f"{_plural(counts.get('occurrences', 0), 'time')} across scenarios"),
         ("Results", text(totals) + " (one per policy, chart and scenario)"),
     ]
+    unreported = summary.get("unreported_render_failures") or []
+    if unreported:
+        rows.insert(1, ("Did not render", f"{len(unreported)} scenario(s), not reported by RENDER-001 (it did not run): "
+                        + ", ".join(code(f"{chart} [{scenario}]") for chart, scenario in unreported[:20])
+                        + (f" and {len(unreported) - 20} more" if len(unreported) > 20 else "")))
     if summary.get("incomplete"):
         rows.insert(1, ("Incomplete", text(summary["incomplete"])))
     shard = report.get("shard")
