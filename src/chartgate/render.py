@@ -29,6 +29,16 @@ CACHE_FORMAT = 2  # 2: Helm's error messages kept whole, chart failures classifi
 _ERROR_TYPES = {cls.reason: cls for cls in (RenderError, ChartFailed, ManifestParseError)}
 
 
+@dataclass(frozen=True)
+class RenderSummary:
+    """What outlives a released render: enough for the reports."""
+
+    warnings: tuple[str, ...]
+    ok: bool
+    cached: bool
+    seconds: float
+
+
 @dataclass
 class Render:
     """The outcome of rendering one scenario of one chart."""
@@ -125,6 +135,8 @@ class Renderer:
     _effective: dict = field(default_factory=dict)  # (chart digest, request args) -> effective request
     _refs: dict = field(default_factory=dict)  # chart digest -> values paths its templates read
     _bare: dict = field(default_factory=dict)  # (chart digest, kube version) -> built-in APIs to advertise
+    _summaries: dict = field(default_factory=dict)  # memo key -> RenderSummary, kept after release()
+    observers: list = field(default_factory=list)  # called with every new distinct render
     _guard: threading.Lock = field(default_factory=threading.Lock)
     stats: dict = field(default_factory=lambda: {"renders": 0, "cache_hits": 0, "memo_hits": 0, "helm_seconds": 0.0})
 
@@ -233,9 +245,36 @@ class Renderer:
                 return self._relabel(self._memo[memo_key], scenario, command)
             lock = self._locks.setdefault(memo_key, threading.Lock())
         with lock:
-            if memo_key not in self._memo:
-                self._memo[memo_key] = self._render_uncached(chart, scenario, request, effective)
-            return self._relabel(self._memo[memo_key], scenario, command)
+            fresh = memo_key not in self._memo
+            if fresh:
+                render = self._render_uncached(chart, scenario, request, effective)
+                with self._guard:
+                    self._memo[memo_key] = render
+                    self._summaries[memo_key] = RenderSummary(render.warnings, render.ok, render.cached,
+                                                              render.seconds)
+            render = self._memo[memo_key]
+        if fresh:
+            for observe in self.observers:  # e.g. the redactor learning a rendered Secret's values
+                observe(render)
+        return self._relabel(render, scenario, command)
+
+    def release(self, chart_name: str) -> int:
+        """Forget the renders of one chart (its checks are done): memory stays bounded by one chart's
+        renders, not the monorepo's. What reports need is kept (see `summary`); a later render of
+        the same scenario comes from the disk cache."""
+        with self._guard:
+            gone = [key for key in self._memo if key[0] == chart_name]
+            for key in gone:
+                del self._memo[key]
+                self._locks.pop(key, None)
+        return len(gone)
+
+    def summary(self, chart: Chart, scenario: Scenario) -> "RenderSummary | None":
+        """What the reports keep of a scenario's render (its warnings, whether it rendered), also after
+        `release`; None if it was never rendered. Never runs Helm."""
+        memo_key = self._memo_key(chart, self.effective_request(chart, self.request(chart, scenario)))
+        with self._guard:
+            return self._summaries.get(memo_key)
 
     def renders(self) -> list[Render]:
         """Every distinct render so far (identical inputs share one), e.g. for evidence and redaction."""

@@ -3,7 +3,7 @@
 waivers.yaml:
 
     waivers:
-      - policy: HYG-001                 # required: policy id
+      - policy: HYG-001                 # required: policy id, glob (`OBS-*`) or family (`OBS`)
         chart: bp-kserve                # required: chart name
         resource: "Deployment/*/kserve-*"   # optional glob on Kind/namespace/name
         scenario: "default"             # optional glob on the scenario name
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from .chartconfig import policy_matches
 from .errors import InvalidWaiver
 from .policy import Outcome, Result
 
@@ -45,8 +46,12 @@ class Waiver:
     def expired(self, today: dt.date) -> bool:
         return self.expires < today
 
+    def covers_policy(self, policy_id: str) -> bool:
+        """`policy` is an id (`OBS-001`), a glob (`OBS-*`) or a family (`OBS`)."""
+        return policy_matches(policy_id, policy_id.split("-", 1)[0], self.policy)
+
     def covers(self, result: Result) -> bool:
-        return (self.policy == result.policy.id and fnmatch.fnmatchcase(result.chart, self.chart)
+        return (self.covers_policy(result.policy.id) and fnmatch.fnmatchcase(result.chart, self.chart)
                 and fnmatch.fnmatchcase(result.scenario or "", self.scenario))
 
     def covers_resource(self, resource: str) -> bool:
@@ -158,8 +163,9 @@ class WaiverBook:
         ran = {(r.policy.id, r.chart) for r in results}
 
         def judged(w: Waiver) -> bool:
-            unknown = w.policy not in policy_ids or not any(fnmatch.fnmatchcase(c, w.chart) for c in charts)
-            return unknown or any(p == w.policy and fnmatch.fnmatchcase(c, w.chart) for p, c in ran)
+            unknown = (not any(w.covers_policy(p) for p in policy_ids)
+                       or not any(fnmatch.fnmatchcase(c, w.chart) for c in charts))
+            return unknown or any(w.covers_policy(p) and fnmatch.fnmatchcase(c, w.chart) for p, c in ran)
 
         return [w for i, w in enumerate(self.waivers)
                 if i not in self.used and not w.expired(self.today) and judged(w)]

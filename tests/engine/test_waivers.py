@@ -45,14 +45,18 @@ def _entry(policy, expires="2027-01-31", chart="bp-stunner", **extra):
     return "\n".join(lines)
 
 
+@pytest.fixture
+def servicemonitor_without_toggle(tmp_path):
+    return build_mutant(MUTANTS / "obs-servicemonitor-without-toggle.yaml", tmp_path)
+
+
 def test_live_waivers_turn_failures_into_waived(tmp_path, hpa_default_true, policies, render_cache):
     chart_root, overlay_root, _ = hpa_default_true
-    entries = "\n".join(_entry(p) for p in ("OBS-001", "OBS-002", "OBS-005"))
-    waivers = _write(tmp_path, WAIVE_ALL.format(entries=entries))
+    waivers = _write(tmp_path, WAIVE_ALL.format(entries=_entry("OBS-*")))  # a policy glob
     run = run_gate(gate_config(tmp_path, chart_root, overlay_root, cache=render_cache, waivers_file=waivers,
                                today=TODAY), _obs(policies))
     waived = [r for r in run.gate.results if r.outcome is Outcome.WAIVED]
-    assert {r.policy.id for r in waived} == {"OBS-001", "OBS-002", "OBS-005"}
+    assert {r.policy.id for r in waived} == {"OBS-001"}
     assert all(r.waiver["reason"] == "accepted while the HPA is trialled" for r in waived)
     assert not run.summary.red
     assert run.summary.unused_waivers == []
@@ -70,14 +74,15 @@ def test_expired_waiver_fails_the_gate_and_says_so(tmp_path, hpa_default_true, p
     assert [w.policy for w in run.summary.expired_waivers] == ["OBS-001"]
 
 
-def test_resource_selector_limits_what_a_waiver_covers(tmp_path, hpa_default_true, policies, render_cache):
-    chart_root, overlay_root, _ = hpa_default_true
-    waivers = _write(tmp_path, WAIVE_ALL.format(entries=_entry("OBS-002", resource="NetworkPolicy/*/*")))
+def test_resource_selector_limits_what_a_waiver_covers(tmp_path, servicemonitor_without_toggle, policies,
+                                                      render_cache):
+    chart_root, overlay_root, _ = servicemonitor_without_toggle
+    waivers = _write(tmp_path, WAIVE_ALL.format(entries=_entry("OBS-005", resource="NetworkPolicy/*/*")))
     run = run_gate(gate_config(tmp_path, chart_root, overlay_root, cache=render_cache, waivers_file=waivers,
                                today=TODAY), _obs(policies))
-    [obs2] = run.results_for("OBS-002")
-    assert obs2.outcome is Outcome.FAILED  # the HPA finding is not covered by a NetworkPolicy selector
-    assert [w.policy for w in run.summary.unused_waivers] == ["OBS-002"]
+    failed = [r for r in run.results_for("OBS-005") if r.outcome is Outcome.FAILED]
+    assert failed  # the ServiceMonitor finding is not covered by a NetworkPolicy selector
+    assert [w.policy for w in run.summary.unused_waivers] == ["OBS-005"]
 
 
 def test_unused_waiver_is_reported_but_partial_runs_do_not_false_alarm(tmp_path, policies, render_cache):

@@ -103,5 +103,5 @@ def test_blueprint_label_must_carry_the_blueprint_name_and_is_skipped_without_bl
     [finding] = hyg.overlay_objects_have_blueprint_label.check(ctx)
     assert "sets 'bp-wrong' for the Blueprint label" in finding.message
     assert "`catalyst.openova.io/blueprint: bp-demo`" in finding.message
-    with pytest.raises(NotApplicable):
-        list(hyg.overlay_objects_have_blueprint_label.check(chart_context({"default": OVERLAY})))
+    # Without blueprint.yaml the chart is judged with the generic profile: the engine skips the rule.
+    assert hyg.overlay_objects_have_blueprint_label.requires == ("blueprint",)
