@@ -45,8 +45,10 @@ def test_different_resources_paths_or_messages_are_different_defects():
 def test_the_scenario_name_is_removed_only_as_a_whole_name():
     pattern = _scenario_pattern(["default", "on.metrics.enabled"])
     assert normalise_message("off in default.", pattern) == "off in <scenario>."
-    assert normalise_message("defaults to true; see on.metrics.enabled.x", pattern) == \
-        "defaults to true; see on.metrics.enabled.x"
+    assert normalise_message("defaults to true; xdefault; on.metrics.enabled-2", pattern) == \
+        "defaults to true; xdefault; on.metrics.enabled-2"
+    assert normalise_message("no golden file golden/c/on.metrics.enabled.yaml", pattern) == \
+        "no golden file golden/c/<scenario>.yaml"
     assert normalise_message("the  default\nrender", pattern) == "the <scenario> render"
 
 

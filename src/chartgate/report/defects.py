@@ -37,8 +37,9 @@ def _scenario_pattern(names) -> re.Pattern | None:
     names = sorted({n for n in names if n}, key=len, reverse=True)
     if not names:
         return None
-    # A whole name only: not inside a longer word or dotted path; a sentence's full stop may follow.
-    return re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-]|\.\w)")
+    # A whole name only, not part of a longer word (`defaults`); a full stop or an extension may follow
+    # (`golden/<chart>/<scenario>.yaml`: one missing golden file per scenario is one defect).
+    return re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])")
 
 
 def chart_scenarios(report: dict) -> dict[str, set[str]]:

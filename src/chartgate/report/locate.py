@@ -105,6 +105,10 @@ class Locator:
             candidate = chart_dir.joinpath(*parts[1:])
             if candidate.is_file():
                 return candidate
+        if template:  # a file of its own: a golden file, an overlay (absolute or relative to the root)
+            candidate = Path(template) if Path(template).is_absolute() else self.root / template
+            if candidate.is_file():
+                return candidate
         return chart_dir / "Chart.yaml"  # chart-level finding, or a file only inside a packaged subchart
 
     def index(self, path: Path) -> KeyIndex | None:

@@ -229,8 +229,8 @@ def repeat_groups(defects: list[dict]) -> list[list[dict]]:
 
 def top_groups(groups: list[list[dict]], n: int = TOP_FINDINGS) -> list[list[dict]]:
     """The `n` most important display groups (see `repeat_groups`): blocking first, then failed, then
-    error severity, then the most widespread; within one such tier, charts take turns, so one chart's
-    long list does not hide every other chart."""
+    error severity, then the most widespread; within one such tier, (chart, policy) pairs take turns,
+    so one chart's or one policy's long list does not hide every other one."""
     from .defects import DEFECT_OUTCOMES, priority_key
     ordered = sorted(groups, key=lambda g: priority_key(g[0]))
     turns: dict[tuple, int] = {}
@@ -238,6 +238,7 @@ def top_groups(groups: list[list[dict]], n: int = TOP_FINDINGS) -> list[list[dic
     for group in ordered:
         d = group[0]
         tier = (not d["blocking"], DEFECT_OUTCOMES.index(d["outcome"]), d["severity"] != "error", -len(d["occurrences"]))
-        turn = turns[(tier, d["chart"])] = turns.get((tier, d["chart"]), -1) + 1
+        pair = (tier, d["chart"], d["policy"])
+        turn = turns[pair] = turns.get(pair, -1) + 1
         keyed.append(((tier, turn, priority_key(d)), group))
     return [group for _, group in sorted(keyed, key=lambda item: item[0])[:n]]
