@@ -23,7 +23,7 @@ stops a gate run after S seconds and reports how far it got.
 checkov is installed from PyPI into its own virtualenv under the cache directory (never .venv);
 when that is impossible the row says "skipped: <why>" and the bench goes on.
 
-    python bench/run.py [--charts 50] [--scale 1] [--timeout 1800] [--only realistic,plan] [--keep]
+    python bench/run.py [--charts 50] [--scale 1] [--timeout 3600] [--only realistic,plan] [--keep]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 sys.path.insert(0, str(BENCH))
 
-from monorepo import DEFAULT_CHARTS, generate  # noqa: E402
+from monorepo import DEFAULT_CHARTS, describe, generate  # noqa: E402
 
 PYTHON = sys.executable
 HELM = REPO / ".tools" / "helm-v4.1.4" / "helm"
@@ -383,8 +383,15 @@ def part_plan(mono: Path, work: Path, args, table: Table, results: dict) -> None
     out(f"plan: {len(charts)} charts, {sum(c.get('declared', 0) for c in charts.values())} declared + "
         f"{sum(c.get('combined', 0) for c in charts.values())} combined scenarios, {total} estimated renders "
         f"({measured.wall:.1f} s)")
-    out("  " + "  ".join(f"{name}:{c.get('declared', '?')}+{c.get('combined', '?')}"
-                          for name, c in sorted(charts.items())))
+    shape = {f"bp-{Path(r['chart']).parent.name}": r for r in describe(mono, HELM)}
+    out(f"  {'chart':16} {'objects':>7} {'render':>9} {'bools':>5} {'toggles':>7} {'CRD schema':>10} "
+        f"{'factors':>7} {'declared':>8} {'combined':>8} {'renders':>7}")
+    for name, c in sorted(charts.items()):
+        r = shape.get(name, {})
+        c["shape"] = r
+        out(f"  {name:16} {r.get('objects', '?'):>7} {r.get('render_bytes', 0) / 1024:>7.0f}KB {r.get('booleans', '?'):>5} "
+            f"{r.get('toggles', '?'):>7} {r.get('largest_crd_schema_bytes', 0) / 1024:>8.0f}KB {c.get('factors', '?'):>7} "
+            f"{c.get('declared', '?'):>8} {c.get('combined', '?'):>8} {c.get('estimated_renders', '?'):>7}")
     table.add("realistic: --plan (scenarios per chart in results.json)",
               f"{len(charts)} charts, {total} estimated renders, {measured.wall:.1f} s to plan")
     results["plan"] = {"wall_s": round(measured.wall, 2), "cpu_s": round(measured.cpu, 2), "charts": charts,
@@ -504,6 +511,8 @@ def part_mainstream(work: Path, args, table: Table, results: dict) -> None:
     entry: dict = {"charts": [c.name for c in charts]}
     # chartgate on the same charts (generic profile: no blueprint.yaml)
     (work / "no-overlays").mkdir(exist_ok=True)
+    (work / "no-releases").mkdir(exist_ok=True)  # a glob must match a file: one without any HelmRelease
+    (work / "no-releases" / "none.yaml").write_text("# no HelmRelease installs these charts\n")
     gate = run_gate(["--chart-root", str(charts_dir), "--overlay-root", str(work / "no-overlays"),
                      "--release-overlay", str(work / "no-releases" / "*.yaml"),
                      "--golden-dir", str(work / "golden-mainstream"), "--update-golden",
@@ -614,13 +623,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="size factor of the generated charts (1 = realistic)")
     parser.add_argument("--only", default="", help=f"comma-separated parts to run ({', '.join(PARTS)})")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip")
-    parser.add_argument("--timeout", type=float, default=None, help="stop each gate run after this many seconds")
+    parser.add_argument("--timeout", type=float, default=3600.0,
+                        help="stop each gate run after this many seconds and report how far it got "
+                             "(default 3600; 0: no limit)")
     parser.add_argument("--results", type=Path, default=BENCH / "results.json", help="where to write the JSON")
     parser.add_argument("--work", type=Path, default=None, help="work directory (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (printed) for inspection")
     parser.add_argument("--no-checkov", action="store_true", help="do not install or run checkov")
     parser.add_argument("--checkov-install-timeout", type=float, default=900.0)
     args = parser.parse_args(argv)
+    args.timeout = args.timeout or None
     only = set(filter(None, args.only.split(","))) or set(PARTS)
     skip = set(filter(None, args.skip.split(",")))
     unknown = (only | skip) - set(PARTS)
