@@ -138,10 +138,12 @@ def main(argv=None) -> int:
     parser.add_argument("--charts", type=int, default=50)
     parser.add_argument("--policies", type=int, default=40)
     parser.add_argument("--scenarios", type=int, default=30)
+    parser.add_argument("--findings", type=int, default=2, help="findings per failing result (distinct resources)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/chartgate-synthetic"))
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    report = synthetic_report(args.out / "tree", charts=args.charts, policies=args.policies, scenarios=args.scenarios)
+    report = synthetic_report(args.out / "tree", charts=args.charts, policies=args.policies, scenarios=args.scenarios,
+                              findings=args.findings)
     print(f"built {len(report['results']):,} results in {time.perf_counter() - start:.1f}s", file=sys.stderr)
     print(json.dumps(measure(report, args.out / "reports"), indent=2))
     return 0

@@ -258,13 +258,22 @@ def test_at_most_max_results_keeping_the_blocking_and_most_widespread(big, valid
     _valid(validator, sarif)
 
 
-def test_at_most_max_bytes(big, validator):
-    limit = 60_000
+@pytest.mark.parametrize("limit, detail, truncated", [
+    (400_000, "full", False), (200_000, "compact", False), (120_000, "minimal", False), (40_000, "minimal", True),
+])
+def test_at_most_max_bytes_with_less_detail_before_fewer_results(big, validator, limit, detail, truncated):
     sarif = build_sarif(big, max_bytes=limit)
-    text = json.dumps(sarif, separators=(",", ":"))
-    assert len(text.encode()) <= limit
+    assert len(json.dumps(sarif, separators=(",", ":")).encode()) <= limit
     run = sarif["runs"][0]
-    assert 0 < len(run["results"]) < sum(d["outcome"] in ("failed", "waived") for d in big["defects"])
-    assert run["properties"]["truncation"]["truncated"]
+    findings = sum(d["outcome"] in ("failed", "waived") for d in big["defects"])
+    truncation = run["properties"]["truncation"]
+    assert truncation["detail"] == detail and truncation["truncated"] is truncated
+    assert (len(run["results"]) < findings) is truncated and run["results"]
     assert run["invocations"][0]["toolExecutionNotifications"]  # errors keep their share
+    if detail == "full":
+        assert any("relatedLocations" in r for r in run["results"])
+    if detail == "minimal":
+        assert all(r["message"]["text"].endswith("details in chartgate.json)") for r in run["results"])
+    if truncated:
+        assert f"with {detail} detail" in truncation_note(sarif)
     _valid(validator, sarif)

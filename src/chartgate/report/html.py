@@ -460,7 +460,10 @@ def _cuts(report: dict, cuts: list[str]) -> str:
 
 def render_html_output(report: dict) -> tuple[str, list[str]]:
     """The page, and what it left out (for the terminal)."""
-    budget = Budget()
+    every = {d["id"] for d in report.get("defects", [])} | {_chart_anchor(d["chart"]) for d in report.get("defects", [])}
+    rest = sum(len(part.encode()) for part in (_CSS, _banner(report), _chips(report), _matrix(report, every),
+                                                _families(report), _waivers(report), _provenance(report)))
+    budget = Budget(rest=rest + 10_000)
     cuts: list[str] = []
     linked: set[str] = set()
     if len(report.get("defects", [])) > TOP_FINDINGS:

@@ -298,7 +298,10 @@ def _provenance(report: dict) -> list[str]:
 
 def render_markdown_output(report: dict) -> tuple[str, list[str]]:
     """The Markdown, and what it left out (for the terminal)."""
-    budget = Budget()
+    every = {d["id"] for d in report.get("defects", [])}
+    rest = sum(len(line.encode()) + 1 for line in _header(report) + _matrix(report, every) + _families(report)
+               + _waivers(report) + _provenance(report))
+    budget = Budget(rest=rest + 10_000)
     cuts: list[str] = []
     linked: set[str] = set()
     findings = _findings(report, budget, cuts, linked)

@@ -166,14 +166,16 @@ EXCERPT_CHARS = 2_000
 MESSAGE_CHARS = 2_000
 COMMAND_CHARS = 2_000
 SCENARIOS_SHOWN = 40
-BUDGET_BYTES = 4_500_000  # findings sections of chartgate.html / chartgate.md (the whole page stays < 5 MB)
+BUDGET_BYTES = 4_500_000  # findings sections of chartgate.html / chartgate.md at most ...
+PAGE_BYTES = 4_900_000  # ... and less when the rest of the file is large: the whole file stays under 5 MB
 
 
 class Budget:
     """Bytes left for a report's findings sections: full bodies while `full` holds, rows while `rows` does."""
 
-    def __init__(self, limit: int | None = None):
-        self.limit = BUDGET_BYTES if limit is None else limit
+    def __init__(self, limit: int | None = None, *, rest: int = 0):
+        """`rest`: bytes the file holds besides the findings (matrix, provenance, ...)."""
+        self.limit = max(0, min(BUDGET_BYTES if limit is None else limit, PAGE_BYTES - rest))
         self.used = 0
 
     def add(self, text: str) -> str:

@@ -10,13 +10,15 @@ results become tool execution notifications, one per error defect: they are not 
 chart's content.
 
 Bounded, because code-scanning uploads are: at most `MAX_RESULTS` results and `MAX_BYTES` bytes per
-file. When a run has more, the most important defects are kept (blocking first, then the most
-widespread) and the run's `properties.truncation` says what was left out; `truncation_note` gives
-the same text for the terminal.
+file. When every defect does not fit with full detail, results carry less (`DETAILS`: compact, then
+minimal); when they still do not fit, the most important defects are kept (blocking first, then the
+most widespread). The run's `properties.truncation` says which detail was used and what was left out;
+`truncation_note` gives the same text for the terminal.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -67,12 +69,16 @@ def _artifact(file: str) -> dict:
     return {"uri": file, "uriBaseId": SRCROOT}
 
 
-def _message(defect: dict) -> str:
+def _message(defect: dict, detail: str) -> str:
+    names = scenario_names(defect)
+    if detail == "minimal":
+        text = f"{defect['message']} ({defect['chart']}; {len(names)} scenario{'s' if len(names) != 1 else ''}, " \
+               "details in chartgate.json)"
+        return text if len(text) <= MAX_MESSAGE // 4 else text[:MAX_MESSAGE // 4] + " [...]"
     lines = [defect["message"]]
     where = ", ".join(f"{k} {v}" for k, v in (("resource", defect["resource"]), ("template", defect["template"]),
                                                ("JSONPath", defect["path"])) if v)
     lines.append(f"({defect['chart']}: {where})" if where else f"({defect['chart']})")
-    names = scenario_names(defect)
     shown = ", ".join(names[:MAX_RELATED]) + (f" and {len(names) - MAX_RELATED} more" if len(names) > MAX_RELATED else "")
     lines.append(f"Seen in {len(names)} scenario{'s' if len(names) != 1 else ''}: {shown}")
     command = next((o["command"] for o in defect["occurrences"] if o.get("command")), "")
@@ -82,7 +88,13 @@ def _message(defect: dict) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + f" [... {len(text) - MAX_MESSAGE} more characters]"
 
 
-def _result(defect: dict, rule_index: int) -> dict:
+#: How much of a defect a result carries. `full` while every defect fits the limits; else `compact`
+#: (no related locations or scenario inputs, fewer scenario names); else `minimal` (message, location,
+#: fingerprint): more results fit before any has to be left out.
+DETAILS = ("full", "compact", "minimal")
+
+
+def _result(defect: dict, rule_index: int, detail: str = "full") -> dict:
     location: dict = {}
     physical = None
     if defect.get("file"):
@@ -90,30 +102,33 @@ def _result(defect: dict, rule_index: int) -> dict:
         if defect.get("line"):
             physical["region"] = {"startLine": int(defect["line"])}
         location["physicalLocation"] = physical
-    if defect["resource"]:
+    if defect["resource"] and detail != "minimal":
         location["logicalLocations"] = [{"fullyQualifiedName": defect["resource"], "kind": "resource"}]
     names = scenario_names(defect)
+    listed = {"full": MAX_SCENARIO_NAMES, "compact": 20, "minimal": 0}[detail]
     sarif = {
         "ruleId": defect["policy"],
         "ruleIndex": rule_index,
         "level": _level(defect["severity"]),
-        "message": {"text": _message(defect)},
+        "message": {"text": _message(defect, detail)},
         "locations": [location] if location else [],
         "partialFingerprints": {"chartgateDefect/v1": defect["id"].removeprefix("d-")},
-        "properties": {"chart": defect["chart"], "resource": defect["resource"], "jsonpath": defect["path"],
-                       "template": defect["template"], "outcome": defect["outcome"], "defect": defect["id"],
-                       "occurrences": len(names), "scenarios": names[:MAX_SCENARIO_NAMES]},
+        "properties": {"chart": defect["chart"], "defect": defect["id"], "occurrences": len(names)},
     }
-    if len(names) > MAX_SCENARIO_NAMES:
-        sarif["properties"]["scenariosOmitted"] = len(names) - MAX_SCENARIO_NAMES
-    if len(names) > 1 and location:
+    if detail != "minimal":
+        sarif["properties"].update({"resource": defect["resource"], "jsonpath": defect["path"],
+                                    "template": defect["template"], "outcome": defect["outcome"],
+                                    "scenarios": names[:listed]})
+        if len(names) > listed:
+            sarif["properties"]["scenariosOmitted"] = len(names) - listed
+    if detail == "full" and len(names) > 1 and location:
         sarif["relatedLocations"] = [
             {"id": i, **({"physicalLocation": physical} if physical else {}),
              **({"logicalLocations": location["logicalLocations"]} if "logicalLocations" in location else {}),
              "message": {"text": f"also in scenario {name} ({o['outcome']})"}}
             for i, (name, o) in enumerate(zip(names[1:MAX_RELATED + 1], defect["occurrences"][1:]), start=1)]
     first = defect["occurrences"][0]
-    if first.get("inputs"):
+    if detail == "full" and first.get("inputs"):
         sarif["properties"]["scenarioInputs"] = first["inputs"]
     waiver = next((o["waiver"] for o in defect["occurrences"] if o.get("waiver")), None)
     if defect["outcome"] == "waived" and waiver:
@@ -136,10 +151,11 @@ def _notification(defect: dict) -> dict:
                            "occurrences": len(names), "defect": defect["id"]}}
 
 
-def _within(items: list[dict], limit: int, budget: int) -> tuple[list[dict], int]:
-    """The leading `items` that fit `limit` entries and `budget` bytes (as JSON array members)."""
+def _within(items, limit: int, budget: int) -> tuple[list[dict], int]:
+    """The leading `items` (any iterable, consumed lazily) that fit `limit` entries and `budget` bytes
+    (as JSON array members)."""
     kept, used = [], 0
-    for item in items[:limit]:
+    for item in itertools.islice(items, limit):
         size = len(_dumps(item)) + 1
         if used + size > budget:
             break
@@ -180,11 +196,15 @@ def build_sarif(report: dict, *, max_results: int = MAX_RESULTS, max_bytes: int 
     notifications_all = [_notification(d) for d in errors[:MAX_NOTIFICATIONS]]
     # Errors are few and decide the verdict: they get up to a tenth of the budget first.
     notifications, used = _within(notifications_all, MAX_NOTIFICATIONS, max(budget // 10, 0))
-    results, _ = _within([_result(d, rule_index[d["policy"]]) for d in findings[:max_results]],
-                         max_results, budget - used)
+    for detail in DETAILS:  # the most detail with which every defect fits, else the least
+        results, _ = _within((_result(d, rule_index[d["policy"]], detail) for d in findings), max_results,
+                             budget - used)
+        if len(results) == len(findings):
+            break
     invocation["toolExecutionNotifications"] = notifications
     run["results"] = results
     truncation = {"truncated": len(results) < len(findings) or len(notifications) < len(errors),
+                  "detail": detail,
                   "results": {"defects": len(findings), "written": len(results)},
                   "notifications": {"errors": len(errors), "written": len(notifications)},
                   "limits": {"results": max_results, "bytes": max_bytes, "notifications": MAX_NOTIFICATIONS}}
@@ -203,8 +223,8 @@ def _statement(truncation: dict) -> str:
         parts.append(f"{n['written']:,} of {n['errors']:,} error defects written as notifications")
     limits = truncation["limits"]
     return (f"SARIF truncated: {'; '.join(parts)} (limits: {limits['results']:,} results, "
-            f"{limits['bytes']:,} bytes per file; blocking and most widespread kept). "
-            "Every defect is in chartgate.json (`defects`).")
+            f"{limits['bytes']:,} bytes per file; blocking and most widespread kept, with {truncation['detail']} "
+            "detail). Every defect is in chartgate.json (`defects`).")
 
 
 def truncation_note(sarif: dict) -> str | None:
