@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from . import redact  # noqa: F401 - draws the run's redaction key now, so pytest-xdist workers inherit it
+from .charts import Chart
 from .errors import ChartgateError
+from .releases import check_release_files
 from .gate import Gate, GateConfig, PlannedCheck
 from .loader import is_policy_file, load_policy_module
 from .policy import Outcome, policies_in
@@ -133,8 +135,8 @@ def gate_for(config: pytest.Config) -> Gate:
         try:
             gate.discovered
             gate.waivers
-            gate.release_files
             gate._chart_setting_entries
+            check_release_files(gate.release_files, [c for c in gate.discovered if isinstance(c, Chart)])
         except ChartgateError as exc:
             config.stash[SETUP_ERROR_KEY] = str(exc)
             raise SetupFailed(str(exc)) from None

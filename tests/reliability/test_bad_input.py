@@ -125,11 +125,6 @@ def test_a_waivers_file_that_is_not_utf8_names_the_file(tmp_path):
         load_waivers(path)
 
 
-WIRED = pytest.mark.xfail(strict=True, reason="the plugin validates HelmRelease files only once gate_for calls "
-                          "releases.check_release_files(gate.release_files, charts) at set-up (gate.py/plugin.py)")
-
-
-@WIRED
 def test_a_helmrelease_that_is_not_utf8_is_a_usage_error_through_the_plugin(pytester, monkeypatch):
     root = plugin_repo(pytester, monkeypatch)
     (root / "clusters").mkdir()
@@ -142,7 +137,6 @@ def test_a_helmrelease_that_is_not_utf8_is_a_usage_error_through_the_plugin(pyte
     assert "clusters/tiny.yaml:8: not UTF-8 text" in output
 
 
-@WIRED
 def test_a_hostile_release_name_is_a_usage_error_through_the_plugin(pytester, monkeypatch):
     root = plugin_repo(pytester, monkeypatch)
     (root / "clusters").mkdir()
