@@ -15,6 +15,7 @@ from .releases import check_release_files
 from .gate import Gate, GateConfig, PlannedCheck
 from .loader import is_policy_file, load_policy_module
 from .policy import Outcome, policies_in
+from .report.safe import printable
 from .settings import SETTINGS
 from .settings import gate_config as settings_gate_config
 
@@ -161,7 +162,8 @@ class PolicyModule(pytest.File):
         except SetupFailed:
             return  # reported once, after collection (pytest_collection_finish)
         for check in gate.planned_checks(policies_in(module)):
-            yield PolicyItem.from_parent(self, name=f"{check.policy.id}[{check.label}]", check=check)
+            # A chart or scenario name with control characters must not reach the terminal raw.
+            yield PolicyItem.from_parent(self, name=printable(f"{check.policy.id}[{check.label}]"), check=check)
 
 
 class ChartgateFindingWarning(UserWarning):

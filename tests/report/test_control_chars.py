@@ -141,3 +141,21 @@ def test_clean_copies_only_when_needed():
     assert clean(plain) is plain
     assert clean({"k\x1b": ["v\x00", 2]}) == {"k\\x1b": ["v\\x00", 2]}
     assert clean({"path": "C:\\bin"}) == {"path": "C:\\bin"}  # a literal backslash is not a control character
+
+
+def test_node_ids_hold_no_raw_control_character(tmp_path):
+    """A chart whose name carries an escape sequence: pytest's node ids (printed by -v, --collect-only
+    and the short summary) show it escaped."""
+    chart = tmp_path / "charts" / "evil"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text('apiVersion: v2\nname: "evil\\e[31mname"\nversion: 0.1.0\n')
+    (chart / "templates" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+    args = [sys.executable, "-m", "pytest", str(REPO / "policies" / "render.py"), "--collect-only", "-q",
+            "--chart-root", str(tmp_path / "charts"), "--golden-dir", str(tmp_path / "golden"),
+            "--report-dir", str(tmp_path / "reports"), "--platform-config", str(REPO / "platform.yaml"),
+            "--helm-version", "4.1.4", "-p", "no:randomly", "-p", "no:cacheprovider", "--color=no"]
+    env = {**os.environ, "CHARTGATE_TOOLS_DIR": str(REPO / ".tools")}
+    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert b"RENDER-001[evil\\x1b[31mname:default]" in out, out.decode(errors="replace")[-2000:]
+    assert b"\x1b" not in out
