@@ -34,6 +34,7 @@ a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform fi
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -92,13 +93,23 @@ def sentinel_values(chart, sentinel: str) -> list[tuple[str, Any]]:
 # --- which names are acceptable ---------------------------------------------------------------------
 
 
+def chart_api_groups(ctx: ChartContext) -> frozenset[str]:
+    """The API groups known without a render: built in, the platform's, shipped CRDs', templates'.
+    Computed once per chart."""
+    cached = ctx.__dict__.get("_fqdn_chart_groups")
+    if cached is None:
+        groups = {g for v in ctx.kube_versions for g in builtin_groups(v)}
+        groups |= {g for gs in (ctx.platform.blueprint_apis or {}).values() for g in gs}
+        groups |= {str((doc.get("spec") or {}).get("group", "")) for _, doc in ctx.chart.crd_documents()}
+        for text in ctx.chart.all_templates().values():
+            groups |= set(_API_VERSION_LINE.findall(text))
+        cached = ctx.__dict__["_fqdn_chart_groups"] = frozenset(groups)
+    return cached
+
+
 def api_groups_of(ctx: ChartContext, manifests: Iterable = ()) -> set[str]:
     """Every API group the chart, its render or the platform knows about."""
-    groups = {g for v in ctx.kube_versions for g in builtin_groups(v)}
-    groups |= {g for gs in (ctx.platform.blueprint_apis or {}).values() for g in gs}
-    groups |= {str((doc.get("spec") or {}).get("group", "")) for _, doc in ctx.chart.crd_documents()}
-    for text in ctx.chart.all_templates().values():
-        groups |= set(_API_VERSION_LINE.findall(text))
+    groups = set(chart_api_groups(ctx))
     for manifest in manifests:
         groups.add(manifest.group)
         if manifest.kind == "CustomResourceDefinition":
@@ -221,6 +232,25 @@ class Judge:
                          metadata=self.metadata)
 
 
+# Rendered bodies are shared between the scenarios that render the same document (see
+# manifests.parse_documents): scanning each distinct body once is most of FQDN-002's cost.
+_NAMES: "OrderedDict[int, tuple[Any, tuple[Occurrence, ...]]]" = OrderedDict()
+_NAMES_MAX = 20_000
+
+
+def names_in(body: Any) -> tuple[Occurrence, ...]:
+    """find_names(body), memoised per body object (read-only, kept alive by the memo)."""
+    hit = _NAMES.get(id(body))
+    if hit is not None and hit[0] is body:
+        _NAMES.move_to_end(id(body))
+        return hit[1]
+    found = tuple(find_names(body))
+    _NAMES[id(body)] = (body, found)
+    if len(_NAMES) > _NAMES_MAX:
+        _NAMES.popitem(last=False)
+    return found
+
+
 def where(occ: Occurrence) -> str:
     return occ.path + (f" (inside the embedded {occ.inner_path})" if occ.inner else "")
 
@@ -297,7 +327,7 @@ def hardcoded_names(ctx: ChartContext, manifests, sentinel: str | None) -> Itera
     judge = Judge.of(ctx, manifests, sentinel=sentinel)
     for manifest in manifests:
         seen = set()
-        for occ in find_names(manifest.body):
+        for occ in names_in(manifest.body):
             if (occ.name, occ.path, occ.inner) in seen:
                 continue
             seen.add((occ.name, occ.path, occ.inner))

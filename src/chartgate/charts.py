@@ -206,7 +206,12 @@ class Chart:
         return found
 
     def crd_documents(self) -> list[tuple[str, dict]]:
-        """CRDs shipped in `crds/` directories (this chart's and its subcharts'), with their file."""
+        """CRDs shipped in `crds/` directories (this chart's and its subcharts'), with their file.
+        Parsed once per chart (a real operator's CRDs are megabytes of YAML); treat them as read-only."""
+        return list(self._crd_documents)
+
+    @cached_property
+    def _crd_documents(self) -> tuple[tuple[str, dict], ...]:
         found: list[tuple[str, dict]] = []
         for rel in sorted(self.files.under("crds/")):
             if rel.endswith((".yaml", ".yml", ".json")):
@@ -215,7 +220,7 @@ class Chart:
                         found.append((f"{self.name}/{rel}", doc))
         for sub in self.subcharts.values():
             found.extend((f"{self.name}/charts/{src}", doc) for src, doc in sub.crd_documents())
-        return found
+        return tuple(found)
 
     @cached_property
     def cluster_scoped_kinds(self) -> frozenset[str]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import yaml
 
 from .errors import ManifestParseError
-from .yamlio import loader_for
+from .yamlio import load_checked, loader_for
 
 _SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)  # [ \t]: keep the # Source: line below
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
@@ -90,12 +94,53 @@ def parse_render(text: str, *, namespace: str, cluster_scoped: frozenset[str] = 
                            namespace=namespace, cluster_scoped=cluster_scoped)
 
 
+#: Parsed documents by their text: the scenarios of one chart render mostly the same objects, so each
+#: distinct document is parsed once (bodies are shared between renders and must be treated as read-only).
+_PARSED: "OrderedDict[bytes, object]" = OrderedDict()
+_PARSED_MAX = 50_000
+_PARSED_LOCK = threading.Lock()
+
+
+def _parse_document(doc: str) -> object:
+    key = hashlib.sha1(doc.encode("utf-8", "surrogatepass")).digest()
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
+    body = load_checked(doc, loader_for(doc))
+    with _PARSED_LOCK:
+        _PARSED[key] = body
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return body
+
+
+_SHARED: "OrderedDict[bytes, object]" = OrderedDict()
+
+
+def shared_body(json_text: str) -> object:
+    """An object body from its JSON text (as the render cache stores it), shared with every other
+    render holding the same text - so per-object work memoised by body is done once per distinct object."""
+    key = hashlib.sha1(json_text.encode("utf-8", "surrogatepass")).digest()
+    with _PARSED_LOCK:
+        body = _SHARED.get(key)
+        if body is not None:
+            _SHARED.move_to_end(key)
+            return body
+    body = json.loads(json_text)
+    with _PARSED_LOCK:
+        _SHARED[key] = body
+        if len(_SHARED) > _PARSED_MAX:
+            _SHARED.popitem(last=False)
+    return body
+
+
 def parse_documents(text: str, *, chart: str = "", scenario: str = "", command: str = "") -> list[tuple[str, dict]]:
     """(source template, object body) for every Kubernetes object in a render."""
     bodies: list[tuple[str, dict]] = []
     for source, doc in iter_documents(text):
         try:
-            body = yaml.load(doc, Loader=loader_for(doc))
+            body = _parse_document(doc)
         except yaml.YAMLError as exc:
             raise ManifestParseError(chart, scenario, f"{source or 'render'} rendered output that is not "
                                      f"valid YAML: {str(exc).splitlines()[0]}. Fix what that template emits "

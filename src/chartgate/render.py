@@ -17,7 +17,7 @@ from .capabilities import bare_cluster_apis
 from .charts import Chart
 from .errors import ChartFailed, HelmCrashed, ManifestParseError, RenderError, RenderTimeout
 from .helm import Helm, TemplateRequest
-from .manifests import Manifest, build_manifests, parse_documents
+from .manifests import Manifest, build_manifests, parse_documents, shared_body
 from .references import References, chart_references
 from .scenarios import Scenario
 from .values import get_path, split_dotted, with_files, with_set
@@ -25,7 +25,8 @@ from .yamlio import PRIVATE_FILE_MODE, write_atomic
 
 _ABSENT = object()
 
-CACHE_FORMAT = 2  # 2: Helm's error messages kept whole, chart failures classified precisely
+CACHE_FORMAT = 3  # 2: Helm's error messages kept whole, chart failures classified precisely;
+#                  3: parsed objects as one JSON text each (interned on read), no raw stdout beside them
 _ERROR_TYPES = {cls.reason: cls for cls in (RenderError, ChartFailed, ManifestParseError)}
 
 
@@ -111,14 +112,13 @@ def _valid_entry(entry: object) -> bool:
                 and isinstance(error.get("message"), str) and isinstance(error.get("stderr", ""), str))
     warnings_ = entry.get("warnings", [])
     seconds = entry.get("seconds", 0.0)
-    documents = entry.get("documents", [])
-    return (isinstance(entry.get("stdout"), str)
+    documents = entry.get("documents")
+    return ((isinstance(entry.get("stdout"), str) or isinstance(documents, list))
             and isinstance(warnings_, list) and all(isinstance(w, str) for w in warnings_)
             and isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
-            and isinstance(documents, list)
-            and all(isinstance(d, list) and len(d) == 2 and isinstance(d[0], str) and isinstance(d[1], dict)
-                    and isinstance(d[1].get("kind"), str) and isinstance(d[1].get("apiVersion"), str)
-                    for d in documents))
+            and (documents is None or isinstance(documents, list)
+                 and all(isinstance(d, list) and len(d) == 2 and isinstance(d[0], str) and isinstance(d[1], str)
+                         for d in documents)))
 
 
 @dataclass
@@ -371,11 +371,14 @@ class Renderer:
     def _cache_text(entry: dict, render: Render) -> str:
         """The entry, plus the parsed objects when they survive JSON exactly (parsing YAML again is
         most of a warm run's cost); bodies with YAML-only types (timestamps, binary) are re-parsed."""
-        if render.ok and render.manifests:
+        if render.ok:
             try:
-                return json.dumps({**entry, "documents": [[m.source, m.body] for m in render.manifests]})
+                documents = [[m.source, json.dumps(m.body, sort_keys=True, separators=(",", ":"), allow_nan=False)]
+                             for m in render.manifests]
             except (TypeError, ValueError):
                 pass
+            else:
+                return json.dumps({k: v for k, v in entry.items() if k != "stdout"} | {"documents": documents})
         return json.dumps(entry)
 
     @staticmethod
@@ -396,15 +399,24 @@ class Renderer:
                                                                     command, err.get("stderr", "")), cached=cached)
         request = self.request(chart, scenario)
         try:
-            documents = entry.get("documents")
-            if not isinstance(documents, list):
+            stored = entry.get("documents")
+            if isinstance(stored, list):
+                documents = [(source, shared_body(text)) for source, text in stored]
+                if not all(isinstance(b, dict) and isinstance(b.get("kind"), str)
+                           and isinstance(b.get("apiVersion"), str) for _, b in documents):
+                    raise ManifestParseError(chart.name, scenario.name, "the render cache entry holds a document "
+                                             "that is not a Kubernetes object; delete the cache", command)
+            else:
                 documents = parse_documents(entry["stdout"], chart=chart.name, scenario=scenario.name, command=command)
-            manifests = build_manifests([(source, body) for source, body in documents],
-                                        namespace=request.namespace, cluster_scoped=chart.cluster_scoped_kinds)
-        except ManifestParseError as exc:
+            manifests = build_manifests(documents, namespace=request.namespace,
+                                        cluster_scoped=chart.cluster_scoped_kinds)
+        except (ManifestParseError, ValueError) as exc:
+            if not isinstance(exc, ManifestParseError):
+                exc = ManifestParseError(chart.name, scenario.name, f"unreadable cache entry ({exc})", command)
             return Render(chart.name, scenario, command, error=exc, cached=cached)
+        # Helm's raw output is not kept: the parsed objects are what every check and report reads.
         return Render(chart.name, scenario, command, manifests, tuple(entry.get("warnings", ())), None,
-                      entry.get("seconds", 0.0), cached, entry["stdout"])
+                      entry.get("seconds", 0.0), cached)
 
     def render_all(self, jobs: Iterable[tuple[Chart, Scenario]]) -> list[Render]:
         jobs = list(jobs)

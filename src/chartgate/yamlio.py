@@ -43,11 +43,28 @@ class _CheckedConstruction:
 
 
 try:  # the C loader is ~10x faster on large renders
-    class _BaseLoader(_CheckedConstruction, yaml.CSafeLoader):
+    _BaseLoader = yaml.CSafeLoader
+
+    class _CheckedLoader(_CheckedConstruction, yaml.CSafeLoader):
         pass
 except AttributeError:  # pragma: no cover - libyaml missing
-    class _BaseLoader(_CheckedConstruction, yaml.SafeLoader):
+    _BaseLoader = yaml.SafeLoader
+
+    class _CheckedLoader(_CheckedConstruction, yaml.SafeLoader):
         pass
+
+#: What PyYAML raises, without a position, for a typed scalar it cannot build (`2024-02-30`).
+UNBUILDABLE = (ValueError, TypeError, OverflowError)
+
+
+def load_checked(text: str, loader, *, multi: bool = False) -> Any:
+    """yaml.load(_all) with the fast loader; only when a value cannot be built, load again with the
+    checking constructor, which raises a YAML error at the value's line (the fast path stays fast)."""
+    try:
+        return list(yaml.load_all(text, Loader=loader)) if multi else yaml.load(text, Loader=loader)
+    except UNBUILDABLE:
+        checked = loader if issubclass(loader, _CheckedConstruction) else _CheckedLoader
+        return list(yaml.load_all(text, Loader=checked)) if multi else yaml.load(text, Loader=checked)
 
 #: An alias bomb ("billion laughs") is cheap to parse but explodes when walked (merged, copied,
 #: serialised): a few dozen aliases can stand for billions of nodes. Real values files use a handful
@@ -122,9 +139,7 @@ def load_text(text: str, source: str, *, multi: bool = False) -> Any:
     """Parse YAML text; `source` names the file in error messages."""
     loader = loader_for(text)
     try:
-        if multi:
-            return list(yaml.load_all(text, Loader=loader))
-        return yaml.load(text, Loader=loader)
+        return load_checked(text, loader, multi=multi)
     except yaml.YAMLError as exc:
         line, detail = _describe(exc)
         where = f"{source}:{line}" if line else source

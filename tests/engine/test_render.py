@@ -118,8 +118,8 @@ def test_a_damaged_cache_entry_is_ignored_and_rendered_again(tmp_path, damage):
     again = renderer(tmp_path / "cache")
     render = again.render(chart, DEFAULT)
     assert render.ok and not render.cached and again.stats["renders"] == 1
-    assert render.stdout == good.stdout
-    assert json.loads(entry.read_text())["stdout"] == good.stdout  # repaired in place
+    assert [m.body for m in render.manifests] == [m.body for m in good.manifests]
+    assert len(json.loads(entry.read_text())["documents"]) == 1  # repaired in place
 
 
 def test_threads_of_two_renderers_sharing_one_cache_agree(tmp_path):
@@ -129,7 +129,7 @@ def test_threads_of_two_renderers_sharing_one_cache_agree(tmp_path):
 
     def run(slot: int):
         r = renderer(tmp_path / "cache")
-        results[slot] = [r.render(c, DEFAULT).stdout for c in charts]
+        results[slot] = [[m.body for m in r.render(c, DEFAULT).manifests] for c in charts]
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for t in threads:

@@ -86,7 +86,7 @@ def test_an_interrupted_cache_write_keeps_the_previous_entry(tmp_path, monkeypat
         renderer.render(chart, DEFAULT)
     monkeypatch.undo()
 
-    assert entry.read_bytes() == before and json.loads(before)["stdout"]
+    assert entry.read_bytes() == before and json.loads(before)["documents"]
     assert [p.name for p in entry.parent.iterdir()] == [entry.name], "a temporary file was left behind"
     again = Renderer(helm(), cache, workers=1).render(chart, DEFAULT)
     assert again.cached and again.ok

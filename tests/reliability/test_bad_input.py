@@ -204,7 +204,7 @@ def test_a_cache_entry_of_the_wrong_shape_is_rendered_again(tmp_path, shape):
     render = renderer.render(chart, DEFAULT)
     assert render.ok and not render.cached and [m.name for m in render.manifests] == ["cm"]
     assert renderer.stats["renders"] == 1
-    assert "stdout" in json.loads(entry.read_text())  # rewritten with a good entry
+    assert "documents" in json.loads(entry.read_text())  # rewritten with a good entry
 
 
 def test_a_helmrelease_value_that_yaml_reads_as_a_date_is_passed_on_as_a_string(tmp_path):
