@@ -27,6 +27,7 @@ from .kube import DEFAULT_KUBE_VERSION, newest
 from .applicability import missing_kinds, unmet_requirement
 from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
 from .render import Renderer, default_cache_dir
+from .resultcache import ResultCache, chart_key
 from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, describe_plans, plan_combinations
 from .releases import release_scenarios
 from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, full_kube_version,
@@ -307,12 +308,53 @@ class Gate:
         try:
             if policy.module_path and policy.module_path not in self.policy_modules:
                 self._hash_module(policy)
-            result = self._judge(check)
+            result = self._cached_judgement(check)
             result = self.waivers.apply(result)
         except Exception as exc:  # noqa: BLE001 - a bug must turn the gate red, never drop a result
             result = Result(policy, check.chart, check.scenario, Outcome.ERROR, cause="policy-error",
                             message=f"{policy.id} raised {type(exc).__name__}: {exc}\n{short_traceback(exc)}")
         return self._record(result)
+
+    def _cached_judgement(self, check: PlannedCheck) -> Result:
+        """The check's result from the result cache when nothing it can see changed, else judged now."""
+        key = self._result_key(check.chart) if not check.disabled else None
+        module = self.policy_modules.get(check.policy.module_path, "")
+        cached = self.result_cache.get(key, check.policy.id, module, check.scenario) if module else None
+        if cached is not None:
+            return Result.from_dict(cached, check.policy)
+        result = self._judge(check)
+        if module:
+            self.result_cache.put(key, check.policy.id, module, check.scenario, result.to_dict())
+        return result
+
+    @cached_property
+    def result_cache(self) -> ResultCache:
+        return ResultCache(self.config.cache_dir)
+
+    def _result_key(self, name: str) -> str | None:
+        """Everything a check of chart `name` can observe (see resultcache.py), or None (no caching)."""
+        if self.config.cache_dir is None or name not in self.charts:
+            return None
+        keys = self.__dict__.setdefault("_result_keys", {})
+        if name not in keys:
+            chart = self.charts[name]
+            try:
+                helm = [self.helm.location.sha256, *self.config.helm_versions[1:]]
+            except ChartgateError:
+                return None
+            plan = [{"name": s.name, "kind": s.kind.value, **s.describe_inputs(), "release": s.release,
+                     "namespace": s.namespace, "toggle": s.toggle,
+                     "values": [file_sha256(p) for p in s.values_files]} for s in self.plans[name]]
+            settings = self.chart_settings(name)
+            keys[name] = chart_key(chart_digest=chart.digest, plan=plan, platform=self.platform.raw,
+                                   kube_versions=self.kube_versions, helm=helm, target_kube=self.target_kube_version,
+                                   settings={"profile": chart.profile, "enable": settings.enable,
+                                             "disable": settings.disable,
+                                             "constraints": sorted(settings.constraints)})
+        return keys[name]
+
+    def save_caches(self) -> None:
+        self.result_cache.save()
 
     def _judge(self, check: PlannedCheck) -> Result:
         policy, chart_name = check.policy, check.chart
@@ -449,6 +491,7 @@ class Gate:
         if orphans and self.config.update_golden:
             self.golden.remove(orphans)
             removed, orphans = orphans, []
+        self.save_caches()
         summary = GateSummary(self, orphans=orphans, removed=removed, written=list(self.golden.written),
                               incomplete=incomplete)
         summary.reports = write_reports(self, summary)

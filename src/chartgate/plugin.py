@@ -306,6 +306,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         gate = config.stash.get(GATE_KEY, None)
         if gate is not None:  # tell the controller a chartgate session ran here, even with no results
             config.workeroutput[XDIST_SESSION] = {"charts": len(gate.discovered)}
+            gate.save_caches()  # each worker caches the results it judged (the controller only ingests)
         return  # the controller reports for the whole session
     if config.getoption("chartgate_plan", False):
         return

@@ -354,7 +354,7 @@ class Renderer:
             for directory in (Path(cache_dir), Path(cache_dir) / "renders", path.parent):
                 if not directory.is_dir():
                     directory.mkdir(mode=CACHE_DIR_MODE, exist_ok=True)
-            write_atomic(path, text, mode=PRIVATE_FILE_MODE)
+            write_atomic(path, text, mode=PRIVATE_FILE_MODE, durable=False)
         except OSError as exc:
             self.cache_dir = None  # reads too: a cache that cannot be written is not trusted either
             key = str(cache_dir)

@@ -199,12 +199,14 @@ SHARED_FILE_MODE = _shared_file_mode()
 
 
 @contextmanager
-def atomic_file(path: Path, *, mode: int = PRIVATE_FILE_MODE):
+def atomic_file(path: Path, *, mode: int = PRIVATE_FILE_MODE, durable: bool = True):
     """A binary file handle whose content replaces `path` only when the block completes.
 
     Written to a temporary file in the same directory, fsynced, then renamed over the target: a
     crash or interrupt leaves either the old file or the new one, never half of either. The file
     gets `mode` (owner-only by default; pass SHARED_FILE_MODE for files meant to be committed).
+    `durable=False` skips the fsync (cache entries: a process interrupt still leaves the old or the
+    new file; only a power loss could leave a torn one, which the cache's shape check rejects).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,7 +215,8 @@ def atomic_file(path: Path, *, mode: int = PRIVATE_FILE_MODE):
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)  # before the rename: the content is never visible with wider permissions
         os.replace(tmp, path)
     except BaseException:
@@ -224,7 +227,7 @@ def atomic_file(path: Path, *, mode: int = PRIVATE_FILE_MODE):
         raise
 
 
-def write_atomic(path: Path, data: str | bytes, *, mode: int = PRIVATE_FILE_MODE) -> None:
+def write_atomic(path: Path, data: str | bytes, *, mode: int = PRIVATE_FILE_MODE, durable: bool = True) -> None:
     """Replace `path` with `data` atomically, with permissions `mode` (see `atomic_file`)."""
-    with atomic_file(path, mode=mode) as fh:
+    with atomic_file(path, mode=mode, durable=durable) as fh:
         fh.write(data.encode("utf-8") if isinstance(data, str) else data)

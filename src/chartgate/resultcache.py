@@ -1,0 +1,143 @@
+"""Policy results cached across runs: a warm re-run of an unchanged monorepo judges almost nothing.
+
+A result is a pure function of what the check could see, so it is cached under a key over all of
+it: chartgate's own code and the versions of the libraries its checks use, the policy module, the
+chart tree (vendored dependencies included), the chart's whole plan (every scenario's inputs, the
+values files' contents), the platform file, the target Kubernetes and Helm versions, the chart's
+configuration and the Hypothesis profile. Anything else changed is a miss.
+
+Stored per chart, `<cache>/results/<key>.json`: {policy id: {"module": sha256, "results": {scenario or
+"": result}}}, the results *before* waivers (waivers are applied on every run). Not cached: errors
+(a crash or a timeout may not recur), GOLD-001 (it compares with, and under --update-golden writes,
+golden files), and anything when --no-render-cache is given. Entries are written owner-only and
+atomically; a concurrent writer (an xdist worker) merges with what is there under a file lock."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import threading
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+from .yamlio import PRIVATE_FILE_MODE, write_atomic
+
+FORMAT = 1
+UNCACHED_POLICIES = frozenset({"GOLD-001"})
+_LIBRARIES = ("pyyaml", "jsonschema", "kubernetes-validate", "publicsuffixlist", "hypothesis", "deepdiff",
+              "jsonpath-ng")
+
+
+@lru_cache(maxsize=1)
+def engine_digest() -> str:
+    """sha256 over chartgate's source files and the versions of the libraries checks depend on."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    for name in _LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name}={version}\0".encode())
+    return digest.hexdigest()
+
+
+def digest_of(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class ResultCache:
+    """Cached results for the charts of one run."""
+
+    def __init__(self, root: Path | None):
+        self.root = Path(root) / "results" if root is not None else None
+        self._loaded: dict[str, dict] = {}
+        self._new: dict[str, dict] = {}  # key -> {policy: {"module", "results": {scenario: dict}}}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def _entry(self, key: str) -> dict:
+        with self._lock:
+            if key in self._loaded:
+                return self._loaded[key]
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                data = {}
+        except (OSError, ValueError):
+            data = {}
+        entry = data.get("policies") if isinstance(data.get("policies"), dict) else {}
+        with self._lock:
+            self._loaded.setdefault(key, entry)
+            return self._loaded[key]
+
+    def get(self, key: str | None, policy_id: str, module: str, scenario: str | None) -> dict | None:
+        if key is None or self.root is None or policy_id in UNCACHED_POLICIES:
+            return None
+        stored = self._entry(key).get(policy_id)
+        found = None
+        if isinstance(stored, dict) and stored.get("module") == module and isinstance(stored.get("results"), dict):
+            found = stored["results"].get(scenario or "")
+        with self._lock:
+            if isinstance(found, dict):
+                self.hits += 1
+                return found
+            self.misses += 1
+        return None
+
+    def put(self, key: str | None, policy_id: str, module: str, scenario: str | None, result: dict) -> None:
+        if key is None or self.root is None or policy_id in UNCACHED_POLICIES or result.get("outcome") == "error":
+            return
+        with self._lock:
+            policy = self._new.setdefault(key, {}).setdefault(policy_id, {"module": module, "results": {}})
+            if policy["module"] == module:
+                policy["results"][scenario or ""] = result
+
+    def save(self) -> None:
+        """Write what this run judged, merged into what the cache holds (under a lock per entry)."""
+        if self.root is None:
+            return
+        with self._lock:
+            new, self._new = self._new, {}
+        for key, policies in new.items():
+            path = self._path(key)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                with open(path.with_suffix(".lock"), "a+") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    try:
+                        current = json.loads(path.read_text(encoding="utf-8"))
+                        current = current.get("policies", {}) if current.get("format") == FORMAT else {}
+                    except (OSError, ValueError, AttributeError):
+                        current = {}
+                    for policy_id, stored in policies.items():
+                        old = current.get(policy_id)
+                        if isinstance(old, dict) and old.get("module") == stored["module"]:
+                            merged = dict(old.get("results") or {})
+                            merged.update(stored["results"])
+                            stored = {"module": stored["module"], "results": merged}
+                        current[policy_id] = stored
+                    write_atomic(path, json.dumps({"format": FORMAT, "policies": current}),
+                                 mode=PRIVATE_FILE_MODE, durable=False)
+            except OSError:
+                return  # a cache that cannot be written only costs time; the render cache warns once
+
+
+def chart_key(*, chart_digest: str, plan: Iterable[dict], platform: Any, kube_versions: Iterable[str],
+              helm: Iterable[str], settings: Any, target_kube: str) -> str:
+    """The key of one chart's results: everything a check of that chart can observe."""
+    return digest_of({
+        "format": FORMAT, "engine": engine_digest(), "chart": chart_digest, "plan": list(plan),
+        "platform": platform, "kube": list(kube_versions), "target": target_kube, "helm": list(helm),
+        "settings": settings, "hypothesis": os.environ.get("CHARTGATE_HYPOTHESIS_PROFILE", ""),
+    })
