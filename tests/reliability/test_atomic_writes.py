@@ -102,10 +102,23 @@ def test_a_cache_write_that_fails_midway_keeps_the_old_entry_and_the_render(tmp_
     [entry] = cache.rglob("*.json")
     before = entry.read_bytes()
 
-    def disk_full(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    real_fdopen = yamlio.os.fdopen
 
-    monkeypatch.setattr(yamlio.os, "fsync", disk_full)
+    class Full:  # the disk fills up while the entry is being written
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(yamlio.os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, mode)))
     again = Renderer(helm(), cache, workers=1)
     again._read_cache = staticmethod(lambda path: None)  # force a fresh render that is written back
     with pytest.warns(UserWarning, match="No space left on device"):
