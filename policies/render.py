@@ -34,5 +34,4 @@ def scenario_renders(ctx: ScenarioContext):
         advice = ("\nThe chart requires input its defaults do not give: ship a ci/<name>-values.yaml that sets "
                   "it (chartgate then layers every generated scenario on the first one), or give it in the "
                   "cluster overlay <overlay-root>/<chart>/base.yaml.")
-    yield Finding(f"`helm template` failed ({error.reason}): {error.helm_message}\n"
-                  f"reproduce: {error.command}{advice}", template=ctx.name)
+    yield Finding(f"`helm template` failed ({error.reason}): {error.helm_message}{advice}", template=ctx.name)

@@ -16,7 +16,9 @@ import re
 import shlex
 import signal
 import subprocess
+import shutil
 import tempfile
+import weakref
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -151,6 +153,10 @@ class Helm:
     location: HelmLocation
     timeout: float = DEFAULT_TIMEOUT
     _home: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="chartgate-helm-")))
+
+    def __post_init__(self) -> None:
+        # The private home holds nothing worth keeping: removed with this object (or at exit).
+        weakref.finalize(self, shutil.rmtree, str(self._home), True)
 
     @property
     def path(self) -> Path:

@@ -291,6 +291,8 @@ def incomplete_reason(gate: Gate, selected: int, exitstatus) -> str | None:
         roots = ", ".join(str(r) for r in gate.config.chart_roots)
         return f"no chart found under {roots} (a chart is a directory holding a Chart.yaml)"
     if selected == 0:
+        if gate.config.shard and not gate.selected:
+            return None  # more shards than charts: this shard has none, legitimately (merge counts it)
         return "nothing selected: -k, -m or the node ids given deselected every check"
     judged = len(gate.results)
     if exitstatus == pytest.ExitCode.INTERRUPTED:
@@ -327,6 +329,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
     elif summary.red and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif not summary.red and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.OK  # an empty shard: nothing to judge, and it said so
 
 
 SUMMARY_KEY = pytest.StashKey["GateSummary"]()

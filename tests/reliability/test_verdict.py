@@ -247,3 +247,11 @@ def test_golden_updates_made_by_xdist_workers_appear_in_the_report(pytester, rep
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     updated = report(repo)["golden"]["updated"]
     assert sorted(Path(p).name for p in updated) == ["capabilities.yaml", "default.yaml"]
+
+
+def test_a_shard_that_gets_no_chart_is_complete_and_passes_so_a_merge_stays_green(pytester, repo):
+    result = run(pytester, "--shard", "2/2")  # one chart, two shards: shard 2 has nothing to judge
+    assert result.ret == pytest.ExitCode.OK
+    data = report(repo)
+    assert data["summary"]["gate"] == "passed" and data["shard"] == {"index": 2, "total": 2}
+    assert data["charts"] == [] and data["results"] == []
