@@ -33,7 +33,8 @@ from .releases import release_scenarios
 from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, full_kube_version,
                         plan_chart)
 from .toggles import Toggle, discover_toggles
-from .selection import changed_charts, changed_files, parse_shard, shard, with_dependents
+from .selection import assignment, changed_charts, changed_files, parse_shard, with_dependents
+from .timings import Timings, load_chart_costs, write_chart_costs
 from .toolchain import DEFAULT_HELM_VERSION, locate
 from .waivers import WaiverBook, load_waivers
 
@@ -72,6 +73,8 @@ class GateConfig:
     exhaustive_threshold: int = DEFAULT_PLAN_THRESHOLD
     chart_settings: tuple[ChartSettings, ...] = ()  # [tool.chartgate.charts."<glob>"]
     config_file: Path | None = None  # where [tool.chartgate] was read from (None: defaults only)
+    timings_file: Path | None = None  # per-chart seconds of earlier runs: balances --shard
+    record_timings: bool = False  # write this run's per-chart seconds into timings_file
 
 
 @dataclass
@@ -98,6 +101,8 @@ class Gate:
         self.golden = GoldenStore(Path(config.golden_dir), update=config.update_golden)
         self.policy_modules: dict[str, str] = {}  # module path -> sha256
         self.policy_ids: set[str] = set()  # every policy planned this session
+        self.timings = Timings()
+        self.shard_assignment: dict[str, int] = {}  # chart -> shard, under --shard
 
     # -- discover / plan ------------------------------------------------------------------------
     @cached_property
@@ -105,7 +110,8 @@ class Gate:
         for root in self.config.chart_roots:
             if not Path(root).is_dir():
                 raise ChartgateError(f"--chart-root must be a directory, given: {root}")
-        return discover(self.config.chart_roots)
+        with self.timings.phase("discover"):
+            return discover(self.config.chart_roots)
 
     @cached_property
     def selected(self) -> set[str]:
@@ -118,7 +124,10 @@ class Gate:
                 b.name for b in self.discovered if isinstance(b, BrokenChart)
                 and any(b.path.resolve() in p.parents for p in changed)}
         if self.config.shard:
-            names = shard(sorted(names), *parse_shard(self.config.shard))
+            index, total = parse_shard(self.config.shard)
+            placed = assignment(sorted(names), total, load_chart_costs(self.config.timings_file))
+            self.shard_assignment = placed
+            names = {name for name, where in placed.items() if where == index}
         return names
 
     def _changed_selection(self, loaded: dict[str, Chart], changed: set[Path]) -> set[str]:
@@ -174,7 +183,8 @@ class Gate:
     @cached_property
     def toggles(self) -> dict[str, list[Toggle]]:
         classification = self.platform.toggle_classification
-        return {name: discover_toggles(chart, classification) for name, chart in self.charts.items()}
+        with self.timings.phase("plan"):
+            return {name: discover_toggles(chart, classification) for name, chart in self.charts.items()}
 
     @cached_property
     def bases(self) -> dict[str, ChartBase]:
@@ -185,7 +195,8 @@ class Gate:
         probes = {name: Scenario("default", ScenarioKind.DEFAULT, base_overlays(chart, roots))
                   for name, chart in self.charts.items()}
         try:
-            renders = dict(zip(probes, self.renderer.render_all((self.charts[n], s) for n, s in probes.items())))
+            with self.timings.phase("render"):
+                renders = dict(zip(probes, self.renderer.render_all((self.charts[n], s) for n, s in probes.items())))
         except ChartgateError:  # no usable Helm: every check reports it (see evaluate)
             return {name: ChartBase(s.values_files) for name, s in probes.items()}
         bases = {}
@@ -203,13 +214,15 @@ class Gate:
         config = PlanConfig(strength=self.config.strength, exhaustive_threshold=self.config.exhaustive_threshold,
                             kube_versions=self.kube_versions)
         plans = {}
-        for name, chart in self.charts.items():
-            constraints = self.chart_settings(name).constraints
-            declared = plan_chart(chart, tuple(self.config.overlay_roots), self.kube_versions,
-                                  base=self.bases[name], toggles=self.toggles[name], constraints=constraints)
-            declared += release_scenarios(chart, self.release_files, advertised_apis(chart))
-            plans[name] = plan_combinations(chart, (), config, existing=declared, base_files=self.bases[name].files,
-                                            toggles=self.toggles[name], constraints=constraints)
+        bases = self.bases  # its probe renders are the render phase's, not the plan's
+        with self.timings.phase("plan"):
+            for name, chart in self.charts.items():
+                constraints = self.chart_settings(name).constraints
+                declared = plan_chart(chart, tuple(self.config.overlay_roots), self.kube_versions,
+                                      base=bases[name], toggles=self.toggles[name], constraints=constraints)
+                declared += release_scenarios(chart, self.release_files, advertised_apis(chart))
+                plans[name] = plan_combinations(chart, (), config, existing=declared, base_files=bases[name].files,
+                                                toggles=self.toggles[name], constraints=constraints)
         return plans
 
     @cached_property
@@ -252,8 +265,10 @@ class Gate:
 
     @cached_property
     def renderer(self) -> Renderer:
-        return Renderer(self.helm, self.config.cache_dir, workers=self.config.workers,
-                        kube_version=self.target_kube_version)
+        renderer = Renderer(self.helm, self.config.cache_dir, workers=self.config.workers,
+                            kube_version=self.target_kube_version)
+        renderer.observers.append(lambda render: self.timings.charge(render.chart, render.seconds))
+        return renderer
 
     @cached_property
     def matrix_renderers(self) -> dict[str, Renderer]:
@@ -288,7 +303,8 @@ class Gate:
     def prerender(self, checks: Iterable[PlannedCheck]) -> None:
         """Render every planned scenario of the charts these checks touch, in parallel."""
         charts = sorted({c.chart for c in checks if c.chart in self.charts})
-        self.renderer.render_all((self.charts[name], s) for name in charts for s in self.plans[name])
+        with self.timings.phase("render"):
+            self.renderer.render_all((self.charts[name], s) for name in charts for s in self.plans[name])
 
     # -- check ----------------------------------------------------------------------------------
     def chart_context(self, name: str) -> ChartContext:
@@ -308,7 +324,8 @@ class Gate:
         try:
             if policy.module_path and policy.module_path not in self.policy_modules:
                 self._hash_module(policy)
-            result = self._cached_judgement(check)
+            with self.timings.phase(f"check:{policy.family}", chart=check.chart):
+                result = self._cached_judgement(check)
             result = self.waivers.apply(result)
         except Exception as exc:  # noqa: BLE001 - a bug must turn the gate red, never drop a result
             result = Result(policy, check.chart, check.scenario, Outcome.ERROR, cause="policy-error",
@@ -492,9 +509,12 @@ class Gate:
             self.golden.remove(orphans)
             removed, orphans = orphans, []
         self.save_caches()
+        if self.config.record_timings and self.config.timings_file and not incomplete:
+            write_chart_costs(self.config.timings_file, self.timings.chart_seconds)
         summary = GateSummary(self, orphans=orphans, removed=removed, written=list(self.golden.written),
                               incomplete=incomplete)
-        summary.reports = write_reports(self, summary)
+        with self.timings.phase("report"):
+            summary.reports = write_reports(self, summary)
         return summary
 
     def run(self, policies: Iterable[Policy]) -> "GateSummary":

@@ -66,6 +66,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only shard I of N (charts split deterministically by name)")
     add("--evidence", dest="chartgate_evidence", metavar="PATH",
         help="also write an evidence bundle (tar.gz: reports, every rendered manifest, SHA256SUMS) to PATH")
+    add("--timings-file", dest="timings-file", metavar="FILE",
+        help="per-chart seconds of earlier runs, which balance --shard (default: chartgate-timings.json)")
+    add("--record-timings", action="store_true", dest="chartgate_record_timings",
+        help="write this run's per-chart seconds into the timings file (commit it: shards balance on it)")
     add("--chartgate-config", dest="chartgate_config", metavar="FILE",
         help="TOML file with the [tool.chartgate] table (default: pyproject.toml of the directory pytest "
              "runs from)")
@@ -81,7 +85,8 @@ def build_config(config: pytest.Config) -> GateConfig:
                                 no_cache=config.getoption("chartgate_no_cache"),
                                 update_golden=config.getoption("chartgate_update_golden"),
                                 changed_since=config.getoption("chartgate_changed_since"),
-                                shard=config.getoption("chartgate_shard"))
+                                shard=config.getoption("chartgate_shard"),
+                                record_timings=config.getoption("chartgate_record_timings"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -407,7 +408,10 @@ class Renderer:
                     raise ManifestParseError(chart.name, scenario.name, "the render cache entry holds a document "
                                              "that is not a Kubernetes object; delete the cache", command)
             else:
+                started = time.perf_counter()
                 documents = parse_documents(entry["stdout"], chart=chart.name, scenario=scenario.name, command=command)
+                with self._guard:
+                    self.stats["parse_seconds"] = self.stats.get("parse_seconds", 0.0) + time.perf_counter() - started
             manifests = build_manifests(documents, namespace=request.namespace,
                                         cluster_scoped=chart.cluster_scoped_kinds)
         except (ManifestParseError, ValueError) as exc:

@@ -21,9 +21,37 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, total
 
 
-def shard(names: list[str], index: int, total: int) -> set[str]:
-    """Deterministic split by sorted name, round-robin: every chart lands in exactly one shard."""
-    return {name for position, name in enumerate(sorted(names)) if position % total == index - 1}
+def shard(names: list[str], index: int, total: int, costs: dict[str, float] | None = None) -> set[str]:
+    """The charts of shard `index` of `total` (see `assignment`)."""
+    return {name for name, where in assignment(names, total, costs).items() if where == index}
+
+
+def assignment(names: list[str], total: int, costs: dict[str, float] | None = None) -> dict[str, int]:
+    """Every chart's shard (1..total), deterministic and complete: each chart in exactly one shard.
+
+    Balanced by cost when earlier runs' per-chart seconds are known (chartgate-timings.json): the
+    most expensive chart first, each to the shard with the least work so far (ties: lowest index); a
+    chart without a recorded cost counts as the median of the known ones. Without costs: round-robin
+    by sorted name. Every shard must see the same costs (a committed file), or charts could be judged
+    twice or not at all - the reports record the assignment's digest and `chartgate merge` checks it."""
+    names = sorted(set(names))
+    known = sorted(c for n, c in (costs or {}).items() if n in names)
+    if not known:
+        return {name: position % total + 1 for position, name in enumerate(names)}
+    default = known[len(known) // 2]
+    load = [0.0] * total
+    placed = {}
+    for name in sorted(names, key=lambda n: (-(costs or {}).get(n, default), n)):
+        where = min(range(total), key=lambda i: (load[i], i))
+        load[where] += (costs or {}).get(name, default)
+        placed[name] = where + 1
+    return placed
+
+
+def assignment_digest(placed: dict[str, int]) -> str:
+    import hashlib
+    import json
+    return hashlib.sha256(json.dumps(sorted(placed.items())).encode()).hexdigest()[:16]
 
 
 def changed_files(repo_dir: Path, rev: str) -> set[Path]:

@@ -39,9 +39,10 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "helm-versions": (list, ["4.1.4", "3.18.0"]),
     "strength": (int, 2),
     "exhaustive-threshold": (int, 32),
+    "timings-file": (str, "chartgate-timings.json"),
 }
 TABLE_ONLY = {"charts"}  # [tool.chartgate.charts."<glob>"]: per-chart settings (chartgate.chartconfig)
-_PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers"}
+_PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers", "timings-file"}
 _PATH_LISTS = {"chart-roots", "overlay-roots"}
 _GLOB_LISTS = {"release-overlays"}
 _OPTIONAL_FILES = {"platform-config", "waivers"}  # a missing default file means "none"
@@ -150,7 +151,7 @@ def default_tools_dir(invocation_dir: Path) -> Path:
 
 def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str | Path | None = None,
                 no_cache: bool = False, update_golden: bool = False, changed_since: str | None = None,
-                shard: str | None = None) -> GateConfig:
+                shard: str | None = None, record_timings: bool = False) -> GateConfig:
     s = resolve(cli, config_file(invocation_dir, config_path), cwd=invocation_dir)
     if s["fail-on"] not in ("error", "warning"):
         raise InvalidConfig(f"fail-on must be `error` or `warning`, got {s['fail-on']!r}")
@@ -178,4 +179,6 @@ def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str |
         shard=shard,
         chart_settings=s["charts"],
         config_file=s["config-file"],
+        timings_file=s["timings-file"],
+        record_timings=record_timings,
     )

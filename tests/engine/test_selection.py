@@ -105,3 +105,28 @@ def test_changed_since_unknown_revision_is_a_clear_error(tmp_path):
     _git(tmp_path, "init", "-q")
     with pytest.raises(InvalidConfig, match="--changed-since no-such-rev"):
         changed_files(tmp_path, "no-such-rev")
+
+
+def test_shards_balance_on_recorded_costs_and_still_partition_the_charts():
+    from chartgate.selection import assignment
+    names = [f"chart-{i:02d}" for i in range(20)]
+    costs = {name: 1.0 for name in names} | {"chart-00": 30.0, "chart-01": 29.0}  # two giants
+    placed = assignment(names, 2, costs)
+    load = {i: sum(costs[n] for n, where in placed.items() if where == i) for i in (1, 2)}
+    assert set(placed) == set(names) and set(placed.values()) == {1, 2}
+    assert placed["chart-00"] != placed["chart-01"]  # the giants are split
+    assert abs(load[1] - load[2]) <= 1.0  # round-robin by name would put both giants in shard 1
+    round_robin = assignment(names, 2)
+    assert round_robin["chart-00"] == round_robin["chart-02"] == 1
+    # A chart without a recorded cost counts as the median of the known ones, deterministically.
+    with_new = assignment(names + ["chart-new"], 2, costs)
+    assert with_new == assignment(list(reversed(names + ["chart-new"])), 2, costs)
+
+
+def test_recorded_timings_round_trip(tmp_path):
+    from chartgate.timings import load_chart_costs, write_chart_costs
+    path = tmp_path / "chartgate-timings.json"
+    assert load_chart_costs(path) == {}
+    write_chart_costs(path, {"a": 1.234, "b": 2.0})
+    write_chart_costs(path, {"b": 3.0})  # merged: a run over some charts keeps the others' costs
+    assert load_chart_costs(path) == {"a": 1.23, "b": 3.0}

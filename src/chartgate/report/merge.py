@@ -8,7 +8,8 @@ merge:
 - a directory without a readable chartgate.json, or with one that was not written by a shard;
 - shards of different N, the same shard twice, a shard missing;
 - different chartgate versions, Helm versions or binaries, git commits, Kubernetes versions,
-  platform facts, --fail-on, or policy modules (same policy id, different sha256);
+  platform facts, --fail-on, policy modules (same policy id, different sha256), or chart-to-shard
+  assignments (shards balanced on different timings files);
 - the same chart in two shards.
 
 The merged report is what one unsharded run would have written, apart from timestamps and the shard
@@ -99,6 +100,8 @@ def check_shards(shards: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
     problems += _same(shards, "Kubernetes versions", lambda r: r.get("kubernetes_versions"))
     problems += _same(shards, "platform facts", lambda r: r.get("platform"))
     problems += _same(shards, "--fail-on", lambda r: r["summary"].get("fail_on"))
+    problems += _same(shards, "chart-to-shard assignments (each shard must balance on the same "
+                      "chartgate-timings.json)", lambda r: r["shard"].get("assignment"))
     modules: dict[str, dict[str, list[str]]] = {}
     for directory, report in shards:
         for policy in report.get("policies", []):

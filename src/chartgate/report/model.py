@@ -47,16 +47,18 @@ def _chart_entry(gate: "Gate", name: str) -> dict:
     scenarios = []
     renderer = gate.__dict__.get("renderer")  # absent when Helm could not be set up
     for scenario in gate.plans.get(name, []):
-        render = renderer.rendered(chart, scenario) if renderer is not None else None
+        # What the render left (kept also after the chart's renders were released); never renders.
+        summary = renderer.summary(chart, scenario) if renderer is not None else None
         scenarios.append({
             "name": scenario.name,
             "kind": scenario.kind.value,
             "description": scenario.description,
             **scenario.describe_inputs(),
             "values_digests": {str(p): _digest(p) for p in scenario.values_files},
-            "command": render.command if render is not None else None,
+            "command": renderer.helm.command_line(renderer.request(chart, scenario)) if summary else None,
+            "rendered": None if summary is None else summary.ok,
             # Helm's stderr warnings (deprecated values, ...) are kept, never mistaken for failure.
-            "helm_warnings": list(render.warnings) if render is not None else [],
+            "helm_warnings": list(summary.warnings) if summary is not None else [],
         })
     return {
         "name": chart.name,
@@ -70,13 +72,15 @@ def _chart_entry(gate: "Gate", name: str) -> dict:
     }
 
 
-def shard_info(shard: str | None) -> dict | None:
-    """`{"index": I, "total": N}` for `--shard I/N`; None for a run over every selected chart."""
+def shard_info(shard: str | None, placed: dict[str, int] | None = None) -> dict | None:
+    """`{"index": I, "total": N, "assignment": digest}` for `--shard I/N`; None for a run over every
+    selected chart. The digest of the whole chart-to-shard assignment lets `chartgate merge` refuse
+    shards that split the charts differently (different timings files)."""
     if not shard:
         return None
-    from ..selection import parse_shard
+    from ..selection import assignment_digest, parse_shard
     index, total = parse_shard(shard)
-    return {"index": index, "total": total}
+    return {"index": index, "total": total, "assignment": assignment_digest(placed or {})}
 
 
 def build_report(gate: "Gate", summary: "GateSummary") -> dict:
@@ -91,7 +95,7 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "started_at": gate.started.isoformat(timespec="seconds"),
         "git_commit": gate.git_commit(),
-        "shard": shard_info(gate.config.shard),
+        "shard": shard_info(gate.config.shard, gate.shard_assignment),
         "working_dir": str(Path.cwd()),  # SARIF locations are relative to it
         "python": python_platform.python_version(),
         "kubernetes_versions": list(gate.kube_versions),
@@ -126,7 +130,11 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
         },
     }
     if "renderer" in gate.__dict__:
-        report["render_stats"] = dict(gate.renderer.stats)
+        report["render_stats"] = {**gate.renderer.stats, "results_cached": gate.result_cache.hits,
+                                  "results_judged": gate.result_cache.misses,
+                                  "toggles_pruned": sum(len(p.pruned) for p in gate.combination_plans.values()),
+                                  "infeasible": sum(r.cause == "infeasible" for r in gate.results)}
+    report["timings"] = gate.timings.to_dict()
     # Once, here: every format renders this dict, so no format can leak what this removed.
     return finalise(redactor_for(gate).data(report))
 
