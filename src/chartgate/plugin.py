@@ -283,10 +283,15 @@ def _controller_gate(config: pytest.Config) -> Gate | None:
     for data in carried:
         gate.ingest(data, policies[data["policy"]])
         gate.golden.written.extend(Path(p) for p in data.get("golden_written", ()))
-    try:  # renders come from the shared cache: evidence and redaction need them
-        gate.prerender(gate.planned_checks(policies.values()))
-    except ChartgateError:
-        pass
+    from .redact import redactor_for
+    redactor = redactor_for(gate)
+    for session in collector.sessions:  # secrets the workers' renders taught them
+        redactor.absorb(session.get("redaction") or {})
+    if config.getoption("chartgate_evidence"):  # the bundle holds every render: from the shared cache
+        try:
+            gate.prerender(gate.planned_checks(policies.values()))
+        except ChartgateError:
+            pass
     return gate
 
 
@@ -312,7 +317,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     if hasattr(config, "workerinput"):
         gate = config.stash.get(GATE_KEY, None)
         if gate is not None:  # tell the controller a chartgate session ran here, even with no results
-            config.workeroutput[XDIST_SESSION] = {"charts": len(gate.discovered)}
+            from .redact import redactor_for
+            # What this worker's renders taught the redactor: the controller never sees those renders.
+            config.workeroutput[XDIST_SESSION] = {"charts": len(gate.discovered),
+                                                  "redaction": redactor_for(gate).export()}
             gate.save_caches()  # each worker caches the results it judged (the controller only ingests)
         return  # the controller reports for the whole session
     if config.getoption("chartgate_plan", False):

@@ -172,6 +172,16 @@ class Redactor:
                 self._names.add(name.lower())
                 self._pattern = None
 
+    def export(self) -> dict[str, list[str]]:
+        """What this redactor learned, for another process's redactor (an xdist worker's for the
+        controller's, which never sees the worker's renders)."""
+        return {"literals": sorted(self._literals), "names": sorted(self._names)}
+
+    def absorb(self, learned: dict[str, list[str]]) -> None:
+        for literal in learned.get("literals", ()):
+            self.learn_literal(literal)
+        self.learn_names(learned.get("names", ()))
+
     def learn_values(self, values: Any) -> None:
         """Remember the secret values of a values tree (or any structure)."""
         for value in self._secret_scalars(values, inherited=False):
@@ -323,18 +333,21 @@ def _is_secret_env(node: dict) -> bool:
 
 
 # -- the gate's redactor -----------------------------------------------------------------------------
-_GATE_REDACTORS: "weakref.WeakKeyDictionary[Gate, tuple[int, Redactor]]" = weakref.WeakKeyDictionary()
+_GATE_REDACTORS: "weakref.WeakKeyDictionary[Gate, Redactor]" = weakref.WeakKeyDictionary()
 
 
 def redactor_for(gate: "Gate") -> Redactor:
-    """A redactor that knows every secret value this gate has seen so far: the charts' values, the
-    scenarios' values files and `--set` inputs, and the Secrets of every render; and every name
-    (charts, releases, namespaces, rendered resources) that must stay readable. Rebuilt when more
-    renders have happened since it was last built."""
-    renders = gate.renderer.renders() if "renderer" in gate.__dict__ else []
+    """The gate's redactor: it knows every secret value the gate has seen - the charts' values, the
+    scenarios' values files and `--set` inputs, and the Secrets (and ConfigMaps) of every render - and
+    every name (charts, releases, namespaces, rendered resources) that must stay readable.
+
+    Built once per gate, then taught incrementally: each new render is learned the moment it is made
+    (a renderer observer), so what a render taught survives the render being released after its
+    chart's checks, and nothing is re-learned."""
     cached = _GATE_REDACTORS.get(gate)
-    if cached is not None and cached[0] == len(renders):
-        return cached[1]
+    if cached is not None:
+        _attach(gate, cached)
+        return cached
     redactor = Redactor()
     names: set[str] = set()
     for name, chart in gate.charts.items():
@@ -348,16 +361,32 @@ def redactor_for(gate: "Gate") -> Redactor:
                 redactor.learn_values(_load_quietly(path))
             redactor.learn_values({key: value for key, value in scenario.set_values})
     names.update(gate.broken)
-    for render in renders:
-        for manifest in render.manifests:
-            meta = manifest.body.get("metadata")
-            if isinstance(meta, dict):
-                names.update(n for n in (meta.get("name"), meta.get("namespace")) if isinstance(n, str))
-            if manifest.kind == "Secret" or manifest.kind == "ConfigMap":
-                redactor.learn_manifest(manifest.body)
     redactor.learn_names(names)
-    _GATE_REDACTORS[gate] = (len(renders), redactor)
+    _GATE_REDACTORS[gate] = redactor
+    _attach(gate, redactor)
     return redactor
+
+
+def _attach(gate: "Gate", redactor: Redactor) -> None:
+    """Learn the renders made so far, once, and every later one as it is made."""
+    renderer = gate.__dict__.get("renderer")
+    if renderer is None or getattr(renderer, "_redactor_attached", None) is redactor:
+        return
+    renderer._redactor_attached = redactor
+    renderer.observers.append(lambda render: _learn_render(redactor, render))
+    for render in renderer.renders():
+        _learn_render(redactor, render)
+
+
+def _learn_render(redactor: Redactor, render) -> None:
+    names = set()
+    for manifest in render.manifests:
+        meta = manifest.body.get("metadata")
+        if isinstance(meta, dict):
+            names.update(n for n in (meta.get("name"), meta.get("namespace")) if isinstance(n, str))
+        if manifest.kind == "Secret" or manifest.kind == "ConfigMap":
+            redactor.learn_manifest(manifest.body)
+    redactor.learn_names(names)
 
 
 def _load_quietly(path) -> Any:

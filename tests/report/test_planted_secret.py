@@ -16,6 +16,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ..conftest import REPO, build_mutant
@@ -82,7 +83,10 @@ def _bundle_texts(path: Path) -> dict[str, str]:
                 for m in tar.getmembers() if m.isfile()}
 
 
-def test_planted_secret_never_appears_in_any_output(tmp_path):
+@pytest.mark.parametrize("mode", ["serial", "xdist"])
+def test_planted_secret_never_appears_in_any_output(tmp_path, mode):
+    # Under -n (without --evidence) the controller never renders: it learns the secrets from its workers.
+    extra = ["-n", "2"] if mode == "xdist" else []
     spec_path = tmp_path / "planted.yaml"
     spec_path.write_text(yaml.safe_dump(SPEC))
     chart_root, overlay_root, _ = build_mutant(spec_path, tmp_path / "tree")
@@ -95,7 +99,8 @@ def test_planted_secret_never_appears_in_any_output(tmp_path):
         [sys.executable, "-m", "pytest", "policies", "-p", "no:randomly", "-p", "no:cacheprovider", "-rA",
          "--chart-root", str(chart_root), "--overlay-root", str(overlay_root), "--report-dir", str(reports),
          "--platform-config", str(REPO / "platform.yaml"), "--helm-version", "4.1.4",
-         "--cache-dir", str(tmp_path / "cache"), "--evidence", str(evidence), "--junitxml", str(pytest_junit)],
+         "--cache-dir", str(tmp_path / "cache"), "--junitxml", str(pytest_junit), *extra,
+         *(["--evidence", str(evidence)] if mode == "serial" else [])],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     terminal = proc.stdout + proc.stderr
 
@@ -105,10 +110,11 @@ def test_planted_secret_never_appears_in_any_output(tmp_path):
     outputs = {f"terminal": terminal, "pytest --junitxml": pytest_junit.read_text()}
     for name in ("chartgate.json", "chartgate.md", "chartgate.html", "chartgate.sarif", "junit.xml"):
         outputs[name] = (reports / name).read_text()
-    bundle = _bundle_texts(evidence)
-    assert any(name.endswith("overlay.planted.yaml") for name in bundle), sorted(bundle)
-    outputs.update({f"bundle:{name}": text for name, text in bundle.items()})
-    assert "kind: Secret" in bundle["chartgate-evidence/manifests/bp-stunner/overlay.planted.yaml"]
+    if mode == "serial":
+        bundle = _bundle_texts(evidence)
+        assert any(name.endswith("overlay.planted.yaml") for name in bundle), sorted(bundle)
+        outputs.update({f"bundle:{name}": text for name, text in bundle.items()})
+        assert "kind: Secret" in bundle["chartgate-evidence/manifests/bp-stunner/overlay.planted.yaml"]
 
     for label, secret in _planted_forms().items():
         leaks = [name for name, text in outputs.items() if secret in text]
