@@ -34,7 +34,6 @@ a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform fi
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -43,6 +42,7 @@ from chartgate.dnsnames import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schem
                                 has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
                                 key_words, names_key, schema_properties)
 from chartgate.kube import builtin_groups
+from chartgate.memo import IdentityMemo
 from chartgate.strategies import INCOMPATIBLE, conform, current_value
 from chartgate.values import Path_, dotted, get_path
 
@@ -234,21 +234,12 @@ class Judge:
 
 # Rendered bodies are shared between the scenarios that render the same document (see
 # manifests.parse_documents): scanning each distinct body once is most of FQDN-002's cost.
-_NAMES: "OrderedDict[int, tuple[Any, tuple[Occurrence, ...]]]" = OrderedDict()
-_NAMES_MAX = 20_000
+_NAMES = IdentityMemo(20_000)
 
 
 def names_in(body: Any) -> tuple[Occurrence, ...]:
     """find_names(body), memoised per body object (read-only, kept alive by the memo)."""
-    hit = _NAMES.get(id(body))
-    if hit is not None and hit[0] is body:
-        _NAMES.move_to_end(id(body))
-        return hit[1]
-    found = tuple(find_names(body))
-    _NAMES[id(body)] = (body, found)
-    if len(_NAMES) > _NAMES_MAX:
-        _NAMES.popitem(last=False)
-    return found
+    return _NAMES.get(body, lambda b: tuple(find_names(b)))
 
 
 def where(occ: Occurrence) -> str:

@@ -82,6 +82,12 @@ class ChartContext:
     def advertised_apis(self) -> tuple[str, ...]:
         return advertised_apis(self.chart)
 
+    def release(self) -> None:
+        """Forget what was computed from renders (the chart's checks are done); what planning
+        produced (toggles, gates) stays."""
+        for key in ("observability_toggles", "_nondeterminism", "_fqdn_chart_groups"):
+            self.__dict__.pop(key, None)
+
     def scenario(self, name: str) -> Scenario:
         for scenario in self.scenarios:
             if scenario.name == name:

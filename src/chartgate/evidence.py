@@ -67,6 +67,8 @@ def bundle_files(gate: "Gate", summary: "GateSummary") -> dict[str, bytes]:
         for scenario in gate.plans.get(chart_name, []):
             planned.add((chart_name, scenario.name))
             render = gate.renderer.rendered(chart, scenario)
+            if render is None and gate.renderer.summary(chart, scenario) is not None:
+                render = gate.renderer.render(chart, scenario)  # released after its checks: from the cache
             if render is not None:  # None: a partial run (-k, a subset of policies) never rendered it
                 _add_render(files, f"manifests/{safe_name(chart_name)}/{safe_name(scenario.name)}", render, redactor)
     for render in gate.renderer.renders():

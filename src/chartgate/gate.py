@@ -20,6 +20,7 @@ from .capabilities import advertised_apis
 from .chartconfig import ChartSettings, EffectiveSettings, parse_chart_settings, settings_for
 from .charts import BrokenChart, Chart, discover
 from .context import ChartContext, ScenarioContext
+from . import memo
 from .errors import ChartFailed, ChartgateError, RenderError
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
@@ -103,6 +104,8 @@ class Gate:
         self.policy_ids: set[str] = set()  # every policy planned this session
         self.timings = Timings()
         self.shard_assignment: dict[str, int] = {}  # chart -> shard, under --shard
+        self.keep_renders = False  # the evidence bundle wants every render at the end
+        self._begun: set[str] = set()
 
     # -- discover / plan ------------------------------------------------------------------------
     @cached_property
@@ -299,6 +302,30 @@ class Gate:
                     continue
                 checks += [PlannedCheck(policy, name, s.name) for s in self.plans[name] if policy.applies_to(s)]
         return checks
+
+    # -- one chart at a time: render, check, summarise, release --------------------------------------
+    def begin_chart(self, name: str) -> None:
+        """Render every planned scenario of one chart, in parallel, before its checks run."""
+        if name in self.charts and name not in self._begun:
+            self._begun.add(name)
+            from .redact import redactor_for
+            redactor_for(self)  # learns each render as it is made, so releasing forgets nothing it needs
+            try:
+                with self.timings.phase("render"):
+                    self.renderer.render_all((self.charts[name], s) for s in self.plans[name])
+            except ChartgateError:
+                pass  # no usable Helm: every check reports it (see evaluate)
+
+    def end_chart(self, name: str) -> None:
+        """The chart's checks are done: drop its renders and everything computed from them (reports
+        keep summaries; the disk cache keeps the renders), unless the evidence bundle needs them."""
+        self._begun.discard(name)
+        if self.keep_renders or "renderer" not in self.__dict__:
+            return
+        self.renderer.release(name)
+        if "contexts" in self.__dict__ and name in self.contexts:
+            self.contexts[name].release()
+        memo.clear_all()
 
     def prerender(self, checks: Iterable[PlannedCheck]) -> None:
         """Render every planned scenario of the charts these checks touch, in parallel."""
@@ -518,14 +545,13 @@ class Gate:
         return summary
 
     def run(self, policies: Iterable[Policy]) -> "GateSummary":
-        """Evaluate everything without pytest (e.g. from a script)."""
-        checks = self.planned_checks(policies)
-        try:
-            self.prerender(checks)
-        except ChartgateError:
-            pass  # e.g. no usable Helm: each check records it as an `error` result (see evaluate)
-        for check in checks:
+        """Evaluate everything without pytest (e.g. from a script), one chart at a time."""
+        checks = sorted(self.planned_checks(policies), key=lambda c: c.chart)  # stable: policy order kept
+        for index, check in enumerate(checks):
+            self.begin_chart(check.chart)
             self.evaluate(check)
+            if index + 1 == len(checks) or checks[index + 1].chart != check.chart:
+                self.end_chart(check.chart)
         return self.finish()
 
 

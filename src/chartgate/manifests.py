@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import yaml
 
+from . import memo
 from .errors import ManifestParseError
 from .yamlio import load_checked, loader_for
 
@@ -116,6 +117,15 @@ def _parse_document(doc: str) -> object:
 
 
 _SHARED: "OrderedDict[bytes, object]" = OrderedDict()
+
+
+def _clear_shared() -> None:
+    with _PARSED_LOCK:
+        _PARSED.clear()
+        _SHARED.clear()
+
+
+memo.on_clear(_clear_shared)
 
 
 def shared_body(json_text: str) -> object:

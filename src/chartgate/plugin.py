@@ -146,6 +146,7 @@ def gate_for(config: pytest.Config) -> Gate:
         except ChartgateError as exc:
             config.stash[SETUP_ERROR_KEY] = str(exc)
             raise SetupFailed(str(exc)) from None
+        gate.keep_renders = bool(config.getoption("chartgate_evidence"))  # the bundle holds every render
         config.stash[GATE_KEY] = gate  # only a usable gate: sessionfinish must not hit the error again
     return gate
 
@@ -219,6 +220,32 @@ class PolicyItem(pytest.Item):
 SELECTED_KEY = pytest.StashKey[int]()  # policy items left after -k/-m/node-id selection
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    """One chart at a time: its items together (policy order kept within a chart), so a chart's renders
+    are made, judged and released before the next chart's - memory bounded by one chart, not the
+    monorepo. Under pytest-xdist, `--dist loadgroup` keeps each chart on one worker."""
+    if config.stash.get(GATE_KEY, None) is None:
+        return
+    position = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (item.check.chart, position[id(item)]) if isinstance(item, PolicyItem)
+               else ("", position[id(item)]))
+    for item in items:
+        if isinstance(item, PolicyItem):
+            item.add_marker(pytest.mark.xdist_group(item.check.chart))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Render a chart's scenarios when its first item runs; release them after its last."""
+    gate = item.config.stash.get(GATE_KEY, None) if isinstance(item, PolicyItem) else None
+    if gate is not None:
+        gate.begin_chart(item.check.chart)
+    yield
+    if gate is not None and not (isinstance(nextitem, PolicyItem) and nextitem.check.chart == item.check.chart):
+        gate.end_chart(item.check.chart)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """After selection (-k, node ids): print the plan, or render what the selected items need."""
     config = session.config
@@ -232,13 +259,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if config.getoption("chartgate_plan"):
         config.get_terminal_writer().line(gate.describe_plans())
         pytest.exit("--plan: nothing rendered", returncode=0)
-    if hasattr(config, "workerinput"):
-        return  # under pytest-xdist each worker renders lazily; the shared disk cache dedupes
-    checks = [item.check for item in session.items if isinstance(item, PolicyItem)]
-    try:
-        gate.prerender(checks)
-    except ChartgateError:
-        pass  # surfaced per item as an `error` result with the same message
+    # Rendering happens per chart, when its first item runs (see pytest_runtest_protocol).
 
 
 XDIST_RESULT = "chartgate_result"

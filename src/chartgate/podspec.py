@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from . import memo
 from .manifests import Manifest
 from .selectors import POD_TEMPLATE_PATHS, matches_labels
 
@@ -235,6 +236,7 @@ class _IndexMemo:
 
 
 _MEMO = _IndexMemo()
+memo.on_clear(lambda: _MEMO.entries.clear())
 
 
 def render_index(render: "Render") -> RenderIndex:

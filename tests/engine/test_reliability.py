@@ -188,7 +188,7 @@ def test_two_processes_sharing_one_render_cache_agree_and_leave_it_consistent(tm
 
     assert outputs[0]["shared-a"] == outputs[1]["shared-a"] and outputs[0]["shared-b"] == outputs[1]["shared-b"]
     entries = sorted((cache / "renders").rglob("*.json"))
-    assert len(entries) == 4 and all("stdout" in json.loads(p.read_text()) for p in entries)
+    assert len(entries) == 4 and all("documents" in json.loads(p.read_text()) for p in entries)
     assert not [p for p in cache.rglob("*") if p.name.endswith(".tmp")]
     # A third run is served entirely from the cache, with the same results.
     later = Renderer(Helm(_pinned()), cache, workers=1)
