@@ -39,7 +39,7 @@ def rendered_objects(ctx: ChartContext) -> list[Seen]:
     found: dict[tuple, tuple[Manifest, list[str]]] = {}
     for render in renders:
         for manifest in render.manifests:
-            key = (manifest.identity(), manifest.source, repr(manifest.body))
+            key = (manifest.identity(), manifest.source, id(manifest.body))  # bodies are shared per content
             found.setdefault(key, (manifest, []))[1].append(render.scenario.name)
     return [Seen(manifest, tuple(names)) for manifest, names in found.values()]
 

@@ -17,6 +17,7 @@ import json
 from typing import Any, Iterator
 
 from chartgate import Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
+from chartgate.memo import IdentityMemo
 
 REFERENCE = "docs/policies.md#ing"
 
@@ -204,8 +205,15 @@ def requests_injection(marker: str, value: Any) -> bool:
 INJECTION_MARKERS = ("sidecar.istio.io/inject", "istio-injection", "istio.io/rev")
 
 
-def istio_requests(m) -> Iterator[tuple[str, str, Any]]:
+_REQUESTS = IdentityMemo(50_000)  # body -> its requests: each distinct object walked once
+
+
+def istio_requests(m) -> tuple[tuple[str, str, Any], ...]:
     """(JSONPath, what, shown value) for each place an object asks for Istio."""
+    return _REQUESTS.get(m.body, lambda _: tuple(_istio_requests(m)))
+
+
+def _istio_requests(m) -> Iterator[tuple[str, str, Any]]:
     if m.group == ISTIO_GROUP or m.group.endswith("." + ISTIO_GROUP):
         yield "$.apiVersion", f"{m.kind} ({m.api_version}) is an Istio object", None
     spec = m.body.get("spec") if isinstance(m.body.get("spec"), dict) else {}

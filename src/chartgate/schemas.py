@@ -17,6 +17,7 @@ import jsonschema
 from referencing import Registry, Resource
 
 from .kube import DEFAULT_KUBE_VERSION, _schema_dir, api_group
+from .memo import IdentityMemo
 
 # --- API lifecycle ------------------------------------------------------------------------------
 
@@ -141,10 +142,16 @@ def _builtin_validator(api_version: str, kind: str, kube_version: str) -> jsonsc
     return jsonschema.Draft202012Validator({"$ref": f"{base}#/$defs/{name}"}, registry=registry)
 
 
+_BY_BODY = IdentityMemo(50_000)  # body -> {kube version: violations}: each distinct object once
+
+
 def validate_builtin(body: dict, kube_version: str) -> list[SchemaViolation] | None:
     """Strict violations of a built-in object (unknown fields, wrong types); None if no schema."""
-    return _validate_builtin_cached(canonical_json(body), str(body.get("apiVersion")), str(body.get("kind")),
-                                    kube_version)
+    per_version = _BY_BODY.get(body, lambda _: {})
+    if kube_version not in per_version:
+        per_version[kube_version] = _validate_builtin_cached(canonical_json(body), str(body.get("apiVersion")),
+                                                             str(body.get("kind")), kube_version)
+    return per_version[kube_version]
 
 
 @lru_cache(maxsize=8192)
