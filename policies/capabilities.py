@@ -54,12 +54,22 @@ def render_without(ctx: ChartContext, render: Render, gv: str) -> Render:
 
 
 def ungated(ctx: ChartContext, render: Render, manifest: Manifest) -> bool:
-    """True if the object also renders when its group/version is not advertised."""
+    """True if the object also renders when its group/version is not advertised.
+
+    A scenario that does not advertise the API answers at once. Otherwise one differential render
+    per (template, kind, API) and chart decides, not one per scenario: whether a template is gated
+    is a property of the template, and a gate that values can bypass (`or .Values.force`) still shows
+    up in a planned scenario that sets those values without the API (the plan covers every pair of
+    toggle and API)."""
     gv = manifest.api_version
     if gv not in {group_version(api) for api in render.scenario.api_versions}:
         return True  # rendered although the scenario never advertised its API
-    # A render that fails loudly without the API does not ship the object either.
-    return manifest.identity() in {m.identity() for m in render_without(ctx, render, gv).manifests}
+    decided = ctx.__dict__.setdefault("_cap_gated", {})
+    key = (manifest.source, manifest.kind, manifest.identity(), gv)
+    if key not in decided:
+        # A render that fails loudly without the API does not ship the object either.
+        decided[key] = manifest.identity() in {m.identity() for m in render_without(ctx, render, gv).manifests}
+    return decided[key]
 
 
 @policy(
