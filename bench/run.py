@@ -53,6 +53,11 @@ HELM = REPO / ".tools" / "helm-v4.1.4" / "helm"
 FIXTURE_CHARTS = REPO / "fixtures" / "charts"
 FIXTURE_OVERLAYS = REPO / "fixtures" / "overlays"
 PARTS = ("fixtures", "plan", "realistic", "mainstream", "seed")
+#: Where gate runs start (cwd: policies/, pyproject.toml, platform.yaml, fixtures/). The checkout itself,
+#: or with --snapshot a copy of it taken when the bench starts (see snapshot()).
+GATE_ROOT = REPO
+SNAPSHOT_PATHS = ("src", "policies", "fixtures", "golden", "conftest.py", "pyproject.toml", "platform.yaml",
+                  "waivers.yaml")
 CHECKOV_VERSION = "3.3.30"  # the version issue 11 compared against; the newest 3.x is taken if it is gone
 PHASES = ("discover", "plan", "render", "parse", "check", "report")
 
@@ -146,11 +151,30 @@ def measure(command: list[str], *, cwd: Path, env: dict, timeout: float | None, 
 
 
 def gate_env(work: Path, **extra: str) -> dict[str, str]:
-    """The caller's environment plus a bytecode cache outside the repository and bench/ on PYTHONPATH."""
+    """The caller's environment plus a bytecode cache outside the repository and bench/ on PYTHONPATH
+    (and, with --snapshot, the snapshot's src/ ahead of the editable install)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    src = [str(GATE_ROOT / "src")] if GATE_ROOT != REPO else []
     env.update(PYTHONPYCACHEPREFIX=str(work / "pycache"),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")])), **extra)
+               PYTHONPATH=os.pathsep.join(filter(None, [*src, str(BENCH), os.environ.get("PYTHONPATH")])), **extra)
     return env
+
+
+def snapshot(work: Path) -> Path:
+    """Copy the engine, policies and fixtures as they are now, so a long run measures one consistent tree
+    even while others edit the checkout (modules imported late, e.g. the report writers, would
+    otherwise come from a newer tree than the rest)."""
+    root = work / "snapshot"
+    for name in SNAPSHOT_PATHS:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+        elif source.is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    if not (root / ".tools").exists():
+        (root / ".tools").symlink_to(REPO / ".tools")
+    return root
 
 
 def warm_bytecode(work: Path) -> None:
@@ -159,7 +183,7 @@ def warm_bytecode(work: Path) -> None:
     empty.mkdir(exist_ok=True)
     subprocess.run([PYTHON, "-m", "pytest", "policies", "-q", "--collect-only", "-p", "no:randomly",
                     "--chart-root", str(empty), "--report-dir", str(work / "report-warmup")],
-                   cwd=REPO, env=gate_env(work), capture_output=True)
+                   cwd=GATE_ROOT, env=gate_env(work), capture_output=True)
 
 
 @dataclass
@@ -220,7 +244,7 @@ def run_gate(args: list[str], work: Path, label: str, timeout: float | None) -> 
     command = [PYTHON, "-m", "pytest", "policies", "-q", "-p", "no:randomly", "-p", "helm_recorder",
                "--report-dir", str(report_dir), *args]
     env = gate_env(work, CHARTGATE_BENCH_HELM_LOG=str(helm_log))
-    measured = measure(command, cwd=REPO, env=env, timeout=timeout, output=work / f"output-{label}.txt")
+    measured = measure(command, cwd=GATE_ROOT, env=env, timeout=timeout, output=work / f"output-{label}.txt")
     report_file = report_dir / "chartgate.json"
     report = None
     if report_file.is_file() and not measured.timed_out:
@@ -254,7 +278,7 @@ def replay_bare(helm_log: list[dict], work: Path) -> dict:
     wall = cpu = 0.0
     for entry in helm_log:
         started = time.perf_counter()
-        proc = subprocess.Popen(entry["argv"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(entry["argv"], cwd=GATE_ROOT, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         _, _, usage = os.wait4(proc.pid, 0)
         wall += time.perf_counter() - started
@@ -377,7 +401,8 @@ def parse_plan(text: str) -> dict[str, dict]:
 def part_plan(mono: Path, work: Path, args, table: Table, results: dict) -> None:
     command = [PYTHON, "-m", "pytest", "policies", "-q", "-p", "no:randomly", "--plan",
                "--report-dir", str(work / "report-plan"), *monorepo_args(mono, work)]
-    measured = measure(command, cwd=REPO, env=gate_env(work), timeout=args.timeout, output=work / "output-plan.txt")
+    measured = measure(command, cwd=GATE_ROOT, env=gate_env(work), timeout=args.timeout,
+                       output=work / "output-plan.txt")
     charts = parse_plan(measured.output)
     total = sum(c.get("estimated_renders", 0) for c in charts.values())
     out(f"plan: {len(charts)} charts, {sum(c.get('declared', 0) for c in charts.values())} declared + "
@@ -629,6 +654,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=BENCH / "results.json", help="where to write the JSON")
     parser.add_argument("--work", type=Path, default=None, help="work directory (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (printed) for inspection")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="run the gate from a copy of src/, policies/ and fixtures/ taken at the start "
+                             "(a consistent tree while others edit the checkout)")
     parser.add_argument("--no-checkov", action="store_true", help="do not install or run checkov")
     parser.add_argument("--checkov-install-timeout", type=float, default=900.0)
     args = parser.parse_args(argv)
@@ -651,6 +679,10 @@ def main(argv: list[str] | None = None) -> int:
                      "parts": parts, "targets": []}
     out(f"chartgate bench: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, parts {', '.join(parts)}, "
         f"work dir {work}")
+    global GATE_ROOT
+    if args.snapshot:
+        GATE_ROOT = snapshot(work)
+        results["snapshot"] = str(GATE_ROOT)
     try:
         warm_bytecode(work)
         if "fixtures" in parts:
