@@ -51,6 +51,9 @@ def _merge(args: argparse.Namespace) -> int:
         print(printable(f"chartgate merge: cannot merge: {exc}"), file=sys.stderr)
         return EXIT_UNUSABLE
     written = write_report_files(report, args.out)
+    if report["timings"]["chart_seconds"]:  # commit it: the next sharded run balances on it
+        from .timings import TIMINGS_FILE, write_chart_costs
+        write_chart_costs(args.out / TIMINGS_FILE, report["timings"]["chart_seconds"])
     summary = report["summary"]
     defects = summary["defects"]
     shards = ", ".join(f"{m['index']}/{m['total']} {m['gate']}" for m in report["merged_from"])

@@ -29,7 +29,8 @@ from .applicability import missing_kinds, unmet_requirement
 from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
 from .render import Renderer, default_cache_dir
 from .resultcache import ResultCache, chart_key
-from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, describe_plans, plan_combinations
+from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
+                      plan_combinations, repair_rows, repair_scenarios)
 from .releases import release_scenarios
 from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, full_kube_version,
                         plan_chart)
@@ -76,6 +77,7 @@ class GateConfig:
     config_file: Path | None = None  # where [tool.chartgate] was read from (None: defaults only)
     timings_file: Path | None = None  # per-chart seconds of earlier runs: balances --shard
     record_timings: bool = False  # write this run's per-chart seconds into timings_file
+    plan_only: bool = False  # --plan: describe the plans, render only what planning needs
 
 
 @dataclass
@@ -226,7 +228,45 @@ class Gate:
                 declared += release_scenarios(chart, self.release_files, advertised_apis(chart))
                 plans[name] = plan_combinations(chart, (), config, existing=declared, base_files=bases[name].files,
                                                 toggles=self.toggles[name], constraints=constraints)
+        self._replan_infeasible(plans)
         return plans
+
+    def _replan_infeasible(self, plans: dict[str, CombinationPlan]) -> None:
+        """Let the plan cover the space without the rows a chart refuses through its own fail/required.
+
+        Only charts whose templates can refuse (call `fail` or `required`) are examined: their plan
+        rows are rendered now (the renders are needed anyway; the cache keeps them), a refused row is
+        recorded as infeasible, and each combination only it covered gets a row of its own - recorded
+        as infeasible in turn when the chart refuses that too."""
+        if self.config.plan_only:
+            return
+        examined = {name: plan for name, plan in plans.items() if plan.scenarios and can_refuse(self.charts[name])}
+        if not examined:
+            return
+        try:
+            jobs = [(self.charts[name], s) for name, plan in examined.items() for s in plan.scenarios]
+            with self.timings.phase("render"):
+                renders = self.renderer.render_all(jobs)
+        except ChartgateError:
+            return  # no usable Helm: every check reports it
+        refused: dict[str, dict[str, str]] = {}
+        for (chart, scenario), render in zip(jobs, renders):
+            if render.refused:
+                refused.setdefault(chart.name, {})[scenario.name] = render.error.helm_message.strip()
+        for name, lost in refused.items():
+            plan = examined[name]
+            plan.infeasible = sorted(lost.items())
+            rows = repair_rows(plan, set(lost))
+            candidates = repair_scenarios(plan, rows, self.bases[name].files, self.chart_settings(name).constraints)
+            with self.timings.phase("render"):
+                outcomes = self.renderer.render_all((self.charts[name], s) for s in candidates)
+            for scenario, render, row in zip(candidates, outcomes, rows):
+                if render.refused:
+                    plan.infeasible_combinations.append(tuple((k, v) for k, v in row.items()
+                                                              if v != plan.space[k][0]))
+                else:
+                    plan.repairs.append(scenario)
+            plan.scenarios = plan.scenarios + plan.repairs
 
     @cached_property
     def plans(self) -> dict[str, list[Scenario]]:

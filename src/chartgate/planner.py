@@ -22,13 +22,14 @@ for `--plan`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .capabilities import advertised_apis, kube_version_constraints
 from .charts import Chart
-from .covering import DEFAULT_STRENGTH, covering_array, exhaustive_size, is_exhaustive
+from .covering import DEFAULT_STRENGTH, coverage_gaps, covering_array, exhaustive_size, is_exhaustive
 from .scenarios import Scenario, ScenarioKind, base_overlays, full_kube_version
 from .toggles import ToggleCategory, discover_toggles
 from .values import get_path, with_files
@@ -90,6 +91,15 @@ class CombinationPlan:
     duplicates: list[tuple[int, str]] = field(default_factory=list)  # (row index, scenario it repeats)
     existing: list[Scenario] = field(default_factory=list)  # the scenarios planned before this plan
     pruned: list[str] = field(default_factory=list)  # toggles no template reads: not factors, never rendered
+    # Rows the chart refuses through its own fail/required (infeasible inputs), the combinations they
+    # alone covered re-planned in rows of their own, and those combinations the chart refuses too.
+    infeasible: list[tuple[str, str]] = field(default_factory=list)  # (scenario, the chart's message)
+    infeasible_combinations: list[tuple[tuple[str, Any], ...]] = field(default_factory=list)
+    repairs: list[Scenario] = field(default_factory=list)  # rows added to cover what infeasible rows lost
+
+    @property
+    def space(self) -> dict[str, tuple]:
+        return {f.name: f.levels for f in self.factors}
 
     @property
     def exhaustive_size(self) -> int:
@@ -214,6 +224,45 @@ def plan_combinations(chart: Chart, overlay_roots: Iterable[Path] = (), config: 
                            scenarios, duplicates, list(existing), pruned)
 
 
+_REFUSES = re.compile(r"\b(fail|required)\b")
+
+
+def can_refuse(chart: Chart) -> bool:
+    """Could some input make the chart stop in its own `fail`/`required`? (Else no row is infeasible.)"""
+    return any(_REFUSES.search(text) for text in chart.all_templates().values())
+
+
+def repair_rows(plan: CombinationPlan, refused: set[str]) -> list[dict[str, Any]]:
+    """Rows covering every t-way combination that only `refused` rows (infeasible inputs) covered:
+    one combination per row, every other factor at its default, so a refusal is unambiguous."""
+    kept = [row for index, row in enumerate(plan.rows) if _row_name(plan, index) not in refused]
+    lost = coverage_gaps(kept, plan.space, plan.strength) if plan.factors else []
+    defaults = {f.name: f.levels[0] for f in plan.factors}
+    return [{**defaults, **dict(combination)} for combination in lost]
+
+
+def _row_name(plan: CombinationPlan, index: int) -> str | None:
+    dropped = dict(plan.duplicates)
+    if index in dropped:
+        return dropped[index]
+    names = iter(s.name for s in plan.scenarios)
+    for i in range(index + 1):
+        if i in dropped:
+            continue
+        name = next(names, None)
+        if i == index:
+            return name
+    return None
+
+
+def repair_scenarios(plan: CombinationPlan, rows: list[dict[str, Any]], base: tuple[Path, ...],
+                     constraints: dict | None = None) -> list[Scenario]:
+    width = max(3, len(str(len(plan.rows) + len(rows))))
+    start = len(plan.scenarios)
+    return [_row_scenario(f"plan.{start + i + 1:0{width}d}", row, plan.factors, base, i, len(rows), constraints)
+            for i, row in enumerate(rows)]
+
+
 # -- the --plan text ---------------------------------------------------------------------------------
 
 def _table(header: list[str], body: list[list[str]], indent: str = "  ") -> list[str]:
@@ -246,6 +295,10 @@ def describe_plan(plan: CombinationPlan) -> str:
         shown = ", ".join(plan.pruned[:5]) + (f" and {len(plan.pruned) - 5} more" if len(plan.pruned) > 5 else "")
         lines.append(f"  pruned: {len(plan.pruned)} toggle(s) no template reads ({shown}): they cannot change "
                      "the render")
+    if plan.infeasible:
+        lines.append(f"  infeasible: {len(plan.infeasible)} row(s) the chart refuses with its own fail/required "
+                     f"({', '.join(name for name, _ in plan.infeasible[:5])}); {len(plan.repairs)} row(s) re-cover "
+                     f"what they alone covered, {len(plan.infeasible_combinations)} combination(s) refused as well")
     lines.append(f"  scenarios: {len(plan.existing)} declared + {size} combined; "
                  f"estimated renders: {plan.estimated_renders}")
     return "\n".join(lines)

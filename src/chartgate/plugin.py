@@ -86,7 +86,8 @@ def build_config(config: pytest.Config) -> GateConfig:
                                 update_golden=config.getoption("chartgate_update_golden"),
                                 changed_since=config.getoption("chartgate_changed_since"),
                                 shard=config.getoption("chartgate_shard"),
-                                record_timings=config.getoption("chartgate_record_timings"))
+                                record_timings=config.getoption("chartgate_record_timings"),
+                                plan_only=config.getoption("chartgate_plan"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -151,7 +151,7 @@ def default_tools_dir(invocation_dir: Path) -> Path:
 
 def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str | Path | None = None,
                 no_cache: bool = False, update_golden: bool = False, changed_since: str | None = None,
-                shard: str | None = None, record_timings: bool = False) -> GateConfig:
+                shard: str | None = None, record_timings: bool = False, plan_only: bool = False) -> GateConfig:
     s = resolve(cli, config_file(invocation_dir, config_path), cwd=invocation_dir)
     if s["fail-on"] not in ("error", "warning"):
         raise InvalidConfig(f"fail-on must be `error` or `warning`, got {s['fail-on']!r}")
@@ -181,4 +181,5 @@ def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str |
         config_file=s["config-file"],
         timings_file=s["timings-file"],
         record_timings=record_timings,
+        plan_only=plan_only,
     )

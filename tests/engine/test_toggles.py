@@ -254,3 +254,29 @@ def test_a_chart_configuration_disables_a_family_and_sets_a_profile(tmp_path):
     assert by_id["OBS-001"].outcome is Outcome.FAILED  # judged as a Blueprint now
     assert all(by_id[i].outcome is Outcome.SKIPPED and "disabled for this chart" in by_id[i].message
                for i in ("OBS-002", "OBS-003", "OBS-004", "OBS-005"))
+
+
+def test_the_plan_covers_the_space_without_the_rows_the_chart_refuses(tmp_path):
+    # Four switches, two of them mutually exclusive by the chart's own contract.
+    values = "xOverlay:\n" + "".join(f"  {n}: {{enabled: false}}\n" for n in ("a", "b", "c", "d"))
+    guard = ('{{- if and .Values.xOverlay.a.enabled .Values.xOverlay.b.enabled }}'
+             '{{- fail "xOverlay.a and xOverlay.b are mutually exclusive" }}{{- end }}\n')
+    objects = "".join("{{- if .Values.xOverlay.%s.enabled }}\n---\n%s{{- end }}\n" % (n, CONFIGMAP % (n, "v"))
+                      for n in ("a", "b", "c", "d"))
+    write_chart(tmp_path / "charts", "bp-excl", values, {"guard.yaml": guard, "cm.yaml": objects,
+                                                         "base.yaml": CONFIGMAP % ("base", "v")})
+    run = gate_on(tmp_path, tmp_path / "charts", exhaustive_threshold=0)
+    plan = run.gate.combination_plans["bp-excl"]
+    assert plan.infeasible and all("mutually exclusive" in message for _, message in plan.infeasible)
+    # Every pair but (a on, b on) is covered by a row the chart renders; that pair is recorded as refused.
+    from chartgate.covering import coverage_gaps
+    rendered = [s.extra["assignment"] for s in plan.scenarios if s.name not in dict(plan.infeasible)]
+    rendered += [{f.name: f.levels[0] for f in plan.factors}]  # the `default` scenario (a row repeats it)
+    for scenario in plan.repairs:
+        rendered.append(scenario.extra["assignment"])
+    assert coverage_gaps(rendered, plan.space, 2) == [(("xOverlay.a.enabled", True), ("xOverlay.b.enabled", True))]
+    assert (("xOverlay.a.enabled", True), ("xOverlay.b.enabled", True)) in plan.infeasible_combinations
+    # Infeasible rows are skipped with the chart's message, never failures.
+    infeasible = [r for r in run.gate.results if r.cause == "infeasible"]
+    assert infeasible and not run.summary.red
+    assert "infeasible: " in run.gate.describe_plans()

@@ -19,7 +19,7 @@ from chartgate.selection import shard
 
 from .synthetic import synthetic_report
 
-VOLATILE = ("generated_at", "started_at", "shard", "merged_from", "render_stats")
+VOLATILE = ("generated_at", "started_at", "shard", "merged_from", "render_stats", "timings")
 
 
 def normalised(report: dict) -> dict:

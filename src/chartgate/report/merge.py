@@ -184,7 +184,7 @@ def _sum(mappings: list[dict]) -> dict:
 
 _KNOWN = {"tool", "helm", "generated_at", "started_at", "git_commit", "shard", "working_dir", "python",
           "kubernetes_versions", "platform", "chart_roots", "charts", "broken_charts", "policies", "results",
-          "golden", "waivers", "summary", "defects", "render_stats", "merged_from"}
+          "golden", "waivers", "summary", "defects", "render_stats", "merged_from", "timings"}
 _KNOWN_SUMMARY = {"gate", "incomplete", "unreported_render_failures", "fail_on", "totals", "per_chart", "defects"}
 
 
@@ -251,6 +251,13 @@ def merge_reports(directories: list[Path]) -> dict:
         merged["render_stats"] = _sum([rep.get("render_stats") or {} for rep in reports])
     for key in sorted({k for rep in reports for k in rep} - _KNOWN):
         merged[key] = _combine([rep.get(key) for rep in reports])
+    # Each shard's phases stay its own; the per-chart seconds are one table (the next run's
+    # chartgate-timings.json: shards balance on it).
+    merged["timings"] = {"chart_seconds": dict(sorted({name: seconds for rep in reports
+                                                       for name, seconds in ((rep.get("timings") or {})
+                                                                             .get("chart_seconds") or {}).items()}
+                                                      .items())),
+                         "per_shard": [rep.get("timings") for rep in reports]}
     merged["merged_from"] = [{"dir": str(d), "index": rep["shard"]["index"], "total": rep["shard"]["total"],
                               "gate": rep["summary"]["gate"], "generated_at": rep["generated_at"]}
                              for d, rep in shards]

@@ -69,6 +69,25 @@ def _chart_entry(gate: "Gate", name: str) -> dict:
         "dependencies": [{"name": d.name, "version": d.version, "repository": d.repository}
                          for d in chart.dependencies],
         "scenarios": scenarios,
+        "plan": _plan_entry(gate, name),
+    }
+
+
+def _plan_entry(gate: "Gate", name: str) -> dict:
+    """How the chart's scenario space was planned: factors, rows, what was pruned, what the chart
+    refused (infeasible inputs, with its own message) and what was re-planned around them."""
+    plan = gate.combination_plans.get(name)
+    infeasible = sorted({(r.cause_scenario, r.message) for r in gate.results
+                         if r.chart == name and r.cause == "infeasible" and r.policy.id == "RENDER-001"})
+    if plan is None:
+        return {}
+    return {
+        "factors": len(plan.factors), "rows": len(plan.rows), "combined_scenarios": len(plan.scenarios),
+        "exhaustive": plan.exhaustive, "strength": plan.strength,
+        "pruned_toggles": list(plan.pruned),
+        "infeasible_scenarios": [{"scenario": s, "message": m} for s, m in infeasible],
+        "infeasible_combinations": [dict(c) for c in plan.infeasible_combinations],
+        "replanned_rows": [s.name for s in plan.repairs],
     }
 
 
