@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from chartgate import ChartContext, Finding, Manifest, NotApplicable, Render, ScenarioContext, policy
+from chartgate import ChartContext, Finding, Manifest, NotApplicable, Render, ScenarioContext, ScenarioKind, policy
 from chartgate.kube import builtin_groups
 from chartgate.presence import presence
 
@@ -53,6 +53,9 @@ def render_without(ctx: ChartContext, render: Render, gv: str) -> Render:
                                       api_versions=without_api(scenario.api_versions, gv)))
 
 
+DEFAULT_LIKE = (ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.KUBE_VERSION)
+
+
 def ungated(ctx: ChartContext, render: Render, manifest: Manifest) -> bool:
     """True if the object also renders when its group/version is not advertised.
 
@@ -85,6 +88,11 @@ def ungated(ctx: ChartContext, render: Render, manifest: Manifest) -> bool:
 )
 def custom_objects_are_safe(ctx: ScenarioContext):
     chart = ctx.chart
+    if chart.chart.profile != "blueprint" and ctx.scenario.kind not in DEFAULT_LIKE:
+        # A third-party chart's opt-in (a toggle, a values file) is its user's choice of cluster; only
+        # its defaults must apply to a bare one. Blueprints promise more: every opt-in is gated.
+        raise NotApplicable("generic chart: only its defaults must apply to a cluster without the API; "
+                            f"{ctx.scenario.name} is an opt-in configuration")
     custom = [m for m in ctx.manifests if not is_builtin_group(m.group, chart.kube_versions)]
     if not custom:
         raise NotApplicable("no object of a non-built-in API is rendered in this scenario")

@@ -129,10 +129,18 @@ def images_are_pinned(ctx: ChartContext):
     yield from report_once(unpinned_images(ctx))
 
 
+def is_helm_test(manifest: Manifest) -> bool:
+    """A `helm test` hook: never installed with the release, only run on demand by `helm test`."""
+    hooks = str(manifest.annotations.get("helm.sh/hook", ""))
+    return any(h.strip() in ("test", "test-success", "test-failure") for h in hooks.split(","))
+
+
 def unpinned_images(ctx: ChartContext):
     for seen in rendered_objects(ctx):
         if seen.manifest.kind == "CustomResourceDefinition":
             continue  # schemas describe `image` fields, they do not set them
+        if is_helm_test(seen.manifest):
+            continue  # not part of what the release installs (`helm create` ships `busybox` here)
         builtin = is_builtin_group(seen.manifest.group, ctx.kube_versions)
         for path, value in image_fields(seen.manifest.body, require_image=builtin):
             problem = image_problem(value)
