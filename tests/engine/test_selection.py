@@ -130,3 +130,43 @@ def test_recorded_timings_round_trip(tmp_path):
     write_chart_costs(path, {"a": 1.234, "b": 2.0})
     write_chart_costs(path, {"b": 3.0})  # merged: a run over some charts keeps the others' costs
     assert load_chart_costs(path) == {"a": 1.23, "b": 3.0}
+
+
+def _repo_with_two_charts(tmp_path: Path) -> Path:
+    for name in ("alpha", "beta"):
+        chart = tmp_path / "charts" / name
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n")
+        (chart / "values.yaml").write_text("{}\n")
+        (tmp_path / "overlays" / name).mkdir(parents=True)
+        (tmp_path / "overlays" / name / "base.yaml").write_text("x: 1\n")
+    (tmp_path / "clusters").mkdir()
+    (tmp_path / "clusters" / "beta.yaml").write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: beta, namespace: beta}\n"
+        "spec:\n  chart: {spec: {chart: beta}}\n  values: {x: 2}\n")
+    (tmp_path / "platform.yaml").write_text("ingressClass: cilium\n")
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "p.py").write_text("# a policy module\n")
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=tmp_path, check=True)
+    return tmp_path
+
+
+@pytest.mark.parametrize("changed, selected", [
+    ("overlays/alpha/base.yaml", {"alpha"}),           # a cluster overlay affects its chart
+    ("clusters/beta.yaml", {"beta"}),                  # a HelmRelease affects the chart it installs
+    ("platform.yaml", {"alpha", "beta"}),              # platform facts affect every chart
+    ("policies/p.py", {"alpha", "beta"}),              # so does a policy change
+    ("charts/beta/values.yaml", {"beta"}),
+])
+def test_changed_since_maps_every_input_to_the_charts_it_affects(tmp_path, changed, selected):
+    from chartgate.gate import Gate, GateConfig
+    root = _repo_with_two_charts(tmp_path)
+    path = root / changed
+    path.write_text(path.read_text() + "# changed\n")
+    gate = Gate(GateConfig(chart_roots=(root / "charts",), overlay_roots=(root / "overlays",),
+                           release_globs=(str(root / "clusters" / "*.yaml"),), platform_file=root / "platform.yaml",
+                           changed_since="HEAD", cache_dir=None))
+    assert gate.selected == selected
