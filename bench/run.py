@@ -320,11 +320,18 @@ def run_figures(run: GateRun) -> str:
     return text + (" - TIMED OUT" if m.timed_out else "")
 
 
-def phase_rows(table: Table, run: GateRun) -> None:
-    """Per phase wall / CPU / renders / RSS from the engine's `timings` (n/a when it writes none)."""
+def phase_rows(table: Table, run) -> None:
+    """Per phase wall / CPU / renders / RSS from the engine's `timings` (n/a when it writes none).
+
+    Accepts the check families nested (`"check": {"OBS": {...}}`) or flat (`"check:OBS": {...}`)."""
     timings = run.timings
-    phases = (timings or {}).get("phases") or {}
+    phases = dict((timings or {}).get("phases") or {})
     rss = (timings or {}).get("peak_rss_mb")
+    stats = (run.report or {}).get("render_stats") or {} if hasattr(run, "report") else {}
+    families = {k.split(":", 1)[1]: v for k, v in phases.items() if k.startswith("check:")}
+    if isinstance(phases.get("check"), dict) and all(isinstance(v, dict) for v in phases["check"].values()) \
+            and not {"wall", "cpu"} & set(phases["check"]):
+        families.update(phases.pop("check"))
 
     def cell(data: dict | None) -> str:
         if not data:
@@ -337,12 +344,19 @@ def phase_rows(table: Table, run: GateRun) -> None:
         return ", ".join(parts)
 
     for phase in PHASES:
+        if phase == "check" and families:
+            for family, data in sorted(families.items()):
+                table.add(f"    {run.label}: check {family}", cell(data))
+            continue
         data = phases.get(phase)
-        if phase == "check" and isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
-            for family, fam in sorted(data.items()):
-                table.add(f"    {run.label}: check {family}", cell(fam))
+        if phase == "render" and data is not None and "renders" not in data and stats.get("renders") is not None:
+            data = {**data, "renders": stats["renders"]}
+        if phase == "parse" and data is None and stats.get("parse_seconds") is not None:
+            table.add(f"    {run.label}: parse", f"{stats['parse_seconds']:.1f} s (render_stats.parse_seconds)")
             continue
         table.add(f"    {run.label}: {phase}", cell(data))
+    if (timings or {}).get("total"):
+        table.add(f"    {run.label}: total (engine)", cell(timings["total"]))
     table.add(f"    {run.label}: peak RSS (engine)", fmt(rss, "MB", 0))
 
 
@@ -447,8 +461,11 @@ def part_realistic(mono: Path, work: Path, args, table: Table, results: dict) ->
               f"<= {TARGET_RSS_MB:.0f} MB: {verdict(rss <= TARGET_RSS_MB)}")
     per_render = None
     helm_cpu = cold.helm_cpu
-    if cold.timings and (cold.timings.get("phases") or {}).get("render", {}).get("helm_cpu") is not None:
-        helm_cpu = cold.timings["phases"]["render"]["helm_cpu"]
+    engine = cold.timings or {}
+    for source in ((engine.get("phases") or {}).get("render") or {}, engine.get("total") or {}):
+        if source.get("helm_cpu") is not None:
+            helm_cpu = source["helm_cpu"]  # the engine's own account of its Helm CPU, when it keeps one
+            break
     if helm_cpu and cold.helm_runs:
         own = (m.cpu - helm_cpu) / cold.helm_runs
         per_helm = helm_cpu / cold.helm_runs

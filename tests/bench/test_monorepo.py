@@ -156,3 +156,24 @@ def test_bench_parsers():
     checkov = json.dumps([{"check_type": "helm", "summary": {"passed": 3, "failed": 2, "skipped": 0,
                                                              "parsing_errors": 0, "resource_count": 4}}])
     assert bench_run.checkov_counts(checkov)["failed"] == 2
+
+
+def test_phase_rows_read_both_timings_shapes():
+    class Run:
+        label = "cold"
+        report = {"render_stats": {"renders": 7, "parse_seconds": 1.5}}
+
+    for check in ({"check": {"OBS": {"wall": 1.0, "cpu": 0.5}}}, {"check:OBS": {"wall": 1.0, "cpu": 0.5}}):
+        run = Run()
+        run.timings = {"phases": {"render": {"wall": 2.0, "cpu": 1.0}, **check}, "peak_rss_mb": 100}
+        table = bench_run.Table()
+        bench_run.phase_rows(table, run)
+        rows = {figure.strip(): value for figure, value, _ in table.rows}
+        assert rows["cold: check OBS"] == "wall 1.0 s, CPU 0.5 s"
+        assert rows["cold: render"] == "wall 2.0 s, CPU 1.0 s, 7 renders"
+        assert rows["cold: discover"] == "n/a" and rows["cold: peak RSS (engine)"] == "100 MB"
+    run = Run()
+    run.timings = None
+    table = bench_run.Table()
+    bench_run.phase_rows(table, run)
+    assert {value for _, value, _ in table.rows} <= {"n/a"} | {v for _, v, _ in table.rows if "parse_seconds" in v}
