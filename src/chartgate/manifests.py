@@ -8,7 +8,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -116,7 +116,7 @@ def _parse_document(doc: str) -> object:
     return body
 
 
-_SHARED: "OrderedDict[bytes, object]" = OrderedDict()
+_SHARED: "OrderedDict[str, object]" = OrderedDict()
 
 
 def _clear_shared() -> None:
@@ -128,16 +128,16 @@ def _clear_shared() -> None:
 memo.on_clear(_clear_shared)
 
 
-def shared_body(json_text: str) -> object:
-    """An object body from its JSON text (as the render cache stores it), shared with every other
-    render holding the same text - so per-object work memoised by body is done once per distinct object."""
-    key = hashlib.sha1(json_text.encode("utf-8", "surrogatepass")).digest()
+def shared_body(key: str, read: "Callable[[], str]") -> object:
+    """An object body by its content key (as the render cache stores it), read and parsed the first
+    time only, and shared with every other render holding it - so per-object work memoised by body
+    is done once per distinct object."""
     with _PARSED_LOCK:
         body = _SHARED.get(key)
         if body is not None:
             _SHARED.move_to_end(key)
             return body
-    body = json.loads(json_text)
+    body = json.loads(read())
     with _PARSED_LOCK:
         _SHARED[key] = body
         if len(_SHARED) > _PARSED_MAX:

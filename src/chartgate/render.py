@@ -19,15 +19,19 @@ from .charts import Chart
 from .errors import ChartFailed, HelmCrashed, ManifestParseError, RenderError, RenderTimeout
 from .helm import Helm, TemplateRequest
 from .manifests import Manifest, build_manifests, parse_documents, shared_body
+from .memo import IdentityMemo
+
+_OBJECT_KEYS = IdentityMemo(100_000)  # body -> its key in the cache's object store
 from .references import References, chart_references
 from .scenarios import Scenario
 from .values import get_path, split_dotted, with_files, with_set
-from .yamlio import PRIVATE_FILE_MODE, write_atomic
+from .yamlio import PRIVATE_FILE_MODE, private_dirs, write_atomic
 
 _ABSENT = object()
 
-CACHE_FORMAT = 3  # 2: Helm's error messages kept whole, chart failures classified precisely;
-#                  3: parsed objects as one JSON text each (interned on read), no raw stdout beside them
+CACHE_FORMAT = 4  # 2: Helm's error messages kept whole, chart failures classified precisely;
+#                  3: parsed objects as one JSON text each (interned on read), no raw stdout beside them;
+#                  4: objects stored once each by content (objects/), entries list their keys
 _ERROR_TYPES = {cls.reason: cls for cls in (RenderError, ChartFailed, ManifestParseError)}
 
 
@@ -114,6 +118,8 @@ def _valid_entry(entry: object) -> bool:
     warnings_ = entry.get("warnings", [])
     seconds = entry.get("seconds", 0.0)
     documents = entry.get("documents")
+    if documents is not None and entry.get("objects") is not True:
+        return False
     return ((isinstance(entry.get("stdout"), str) or isinstance(documents, list))
             and isinstance(warnings_, list) and all(isinstance(w, str) for w in warnings_)
             and isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
@@ -368,19 +374,42 @@ class Renderer:
                 "for the rest of this run. Point --cache-dir at a writable directory, or pass "
                 "--no-render-cache."), stacklevel=2)
 
-    @staticmethod
-    def _cache_text(entry: dict, render: Render) -> str:
-        """The entry, plus the parsed objects when they survive JSON exactly (parsing YAML again is
-        most of a warm run's cost); bodies with YAML-only types (timestamps, binary) are re-parsed."""
+    def _cache_text(self, entry: dict, render: Render) -> str:
+        """The entry. A render's parsed objects are stored once each, by content, in the cache's object
+        store (`objects/`), and the entry lists their keys: the scenarios of a chart share most of their
+        objects (a CRD-heavy chart renders megabytes of the same CRDs in every scenario), so each is
+        serialised, written and read back once. Bodies with YAML-only types (timestamps, binary) keep
+        Helm's raw output instead, re-parsed on read."""
         if render.ok:
             try:
-                documents = [[m.source, json.dumps(m.body, sort_keys=True, separators=(",", ":"), allow_nan=False)]
-                             for m in render.manifests]
-            except (TypeError, ValueError):
+                documents = [[m.source, self._store_object(m.body)] for m in render.manifests]
+            except (TypeError, ValueError, OSError):
                 pass
             else:
-                return json.dumps({k: v for k, v in entry.items() if k != "stdout"} | {"documents": documents})
+                return json.dumps({k: v for k, v in entry.items() if k != "stdout"}
+                                  | {"documents": documents, "objects": True})
         return json.dumps(entry)
+
+    def _store_object(self, body: dict) -> str:
+        """The object's content key; the object is written to the store the first time it is seen."""
+        def store(body: dict) -> str:
+            text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+            key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+            path = self._object_path(key)
+            if path is not None and not path.exists():
+                private_dirs(path.parent, Path(self.cache_dir).parent)
+                write_atomic(path, text, mode=PRIVATE_FILE_MODE, durable=False)
+            return key
+        return _OBJECT_KEYS.get(body, store)
+
+    def _object_path(self, key: str) -> Path | None:
+        return Path(self.cache_dir) / "objects" / key[:2] / f"{key}.json" if self.cache_dir is not None else None
+
+    def _load_object(self, key: str) -> object:
+        path = self._object_path(key)
+        if path is None:
+            raise ValueError("no object store")
+        return shared_body(key, lambda: path.read_text(encoding="utf-8"))
 
     @staticmethod
     def _read_cache(path: Path) -> dict | None:
@@ -402,7 +431,7 @@ class Renderer:
         try:
             stored = entry.get("documents")
             if isinstance(stored, list):
-                documents = [(source, shared_body(text)) for source, text in stored]
+                documents = [(source, self._load_object(key)) for source, key in stored]
                 if not all(isinstance(b, dict) and isinstance(b.get("kind"), str)
                            and isinstance(b.get("apiVersion"), str) for _, b in documents):
                     raise ManifestParseError(chart.name, scenario.name, "the render cache entry holds a document "
@@ -414,7 +443,7 @@ class Renderer:
                     self.stats["parse_seconds"] = self.stats.get("parse_seconds", 0.0) + time.perf_counter() - started
             manifests = build_manifests(documents, namespace=request.namespace,
                                         cluster_scoped=chart.cluster_scoped_kinds)
-        except (ManifestParseError, ValueError) as exc:
+        except (ManifestParseError, ValueError, OSError) as exc:
             if not isinstance(exc, ManifestParseError):
                 exc = ManifestParseError(chart.name, scenario.name, f"unreadable cache entry ({exc})", command)
             return Render(chart.name, scenario, command, error=exc, cached=cached)

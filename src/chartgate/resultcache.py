@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
-from .yamlio import PRIVATE_FILE_MODE, write_atomic
+from .yamlio import PRIVATE_FILE_MODE, private_dirs, write_atomic
 
 FORMAT = 1
 UNCACHED_POLICIES = frozenset({"GOLD-001"})
@@ -112,7 +112,7 @@ class ResultCache:
         for key, policies in new.items():
             path = self._path(key)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                private_dirs(path.parent, self.root.parent.parent)
                 with open(path.with_suffix(".lock"), "a+") as lock:
                     fcntl.flock(lock, fcntl.LOCK_EX)
                     try:

@@ -198,6 +198,17 @@ PRIVATE_FILE_MODE = 0o600
 SHARED_FILE_MODE = _shared_file_mode()
 
 
+def private_dirs(directory: Path, below: Path) -> None:
+    """Create `directory` and every missing parent up to `below` owner-only (0700)."""
+    directory, below = Path(directory), Path(below)
+    missing = []
+    while directory != below and not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
 @contextmanager
 def atomic_file(path: Path, *, mode: int = PRIVATE_FILE_MODE, durable: bool = True):
     """A binary file handle whose content replaces `path` only when the block completes.

@@ -57,7 +57,7 @@ def test_an_interrupted_cache_write_keeps_the_previous_entry(tmp_path, monkeypat
     chart = load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
     cache = tmp_path / "cache"
     Renderer(helm(), cache, workers=1).render(chart, DEFAULT)
-    [entry] = cache.rglob("*.json")
+    [entry] = (cache / "renders").rglob("*.json")
     before = entry.read_bytes()
 
     class HalfWritten:
@@ -99,7 +99,7 @@ def test_a_cache_write_that_fails_midway_keeps_the_old_entry_and_the_render(tmp_
     cache = tmp_path / "cache"
     renderer = Renderer(helm(), cache, workers=1)
     renderer.render(chart, DEFAULT)
-    [entry] = cache.rglob("*.json")
+    [entry] = (cache / "renders").rglob("*.json")
     before = entry.read_bytes()
 
     real_fdopen = yamlio.os.fdopen

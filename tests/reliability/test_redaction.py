@@ -217,7 +217,7 @@ def test_reports_cache_entries_and_the_evidence_bundle_are_owner_only_goldens_ar
 def test_a_render_cache_entry_written_through_the_renderer_is_owner_only(tmp_path):
     chart = load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
     Renderer(helm(), tmp_path / "cache", workers=1).render(chart, Scenario("default", ScenarioKind.DEFAULT))
-    [entry] = (tmp_path / "cache").rglob("*.json")
+    [entry] = (tmp_path / "cache" / "renders").rglob("*.json")
     assert _mode(entry) == 0o600 and _mode(tmp_path / "cache") == 0o700
 
 
