@@ -40,6 +40,17 @@ _FEATURE = re.compile(r"^(rbac|serviceaccount|scaletozero|psp|podsecuritypolicy)
 _OPTIONAL_OBJECT = re.compile(r"^(hpa|autoscaling|networkpolic(y|ies)|poddisruptionbudget|pdb)$", re.IGNORECASE)
 #: Text that shows a template can render monitoring objects (used to pick probe toggles).
 OBSERVABILITY_MARKERS = ("monitoring.coreos.com", "ServiceMonitor", "PodMonitor", "PrometheusRule")
+_API_VERSION = re.compile(r"apiVersion:\s*[\"']?([a-z0-9-]+(?:\.[a-z0-9-]+)+)/")
+
+
+def _api_sensitive_text(text: str) -> bool:
+    """Could this template render differently without optional APIs? It tests .Capabilities, or it
+    writes an apiVersion of a group Kubernetes does not build in (a CRD-typed object)."""
+    if "Capabilities.APIVersions" in text:
+        return True
+    from .kube import builtin_groups
+    builtin = builtin_groups()
+    return any(group not in builtin for group in _API_VERSION.findall(text))
 
 
 class ToggleCategory(str, Enum):
@@ -58,6 +69,9 @@ class Toggle:
     probe: bool = False  # a feature toggle whose opt-in render decides whether it is observability
     parents: tuple[str, ...] = field(default=())  # enclosing toggles (dotted), switched on with it
     pinned: str = ""  # "include"/"exclude" when the platform file fixes the classification
+    # A template that reads it tests .Capabilities or renders an object of a non-built-in API: only
+    # then can switching it on render differently on a cluster without optional APIs.
+    api_sensitive: bool = True
 
     @property
     def dotted(self) -> str:
@@ -119,6 +133,7 @@ def discover_toggles(chart: Chart, classification: Classification = Classificati
     overlay_keys = {key for key in chart.values if key not in subchart_keys and key != "global"}
     references = chart_references(chart)
     monitoring = chart_references(chart, only=_marks_observability)
+    api_sensitive = chart_references(chart, only=_api_sensitive_text)
     found = [(path, value) for path, value in iter_leaves(chart.effective_values)
              if path and path[-1] in TOGGLE_KEYS and isinstance(value, bool)]
     paths = [path for path, _ in found]
@@ -132,5 +147,5 @@ def discover_toggles(chart: Chart, classification: Classification = Classificati
                  and not any(_FEATURE.match(part) for part in path[:-1]) and monitoring.reads(path))
         toggles.append(Toggle(path, value, category, path[0] if path[0] in subchart_keys else None,
                               referenced=references.reads(path), probe=probe, parents=_parents(path, paths),
-                              pinned=pinned))
+                              pinned=pinned, api_sensitive=api_sensitive.reads(path)))
     return sorted(toggles, key=lambda t: t.path)
