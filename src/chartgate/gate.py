@@ -108,6 +108,10 @@ class Gate:
         self.shard_assignment: dict[str, int] = {}  # chart -> shard, under --shard
         self.keep_renders = False  # the evidence bundle wants every render at the end
         self._begun: set[str] = set()
+        # The order charts are judged in (one at a time); known in a serial session, so the next
+        # chart's renders are made while this one is judged. Empty: no rendering ahead.
+        self.chart_order: list[str] = []
+        self._prefetched: dict = {}
 
     # -- discover / plan ------------------------------------------------------------------------
     @cached_property
@@ -345,16 +349,33 @@ class Gate:
 
     # -- one chart at a time: render, check, summarise, release --------------------------------------
     def begin_chart(self, name: str) -> None:
-        """Render every planned scenario of one chart, in parallel, before its checks run."""
-        if name in self.charts and name not in self._begun:
-            self._begun.add(name)
-            from .redact import redactor_for
-            redactor_for(self)  # learns each render as it is made, so releasing forgets nothing it needs
-            try:
-                with self.timings.phase("render"):
-                    self.renderer.render_all((self.charts[name], s) for s in self.plans[name])
-            except ChartgateError:
-                pass  # no usable Helm: every check reports it (see evaluate)
+        """Render every planned scenario of one chart, in parallel, before its checks run - and start
+        rendering the next chart in the background, so Helm works while this chart is judged."""
+        if name not in self.charts or name in self._begun:
+            return
+        self._begun.add(name)
+        from .redact import redactor_for
+        redactor_for(self)  # learns each render as it is made, so releasing forgets nothing it needs
+        ahead = self._prefetched.pop(name, None)
+        try:
+            if ahead is not None:
+                ahead.result()
+            else:
+                self._render_chart(name)
+        except ChartgateError:
+            pass  # no usable Helm: every check reports it (see evaluate)
+        following = self.chart_order[self.chart_order.index(name) + 1:] if name in self.chart_order else []
+        if following and following[0] not in self._prefetched and following[0] in self.charts:
+            self._prefetched[following[0]] = self._background.submit(self._render_chart, following[0])
+
+    def _render_chart(self, name: str) -> None:
+        with self.timings.phase("render"):
+            self.renderer.render_all((self.charts[name], s) for s in self.plans[name])
+
+    @cached_property
+    def _background(self):
+        from concurrent.futures import ThreadPoolExecutor
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="chartgate-prefetch")
 
     def end_chart(self, name: str) -> None:
         """The chart's checks are done: drop its renders and everything computed from them (reports
@@ -575,6 +596,8 @@ class Gate:
         if orphans and self.config.update_golden:
             self.golden.remove(orphans)
             removed, orphans = orphans, []
+        if "_background" in self.__dict__:  # an interrupted run does not wait for the next chart's renders
+            self._background.shutdown(wait=False, cancel_futures=True)
         self.save_caches()
         if self.config.record_timings and self.config.timings_file and not incomplete:
             write_chart_costs(self.config.timings_file, self.timings.chart_seconds)
@@ -587,6 +610,7 @@ class Gate:
     def run(self, policies: Iterable[Policy]) -> "GateSummary":
         """Evaluate everything without pytest (e.g. from a script), one chart at a time."""
         checks = sorted(self.planned_checks(policies), key=lambda c: c.chart)  # stable: policy order kept
+        self.chart_order = list(dict.fromkeys(c.chart for c in checks))
         for index, check in enumerate(checks):
             self.begin_chart(check.chart)
             self.evaluate(check)

@@ -260,7 +260,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if config.getoption("chartgate_plan"):
         config.get_terminal_writer().line(gate.describe_plans())
         pytest.exit("--plan: nothing rendered", returncode=0)
-    # Rendering happens per chart, when its first item runs (see pytest_runtest_protocol).
+    # Rendering happens per chart, when its first item runs (see pytest_runtest_protocol); in a serial
+    # session the next chart's renders are made while one chart is judged.
+    if not hasattr(config, "workerinput"):
+        gate.chart_order = list(dict.fromkeys(item.check.chart for item in session.items
+                                              if isinstance(item, PolicyItem)))
 
 
 XDIST_RESULT = "chartgate_result"
