@@ -277,7 +277,23 @@ class Gate:
         return {name: list(plan.existing) + list(plan.scenarios) for name, plan in self.combination_plans.items()}
 
     def describe_plans(self) -> str:
-        return describe_plans(self.combination_plans[name] for name in sorted(self.combination_plans))
+        known: dict[str, list[str]] = {}
+        try:
+            for name in sorted(self.combination_plans):
+                default_ok = (self.renderer.cached_render(self.charts[name], self.scenarios_by_name(name, "default"))
+                              or None)
+                if default_ok is None or not default_ok.ok:
+                    continue
+                for scenario in self.plans[name]:
+                    render = self.renderer.cached_render(self.charts[name], scenario)
+                    if render is not None and render.refused:
+                        known.setdefault(name, []).append(scenario.name)
+        except ChartgateError:
+            known = {}
+        return describe_plans((self.combination_plans[name] for name in sorted(self.combination_plans)), known)
+
+    def scenarios_by_name(self, chart: str, name: str) -> Scenario:
+        return next(s for s in self.plans[chart] if s.name == name)
 
     @cached_property
     def platform(self):

@@ -304,10 +304,21 @@ def describe_plan(plan: CombinationPlan) -> str:
     return "\n".join(lines)
 
 
-def describe_plans(plans: Iterable[CombinationPlan]) -> str:
+def describe_plans(plans: Iterable[CombinationPlan], known_infeasible: dict[str, list[str]] | None = None) -> str:
+    """The --plan text. `known_infeasible`: per chart, the planned scenarios an earlier run's render
+    cache already knows the chart refuses (--plan itself renders nothing of the plan)."""
     plans = list(plans)
     renders = sum(p.estimated_renders for p in plans)
-    parts = [describe_plan(p) for p in plans]
+    parts = []
+    for plan in plans:
+        text = describe_plan(plan)
+        known = (known_infeasible or {}).get(plan.chart)
+        if known:
+            text += (f"\n  infeasible (known from the render cache): {len(known)} scenario(s) the chart refuses "
+                     f"with its own fail/required ({', '.join(known[:5])}{' ...' if len(known) > 5 else ''})")
+        parts.append(text)
+    pruned = sum(len(p.pruned) for p in plans)
+    infeasible = sum(len(v) for v in (known_infeasible or {}).values())
     parts.append(f"total: {len(plans)} charts, {sum(len(p.scenarios) for p in plans)} combined scenarios, "
-                 f"estimated renders: {renders}")
+                 f"{pruned} toggles pruned, {infeasible} scenarios known infeasible, estimated renders: {renders}")
     return "\n\n".join(parts)

@@ -283,6 +283,19 @@ class Renderer:
         with self._guard:
             return self._summaries.get(memo_key)
 
+    def cached_render(self, chart: Chart, scenario: Scenario) -> Render | None:
+        """The scenario's render from the memo or the disk cache only; None if neither has it. Never
+        runs Helm (for --plan)."""
+        known = self.rendered(chart, scenario)
+        if known is not None or self.cache_dir is None:
+            return known
+        request = self.request(chart, scenario)
+        key = self.cache_key(chart, self.effective_request(chart, request))
+        entry = self._read_cache(Path(self.cache_dir) / "renders" / key[:2] / f"{key}.json")
+        if entry is None:
+            return None
+        return self._from_output(chart, scenario, self.helm.command_line(request), entry, cached=True)
+
     def renders(self) -> list[Render]:
         """Every distinct render so far (identical inputs share one), e.g. for evidence and redaction."""
         with self._guard:

@@ -280,3 +280,17 @@ def test_the_plan_covers_the_space_without_the_rows_the_chart_refuses(tmp_path):
     infeasible = [r for r in run.gate.results if r.cause == "infeasible"]
     assert infeasible and not run.summary.red
     assert "infeasible: " in run.gate.describe_plans()
+
+
+def test_plan_shows_what_the_render_cache_knows_is_infeasible(tmp_path):
+    values = "xOverlay:\n  hpa: {enabled: false, maxReplicas: null}\n"
+    hpa = ('{{- if .Values.xOverlay.hpa.enabled }}\n{{- $m := required "xOverlay.hpa.maxReplicas is required on HPA" '
+           '.Values.xOverlay.hpa.maxReplicas }}\n' + CONFIGMAP % ("hpa", "{{ $m }}") + "{{- end }}\n")
+    write_chart(tmp_path / "charts", "bp-inf", values, {"hpa.yaml": hpa, "cm.yaml": CONFIGMAP % ("cm", "v")})
+    before = gate_on(tmp_path, tmp_path / "charts")  # renders everything into the cache
+    assert "known infeasible" in before.gate.describe_plans()
+    from chartgate.gate import Gate
+    planner = Gate(gate_config(tmp_path, tmp_path / "charts", tmp_path / "overlays", cache=tmp_path / "cache",
+                               plan_only=True))
+    text = planner.describe_plans()
+    assert "infeasible (known from the render cache):" in text and "on.xOverlay.hpa.enabled" in text
