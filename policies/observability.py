@@ -41,15 +41,15 @@ def bodies(render) -> dict[tuple, str]:
 
 
 def controlled(ctx: ChartContext, toggle) -> dict:
-    """Objects the toggle switches on: rendered with it on, absent where it stands at its default
-    (its enclosing toggles on). Empty when either render is not available (RENDER-001's business, or an
-    infeasible input)."""
+    """Objects the toggle switches on: rendered with it on, absent with it explicitly off (its
+    enclosing toggles on) - also for a toggle that wrongly defaults to true. Empty when either render
+    is not available (RENDER-001's business, or an infeasible input)."""
     if not toggle.exercised:
         return {}  # no template reads it: it cannot switch anything on
-    on, base = ctx.try_render(f"on.{toggle.dotted}"), ctx.try_render(ctx.toggle_baseline(toggle))
-    if not (on.ok and base.ok):
+    on, off = ctx.try_render(f"on.{toggle.dotted}"), ctx.try_render(f"off.{toggle.dotted}")
+    if not (on.ok and off.ok):
         return {}
-    before = {m.identity() for m in base.manifests}
+    before = {m.identity() for m in off.manifests}
     return {m.identity(): m for m in on.manifests if m.identity() not in before}
 
 

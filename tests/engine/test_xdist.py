@@ -26,7 +26,7 @@ def test_xdist_run_reports_exactly_what_a_serial_run_reports(tmp_path):
     serial = _gate(tmp_path, "serial")
     parallel = _gate(tmp_path, "parallel", "-n", "2")
     assert _rows(parallel) == _rows(serial)
-    assert len(_rows(parallel)) > 10
+    assert len(_rows(parallel)) > 5
     assert parallel["summary"]["gate"] == "passed"
     assert {p["id"] for p in parallel["policies"]} == {p["id"] for p in serial["policies"]}
     assert all(p["module_sha256"] for p in parallel["policies"])
