@@ -157,7 +157,8 @@ def valid_configurations_render(ctx: ChartContext):
         return any(v.key not in known for v in violations(result, keys))
 
     profile = active_profile()
-    counterexample = smallest_counterexample(space.configurations, violates, profile, prefetch=render_in_parallel)
+    counterexample = smallest_counterexample(space.configurations, violates, profile, prefetch=render_in_parallel,
+                                             explicit=space.boundaries, bounds=space.bounds)
     if tool_failures:
         raise tool_failures[0]
     if counterexample is None:

@@ -23,8 +23,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
 
 import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, find, settings
@@ -149,6 +149,11 @@ class ConfigSpace:
     # (dotted values path, why) for each key that is never drawn because its schema type cannot
     # replace what the chart's values hold there (e.g. a string schema over a list of objects).
     conflicts: tuple[tuple[str, str], ...] = ()
+    # Boundary configurations, tried before any random draw: each bounded integer/number key at its
+    # maximum, then at its minimum, alone (keys under an object with `required` keys are left to the
+    # random draws, which always include what is required).
+    boundaries: tuple[tuple[tuple[str, Any], ...], ...] = ()
+    bounds: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # key -> (low, high) of those keys
 
 
 def config_space(blueprint: dict | None, source: str, values: dict | None = None) -> ConfigSpace | None:
@@ -164,7 +169,10 @@ def config_space(blueprint: dict | None, source: str, values: dict | None = None
         raise InvalidChart(f"{source}: spec.configSchema must be an object schema (`type: object` with "
                            "`properties`) that mirrors values.yaml")
     strategy = compiler.pairs(schema, (), "")
-    return ConfigSpace(source, strategy.map(tuple), tuple(compiler.paths), tuple(compiler.conflicts))
+    boundaries = ([((key, high),) for key, _, high in compiler.bounds if high is not None]
+                  + [((key, low),) for key, low, _ in compiler.bounds if low is not None])
+    return ConfigSpace(source, strategy.map(tuple), tuple(compiler.paths), tuple(compiler.conflicts),
+                       tuple(dict.fromkeys(boundaries)), {key: (low, high) for key, low, high in compiler.bounds})
 
 
 def _type_of(schema: dict) -> str | None:
@@ -190,6 +198,7 @@ class _SchemaCompiler:
         self.values = values
         self.paths: list[str] = []
         self.conflicts: list[tuple[str, str]] = []
+        self.bounds: list[tuple[str, Any, Any]] = []  # (dotted values path, low, high) of free bounded leaves
 
     def conflict(self, schema: dict, values_path: tuple[str, ...]) -> str | None:
         """Why no value drawn from `schema` may replace what the chart's values hold at `values_path`."""
@@ -220,10 +229,11 @@ class _SchemaCompiler:
                                                                  if keyword in _ALL_KNOWN else ""))
 
     # -- objects become lists of (values path, value) pairs -------------------------------------
-    def pairs(self, schema: dict, values_path: tuple[str, ...], where: str) -> st.SearchStrategy:
+    def pairs(self, schema: dict, values_path: tuple[str, ...], where: str, free: bool = True) -> st.SearchStrategy:
         self.check_keywords(schema, "object", where)
         properties = schema.get("properties") or {}
         required = set(schema.get("required") or ())
+        free = free and not required
         if not isinstance(properties, dict):
             raise self.unsupported(where, "`properties` that is not a mapping")
         missing = required - set(properties)
@@ -242,10 +252,16 @@ class _SchemaCompiler:
                 self.check_subtree(child, child_where, required=name in required)
                 continue
             if _type_of(child) == "object" and "enum" not in child and "const" not in child:
-                children[name] = self.pairs(child, child_path, child_where)
+                children[name] = self.pairs(child, child_path, child_where, free)
             else:
                 key = dotted(child_path)
                 leaf = self.value(child, child_where, prefer_default=name in required)
+                if free and _type_of(child) in ("integer", "number") and not {"enum", "const"} & set(child) \
+                        and ("minimum" in child or "maximum" in child):
+                    low, high = integer_bounds(child) if _type_of(child) == "integer" else (
+                        child.get("minimum"), child.get("maximum"))
+                    self.bounds.append((key, low if "minimum" in child else None,
+                                        high if "maximum" in child else None))
                 if self.values is None:
                     children[name] = leaf.map(lambda v, key=key: [(key, v)])
                 else:
@@ -428,7 +444,7 @@ def admits(schema: dict, value: Any) -> bool:
 # -- running a property deterministically ---------------------------------------------------------
 
 PROFILE_ENV = "CHARTGATE_HYPOTHESIS_PROFILE"
-PROFILES = {"ci": 25, "deep": 300}  # profile -> distinct configurations tried per chart
+PROFILES = {"ci": 12, "deep": 300}  # profile -> distinct configurations tried per chart (boundaries first)
 SHRINK_RENDERS = 100  # at most this many more distinct configurations are tried while shrinking
 DRAWS_PER_EXAMPLE = 2  # Hypothesis repeats small examples early on; repeats are free (memoised)
 
@@ -448,7 +464,7 @@ class Profile:
 
 
 def active_profile(environ: dict | None = None) -> Profile:
-    """The profile named by $CHARTGATE_HYPOTHESIS_PROFILE: `ci` (default, 25 examples) or `deep` (300)."""
+    """The profile named by $CHARTGATE_HYPOTHESIS_PROFILE: `ci` (default, 12 configurations) or `deep` (300)."""
     name = (environ if environ is not None else os.environ).get(PROFILE_ENV, "").strip() or "ci"
     if name not in PROFILES:
         raise InvalidConfig(f"{PROFILE_ENV}={name!r} is not a chartgate Hypothesis profile; "
@@ -458,7 +474,8 @@ def active_profile(environ: dict | None = None) -> Profile:
 
 def smallest_counterexample(configurations: st.SearchStrategy, violates: Callable[[Any], bool],
                             profile: Profile, *, shrink_budget: int = SHRINK_RENDERS,
-                            prefetch: Callable[[list], None] | None = None) -> Any | None:
+                            prefetch: Callable[[list], None] | None = None,
+                            explicit: Sequence[Any] = (), bounds: dict | None = None) -> Any | None:
     """The simplest configuration for which `violates` is true, or None if none is found.
 
     `violates` runs on at most `profile.examples` distinct configurations while searching and
@@ -481,8 +498,14 @@ def smallest_counterexample(configurations: st.SearchStrategy, violates: Callabl
             verdicts[key] = bool(violates(config))
         return verdicts[key]
 
+    explicit = list(explicit)[:profile.examples]  # boundaries first: a one-key configuration is already minimal
     if prefetch is not None:
-        planned = search_configurations(configurations, profile)
+        prefetch(explicit)
+    for config in explicit:
+        if memoised(config):
+            return _shrink_boundary(config, bounds or {}, memoised, profile)
+    if prefetch is not None:
+        planned = search_configurations(configurations, profile, limit=profile.examples - len(explicit))
         prefetch(planned)
         if not any([memoised(config) for config in planned]):
             return None
@@ -492,12 +515,28 @@ def smallest_counterexample(configurations: st.SearchStrategy, violates: Callabl
         return None
 
 
-def search_configurations(configurations: st.SearchStrategy, profile: Profile) -> list:
+def _shrink_boundary(config: tuple, bounds: dict, violates: Callable[[Any], bool], profile: Profile) -> tuple:
+    """A one-key boundary counterexample shrunk to the smallest value of that key that still fails
+    (toward its other bound): `start = 32000`, not the `32767` that found it."""
+    (key, value), = config
+    low, high = bounds.get(key, (None, None))
+    if not isinstance(value, int) or isinstance(value, bool) or low is None or high is None:
+        return config
+    start, end = (low, value) if value == high else (value, high)
+    values = st.integers(start, end) if value == high else st.integers(start, end).map(lambda v: end - (v - start))
+    try:
+        return find(values.map(lambda v: ((key, v),)), violates, settings=profile.settings)
+    except NoSuchExample:
+        return config
+
+
+def search_configurations(configurations: st.SearchStrategy, profile: Profile, limit: int | None = None) -> list:
     """The distinct configurations a search with this profile tries when nothing fails, in order."""
     drawn: dict[str, Any] = {}
+    limit = profile.examples if limit is None else limit
 
     def record(config: Any) -> bool:
-        if len(drawn) < profile.examples:
+        if len(drawn) < limit:
             drawn.setdefault(repr(config), config)
         return False
 

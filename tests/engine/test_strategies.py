@@ -148,15 +148,15 @@ def test_prefetch_sees_the_search_in_one_batch_and_changes_no_verdict():
         return dict(config).get("overlay.replicas", 0) >= 7
 
     found = smallest_counterexample(space.configurations, violates, Profile("test", 20), prefetch=batches.append)
-    assert len(batches) == 1 and len(batches[0]) == 20
-    assert set(map(repr, batches[0])) <= set(map(repr, judged))  # prefetched, then judged once each
+    assert batches[0] == [] and len(batches) == 2 and len(batches[1]) == 20  # no boundaries given, then the search
+    assert set(map(repr, batches[1])) <= set(map(repr, judged))  # prefetched, then judged once each
     assert len(judged) == len(set(map(repr, judged)))
     assert found == smallest_counterexample(space.configurations, violates, Profile("test", 20))
     assert found == (("overlay.mode", "Raw"), ("overlay.replicas", 7))
 
 
 def test_profiles_come_from_the_environment():
-    assert active_profile({}) == Profile("ci", 25)
+    assert active_profile({}) == Profile("ci", 12)
     assert active_profile({PROFILE_ENV: "deep"}).examples == 300
     with pytest.raises(InvalidConfig, match="use one of: ci, deep"):
         active_profile({PROFILE_ENV: "exhaustive"})
@@ -236,3 +236,20 @@ def test_a_key_that_is_not_drawn_is_still_checked_for_unsupported_constructs():
         "domains": {"oneOf": [{"type": "string"}]}}}}}
     with pytest.raises(InvalidChart, match="`tls.domains`"):
         config_space({"spec": {"configSchema": schema}}, "blueprint.yaml", {"tls": [{"main": ""}]})
+
+
+def test_boundaries_are_tried_first_and_a_boundary_counterexample_is_shrunk_to_the_threshold():
+    schema = {"type": "object", "properties": {"start": {"type": "integer", "minimum": 30000, "maximum": 32767},
+                                               "mode": {"type": "string", "enum": ["a", "b"]}}}
+    space = config_space({"spec": {"configSchema": schema}}, "blueprint.yaml")
+    assert space.boundaries == ((("start", 32767),), (("start", 30000),))
+    judged = []
+
+    def violates(config):
+        judged.append(config)
+        return dict(config).get("start", 0) >= 32000
+
+    found = smallest_counterexample(space.configurations, violates, Profile("test", 3),
+                                    explicit=space.boundaries, bounds=space.bounds)
+    assert found == (("start", 32000),)  # the threshold, not the boundary that revealed it
+    assert judged[0] == (("start", 32767),)  # the maximum was the first configuration rendered
