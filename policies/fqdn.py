@@ -114,7 +114,7 @@ def api_groups_of(ctx: ChartContext, manifests: Iterable = ()) -> set[str]:
         groups.add(manifest.group)
         if manifest.kind == "CustomResourceDefinition":
             groups.add(str((manifest.body.get("spec") or {}).get("group", "")))
-        groups |= set(_api_groups_lists(manifest.body))
+        groups |= _API_GROUP_LISTS.get(manifest.body, lambda body: frozenset(_api_groups_lists(body)))
     return {g for g in groups if g}
 
 
@@ -235,6 +235,7 @@ class Judge:
 # Rendered bodies are shared between the scenarios that render the same document (see
 # manifests.parse_documents): scanning each distinct body once is most of FQDN-002's cost.
 _NAMES = IdentityMemo(20_000)
+_API_GROUP_LISTS = IdentityMemo(50_000)  # body -> its `apiGroups:` entries
 
 
 def names_in(body: Any) -> tuple[Occurrence, ...]:

@@ -88,6 +88,7 @@ def _version_tuple(version: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
+@lru_cache(maxsize=4096)
 def lifecycle(api_version: str, kind: str, kube_version: str) -> tuple[str, ApiLifecycle] | None:
     """("removed" | "deprecated", fact) for this object's API in that Kubernetes version, if any."""
     target = _version_tuple(kube_version)
