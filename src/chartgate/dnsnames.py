@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 from .errors import InvalidYaml
+from .values import current_value
 from .yamlio import load_text
 
 Trail = tuple[str | int, ...]
@@ -355,18 +356,6 @@ def _holds_names(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def _lookup(values: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
-    """(reachable, value): unreachable when a parent on the way is not a mapping."""
-    node = values
-    for part in path:
-        if node is None:
-            return True, None
-        if not isinstance(node, dict):
-            return False, None
-        node = node.get(part)
-    return True, node
-
-
 def fqdn_inputs(chart) -> list[tuple[str, ...]]:
     """Values paths whose key says it is the cluster's FQDN or domain (values.yaml or configSchema) and
     that hold a name: unset, a string or a list of strings. A key such as `tls.domains` holding a list
@@ -381,7 +370,7 @@ def fqdn_inputs(chart) -> list[tuple[str, ...]]:
         items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
         if prop.get("type") == "array" and items.get("type", "string") != "string":
             continue
-        reachable, value = _lookup(chart.effective_values, path)
+        reachable, value = current_value(chart.effective_values, path)
         if reachable and _holds_names(value):
             found.add(path)
     return sorted(found)

@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from .errors import InvalidChart, InvalidConfig
+from .values import current_value  # noqa: F401 (also imported from here by policies)
 
 # Kubernetes integer fields are int32: an integer without a bound is drawn from that range, not
 # from numbers Helm would silently wrap (it reads --set-json numbers as float64).
@@ -124,19 +125,6 @@ def conform(current: Any, value: Any) -> Any:
     if wanted and not {kind_of(item) for item in value} <= wanted:
         return INCOMPATIBLE
     return value
-
-
-def current_value(values: Any, path: Iterable[str]) -> tuple[bool, Any]:
-    """(reachable, value at `path`): unreachable when a parent on the way is not a mapping (a list of
-    objects, a string), so nothing may be set below it."""
-    node = values
-    for part in path:
-        if node is None:
-            return True, None
-        if not isinstance(node, dict):
-            return False, None
-        node = node.get(part)
-    return True, node
 
 
 @dataclass(frozen=True)

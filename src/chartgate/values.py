@@ -117,3 +117,16 @@ def mentions_values_key(message: str, values: Any) -> bool:
     import re
     words = set(re.findall(r"[\w.-]+", message)) | set(re.findall(r"\w+", message))
     return bool(words & values_key_names(values))
+
+
+def current_value(values: Any, path: Iterable[str]) -> tuple[bool, Any]:
+    """(reachable, value at `path`): unreachable when a parent on the way is not a mapping (a list of
+    objects, a string), so nothing may be set below it."""
+    node = values
+    for part in path:
+        if node is None:
+            return True, None
+        if not isinstance(node, dict):
+            return False, None
+        node = node.get(part)
+    return True, node

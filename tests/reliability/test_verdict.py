@@ -21,31 +21,20 @@ import chartgate.report  # noqa: F401  (imported once: in-process pytester runs 
 import chartgate.terminal  # noqa: F401
 
 from ..conftest import REPO
+from .helpers import plugin_repo, write_chart
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  port: \"{port}\"\n"
 PYTHON = sys.executable
 
 
-def add_chart(root: Path, name: str, templates: dict[str, str], values: str = "{}\n") -> Path:
-    chart = root / "charts" / name
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n")
-    (chart / "values.yaml").write_text(values)
-    for rel, text in templates.items():
-        (chart / "templates" / rel).write_text(text)
-    return chart
+def add_chart(root: Path, name: str, templates: dict[str, str]) -> Path:
+    return write_chart(root / "charts", name, templates)
 
 
 @pytest.fixture
 def repo(pytester: pytest.Pytester, monkeypatch) -> Path:
-    monkeypatch.delenv("HELM_BIN", raising=False)
-    monkeypatch.delenv("CHARTGATE_TOOLS_DIR", raising=False)
-    root = pytester.path
-    (root / ".tools").symlink_to(REPO / ".tools")
-    (root / "policies").mkdir()
-    for name in ("golden.py", "render.py"):
-        shutil.copy(REPO / "policies" / name, root / "policies" / name)
-    add_chart(root, "tiny", {"cm.yaml": CONFIGMAP.format(name="cm", port=80)})
+    root = plugin_repo(pytester, monkeypatch)  # policies/ (GOLD-001, RENDER-001), charts/tiny, .tools
+    (root / "charts" / "tiny" / "templates" / "cm.yaml").write_text(CONFIGMAP.format(name="cm", port=80))
     return root
 
 
