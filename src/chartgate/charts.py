@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
-from .errors import ChartgateError, InvalidChart, InvalidYaml
+from .errors import ChartgateError, InvalidChart
 from .manifests import cluster_scoped_kind
 from .values import merge
 from .yamlio import decode_utf8, load_text

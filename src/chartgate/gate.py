@@ -16,30 +16,29 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
+from . import memo
+from .applicability import missing_kinds, unmet_requirement
 from .capabilities import advertised_apis
 from .chartconfig import ChartSettings, EffectiveSettings, parse_chart_settings, settings_for
 from .charts import BrokenChart, Chart, discover
 from .context import ChartContext, ScenarioContext
-from . import memo
 from .errors import ChartFailed, ChartgateError, RenderError
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION, newest
-from .applicability import missing_kinds, unmet_requirement
-from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
-from .render import Renderer, default_cache_dir
-from .resultcache import ResultCache, chart_key
 from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
                       plan_combinations, repair_rows, repair_scenarios)
+from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
 from .releases import release_scenarios
+from .render import Renderer, default_cache_dir
+from .resultcache import ResultCache, chart_key
 from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, full_kube_version,
                         plan_chart)
-from .toggles import Toggle, discover_toggles
 from .selection import assignment, changed_charts, changed_files, parse_shard, with_dependents
 from .timings import Timings, load_chart_costs, write_chart_costs
+from .toggles import Toggle, discover_toggles
 from .toolchain import DEFAULT_HELM_VERSION, locate
 from .waivers import WaiverBook, load_waivers
-
 
 GOLDEN_POLICY = "GOLD-001"  # the policy whose results decide which golden files are in use
 RENDER_POLICY = "RENDER-001"  # the policy that reports a scenario that did not render

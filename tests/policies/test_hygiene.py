@@ -9,7 +9,6 @@ import pytest
 
 from chartgate.loader import load_policy_module
 from chartgate.manifests import parse_render
-from chartgate.policy import NotApplicable
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 

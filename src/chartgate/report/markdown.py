@@ -15,7 +15,7 @@ import re
 
 from .defects import DEFECT_OUTCOMES
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
-                     SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
+                     SCENARIOS_SHOWN, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
                      repeat_groups, top_groups, values_digests)
 
