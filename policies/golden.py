@@ -16,6 +16,7 @@ from chartgate.golden import kind_summary
     golden summary under golden/<chart>/<scenario>.yaml records the kinds each scenario renders,
     so drift shows up in code review as a one-line diff.""",
     reference="docs/policies.md#gold",
+    cache_extra=lambda chart, scenario: chart.golden.fingerprint(chart.name, scenario),
 )
 def kinds_match_golden(ctx: ScenarioContext):
     drift = ctx.chart.golden.check(ctx.name, ctx.scenario.name, kind_summary(ctx.manifests), ctx.chart.chart.path)

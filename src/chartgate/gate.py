@@ -111,6 +111,10 @@ class Gate:
         # chart's renders are made while this one is judged. Empty: no rendering ahead.
         self.chart_order: list[str] = []
         self._prefetched: dict = {}
+        # The checks this session runs, per chart (set before judging): with every one of them cached,
+        # a chart is served from the result cache without loading a render.
+        self.session_checks: dict[str, list[PlannedCheck]] = {}
+        self._from_cache: set[str] = set()
 
     # -- discover / plan ------------------------------------------------------------------------
     @cached_property
@@ -200,20 +204,21 @@ class Gate:
         `ci/*-values.yaml` when the chart's own `required`/`fail` refuses to render without input.
         Probing renders each chart's defaults once (the `default` scenario's render, when it works)."""
         roots = tuple(self.config.overlay_roots)
-        probes = {name: Scenario("default", ScenarioKind.DEFAULT, base_overlays(chart, roots))
-                  for name, chart in self.charts.items()}
+        bases = {name: ChartBase(base_overlays(chart, roots)) for name, chart in self.charts.items()}
+        # Only a chart that ships ci/*-values.yaml can be layered on one: only those are probed.
+        probes = {name: Scenario("default", ScenarioKind.DEFAULT, bases[name].files)
+                  for name, chart in self.charts.items() if ci_values_files(chart)}
+        if not probes:
+            return bases
         try:
             with self.timings.phase("render"):
                 renders = dict(zip(probes, self.renderer.render_all((self.charts[n], s) for n, s in probes.items())))
         except ChartgateError:  # no usable Helm: every check reports it (see evaluate)
-            return {name: ChartBase(s.values_files) for name, s in probes.items()}
-        bases = {}
+            return bases
         for name, probe in probes.items():
             render, ci = renders[name], ci_values_files(self.charts[name])
-            if isinstance(render.error, ChartFailed) and ci:
+            if isinstance(render.error, ChartFailed):
                 bases[name] = ChartBase(probe.values_files + (ci[0],), render.error.helm_message.strip(), ci[0])
-            else:
-                bases[name] = ChartBase(probe.values_files)
         return bases
 
     @cached_property
@@ -371,6 +376,10 @@ class Gate:
         self._begun.add(name)
         from .redact import redactor_for
         redactor_for(self)  # learns each render as it is made, so releasing forgets nothing it needs
+        if name not in self._prefetched and self._served_by_cache(name):
+            self._serve_from_cache(name)  # nothing to render: every result is cached
+            self._prefetch_after(name)
+            return
         ahead = self._prefetched.pop(name, None)
         try:
             if ahead is not None:
@@ -379,8 +388,12 @@ class Gate:
                 self._render_chart(name)
         except ChartgateError:
             pass  # no usable Helm: every check reports it (see evaluate)
+        self._prefetch_after(name)
+
+    def _prefetch_after(self, name: str) -> None:
         following = self.chart_order[self.chart_order.index(name) + 1:] if name in self.chart_order else []
-        if following and following[0] not in self._prefetched and following[0] in self.charts:
+        if following and following[0] not in self._prefetched and following[0] in self.charts \
+                and not self._served_by_cache(following[0]):
             self._prefetched[following[0]] = self._background.submit(self._render_chart, following[0])
 
     def _render_chart(self, name: str) -> None:
@@ -396,7 +409,10 @@ class Gate:
         """The chart's checks are done: drop its renders and everything computed from them (reports
         keep summaries; the disk cache keeps the renders), unless the evidence bundle needs them."""
         self._begun.discard(name)
-        if self.keep_renders or "renderer" not in self.__dict__:
+        if "renderer" not in self.__dict__:
+            return
+        self._keep_chart_state(name)
+        if self.keep_renders:
             return
         self.renderer.release(name)
         if "contexts" in self.__dict__ and name in self.contexts:
@@ -437,15 +453,76 @@ class Gate:
 
     def _cached_judgement(self, check: PlannedCheck) -> Result:
         """The check's result from the result cache when nothing it can see changed, else judged now."""
-        key = self._result_key(check.chart) if not check.disabled else None
-        module = self.policy_modules.get(check.policy.module_path, "")
-        cached = self.result_cache.get(key, check.policy.id, module, check.scenario) if module else None
+        key, module, extra = self._cache_coordinates(check)
+        cached = self.result_cache.get(key, check.policy.id, module, check.scenario, extra) if module else None
         if cached is not None:
             return Result.from_dict(cached, check.policy)
         result = self._judge(check)
         if module:
-            self.result_cache.put(key, check.policy.id, module, check.scenario, result.to_dict())
+            # What the check read, as it stands after the check (it may have written it: a new golden file).
+            extra = self._cache_coordinates(check)[2]
+            self.result_cache.put(key, check.policy.id, module, check.scenario, result.to_dict(), extra)
         return result
+
+    def _cache_coordinates(self, check: PlannedCheck) -> tuple[str | None, str, str]:
+        """(chart key, policy module sha256, what else the check reads) of a check's cached result."""
+        key = self._result_key(check.chart) if not check.disabled else None
+        policy = check.policy
+        if policy.module_path and policy.module_path not in self.policy_modules:
+            self._hash_module(policy)
+        module = self.policy_modules.get(policy.module_path, "")
+        extra = ""
+        if key is not None and policy.cache_extra is not None:
+            try:
+                extra = policy.cache_extra(self.chart_context(check.chart), check.scenario)
+            except ChartgateError:
+                key = None
+        return key, module, extra
+
+    def _served_by_cache(self, name: str) -> bool:
+        """Every check this session runs on the chart has a cached result, and the chart's render
+        summaries and redaction state are cached too: its renders need not be loaded at all."""
+        checks = self.session_checks.get(name)
+        key = self._result_key(name)
+        if not checks or key is None:
+            return False
+        renders, secrets = self.result_cache.chart_state(key)
+        if not secrets or any(s.name not in renders for s in self.plans[name]):
+            return False
+        for check in checks:
+            if check.disabled:
+                continue
+            key, module, extra = self._cache_coordinates(check)
+            if not module or not self.result_cache.peek(key, check.policy.id, module, check.scenario, extra):
+                return False
+        return True
+
+    def _serve_from_cache(self, name: str) -> None:
+        from .redact import redactor_for
+        from .render import RenderSummary
+        renders, secrets = self.result_cache.chart_state(self._result_key(name))
+        for scenario in self.plans[name]:
+            self.renderer.remember(self.charts[name], scenario, RenderSummary.from_dict(renders[scenario.name]))
+        redactor_for(self).absorb(secrets)
+        self._from_cache.add(name)
+
+    def _keep_chart_state(self, name: str) -> None:
+        """Before a chart's renders are released: what the reports and the redactor need of them, for a
+        later run that finds every result cached."""
+        key = self._result_key(name)
+        if key is None or name in self._from_cache:
+            return
+        from .redact import Redactor, learn_render
+        chart, renders, learned = self.charts[name], {}, Redactor()
+        for scenario in self.plans[name]:
+            summary = self.renderer.summary(chart, scenario)
+            if summary is None:
+                return  # a partial run (-k): not every scenario was rendered
+            renders[scenario.name] = summary.to_dict()
+        for render in self.renderer.renders():
+            if render.chart == name:
+                learn_render(learned, render)
+        self.result_cache.put_chart_state(key, renders, learned.export() or {"literals": [], "names": []})
 
     @cached_property
     def result_cache(self) -> ResultCache:
@@ -626,6 +703,8 @@ class Gate:
         """Evaluate everything without pytest (e.g. from a script), one chart at a time."""
         checks = sorted(self.planned_checks(policies), key=lambda c: c.chart)  # stable: policy order kept
         self.chart_order = list(dict.fromkeys(c.chart for c in checks))
+        for check in checks:
+            self.session_checks.setdefault(check.chart, []).append(check)
         for index, check in enumerate(checks):
             self.begin_chart(check.chart)
             self.evaluate(check)

@@ -3,6 +3,7 @@ rewritten atomically under --update-golden, with orphan detection limited to wha
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections import Counter
@@ -57,6 +58,16 @@ class GoldenStore:
     def path_for(self, chart: str, scenario: str) -> Path:
         """Inside `root`, whatever characters the chart or scenario name contains."""
         return self.root / safe_name(chart) / f"{safe_name(scenario)}.yaml"
+
+    def fingerprint(self, chart: str, scenario: str) -> str:
+        """What a golden check of (chart, scenario) reads besides the render: its file (and whether
+        drift would be written)."""
+        path = self.path_for(chart, scenario)
+        try:
+            content = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            content = "missing"
+        return f"{content}:{'update' if self.update else 'check'}"
 
     def load(self, path: Path) -> dict | None:
         if not path.exists():

@@ -259,12 +259,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config.stash[SELECTED_KEY] = sum(isinstance(item, PolicyItem) for item in session.items)
     if config.getoption("chartgate_plan"):
         config.get_terminal_writer().line(gate.describe_plans())
-        pytest.exit("--plan: nothing rendered", returncode=0)
+        pytest.exit("--plan: nothing of the plans was rendered", returncode=0)
     # Rendering happens per chart, when its first item runs (see pytest_runtest_protocol); in a serial
     # session the next chart's renders are made while one chart is judged.
+    for item in session.items:
+        if isinstance(item, PolicyItem):
+            gate.session_checks.setdefault(item.check.chart, []).append(item.check)
     if not hasattr(config, "workerinput"):
-        gate.chart_order = list(dict.fromkeys(item.check.chart for item in session.items
-                                              if isinstance(item, PolicyItem)))
+        gate.chart_order = list(gate.session_checks)  # items run chart by chart, in this order
 
 
 XDIST_RESULT = "chartgate_result"

@@ -96,6 +96,9 @@ class Policy:
     # `requires` - chart facts the rule needs, e.g. "blueprint" for Blueprint-only rules.
     kinds: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    # What else the check reads, beyond the chart and its plan (the result cache's key covers those):
+    # cache_extra(chart_context, scenario_name) -> str, e.g. a golden file's digest.
+    cache_extra: Callable[..., str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def family(self) -> str:
@@ -121,7 +124,7 @@ class Policy:
 
 def policy(*, id: str, title: str, rationale: str, reference: str, severity: Severity = Severity.ERROR,
            scenarios: Any = None, judges_failed_renders: bool = False, kinds: Iterable[str] = (),
-           requires: Iterable[str] = ()) -> Callable[[Callable], Policy]:
+           requires: Iterable[str] = (), cache_extra: Callable[..., str] | None = None) -> Callable[[Callable], Policy]:
     """Declare a policy: `@policy(id="OBS-001", title=..., rationale=..., reference=...)`.
 
     `kinds=("ServiceMonitor", "PodMonitor")` and `requires=("blueprint",)` declare when the rule
@@ -136,7 +139,8 @@ def policy(*, id: str, title: str, rationale: str, reference: str, severity: Sev
             raise TypeError(f"{id}: unknown requires={unknown}; known: {sorted(REQUIREMENTS)}")
         return Policy(id, title, Severity(severity), " ".join(rationale.split()), reference, fn,
                       scenarios if scenarios in (None, "*") else tuple(scenarios), judges_failed_renders,
-                      module_path=getattr(fn, "__module__", ""), kinds=tuple(kinds), requires=tuple(requires))
+                      module_path=getattr(fn, "__module__", ""), kinds=tuple(kinds), requires=tuple(requires),
+                      cache_extra=cache_extra)
     return wrap
 
 

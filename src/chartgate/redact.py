@@ -373,12 +373,13 @@ def _attach(gate: "Gate", redactor: Redactor) -> None:
     if renderer is None or getattr(renderer, "_redactor_attached", None) is redactor:
         return
     renderer._redactor_attached = redactor
-    renderer.observers.append(lambda render: _learn_render(redactor, render))
+    renderer.observers.append(lambda render: learn_render(redactor, render))
     for render in renderer.renders():
-        _learn_render(redactor, render)
+        learn_render(redactor, render)
 
 
-def _learn_render(redactor: Redactor, render) -> None:
+def learn_render(redactor: Redactor, render) -> None:
+    """Teach a redactor a render's Secret and ConfigMap values, and its object names."""
     names = set()
     for manifest in render.manifests:
         meta = manifest.body.get("metadata")

@@ -44,6 +44,14 @@ class RenderSummary:
     cached: bool
     seconds: float
 
+    def to_dict(self) -> dict:
+        return {"warnings": list(self.warnings), "ok": self.ok, "seconds": self.seconds}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RenderSummary":
+        return cls(tuple(str(w) for w in data.get("warnings") or ()), bool(data.get("ok")), True,
+                   float(data.get("seconds") or 0.0))
+
 
 @dataclass
 class Render:
@@ -282,6 +290,12 @@ class Renderer:
         memo_key = self._memo_key(chart, self.effective_request(chart, self.request(chart, scenario)))
         with self._guard:
             return self._summaries.get(memo_key)
+
+    def remember(self, chart: Chart, scenario: Scenario, summary: "RenderSummary") -> None:
+        """A summary known from an earlier run (the result cache), for a render not made in this one."""
+        memo_key = self._memo_key(chart, self.effective_request(chart, self.request(chart, scenario)))
+        with self._guard:
+            self._summaries.setdefault(memo_key, summary)
 
     def cached_render(self, chart: Chart, scenario: Scenario) -> Render | None:
         """The scenario's render from the memo or the disk cache only; None if neither has it. Never

@@ -4,12 +4,16 @@ A result is a pure function of what the check could see, so it is cached under a
 it: chartgate's own code and the versions of the libraries its checks use, the policy module, the
 chart tree (vendored dependencies included), the chart's whole plan (every scenario's inputs, the
 values files' contents), the platform file, the target Kubernetes and Helm versions, the chart's
-configuration and the Hypothesis profile. Anything else changed is a miss.
+configuration and the Hypothesis profile; a policy that reads something else declares it
+(`cache_extra`: GOLD-001, the golden file). Anything else changed is a miss.
+
+Beside the results, each chart's entry keeps what its renders left for the reports (per scenario:
+rendered or not, Helm's warnings) and what they taught the redactor, so a warm run whose every
+result is cached loads no render at all.
 
 Stored per chart, `<cache>/results/<key>.json`: {policy id: {"module": sha256, "results": {scenario or
 "": result}}}, the results *before* waivers (waivers are applied on every run). Not cached: errors
-(a crash or a timeout may not recur), GOLD-001 (it compares with, and under --update-golden writes,
-golden files), and anything when --no-render-cache is given. Entries are written owner-only and
+(a crash or a timeout may not recur), and anything when --no-render-cache is given. Entries are written owner-only and
 atomically; a concurrent writer (an xdist worker) merges with what is there under a file lock."""
 
 from __future__ import annotations
@@ -26,8 +30,7 @@ from typing import Any, Iterable
 
 from .yamlio import PRIVATE_FILE_MODE, private_dirs, write_atomic
 
-FORMAT = 1
-UNCACHED_POLICIES = frozenset({"GOLD-001"})
+FORMAT = 2
 _LIBRARIES = ("pyyaml", "jsonschema", "kubernetes-validate", "publicsuffixlist", "hypothesis", "deepdiff",
               "jsonpath-ng")
 
@@ -59,6 +62,7 @@ class ResultCache:
         self.root = Path(root) / "results" if root is not None else None
         self._loaded: dict[str, dict] = {}
         self._new: dict[str, dict] = {}  # key -> {policy: {"module", "results": {scenario: dict}}}
+        self._state: dict[str, tuple[dict, dict]] = {}  # key -> (render summaries, redaction learned)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -76,32 +80,60 @@ class ResultCache:
                 data = {}
         except (OSError, ValueError):
             data = {}
-        entry = data.get("policies") if isinstance(data.get("policies"), dict) else {}
+        entry = data if isinstance(data.get("policies"), dict) else {"policies": {}}
         with self._lock:
             self._loaded.setdefault(key, entry)
             return self._loaded[key]
 
-    def get(self, key: str | None, policy_id: str, module: str, scenario: str | None) -> dict | None:
-        if key is None or self.root is None or policy_id in UNCACHED_POLICIES:
+    def chart_state(self, key: str | None) -> tuple[dict, dict]:
+        """(render summaries by scenario, what the chart's renders taught the redactor) of a chart, as
+        an earlier run left them: with every result cached, a warm run need not load one render."""
+        if key is None or self.root is None:
+            return {}, {}
+        entry = self._entry(key)
+        renders, secrets = entry.get("renders"), entry.get("secrets")
+        return (renders if isinstance(renders, dict) else {}), (secrets if isinstance(secrets, dict) else {})
+
+    def put_chart_state(self, key: str | None, renders: dict, secrets: dict) -> None:
+        if key is None or self.root is None:
+            return
+        with self._lock:
+            self._state[key] = (renders, secrets)
+
+    def get(self, key: str | None, policy_id: str, module: str, scenario: str | None, extra: str = "") -> dict | None:
+        if key is None or self.root is None:
             return None
-        stored = self._entry(key).get(policy_id)
+        stored = self._entry(key)["policies"].get(policy_id)
         found = None
         if isinstance(stored, dict) and stored.get("module") == module and isinstance(stored.get("results"), dict):
             found = stored["results"].get(scenario or "")
+        if isinstance(found, dict) and found.get("_extra", "") != extra:
+            found = None  # what else the check read (a golden file) changed
         with self._lock:
             if isinstance(found, dict):
                 self.hits += 1
-                return found
+                return {k: v for k, v in found.items() if k != "_extra"}
             self.misses += 1
         return None
 
-    def put(self, key: str | None, policy_id: str, module: str, scenario: str | None, result: dict) -> None:
-        if key is None or self.root is None or policy_id in UNCACHED_POLICIES or result.get("outcome") == "error":
+    def peek(self, key: str | None, policy_id: str, module: str, scenario: str | None, extra: str = "") -> bool:
+        """Is a result cached (without counting a hit)?"""
+        if key is None or self.root is None:
+            return False
+        stored = self._entry(key)["policies"].get(policy_id)
+        if not (isinstance(stored, dict) and stored.get("module") == module and isinstance(stored.get("results"), dict)):
+            return False
+        found = stored["results"].get(scenario or "")
+        return isinstance(found, dict) and found.get("_extra", "") == extra
+
+    def put(self, key: str | None, policy_id: str, module: str, scenario: str | None, result: dict,
+            extra: str = "") -> None:
+        if key is None or self.root is None or result.get("outcome") == "error":
             return
         with self._lock:
             policy = self._new.setdefault(key, {}).setdefault(policy_id, {"module": module, "results": {}})
             if policy["module"] == module:
-                policy["results"][scenario or ""] = result
+                policy["results"][scenario or ""] = {**result, "_extra": extra} if extra else result
 
     def save(self) -> None:
         """Write what this run judged, merged into what the cache holds (under a lock per entry)."""
@@ -109,6 +141,9 @@ class ResultCache:
             return
         with self._lock:
             new, self._new = self._new, {}
+            state, self._state = self._state, {}
+        for key in state.keys() - new.keys():
+            new[key] = {}
         for key, policies in new.items():
             path = self._path(key)
             try:
@@ -116,10 +151,11 @@ class ResultCache:
                 with open(path.with_suffix(".lock"), "a+") as lock:
                     fcntl.flock(lock, fcntl.LOCK_EX)
                     try:
-                        current = json.loads(path.read_text(encoding="utf-8"))
-                        current = current.get("policies", {}) if current.get("format") == FORMAT else {}
+                        document = json.loads(path.read_text(encoding="utf-8"))
+                        document = document if document.get("format") == FORMAT else {}
                     except (OSError, ValueError, AttributeError):
-                        current = {}
+                        document = {}
+                    current = document.get("policies", {}) if isinstance(document.get("policies"), dict) else {}
                     for policy_id, stored in policies.items():
                         old = current.get(policy_id)
                         if isinstance(old, dict) and old.get("module") == stored["module"]:
@@ -127,7 +163,9 @@ class ResultCache:
                             merged.update(stored["results"])
                             stored = {"module": stored["module"], "results": merged}
                         current[policy_id] = stored
-                    write_atomic(path, json.dumps({"format": FORMAT, "policies": current}),
+                    renders, secrets = state.get(key, (document.get("renders"), document.get("secrets")))
+                    write_atomic(path, json.dumps({"format": FORMAT, "policies": current, "renders": renders or {},
+                                                   "secrets": secrets or {}}),
                                  mode=PRIVATE_FILE_MODE, durable=False)
             except OSError:
                 return  # a cache that cannot be written only costs time; the render cache warns once

@@ -172,3 +172,42 @@ def test_a_kind_list_is_expanded_into_its_items_as_helm_install_applies_them(tmp
     rendered = renderer(None).render(chart, DEFAULT)
     assert [(m.kind, m.name, m.source) for m in rendered.manifests] == [
         ("ConfigMap", "a", "tiny/templates/list.yaml"), ("Secret", "b", "tiny/templates/list.yaml")]
+
+
+QUOTING_POLICY = '''
+from chartgate import Finding, ScenarioContext, policy
+
+@policy(id="QUOTE-001", title="quotes a rendered secret", scenarios=("default",), rationale="r", reference="r")
+def quotes(ctx: ScenarioContext):
+    for secret in ctx.render.of_kind("Secret"):
+        yield Finding.on(secret, "$.stringData", f"the token is {secret.body['stringData']['token']}")
+'''
+
+
+def test_a_warm_run_with_every_result_cached_loads_no_render_and_still_redacts(tmp_path):
+    from chartgate.gate import Gate
+    from chartgate.loader import load_policy_module
+    from chartgate.policy import policies_in
+
+    from ..conftest import gate_config
+    secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {token: rendered-only-t0ken-value}\n"
+    tiny_chart(tmp_path / "charts", {"s.yaml": secret, "cm.yaml": CONFIGMAP.format(name="a", value="x")})
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "quote.py").write_text(QUOTING_POLICY)
+    policies = policies_in(load_policy_module(tmp_path / "policies" / "quote.py"))
+    policies += policies_in(load_policy_module(REPO / "policies" / "golden.py"))
+    (tmp_path / "overlays").mkdir()
+
+    def run():
+        gate = Gate(gate_config(tmp_path, tmp_path / "charts", tmp_path / "overlays", cache=tmp_path / "cache"))
+        return gate, gate.run(policies)
+
+    cold, _ = run()
+    warm, _ = run()
+    assert warm.renderer.stats["renders"] == 0 and warm.renderer.stats["cache_hits"] == 0  # nothing loaded
+    assert warm._from_cache == {"tiny"}
+    assert sorted((r.policy.id, r.scenario, r.outcome) for r in warm.results) == \
+        sorted((r.policy.id, r.scenario, r.outcome) for r in cold.results)
+    report = (tmp_path / "reports" / "chartgate.json").read_text()
+    assert "rendered-only-t0ken-value" not in report and "<redacted hmac:" in report
+    assert '"helm_warnings"' in report and '"rendered": true' in report  # summaries kept for the report
