@@ -8,7 +8,9 @@ schema, and results per object body: the same body rendered in several scenarios
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
@@ -143,16 +145,48 @@ def _builtin_validator(api_version: str, kind: str, kube_version: str) -> jsonsc
     return jsonschema.Draft202012Validator({"$ref": f"{base}#/$defs/{name}"}, registry=registry)
 
 
-_BY_BODY = IdentityMemo(50_000)  # body -> {kube version: violations}: each distinct object once
+_BY_BODY = IdentityMemo(50_000)  # body -> {schema digest: violations}: each distinct object once
+
+
+@lru_cache(maxsize=None)
+def schema_digest(api_version: str, kind: str, kube_version: str) -> str | None:
+    """A digest of the kind's whole schema in that Kubernetes version (its definition and every
+    definition it references): versions that agree validate alike, so an object is validated once
+    per distinct schema, not once per target version."""
+    registry, index, base = _definitions(kube_version)
+    name = index.get((api_group(api_version), api_version.rpartition("/")[2], kind))
+    if name is None:
+        return None
+    definitions = _raw_definitions(kube_version)
+    seen, pending = set(), [name]
+    while pending:
+        current = pending.pop()
+        if current in seen or current not in definitions:
+            continue
+        seen.add(current)
+        pending += _REF.findall(json.dumps(definitions[current]))
+    closure = {n: definitions[n] for n in sorted(seen)}
+    return hashlib.sha256(json.dumps(closure, sort_keys=True).encode()).hexdigest()
+
+
+_REF = re.compile(r'"\$ref": "[^"#]*#/\$defs/([^"]+)"')
+
+
+@lru_cache(maxsize=None)
+def _raw_definitions(kube_version: str) -> dict:
+    return json.loads((_schema_dir(kube_version, strict=True) / "_definitions.json").read_text())["$defs"]
 
 
 def validate_builtin(body: dict, kube_version: str) -> list[SchemaViolation] | None:
     """Strict violations of a built-in object (unknown fields, wrong types); None if no schema."""
-    per_version = _BY_BODY.get(body, lambda _: {})
-    if kube_version not in per_version:
-        per_version[kube_version] = _validate_builtin_cached(canonical_json(body), str(body.get("apiVersion")),
-                                                             str(body.get("kind")), kube_version)
-    return per_version[kube_version]
+    api_version, kind = str(body.get("apiVersion")), str(body.get("kind"))
+    digest = schema_digest(api_version, kind, kube_version)
+    if digest is None:
+        return None
+    per_schema = _BY_BODY.get(body, lambda _: {})
+    if digest not in per_schema:
+        per_schema[digest] = _validate_builtin_cached(canonical_json(body), api_version, kind, kube_version)
+    return per_schema[digest]
 
 
 @lru_cache(maxsize=8192)
