@@ -458,8 +458,10 @@ class Gate:
         if cached is not None:
             return Result.from_dict(cached, check.policy)
         result = self._judge(check)
-        if module:
-            # What the check read, as it stands after the check (it may have written it: a new golden file).
+        if module and not (check.policy.cache_extra is not None and result.outcome is not Outcome.PASSED):
+            # What the check read, as it stands after the check (it may have written it: a new golden
+            # file). A failure of such a check is not cached: it may depend on how the run treats what
+            # it read (--update-golden rewrites a drifted golden file, a check-only run reports it).
             extra = self._cache_coordinates(check)[2]
             self.result_cache.put(key, check.policy.id, module, check.scenario, result.to_dict(), extra)
         return result
