@@ -220,12 +220,13 @@ class Judge:
 
     sentinel: str | None
     allow: tuple[str, ...]
-    api_groups: set[str]
+    api_groups: frozenset[str]
     metadata: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def of(cls, ctx: ChartContext, manifests: Iterable = (), *, sentinel: str | None = None) -> "Judge":
-        return cls(sentinel, tuple(ctx.platform.fqdn_allow), api_groups_of(ctx, manifests), metadata_urls(ctx.chart))
+        return cls(sentinel, tuple(ctx.platform.fqdn_allow), frozenset(api_groups_of(ctx, manifests)),
+                   frozenset(metadata_urls(ctx.chart)))
 
     def exemption(self, occ: Occurrence, kind: str = "") -> str | None:
         return exemption(occ, sentinel=self.sentinel, allow=self.allow, api_groups=self.api_groups, kind=kind,
@@ -236,6 +237,7 @@ class Judge:
 # manifests.parse_documents): scanning each distinct body once is most of FQDN-002's cost.
 _NAMES = IdentityMemo(20_000)
 _API_GROUP_LISTS = IdentityMemo(50_000)  # body -> its `apiGroups:` entries
+_JUDGED = IdentityMemo(50_000)  # body -> {(judge, kind): the names no exemption covers}
 
 
 def names_in(body: Any) -> tuple[Occurrence, ...]:
@@ -315,16 +317,27 @@ def sentinel_render(ctx: ChartContext, scenario):
 
 
 def hardcoded_names(ctx: ChartContext, manifests, sentinel: str | None) -> Iterator[tuple[Any, Occurrence]]:
-    """(manifest, occurrence) for every DNS name in the render that no exemption covers."""
+    """(manifest, occurrence) for every DNS name in the render that no exemption covers. Each distinct
+    object is judged once per distinct set of exemptions (scenarios of a chart mostly share both)."""
     judge = Judge.of(ctx, manifests, sentinel=sentinel)
     for manifest in manifests:
-        seen = set()
-        for occ in names_in(manifest.body):
-            if (occ.name, occ.path, occ.inner) in seen:
-                continue
-            seen.add((occ.name, occ.path, occ.inner))
-            if not judge.exemption(occ, manifest.kind):
-                yield manifest, occ
+        # keyed by the judge's value, not its id: parsed bodies may be shared between charts
+        verdicts = _JUDGED.get(manifest.body, lambda _: {})
+        key = (judge, manifest.kind)
+        if key not in verdicts:
+            verdicts[key] = tuple(unexempted(names_in(manifest.body), judge, manifest.kind))
+        for occ in verdicts[key]:
+            yield manifest, occ
+
+
+def unexempted(occurrences, judge: "Judge", kind: str) -> Iterator[Occurrence]:
+    seen = set()
+    for occ in occurrences:
+        if (occ.name, occ.path, occ.inner) in seen:
+            continue
+        seen.add((occ.name, occ.path, occ.inner))
+        if not judge.exemption(occ, kind):
+            yield occ
 
 
 @policy(

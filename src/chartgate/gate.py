@@ -42,6 +42,17 @@ from .waivers import WaiverBook, load_waivers
 
 GOLDEN_POLICY = "GOLD-001"  # the policy whose results decide which golden files are in use
 RENDER_POLICY = "RENDER-001"  # the policy that reports a scenario that did not render
+PREFETCH_DEPTH = 2  # charts rendered ahead of the one being judged
+PREFETCH_RSS_MB = 450  # ... the second of them only while the process is smaller than this
+
+
+def current_rss_mb() -> float:
+    """This process's resident memory now (Linux /proc; 0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def short_traceback(exc: BaseException, frames: int = 6) -> str:
@@ -386,19 +397,33 @@ class Gate:
                 ahead.result()
             else:
                 self._render_chart(name)
-        except ChartgateError:
-            pass  # no usable Helm: every check reports it (see evaluate)
+        except Exception:  # noqa: BLE001 - no usable Helm, or a bug: each check renders (and reports) itself
+            pass
         self._prefetch_after(name)
 
     def _prefetch_after(self, name: str) -> None:
+        """Render the next chart in the background - and the one after it while this process is
+        small, so Helm keeps both cores busy while Python judges (memory stays near one chart's
+        renders for big charts, which is what the limit protects)."""
         following = self.chart_order[self.chart_order.index(name) + 1:] if name in self.chart_order else []
-        if following and following[0] not in self._prefetched and following[0] in self.charts \
-                and not self._served_by_cache(following[0]):
-            self._prefetched[following[0]] = self._background.submit(self._render_chart, following[0])
+        for depth, upcoming in enumerate(following[:PREFETCH_DEPTH]):
+            if depth and current_rss_mb() > PREFETCH_RSS_MB:
+                break
+            if upcoming not in self._prefetched and upcoming in self.charts and not self._served_by_cache(upcoming):
+                self._prefetched[upcoming] = self._background.submit(self._render_chart, upcoming)
 
     def _render_chart(self, name: str) -> None:
+        """A chart's planned scenarios; then, for checks comparing Helm versions, the same scenarios
+        under the other Helm versions (so those checks find their renders made, too)."""
+        chart = self.charts[name]
         with self.timings.phase("render"):
-            self.renderer.render_all((self.charts[name], s) for s in self.plans[name])
+            self.renderer.render_all((chart, s) for s in self.plans[name])
+            compared = {c.scenario for c in self.session_checks.get(name, ())
+                        if c.scenario and "helm-matrix" in c.policy.requires and not c.disabled}
+            if compared:
+                scenarios = [s for s in self.plans[name] if s.name in compared]
+                for renderer in self.matrix_renderers.values():
+                    renderer.render_all((chart, s) for s in scenarios)
 
     @cached_property
     def _background(self):
@@ -415,6 +440,9 @@ class Gate:
         if self.keep_renders:
             return
         self.renderer.release(name)
+        if "matrix_renderers" in self.__dict__:
+            for renderer in self.matrix_renderers.values():
+                renderer.release(name)
         if "contexts" in self.__dict__ and name in self.contexts:
             self.contexts[name].release()
         memo.clear_all()
