@@ -8,7 +8,8 @@ NetworkPolicies appear.
 
 from chartgate import Finding, NotApplicable, ScenarioContext, policy
 from chartgate.kube import api_group, is_builtin
-from chartgate.selectors import SCALABLE_KINDS, describe, is_empty, matches, matches_labels, pod_templates
+from chartgate.selectors import (SCALABLE_KINDS, LabelIndex, describe, is_empty, matches, matches_labels,
+                                 pod_templates)
 
 REFERENCE = "docs/policies.md#wir"
 
@@ -222,6 +223,7 @@ def network_policies_select_pods(ctx: ScenarioContext):
 )
 def services_select_pods(ctx: ScenarioContext):
     templates = pod_templates(ctx.manifests)
+    by_labels = LabelIndex(templates, lambda t: t.labels)
     with_selector = judged([m for m in ctx.render.of_kind("Service") if m.group == ""
                             and (m.body.get("spec") or {}).get("selector")
                             and (m.body.get("spec") or {}).get("type") != "ExternalName"],
@@ -229,9 +231,9 @@ def services_select_pods(ctx: ScenarioContext):
     for service in with_selector:
         spec = service.body.get("spec") or {}
         selector = spec.get("selector")
-        local = [t for t in templates if t.namespace == service.namespace]
-        selected = [t for t in local if matches_labels(selector, t.labels)]
+        selected = [t for t in by_labels.selected_by(selector) if t.namespace == service.namespace]
         if not selected:
+            local = [t for t in templates if t.namespace == service.namespace]
             yield Finding.on(service, "$.spec.selector",
                              f"selector {describe({'matchLabels': selector})} matches no pod template rendered "
                              f"in namespace {service.namespace} (workloads there: "

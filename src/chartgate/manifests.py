@@ -81,10 +81,23 @@ def iter_documents(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _document(piece: str) -> Iterator[tuple[str, str]]:
-    match = _SOURCE.search(piece)
+    # Helm writes `# Source:` as the document's first line; only the leading comment lines are
+    # searched, so a megabyte CRD is not scanned (and copied) twice for a line it cannot hold.
+    head_end = 0
+    while True:
+        line_end = piece.find("\n", head_end)
+        line = piece[head_end:] if line_end < 0 else piece[head_end:line_end]
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        if line_end < 0:
+            head_end = len(piece)
+            break
+        head_end = line_end + 1
+    head = piece[:head_end]
+    match = _SOURCE.search(head)
     source = match.group(1).strip() if match else ""
-    body = _SOURCE.sub("", piece)
-    if body.strip():
+    body = _SOURCE.sub("", head) + piece[head_end:] if match else piece
+    if not body.isspace() and body:
         yield source, body
 
 

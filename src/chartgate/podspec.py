@@ -180,9 +180,23 @@ class RenderIndex:
 
     def serving(self, pod: PodSpec) -> list[Manifest]:
         """The Services of this render that route traffic to `pod`'s pods."""
-        return [s for s in self.services if s.namespace == pod.owner.namespace
-                and (selector := _mapping(s.body.get("spec")).get("selector"))
-                and matches_labels(selector, pod.labels)]
+        candidates: set[int] = set()
+        for key, value in pod.labels.items():  # a Service can select the pod only through its labels
+            candidates.update(self._services_by_first_pair.get((key, str(value)), ()))
+        return [self.services[i] for i in sorted(candidates)
+                if self.services[i].namespace == pod.owner.namespace
+                and matches_labels(_mapping(self.services[i].body.get("spec")).get("selector"), pod.labels)]
+
+    @cached_property
+    def _services_by_first_pair(self) -> dict[tuple[str, str], list[int]]:
+        """Services with a selector, by its first label pair (a pod lacking that pair is not selected)."""
+        index: dict[tuple[str, str], list[int]] = {}
+        for position, service in enumerate(self.services):
+            selector = _mapping(service.body.get("spec")).get("selector")
+            if selector and isinstance(selector, dict):
+                key, value = next(iter(selector.items()))
+                index.setdefault((key, str(value)), []).append(position)
+        return index
 
 
 def build_index(manifests: Iterable[Manifest]) -> RenderIndex:

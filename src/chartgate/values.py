@@ -12,10 +12,15 @@ Path_ = tuple[str, ...]
 
 
 def merge(base: Any, override: Any) -> Any:
-    """Helm-style coalesce: mappings merge key by key, override wins, an explicit null deletes."""
+    """Helm-style coalesce: mappings merge key by key, override wins, an explicit null deletes.
+
+    The result shares the subtrees of `base` that `override` does not touch (values are read-only
+    data everywhere in chartgate): a scenario's `--set` of one toggle copies the mappings on that
+    toggle's path, not the chart's whole values tree - on charts with large upstream values that
+    copy dominated planning, rendering and reports."""
     if not isinstance(base, dict) or not isinstance(override, dict):
         return copy.deepcopy(override)
-    result = copy.deepcopy(base)
+    result = dict(base)
     for key, value in override.items():
         if value is None:
             result.pop(key, None)
@@ -63,12 +68,13 @@ def get_path(data: Any, path: Path_, default: Any = _MISSING) -> Any:
 
 
 def set_path(data: dict, path: Path_, value: Any) -> dict:
-    """Return a copy of `data` with `path` set to `value` (intermediate mappings are created)."""
-    result = copy.deepcopy(data)
+    """Return a copy of `data` with `path` set to `value` (intermediate mappings are created); the
+    mappings off the path are shared with `data`."""
+    result = dict(data)
     node = result
     for part in path[:-1]:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
+        child = node.get(part)
+        node[part] = dict(child) if isinstance(child, dict) else {}
         node = node[part]
     node[path[-1]] = copy.deepcopy(value)
     return result
