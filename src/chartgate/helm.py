@@ -18,6 +18,7 @@ import signal
 import subprocess
 import shutil
 import tempfile
+import threading
 import weakref
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ _CHART_FAIL = re.compile(r"\Aexecution error at \(")
 #: The hint Helm appends to template errors; it is not part of the message.
 _DEBUG_HINT = "Use --debug flag to render out invalid YAML"
 _PANIC = re.compile(r"(?m)^panic: ")
+#: At most one `helm template` per CPU at any moment, across every renderer and thread of the run (the
+#: chart being judged, the charts rendered ahead of it, each Helm version of the matrix): more would
+#: not render faster, and each Helm process of a large chart holds a few hundred MB.
+_HELM_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 def _json_default(value: Any) -> Any:
@@ -200,17 +205,18 @@ class Helm:
         """Run `helm template`; return stdout and Helm's warnings, or raise a typed RenderError."""
         __tracebackhide__ = True
         command = self.command_line(request)
-        started = time.perf_counter()
-        proc = subprocess.Popen([str(self.path), *request.args()], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=self.env, start_new_session=True)
-        try:
-            stdout, stderr = proc.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise RenderTimeout(chart, scenario, f"no result after {self.timeout:g}s (per-render timeout; "
-                                "raise it with --render-timeout)", command) from None
-        seconds = time.perf_counter() - started
+        with _HELM_SLOTS:
+            started = time.perf_counter()
+            proc = subprocess.Popen([str(self.path), *request.args()], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, env=self.env, start_new_session=True)
+            try:
+                stdout, stderr = proc.communicate(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise RenderTimeout(chart, scenario, f"no result after {self.timeout:g}s (per-render timeout; "
+                                    "raise it with --render-timeout)", command) from None
+            seconds = time.perf_counter() - started
         message, warnings = split_stderr(stderr)
         if proc.returncode == 0:
             return HelmOutput(stdout, warnings, seconds)
