@@ -19,6 +19,7 @@ class IdentityMemo:
         self.size = size
         self._entries: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self.computed = 0  # how many values were computed, not found (tests assert reuse)
         _REGISTRY.append(self)
 
     def get(self, obj: Any, compute: Callable[[Any], Any]) -> Any:
@@ -30,6 +31,7 @@ class IdentityMemo:
                 return entry[1]
         value = compute(obj)
         with self._lock:
+            self.computed += 1
             self._entries[key] = (obj, value)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)

@@ -16,8 +16,6 @@ per distinct render and shared by every policy that asks; it is a pure function 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -223,38 +221,12 @@ def build_index(manifests: Iterable[Manifest]) -> RenderIndex:
     return RenderIndex(tuple(pods), tuple(rbac), tuple(accounts), tuple(services), frozenset(groups))
 
 
-class _IndexMemo:
-    """Render indexes by the identity of the render's manifest list (renders of identical inputs
-    share that list), bounded; the list is held so its identity cannot be reused while cached."""
-
-    def __init__(self, size: int = 512):
-        self.size = size
-        self.entries: OrderedDict[int, tuple[list, RenderIndex]] = OrderedDict()
-        self.lock = threading.Lock()
-        self.built = 0  # how many indexes were computed (tests assert reuse)
-
-    def get(self, manifests: list[Manifest]) -> RenderIndex:
-        key = id(manifests)
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None and entry[0] is manifests:
-                self.entries.move_to_end(key)
-                return entry[1]
-        index = build_index(manifests)
-        with self.lock:
-            self.built += 1
-            self.entries[key] = (manifests, index)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        return index
-
-
-_MEMO = _IndexMemo()
-memo.on_clear(lambda: _MEMO.entries.clear())
+#: Render indexes by the identity of the render's manifest list (renders of identical inputs share it).
+_MEMO = memo.IdentityMemo(512)
 
 
 def render_index(render: "Render") -> RenderIndex:
-    return _MEMO.get(render.manifests)
+    return _MEMO.get(render.manifests, build_index)
 
 
 # --- the chart-wide view ------------------------------------------------------------------------

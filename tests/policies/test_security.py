@@ -473,10 +473,10 @@ def test_tokens_are_judged_against_bindings_of_every_scenario():
 def test_each_distinct_render_is_indexed_once_for_every_rule():
     shared = [deployment(name=f"app-{i}") for i in range(20)] + [role(rules=[rule([""], ["pods"], ["get"])])]
     ctx = chart_context({f"plan.{i:03}": shared for i in range(30)})
-    before = podspec._MEMO.built
+    before = podspec._MEMO.computed
     for rule_ in CONTAINER_RULES + [rbac.no_rbac_wildcards, rbac.no_escalation_verbs]:
         assert list(rule_.check(ctx)) == [], rule_.id
-    assert podspec._MEMO.built - before == 30  # one index per distinct render, shared by all 14 rules
+    assert podspec._MEMO.computed - before == 30  # one index per distinct render, shared by all 14 rules
     view = podspec.chart_view(ctx)
     assert len(view.pods()) == 20  # identical bodies across 30 renders: 20 distinct pod specs
     assert all(len(seen.scenarios) == 30 for seen in view.pods())
