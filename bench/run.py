@@ -76,24 +76,36 @@ def out(line: str = "") -> None:
 
 
 def tree_rss_mb(root: int) -> float:
-    """Sum of the resident sets of `root` and all its descendants (from /proc), in MB."""
+    """Sum of the resident sets of `root` and all its descendants (from /proc), in MB.
+
+    A child caught between fork and exec (Python starts each Helm with vfork) still runs its parent's
+    program in its parent's address space (or a copy-on-write image of it): /proc shows it with its
+    parent's name, size and resident set, yet it holds no memory of its own. Counting it would add a
+    phantom copy of the parent to whichever sample happens to catch one of the ~2,000 spawns; it is
+    counted once, as the parent."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    image: dict[int, tuple[bytes, bytes]] = {}  # program name and virtual size
+    parent: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                fields = fh.read().rsplit(b")", 1)[1].split()
+                stat = fh.read()
         except OSError:
             continue
+        name, fields = stat[stat.find(b"(") + 1:stat.rfind(b")")], stat.rsplit(b")", 1)[1].split()
         pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)  # field 4: ppid
+        parent[pid] = int(fields[1])  # field 4: ppid
+        children.setdefault(parent[pid], []).append(pid)
         rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss in pages
+        image[pid] = (name, fields[20])  # field 2: comm; field 23: vsize
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid == root or image.get(pid) != image.get(parent.get(pid)):  # not a pre-exec copy of its parent
+            total += rss.get(pid, 0)
         stack.extend(children.get(pid, []))
     return total / 2**20
 
