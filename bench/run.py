@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -393,8 +393,18 @@ def part_fixtures(work: Path, args, table: Table, results: dict) -> None:
     phase_rows(table, cold)
     results["fixtures"] = {"cold": cold.summary(), "warm": warm.summary(), "bare_helm": bare,
                            "cold_cpu_over_bare_helm_cpu": ratio}
+    met = None if ratio is None else ratio <= TARGET_FIXTURE_OVERHEAD
+    note = ""
+    if met is False and cold.helm_cpu is not None:
+        # Say what the overhead is made of: the warm run pays chartgate's fixed cost (start-up, collection,
+        # pytest's per-item protocol, reports) and renders nothing.
+        own = cold.measured.cpu - cold.helm_cpu
+        items = sum(cold.outcomes().values())
+        note = (f"chartgate's own CPU {own:.1f} s, of which {warm.measured.cpu:.1f} s is paid by the warm run too "
+                f"(start-up, collection, pytest's protocol for {items} items, reports); see README Performance")
+        table.add("fixtures: why the ratio is missed", note)
     results["targets"].append({"target": "fixtures: cold CPU / bare helm CPU <= 1.3x", "measured": ratio,
-                               "met": None if ratio is None else ratio <= TARGET_FIXTURE_OVERHEAD})
+                               "met": met, "note": note})
 
 
 def monorepo_args(mono: Path, work: Path) -> list[str]:
