@@ -16,6 +16,7 @@ import json
 import random
 import sys
 import time
+import zlib
 from pathlib import Path
 
 FAMILIES = ("CAP", "FQDN", "GOLD", "HELM", "HYG", "ING", "NET", "OBS", "PROP", "RENDER", "SCH", "UMB", "WIR", "SEC")
@@ -73,7 +74,7 @@ def synthetic_report(root: Path, *, charts: int = 50, policies: int = 40, scenar
                           "command": command, "scenario_inputs": inputs}
                 if outcome == "failed":
                     for f in range(findings):
-                        container = (hash((pid, f)) % 12)
+                        container = zlib.crc32(f"{pid}/{f}".encode()) % 12  # stable across runs (str hash is salted)
                         result["findings"].append({
                             "resource": f"Deployment/{name}/{name}-deploy{f}",
                             "template": f"{name}/templates/deploy{f % 8}.yaml",

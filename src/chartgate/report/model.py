@@ -126,7 +126,7 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
         "policies": [{**p.metadata(), "module": p.module_path,
                       "module_sha256": gate.policy_modules.get(p.module_path, "")}
                      for p in sorted(policies.values(), key=lambda p: p.id)],
-        "results": [r.to_dict() for r in results],
+        "results": [_listed(r) for r in results],
         "golden": {
             "dir": str(gate.config.golden_dir),
             "updated": sorted(str(p) for p in summary.written),
@@ -156,6 +156,17 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
     report["timings"] = gate.timings.to_dict()
     # Once, here: every format renders this dict, so no format can leak what this removed.
     return finalise(redactor_for(gate).data(report))
+
+
+def _listed(result) -> dict:
+    """A result as the report lists it. A passed or skipped result names its scenario, whose inputs and
+    command are in the chart's `scenarios`: repeating them on each of tens of thousands of results
+    made most of a large monorepo's report. Results with findings or errors keep them (reproduction)."""
+    data = result.to_dict()
+    if data["outcome"] in ("passed", "skipped"):
+        data.pop("command", None)
+        data.pop("scenario_inputs", None)
+    return data
 
 
 def finalise(report: dict, *, locate: bool = True) -> dict:
