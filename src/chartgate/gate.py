@@ -43,7 +43,7 @@ from .waivers import WaiverBook, load_waivers
 GOLDEN_POLICY = "GOLD-001"  # the policy whose results decide which golden files are in use
 RENDER_POLICY = "RENDER-001"  # the policy that reports a scenario that did not render
 PREFETCH_DEPTH = 2  # charts rendered ahead of the one being judged
-PREFETCH_RSS_MB = 450  # ... the second of them only while the process is smaller than this
+PREFETCH_RSS_MB = 700  # ... the second of them only while the process is smaller than this
 
 
 def current_rss_mb() -> float:
