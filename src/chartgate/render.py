@@ -20,14 +20,23 @@ from .errors import ChartFailed, HelmCrashed, ManifestParseError, RenderError, R
 from .helm import Helm, TemplateRequest
 from .manifests import Manifest, build_manifests, parse_documents, shared_body
 from .memo import IdentityMemo
-
-_OBJECT_KEYS = IdentityMemo(100_000)  # body -> its key in the cache's object store
 from .references import References, chart_references
 from .scenarios import Scenario
 from .values import get_path, split_dotted, with_files, with_set
 from .yamlio import PRIVATE_FILE_MODE, private_dirs, write_atomic
 
 _ABSENT = object()
+_OBJECT_KEYS = IdentityMemo(100_000)  # body -> its key in the cache's object store
+
+
+def _canonical(body: dict) -> str:
+    """An object's text in the object store (its key is the hash of this text)."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+class _UnusableEntry(Exception):
+    """A cache entry whose stored objects cannot be read back (deleted, truncated, not an object): the
+    cache's problem, not the chart's - the scenario is rendered again, never reported as failing."""
 
 CACHE_FORMAT = 4  # 2: Helm's error messages kept whole, chart failures classified precisely;
 #                  3: parsed objects as one JSON text each (interned on read), no raw stdout beside them;
@@ -151,6 +160,7 @@ class Renderer:
     _refs: dict = field(default_factory=dict)  # chart digest -> values paths its templates read
     _bare: dict = field(default_factory=dict)  # (chart digest, kube version) -> built-in APIs to advertise
     _summaries: dict = field(default_factory=dict)  # memo key -> RenderSummary, kept after release()
+    _stored: set = field(default_factory=set)  # object keys known to be in this cache's object store
     observers: list = field(default_factory=list)  # called with every new distinct render
     _guard: threading.Lock = field(default_factory=threading.Lock)
     stats: dict = field(default_factory=lambda: {"renders": 0, "cache_hits": 0, "memo_hits": 0, "helm_seconds": 0.0})
@@ -308,7 +318,10 @@ class Renderer:
         entry = self._read_cache(Path(self.cache_dir) / "renders" / key[:2] / f"{key}.json")
         if entry is None:
             return None
-        return self._from_output(chart, scenario, self.helm.command_line(request), entry, cached=True)
+        try:
+            return self._from_output(chart, scenario, self.helm.command_line(request), entry, cached=True)
+        except _UnusableEntry:
+            return None
 
     def renders(self) -> list[Render]:
         """Every distinct render so far (identical inputs share one), e.g. for evidence and redaction."""
@@ -343,8 +356,13 @@ class Renderer:
             cache_file = Path(self.cache_dir) / "renders" / key[:2] / f"{key}.json"
             entry = self._read_cache(cache_file)
             if entry is not None:
-                self.stats["cache_hits"] += 1
-                return self._from_output(chart, scenario, command, entry, cached=True)
+                try:
+                    render = self._from_output(chart, scenario, command, entry, cached=True)
+                except _UnusableEntry:
+                    pass  # rendered again below, and the entry rewritten
+                else:
+                    self.stats["cache_hits"] += 1
+                    return render
         try:
             output = self.helm.template(request, chart=chart.name, scenario=scenario.name)
             entry = {"stdout": output.stdout, "warnings": list(output.warnings), "seconds": output.seconds}
@@ -418,16 +436,24 @@ class Renderer:
         return json.dumps(entry)
 
     def _store_object(self, body: dict) -> str:
-        """The object's content key; the object is written to the store the first time it is seen."""
-        def store(body: dict) -> str:
-            text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
-            key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+        """The object's content key; the object is written to this cache's store the first time it is
+        seen. Keys are memoised per body (process-wide), writes per store (renderers may use different
+        caches)."""
+        written = []
+
+        def serialise(body: dict) -> str:
+            written.append(_canonical(body))
+            return hashlib.sha256(written[0].encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+        key = _OBJECT_KEYS.get(body, serialise)
+        if key not in self._stored:
             path = self._object_path(key)
             if path is not None and not path.exists():
+                text = written[0] if written else _canonical(body)
                 private_dirs(path.parent, Path(self.cache_dir).parent)
                 write_atomic(path, text, mode=PRIVATE_FILE_MODE, durable=False)
-            return key
-        return _OBJECT_KEYS.get(body, store)
+            self._stored.add(key)
+        return key
 
     def _object_path(self, key: str) -> Path | None:
         return Path(self.cache_dir) / "objects" / key[:2] / f"{key}.json" if self.cache_dir is not None else None
@@ -437,6 +463,32 @@ class Renderer:
         if path is None:
             raise ValueError("no object store")
         return shared_body(key, lambda: path.read_text(encoding="utf-8"))
+
+    def _load_documents(self, stored: list) -> list[tuple[str, dict]]:
+        """(source, body) of an entry's stored objects. An object the store cannot give back is removed
+        (so the render that follows writes it again) and the entry is _UnusableEntry."""
+        documents = []
+        for source, key in stored:
+            try:
+                body = self._load_object(key)
+            except (OSError, ValueError, RecursionError) as exc:
+                self._forget_object(key)
+                raise _UnusableEntry(str(exc)) from None
+            if not (isinstance(body, dict) and isinstance(body.get("kind"), str)
+                    and isinstance(body.get("apiVersion"), str)):
+                self._forget_object(key)
+                raise _UnusableEntry(f"stored object {key} is not a Kubernetes object")
+            documents.append((source, body))
+        return documents
+
+    def _forget_object(self, key: str) -> None:
+        self._stored.discard(key)
+        path = self._object_path(key)
+        try:
+            if path is not None:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     @staticmethod
     def _read_cache(path: Path) -> dict | None:
@@ -458,11 +510,7 @@ class Renderer:
         try:
             stored = entry.get("documents")
             if isinstance(stored, list):
-                documents = [(source, self._load_object(key)) for source, key in stored]
-                if not all(isinstance(b, dict) and isinstance(b.get("kind"), str)
-                           and isinstance(b.get("apiVersion"), str) for _, b in documents):
-                    raise ManifestParseError(chart.name, scenario.name, "the render cache entry holds a document "
-                                             "that is not a Kubernetes object; delete the cache", command)
+                documents = self._load_documents(stored)
             else:
                 started = time.perf_counter()
                 documents = parse_documents(entry["stdout"], chart=chart.name, scenario=scenario.name, command=command)
@@ -472,7 +520,7 @@ class Renderer:
                                         cluster_scoped=chart.cluster_scoped_kinds)
         except (ManifestParseError, ValueError, OSError) as exc:
             if not isinstance(exc, ManifestParseError):
-                exc = ManifestParseError(chart.name, scenario.name, f"unreadable cache entry ({exc})", command)
+                exc = ManifestParseError(chart.name, scenario.name, f"unreadable render output ({exc})", command)
             return Render(chart.name, scenario, command, error=exc, cached=cached)
         # Helm's raw output is not kept: the parsed objects are what every check and report reads.
         return Render(chart.name, scenario, command, manifests, tuple(entry.get("warnings", ())), None,

@@ -122,6 +122,29 @@ def test_a_damaged_cache_entry_is_ignored_and_rendered_again(tmp_path, damage):
     assert len(json.loads(entry.read_text())["documents"]) == 1  # repaired in place
 
 
+@pytest.mark.parametrize("damage", ["deleted", "truncated", "not-an-object"])
+def test_a_damaged_object_store_is_rendered_again_not_reported_as_a_failing_render(tmp_path, damage):
+    """An entry lists its objects by key in objects/; an object that cannot be read back is the cache's
+    problem: the scenario renders again (a RENDER-001 failure would turn the gate red for no defect)."""
+    from chartgate import memo
+    chart = tiny_chart(tmp_path, {"cm.yaml": CONFIGMAP.format(name="a", value="x")})
+    good = renderer(tmp_path / "cache").render(chart, DEFAULT)
+    [stored] = sorted((tmp_path / "cache" / "objects").rglob("*.json"))
+    if damage == "deleted":
+        stored.unlink()
+    else:
+        stored.write_text({"truncated": stored.read_text()[:10], "not-an-object": "[1, 2]"}[damage])
+    memo.clear_all()  # this process must read the store again, as the next run would
+
+    again = renderer(tmp_path / "cache")
+    render = again.render(chart, DEFAULT)
+    assert render.ok and not render.cached and again.stats["renders"] == 1
+    assert [m.body for m in render.manifests] == [m.body for m in good.manifests]
+    memo.clear_all()
+    repaired = renderer(tmp_path / "cache")  # the re-render wrote the object again: the next run reads it
+    assert repaired.cached_render(chart, DEFAULT).ok and repaired.render(chart, DEFAULT).cached
+
+
 def test_threads_of_two_renderers_sharing_one_cache_agree(tmp_path):
     """Two gates in one process (separate memos) race on the same cache files."""
     charts = [tiny_chart(tmp_path, {"cm.yaml": CONFIGMAP.format(name=n, value=n)}, name=n) for n in ("a", "b")]
