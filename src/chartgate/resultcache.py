@@ -100,31 +100,31 @@ class ResultCache:
         with self._lock:
             self._state[key] = (renders, secrets)
 
-    def get(self, key: str | None, policy_id: str, module: str, scenario: str | None, extra: str = "") -> dict | None:
+    def _find(self, key: str | None, policy_id: str, module: str, scenario: str | None, extra: str) -> dict | None:
+        """The stored result of this policy module on this scenario, if what else it read is unchanged."""
         if key is None or self.root is None:
             return None
         stored = self._entry(key)["policies"].get(policy_id)
-        found = None
-        if isinstance(stored, dict) and stored.get("module") == module and isinstance(stored.get("results"), dict):
-            found = stored["results"].get(scenario or "")
-        if isinstance(found, dict) and found.get("_extra", "") != extra:
-            found = None  # what else the check read (a golden file) changed
+        if not (isinstance(stored, dict) and stored.get("module") == module and isinstance(stored.get("results"), dict)):
+            return None
+        found = stored["results"].get(scenario or "")
+        # `_extra`: what else the check read (a golden file); a change there is a miss
+        return found if isinstance(found, dict) and found.get("_extra", "") == extra else None
+
+    def get(self, key: str | None, policy_id: str, module: str, scenario: str | None, extra: str = "") -> dict | None:
+        if key is None or self.root is None:
+            return None
+        found = self._find(key, policy_id, module, scenario, extra)
         with self._lock:
-            if isinstance(found, dict):
-                self.hits += 1
-                return {k: v for k, v in found.items() if k != "_extra"}
-            self.misses += 1
-        return None
+            if found is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+        return {k: v for k, v in found.items() if k != "_extra"}
 
     def peek(self, key: str | None, policy_id: str, module: str, scenario: str | None, extra: str = "") -> bool:
         """Is a result cached (without counting a hit)?"""
-        if key is None or self.root is None:
-            return False
-        stored = self._entry(key)["policies"].get(policy_id)
-        if not (isinstance(stored, dict) and stored.get("module") == module and isinstance(stored.get("results"), dict)):
-            return False
-        found = stored["results"].get(scenario or "")
-        return isinstance(found, dict) and found.get("_extra", "") == extra
+        return self._find(key, policy_id, module, scenario, extra) is not None
 
     def put(self, key: str | None, policy_id: str, module: str, scenario: str | None, result: dict,
             extra: str = "") -> None:
