@@ -295,10 +295,10 @@ class Gate:
         known: dict[str, list[str]] = {}
         try:
             for name in sorted(self.combination_plans):
-                default_ok = (self.renderer.cached_render(self.charts[name], self.scenarios_by_name(name, "default"))
-                              or None)
-                if default_ok is None or not default_ok.ok:
-                    continue
+                default = next((s for s in self.plans[name] if s.name == "default"), None)
+                known_default = self.renderer.cached_render(self.charts[name], default) if default else None
+                if known_default is None or not known_default.ok:
+                    continue  # refusals only mean "infeasible" where the defaults render
                 for scenario in self.plans[name]:
                     render = self.renderer.cached_render(self.charts[name], scenario)
                     if render is not None and render.refused:
@@ -306,9 +306,6 @@ class Gate:
         except ChartgateError:
             known = {}
         return describe_plans((self.combination_plans[name] for name in sorted(self.combination_plans)), known)
-
-    def scenarios_by_name(self, chart: str, name: str) -> Scenario:
-        return next(s for s in self.plans[chart] if s.name == name)
 
     @cached_property
     def platform(self):
@@ -469,8 +466,6 @@ class Gate:
         __tracebackhide__ = True
         policy = check.policy
         try:
-            if policy.module_path and policy.module_path not in self.policy_modules:
-                self._hash_module(policy)
             with self.timings.phase(f"check:{policy.family}", chart=check.chart):
                 result = self._cached_judgement(check)
             result = self.waivers.apply(result)
@@ -496,11 +491,9 @@ class Gate:
 
     def _cache_coordinates(self, check: PlannedCheck) -> tuple[str | None, str, str]:
         """(chart key, policy module sha256, what else the check reads) of a check's cached result."""
-        key = self._result_key(check.chart) if not check.disabled else None
         policy = check.policy
-        if policy.module_path and policy.module_path not in self.policy_modules:
-            self._hash_module(policy)
-        module = self.policy_modules.get(policy.module_path, "")
+        module = self._module_sha(policy)
+        key = self._result_key(check.chart) if not check.disabled else None
         extra = ""
         if key is not None and policy.cache_extra is not None:
             try:
@@ -654,12 +647,14 @@ class Gate:
             self.results.append(result)
         return result
 
-    def _hash_module(self, policy: Policy) -> None:
-        import sys
-        module = sys.modules.get(policy.module_path)
-        path = getattr(module, "__file__", None)
-        if path:
-            self.policy_modules[policy.module_path] = file_sha256(path)
+    def _module_sha(self, policy: Policy) -> str:
+        """sha256 of the policy's module file (hashed once; "" when it has no file), kept for the report."""
+        if policy.module_path and policy.module_path not in self.policy_modules:
+            import sys
+            path = getattr(sys.modules.get(policy.module_path), "__file__", None)
+            if path:
+                self.policy_modules[policy.module_path] = file_sha256(path)
+        return self.policy_modules.get(policy.module_path, "")
 
     # -- compare / report -----------------------------------------------------------------------
     @property
@@ -694,8 +689,7 @@ class Gate:
     def ingest(self, data: dict, policy: Policy) -> Result:
         """Record a result evaluated elsewhere (a pytest-xdist worker), for the reports."""
         self.policy_ids.add(policy.id)
-        if policy.module_path and policy.module_path not in self.policy_modules:
-            self._hash_module(policy)
+        self._module_sha(policy)  # the report names each module's sha256
         return self._record(Result.from_dict(data, policy))
 
     def git_commit(self) -> str | None:
