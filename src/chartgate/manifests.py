@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -110,52 +108,21 @@ def parse_render(text: str, *, namespace: str, cluster_scoped: frozenset[str] = 
 
 #: Parsed documents by their text: the scenarios of one chart render mostly the same objects, so each
 #: distinct document is parsed once (bodies are shared between renders and must be treated as read-only).
-_PARSED: "OrderedDict[bytes, object]" = OrderedDict()
-_PARSED_MAX = 50_000
-_PARSED_LOCK = threading.Lock()
+_PARSED = memo.KeyedMemo(50_000)
+#: Bodies read from the render cache's object store, by their content key.
+_SHARED = memo.KeyedMemo(50_000)
 
 
 def _parse_document(doc: str) -> object:
     key = hashlib.sha1(doc.encode("utf-8", "surrogatepass")).digest()
-    with _PARSED_LOCK:
-        if key in _PARSED:
-            _PARSED.move_to_end(key)
-            return _PARSED[key]
-    body = load_checked(doc, loader_for(doc))
-    with _PARSED_LOCK:
-        _PARSED[key] = body
-        if len(_PARSED) > _PARSED_MAX:
-            _PARSED.popitem(last=False)
-    return body
-
-
-_SHARED: "OrderedDict[str, object]" = OrderedDict()
-
-
-def _clear_shared() -> None:
-    with _PARSED_LOCK:
-        _PARSED.clear()
-        _SHARED.clear()
-
-
-memo.on_clear(_clear_shared)
+    return _PARSED.get(key, lambda: load_checked(doc, loader_for(doc)))
 
 
 def shared_body(key: str, read: "Callable[[], str]") -> object:
     """An object body by its content key (as the render cache stores it), read and parsed the first
     time only, and shared with every other render holding it - so per-object work memoised by body
     is done once per distinct object."""
-    with _PARSED_LOCK:
-        body = _SHARED.get(key)
-        if body is not None:
-            _SHARED.move_to_end(key)
-            return body
-    body = json.loads(read())
-    with _PARSED_LOCK:
-        _SHARED[key] = body
-        if len(_SHARED) > _PARSED_MAX:
-            _SHARED.popitem(last=False)
-    return body
+    return _SHARED.get(key, lambda: json.loads(read()))
 
 
 def parse_documents(text: str, *, chart: str = "", scenario: str = "", command: str = "") -> list[tuple[str, dict]]:

@@ -1,38 +1,40 @@
-"""Memos keyed by an object's identity (rendered bodies and render lists are shared between the
-scenarios that render the same thing, so per-object work keyed by identity is done once per distinct
-object). Each memo holds what it keys on, so an identity is never reused while cached, and is
-bounded. `clear_all()` drops every registered memo: the gate calls it when a chart's checks are done,
-so memory stays bounded by one chart's renders."""
+"""Bounded memos that the gate empties when a chart's checks are done (`clear_all()`), so memory
+stays bounded by one chart's renders.
+
+`KeyedMemo` memoises by a key (a content digest: each distinct document is parsed once).
+`IdentityMemo` memoises by an object's identity (rendered bodies and render lists are shared between
+the scenarios that render the same thing, so per-object work keyed by identity is done once per
+distinct object); it holds the object it keys on, so an identity is never reused while cached."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
-_REGISTRY: list["IdentityMemo"] = []
-_CLEARERS: list[Callable[[], None]] = []
+_REGISTRY: list["KeyedMemo"] = []
 
 
-class IdentityMemo:
+class KeyedMemo:
+    """A thread-safe LRU memo of at most `size` entries. A value is computed outside the lock (two
+    threads may compute the same value at once; the later one is kept)."""
+
     def __init__(self, size: int):
         self.size = size
-        self._entries: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.computed = 0  # how many values were computed, not found (tests assert reuse)
         _REGISTRY.append(self)
 
-    def get(self, obj: Any, compute: Callable[[Any], Any]) -> Any:
-        key = id(obj)
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] is obj:
+            if key in self._entries:
                 self._entries.move_to_end(key)
-                return entry[1]
-        value = compute(obj)
+                return self._entries[key]
+        value = compute()
         with self._lock:
             self.computed += 1
-            self._entries[key] = (obj, value)
+            self._entries[key] = value
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return value
@@ -42,13 +44,12 @@ class IdentityMemo:
             self._entries.clear()
 
 
-def on_clear(clear: Callable[[], None]) -> None:
-    """Register another cache to drop with the memos (e.g. the shared parsed documents)."""
-    _CLEARERS.append(clear)
+class IdentityMemo(KeyedMemo):
+    def get(self, obj: Any, compute: Callable[[Any], Any]) -> Any:  # type: ignore[override]
+        # The entry holds `obj`, so while it is cached no other object can have its id.
+        return super().get(id(obj), lambda: (obj, compute(obj)))[1]
 
 
 def clear_all() -> None:
     for memo in _REGISTRY:
         memo.clear()
-    for clear in _CLEARERS:
-        clear()
