@@ -146,6 +146,7 @@ def _builtin_validator(api_version: str, kind: str, kube_version: str) -> jsonsc
 
 
 _BY_BODY = IdentityMemo(50_000)  # body -> {schema digest: violations}: each distinct object once
+_REF = re.compile(r'"\$ref": "[^"#]*#/\$defs/([^"]+)"')  # a definition another one references
 
 
 @lru_cache(maxsize=None)
@@ -167,9 +168,6 @@ def schema_digest(api_version: str, kind: str, kube_version: str) -> str | None:
         pending += _REF.findall(json.dumps(definitions[current]))
     closure = {n: definitions[n] for n in sorted(seen)}
     return hashlib.sha256(json.dumps(closure, sort_keys=True).encode()).hexdigest()
-
-
-_REF = re.compile(r'"\$ref": "[^"#]*#/\$defs/([^"]+)"')
 
 
 @lru_cache(maxsize=None)

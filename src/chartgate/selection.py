@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -38,19 +40,18 @@ def assignment(names: list[str], total: int, costs: dict[str, float] | None = No
     known = sorted(c for n, c in (costs or {}).items() if n in names)
     if not known:
         return {name: position % total + 1 for position, name in enumerate(names)}
-    default = known[len(known) // 2]
+    median = known[len(known) // 2]
+    cost = {name: (costs or {}).get(name, median) for name in names}
     load = [0.0] * total
     placed = {}
-    for name in sorted(names, key=lambda n: (-(costs or {}).get(n, default), n)):
+    for name in sorted(names, key=lambda n: (-cost[n], n)):
         where = min(range(total), key=lambda i: (load[i], i))
-        load[where] += (costs or {}).get(name, default)
+        load[where] += cost[name]
         placed[name] = where + 1
     return placed
 
 
 def assignment_digest(placed: dict[str, int]) -> str:
-    import hashlib
-    import json
     return hashlib.sha256(json.dumps(sorted(placed.items())).encode()).hexdigest()[:16]
 
 
