@@ -13,6 +13,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Hashable
 
 _REGISTRY: list["KeyedMemo"] = []
+_MISSING = object()
 
 
 class KeyedMemo:
@@ -27,17 +28,25 @@ class KeyedMemo:
         _REGISTRY.append(self)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        value = self._cached(key)
+        if value is _MISSING:
+            value = compute()
+            self._store(key, value)
+        return value
+
+    def _cached(self, key: Hashable) -> Any:
         with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        value = compute()
+            if key not in self._entries:
+                return _MISSING
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def _store(self, key: Hashable, value: Any) -> None:
         with self._lock:
             self.computed += 1
             self._entries[key] = value
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return value
 
     def clear(self) -> None:
         with self._lock:
@@ -47,7 +56,11 @@ class KeyedMemo:
 class IdentityMemo(KeyedMemo):
     def get(self, obj: Any, compute: Callable[[Any], Any]) -> Any:  # type: ignore[override]
         # The entry holds `obj`, so while it is cached no other object can have its id.
-        return super().get(id(obj), lambda: (obj, compute(obj)))[1]
+        entry = self._cached(id(obj))
+        if entry is _MISSING:
+            entry = (obj, compute(obj))
+            self._store(id(obj), entry)
+        return entry[1]
 
 
 def clear_all() -> None:
