@@ -28,7 +28,7 @@ from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION, newest
 from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
                       plan_combinations, repair_rows, repair_scenarios)
-from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
+from .policy import NotApplicable, Outcome, Policy, Result, PolicyMisuse, file_sha256, findings_of
 from .releases import release_scenarios
 from .render import Renderer, default_cache_dir
 from .resultcache import ResultCache, chart_key
@@ -615,7 +615,7 @@ class Gate:
         try:
             checked = policy.check(ScenarioContext(ctx, scenario, render)) if scenario is not None \
                 else policy.check(ctx)
-            for finding in checked or ():  # collected one by one: findings before a NotApplicable count
+            for finding in findings_of(policy, checked):  # one by one: findings before a NotApplicable count
                 findings.append(finding)
         except NotApplicable as exc:
             if not findings:
@@ -630,6 +630,8 @@ class Gate:
                 return result(Outcome.SKIPPED, cause="render-failed", cause_scenario=exc.scenario,
                               scenario_inputs=inputs, message=f"scenario {exc.scenario} did not render, see RENDER-001")
             return result(Outcome.ERROR, message=str(exc), command=exc.command, scenario_inputs=inputs)
+        except PolicyMisuse as exc:  # the check is wrong, not the chart
+            return result(Outcome.ERROR, message=str(exc), cause="policy-error", scenario_inputs=inputs)
         except ChartgateError as exc:
             return result(Outcome.ERROR, message=str(exc), scenario_inputs=inputs)
         outcome = Outcome.FAILED if findings else Outcome.PASSED
