@@ -69,7 +69,7 @@ class GateConfig:
     golden_dir: Path = Path("golden")
     update_golden: bool = False
     cache_dir: Path | None = field(default_factory=default_cache_dir)
-    tools_dir: Path = Path(".tools")
+    tools_dir: Path | None = Path(".tools")  # None: only the user cache directory (and PATH)
     helm_versions: tuple[str, ...] = (DEFAULT_HELM_VERSION, "3.18.0")  # first is primary; others: HELM- matrix
     render_timeout: float = DEFAULT_TIMEOUT
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -322,8 +322,8 @@ class Gate:
         return tuple(self.config.kube_versions or self.platform.kubernetes_versions or (DEFAULT_KUBE_VERSION,))
 
     def _helm(self, version: str, *, honour_override: bool) -> Helm:
-        env = None if honour_override else {}
-        location = locate(Path(self.config.tools_dir), version, env=env)
+        env = None if honour_override else {k: v for k, v in os.environ.items() if k != "HELM_BIN"}
+        location = locate(self.config.tools_dir, version, env=env)
         helm = Helm(location, timeout=self.config.render_timeout)
         helm.version  # fail early, once, with a clear message if the binary is unusable
         return helm

@@ -30,7 +30,7 @@ def _helm_info(gate: "Gate") -> dict:
     try:
         helm = gate.helm
         return {"version": helm.version, "path": str(helm.path), "sha256": helm.location.sha256,
-                "pinned_version": helm.location.pinned_version}
+                "pinned_version": helm.location.pinned_version, "source": helm.location.source}
     except ChartgateError as exc:
         return {"version": None, "path": None, "error": str(exc)}
 
