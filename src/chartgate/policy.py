@@ -163,12 +163,13 @@ def _validated(id: str, title: str, rationale: str, reference: str, severity: An
     if scenarios not in (None, "*"):
         kinds_known = [k.value for k in ScenarioKind]
         names = _names(id, "scenarios", scenarios, "(ScenarioKind.DEFAULT,) or \"*\" for every scenario")
-        unknown = [n for n in names if n not in kinds_known]
+        # A kind, or one scenario's name (`overlay.planted`, `on.metrics.enabled`: names hold a dot).
+        unknown = [n for n in names if n not in kinds_known and "." not in n]
         if unknown or not names:
-            raise PolicyDeclarationError(f"{id}: scenarios={scenarios!r} names no scenario kind "
-                                         f"{unknown or ''}; valid kinds: {kinds_known}, \"*\" for every "
-                                         "scenario, or leave it out for a chart-level check")
-        scenarios = tuple(ScenarioKind(n) for n in names)
+            raise PolicyDeclarationError(f"{id}: scenarios={scenarios!r}: {unknown or 'empty'} is neither a "
+                                         f"scenario kind nor a scenario name; valid kinds: {kinds_known}, \"*\" "
+                                         "for every scenario, or leave it out for a chart-level check")
+        scenarios = tuple(ScenarioKind(n) if n in kinds_known else n for n in names)
     kinds = _names(id, "kinds", kinds, "(\"Deployment\", \"StatefulSet\")")
     requires = _names(id, "requires", requires, "(\"blueprint\",)")
     unknown = sorted(set(requires) - set(REQUIREMENTS))
