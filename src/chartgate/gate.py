@@ -590,7 +590,10 @@ class Gate:
             ctx = self.chart_context(chart_name)
         except ChartgateError as exc:  # Helm missing, tampered or unsupported: every check says so
             return result(Outcome.ERROR, message=str(exc))
-        unmet = unmet_requirement(policy, ctx)
+        try:
+            unmet = unmet_requirement(policy, ctx, self.chart_settings(chart_name).opted_in(policy.id))
+        except ChartgateError as exc:  # a rule the configuration asks for cannot run on this chart
+            return result(Outcome.ERROR, message=str(exc), cause="configuration")
         if unmet:
             return result(Outcome.SKIPPED, message=unmet, cause="not-applicable")
         scenario = ctx.scenario(check.scenario) if check.scenario else None
