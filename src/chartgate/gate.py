@@ -29,6 +29,7 @@ from .kube import DEFAULT_KUBE_VERSION, newest
 from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
                       plan_combinations, repair_rows, repair_scenarios)
 from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
+from .references import chart_references
 from .releases import release_scenarios
 from .render import Renderer, default_cache_dir
 from .resultcache import ResultCache, chart_key
@@ -305,7 +306,9 @@ class Gate:
                         known.setdefault(name, []).append(scenario.name)
         except ChartgateError:
             known = {}
-        return describe_plans((self.combination_plans[name] for name in sorted(self.combination_plans)), known)
+        unresolved = {name: chart_references(chart).unresolved for name, chart in self.charts.items()}
+        return describe_plans((self.combination_plans[name] for name in sorted(self.combination_plans)), known,
+                              unresolved)
 
     @cached_property
     def platform(self):
