@@ -569,11 +569,15 @@ class Gate:
                      "namespace": s.namespace, "toggle": s.toggle,
                      "values": [file_sha256(p) for p in s.values_files]} for s in self.plans[name]]
             settings = self.chart_settings(name)
+            # Every file a check of the chart can read beside its tree, by content (resultcache.py).
+            files = [chart.blueprint_path, self.config.platform_file, self.config.waivers_file,
+                     self.config.config_file, *(p for s in self.plans[name] for p in s.values_files),
+                     *(s.extra.get("source") for s in self.plans[name])]
             keys[name] = chart_key(chart_digest=chart.digest, plan=plan, platform=self.platform.raw,
                                    kube_versions=self.kube_versions, helm=helm, target_kube=self.target_kube_version,
                                    settings={"profile": chart.profile, "enable": settings.enable,
                                              "disable": settings.disable,
-                                             "constraints": sorted(settings.constraints)})
+                                             "constraints": sorted(settings.constraints)}, files=files)
         return keys[name]
 
     def save_caches(self) -> None:
