@@ -28,7 +28,8 @@ from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION, newest
 from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
                       plan_combinations, repair_rows, repair_scenarios)
-from .policy import NotApplicable, Outcome, Policy, Result, PolicyMisuse, file_sha256, findings_of
+from .policy import NotApplicable, Outcome, Policy, PolicyMisuse, Result, file_sha256, findings_of
+from .references import chart_references
 from .releases import release_scenarios
 from .render import Renderer, default_cache_dir
 from .resultcache import ResultCache, chart_key
@@ -305,7 +306,9 @@ class Gate:
                         known.setdefault(name, []).append(scenario.name)
         except ChartgateError:
             known = {}
-        return describe_plans((self.combination_plans[name] for name in sorted(self.combination_plans)), known)
+        unresolved = {name: chart_references(chart).unresolved for name, chart in self.charts.items()}
+        return describe_plans((self.combination_plans[name] for name in sorted(self.combination_plans)), known,
+                              unresolved)
 
     @cached_property
     def platform(self):
@@ -566,11 +569,15 @@ class Gate:
                      "namespace": s.namespace, "toggle": s.toggle,
                      "values": [file_sha256(p) for p in s.values_files]} for s in self.plans[name]]
             settings = self.chart_settings(name)
+            # Every file a check of the chart can read beside its tree, by content (resultcache.py).
+            files = [chart.blueprint_path, self.config.platform_file, self.config.waivers_file,
+                     self.config.config_file, *(p for s in self.plans[name] for p in s.values_files),
+                     *(s.extra.get("source") for s in self.plans[name])]
             keys[name] = chart_key(chart_digest=chart.digest, plan=plan, platform=self.platform.raw,
                                    kube_versions=self.kube_versions, helm=helm, target_kube=self.target_kube_version,
                                    settings={"profile": chart.profile, "enable": settings.enable,
                                              "disable": settings.disable,
-                                             "constraints": sorted(settings.constraints)})
+                                             "constraints": sorted(settings.constraints)}, files=files)
         return keys[name]
 
     def save_caches(self) -> None:
