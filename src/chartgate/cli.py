@@ -5,7 +5,7 @@
 
 combines the report directories of a sharded run (`pytest policies --shard I/N --report-dir DIR`)
 into one chartgate.json/md/html/sarif/junit.xml with one verdict. Exit status: 0 when the merged gate
-passed, 1 when it is red (failed or incomplete), 2 when the shards cannot be merged (missing,
+passed, 1 when it did not (failed, incomplete, or partial: a shard deselected checks), 2 when the shards cannot be merged (missing,
 duplicate or foreign shards: nothing is written) or the command line is wrong.
 """
 
@@ -62,11 +62,14 @@ def _merge(args: argparse.Namespace) -> int:
                     f"{defects['error']} error, {defects['waived']} waived)"))
     if summary.get("incomplete"):
         print(printable(f"incomplete: {summary['incomplete']}"))
+    if summary.get("partial"):
+        print(printable(f"partial: {summary['partial']['reason']}"))
     for note in written.notes:
         print(printable(note))
     for path in written.values():
         print(f"report: {path}")
-    print(f"gate: {'green' if summary['gate'] == 'passed' else 'RED'} ({summary['gate']})")
+    label = {"passed": "green", "partial": "PARTIAL, not green"}.get(summary["gate"], "RED")
+    print(f"gate: {label} ({summary['gate']})")
     return EXIT_PASSED if summary["gate"] == "passed" else EXIT_RED
 
 

@@ -136,7 +136,13 @@ def write_summary(tr, summary) -> None:
     for name, path in summary.reports.items():
         write(f"report: {path}")
     verdict = getattr(summary, "verdict", "failed" if summary.red else "passed")
-    label = {"passed": "green", "failed": "RED", "incomplete": "RED (incomplete)"}.get(verdict, verdict)
+    label = {"passed": "green", "failed": "RED", "incomplete": "RED (incomplete)",
+             "partial": "PARTIAL (not the whole gate: not green)"}.get(verdict, verdict)
     if getattr(summary, "incomplete", None):
         write(f"incomplete: {summary.incomplete}", red=True)
-    write(f"gate: {label}", red=summary.red, green=not summary.red)
+    partial = getattr(summary, "partial", None)
+    if partial:
+        checks = partial["checks"]
+        write(f"partial: {partial['reason']}; {checks['selected']} of {checks['collected']} collected checks "
+              "selected. The whole gate is every policy module of the pack on every chart.", yellow=True)
+    write(f"gate: {label}", red=summary.red, green=verdict == "passed", yellow=verdict == "partial")

@@ -39,6 +39,7 @@ def _raw(tree: Path) -> dict:
     report = synthetic_report(tree, charts=7, policies=6, scenarios=4, fail_ratio=0.4, error_ratio=0.1)
     report["summary"]["per_chart"] = _per_chart(report["results"])
     report["summary"]["incomplete"] = None
+    report["summary"]["partial"] = None
     report["summary"]["unreported_render_failures"] = []
     report["render_stats"] = {"renders": 10, "cache_hits": 2}
     return report
@@ -188,6 +189,30 @@ def test_cli_merge_of_green_shards_exits_0(shard_dirs, tmp_path):
     for directory in shard_dirs:
         _rewrite(directory, lambda r: r["summary"].update(gate="passed"))
     assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "merged")]) == 0
+
+
+def test_the_merge_of_every_shard_is_the_whole_gate_not_partial(shard_dirs, tmp_path):
+    for directory in shard_dirs:
+        _rewrite(directory, lambda r: r["summary"].update(gate="passed"))
+    merged = merge_reports(shard_dirs)
+    assert merged["summary"]["gate"] == "passed" and merged["summary"]["partial"] is None
+
+
+def test_a_shard_that_deselected_checks_makes_the_merge_partial_not_green(shard_dirs, tmp_path, capsys):
+    deselected = {"reason": "2 of 9 checks deselected (-k, -m, --deselect, node ids or --lf)",
+                  "checks": {"collected": 9, "selected": 7, "deselected": 2},
+                  "deselected": ["policies/a.py::A-001[x]", "policies/a.py::A-001[y]"],
+                  "policy_modules": {"run": ["policies/a.py"], "not_run": []},
+                  "charts": {"discovered": 7, "left_out": []}, "changed_since": None}
+    for index, directory in enumerate(shard_dirs):
+        _rewrite(directory, lambda r: r["summary"].update(gate="partial" if index == 1 else "passed",
+                                                          partial=deselected if index == 1 else None))
+    assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "merged")]) == 1
+    merged = json.loads((tmp_path / "merged" / "chartgate.json").read_text())["summary"]
+    assert merged["gate"] == "partial"
+    assert merged["partial"]["reason"].startswith("shard 2/3: 2 of 9 checks deselected")
+    assert merged["partial"]["checks"] == {"collected": 9, "selected": 7, "deselected": 2}
+    assert "gate: PARTIAL, not green (partial)" in capsys.readouterr().out
 
 
 def test_cli_merge_error_exits_2_and_writes_nothing(shard_dirs, tmp_path, capsys):
