@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _merge(args: argparse.Namespace) -> int:
+    from .confine import check_output_dir
+    from .errors import InvalidConfig
     from .report import write_report_files
     from .report.merge import MergeError, merge_reports
     from .report.safe import printable
@@ -46,8 +48,9 @@ def _merge(args: argparse.Namespace) -> int:
         print(f"chartgate merge: --out {args.out} is one of the shard directories; choose another", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
+        check_output_dir(args.out, "--out")
         report = merge_reports(args.report_dirs)
-    except MergeError as exc:
+    except (MergeError, InvalidConfig) as exc:
         print(printable(f"chartgate merge: cannot merge: {exc}"), file=sys.stderr)
         return EXIT_UNUSABLE
     written = write_report_files(report, args.out)

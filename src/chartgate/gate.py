@@ -712,9 +712,9 @@ class Gate:
         from .report import write_reports
         orphans = self.golden_orphans(incomplete)
         removed: list[Path] = []
-        if orphans and self.config.update_golden:
-            self.golden.remove(orphans)
-            removed, orphans = orphans, []
+        if orphans and self.config.update_golden:  # only files chartgate wrote; any other stays an orphan
+            removed = self.golden.remove(orphans)
+            orphans = [p for p in orphans if p not in removed]
         if "_background" in self.__dict__:  # an interrupted run does not wait for the next chart's renders
             self._background.shutdown(wait=False, cancel_futures=True)
         self.save_caches()

@@ -11,6 +11,7 @@ import pytest
 
 from . import redact  # noqa: F401 - draws the run's redaction key now, so pytest-xdist workers inherit it
 from .charts import Chart
+from .confine import check_output_dir
 from .errors import ChartgateError
 from .releases import check_release_files
 from .gate import Gate, GateConfig, PlannedCheck
@@ -146,6 +147,8 @@ def gate_for(config: pytest.Config) -> Gate:
             gate.waivers
             gate._chart_setting_entries
             check_release_files(gate.release_files, [c for c in gate.discovered if isinstance(c, Chart)])
+            check_output_dir(gate.config.golden_dir, "golden directory")
+            check_output_dir(gate.config.report_dir, "report directory")
         except ChartgateError as exc:
             config.stash[SETUP_ERROR_KEY] = str(exc)
             raise SetupFailed(str(exc)) from None

@@ -124,7 +124,11 @@ def write_summary(tr, summary) -> None:
         write(f"{len(summary.orphans)} orphaned golden file(s), produced by no scenario:", red=True)
         for path in summary.orphans:
             write(f"  {path}")
-        write("Re-run with --update-golden to delete unused golden files.")
+        if summary.gate.config.update_golden:
+            write("Not deleted: chartgate did not write them (no chartgate header naming their chart and "
+                  "scenario, or a link). Remove them by hand.", red=True)
+        else:
+            write("Re-run with --update-golden to delete unused golden files.")
     for waiver in summary.expired_waivers:
         write(f"expired waiver ({waiver.source}): {waiver.policy} on {waiver.chart} expired "
               f"{waiver.expires.isoformat()}, owner {waiver.owner}. Renew it or fix the finding.", red=True)

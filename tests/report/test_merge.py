@@ -227,3 +227,14 @@ def test_python_dash_m_chartgate_merge(shard_dirs, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "chartgate", "merge", *map(str, shard_dirs[:2]),
                            "--out", str(tmp_path / "m")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "missing shard 3/3" in proc.stderr
+
+
+def test_cli_merge_never_writes_through_an_out_link_that_leaves_the_repository(shard_dirs, tmp_path,
+                                                                              tmp_path_factory, capsys):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "pyproject.toml").write_text("")
+    (tmp_path / "repo" / "reports").symlink_to(elsewhere, target_is_directory=True)
+    assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "repo" / "reports")]) == 2
+    assert list(elsewhere.iterdir()) == []
+    assert f"{tmp_path / 'repo' / 'reports'} -> {elsewhere}" in capsys.readouterr().err
