@@ -718,12 +718,13 @@ class Gate:
         if "_background" in self.__dict__:  # an interrupted run does not wait for the next chart's renders
             self._background.shutdown(wait=False, cancel_futures=True)
         self.save_caches()
-        if self.config.record_timings and self.config.timings_file and not incomplete:
-            write_chart_costs(self.config.timings_file, self.timings.chart_seconds)
         self.selected  # noqa: B018 - records the charts --changed-since leaves out (self.scope)
         self.scope.charts_discovered, self.scope.changed_since = len(self.discovered), self.config.changed_since
+        partial = self.scope.to_dict()
+        if self.config.record_timings and self.config.timings_file and not incomplete and not partial:
+            write_chart_costs(self.config.timings_file, self.timings.chart_seconds)  # a whole run's seconds only
         summary = GateSummary(self, orphans=orphans, removed=removed, written=list(self.golden.written),
-                              incomplete=incomplete, partial=self.scope.to_dict())
+                              incomplete=incomplete, partial=partial)
         with self.timings.phase("report"):
             summary.reports = write_reports(self, summary)
         return summary

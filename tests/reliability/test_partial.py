@@ -125,3 +125,10 @@ def test_a_k_expression_that_selects_nothing_is_incomplete_with_the_same_exit_st
     result = run(pytester, "-k", "no-such-policy")
     assert result.ret == NOT_WHOLE
     assert reports(repo)[0]["summary"]["gate"] == "incomplete"
+
+
+def test_a_partial_run_does_not_record_timings(pytester, repo):
+    run(pytester, "-k", "GOLD-001", "--record-timings", "--timings-file", "timings.json")
+    assert not (repo / "timings.json").exists()  # a part's seconds would unbalance the next --shard
+    run(pytester, "--record-timings", "--timings-file", "timings.json")
+    assert (repo / "timings.json").is_file()
