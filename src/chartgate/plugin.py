@@ -290,7 +290,10 @@ def _record_scope(session: pytest.Session, gate: Gate) -> None:
     selected = {item.nodeid for item in session.items if isinstance(item, PolicyItem)}
     every = set().union(*collected.values()) if collected else set()
     here = session.config.invocation_params.dir
-    shown = lambda path: os.path.relpath(path, here) if Path(path).is_relative_to(here) else str(path)  # noqa: E731
+
+    def shown(path) -> str:  # as the user would type it, when it is below the invocation directory
+        return os.path.relpath(path, here) if Path(path).is_relative_to(here) else str(path)
+
     gate.scope.collected = len(every)
     gate.scope.deselected = sorted(every - selected)
     gate.scope.modules_run = [shown(p) for p in sorted(collected)]
