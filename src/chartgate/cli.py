@@ -6,7 +6,7 @@
 
 combines the report directories of a sharded run (`pytest policies --shard I/N --report-dir DIR`)
 into one chartgate.json/md/html/sarif/junit.xml with one verdict. Exit status: 0 when the merged gate
-passed, 1 when it is red (failed or incomplete), 2 when the shards cannot be merged (missing,
+passed, 1 when it did not (failed, incomplete, or partial: a shard deselected checks), 2 when the shards cannot be merged (missing,
 duplicate or foreign shards: nothing is written) or the command line is wrong.
 """
 
@@ -69,6 +69,8 @@ def _tools(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
+    from .confine import check_output_dir
+    from .errors import InvalidConfig
     from .report import write_report_files
     from .report.merge import MergeError, merge_reports
     from .report.safe import printable
@@ -78,8 +80,9 @@ def _merge(args: argparse.Namespace) -> int:
         print(f"chartgate merge: --out {args.out} is one of the shard directories; choose another", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
+        check_output_dir(args.out, "--out")
         report = merge_reports(args.report_dirs)
-    except MergeError as exc:
+    except (MergeError, InvalidConfig) as exc:
         print(printable(f"chartgate merge: cannot merge: {exc}"), file=sys.stderr)
         return EXIT_UNUSABLE
     written = write_report_files(report, args.out)
@@ -94,11 +97,14 @@ def _merge(args: argparse.Namespace) -> int:
                     f"{defects['error']} error, {defects['waived']} waived)"))
     if summary.get("incomplete"):
         print(printable(f"incomplete: {summary['incomplete']}"))
+    if summary.get("partial"):
+        print(printable(f"partial: {summary['partial']['reason']}"))
     for note in written.notes:
         print(printable(note))
     for path in written.values():
         print(f"report: {path}")
-    print(f"gate: {'green' if summary['gate'] == 'passed' else 'RED'} ({summary['gate']})")
+    label = {"passed": "green", "partial": "PARTIAL, not green"}.get(summary["gate"], "RED")
+    print(f"gate: {label} ({summary['gate']})")
     return EXIT_PASSED if summary["gate"] == "passed" else EXIT_RED
 
 

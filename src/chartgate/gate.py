@@ -26,6 +26,7 @@ from .errors import ChartFailed, ChartgateError, RenderError
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION, newest
+from .partial import Scope
 from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
                       plan_combinations, repair_rows, repair_scenarios)
 from .policy import NotApplicable, Outcome, Policy, PolicyMisuse, Result, file_sha256, findings_of
@@ -127,6 +128,7 @@ class Gate:
         # a chart is served from the result cache without loading a render.
         self.session_checks: dict[str, list[PlannedCheck]] = {}
         self._from_cache: set[str] = set()
+        self.scope = Scope()  # what part of the whole gate this run judges (see partial.py)
 
     # -- discover / plan ------------------------------------------------------------------------
     @cached_property
@@ -144,9 +146,10 @@ class Gate:
         names = {c.name for c in self.discovered}
         if self.config.changed_since:
             changed = changed_files(Path(self.config.chart_roots[0]), self.config.changed_since)
-            names = self._changed_selection(loaded, changed) | {
+            kept = self._changed_selection(loaded, changed) | {
                 b.name for b in self.discovered if isinstance(b, BrokenChart)
                 and any(b.path.resolve() in p.parents for p in changed)}
+            self.scope.charts_left_out, names = sorted(names - kept), kept
         if self.config.shard:
             index, total = parse_shard(self.config.shard)
             placed = assignment(sorted(names), total, load_chart_costs(self.config.timings_file))
@@ -721,16 +724,19 @@ class Gate:
         from .report import write_reports
         orphans = self.golden_orphans(incomplete)
         removed: list[Path] = []
-        if orphans and self.config.update_golden:
-            self.golden.remove(orphans)
-            removed, orphans = orphans, []
+        if orphans and self.config.update_golden:  # only files chartgate wrote; any other stays an orphan
+            removed = self.golden.remove(orphans)
+            orphans = [p for p in orphans if p not in removed]
         if "_background" in self.__dict__:  # an interrupted run does not wait for the next chart's renders
             self._background.shutdown(wait=False, cancel_futures=True)
         self.save_caches()
-        if self.config.record_timings and self.config.timings_file and not incomplete:
-            write_chart_costs(self.config.timings_file, self.timings.chart_seconds)
+        self.selected  # noqa: B018 - records the charts --changed-since leaves out (self.scope)
+        self.scope.charts_discovered, self.scope.changed_since = len(self.discovered), self.config.changed_since
+        partial = self.scope.to_dict()
+        if self.config.record_timings and self.config.timings_file and not incomplete and not partial:
+            write_chart_costs(self.config.timings_file, self.timings.chart_seconds)  # a whole run's seconds only
         summary = GateSummary(self, orphans=orphans, removed=removed, written=list(self.golden.written),
-                              incomplete=incomplete)
+                              incomplete=incomplete, partial=partial)
         with self.timings.phase("report"):
             summary.reports = write_reports(self, summary)
         return summary
@@ -757,13 +763,17 @@ class GateSummary:
     written: list[Path]
     reports: dict[str, Path] = field(default_factory=dict)
     incomplete: str | None = None  # why the run did not judge everything it planned
+    partial: dict | None = None  # what of the whole gate the run did not select (partial.Scope)
 
     @property
     def verdict(self) -> str:
-        """`passed`, `failed`, or `incomplete` (never green: an incomplete run is red too)."""
+        """`passed`, `failed`, `partial` or `incomplete`. Only `passed` is green: a partial run that
+        found nothing blocking judged only part of the gate, so it says `partial`."""
         if self.incomplete:
             return "incomplete"
-        return "failed" if self.red else "passed"
+        if self.red:
+            return "failed"
+        return "partial" if self.partial else "passed"
 
     @property
     def unreported_render_failures(self) -> list[tuple[str, str]]:

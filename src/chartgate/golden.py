@@ -1,5 +1,9 @@
 """Golden kind summaries: one small YAML file per chart and scenario, compared with deepdiff,
-rewritten atomically under --update-golden, with orphan detection limited to what the run covered."""
+rewritten atomically under --update-golden, with orphan detection limited to what the run covered.
+
+The golden directory is chartgate's own: nothing is read, written or deleted through a link that
+leads out of it (or out of its repository), and only files chartgate wrote - its header, and the
+chart and scenario of their place - are ever deleted as orphans."""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from pathlib import Path
 
 from deepdiff import DeepDiff
 
-from .errors import InvalidYaml
+from .confine import anchor, confine
+from .errors import InvalidConfig, InvalidYaml
 from .manifests import Manifest
 from .scenarios import safe_name
 from .yamlio import SHARED_FILE_MODE, dump, load_file, write_atomic
@@ -54,21 +59,55 @@ class GoldenStore:
     written: list[Path] = field(default_factory=list)  # created or changed under --update-golden
     checked: set[tuple[str, str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _anchor: Path | None = None  # the repository the golden directory must not leave
 
     def path_for(self, chart: str, scenario: str) -> Path:
         """Inside `root`, whatever characters the chart or scenario name contains."""
         return self.root / safe_name(chart) / f"{safe_name(scenario)}.yaml"
 
+    def guard(self, path: Path) -> None:
+        """Refuse (InvalidConfig naming the link) a golden directory that leads out of its repository,
+        or a chart directory or golden file that leads out of the golden directory."""
+        if self._anchor is None:
+            self._anchor = anchor(self.root)
+        confine(self.root, self._anchor, "golden directory")
+        confine(path, self.root, "golden file")
+
+    def _confined(self, path: Path) -> bool:
+        try:
+            self.guard(path)
+        except InvalidConfig:  # a link out: never read, listed or deleted
+            return False
+        return True
+
+    def is_ours(self, path: Path) -> bool:
+        """A golden file chartgate wrote: a regular file inside the golden directory that starts with
+        chartgate's header and records the chart and scenario its place stands for."""
+        if path.is_symlink() or not path.is_file() or not self._confined(path):
+            return False
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = load_file(path, what="golden file") if text.startswith(HEADER) else None
+        except (OSError, UnicodeDecodeError, InvalidYaml):
+            return False
+        return (isinstance(data, dict) and isinstance(data.get("kinds"), dict)
+                and safe_name(str(data.get("chart"))) == path.parent.name
+                and f"{safe_name(str(data.get('scenario')))}.yaml" == path.name)
+
     def fingerprint(self, chart: str, scenario: str) -> str:
         """What a golden check of (chart, scenario) reads besides the render: its file. (Under
         --update-golden the check leaves a file matching the render, so its result, cached with the
         file as it stands afterwards, holds for a later check-only run too.)"""
+        path = self.path_for(chart, scenario)
+        if not self._confined(path):
+            return "refused"  # the check reports the link
         try:
-            return hashlib.sha256(self.path_for(chart, scenario).read_bytes()).hexdigest()
+            return hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             return "missing"
 
     def load(self, path: Path) -> dict | None:
+        self.guard(path)
         if not path.exists():
             return None
         data = load_file(path, what="golden file")
@@ -110,12 +149,12 @@ class GoldenStore:
         considered only on a full run, and only when its files say the chart lived under one of this
         run's chart roots (so a run over another chart tree never claims this tree's goldens).
         """
-        if not self.root.is_dir():
+        if not self.root.is_dir() or not self._confined(self.root):
             return []
         planned_safe = {safe_name(c): {safe_name(s) for s in scen} for c, scen in planned.items()}
         covered = {safe_name(c) for c in covered_charts}
         found = []
-        for chart_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
+        for chart_dir in sorted(p for p in self.root.iterdir() if p.is_dir() and self._confined(p)):
             if chart_dir.name in covered:
                 found += [p for p in sorted(chart_dir.glob("*.yaml"))
                           if p.stem not in planned_safe.get(chart_dir.name, set())]
@@ -125,19 +164,25 @@ class GoldenStore:
 
     def _was_under(self, chart_dir: Path, chart_roots: tuple[Path, ...]) -> bool:
         for path in sorted(chart_dir.glob("*.yaml")):
-            try:
-                recorded = (load_file(path, what="golden file") or {}).get("chart_path")
-            except InvalidYaml:
+            if not self.is_ours(path):
                 continue
+            recorded = (load_file(path, what="golden file") or {}).get("chart_path")
             if recorded:
                 where = (self.root / recorded).resolve()
                 return any(where == Path(r).resolve() or Path(r).resolve() in where.parents for r in chart_roots)
         return False
 
-    def remove(self, paths: list[Path]) -> None:
+    def remove(self, paths: list[Path]) -> list[Path]:
+        """Delete the orphans chartgate wrote; return those deleted. Any other file (no chartgate
+        header for its place, a link, outside the golden directory) stays: chartgate never wrote it."""
+        removed = []
         for path in paths:
+            if not self.is_ours(path):
+                continue
             path.unlink(missing_ok=True)
+            removed.append(path)
             try:
                 path.parent.rmdir()
             except OSError:
                 pass
+        return removed

@@ -3,6 +3,7 @@ off to the engine's Gate (discover, plan, render, check, compare, report)."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 
 from . import redact  # noqa: F401 - draws the run's redaction key now, so pytest-xdist workers inherit it
 from .charts import Chart
+from .confine import check_output_dir
 from .errors import ChartgateError
 from .releases import check_release_files
 from .gate import Gate, GateConfig, PlannedCheck
+from .partial import Scope
 from .loader import is_policy_file, load_policy_module
 from .policy import Outcome, policies_in
 from .report.safe import printable
@@ -144,6 +147,8 @@ def gate_for(config: pytest.Config) -> Gate:
             gate.waivers
             gate._chart_setting_entries
             check_release_files(gate.release_files, [c for c in gate.discovered if isinstance(c, Chart)])
+            check_output_dir(gate.config.golden_dir, "golden directory")
+            check_output_dir(gate.config.report_dir, "report directory")
         except ChartgateError as exc:
             config.stash[SETUP_ERROR_KEY] = str(exc)
             raise SetupFailed(str(exc)) from None
@@ -168,9 +173,16 @@ class PolicyModule(pytest.File):
             gate = gate_for(self.config)
         except SetupFailed:
             return  # reported once, after collection (pytest_collection_finish)
+        collected = self.config.stash.setdefault(COLLECTED_KEY, {})
+        collected.setdefault(str(self.path), set())  # a module run, even when it plans no check
         for check in gate.planned_checks(policies_in(module)):
             # A chart or scenario name with control characters must not reach the terminal raw.
-            yield PolicyItem.from_parent(self, name=printable(f"{check.policy.id}[{check.label}]"), check=check)
+            item = PolicyItem.from_parent(self, name=printable(f"{check.policy.id}[{check.label}]"), check=check)
+            collected[str(self.path)].add(item.nodeid)
+            yield item
+
+
+COLLECTED_KEY = pytest.StashKey[dict]()  # policy module path -> node ids of the checks it planned
 
 
 class ChartgateFindingWarning(UserWarning):
@@ -257,6 +269,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if gate is None:
         return
     config.stash[SELECTED_KEY] = sum(isinstance(item, PolicyItem) for item in session.items)
+    _record_scope(session, gate)
     if config.getoption("chartgate_plan"):
         config.get_terminal_writer().line(gate.describe_plans())
         pytest.exit("--plan: nothing of the plans was rendered", returncode=0)
@@ -267,6 +280,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             gate.session_checks.setdefault(item.check.chart, []).append(item.check)
     if not hasattr(config, "workerinput"):
         gate.chart_order = list(gate.session_checks)  # items run chart by chart, in this order
+
+
+def _record_scope(session: pytest.Session, gate: Gate) -> None:
+    """What of the whole gate was selected: checks collected but not selected (-k, -m, --deselect,
+    node ids, --lf), and policy modules of the same pack not collected at all."""
+    from .partial import modules_not_run
+    collected = session.config.stash.get(COLLECTED_KEY, {})
+    selected = {item.nodeid for item in session.items if isinstance(item, PolicyItem)}
+    every = set().union(*collected.values()) if collected else set()
+    here = session.config.invocation_params.dir
+
+    def shown(path) -> str:  # as the user would type it, when it is below the invocation directory
+        return os.path.relpath(path, here) if Path(path).is_relative_to(here) else str(path)
+
+    gate.scope.collected = len(every)
+    gate.scope.deselected = sorted(every - selected)
+    gate.scope.modules_run = [shown(p) for p in sorted(collected)]
+    gate.scope.modules_not_run = [shown(p) for p in modules_not_run({Path(p) for p in collected})]
 
 
 XDIST_RESULT = "chartgate_result"
@@ -315,6 +346,9 @@ def _controller_gate(config: pytest.Config) -> Gate | None:
     redactor = redactor_for(gate)
     for session in collector.sessions:  # secrets the workers' renders taught them
         redactor.absorb(session.get("redaction") or {})
+    scope = next((s["scope"] for s in collector.sessions if s.get("scope")), None)
+    if scope:
+        gate.scope = Scope(**scope)
     if config.getoption("chartgate_evidence"):  # the bundle holds every render: from the shared cache
         try:
             gate.prerender(gate.planned_checks(policies.values()))
@@ -323,7 +357,7 @@ def _controller_gate(config: pytest.Config) -> Gate | None:
     return gate
 
 
-def incomplete_reason(gate: Gate, selected: int, exitstatus) -> str | None:
+def incomplete_reason(gate: Gate, selected: int, exitstatus, collect_only: bool = False) -> str | None:
     """Why this session did not judge everything it planned, or None when it did."""
     if not gate.discovered:
         roots = ", ".join(str(r) for r in gate.config.chart_roots)
@@ -333,6 +367,8 @@ def incomplete_reason(gate: Gate, selected: int, exitstatus) -> str | None:
             return None  # more shards than charts: this shard has none, legitimately (merge counts it)
         return "nothing selected: -k, -m or the node ids given deselected every check"
     judged = len(gate.results)
+    if collect_only:
+        return f"collected only (--collect-only/--co): {selected} checks collected, none judged"
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         return f"interrupted: {judged} of {selected} checks judged"
     if judged < selected:
@@ -348,7 +384,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
             from .redact import redactor_for
             # What this worker's renders taught the redactor: the controller never sees those renders.
             config.workeroutput[XDIST_SESSION] = {"charts": len(gate.discovered),
-                                                  "redaction": redactor_for(gate).export()}
+                                                  "redaction": redactor_for(gate).export(),
+                                                  "scope": vars(gate.scope)}  # every worker collects alike
             gate.save_caches()  # each worker caches the results it judged (the controller only ingests)
         return  # the controller reports for the whole session
     if config.getoption("chartgate_plan", False):
@@ -359,7 +396,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     selected = config.stash.get(SELECTED_KEY, None)
     if selected is None:  # an xdist controller: the workers' collection
         selected = session.testscollected
-    incomplete = incomplete_reason(gate, selected, session.exitstatus)
+    incomplete = incomplete_reason(gate, selected, session.exitstatus, config.getoption("collectonly", False))
     summary = gate.finish(incomplete)
     evidence = config.getoption("chartgate_evidence")
     if evidence:
@@ -368,6 +405,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     config.stash[SUMMARY_KEY] = summary
     if not gate.discovered:
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
+    elif summary.verdict in ("partial", "incomplete") and session.exitstatus in (
+            pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = EXIT_NOT_WHOLE  # judged less than the whole gate, nothing blocking seen
     elif summary.red and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif not summary.red and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
@@ -375,6 +415,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
 
 
 SUMMARY_KEY = pytest.StashKey["GateSummary"]()
+#: The exit status of a partial or incomplete run that saw nothing blocking: never 0 (green), never
+#: 1 (blocking findings). pytest's own code for an interrupted session, which is one such run.
+EXIT_NOT_WHOLE = pytest.ExitCode.INTERRUPTED
 
 
 def _redactor(config: pytest.Config):

@@ -124,7 +124,11 @@ def write_summary(tr, summary) -> None:
         write(f"{len(summary.orphans)} orphaned golden file(s), produced by no scenario:", red=True)
         for path in summary.orphans:
             write(f"  {path}")
-        write("Re-run with --update-golden to delete unused golden files.")
+        if summary.gate.config.update_golden:
+            write("Not deleted: chartgate did not write them (no chartgate header naming their chart and "
+                  "scenario, or a link). Remove them by hand.", red=True)
+        else:
+            write("Re-run with --update-golden to delete unused golden files.")
     for waiver in summary.expired_waivers:
         write(f"expired waiver ({waiver.source}): {waiver.policy} on {waiver.chart} expired "
               f"{waiver.expires.isoformat()}, owner {waiver.owner}. Renew it or fix the finding.", red=True)
@@ -136,7 +140,13 @@ def write_summary(tr, summary) -> None:
     for name, path in summary.reports.items():
         write(f"report: {path}")
     verdict = getattr(summary, "verdict", "failed" if summary.red else "passed")
-    label = {"passed": "green", "failed": "RED", "incomplete": "RED (incomplete)"}.get(verdict, verdict)
+    label = {"passed": "green", "failed": "RED", "incomplete": "RED (incomplete)",
+             "partial": "PARTIAL (not the whole gate: not green)"}.get(verdict, verdict)
     if getattr(summary, "incomplete", None):
         write(f"incomplete: {summary.incomplete}", red=True)
-    write(f"gate: {label}", red=summary.red, green=not summary.red)
+    partial = getattr(summary, "partial", None)
+    if partial:
+        checks = partial["checks"]
+        write(f"partial: {partial['reason']}; {checks['selected']} of {checks['collected']} collected checks "
+              "selected. The whole gate is every policy module of the pack on every chart.", yellow=True)
+    write(f"gate: {label}", red=summary.red, green=verdict == "passed", yellow=verdict == "partial")

@@ -19,6 +19,7 @@ import xdist.plugin  # noqa: F401
 
 import chartgate.report  # noqa: F401
 import chartgate.terminal  # noqa: F401
+from chartgate.golden import HEADER
 
 from ..conftest import REPO
 
@@ -82,8 +83,8 @@ def test_update_golden_writes_and_the_next_run_is_green(pytester, repo):
 
 def test_an_orphan_golden_is_reported_with_the_hint_and_removed_by_update(pytester, repo):
     run(pytester, "--update-golden")
-    orphan = repo / "golden" / "tiny" / "removed-scenario.yaml"
-    orphan.write_text("kinds: {}\n")
+    orphan = repo / "golden" / "tiny" / "removed-scenario.yaml"  # as chartgate wrote it, for a scenario now gone
+    orphan.write_text(HEADER + "chart: tiny\nkinds: {}\nscenario: removed-scenario\n")
 
     result = run(pytester)
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # every item passed, the gate is still red
@@ -106,8 +107,8 @@ def test_a_partial_run_reports_no_false_orphans(pytester, repo):
 
     # ...and only one scenario of one chart selected: neither is an orphan in this run.
     result = run(pytester, "-k", "GOLD-001 and default")
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()  # partial: not green
+    result.assert_outcomes(passed=1, deselected=3)
     assert "orphaned" not in result.stdout.str()
 
     full = run(pytester)  # the full run does see the removed chart's golden files

@@ -39,6 +39,7 @@ def _raw(tree: Path) -> dict:
     report = synthetic_report(tree, charts=7, policies=6, scenarios=4, fail_ratio=0.4, error_ratio=0.1)
     report["summary"]["per_chart"] = _per_chart(report["results"])
     report["summary"]["incomplete"] = None
+    report["summary"]["partial"] = None
     report["summary"]["unreported_render_failures"] = []
     report["render_stats"] = {"renders": 10, "cache_hits": 2}
     return report
@@ -190,6 +191,30 @@ def test_cli_merge_of_green_shards_exits_0(shard_dirs, tmp_path):
     assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "merged")]) == 0
 
 
+def test_the_merge_of_every_shard_is_the_whole_gate_not_partial(shard_dirs, tmp_path):
+    for directory in shard_dirs:
+        _rewrite(directory, lambda r: r["summary"].update(gate="passed"))
+    merged = merge_reports(shard_dirs)
+    assert merged["summary"]["gate"] == "passed" and merged["summary"]["partial"] is None
+
+
+def test_a_shard_that_deselected_checks_makes_the_merge_partial_not_green(shard_dirs, tmp_path, capsys):
+    deselected = {"reason": "2 of 9 checks deselected (-k, -m, --deselect, node ids or --lf)",
+                  "checks": {"collected": 9, "selected": 7, "deselected": 2},
+                  "deselected": ["policies/a.py::A-001[x]", "policies/a.py::A-001[y]"],
+                  "policy_modules": {"run": ["policies/a.py"], "not_run": []},
+                  "charts": {"discovered": 7, "left_out": []}, "changed_since": None}
+    for index, directory in enumerate(shard_dirs):
+        _rewrite(directory, lambda r: r["summary"].update(gate="partial" if index == 1 else "passed",
+                                                          partial=deselected if index == 1 else None))
+    assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "merged")]) == 1
+    merged = json.loads((tmp_path / "merged" / "chartgate.json").read_text())["summary"]
+    assert merged["gate"] == "partial"
+    assert merged["partial"]["reason"].startswith("shard 2/3: 2 of 9 checks deselected")
+    assert merged["partial"]["checks"] == {"collected": 9, "selected": 7, "deselected": 2}
+    assert "gate: PARTIAL, not green (partial)" in capsys.readouterr().out
+
+
 def test_cli_merge_error_exits_2_and_writes_nothing(shard_dirs, tmp_path, capsys):
     out = tmp_path / "merged"
     assert main(["merge", str(shard_dirs[0]), "--out", str(out)]) == 2
@@ -202,3 +227,14 @@ def test_python_dash_m_chartgate_merge(shard_dirs, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "chartgate", "merge", *map(str, shard_dirs[:2]),
                            "--out", str(tmp_path / "m")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "missing shard 3/3" in proc.stderr
+
+
+def test_cli_merge_never_writes_through_an_out_link_that_leaves_the_repository(shard_dirs, tmp_path,
+                                                                              tmp_path_factory, capsys):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "pyproject.toml").write_text("")
+    (tmp_path / "repo" / "reports").symlink_to(elsewhere, target_is_directory=True)
+    assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "repo" / "reports")]) == 2
+    assert list(elsewhere.iterdir()) == []
+    assert f"{tmp_path / 'repo' / 'reports'} -> {elsewhere}" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from ..confine import check_output_dir
 from ..yamlio import write_atomic
 from .html import render_html_output
 from .junit import render_junit
@@ -55,6 +56,7 @@ class Written(dict):
 
 def write_report_files(report: dict, out_dir: Path) -> Written:
     out_dir = Path(out_dir)
+    check_output_dir(out_dir, "report directory")  # never written through a link out of the repository
     paths, notes = {}, []
     for filename, render in FORMATS.items():
         text, file_notes = render(report)

@@ -94,6 +94,7 @@ td.digest, dd.digest { font-family: ui-monospace, "DejaVu Sans Mono", monospace;
 """
 _CSS += """
 .banner.gate-incomplete { background: var(--error-bg); border-color: var(--error-edge); color: var(--error-fg); }
+.banner.gate-partial { background: var(--waived-bg); border-color: var(--waived-edge); color: var(--waived-fg); }
 .cuts { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px 8px 28px; }
 table.matrix { font-size: 13px; }
 table.matrix th, table.matrix td { padding: 4px 6px; }
@@ -149,6 +150,13 @@ def _banner(report: dict) -> str:
     elif report.get("merged_from"):
         scope = f" · merged from {len(report['merged_from'])} shards"
     why = f'<p>Incomplete: {e(summary.get("incomplete"))}</p>' if summary.get("incomplete") else ""
+    partial = summary.get("partial")
+    if partial:
+        checks = partial["checks"]
+        left = ", ".join(partial["charts"]["left_out"][:50]) or "none"
+        why += (f'<p>Partial: {e(partial["reason"])}. Selected {e(checks["selected"])} of {e(checks["collected"])} '
+                f'collected checks; policy modules not run: {e(", ".join(partial["policy_modules"]["not_run"]) or "none")}'
+                f'; charts left out: {e(left)}. Not the whole gate: the verdict is not green.</p>')
     unreported = summary.get("unreported_render_failures") or []
     if unreported:
         listed = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:20])

@@ -73,6 +73,15 @@ def _header(report: dict) -> list[str]:
                         + (f" and {len(unreported) - 20} more" if len(unreported) > 20 else "")))
     if summary.get("incomplete"):
         rows.insert(1, ("Incomplete", text(summary["incomplete"])))
+    partial = summary.get("partial")
+    if partial:
+        checks = partial["checks"]
+        rows.insert(1, ("Partial", f"{text(partial['reason'])}. Selected {checks['selected']:,} of "
+                                   f"{checks['collected']:,} collected checks; not run: "
+                                   + (", ".join(code(m) for m in partial["policy_modules"]["not_run"]) or "no module")
+                                   + "; charts left out: "
+                                   + (", ".join(code(c) for c in partial["charts"]["left_out"][:50]) or "none")
+                                   + ". Not the whole gate: the verdict is not green."))
     shard = report.get("shard")
     if shard:
         rows.insert(1, ("Shard", f"{shard['index']} of {shard['total']}: merge the shards "

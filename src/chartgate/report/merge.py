@@ -17,7 +17,9 @@ metadata (`shard` is null and `merged_from` lists the shards): results, charts a
 union, in the same order; defects are regrouped from the merged results (each chart lives in one
 shard, so every defect keeps the file and line its shard located); unused waivers are re-judged
 over the whole run. The verdict is the worst of the shards': any `incomplete` shard makes the merge
-`incomplete`, any `failed` one `failed` - both red.
+`incomplete`, any `failed` one `failed` - both red - and any `partial` one (a shard run with `-k`,
+say) `partial`. Sharding itself leaves nothing out of a full set: the merge of complete shards is
+the whole gate.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import ChartgateError
+from ..partial import merge_partial
 from .model import VERDICTS, finalise
 
 REPORT_FILE = "chartgate.json"
-_VERDICT_RANK = {"passed": 0, "failed": 1, "incomplete": 2}
+_VERDICT_RANK = {"passed": 0, "partial": 1, "failed": 2, "incomplete": 3}
 
 
 class MergeError(ChartgateError):
@@ -185,7 +188,7 @@ def _sum(mappings: list[dict]) -> dict:
 _KNOWN = {"tool", "helm", "generated_at", "started_at", "git_commit", "shard", "working_dir", "python",
           "kubernetes_versions", "platform", "chart_roots", "charts", "broken_charts", "policies", "results",
           "golden", "waivers", "summary", "defects", "render_stats", "merged_from", "timings"}
-_KNOWN_SUMMARY = {"gate", "incomplete", "unreported_render_failures", "fail_on", "totals", "per_chart", "defects"}
+_KNOWN_SUMMARY = {"gate", "incomplete", "partial", "unreported_render_failures", "fail_on", "totals", "per_chart", "defects"}
 
 
 def merge_reports(directories: list[Path]) -> dict:
@@ -210,6 +213,8 @@ def merge_reports(directories: list[Path]) -> dict:
     summary = {
         "gate": verdict,
         "incomplete": incomplete,
+        "partial": merge_partial([(f"shard {rep['shard']['index']}/{rep['shard']['total']}", rep["summary"].get("partial"))
+                                  for rep in reports]),
         "unreported_render_failures": sorted(_union(rep["summary"].get("unreported_render_failures") or []
                                                     for rep in reports), key=_key),
         "fail_on": first["summary"].get("fail_on", "error"),

@@ -19,8 +19,9 @@ from .defects import defect_counts, group_defects
 from .locate import attach_locations
 from .safe import clean
 
-#: `summary.gate`: `incomplete` is a run that stopped before it judged everything (always red).
-VERDICTS = ("passed", "failed", "incomplete")
+#: `summary.gate`: `incomplete` is a run that stopped before it judged everything (always red);
+#: `partial` one that judged only part of the whole gate, finding nothing blocking (never green).
+VERDICTS = ("passed", "failed", "partial", "incomplete")
 
 if TYPE_CHECKING:
     from ..gate import Gate, GateSummary
@@ -140,8 +141,9 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
             "unused": [w.to_dict() for w in summary.unused_waivers],
         },
         "summary": {
-            "gate": summary.verdict,  # passed | failed | incomplete
+            "gate": summary.verdict,  # passed | failed | partial | incomplete
             "incomplete": summary.incomplete,
+            "partial": summary.partial,  # what was selected and what was not (partial.Scope)
             "unreported_render_failures": [list(x) for x in summary.unreported_render_failures],
             "fail_on": gate.config.fail_on,
             "totals": totals,
