@@ -106,7 +106,7 @@ _JSON_PAIR = re.compile(r"""(?P<head>(?P<q>\\?["'])(?P<key>[\w.\-]+)(?P=q)[ \t]*
 
 # `app --db-pass hunter2`, `mysql -p 'pw'`: a flag and its value in a command line.
 _FLAG_PAIR = re.compile(r"""(?P<head>(?<![\w.\-/\\])(?P<flag>--?[A-Za-z][\w.\-]*)[ \t]+)"""
-                        r"""(?P<secret>"[^"\n]*"|'[^'\n]*'|(?![-"'])[^\s"'<>]+)""")
+                        r"""(?P<secret>"[^"\n]*"|'[^'\n]*'|(?![-"'])[^\s"'<>;|&]+)""")
 # `{"name": "ERLANG_COOKIE", "value": "x"}`, `{name: DB_PASS, value: x}`: an env entry inline (name first,
 # as Kubernetes and sorted dumps write it); the secret-looking key is the name.
 _ENV_ENTRY = re.compile(r"""(?P<head>(?P<q>\\?["']|)name(?P=q)[ \t]*:[ \t]*(?P<q2>\\?["']|)(?P<key>[A-Za-z_][\w.\-]*)(?P=q2)"""
@@ -164,6 +164,8 @@ _FLAG_NEGATIONS = frozenset({"no", "skip", "disable", "without"})
 _FLAG = re.compile(r"--?[A-Za-z][\w.\-]*")
 # `/etc/tls/tls.key`, `./certs/key.pem`, `~/.ssh/id`: where a key is, not the key.
 _PATH = re.compile(r"(?:/|\./|\.\./|~/)[\w.\-/]*")
+# `memcached -p 11211`, `psql -p 5432`, `-p 8080:80/tcp`: `-p` is a port as often as a password.
+_PORTS = re.compile(r"\d{1,5}(?::\d{1,5})*(?:/(?:tcp|udp|sctp))?")
 
 
 def _words(name: str) -> list[str]:
@@ -193,11 +195,12 @@ def _is_secret_flag(flag: str) -> bool:
 
 def _flag_value_is_secret(flag: str, value: Any) -> bool:
     """The value after a secret flag is the secret - except a path after `-p` or a `*key` flag
-    (`mkdir -p /data`, `--tls-key /etc/tls/tls.key`), which says where a key is, not what it is."""
-    if not isinstance(value, str):
-        return _is_scalar_secret(value)
-    value = _plain(value)
+    (`mkdir -p /data`, `--tls-key /etc/tls/tls.key`), which says where a key is, not what it is,
+    and a port number after `-p` (`memcached -p 11211`)."""
+    value = _plain(str(value)) if _is_scalar_secret(value) else ""
     if _hides_nothing(value) or value.startswith("-"):
+        return False
+    if flag == "-p" and _PORTS.fullmatch(value):
         return False
     if _PATH.fullmatch(value) and (flag == "-p" or _words(flag.lstrip("-"))[-1] == "key"):
         return False

@@ -149,14 +149,17 @@ def test_flag_pairs_cookies_and_authorization_in_a_container_are_redacted():
 def test_flags_that_do_not_name_a_secret_and_paths_to_keys_stay_readable():
     """Precision: a flag names a secret by a secret word or by its last word (`--db-pass`, `--api-key`,
     `--cookie`, `--basic-auth`), so `--key-file`, `--keep-alive`, `--cookie-domain`, `--monkey` and
-    `--no-auth` keep their values; a path after `-p` or a `*key` flag says where a key is."""
+    `--no-auth` keep their values; a path after `-p` or a `*key` flag says where a key is, and a port
+    after `-p` is a port (`memcached -p 11211`)."""
     readable = ["--keep-alive 30", "--key-file /etc/tls/tls.key", "--tls-key /etc/tls/tls.key",
                 "mkdir -p /var/run/app", "--cookie-domain example.org", "--auth-mode oidc", "--monkey 3",
                 "--no-auth server.js", "--password-file /run/secrets/db", "--port=8080",
-                "use a bearer token or Basic authentication", "auth: basic", "auth: ldap"]
+                "use a bearer token or Basic authentication", "auth: basic", "auth: ldap",
+                "memcached -p 11211; docker run -p 8080:80/tcp"]
     for text in readable:
         assert Redactor().text(text) == text, text
-    args = ["--key-file", "/etc/k", "--tls-key", "./certs/tls.key", "--keep-alive", "30", "mkdir", "-p", "/data"]
+    args = ["--key-file", "/etc/k", "--tls-key", "./certs/tls.key", "--keep-alive", "30", "mkdir", "-p", "/data",
+            "memcached", "-p", "11211"]
     assert Redactor().data({"args": args}) == {"args": args}
     assert redact.is_secret_flag("--db-pass") and redact.is_secret_flag("-p") and redact.is_secret_flag("--apiKey")
     assert not any(redact.is_secret_flag(f) for f in ("--keep-alive", "--key-file", "-P", "--no-auth", "--port"))
