@@ -389,6 +389,10 @@ class Gate:
             return
         self._begun.add(name)
         from .redact import redactor_for
+        try:  # the renderer first: a redactor attached to none would learn no render at all
+            self.renderer
+        except ChartgateError:
+            pass  # no usable Helm: each check reports it
         redactor_for(self)  # learns each render as it is made, so releasing forgets nothing it needs
         if name not in self._prefetched and self._served_by_cache(name):
             self._serve_from_cache(name)  # nothing to render: every result is cached
