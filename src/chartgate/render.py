@@ -528,7 +528,11 @@ class Renderer:
 
     def render_all(self, jobs: Iterable[tuple[Chart, Scenario]]) -> list[Render]:
         jobs = list(jobs)
+        self.helm.stop.check()
         if self.workers <= 1 or len(jobs) <= 1:
             return [self.render(c, s) for c, s in jobs]
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             return list(pool.map(lambda job: self.render(*job), jobs))
+        finally:  # after an interrupt or a stop the queued renders are dropped, not run
+            pool.shutdown(wait=True, cancel_futures=True)
