@@ -115,8 +115,6 @@ class RenderCacheWarning(UserWarning):
 
 _CACHE_WARNED: set[str] = set()
 _CACHE_WARNED_LOCK = threading.Lock()
-#: Cache entries hold rendered objects (anything a chart renders, secrets included): owner only.
-CACHE_DIR_MODE = 0o700
 
 
 def _file_digest(path: Path) -> str:
@@ -403,9 +401,7 @@ class Renderer:
         if cache_dir is None:
             return
         try:
-            for directory in (Path(cache_dir), Path(cache_dir) / "renders", path.parent):
-                if not directory.is_dir():
-                    directory.mkdir(mode=CACHE_DIR_MODE, exist_ok=True)
+            private_dirs(path.parent, Path(cache_dir).parent)  # with its parents: ~/.cache may not exist
             write_atomic(path, text, mode=PRIVATE_FILE_MODE, durable=False)
         except OSError as exc:
             self.cache_dir = None  # reads too: a cache that cannot be written is not trusted either
