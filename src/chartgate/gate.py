@@ -37,6 +37,7 @@ from .resultcache import ResultCache, chart_key
 from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, full_kube_version,
                         plan_chart)
 from .selection import assignment, changed_charts, changed_files, parse_shard, with_dependents
+from .stop import StopSwitch
 from .timings import Timings, load_chart_costs, write_chart_costs
 from .toggles import Toggle, discover_toggles
 from .toolchain import DEFAULT_HELM_VERSION, locate
@@ -129,6 +130,8 @@ class Gate:
         self.session_checks: dict[str, list[PlannedCheck]] = {}
         self._from_cache: set[str] = set()
         self.scope = Scope()  # what part of the whole gate this run judges (see partial.py)
+        # Flipped by a signal, -x or a crashed worker: nothing more is rendered or planned (see stop.py).
+        self.stop = StopSwitch()
 
     # -- discover / plan ------------------------------------------------------------------------
     @cached_property
@@ -277,6 +280,7 @@ class Gate:
             if render.refused:
                 refused.setdefault(chart.name, {})[scenario.name] = render.error.helm_message.strip()
         for name, lost in refused.items():
+            self.stop.check()
             plan = examined[name]
             plan.infeasible = sorted(lost.items())
             rows = repair_rows(plan, set(lost))
@@ -294,6 +298,12 @@ class Gate:
     @cached_property
     def plans(self) -> dict[str, list[Scenario]]:
         return {name: list(plan.existing) + list(plan.scenarios) for name, plan in self.combination_plans.items()}
+
+    @property
+    def planned(self) -> bool:
+        """May reports read the plans? Not when a stop came before planning finished: planning renders,
+        and after a stop nothing is rendered - the charts are then reported without a plan."""
+        return "combination_plans" in self.__dict__ or not self.stop.requested
 
     def describe_plans(self) -> str:
         known: dict[str, list[str]] = {}
@@ -330,7 +340,7 @@ class Gate:
     def _helm(self, version: str, *, honour_override: bool) -> Helm:
         env = None if honour_override else {k: v for k, v in os.environ.items() if k != "HELM_BIN"}
         location = locate(self.config.tools_dir, version, env=env)
-        helm = Helm(location, timeout=self.config.render_timeout)
+        helm = Helm(location, timeout=self.config.render_timeout, stop=self.stop)
         helm.version  # fail early, once, with a clear message if the binary is unusable
         return helm
 
@@ -412,6 +422,8 @@ class Gate:
         """Render the next chart in the background - and the one after it while this process is
         small, so Helm keeps both cores busy while Python judges (memory stays near one chart's
         renders for big charts, which is what the limit protects)."""
+        if self.stop.requested:
+            return
         following = self.chart_order[self.chart_order.index(name) + 1:] if name in self.chart_order else []
         for depth, upcoming in enumerate(following[:PREFETCH_DEPTH]):
             if depth and current_rss_mb() > PREFETCH_RSS_MB:
@@ -422,6 +434,7 @@ class Gate:
     def _render_chart(self, name: str) -> None:
         """A chart's planned scenarios; then, for checks comparing Helm versions, the same scenarios
         under the other Helm versions (so those checks find their renders made, too)."""
+        self.stop.check()  # queued before a stop
         chart = self.charts[name]
         with self.timings.phase("render"):
             self.renderer.render_all((chart, s) for s in self.plans[name])
@@ -726,6 +739,8 @@ class Gate:
         `incomplete` says why the session did not judge everything it planned (interrupted, stopped
         at the first failure, nothing selected): the reports then say `incomplete` and the gate is red."""
         from .report import write_reports
+        if incomplete:  # nothing more is rendered; the Helm processes still running are killed
+            self.stop.request(incomplete)
         orphans = self.golden_orphans(incomplete)
         removed: list[Path] = []
         if orphans and self.config.update_golden:  # only files chartgate wrote; any other stays an orphan

@@ -493,12 +493,13 @@ def redactor_for(gate: "Gate") -> Redactor:
         return cached
     redactor = Redactor()
     names: set[str] = set()
+    plans = gate.plans if gate.planned else {}  # after a stop: none planned now (planning renders)
     for name, chart in gate.charts.items():
         names.update(sub.name for sub in chart.walk())
         names.update(chart.subcharts)
         redactor.learn_values(chart.values)
         redactor.learn_values(chart.effective_values)
-        for scenario in gate.plans.get(name, []):
+        for scenario in plans.get(name, []):
             names.update(n for n in (scenario.release, scenario.namespace) if n)
             for path in scenario.values_files:
                 redactor.learn_values(_load_quietly(path))

@@ -116,8 +116,6 @@ class RenderCacheWarning(UserWarning):
 
 _CACHE_WARNED: set[str] = set()
 _CACHE_WARNED_LOCK = threading.Lock()
-#: Cache entries hold rendered objects (anything a chart renders, secrets included): owner only.
-CACHE_DIR_MODE = 0o700
 
 
 def _file_digest(path: Path) -> str:
@@ -402,9 +400,7 @@ class Renderer:
         if cache_dir is None:
             return
         try:
-            for directory in (Path(cache_dir), Path(cache_dir) / "renders", path.parent):
-                if not directory.is_dir():
-                    directory.mkdir(mode=CACHE_DIR_MODE, exist_ok=True)
+            private_dirs(path.parent, Path(cache_dir).parent)  # with its parents: ~/.cache may not exist
             write_atomic(path, text, mode=PRIVATE_FILE_MODE, durable=False)
         except OSError as exc:
             self.cache_dir = None  # reads too: a cache that cannot be written is not trusted either
@@ -527,7 +523,11 @@ class Renderer:
 
     def render_all(self, jobs: Iterable[tuple[Chart, Scenario]]) -> list[Render]:
         jobs = list(jobs)
+        self.helm.stop.check()
         if self.workers <= 1 or len(jobs) <= 1:
             return [self.render(c, s) for c, s in jobs]
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             return list(pool.map(lambda job: self.render(*job), jobs))
+        finally:  # after an interrupt or a stop the queued renders are dropped, not run
+            pool.shutdown(wait=True, cancel_futures=True)
