@@ -104,7 +104,9 @@ _SUBCHARTS = re.compile(r"\.Subcharts\b")
 _BARE_DOT = re.compile(r"(?<![\w.)\]$])\.(?!\w)")
 _BARE_DOLLAR = re.compile(r"\$(?![\w.])")
 _ALIAS = re.compile(r"\A\s*\$(\w+)\s*:?=\s*[.$]\s*\Z")
-_CALLEE = re.compile(r"\b(?:include|template)\s+S\s+\Z")  # after string literals became `S`
+# A named template of the tree (every one is scanned), by a literal or a computed name such as
+# `include (print $.Template.BasePath "/configmap.yaml") .`; string literals are `S` by then.
+_CALLEE = re.compile(r"\b(?:include|template)\s+(?:S|\([^()]*\))\s+\Z")
 _CALL_END = re.compile(r"\s*(?:\)|\||\Z)")
 
 
@@ -215,6 +217,8 @@ def chart_references(chart: "Chart", scope: Path_ = (), only=None) -> References
     for dep in chart.dependencies if only is None else ():
         for condition in filter(None, (c.strip() for c in dep.condition.split(","))):
             found.paths.add(scope + tuple(condition.split(".")))
+    if only is None:
+        _read_by_helm(chart, scope, found)
     for key, sub in chart.subcharts.items():
         inner = chart_references(sub, scope + (key,), only)
         found.paths |= inner.paths
@@ -228,6 +232,27 @@ def chart_references(chart: "Chart", scope: Path_ = (), only=None) -> References
         if found.unresolved:
             found.whole.add(())
     return found
+
+
+def _read_by_helm(chart: "Chart", scope: Path_, found: References) -> None:
+    """Values Helm itself reads before any template runs: a `values.schema.json` validates every value
+    of its chart (a `--set` it refuses fails the render, read or not); a dependency's `tags` switch it
+    on or off; `import-values` copies a subchart's values into its parent's."""
+    if "values.schema.json" in chart.files.files:
+        found.whole.add(scope)
+        if scope:
+            found.whole.add(("global",))
+    raw = chart.chart_yaml.get("dependencies")
+    if chart.dependencies_file != "Chart.yaml":
+        raw = (chart.files.yaml(chart.dependencies_file, required=False) or {}).get("dependencies")
+    for entry in raw if isinstance(raw, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        tags = entry.get("tags")
+        for tag in tags if isinstance(tags, list) else ():
+            found.paths.update({("tags", str(tag)), scope + ("tags", str(tag))})
+        if entry.get("import-values"):
+            found.whole.add(scope + (str(entry.get("alias") or entry.get("name")),))
 
 
 def _scopes(chart: "Chart", scope: Path_ = ()) -> Iterable[Path_]:
