@@ -103,11 +103,15 @@ _TPL = re.compile(r"(?<![\w.$])tpl\b")
 _SUBCHARTS = re.compile(r"\.Subcharts\b")
 _BARE_DOT = re.compile(r"(?<![\w.)\]$])\.(?!\w)")
 _BARE_DOLLAR = re.compile(r"\$(?![\w.])")
-_ALIAS = re.compile(r"\A\s*\$(\w+)\s*:?=\s*[.$]\s*\Z")
-# A named template of the tree (every one is scanned), by a literal or a computed name such as
-# `include (print $.Template.BasePath "/configmap.yaml") .`; string literals are `S` by then.
-_CALLEE = re.compile(r"\b(?:include|template)\s+(?:S|\([^()]*\))\s+\Z")
-_CALL_END = re.compile(r"\s*(?:\)|\||\Z)")
+_ASSIGNMENT = re.compile(r"\A\s*\$(\w+)\s*:?=\s*")
+# Where the root context may go: as the context of a named template of the tree (every one is
+# scanned; the name a literal or computed, `include (print $.Template.BasePath "/cm.yaml") .`), or as
+# a value of a `dict` built right there for it (`include "x.image" (dict "root" . "image" .i)`), whose
+# key then carries the root inside the named template. String literals are `S<n>` by then.
+_NAMED = r"\b(?:include|template)\s+(?:S\d+|\([^()]*\))\s+"
+_CONTEXT = re.compile(_NAMED + r"\Z")
+_CONTEXT_END = re.compile(r"\s*(?:\)|\||\Z)")
+_DICT_VALUE = re.compile(_NAMED + r"\(\s*dict\b[^()]*\sS(\d+)\s+\Z")
 
 
 def _dot_is_root(stack: list[str]) -> bool:
@@ -118,10 +122,57 @@ def _dot_is_root(stack: list[str]) -> bool:
     return True
 
 
-def unresolved_reads(text: str) -> str | None:
-    """Why the values read by `text` (a template) cannot be found statically, or None when they can."""
+def _root_uses(text: str, carriers: frozenset[str]):
+    """(action text, code, start, end, strings) of every place the root context is used whole: a bare
+    `$`, a bare `.` where it may be the root, a variable bound to either, and a field that carries the
+    root (`.root` of `dict "root" .`) used whole. `code` is the action with its string literals
+    replaced by `S<n>` (`strings[n]` is the literal)."""
     stack: list[str] = []
     aliases: set[str] = set()
+    carried = re.compile(r"[$\w.]*\.(?:%s)(?![\w.])" % "|".join(map(re.escape, sorted(carriers)))) \
+        if carriers else None
+    for match in _ACTION.finditer(text):
+        raw = match.group(1).strip()
+        if raw.startswith("/*"):
+            continue
+        strings: list[str] = []
+        code = _STRING.sub(lambda m: f"S{strings.append(m.group(0)[1:-1]) or len(strings) - 1}", raw)
+        spans = [(m.start(), m.end()) for m in _BARE_DOLLAR.finditer(code)]
+        spans += [(m.start(), m.end()) for name in aliases for m in re.finditer(rf"\${name}(?![\w.])", code)]
+        if _dot_is_root(stack):
+            spans += [(m.start(), m.end()) for m in _BARE_DOT.finditer(code)]
+        if carried is not None:
+            spans += [(m.start(), m.end()) for m in carried.finditer(code) if ".Values" not in m.group(0)]
+        assignment = _ASSIGNMENT.match(code)
+        if assignment and len(spans) == 1 and spans[0] == (assignment.end(), len(code.rstrip())):
+            aliases.add(assignment.group(1))  # `$root := .`: a name for the root, followed from here on
+        else:
+            for start, end in sorted(spans):
+                yield raw, code, start, end, strings
+        keyword = code.split(None, 1)[0] if code else ""
+        if keyword in ("define", "block"):
+            stack.append("define")
+        elif keyword in ("with", "range"):
+            stack.append("value")
+        elif keyword == "if":
+            stack.append("if")
+        elif keyword == "end" and stack:
+            stack.pop()
+
+
+def root_carriers(text: str, carriers: frozenset[str] = frozenset()) -> set[str]:
+    """Keys of `dict`s that hand the root context to a named template in `text`."""
+    found = set()
+    for _, code, start, _, strings in _root_uses(text, carriers):
+        key = _DICT_VALUE.search(code[:start])
+        if key:
+            found.add(strings[int(key.group(1))])
+    return found
+
+
+def unresolved_reads(text: str, carriers: frozenset[str] = frozenset()) -> str | None:
+    """Why the values read by `text` (a template) cannot be found statically, or None when they can.
+    `carriers`: the dict keys that hand the root context to named templates anywhere in the tree."""
     for match in _ACTION.finditer(text):
         raw = match.group(1).strip()
         if raw.startswith("/*"):
@@ -133,30 +184,23 @@ def unresolved_reads(text: str) -> str | None:
                     "as a template")
         if _SUBCHARTS.search(raw):
             return f"reads a subchart through `.Subcharts` (`{{{{ {_short(raw)} }}}}`)"
-        code = _STRING.sub("S", raw)
-        alias = _ALIAS.match(code)
-        if alias and (code.rstrip().endswith("$") or _dot_is_root(stack)):
-            aliases.add(alias.group(1))
-            continue
-        bare = [m.start() for m in _BARE_DOLLAR.finditer(code)]
-        bare += [m.start() for name in aliases for m in re.finditer(rf"\${name}(?![\w.])", code)]
-        if _dot_is_root(stack):
-            bare += [m.start() for m in _BARE_DOT.finditer(code)]
-        for at in bare:
-            end = re.compile(r"[.$]\w*").match(code, at).end()
-            if not (_CALLEE.search(code[:at]) and _CALL_END.match(code, end)):
-                return (f"hands the root context whole to `{{{{ {_short(raw)} }}}}`, which may read any value "
-                        "(only `include`/`template` of a named template can be followed)")
-        keyword = code.split(None, 1)[0] if code else ""
-        if keyword in ("define", "block"):
-            stack.append("define")
-        elif keyword in ("with", "range"):
-            stack.append("value")
-        elif keyword == "if":
-            stack.append("if")
-        elif keyword == "end" and stack:
-            stack.pop()
+    for raw, code, start, end, _ in _root_uses(text, carriers):
+        prefix = code[:start]
+        if not (_CONTEXT.search(prefix) and _CONTEXT_END.match(code, end) or _DICT_VALUE.search(prefix)):
+            return (f"hands the root context whole to `{{{{ {_short(raw)} }}}}`, which may read any value "
+                    "(only `include`/`template` of a named template can be followed)")
     return None
+
+
+def tree_carriers(texts: list[str]) -> frozenset[str]:
+    """Every dict key that carries the root context into a named template, across a chart tree's
+    templates (a carried root can be handed on in another dict: followed to a fixed point)."""
+    carriers: frozenset[str] = frozenset()
+    while True:
+        found = carriers.union(*(root_carriers(text, carriers) for text in texts))
+        if found == carriers:
+            return carriers
+        carriers = frozenset(found)
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -188,16 +232,19 @@ def _text_files(chart: "Chart") -> Iterable[tuple[str, str]]:
         yield rel, data.decode("utf-8", errors="replace")
 
 
-def chart_references(chart: "Chart", scope: Path_ = (), only=None) -> References:
+def chart_references(chart: "Chart", scope: Path_ = (), only=None, carriers: frozenset[str] | None = None) -> References:
     """Every values path `chart` and its vendored subcharts read, as paths of the umbrella's values
     (`scope` is the chart's own values key chain inside the umbrella). `only(text)` limits the scan
     to the files it accepts (e.g. templates that can render monitoring objects)."""
     found = References()
+    if carriers is None:
+        carriers = tree_carriers([text for sub in _charts_of(chart) for rel, text in _text_files(sub)
+                                  if rel.startswith("templates/")])
     shared: set[Path_] = set()  # read inside a `define`: by whichever chart includes it
     for rel, text in _text_files(chart):
         if only is not None and not only(text):
             continue
-        why = unresolved_reads(text) if rel.startswith("templates/") else None
+        why = unresolved_reads(text, carriers) if rel.startswith("templates/") else None
         if why:
             found.unresolved.append(f"{chart.origin}/{rel} {why}")
         paths, whole = template_references(text)
@@ -220,7 +267,7 @@ def chart_references(chart: "Chart", scope: Path_ = (), only=None) -> References
     if only is None:
         _read_by_helm(chart, scope, found)
     for key, sub in chart.subcharts.items():
-        inner = chart_references(sub, scope + (key,), only)
+        inner = chart_references(sub, scope + (key,), only, carriers)
         found.paths |= inner.paths
         found.whole |= inner.whole
         found.unresolved += inner.unresolved
@@ -253,6 +300,12 @@ def _read_by_helm(chart: "Chart", scope: Path_, found: References) -> None:
             found.paths.update({("tags", str(tag)), scope + ("tags", str(tag))})
         if entry.get("import-values"):
             found.whole.add(scope + (str(entry.get("alias") or entry.get("name")),))
+
+
+def _charts_of(chart: "Chart") -> Iterable["Chart"]:
+    yield chart
+    for sub in chart.subcharts.values():
+        yield from _charts_of(sub)
 
 
 def _scopes(chart: "Chart", scope: Path_ = ()) -> Iterable[Path_]:

@@ -13,6 +13,7 @@ FOLLOWED = [
     "{{ .Values.a.b }}{{ $.Values.c }}",
     '{{ include "x.labels" . | nindent 4 }}{{ include "x.name" $ }}',
     '{{ include (print $.Template.BasePath "/cm.yaml") . | sha256sum }}',
+    '{{ include "x.image" (dict "root" . "image" .Values.image) }}{{ include "x.sa" (dict "context" $) }}',
     "{{ $root := . }}{{ $root.Values.a }}{{ include \"x\" $root }}",
     "{{- with .Values.resources }}{{ toYaml . | nindent 2 }}{{ end }}",
     "{{- range $k, $v := .Values.m }}{{ $k }}: {{ . }}{{ end }}",
@@ -23,7 +24,8 @@ GIVEN_UP = {
     '{{ $v := index . "Values" }}{{ $v.a }}': "names `Values` as data",
     '{{ (get $ "Values").a }}': "names `Values` as data",
     "{{ toYaml $ }}": "hands the root context whole",
-    '{{ include "x" (dict "context" $) }}': "hands the root context whole",
+    '{{ $d := dict "context" $ }}{{ include "x" $d }}': "hands the root context whole",
+    '{{ include "x" (list . "a") }}': "hands the root context whole",
     "{{ $r := . }}{{ toYaml $r }}": "hands the root context whole",
     '{{ index . (printf "%s%s" "Val" "ues") }}': "hands the root context whole",
     '{{ define "x" }}{{ range $k, $v := . }}{{ $k }}{{ end }}{{ end }}': "hands the root context whole",
@@ -49,6 +51,19 @@ def test_a_read_it_cannot_follow_makes_every_value_of_the_tree_read(tmp_path):
     assert refs.unresolved == [f"{tmp_path}/app/templates/b.yaml hands the root context whole to `{{{{ toYaml $ }}}}`, "
                                "which may read any value (only `include`/`template` of a named template can be "
                                "followed)"]
+
+
+def test_a_root_carried_in_a_dict_is_followed_into_the_helper(tmp_path):
+    helper = ('{{ define "app.sa" }}{{ .root.Values.sa.name }}{{ include "app.name" .root }}{{ end }}'
+              '{{ define "app.name" }}{{ .Values.nameOverride }}{{ end }}')
+    files = {"_h.tpl": helper, "sa.yaml": '{{ include "app.sa" (dict "root" . "component" "c") }}'}
+    refs = chart_references(load_chart_dir(write_chart(tmp_path, "app", files)))
+    assert not refs.unresolved and refs.reads(("sa", "name")) and refs.reads(("nameOverride",))
+    assert not refs.reads(("unread",))
+    files["_dump.tpl"] = '{{ define "app.dump" }}{{ toYaml .root }}{{ end }}'  # the carried root, whole
+    refs = chart_references(load_chart_dir(write_chart(tmp_path / "dump", "app", files)))
+    assert "_dump.tpl hands the root context whole to `{{ toYaml .root }}`" in refs.unresolved[0]
+    assert refs.reads(("unread",))
 
 
 def test_a_helper_reads_for_every_chart_of_the_tree(tmp_path):
