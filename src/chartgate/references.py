@@ -13,16 +13,20 @@ reverse:
   which the umbrella's `global` feeds;
 - what a `define` reads counts for every chart of the tree: any chart may `include` it with its own
   root context (a library subchart's helper reads the umbrella's values);
-- Chart.yaml `condition:` paths of dependencies are read by Helm itself;
+- Helm itself reads dependencies' `condition:` paths and `tags`, every value of a chart with a
+  `values.schema.json` (it validates them) and of a subchart whose values a dependency imports
+  (`import-values`);
 - every text file of a chart counts (templates, helpers, files/).
 
 Values can also be reached in ways no static scan follows. When a template does any of these, the
 scan gives up on the whole chart tree: every value counts as read (nothing is pruned, every toggle
 is worth a render), and `References.unresolved` says where and why (`--plan` prints it):
 - `Values` named as data rather than as the `.Values` field (`index . "Values"`, `get $ "Values"`);
-- the root context (`.` where it is the root, `$`, a variable bound to either) handed whole to
-  anything but `include`/`template` - `toYaml $`, `dict "context" $`, `index . (printf ...)` - whose
-  callee the scan cannot read;
+- the root context (`.` where it is the root, `$`, a variable bound to either, a dict key that
+  carries it) handed whole to anything but a named template - `toYaml $`, `index . (printf ...)`,
+  `$d := dict "root" $` - whose use the scan cannot read. Handing it to `include`/`template`, directly
+  or in a `dict` built in the call (`include "x" (dict "root" .)`), is followed: the named template is
+  scanned too, with the dict's key (`.root`) treated as the root;
 - `tpl`, which renders text the chart receives at render time (values) as a template;
 - `.Subcharts`, which reaches a subchart's values from its parent.
 """
@@ -103,9 +107,15 @@ _TPL = re.compile(r"(?<![\w.$])tpl\b")
 _SUBCHARTS = re.compile(r"\.Subcharts\b")
 _BARE_DOT = re.compile(r"(?<![\w.)\]$])\.(?!\w)")
 _BARE_DOLLAR = re.compile(r"\$(?![\w.])")
-_ALIAS = re.compile(r"\A\s*\$(\w+)\s*:?=\s*[.$]\s*\Z")
-_CALLEE = re.compile(r"\b(?:include|template)\s+S\s+\Z")  # after string literals became `S`
-_CALL_END = re.compile(r"\s*(?:\)|\||\Z)")
+_ASSIGNMENT = re.compile(r"\A\s*\$(\w+)\s*:?=\s*")
+# Where the root context may go: as the context of a named template of the tree (every one is
+# scanned; the name a literal or computed, `include (print $.Template.BasePath "/cm.yaml") .`), or as
+# a value of a `dict` built right there for it (`include "x.image" (dict "root" . "image" .i)`), whose
+# key then carries the root inside the named template. String literals are `S<n>` by then.
+_NAMED = r"\b(?:include|template)\s+(?:S\d+|\([^()]*\))\s+"
+_CONTEXT = re.compile(_NAMED + r"\Z")
+_CONTEXT_END = re.compile(r"\s*(?:\)|\||\Z)")
+_DICT_VALUE = re.compile(_NAMED + r"\(\s*dict\b[^()]*\sS(\d+)\s+\Z")
 
 
 def _dot_is_root(stack: list[str]) -> bool:
@@ -116,11 +126,72 @@ def _dot_is_root(stack: list[str]) -> bool:
     return True
 
 
-def unresolved_reads(text: str) -> str | None:
-    """Why the values read by `text` (a template) cannot be found statically, or None when they can."""
+def _root_uses(text: str, carriers: frozenset[str]):
+    """(action text, code, start, end, strings) of every place the root context is used whole: a bare
+    `$`, a bare `.` where it may be the root, a variable bound to either, and a field that carries the
+    root (`.root` of `dict "root" .`) used whole. `code` is the action with its string literals
+    replaced by `S<n>` (`strings[n]` is the literal)."""
     stack: list[str] = []
     aliases: set[str] = set()
+    alias_use = None  # a variable bound to the root, used whole
+    carried = re.compile(r"[$\w.]*\.(?:%s)(?![\w.])" % "|".join(map(re.escape, sorted(carriers)))) \
+        if carriers else None
     for match in _ACTION.finditer(text):
+        raw = match.group(1).strip()
+        if raw.startswith("/*"):
+            continue
+        dot_is_root = _dot_is_root(stack)
+        if not (_BARE_DOLLAR.search(raw) or alias_use is not None and alias_use.search(raw)
+                or dot_is_root and _BARE_DOT.search(raw) or carried is not None and carried.search(raw)):
+            _track_scope(stack, raw)  # the common case, `{{ .Values.a | quote }}`: no root used whole
+            continue
+        strings: list[str] = []
+        code = _STRING.sub(lambda m: f"S{strings.append(m.group(0)[1:-1]) or len(strings) - 1}", raw)
+        spans = [(m.start(), m.end()) for m in _BARE_DOLLAR.finditer(code)]
+        if alias_use is not None:
+            spans += [(m.start(), m.end()) for m in alias_use.finditer(code)]
+        if dot_is_root:
+            spans += [(m.start(), m.end()) for m in _BARE_DOT.finditer(code)]
+        if carried is not None:
+            spans += [(m.start(), m.end()) for m in carried.finditer(code) if ".Values" not in m.group(0)]
+        assignment = _ASSIGNMENT.match(code)
+        if assignment and len(spans) == 1 and spans[0] == (assignment.end(), len(code.rstrip())):
+            aliases.add(assignment.group(1))  # `$root := .`: a name for the root, followed from here on
+            alias_use = re.compile(r"\$(?:%s)(?![\w.])" % "|".join(sorted(aliases)))
+        else:
+            for start, end in sorted(spans):
+                yield raw, code, start, end, strings
+        _track_scope(stack, code)
+
+
+def _track_scope(stack: list[str], action: str) -> None:
+    """What `.` is after `action`: blocks push their kind, `end` pops one."""
+    keyword = action.split(None, 1)[0] if action else ""
+    if keyword in ("define", "block"):
+        stack.append("define")
+    elif keyword in ("with", "range"):
+        stack.append("value")
+    elif keyword == "if":
+        stack.append("if")
+    elif keyword == "end" and stack:
+        stack.pop()
+
+
+def root_carriers(text: str, carriers: frozenset[str] = frozenset()) -> set[str]:
+    """Keys of `dict`s that hand the root context to a named template in `text`."""
+    found = set()
+    for _, code, start, _, strings in _root_uses(text, carriers):
+        key = _DICT_VALUE.search(code[:start])
+        if key:
+            found.add(strings[int(key.group(1))])
+    return found
+
+
+def unresolved_reads(text: str, carriers: frozenset[str] = frozenset()) -> str | None:
+    """Why the values read by `text` (a template) cannot be found statically, or None when they can.
+    `carriers`: the dict keys that hand the root context to named templates anywhere in the tree."""
+    by_name = _VALUES_BY_NAME.search(text) or _TPL.search(text) or _SUBCHARTS.search(text)
+    for match in _ACTION.finditer(text) if by_name else ():  # the text as a whole first: the common case
         raw = match.group(1).strip()
         if raw.startswith("/*"):
             continue
@@ -131,30 +202,23 @@ def unresolved_reads(text: str) -> str | None:
                     "as a template")
         if _SUBCHARTS.search(raw):
             return f"reads a subchart through `.Subcharts` (`{{{{ {_short(raw)} }}}}`)"
-        code = _STRING.sub("S", raw)
-        alias = _ALIAS.match(code)
-        if alias and (code.rstrip().endswith("$") or _dot_is_root(stack)):
-            aliases.add(alias.group(1))
-            continue
-        bare = [m.start() for m in _BARE_DOLLAR.finditer(code)]
-        bare += [m.start() for name in aliases for m in re.finditer(rf"\${name}(?![\w.])", code)]
-        if _dot_is_root(stack):
-            bare += [m.start() for m in _BARE_DOT.finditer(code)]
-        for at in bare:
-            end = re.compile(r"[.$]\w*").match(code, at).end()
-            if not (_CALLEE.search(code[:at]) and _CALL_END.match(code, end)):
-                return (f"hands the root context whole to `{{{{ {_short(raw)} }}}}`, which may read any value "
-                        "(only `include`/`template` of a named template can be followed)")
-        keyword = code.split(None, 1)[0] if code else ""
-        if keyword in ("define", "block"):
-            stack.append("define")
-        elif keyword in ("with", "range"):
-            stack.append("value")
-        elif keyword == "if":
-            stack.append("if")
-        elif keyword == "end" and stack:
-            stack.pop()
+    for raw, code, start, end, _ in _root_uses(text, carriers):
+        prefix = code[:start]
+        if not (_CONTEXT.search(prefix) and _CONTEXT_END.match(code, end) or _DICT_VALUE.search(prefix)):
+            return (f"hands the root context whole to `{{{{ {_short(raw)} }}}}`, which may read any value "
+                    "(only `include`/`template` of a named template can be followed)")
     return None
+
+
+def tree_carriers(texts: list[str]) -> frozenset[str]:
+    """Every dict key that carries the root context into a named template, across a chart tree's
+    templates (a carried root can be handed on in another dict: followed to a fixed point)."""
+    carriers: frozenset[str] = frozenset()
+    while True:
+        found = carriers.union(*(root_carriers(text, carriers) for text in texts))
+        if found == carriers:
+            return carriers
+        carriers = frozenset(found)
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -186,37 +250,37 @@ def _text_files(chart: "Chart") -> Iterable[tuple[str, str]]:
         yield rel, data.decode("utf-8", errors="replace")
 
 
-def chart_references(chart: "Chart", scope: Path_ = (), only=None) -> References:
+def chart_references(chart: "Chart", scope: Path_ = (), only=None, unfollowed: dict | None = None) -> References:
     """Every values path `chart` and its vendored subcharts read, as paths of the umbrella's values
     (`scope` is the chart's own values key chain inside the umbrella). `only(text)` limits the scan
     to the files it accepts (e.g. templates that can render monitoring objects)."""
     found = References()
+    unfollowed = _unfollowed(chart) if unfollowed is None else unfollowed
     shared: set[Path_] = set()  # read inside a `define`: by whichever chart includes it
-    for rel, text in _text_files(chart):
+    for rel, (text, scan) in _file_scans(chart).items():
         if only is not None and not only(text):
             continue
-        why = unresolved_reads(text) if rel.startswith("templates/") else None
+        why = unfollowed.get((chart.origin, rel))
         if why:
             found.unresolved.append(f"{chart.origin}/{rel} {why}")
-        paths, whole = template_references(text)
-        if whole:
+        if scan.whole:
             found.whole.add(scope)
             if scope:
                 found.whole.add(("global",))
-        for path in paths:
+        for path in scan.paths:
             found.paths.add(path if path[:1] == ("global",) and scope else scope + path)
             if path[:1] == ("global",) and scope:
                 found.paths.add(scope + path)
-        for body in _defines(text):
-            inner, inner_whole = template_references(body)
-            shared |= inner
-            if inner_whole:
-                found.whole.add(())
+        shared |= scan.shared
+        if scan.shared_whole:
+            found.whole.add(())
     for dep in chart.dependencies if only is None else ():
         for condition in filter(None, (c.strip() for c in dep.condition.split(","))):
             found.paths.add(scope + tuple(condition.split(".")))
+    if only is None:
+        _read_by_helm(chart, scope, found)
     for key, sub in chart.subcharts.items():
-        inner = chart_references(sub, scope + (key,), only)
+        inner = chart_references(sub, scope + (key,), only, unfollowed)
         found.paths |= inner.paths
         found.whole |= inner.whole
         found.unresolved += inner.unresolved
@@ -228,6 +292,72 @@ def chart_references(chart: "Chart", scope: Path_ = (), only=None) -> References
         if found.unresolved:
             found.whole.add(())
     return found
+
+
+@dataclass(frozen=True)
+class _FileScan:
+    paths: set[Path_]
+    whole: bool
+    shared: set[Path_]  # read inside its `define`s
+    shared_whole: bool
+
+
+def _file_scans(chart: "Chart") -> dict[str, tuple[str, _FileScan]]:
+    """{file: (text, what it reads)} of one chart's own text files, scanned once per chart."""
+    known = chart.__dict__.get("_file_scans")
+    if known is None:
+        known = {}
+        for rel, text in _text_files(chart):
+            paths, whole = template_references(text)
+            shared, shared_whole = set(), False
+            for body in _defines(text):
+                inner, inner_whole = template_references(body)
+                shared |= inner
+                shared_whole = shared_whole or inner_whole
+            known[rel] = (text, _FileScan(paths, whole, shared, shared_whole))
+        chart.__dict__["_file_scans"] = known
+    return known
+
+
+def _unfollowed(chart: "Chart") -> dict[tuple[str, str], str]:
+    """{(chart origin, template): why} of the templates of a chart tree whose reads the scan cannot
+    follow. Computed once per chart (planning and rendering both ask; the scan walks every action)."""
+    known = chart.__dict__.get("_unfollowed_reads")
+    if known is None:
+        templates = [(sub.origin, rel, text) for sub in _charts_of(chart)
+                     for rel, (text, _) in _file_scans(sub).items() if rel.startswith("templates/")]
+        carriers = tree_carriers([text for _, _, text in templates])
+        known = {(origin, rel): why for origin, rel, text in templates
+                 for why in [unresolved_reads(text, carriers)] if why}
+        chart.__dict__["_unfollowed_reads"] = known
+    return known
+
+
+def _read_by_helm(chart: "Chart", scope: Path_, found: References) -> None:
+    """Values Helm itself reads before any template runs: a `values.schema.json` validates every value
+    of its chart (a `--set` it refuses fails the render, read or not); a dependency's `tags` switch it
+    on or off; `import-values` copies a subchart's values into its parent's."""
+    if "values.schema.json" in chart.files.files:
+        found.whole.add(scope)
+        if scope:
+            found.whole.add(("global",))
+    raw = chart.chart_yaml.get("dependencies")
+    if chart.dependencies_file != "Chart.yaml":
+        raw = (chart.files.yaml(chart.dependencies_file, required=False) or {}).get("dependencies")
+    for entry in raw if isinstance(raw, list) else ():
+        if not isinstance(entry, dict):
+            continue
+        tags = entry.get("tags")
+        for tag in tags if isinstance(tags, list) else ():
+            found.paths.update({("tags", str(tag)), scope + ("tags", str(tag))})
+        if entry.get("import-values"):
+            found.whole.add(scope + (str(entry.get("alias") or entry.get("name")),))
+
+
+def _charts_of(chart: "Chart") -> Iterable["Chart"]:
+    yield chart
+    for sub in chart.subcharts.values():
+        yield from _charts_of(sub)
 
 
 def _scopes(chart: "Chart", scope: Path_ = ()) -> Iterable[Path_]:

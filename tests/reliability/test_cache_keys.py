@@ -71,6 +71,31 @@ def test_a_value_given_to_tpl_at_render_time_is_never_pruned(tmp_path):
     assert rendered_data(renderer.render(chart, privileged))["shown"] == {"privileged": "true"}
 
 
+def test_a_value_read_by_a_subcharts_helper_for_the_umbrella_is_never_pruned(tmp_path):
+    """Named templates are shared by the whole tree: a library subchart's helper, included with the
+    umbrella's root context, reads the umbrella's values."""
+    chart_yaml = "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies: [{name: lib, version: 0.1.0}]\n"
+    path = write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value='{{ include "lib.flag" . }}')},
+                       values="pod: {privileged: false}\n", chart_yaml=chart_yaml, files={
+                           "charts/lib/Chart.yaml": "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n",
+                           "charts/lib/templates/_flag.tpl":
+                               '{{ define "lib.flag" }}{{ .Values.pod.privileged | quote }}{{ end }}'})
+    chart = load_chart_dir(path)
+    renderer = Renderer(helm(), tmp_path / "cache", workers=1)
+    assert rendered_data(renderer.render(chart, DEFAULT))["shown"] == {"privileged": "false"}
+    assert rendered_data(renderer.render(chart, PRIVILEGED))["shown"] == {"privileged": "true"}
+
+
+def test_a_value_helm_validates_against_the_schema_is_never_pruned(tmp_path):
+    """values.schema.json reads every value: a `--set` it refuses fails the render, read or not."""
+    schema = '{"type": "object", "additionalProperties": false, "properties": {"pod": {"type": "object"}}}'
+    chart = load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value='"x"')},
+                                       values="pod: {}\n", files={"values.schema.json": schema}))
+    render = Renderer(helm(), None, workers=1).render(
+        chart, Scenario("typo", ScenarioKind.OVERLAY, set_values=(("podd", {"privileged": True}),)))
+    assert not render.ok and "podd" in str(render.error)
+
+
 def test_helm_receives_exactly_the_request_its_render_key_is_derived_from(tmp_path):
     """A line provably unread is pruned from the key and from Helm's command line together."""
     log = tmp_path / "argv"
