@@ -186,7 +186,7 @@ def missing_standard_labels(ctx: ChartContext) -> Iterator[Problem]:
 @policy(
     id="HYG-003",
     title="The chart's own overlay objects carry the Blueprint label",
-    requires=("blueprint",),
+    requires=("blueprint", "blueprint-file"),
     rationale="""The platform finds everything a Blueprint installed by its Blueprint label
     (platform file: blueprintLabel), e.g. to show it in the console or to uninstall it cleanly.
     Overlay objects are the Blueprint's own, so they must carry it with the Blueprint's name.""",

@@ -123,7 +123,7 @@ def describe(config) -> str:
     a message that names the key to change. Hypothesis explores that space, not only the handful of
     planned scenarios, and shrinks what it finds to a small reproducible command.""",
     reference=REFERENCE,
-    requires=("blueprint", "config-schema"),
+    requires=("blueprint", "blueprint-file", "config-schema"),
 )
 def valid_configurations_render(ctx: ChartContext):
     source = f"{ctx.name}/{ctx.chart.blueprint_path.name}"

@@ -234,7 +234,7 @@ def upstream_pin_agrees(ctx: ChartContext):
     OCI chart of the same name and version, built from the directory spec.manifests.chart names; any
     disagreement publishes a Blueprint whose chart cannot be found, or the wrong one.""",
     reference=REFERENCE,
-    requires=("blueprint",),
+    requires=("blueprint", "blueprint-file"),
 )
 def identity_matches_blueprint(ctx: ChartContext):
     blueprint = blueprint_of(ctx.chart)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from .errors import InvalidConfig
+
 if TYPE_CHECKING:
     from .context import ChartContext
     from .manifests import Manifest
@@ -46,6 +48,9 @@ REQUIREMENTS: dict[str, tuple[Callable[["ChartContext"], bool], Callable[["Chart
         lambda ctx: ctx.chart.profile == "blueprint",
         lambda ctx: f"Blueprint-only rule: {ctx.name} is judged with the generic profile "
                     "(no blueprint.yaml, or profile = \"generic\" in its chart configuration)"),
+    "blueprint-file": (
+        lambda ctx: ctx.chart.blueprint is not None,
+        lambda ctx: f"the rule reads blueprint.yaml, and {ctx.name} has none"),
     "dependencies": (
         lambda ctx: bool(ctx.chart.dependencies),
         lambda ctx: "Chart.yaml declares no dependencies"),
@@ -68,12 +73,25 @@ REQUIREMENTS: dict[str, tuple[Callable[["ChartContext"], bool], Callable[["Chart
 }
 
 
-def unmet_requirement(policy: "Policy", ctx: "ChartContext") -> str | None:
-    """Why the chart does not meet the policy's `requires`, or None when it does."""
+def unmet_requirement(policy: "Policy", ctx: "ChartContext", opted_in: str | None = None) -> str | None:
+    """Why the chart does not meet the policy's `requires`, or None when it does.
+
+    `opted_in` names the chart setting that enables this policy explicitly (`enable = ["OBS-*"]`): it
+    opts a generic chart into Blueprint platform rules. A rule that reads blueprint.yaml cannot be
+    opted into without one: that is a configuration error (InvalidConfig) naming the chart and the
+    setting, raised rather than skipped, because the user asked for the rule."""
     for name in policy.requires:
+        if name == "blueprint" and opted_in:
+            continue
         holds, why_not = REQUIREMENTS[name]
-        if not holds(ctx):
-            return why_not(ctx)
+        if holds(ctx):
+            continue
+        if name == "blueprint-file" and (opted_in or ctx.chart.profile == "blueprint"):
+            asked = opted_in or f"profile = \"blueprint\" for {ctx.name}"
+            raise InvalidConfig(f"{policy.id} reads blueprint.yaml, but chart {ctx.name} has none, and {asked} "
+                                "asks for it. Add the chart's blueprint.yaml (in the chart directory, or beside "
+                                "a chart/ directory), or leave this rule out of the chart's enable/profile setting")
+        return why_not(ctx)
     return None
 
 

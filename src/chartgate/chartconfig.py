@@ -72,6 +72,14 @@ class EffectiveSettings:
         return None
 
 
+    def opted_in(self, policy_id: str) -> str | None:
+        """The setting that names this policy explicitly (`enable = ["OBS-001"]` or `["OBS-*"]`, not the
+        catch-all `*`), for messages; None when nothing does."""
+        family = policy_id.split("-", 1)[0]
+        hit = next((g for g in self.enable if g != "*" and policy_matches(policy_id, family, g)), None)
+        return None if hit is None else f"enable = [{hit!r}] in {', '.join(self.sources)}"
+
+
 def policy_matches(policy_id: str, family: str, pattern: str) -> bool:
     """`OBS-003` matches `OBS-003`, `OBS-*`, `OBS` and `*`."""
     return pattern == family or fnmatch.fnmatchcase(policy_id, pattern)

@@ -15,11 +15,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 from .errors import ChartgateError, InvalidChart
+from .helmignore import HELMIGNORE, no_rules, parse_helmignore
 from .manifests import cluster_scoped_kind
 from .values import merge
 from .yamlio import decode_utf8, load_text
 
-_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tools", ".hypothesis"}
+# Discovery does not look for charts inside build outputs and tool directories. A chart's own files
+# are another matter: they are read as Helm loads them (see _read_tree), whatever the names.
+_NOT_SEARCHED_FOR_CHARTS = {".git", ".venv", "node_modules", "__pycache__", ".tools", ".hypothesis"}
 
 
 def _inside(path: str, root: str) -> bool:
@@ -27,7 +30,9 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _read_tree(root: Path) -> dict[str, bytes]:
-    """{relative posix path: bytes} under `root`, links followed inside the tree (see from_dir)."""
+    """{relative posix path: bytes} of the chart tree as Helm loads it: `.helmignore` (the root's)
+    applied as Helm applies it, every other file read whatever its directory is named, links
+    followed inside the tree (see from_dir)."""
     real_root = os.path.realpath(root)
     files: dict[str, bytes] = {}
 
@@ -38,6 +43,38 @@ def _read_tree(root: Path) -> dict[str, bytes]:
             target = "?"
         return InvalidChart(f"{link}: symbolic link to {target} {why}")
 
+    def resolve(full: str) -> os.stat_result:
+        """The entry's status, links followed; a link that dangles, loops or leaves the chart is refused.
+        One rule for every link, whatever its name and whether or not .helmignore leaves it out: Helm
+        resolves every link it meets before it looks at the ignore rules."""
+        link = os.path.islink(full)
+        try:
+            info = os.stat(full)  # follows links
+        except OSError as exc:
+            if not link:
+                raise InvalidChart(f"{full}: cannot read chart file: {exc.strerror or exc}") from None
+            if exc.errno == errno.ELOOP:
+                raise refuse(full, "is a loop of links; Helm fails on it. Remove the link.") from None
+            raise refuse(full, "points at nothing (a dangling link); Helm fails on it too "
+                         "(\"error evaluating symlink\"). Remove the link or restore its target.") from None
+        real = os.path.realpath(full)
+        if link and not _inside(real, real_root):
+            raise refuse(full, f"leaves the chart directory {real_root} (it resolves to {real}). Helm "
+                         "would copy what it points at into the render (a link to /proc/self/environ "
+                         "copies the CI's environment), so chartgate refuses it: put the file itself in "
+                         "the chart, or point the link inside the chart.")
+        return info
+
+    ignore_file = os.path.join(str(root), HELMIGNORE)
+    rules = no_rules()
+    if os.path.lexists(ignore_file):
+        resolve(ignore_file)
+        try:
+            with open(ignore_file, "rb") as fh:
+                rules = parse_helmignore(fh.read().decode("utf-8", errors="replace"), ignore_file)
+        except OSError as exc:
+            raise InvalidChart(f"{ignore_file}: cannot read: {exc.strerror or exc}") from None
+
     def visit(directory: str, prefix: str, ancestors: tuple[str, ...]) -> None:
         try:
             names = sorted(os.listdir(directory))
@@ -45,25 +82,12 @@ def _read_tree(root: Path) -> dict[str, bytes]:
             raise InvalidChart(f"{directory}: cannot read the chart directory: {exc.strerror or exc}") from None
         for name in names:
             full = os.path.join(directory, name)
-            link = os.path.islink(full)
-            try:
-                info = os.stat(full)  # follows links
-            except OSError as exc:
-                if not link:
-                    raise InvalidChart(f"{full}: cannot read chart file: {exc.strerror or exc}") from None
-                if exc.errno == errno.ELOOP:
-                    raise refuse(full, "is a loop of links; Helm fails on it. Remove the link.") from None
-                raise refuse(full, "points at nothing (a dangling link); Helm fails on it too "
-                             "(\"error evaluating symlink\"). Remove the link or restore its target.") from None
-            if stat.S_ISDIR(info.st_mode) and name in _SKIP_DIRS:
+            info = resolve(full)
+            is_dir = stat.S_ISDIR(info.st_mode)
+            if rules.ignores(f"{prefix}{name}", is_dir):
                 continue
-            real = os.path.realpath(full)
-            if link and not _inside(real, real_root):
-                raise refuse(full, f"leaves the chart directory {real_root} (it resolves to {real}). Helm "
-                             "would copy what it points at into the render (a link to /proc/self/environ "
-                             "copies the CI's environment), so chartgate refuses it: put the file itself in "
-                             "the chart, or point the link inside the chart.")
-            if stat.S_ISDIR(info.st_mode):
+            if is_dir:
+                real = os.path.realpath(full)
                 if real in ancestors:
                     raise refuse(full, f"loops back to {real}, one of its own parent directories; Helm "
                                  "would follow it 40 levels deep and fail. Remove the link.")
@@ -105,7 +129,8 @@ class ChartFiles:
 
     @classmethod
     def from_dir(cls, root: Path) -> "ChartFiles":
-        """Every file of the chart directory, following symbolic links as Helm does.
+        """Every file of the chart directory Helm loads (`.helmignore` applied as Helm applies it, no
+        directory left out for its name), following symbolic links as Helm does.
 
         Helm's loader follows links to files and directories and reads what they point at, so a link
         is read the same way here (its content is part of the digest and the render's cache key).
@@ -315,7 +340,7 @@ def find_chart_dirs(root: Path) -> list[Path]:
             dirnames[:] = []
             continue
         seen.add(real)
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        dirnames[:] = sorted(d for d in dirnames if d not in _NOT_SEARCHED_FOR_CHARTS)
         if "Chart.yaml" in filenames:
             found.append(Path(dirpath))
             dirnames[:] = [d for d in dirnames if d != "charts"]

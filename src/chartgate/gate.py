@@ -29,13 +29,15 @@ from .kube import DEFAULT_KUBE_VERSION, newest
 from .partial import Scope
 from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
                       plan_combinations, repair_rows, repair_scenarios)
-from .policy import NotApplicable, Outcome, Policy, Result, file_sha256
+from .policy import NotApplicable, Outcome, Policy, PolicyMisuse, Result, file_sha256, findings_of
+from .references import chart_references
 from .releases import release_scenarios
 from .render import Renderer, default_cache_dir
 from .resultcache import ResultCache, chart_key
 from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, full_kube_version,
                         plan_chart)
 from .selection import assignment, changed_charts, changed_files, parse_shard, with_dependents
+from .stop import StopSwitch
 from .timings import Timings, load_chart_costs, write_chart_costs
 from .toggles import Toggle, discover_toggles
 from .toolchain import DEFAULT_HELM_VERSION, locate
@@ -70,7 +72,7 @@ class GateConfig:
     golden_dir: Path = Path("golden")
     update_golden: bool = False
     cache_dir: Path | None = field(default_factory=default_cache_dir)
-    tools_dir: Path = Path(".tools")
+    tools_dir: Path | None = Path(".tools")  # None: only the user cache directory (and PATH)
     helm_versions: tuple[str, ...] = (DEFAULT_HELM_VERSION, "3.18.0")  # first is primary; others: HELM- matrix
     render_timeout: float = DEFAULT_TIMEOUT
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -128,6 +130,8 @@ class Gate:
         self.session_checks: dict[str, list[PlannedCheck]] = {}
         self._from_cache: set[str] = set()
         self.scope = Scope()  # what part of the whole gate this run judges (see partial.py)
+        # Flipped by a signal, -x or a crashed worker: nothing more is rendered or planned (see stop.py).
+        self.stop = StopSwitch()
 
     # -- discover / plan ------------------------------------------------------------------------
     @cached_property
@@ -276,6 +280,7 @@ class Gate:
             if render.refused:
                 refused.setdefault(chart.name, {})[scenario.name] = render.error.helm_message.strip()
         for name, lost in refused.items():
+            self.stop.check()
             plan = examined[name]
             plan.infeasible = sorted(lost.items())
             rows = repair_rows(plan, set(lost))
@@ -294,6 +299,12 @@ class Gate:
     def plans(self) -> dict[str, list[Scenario]]:
         return {name: list(plan.existing) + list(plan.scenarios) for name, plan in self.combination_plans.items()}
 
+    @property
+    def planned(self) -> bool:
+        """May reports read the plans? Not when a stop came before planning finished: planning renders,
+        and after a stop nothing is rendered - the charts are then reported without a plan."""
+        return "combination_plans" in self.__dict__ or not self.stop.requested
+
     def describe_plans(self) -> str:
         known: dict[str, list[str]] = {}
         try:
@@ -308,7 +319,9 @@ class Gate:
                         known.setdefault(name, []).append(scenario.name)
         except ChartgateError:
             known = {}
-        return describe_plans((self.combination_plans[name] for name in sorted(self.combination_plans)), known)
+        unresolved = {name: chart_references(chart).unresolved for name, chart in self.charts.items()}
+        return describe_plans((self.combination_plans[name] for name in sorted(self.combination_plans)), known,
+                              unresolved)
 
     @cached_property
     def platform(self):
@@ -325,9 +338,9 @@ class Gate:
         return tuple(self.config.kube_versions or self.platform.kubernetes_versions or (DEFAULT_KUBE_VERSION,))
 
     def _helm(self, version: str, *, honour_override: bool) -> Helm:
-        env = None if honour_override else {}
-        location = locate(Path(self.config.tools_dir), version, env=env)
-        helm = Helm(location, timeout=self.config.render_timeout)
+        env = None if honour_override else {k: v for k, v in os.environ.items() if k != "HELM_BIN"}
+        location = locate(self.config.tools_dir, version, env=env)
+        helm = Helm(location, timeout=self.config.render_timeout, stop=self.stop)
         helm.version  # fail early, once, with a clear message if the binary is unusable
         return helm
 
@@ -386,6 +399,10 @@ class Gate:
             return
         self._begun.add(name)
         from .redact import redactor_for
+        try:  # the renderer first: a redactor attached to none would learn no render at all
+            self.renderer
+        except ChartgateError:
+            pass  # no usable Helm: each check reports it
         redactor_for(self)  # learns each render as it is made, so releasing forgets nothing it needs
         if name not in self._prefetched and self._served_by_cache(name):
             self._serve_from_cache(name)  # nothing to render: every result is cached
@@ -405,6 +422,8 @@ class Gate:
         """Render the next chart in the background - and the one after it while this process is
         small, so Helm keeps both cores busy while Python judges (memory stays near one chart's
         renders for big charts, which is what the limit protects)."""
+        if self.stop.requested:
+            return
         following = self.chart_order[self.chart_order.index(name) + 1:] if name in self.chart_order else []
         for depth, upcoming in enumerate(following[:PREFETCH_DEPTH]):
             if depth and current_rss_mb() > PREFETCH_RSS_MB:
@@ -415,6 +434,7 @@ class Gate:
     def _render_chart(self, name: str) -> None:
         """A chart's planned scenarios; then, for checks comparing Helm versions, the same scenarios
         under the other Helm versions (so those checks find their renders made, too)."""
+        self.stop.check()  # queued before a stop
         chart = self.charts[name]
         with self.timings.phase("render"):
             self.renderer.render_all((chart, s) for s in self.plans[name])
@@ -569,11 +589,15 @@ class Gate:
                      "namespace": s.namespace, "toggle": s.toggle,
                      "values": [file_sha256(p) for p in s.values_files]} for s in self.plans[name]]
             settings = self.chart_settings(name)
+            # Every file a check of the chart can read beside its tree, by content (resultcache.py).
+            files = [chart.blueprint_path, self.config.platform_file, self.config.waivers_file,
+                     self.config.config_file, *(p for s in self.plans[name] for p in s.values_files),
+                     *(s.extra.get("source") for s in self.plans[name])]
             keys[name] = chart_key(chart_digest=chart.digest, plan=plan, platform=self.platform.raw,
                                    kube_versions=self.kube_versions, helm=helm, target_kube=self.target_kube_version,
                                    settings={"profile": chart.profile, "enable": settings.enable,
                                              "disable": settings.disable,
-                                             "constraints": sorted(settings.constraints)})
+                                             "constraints": sorted(settings.constraints)}, files=files)
         return keys[name]
 
     def save_caches(self) -> None:
@@ -593,7 +617,10 @@ class Gate:
             ctx = self.chart_context(chart_name)
         except ChartgateError as exc:  # Helm missing, tampered or unsupported: every check says so
             return result(Outcome.ERROR, message=str(exc))
-        unmet = unmet_requirement(policy, ctx)
+        try:
+            unmet = unmet_requirement(policy, ctx, self.chart_settings(chart_name).opted_in(policy.id))
+        except ChartgateError as exc:  # a rule the configuration asks for cannot run on this chart
+            return result(Outcome.ERROR, message=str(exc), cause="configuration")
         if unmet:
             return result(Outcome.SKIPPED, message=unmet, cause="not-applicable")
         scenario = ctx.scenario(check.scenario) if check.scenario else None
@@ -618,7 +645,7 @@ class Gate:
         try:
             checked = policy.check(ScenarioContext(ctx, scenario, render)) if scenario is not None \
                 else policy.check(ctx)
-            for finding in checked or ():  # collected one by one: findings before a NotApplicable count
+            for finding in findings_of(policy, checked):  # one by one: findings before a NotApplicable count
                 findings.append(finding)
         except NotApplicable as exc:
             if not findings:
@@ -633,6 +660,8 @@ class Gate:
                 return result(Outcome.SKIPPED, cause="render-failed", cause_scenario=exc.scenario,
                               scenario_inputs=inputs, message=f"scenario {exc.scenario} did not render, see RENDER-001")
             return result(Outcome.ERROR, message=str(exc), command=exc.command, scenario_inputs=inputs)
+        except PolicyMisuse as exc:  # the check is wrong, not the chart
+            return result(Outcome.ERROR, message=str(exc), cause="policy-error", scenario_inputs=inputs)
         except ChartgateError as exc:
             return result(Outcome.ERROR, message=str(exc), scenario_inputs=inputs)
         outcome = Outcome.FAILED if findings else Outcome.PASSED
@@ -710,6 +739,8 @@ class Gate:
         `incomplete` says why the session did not judge everything it planned (interrupted, stopped
         at the first failure, nothing selected): the reports then say `incomplete` and the gate is red."""
         from .report import write_reports
+        if incomplete:  # nothing more is rendered; the Helm processes still running are killed
+            self.stop.request(incomplete)
         orphans = self.golden_orphans(incomplete)
         removed: list[Path] = []
         if orphans and self.config.update_golden:  # only files chartgate wrote; any other stays an orphan

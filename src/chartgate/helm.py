@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ChartFailed, HelmCrashed, HelmNotFound, HelmVersionUnsupported, RenderError, RenderTimeout
+from .stop import StopSwitch
 from .toolchain import HelmLocation
 
 SUPPORTED_MAJORS = (3, 4)
@@ -157,6 +158,7 @@ class Helm:
 
     location: HelmLocation
     timeout: float = DEFAULT_TIMEOUT
+    stop: StopSwitch = field(default_factory=StopSwitch)  # the gate's: checked before each render
     _home: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="chartgate-helm-")))
 
     def __post_init__(self) -> None:
@@ -205,18 +207,22 @@ class Helm:
         """Run `helm template`; return stdout and Helm's warnings, or raise a typed RenderError."""
         __tracebackhide__ = True
         command = self.command_line(request)
+        self.stop.check()
         with _HELM_SLOTS:
+            self.stop.check()  # it may have come while this thread waited for a slot
             started = time.perf_counter()
             proc = subprocess.Popen([str(self.path), *request.args()], stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True, env=self.env, start_new_session=True)
-            try:
-                stdout, stderr = proc.communicate(timeout=self.timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.communicate()
-                raise RenderTimeout(chart, scenario, f"no result after {self.timeout:g}s (per-render timeout; "
-                                    "raise it with --render-timeout)", command) from None
+            with self.stop.watching(proc):
+                try:
+                    stdout, stderr = proc.communicate(timeout=self.timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.communicate()
+                    raise RenderTimeout(chart, scenario, f"no result after {self.timeout:g}s (per-render timeout; "
+                                        "raise it with --render-timeout)", command) from None
             seconds = time.perf_counter() - started
+        self.stop.check()  # killed by the stop: no result, and not Helm's failure
         message, warnings = split_stderr(stderr)
         if proc.returncode == 0:
             return HelmOutput(stdout, warnings, seconds)

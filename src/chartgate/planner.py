@@ -304,9 +304,11 @@ def describe_plan(plan: CombinationPlan) -> str:
     return "\n".join(lines)
 
 
-def describe_plans(plans: Iterable[CombinationPlan], known_infeasible: dict[str, list[str]] | None = None) -> str:
+def describe_plans(plans: Iterable[CombinationPlan], known_infeasible: dict[str, list[str]] | None = None,
+                   unresolved: dict[str, list[str]] | None = None) -> str:
     """The --plan text. `known_infeasible`: per chart, the planned scenarios an earlier run's render
-    cache already knows the chart refuses (--plan itself renders nothing of the plan)."""
+    cache already knows the chart refuses (--plan itself renders nothing of the plan). `unresolved`:
+    per chart, the template reads the static values scan cannot follow (see references.py)."""
     plans = list(plans)
     renders = sum(p.estimated_renders for p in plans)
     parts = []
@@ -316,6 +318,10 @@ def describe_plans(plans: Iterable[CombinationPlan], known_infeasible: dict[str,
         if known:
             text += (f"\n  infeasible (known from the render cache): {len(known)} scenario(s) the chart refuses "
                      f"with its own fail/required ({', '.join(known[:5])}{' ...' if len(known) > 5 else ''})")
+        reads = (unresolved or {}).get(plan.chart)
+        if reads:
+            text += ("\n  every value counts as read (no toggle or --set line pruned): "
+                     + "; ".join(reads[:3]) + (f"; and {len(reads) - 3} more" if len(reads) > 3 else ""))
         parts.append(text)
     pruned = sum(len(p.pruned) for p in plans)
     infeasible = sum(len(v) for v in (known_infeasible or {}).values())

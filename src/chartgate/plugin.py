@@ -21,6 +21,7 @@ from .policy import Outcome, policies_in
 from .report.safe import printable
 from .settings import SETTINGS
 from .settings import gate_config as settings_gate_config
+from .stop import stop_all
 
 GATE_KEY = pytest.StashKey["Gate | None"]()
 CONFIG_KEY = pytest.StashKey[GateConfig]()
@@ -96,25 +97,66 @@ def build_config(config: pytest.Config) -> GateConfig:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "chartgate: a chartgate policy check (added to every policy item)")
     config.stash[GATE_KEY] = None
-    if not hasattr(config, "workerinput"):
+    worker = hasattr(config, "workerinput")
+    if not worker:
         config.stash[WORKER_RESULTS_KEY] = collector = WorkerResults()
         config.pluginmanager.register(collector, "chartgate-worker-results")
-        _stop_on_sigterm()
+        if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only where it is installed
+            config.pluginmanager.register(WorkerSessions(collector), "chartgate-worker-sessions")
+    config.stash[SIGNALS_KEY] = _stop_on_signals(worker=worker)
 
 
-def _stop_on_sigterm() -> None:
-    """A CI timeout sends SIGTERM: stop like Ctrl-C, so the session ends `incomplete`, never green."""
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import signal
+    for signum, previous in config.stash.get(SIGNALS_KEY, {}).items():
+        signal.signal(signum, previous)
+
+
+SIGNALS_KEY = pytest.StashKey[dict]()  # the signal handlers chartgate replaced, restored at the end
+
+
+def _stop_on_signals(*, worker: bool) -> dict:
+    """SIGTERM (a CI timeout) and SIGINT (Ctrl-C) stop the run at once: nothing more is rendered or
+    planned, the Helm processes running are killed (they run in sessions of their own: a signal to
+    pytest does not reach them), the signal is passed on to pytest-xdist workers, and the session
+    ends `incomplete`, never green."""
     import signal
     import threading
     if threading.current_thread() is not threading.main_thread():
-        return
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous not in (signal.SIG_DFL, None):
-        return  # someone else (an embedding program) handles it
+        return {}
+    stopping, replaced = [], {}
 
     def interrupt(signum, frame):
+        stop_all(f"stopped by signal {signum}")
+        _signal_children(signal.SIGTERM)
+        if worker and stopping:
+            return  # a worker's second signal (Ctrl-C reached it and the controller passed it on)
+        stopping.append(signum)
         raise KeyboardInterrupt(f"stopped by signal {signum}")
-    signal.signal(signal.SIGTERM, interrupt)
+
+    for signum, default in ((signal.SIGTERM, signal.SIG_DFL), (signal.SIGINT, signal.default_int_handler)):
+        previous = signal.getsignal(signum)
+        if previous in (default, None):  # else someone else (an embedding program) handles it
+            replaced[signum] = previous if previous is not None else default
+            signal.signal(signum, interrupt)
+    return replaced
+
+
+def _signal_children(signum: int) -> None:
+    """Pass a stop on to this process's children (pytest-xdist workers; Linux /proc, else nothing)."""
+    import glob
+    import os
+    for path in glob.glob("/proc/self/task/*/children"):
+        try:
+            with open(path) as fh:
+                pids = [int(pid) for pid in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            try:
+                os.kill(pid, signum)
+            except OSError:
+                pass
 
 
 SETUP_ERROR_KEY = pytest.StashKey[str]()  # a configuration error, reported once after collection
@@ -243,9 +285,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     position = {id(item): i for i, item in enumerate(items)}
     items.sort(key=lambda item: (item.check.chart, position[id(item)]) if isinstance(item, PolicyItem)
                else ("", position[id(item)]))
-    for item in items:
-        if isinstance(item, PolicyItem):
-            item.add_marker(pytest.mark.xdist_group(item.check.chart))
+    if config.pluginmanager.hasplugin("xdist"):  # its marker is registered only where it is installed
+        for item in items:
+            if isinstance(item, PolicyItem):
+                item.add_marker(pytest.mark.xdist_group(item.check.chart))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -306,7 +349,8 @@ XDIST_SESSION = "chartgate"  # key in a worker's workeroutput: did it run a char
 
 class WorkerResults:
     """On a pytest-xdist controller: the results workers attach to their reports, and what each
-    worker says about its session (so a run that selected nothing is still reported)."""
+    worker says about its session (so a run that selected nothing is still reported; see
+    WorkerSessions)."""
 
     def __init__(self):
         self.results: list[dict] = []
@@ -320,10 +364,19 @@ class WorkerResults:
         if carried:  # kept out of other plugins' output: pytest's --junitxml would print them unredacted
             report.user_properties = [(n, v) for n, v in report.user_properties if n != XDIST_RESULT]
 
+
+
+class WorkerSessions:
+    """pytest-xdist's own hooks, registered only when xdist is installed: pytest refuses a plugin
+    implementing a hook nobody declared, so without the `[parallel]` extra they would stop every run."""
+
+    def __init__(self, collector: WorkerResults):
+        self.collector = collector
+
     def pytest_testnodedown(self, node, error) -> None:
         info = getattr(node, "workeroutput", {}).get(XDIST_SESSION)
         if info:
-            self.sessions.append(info)
+            self.collector.sessions.append(info)
 
 
 WORKER_RESULTS_KEY = pytest.StashKey[WorkerResults]()
@@ -349,28 +402,30 @@ def _controller_gate(config: pytest.Config) -> Gate | None:
     scope = next((s["scope"] for s in collector.sessions if s.get("scope")), None)
     if scope:
         gate.scope = Scope(**scope)
-    if config.getoption("chartgate_evidence"):  # the bundle holds every render: from the shared cache
-        try:
-            gate.prerender(gate.planned_checks(policies.values()))
-        except ChartgateError:
-            pass
+    config.stash[CONTROLLER_POLICIES_KEY] = list(policies.values())  # the evidence bundle renders them
     return gate
 
 
-def incomplete_reason(gate: Gate, selected: int, exitstatus, collect_only: bool = False) -> str | None:
-    """Why this session did not judge everything it planned, or None when it did."""
+CONTROLLER_POLICIES_KEY = pytest.StashKey[list]()  # on an xdist controller: the policies the workers ran
+
+
+def incomplete_reason(gate: Gate, selected: int | None, exitstatus, collect_only: bool = False) -> str | None:
+    """Why this session did not judge everything it planned, or None when it did. `selected` is None
+    when collection (planning) did not finish."""
     if not gate.discovered:
         roots = ", ".join(str(r) for r in gate.config.chart_roots)
         return f"no chart found under {roots} (a chart is a directory holding a Chart.yaml)"
+    judged = len(gate.results)
+    if collect_only and selected:
+        return f"collected only (--collect-only/--co): {selected} checks collected, none judged"
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        if not selected:
+            return "interrupted while planning, before any check was judged"
+        return f"interrupted: {judged} of {selected} checks judged"
     if selected == 0:
         if gate.config.shard and not gate.selected:
             return None  # more shards than charts: this shard has none, legitimately (merge counts it)
         return "nothing selected: -k, -m or the node ids given deselected every check"
-    judged = len(gate.results)
-    if collect_only:
-        return f"collected only (--collect-only/--co): {selected} checks collected, none judged"
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
-        return f"interrupted: {judged} of {selected} checks judged"
     if judged < selected:
         return f"stopped early (-x/--maxfail, or a crashed worker): {judged} of {selected} checks judged"
     return None
@@ -390,13 +445,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         return  # the controller reports for the whole session
     if config.getoption("chartgate_plan", False):
         return
-    gate = config.stash.get(GATE_KEY, None) or _controller_gate(config)
+    gate = config.stash.get(GATE_KEY, None)
+    selected = config.stash.get(SELECTED_KEY, None)  # None in a serial session: collection did not finish
+    if gate is None:  # an xdist controller: the workers' collection
+        gate = _controller_gate(config)
+        selected = session.testscollected
     if gate is None:
         return
-    selected = config.stash.get(SELECTED_KEY, None)
-    if selected is None:  # an xdist controller: the workers' collection
-        selected = session.testscollected
     incomplete = incomplete_reason(gate, selected, session.exitstatus, config.getoption("collectonly", False))
+    if not incomplete and config.getoption("chartgate_evidence") and CONTROLLER_POLICIES_KEY in config.stash:
+        try:  # an xdist controller's bundle holds every render: from the shared cache (never after a stop)
+            gate.prerender(gate.planned_checks(config.stash[CONTROLLER_POLICIES_KEY]))
+        except ChartgateError:
+            pass
     summary = gate.finish(incomplete)
     evidence = config.getoption("chartgate_evidence")
     if evidence:

@@ -7,12 +7,15 @@ chartgate finds them by looking at the module's attributes. Nothing registers it
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import yaml
+
+from .errors import ChartgateError
 
 if TYPE_CHECKING:
     from .manifests import Manifest
@@ -122,26 +125,110 @@ class Policy:
                 "kinds": list(self.kinds), "requires": list(self.requires)}
 
 
+class PolicyDeclarationError(TypeError):
+    """Raised at collection when `@policy(...)` is given an argument it cannot use. The message names
+    the policy, the argument and the values it accepts."""
+
+
+_POLICY_ID = re.compile(r"[A-Z][A-Z0-9]*-[0-9]+")
+
+
+def _names(policy_id: str, argument: str, value: Any, example: str) -> tuple[str, ...]:
+    """A tuple of names from a list/tuple/set argument. A bare string is refused: `tuple("Deployment")`
+    would be ten one-letter names and the policy would never apply anywhere."""
+    if isinstance(value, str) or not isinstance(value, Iterable) \
+            or not all(isinstance(item, str) for item in value):
+        raise PolicyDeclarationError(f"{policy_id}: {argument}={value!r} must be a tuple of names, "
+                                     f"e.g. {argument}={example}")
+    return tuple(value)
+
+
+def _validated(id: str, title: str, rationale: str, reference: str, severity: Any, scenarios: Any,
+               kinds: Any, requires: Any) -> tuple[Severity, Any, tuple[str, ...], tuple[str, ...]]:
+    """The declaration's arguments checked and normalised (severity, scenarios, kinds, requires)."""
+    from .applicability import REQUIREMENTS  # the vocabulary of `requires`
+    from .scenarios import ScenarioKind
+
+    if not isinstance(id, str) or not _POLICY_ID.fullmatch(id):
+        raise PolicyDeclarationError(f"policy id {id!r} must be a family and a number, e.g. id=\"NET-101\" "
+                                     "(upper-case family, a dash, digits): waivers and reports refer to it")
+    for argument, value in (("title", title), ("rationale", rationale), ("reference", reference)):
+        if not isinstance(value, str) or not value.strip():
+            raise PolicyDeclarationError(f"{id}: {argument} must be a non-empty string: reports show it to the "
+                                         "chart maintainer and the auditor")
+    valid_severities = [s.value for s in Severity]
+    if severity not in valid_severities:  # a Severity member compares equal to its value
+        raise PolicyDeclarationError(f"{id}: severity={severity!r} is not one of {valid_severities} "
+                                     "(chartgate.Severity.ERROR / .WARNING)")
+    if scenarios not in (None, "*"):
+        kinds_known = [k.value for k in ScenarioKind]
+        names = _names(id, "scenarios", scenarios, "(ScenarioKind.DEFAULT,) or \"*\" for every scenario")
+        # A kind, or one scenario's name (`overlay.planted`, `on.metrics.enabled`: names hold a dot).
+        unknown = [n for n in names if n not in kinds_known and "." not in n]
+        if unknown or not names:
+            raise PolicyDeclarationError(f"{id}: scenarios={scenarios!r}: {unknown or 'empty'} is neither a "
+                                         f"scenario kind nor a scenario name; valid kinds: {kinds_known}, \"*\" "
+                                         "for every scenario, or leave it out for a chart-level check")
+        scenarios = tuple(ScenarioKind(n) if n in kinds_known else n for n in names)
+    kinds = _names(id, "kinds", kinds, "(\"Deployment\", \"StatefulSet\")")
+    requires = _names(id, "requires", requires, "(\"blueprint\",)")
+    unknown = sorted(set(requires) - set(REQUIREMENTS))
+    if unknown:
+        raise PolicyDeclarationError(f"{id}: unknown requires={unknown}; known: {sorted(REQUIREMENTS)}")
+    return Severity(severity), scenarios, kinds, requires
+
+
 def policy(*, id: str, title: str, rationale: str, reference: str, severity: Severity = Severity.ERROR,
            scenarios: Any = None, judges_failed_renders: bool = False, kinds: Iterable[str] = (),
            requires: Iterable[str] = (), cache_extra: Callable[..., str] | None = None) -> Callable[[Callable], Policy]:
     """Declare a policy: `@policy(id="OBS-001", title=..., rationale=..., reference=...)`.
 
     `kinds=("ServiceMonitor", "PodMonitor")` and `requires=("blueprint",)` declare when the rule
-    applies; the engine records `skipped` with a uniform reason where it does not."""
-    from .applicability import REQUIREMENTS  # the vocabulary of `requires`
+    applies; the engine records `skipped` with a uniform reason where it does not. A wrong argument
+    (a string where a tuple is meant, an unknown severity or scenario kind) raises
+    PolicyDeclarationError when the module is collected, naming the policy and the valid values."""
+    severity, scenarios, kinds, requires = _validated(id, title, rationale, reference, severity, scenarios,
+                                                      kinds, requires)
 
     def wrap(fn: Callable) -> Policy:
-        if not fn.__doc__ and not rationale:
-            raise TypeError(f"{id}: a policy needs a rationale")
-        unknown = sorted(set(requires) - set(REQUIREMENTS))
-        if unknown:
-            raise TypeError(f"{id}: unknown requires={unknown}; known: {sorted(REQUIREMENTS)}")
-        return Policy(id, title, Severity(severity), " ".join(rationale.split()), reference, fn,
-                      scenarios if scenarios in (None, "*") else tuple(scenarios), judges_failed_renders,
-                      module_path=getattr(fn, "__module__", ""), kinds=tuple(kinds), requires=tuple(requires),
-                      cache_extra=cache_extra)
+        if not callable(fn):
+            raise PolicyDeclarationError(f"{id}: @policy(...) decorates the check function, got {fn!r}")
+        return Policy(id, title, severity, " ".join(rationale.split()), reference, fn, scenarios,
+                      judges_failed_renders, module_path=getattr(fn, "__module__", ""), kinds=kinds,
+                      requires=requires, cache_extra=cache_extra)
     return wrap
+
+
+class PolicyMisuse(ChartgateError):
+    """A check produced something other than findings (it returned a value, yielded a string, or
+    yielded a Finding that names neither a resource nor a file). The result is an `error`: a check
+    that cannot say what it found must not pass."""
+
+
+def findings_of(policy: Policy, checked: Any) -> Iterable[Finding]:
+    """The findings a check produced, one by one, each validated. A check is a generator (or returns a
+    list of findings, or None when it found nothing); anything else is a PolicyMisuse."""
+    if checked is None:
+        return
+    if isinstance(checked, (str, bytes, dict, Finding)) or not isinstance(checked, Iterable):
+        raise PolicyMisuse(f"{policy.id}: the check returned {type(checked).__name__} {_shown(checked)}; "
+                           "a check yields chartgate.Finding objects (or returns a list of them) and passes "
+                           "when it yields none - `return False` or `return True` is not a verdict")
+    for item in checked:
+        if not isinstance(item, Finding):
+            raise PolicyMisuse(f"{policy.id}: the check yielded {type(item).__name__} {_shown(item)}; yield "
+                               "chartgate.Finding objects, e.g. `yield Finding.on(manifest, \"$.spec\", "
+                               "\"what is wrong and what to do\")`")
+        if not item.resource and not item.template:
+            raise PolicyMisuse(f"{policy.id}: the check yielded a Finding that names neither a resource nor a "
+                               f"file ({_shown(item.message)}); use Finding.on(manifest, path, message) for a "
+                               "rendered object, or Finding(message, template=\"values.yaml\") for a chart file")
+        yield item
+
+
+def _shown(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def policies_in(module) -> list[Policy]:

@@ -8,11 +8,13 @@ sha256 prefix of a short password can - and markers are only comparable within o
 
 Three layers, because no single one is enough:
 - structure: a `Secret`'s `data`/`stringData` values, values under secret-looking keys
-  (`password`, `token`, `apiKey`, `DB_PASS`, `JWT_SIGNING`, ...), `env` entries whose name looks
-  secret, and the argument after a secret-looking flag (`["--password", "x"]`);
-- text patterns: PEM private-key blocks, `scheme://user:password@host` credentials, `key: value`
-  lines, `key=value` / `--flag=value` / `--set key=value` arguments, JSON `"key": "value"` and YAML
-  flow `{key: value}` pairs whose key looks secret, whatever the length of the value;
+  (`password`, `token`, `apiKey`, `DB_PASS`, `JWT_SIGNING`, `sessionKey`, `*_COOKIE`,
+  `Authorization`, ...), a docker-config `auth` (base64 `user:password`), `env` entries whose name
+  looks secret, and the argument after a flag that names a secret (`["--db-pass", "x"]`, `-p x`);
+- text patterns: PEM private-key blocks, `scheme://user:password@host` credentials, `Authorization:`
+  values and `Bearer`/`Basic` credentials, `key: value` lines, `key=value` / `--flag=value` /
+  `--flag value` / `--set key=value` arguments, JSON `"key": "value"` and YAML flow `{key: value}`
+  pairs whose key or flag looks secret, whatever the length of the value;
 - literals: secret values learned from the charts' values, the scenarios' values files and `--set`
   inputs, and the rendered Secrets, scrubbed wherever they stand as a token in free text (a policy
   message that quotes one, a Helm error that echoes it, a base64 copy in an excerpt).
@@ -64,7 +66,10 @@ _SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey"
                  "accesskey", "credential", "connectionstring", "clientsecret")
 #: Environment-variable names (UPPER_SNAKE) that name a secret without a secret word:
 #: `DB_PASS`, `SMTP_PWD`, `STRIPE_KEY`, `JWT_SIGNING` ...
-_ENV_SECRET = re.compile(r"(?:[A-Z0-9_]*_(?:PASS|PWD|KEY|PASSPHRASE)|JWT_[A-Z0-9_]+)")
+_ENV_SECRET = re.compile(r"(?:[A-Z0-9_]*_(?:PASS|PWD|KEY|PASSPHRASE|COOKIE|AUTH)|JWT_[A-Z0-9_]+)")
+#: Endings of a (normalised) key that name a secret value: `sessionKey`, `ERLANG_COOKIE`,
+#: `proxyAuthorization` - but not `cookieDomain`, `sortKey` or `keyFile`.
+_SECRET_ENDINGS = ("cookie", "sessionkey", "signingkey", "encryptionkey", "masterkey", "authorization")
 #: Keys that contain a secret word but hold a reference or a switch, not the secret itself
 #: (`secretName`, `existingSecret`, `tokenFile`, `secretKeyRef`, `secret.enabled` ...).
 _REFERENCE_SUFFIXES = ("name", "names", "ref", "refs", "file", "path", "enabled", "mode", "class", "type",
@@ -93,12 +98,30 @@ _KEY_VALUE_LINE = re.compile(r"""(?m)^(?P<head>[ \t]*(?:-[ \t]+)?["']?(?P<key>[\
 _SET_ARGUMENT = re.compile(r"""(?P<head>--set(?:-json|-string|-literal)?[ =]['"]?(?P<key>[\w.\-\[\]]+)=)"""
                            r"""(?P<secret>[^\s'"]+|"[^"]*"|'[^']*')""")
 # `DB_PASSWORD=hunter2`, `--client-secret=abc`, `?token=abc&x=1`, `Password=abc;User Id=x`
-_ASSIGNMENT = re.compile(r"""(?P<head>(?<![\w.\-\\])-{0,2}(?P<key>[A-Za-z_][\w.\-]*)=)"""
+_ASSIGNMENT = re.compile(r"""(?P<head>(?<![\w.\-\\])(?P<dashes>-{0,2})(?P<key>[A-Za-z_][\w.\-]*)=)"""
                          r"""(?P<secret>"[^"\n]*"|'[^'\n]*'|[^\s&;,'"<>]+)""")
 # `"client_secret": "abc"` anywhere (inline JSON), also escaped inside another JSON string.
 _JSON_PAIR = re.compile(r"""(?P<head>(?P<q>\\?["'])(?P<key>[\w.\-]+)(?P=q)[ \t]*:[ \t]*)"""
                         r"""(?P<secret>(?P=q)(?:(?!(?P=q)).)*(?P=q)|[^\s,}\]"'\\]+)""")
 
+# `app --db-pass hunter2`, `mysql -p 'pw'`: a flag and its value in a command line.
+_FLAG_PAIR = re.compile(r"""(?P<head>(?<![\w.\-/\\])(?P<flag>--?[A-Za-z][\w.\-]*)[ \t]+)"""
+                        r"""(?P<secret>"[^"\n]*"|'[^'\n]*'|(?![-"'])[^\s"'<>;|&]+)""")
+# `{"name": "ERLANG_COOKIE", "value": "x"}`, `{name: DB_PASS, value: x}`: an env entry inline (name first,
+# as Kubernetes and sorted dumps write it); the secret-looking key is the name.
+_ENV_ENTRY = re.compile(r"""(?P<head>(?P<q>\\?["']|)name(?P=q)[ \t]*:[ \t]*(?P<q2>\\?["']|)(?P<key>[A-Za-z_][\w.\-]*)(?P=q2)"""
+                        r"""[ \t]*,[ \t]*(?P=q)value(?P=q)[ \t]*:[ \t]*)"""
+                        r"""(?P<secret>\\"(?:(?!\\").)*\\"|"[^"\n]*"|'[^'\n]*'|[^\s,}\]"'\\]+)""")
+# `["-p", "x"]`, `['--db-pass', 'x']`: a flag and its value as items of an inline JSON/YAML list.
+_FLAG_ITEMS = re.compile(r"""(?P<head>(?P<q>\\?["'])(?P<flag>--?[A-Za-z][\w.\-]*)(?P=q)[ \t]*,[ \t]*(?P<q2>\\?["']))"""
+                         r"""(?P<secret>(?:(?!(?P=q2))[^\n])*)(?=(?P=q2))""")
+# `Authorization: Bearer x`, `"authorization": "Basic x"`, `-H 'Proxy-Authorization: token x'`: the
+# credentials after an authorization header or key, whatever they look like.
+_AUTHORIZATION = re.compile(r"""(?P<head>\b(?i:(?:proxy-)?authorization)(?:\\?["'])?[ \t]*[:=][ \t]*(?:\\?["'])?"""
+                            r"""(?:(?i:bearer|basic|token|negotiate)[ \t]+)?)(?P<secret>[^\s"'<>,;\\]+)""")
+# `Bearer eyJhbGci...` / `Basic dXNlcjpwYXNz` anywhere: credentials after an auth scheme, when they
+# look like credentials (digits, inner capitals or token punctuation), so "a bearer token" stays prose.
+_SCHEME_CREDENTIALS = re.compile(r"""(?P<head>\b(?i:bearer|basic)[ \t]+)(?P<secret>[A-Za-z0-9\-._~+/]{8,}=*)(?![\w\-.~+/=])""")
 # `{user: app, password: pw1}`: a YAML flow mapping inline.
 _FLOW_PAIR = re.compile(r"""(?P<head>[{,][ \t]*(?P<key>[\w.\-]+)[ \t]*:[ \t]+)"""
                         r"""(?P<secret>"[^"\n]*"|'[^'\n]*'|[^\s,}\]"']+)""")
@@ -127,9 +150,79 @@ def is_secret_key(key: Any) -> bool:
         return False
     name = _normalise(key)
     leaf = key.rsplit(".", 1)[-1].strip().lstrip("-")
-    if not (any(word in name for word in _SECRET_WORDS) or _ENV_SECRET.fullmatch(leaf)):
+    if not (any(word in name for word in _SECRET_WORDS) or name.endswith(_SECRET_ENDINGS)
+            or _ENV_SECRET.fullmatch(leaf)):
         return False
     return not (name.endswith(_REFERENCE_SUFFIXES) or name.startswith(_REFERENCE_PREFIXES))
+
+
+#: The last word of a flag that names a secret: `--db-pass`, `--api-key`, `--basic-auth`, `--cookie`.
+#: The last word, so `--key-file`, `--key-size`, `--cookie-domain` and `--auth-mode` stay readable.
+_FLAG_SECRET_WORDS = frozenset({"pass", "passwd", "pwd", "key", "cookie", "auth", "authorization"})
+#: A switch that turns something off takes no value: `--no-auth server.js`.
+_FLAG_NEGATIONS = frozenset({"no", "skip", "disable", "without"})
+_FLAG = re.compile(r"--?[A-Za-z][\w.\-]*")
+# `/etc/tls/tls.key`, `./certs/key.pem`, `~/.ssh/id`: where a key is, not the key.
+_PATH = re.compile(r"(?:/|\./|\.\./|~/)[\w.\-/]*")
+# `memcached -p 11211`, `psql -p 5432`, `-p 8080:80/tcp`: `-p` is a port as often as a password.
+_PORTS = re.compile(r"\d{1,5}(?::\d{1,5})*(?:/(?:tcp|udp|sctp))?")
+
+
+def _words(name: str) -> list[str]:
+    """`db-pass` -> [db, pass]; `apiKey` -> [api, key]."""
+    return [w.lower() for w in re.split(r"[-_.]+|(?<=[a-z0-9])(?=[A-Z])", name) if w]
+
+
+def is_secret_flag(flag: Any) -> bool:
+    """Does a command-line flag name a secret, so that its value is one (`--db-pass X`,
+    `--api-key=X`, `-p X`)? A secret-looking key name (`--client-secret`, `--token`) or a last word
+    that names one (`pass`, `pwd`, `key`, `cookie`, `auth`); never a negated switch (`--no-auth`)."""
+    return isinstance(flag, str) and _is_secret_flag(flag)
+
+
+@lru_cache(maxsize=4096)
+def _is_secret_flag(flag: str) -> bool:
+    if not _FLAG.fullmatch(flag):
+        return False
+    if flag == "-p":  # mysql, redis-cli, ...: the password
+        return True
+    name = flag.lstrip("-")
+    words = _words(name)
+    if len(name) < 2 or not words or words[0] in _FLAG_NEGATIONS:
+        return False
+    return is_secret_key(name) or words[-1] in _FLAG_SECRET_WORDS
+
+
+def _flag_value_is_secret(flag: str, value: Any) -> bool:
+    """The value after a secret flag is the secret - except a path after `-p` or a `*key` flag
+    (`mkdir -p /data`, `--tls-key /etc/tls/tls.key`), which says where a key is, not what it is,
+    and a port number after `-p` (`memcached -p 11211`)."""
+    value = _plain(str(value)) if _is_scalar_secret(value) else ""
+    if _hides_nothing(value) or value.startswith("-"):
+        return False
+    if flag == "-p" and _PORTS.fullmatch(value):
+        return False
+    if _PATH.fullmatch(value) and (flag == "-p" or _words(flag.lstrip("-"))[-1] == "key"):
+        return False
+    return True
+
+
+def _is_basic_credential(value: Any) -> bool:
+    """base64 of `user:password`, as in a docker config's `"auth"`."""
+    if not isinstance(value, str) or len(value) < 4:
+        return False
+    try:
+        decoded = base64.b64decode(_plain(value), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    user, colon, password = decoded.partition(":")
+    return bool(colon and password) and decoded.isprintable()
+
+
+def secret_position(key: Any, value: Any = None) -> bool:
+    """Is `value`, under mapping key `key`, a secret? The key says so, or it is a docker-config
+    `auth` holding base64 `user:password` (`auth: basic` is a setting, not a credential)."""
+    return is_secret_key(key) or (isinstance(key, str) and key.lower() == "auth" and _is_basic_credential(value))
 
 
 def _is_scalar_secret(value: Any) -> bool:
@@ -188,14 +281,21 @@ class Redactor:
             self.learn_literal(value)
 
     def learn_manifest(self, body: dict) -> None:
-        """Remember a rendered Secret's values, raw and (for `data`) base64-decoded."""
+        """Remember a rendered Secret's values, raw and (for `data`) base64-decoded, and the secrets in
+        the files a ConfigMap or Secret holds (`sessionKey: x` in an app.yaml): quoted elsewhere as one
+        JSON string, such a file no longer has lines for the text patterns to find them by."""
         if not _is_secret_object(body):
             self.learn_values(body)
+            data = body.get("data")
+            for value in (data.values() if isinstance(data, dict) else ()):
+                if isinstance(value, str):
+                    self._learn_file(value)
             return
         string_data = body.get("stringData")
         for value in (string_data.values() if isinstance(string_data, dict) else ()):
             if _is_scalar_secret(value):
                 self.learn_literal(value)
+                self._learn_file(str(value))
         data = body.get("data")
         for value in (data.values() if isinstance(data, dict) else ()):
             if not isinstance(value, str):
@@ -206,10 +306,22 @@ class Redactor:
             except (binascii.Error, UnicodeDecodeError, ValueError):
                 continue
             self.learn_literal(decoded)
-            for line in decoded.splitlines():  # a secret file: each `key: value` line may hold one
-                match = _KEY_VALUE_LINE.match(line)
-                if match and is_secret_key(match["key"]):
-                    self.learn_literal(_plain(match["secret"]))
+            self._learn_file(decoded)
+
+    def _learn_file(self, text: str) -> None:
+        """The secrets of a config file's text: `key: value` lines, JSON pairs, `key=value`
+        assignments and authorization values in secret positions."""
+        for line in text.splitlines():
+            match = _KEY_VALUE_LINE.match(line)
+            if match and secret_position(match["key"], _plain(match["secret"])):
+                self.learn_literal(_plain(match["secret"]))
+        for pattern in (_JSON_PAIR, _ASSIGNMENT):
+            for match in pattern.finditer(text):
+                value = _plain(match["secret"])
+                if not match.groupdict().get("dashes") and secret_position(match["key"], value):
+                    self.learn_literal(value)
+        for match in _AUTHORIZATION.finditer(text):
+            self.learn_literal(match["secret"])
 
     def _secret_scalars(self, node: Any, inherited: bool) -> Iterable[Any]:
         if isinstance(node, dict):
@@ -219,7 +331,7 @@ class Redactor:
             if _is_secret_env(node):
                 yield node["value"]
             for key, value in node.items():
-                yield from self._secret_scalars(value, is_secret_key(key))
+                yield from self._secret_scalars(value, secret_position(key, value))
         elif isinstance(node, list):
             for i, item in enumerate(node):
                 yield from self._secret_scalars(item, inherited or _follows_secret_flag(node, i))
@@ -228,15 +340,20 @@ class Redactor:
 
     # -- redacting ------------------------------------------------------------------------------
     def text(self, text: str) -> str:
-        """Free text: key material, URL credentials, secret `key: value` lines, `key=value` and JSON
-        pairs, learned literals."""
+        """Free text: key material, URL and authorization credentials, secret `key: value` lines,
+        `key=value`, `--flag value` and JSON pairs, learned literals."""
         if not text:
             return text
         text = _PEM_PRIVATE_KEY.sub(lambda m: marker(m.group(0)), text)
         text = _URL_CREDENTIALS.sub(lambda m: m["head"] + marker(m["secret"]), text)
+        text = _AUTHORIZATION.sub(self._credentials, text)
+        text = _SCHEME_CREDENTIALS.sub(self._credentials, text)
         text = _KEY_VALUE_LINE.sub(self._key_value, text)
         text = _SET_ARGUMENT.sub(self._pair, text)
         text = _ASSIGNMENT.sub(self._pair, text)
+        text = _FLAG_PAIR.sub(self._flag_pair, text)
+        text = _FLAG_ITEMS.sub(self._flag_pair, text)
+        text = _ENV_ENTRY.sub(self._pair, text)
         text = _JSON_PAIR.sub(self._pair, text)
         text = _FLOW_PAIR.sub(self._pair, text)
         pattern = self._literal_pattern()
@@ -259,14 +376,34 @@ class Redactor:
     @staticmethod
     def _key_value(match: re.Match) -> str:
         value = _plain(match["secret"])
-        if not is_secret_key(match["key"]) or _hides_nothing(value) or MARKER_PREFIX in value:
+        if not secret_position(match["key"], value) or _hides_nothing(value) or MARKER_PREFIX in value:
             return match.group(0)
         return f"{match['head']}{marker(value)}{match['tail']}"
 
     @staticmethod
+    def _credentials(match: re.Match) -> str:
+        secret = match["secret"]
+        if match.re is _SCHEME_CREDENTIALS and not _looks_like_credentials(secret):
+            return match.group(0)
+        if _hides_nothing(secret):
+            return match.group(0)
+        return f"{match['head']}{marker(secret)}"
+
+    @staticmethod
+    def _flag_pair(match: re.Match) -> str:
+        if not is_secret_flag(match["flag"]) or not _flag_value_is_secret(match["flag"], match["secret"]):
+            return match.group(0)
+        secret = match["secret"]
+        quote = secret[:1] if secret[:1] in "\"'" else ""
+        return f"{match['head']}{quote}{marker(_plain(secret))}{quote}"
+
+    @staticmethod
     def _pair(match: re.Match) -> str:
         value = _plain(match["secret"].replace('\\"', '"'))
-        if not is_secret_key(match["key"]) or _hides_nothing(value):
+        dashes = match.groupdict().get("dashes")
+        secret = (is_secret_flag(dashes + match["key"]) and _flag_value_is_secret(dashes + match["key"], value)
+                  if dashes else secret_position(match["key"], value))
+        if not secret or _hides_nothing(value) or MARKER_PREFIX in value:
             return match.group(0)
         secret = match["secret"]
         quote = secret[:2] if secret.startswith('\\"') else secret[:1] if secret[:1] in "\"'" else ""
@@ -286,7 +423,7 @@ class Redactor:
                 elif key in YAML_TEXT_KEYS and isinstance(value, str):
                     out[key] = self.yaml_text(value)
                 else:
-                    out[key] = self.data(value, secret=is_secret_key(key))
+                    out[key] = self.data(value, secret=secret_position(key, value))
             return out
         if isinstance(node, list):
             return [self.data(item, secret=secret or _follows_secret_flag(node, i)) for i, item in enumerate(node)]
@@ -314,12 +451,18 @@ class Redactor:
 
 
 def _follows_secret_flag(items: list, index: int) -> bool:
-    """`["--password", "x"]`: the argument after a secret-looking flag is the secret."""
+    """`["--db-pass", "x"]`, `["-p", "x"]`: the argument after a flag that names a secret is the secret."""
     if index == 0:
         return False
-    previous, item = items[index - 1], items[index]
-    return (isinstance(previous, str) and bool(re.fullmatch(r"--?[A-Za-z][\w.\-]*", previous))
-            and is_secret_key(previous.lstrip("-")) and not (isinstance(item, str) and item.startswith("-")))
+    previous = items[index - 1]
+    return is_secret_flag(previous) and _flag_value_is_secret(previous, items[index])
+
+
+def _looks_like_credentials(text: str) -> bool:
+    """`eyJhbGciOi...`, `dXNlcjpwYXNz`, `abc123`: a digit, a capital after the first letter or token
+    punctuation - not an English word after "bearer"/"basic" in prose."""
+    return (any(c.isdigit() for c in text) or any(c.isupper() for c in text[1:])
+            or any(c in "+/=~._" for c in text) or len(text) >= 20)
 
 
 def _is_secret_object(body: dict) -> bool:
@@ -350,12 +493,13 @@ def redactor_for(gate: "Gate") -> Redactor:
         return cached
     redactor = Redactor()
     names: set[str] = set()
+    plans = gate.plans if gate.planned else {}  # after a stop: none planned now (planning renders)
     for name, chart in gate.charts.items():
         names.update(sub.name for sub in chart.walk())
         names.update(chart.subcharts)
         redactor.learn_values(chart.values)
         redactor.learn_values(chart.effective_values)
-        for scenario in gate.plans.get(name, []):
+        for scenario in plans.get(name, []):
             names.update(n for n in (scenario.release, scenario.namespace) if n)
             for path in scenario.values_files:
                 redactor.learn_values(_load_quietly(path))

@@ -135,6 +135,7 @@ def release_scenarios(chart: Chart, files: list[Path], api_versions: tuple[str, 
                 tuple((str(k), v) for k, v in sorted(values.items(), key=lambda kv: str(kv[0]))), api_versions,
                 release=release, namespace=namespace,
                 description=f"Flux HelmRelease {name} in {path}",
+                extra={"source": str(path)},  # the file a check of this scenario reads (result-cache key)
             ))
     return found
 

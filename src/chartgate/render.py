@@ -38,9 +38,10 @@ class _UnusableEntry(Exception):
     """A cache entry whose stored objects cannot be read back (deleted, truncated, not an object): the
     cache's problem, not the chart's - the scenario is rendered again, never reported as failing."""
 
-CACHE_FORMAT = 4  # 2: Helm's error messages kept whole, chart failures classified precisely;
+CACHE_FORMAT = 5  # 2: Helm's error messages kept whole, chart failures classified precisely;
 #                  3: parsed objects as one JSON text each (interned on read), no raw stdout beside them;
-#                  4: objects stored once each by content (objects/), entries list their keys
+#                  4: objects stored once each by content (objects/), entries list their keys;
+#                  5: keyed by the arguments Helm receives, charts digested as Helm loads them
 _ERROR_TYPES = {cls.reason: cls for cls in (RenderError, ChartFailed, ManifestParseError)}
 
 
@@ -115,8 +116,6 @@ class RenderCacheWarning(UserWarning):
 
 _CACHE_WARNED: set[str] = set()
 _CACHE_WARNED_LOCK = threading.Lock()
-#: Cache entries hold rendered objects (anything a chart renders, secrets included): owner only.
-CACHE_DIR_MODE = 0o700
 
 
 def _file_digest(path: Path) -> str:
@@ -193,19 +192,15 @@ class Renderer:
         return found
 
     def cache_key(self, chart: Chart, request: TemplateRequest) -> str:
-        """Content address of a render: what Helm sees, never where it lives on disk."""
-        key = {
-            "format": CACHE_FORMAT,
-            "chart": chart.digest,
-            "helm": self.helm.location.sha256,
-            "release": request.release,
-            "namespace": request.namespace,
-            "values": [_file_digest(p) for p in request.values_files],
-            "set": [[k, v] for k, v in request.set_values],
-            "api_versions": list(request.api_versions),
-            "kube_version": request.kube_version,
-        }
-        return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+        """Content address of a render, derived from the request Helm receives (pass the effective
+        request: the one `helm template` is run with): its exact arguments, with every file they name
+        replaced by the digest of what Helm reads there - the chart tree as Helm loads it, each values
+        file's bytes - and the Helm binary's digest. Nothing is listed by hand, so a new flag or input
+        of TemplateRequest is part of the key as soon as it reaches Helm's command line."""
+        addressed = replace(request, chart_dir=Path(f"chart:{chart.digest}"),
+                            values_files=tuple(Path(f"values:{_file_digest(p)}") for p in request.values_files))
+        key = {"format": CACHE_FORMAT, "helm": self.helm.location.sha256, "args": addressed.args()}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
     @staticmethod
     def _memo_key(chart: Chart, request: TemplateRequest) -> tuple:
@@ -364,7 +359,9 @@ class Renderer:
                     self.stats["cache_hits"] += 1
                     return render
         try:
-            output = self.helm.template(request, chart=chart.name, scenario=scenario.name)
+            # Helm receives exactly the request the key was derived from: a `--set` line pruned from
+            # the key is pruned from what Helm renders too, never one without the other.
+            output = self.helm.template(effective, chart=chart.name, scenario=scenario.name)
             entry = {"stdout": output.stdout, "warnings": list(output.warnings), "seconds": output.seconds}
         except (HelmCrashed, RenderTimeout) as exc:  # tool failures are never cached
             return Render(chart.name, scenario, command, error=exc)
@@ -403,9 +400,7 @@ class Renderer:
         if cache_dir is None:
             return
         try:
-            for directory in (Path(cache_dir), Path(cache_dir) / "renders", path.parent):
-                if not directory.is_dir():
-                    directory.mkdir(mode=CACHE_DIR_MODE, exist_ok=True)
+            private_dirs(path.parent, Path(cache_dir).parent)  # with its parents: ~/.cache may not exist
             write_atomic(path, text, mode=PRIVATE_FILE_MODE, durable=False)
         except OSError as exc:
             self.cache_dir = None  # reads too: a cache that cannot be written is not trusted either
@@ -528,7 +523,11 @@ class Renderer:
 
     def render_all(self, jobs: Iterable[tuple[Chart, Scenario]]) -> list[Render]:
         jobs = list(jobs)
+        self.helm.stop.check()
         if self.workers <= 1 or len(jobs) <= 1:
             return [self.render(c, s) for c, s in jobs]
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             return list(pool.map(lambda job: self.render(*job), jobs))
+        finally:  # after an interrupt or a stop the queued renders are dropped, not run
+            pool.shutdown(wait=True, cancel_futures=True)

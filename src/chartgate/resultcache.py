@@ -1,9 +1,12 @@
 """Policy results cached across runs: a warm re-run of an unchanged monorepo judges almost nothing.
 
 A result is a pure function of what the check could see, so it is cached under a key over all of
-it: chartgate's own code and the versions of the libraries its checks use, the policy module, the
-chart tree (vendored dependencies included), the chart's whole plan (every scenario's inputs, the
-values files' contents), the platform file, the target Kubernetes and Helm versions, the chart's
+it: chartgate's own code (every file of the installed package) and the versions of the libraries its
+checks use, the policy module, the chart tree as Helm loads it (vendored dependencies included), the
+chart's whole plan (every scenario's inputs), and the bytes of every other file a check of the chart
+can read - blueprint.yaml wherever it lives (in the chart or beside it), the values files of its
+scenarios, the HelmRelease files they come from, the platform file, the waivers file and the
+configuration file - plus the target Kubernetes and Helm versions, the chart's effective
 configuration and the Hypothesis profile; a policy that reads something else declares it
 (`cache_extra`: GOLD-001, the golden file). Anything else changed is a miss.
 
@@ -30,17 +33,18 @@ from typing import Any, Iterable
 
 from .yamlio import PRIVATE_FILE_MODE, private_dirs, write_atomic
 
-FORMAT = 2
+FORMAT = 3  # 3: keyed by the bytes of every input file as well
 _LIBRARIES = ("pyyaml", "jsonschema", "kubernetes-validate", "publicsuffixlist", "hypothesis", "deepdiff",
               "jsonpath-ng")
 
 
 @lru_cache(maxsize=1)
 def engine_digest() -> str:
-    """sha256 over chartgate's source files and the versions of the libraries checks depend on."""
+    """sha256 over every file of the installed chartgate package (code, templates, data; not compiled
+    bytecode) and the versions of the libraries checks depend on."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     for name in _LIBRARIES:
         try:
@@ -171,11 +175,25 @@ class ResultCache:
                 return  # a cache that cannot be written only costs time; the render cache warns once
 
 
+def input_files(paths: Iterable[Path | str | None]) -> dict[str, str]:
+    """{path: sha256 of its bytes} of the files a check can read ("missing" for one that is not there:
+    a file appearing later is a change too)."""
+    found = {}
+    for path in sorted({str(p) for p in paths if p}):
+        try:
+            found[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            found[path] = "missing"
+    return found
+
+
 def chart_key(*, chart_digest: str, plan: Iterable[dict], platform: Any, kube_versions: Iterable[str],
-              helm: Iterable[str], settings: Any, target_kube: str) -> str:
-    """The key of one chart's results: everything a check of that chart can observe."""
+              helm: Iterable[str], settings: Any, target_kube: str, files: Iterable[Path | str | None] = ()) -> str:
+    """The key of one chart's results: everything a check of that chart can observe. `files`: every
+    input file a check of the chart can read besides the chart tree (see the module's docstring)."""
     return digest_of({
         "format": FORMAT, "engine": engine_digest(), "chart": chart_digest, "plan": list(plan),
         "platform": platform, "kube": list(kube_versions), "target": target_kube, "helm": list(helm),
         "settings": settings, "hypothesis": os.environ.get("CHARTGATE_HYPOTHESIS_PROFILE", ""),
+        "files": input_files(files),
     })

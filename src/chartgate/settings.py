@@ -139,14 +139,18 @@ def resolve(cli: dict[str, Any], config: Path | None, cwd: Path | None = None) -
     return merged
 
 
-def default_tools_dir(invocation_dir: Path) -> Path:
-    """CHARTGATE_TOOLS_DIR, else `.tools` in the invocation directory, else chartgate's own checkout's."""
+def default_tools_dir(invocation_dir: Path) -> Path | None:
+    """CHARTGATE_TOOLS_DIR, else `.tools` in the invocation directory, else chartgate's own checkout's
+    (an editable install); None otherwise - the user cache directory is searched after it anyway."""
     if os.environ.get("CHARTGATE_TOOLS_DIR"):
         return Path(os.environ["CHARTGATE_TOOLS_DIR"])
     local = invocation_dir / ".tools"
     if local.is_dir():
         return local
-    return Path(__file__).resolve().parents[2] / ".tools"  # an editable install: the source checkout
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / ".tools").is_dir():
+        return checkout / ".tools"
+    return None
 
 
 def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str | Path | None = None,

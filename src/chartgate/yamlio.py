@@ -199,8 +199,10 @@ SHARED_FILE_MODE = _shared_file_mode()
 
 
 def private_dirs(directory: Path, below: Path) -> None:
-    """Create `directory` and every missing parent up to `below` owner-only (0700)."""
+    """Create `directory` and every missing parent up to `below` owner-only (0700) - and `below` with
+    its own parents first, when missing (a machine without ~/.cache still gets its cache)."""
     directory, below = Path(directory), Path(below)
+    below.mkdir(mode=0o700, parents=True, exist_ok=True)
     missing = []
     while directory != below and not directory.exists():
         missing.append(directory)

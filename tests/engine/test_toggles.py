@@ -256,6 +256,54 @@ def test_a_chart_configuration_disables_a_family_and_sets_a_profile(tmp_path):
                for i in ("OBS-002", "OBS-003", "OBS-004", "OBS-005"))
 
 
+def test_a_generic_chart_opts_into_observability_rules_without_a_blueprint_yaml(tmp_path):
+    """`enable = ["*", "OBS-001"]` judges the Blueprint platform rule on a generic chart; the catch-all `*`
+    alone does not opt in (the other OBS rules stay skipped as Blueprint-only)."""
+    from chartgate.chartconfig import parse_chart_settings
+    write_chart(tmp_path / "charts", "plain", "metrics: {serviceMonitor: {enabled: true}}\n",
+                {"sm.yaml": SERVICE_MONITOR % (".Values.metrics.serviceMonitor.enabled", "sm")}, blueprint=False)
+    settings = parse_chart_settings({"plain": {"enable": ["*", "OBS-001"]}}, "pyproject.toml")
+    run = gate_on(tmp_path, tmp_path / "charts", chart_settings=settings)
+    by_id = {r.policy.id: r for r in run.gate.results if r.policy.id.startswith("OBS") and r.scenario is None}
+    assert by_id["OBS-001"].outcome is Outcome.FAILED
+    assert "metrics.serviceMonitor.enabled defaults to True" in by_id["OBS-001"].findings[0].message
+    others = [r for r in run.gate.results if r.policy.id in ("OBS-002", "OBS-003", "OBS-004", "OBS-005")]
+    assert others and all(r.outcome is Outcome.SKIPPED and "Blueprint-only rule" in r.message for r in others)
+
+
+BLUEPRINT_FILE_RULES = [p for p in policies_in(load_policy_module(REPO / "policies" / "umbrella.py"))
+                        + policies_in(load_policy_module(REPO / "policies" / "hygiene.py"))
+                        if "blueprint-file" in p.requires]
+
+
+@pytest.mark.parametrize("chart_setting, asked", [
+    ({"profile": "blueprint"}, 'profile = "blueprint" for plain'),
+    ({"enable": ["*", "UMB-004", "HYG-003"]}, "enable = ["),
+])
+def test_a_rule_that_reads_blueprint_yaml_is_a_configuration_error_without_one(tmp_path, chart_setting, asked):
+    """Asked for on a chart without blueprint.yaml, such a rule is an error naming the chart and the
+    setting - never chartgate's own AttributeError, never a silent skip."""
+    from chartgate.chartconfig import parse_chart_settings
+    assert {p.id for p in BLUEPRINT_FILE_RULES} >= {"UMB-004", "HYG-003"}
+    write_chart(tmp_path / "charts", "plain", "replicas: 1\n", {"cm.yaml": CONFIGMAP % ("cm", "v")}, blueprint=False)
+    settings = parse_chart_settings({"plain": chart_setting}, "pyproject.toml")
+    run = gate_on(tmp_path, tmp_path / "charts", policies=BLUEPRINT_FILE_RULES + RENDER, chart_settings=settings)
+    asked_for = [r for r in run.gate.results if r.policy.id in ("UMB-004", "HYG-003")]
+    assert len(asked_for) == 2
+    for r in asked_for:
+        assert r.outcome is Outcome.ERROR and r.cause == "configuration", r.message
+        assert f"{r.policy.id} reads blueprint.yaml, but chart plain has none" in r.message and asked in r.message
+        assert "AttributeError" not in r.message
+    assert run.summary.red
+
+
+def test_a_generic_chart_without_opt_in_skips_rules_that_read_blueprint_yaml(tmp_path):
+    write_chart(tmp_path / "charts", "plain", "replicas: 1\n", {"cm.yaml": CONFIGMAP % ("cm", "v")}, blueprint=False)
+    run = gate_on(tmp_path, tmp_path / "charts", policies=BLUEPRINT_FILE_RULES + RENDER)
+    judged = [r for r in run.gate.results if r.policy in BLUEPRINT_FILE_RULES]
+    assert judged and all(r.outcome is Outcome.SKIPPED and "Blueprint-only rule" in r.message for r in judged)
+
+
 def test_the_plan_covers_the_space_without_the_rows_the_chart_refuses(tmp_path):
     # Four switches, two of them mutually exclusive by the chart's own contract.
     values = "xOverlay:\n" + "".join(f"  {n}: {{enabled: false}}\n" for n in ("a", "b", "c", "d"))

@@ -45,7 +45,8 @@ def test_unprovisioned_tools_dir_says_how_to_provision(tmp_path):
         locate(tmp_path / ".tools", env={})
     message = str(excinfo.value)
     assert str(provisioned_path(tmp_path / ".tools", DEFAULT_HELM_VERSION)) in message
-    assert "make tools" in message and "HELM_BIN" in message
+    # The command named exists wherever chartgate is installed (not this checkout's `make tools`).
+    assert "chartgate tools install" in message and "HELM_BIN" in message and "make tools" not in message
 
 
 def test_unknown_pinned_version_lists_the_known_ones():
@@ -69,7 +70,7 @@ def test_tampered_binary_is_refused_before_it_is_executed(tmp_path):
     assert not marker.exists(), "locate() executed a binary whose checksum does not match"
     message = str(excinfo.value)
     assert str(target) in message and HELM_RELEASES[DEFAULT_HELM_VERSION].sha256 in message
-    assert "make tools" in message and "not executed" in message
+    assert "chartgate tools install" in message and "not executed" in message
 
 
 def test_a_one_byte_change_to_the_real_binary_is_detected(tmp_path):
@@ -94,3 +95,52 @@ def test_helm_bin_overrides_the_pinned_binary_without_a_checksum(tmp_path):
     fake.chmod(0o755)
     location = locate(TOOLS, env={"HELM_BIN": str(fake)})
     assert location.path == Path(fake).resolve() and location.pinned_version is None
+
+
+# -- found where a user has it: the user cache directory, or a Helm of the same major on PATH ------
+
+def _linked_tools(root: Path, version: str = DEFAULT_HELM_VERSION) -> Path:
+    """A tools directory holding the pinned binary (a link to this checkout's: no 60 MB copy)."""
+    target = provisioned_path(root, version)
+    target.parent.mkdir(parents=True)
+    target.symlink_to(provisioned_path(TOOLS, version))
+    return root
+
+
+def test_the_pinned_binary_is_found_in_the_user_cache_directory(tmp_path):
+    _linked_tools(tmp_path / "xdg" / "chartgate" / "tools")
+    location = locate(tmp_path / "repo" / ".tools", env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert location.pinned_version == DEFAULT_HELM_VERSION and location.source == "pinned"
+    location = locate(None, env={"HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert location.sha256 == HELM_RELEASES[DEFAULT_HELM_VERSION].sha256
+
+
+def test_helm_on_path_is_used_when_its_major_version_matches(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "helm").symlink_to(provisioned_path(TOOLS, DEFAULT_HELM_VERSION))  # a Helm 4 on PATH
+    location = locate(tmp_path / "none", DEFAULT_HELM_VERSION, env={"PATH": str(bin_dir)})
+    assert location.source == "PATH" and location.pinned_version is None
+    assert location.sha256 == HELM_RELEASES[DEFAULT_HELM_VERSION].sha256  # recorded in provenance
+    reference = next(v for v in HELM_RELEASES if v.split(".")[0] != DEFAULT_HELM_VERSION.split(".")[0])
+    with pytest.raises(HelmNotFound) as excinfo:  # a Helm 4 does not stand in for the Helm 3 reference
+        locate(tmp_path / "none", reference, env={"PATH": str(bin_dir)})
+    assert f"Helm {reference} is not installed" in str(excinfo.value)
+    assert "chartgate tools install" in str(excinfo.value)
+
+
+def test_tools_where_names_each_binary_or_what_is_missing(tmp_path, capsys):
+    from chartgate.cli import main
+    env_before = dict(os.environ)
+    try:
+        os.environ.pop("HELM_BIN", None)
+        os.environ["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+        os.environ["PATH"] = str(tmp_path / "empty-bin")
+        assert main(["tools", "where", "--tools-dir", str(TOOLS)]) == 0
+        out = capsys.readouterr().out
+        assert all(f"helm {v}: {provisioned_path(TOOLS, v).resolve()}" in out for v in HELM_RELEASES)
+        assert main(["tools", "where", "--tools-dir", str(tmp_path / "empty")]) == 1
+        assert "missing - Helm" in capsys.readouterr().out
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)

@@ -3,6 +3,7 @@ reversed offline, it never scrubs ordinary words, and files holding rendered obj
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -16,12 +17,17 @@ import pytest
 
 from chartgate import redact
 from chartgate.evidence import write_evidence
-from chartgate.redact import Redactor, is_secret_key, marker
+from chartgate.gate import Gate
+from chartgate.loader import load_policy_module
+from chartgate.policy import policies_in
+from chartgate.redact import Redactor, is_secret_key, marker, redactor_for
+from chartgate.terminal import describe_result, write_summary
 from chartgate.render import Renderer
 from chartgate.scenarios import Scenario, ScenarioKind
 from chartgate.charts import load_chart_dir
 
-from .helpers import CONFIGMAP, helm, run_small_gate, write_chart
+from ..conftest import gate_config
+from .helpers import CONFIGMAP, engine_policies, helm, run_small_gate, write_chart
 
 MARKER = re.compile(r"<redacted [a-z0-9]+:[0-9a-f]{8}>")
 
@@ -99,6 +105,146 @@ def test_pem_private_key_blocks_in_any_string(label):
         assert "MIIEowIBAAKCAQEAkey" not in out and MARKER.search(out), out
     data = Redactor().data({"metadata": {"annotations": {"note": pem}}})
     assert "MIIEowIBAAKCAQEAkey" not in json.dumps(data)
+
+
+# -- secrets outside the key list: flags, cookies, authorization, docker auths, session keys --------
+
+@pytest.mark.parametrize("text, secret", [
+    ("exec app --db-pass hunter2 --port 8080", "hunter2"),
+    ("exec app --db-pass=hunter2 --port=8080", "hunter2"),
+    ("mysql -u root -p hunter2 -h db", "hunter2"),
+    ("app --api-key 'k 123' --verbose", "k 123"),
+    ("app --session-key sk-1", "sk-1"),
+    ("SESSION_COOKIE=c00kie-v4l ./run", "c00kie-v4l"),
+    ("curl -H 'Authorization: Bearer abc' http://svc", "abc"),
+    ("Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+    ('{"headers": {"Authorization": "token ghp_x"}}', "ghp_x"),
+    ("header is Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig", "eyJhbGciOiJIUzI1NiJ9.e30.sig"),
+    ('{"auths": {"registry.example": {"auth": "dXNlcjpwYXNzd29yZA=="}}}', "dXNlcjpwYXNzd29yZA=="),
+    ('{\\"auths\\": {\\"r\\": {\\"auth\\": \\"dXNlcjpwdw==\\"}}}', "dXNlcjpwdw=="),
+    ("sessionKey: s3ss-k3y", "s3ss-k3y"),
+])
+def test_flag_cookie_authorization_docker_auth_and_session_key_forms_are_redacted(text, secret):
+    out = scrubbed(text, secret)
+    assert MARKER.search(out)
+
+
+def test_flag_pairs_cookies_and_authorization_in_a_container_are_redacted():
+    container = {
+        "command": ["sh", "-c", "exec app --db-pass s3cr3t-1 -p s3cr3t-2"],
+        "args": ["--db-pass", "pw-a", "-p", "pw-b", "--api-key=pw-c", "--port", "8080"],
+        "env": [{"name": "ERLANG_COOKIE", "value": "pw-d"}, {"name": "AUTH_HEADER", "value": "Bearer Pw-e0000"},
+                {"name": "SESSION_KEY", "value": "pw-f"}, {"name": "LOG_LEVEL", "value": "debug"}],
+    }
+    out = json.dumps(Redactor().data(container))
+    for secret in ("s3cr3t-1", "s3cr3t-2", "pw-a", "pw-b", "pw-c", "pw-d", "Pw-e0000", "pw-f"):
+        assert secret not in out, secret
+    assert '"--port", "8080"' in out and '"debug"' in out and '"--db-pass", "<redacted' in out
+    data = Redactor().data({"auths": {"r.example": {"auth": "dXNlcjpwYXNz"}}, "sessionKey": "x",
+                            "headers": {"Authorization": "Bearer q"}})
+    assert all(MARKER.fullmatch(v) for v in (data["auths"]["r.example"]["auth"], data["sessionKey"],
+                                            data["headers"]["Authorization"]))
+
+
+def test_flags_that_do_not_name_a_secret_and_paths_to_keys_stay_readable():
+    """Precision: a flag names a secret by a secret word or by its last word (`--db-pass`, `--api-key`,
+    `--cookie`, `--basic-auth`), so `--key-file`, `--keep-alive`, `--cookie-domain`, `--monkey` and
+    `--no-auth` keep their values; a path after `-p` or a `*key` flag says where a key is, and a port
+    after `-p` is a port (`memcached -p 11211`)."""
+    readable = ["--keep-alive 30", "--key-file /etc/tls/tls.key", "--tls-key /etc/tls/tls.key",
+                "mkdir -p /var/run/app", "--cookie-domain example.org", "--auth-mode oidc", "--monkey 3",
+                "--no-auth server.js", "--password-file /run/secrets/db", "--port=8080",
+                "use a bearer token or Basic authentication", "auth: basic", "auth: ldap",
+                "memcached -p 11211; docker run -p 8080:80/tcp"]
+    for text in readable:
+        assert Redactor().text(text) == text, text
+    args = ["--key-file", "/etc/k", "--tls-key", "./certs/tls.key", "--keep-alive", "30", "mkdir", "-p", "/data",
+            "memcached", "-p", "11211"]
+    assert Redactor().data({"args": args}) == {"args": args}
+    assert redact.is_secret_flag("--db-pass") and redact.is_secret_flag("-p") and redact.is_secret_flag("--apiKey")
+    assert not any(redact.is_secret_flag(f) for f in ("--keep-alive", "--key-file", "-P", "--no-auth", "--port"))
+
+
+def test_secrets_outside_the_key_list_reach_no_output(tmp_path):
+    """A Deployment with a password flag pair, `-p`, a cookie and a bearer header, and a ConfigMap with
+    an Authorization line, a docker config and a session key, all written straight into the templates
+    (so no values file teaches them), quoted whole by a policy: no report, bundle or terminal text
+    holds one."""
+    secrets = {"flag": "Fl4g-Secr3t-v1", "p": "P-flag-Secr3t", "cookie": "C00kie-Secr3t", "bearer": "B34rer-Secr3t",
+               "header": "H34der-Secr3t", "docker": base64.b64encode(b"robot:D0cker-Secr3t").decode(),
+               "session": "S3ssion-Secr3t"}
+    deployment = f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  selector: {{matchLabels: {{app: app}}}}
+  template:
+    metadata: {{labels: {{app: app}}}}
+    spec:
+      containers:
+        - name: app
+          image: example/app:1
+          command: ["sh", "-c", "exec app --db-pass {secrets['flag']}"]
+          args: ["-p", "{secrets['p']}", "--port", "8080"]
+          env:
+            - {{name: ERLANG_COOKIE, value: "{secrets['cookie']}"}}
+            - {{name: UPSTREAM_HEADER, value: "Bearer {secrets['bearer']}"}}
+"""
+    config = f"""apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: proxy
+data:
+  proxy.conf: |
+    upstream api
+    Authorization: Bearer {secrets['header']}
+  config.json: '{{"auths": {{"registry.example": {{"auth": "{secrets['docker']}"}}}}}}'
+  app.yaml: |
+    sessionKey: {secrets['session']}
+"""
+    root = tmp_path / "charts"
+    write_chart(root, "leaky", {"deploy.yaml": deployment, "cm.yaml": config})
+    module = tmp_path / "quote.py"
+    module.write_text(QUOTING_POLICY)
+    (tmp_path / "overlays").mkdir()
+    policies = engine_policies() + policies_in(load_policy_module(module))
+    config_ = gate_config(tmp_path, root, tmp_path / "overlays", cache=tmp_path / "cache", helm_versions=("4.1.4",))
+    gate = Gate(config_)
+    summary = gate.run(policies)
+    quoted = [r for r in gate.results if r.policy.id == "QUOTE-001"]
+    assert quoted and all(r.outcome.value == "failed" for r in quoted)
+    raw = "\n".join(f.message + (f.excerpt or "") for r in quoted for f in r.findings)
+    assert all(s in raw for s in secrets.values())  # the policy really quoted every secret
+    outputs = {name: path.read_text() for name, path in summary.reports.items()}
+    with tarfile.open(write_evidence(gate, summary, tmp_path / "evidence.tar.gz")) as tar:
+        outputs.update({m.name: tar.extractfile(m).read().decode() for m in tar.getmembers() if m.isfile()})
+    outputs["terminal"] = "\n".join(describe_result(r, redactor_for(gate)) for r in gate.results)
+    lines = []
+    recorder = type("Recorder", (), {"section": lambda self, *a, **k: None,
+                                      "write_line": lambda self, line, **k: lines.append(line)})()
+    write_summary(recorder, summary)
+    outputs["summary"] = "\n".join(lines)
+    assert {"chartgate.json", "chartgate.md", "chartgate.html", "chartgate.sarif", "junit.xml"} <= set(outputs)
+    for label, secret in secrets.items():
+        leaks = [name for name, text in outputs.items() if secret in text]
+        assert not leaks, f"the {label} secret leaked into {leaks}"
+    assert "--port" in outputs["chartgate.json"] and "8080" in outputs["chartgate.json"]
+
+
+QUOTING_POLICY = """
+import json
+
+from chartgate import Finding, policy
+
+
+@policy(id="QUOTE-001", title="Quotes whole objects", scenarios="*", reference="tests/reliability",
+        rationale="A test policy that puts every object it sees into its messages and excerpts.")
+def quotes(ctx):
+    for manifest in ctx.render.manifests:
+        if manifest.kind in ("Deployment", "ConfigMap"):
+            yield Finding.on(manifest, "$", "object is " + json.dumps(manifest.body))  # excerpt: the object
+"""
 
 
 # -- markers -----------------------------------------------------------------------------------------

@@ -21,12 +21,14 @@ from chartgate.terminal import describe_result, write_summary
 from ..conftest import REPO, gate_config, run_gate
 
 EVIL = "\x1b[31m", "\x00", "\x07"
-RAW = [b"\x1b", b"\x00", b"\x07"]
+# Invisible ones too: a right-to-left override, a zero-width space, an Arabic letter mark, a byte-order mark.
+INVISIBLE = "\u202e", "\u200b", "\u061c", "\ufeff"
+RAW = [b"\x1b", b"\x00", b"\x07"] + [c.encode() for c in INVISIBLE]
 
 CHART = {
     "Chart.yaml": "apiVersion: v2\nname: ctl\nversion: 0.1.0\n",
     # YAML escapes: \e is ESC, \0 NUL, \a BEL
-    "values.yaml": 'evil: "\\e[31mred\\0nul\\abel"\nboom: false\n',
+    "values.yaml": 'evil: "\\e[31mred\\0nul\\abel\\u202ertl\\u200bzw\\u061cal\\ufeffbom"\nboom: false\n',
     "templates/cm.yaml": ('{{- if .Values.boom }}{{ fail (printf "boom: %s" .Values.evil) }}{{ end }}\n'
                           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
                           '  name: {{ printf "cm-%s" .Values.evil | quote }}\n'
@@ -73,6 +75,7 @@ def test_the_chart_really_carries_control_characters(run):
     findings = [f for r in run.gate.results for f in r.findings]
     assert any("\x1b[31m" in f.resource for f in findings)
     assert any("\x1b[31m" in f.message and "\x00" in f.message for f in findings if "boom" in f.message)
+    assert any(all(c in f.message for c in INVISIBLE) for f in findings if "boom" in f.message)
 
 
 def test_reports_are_valid_and_hold_no_raw_control_character(run):
@@ -86,13 +89,13 @@ def test_reports_are_valid_and_hold_no_raw_control_character(run):
     names = [d["resource"] for d in report["defects"] if d["policy"] == "CTL-001"]
     assert names and all("\\x1b[31m" in n and "\\x00" in n and "\\x07" in n for n in names)  # visible, not lost
     boom = [d for d in report["defects"] if d["policy"] == "RENDER-001"]
-    assert boom and "boom: \\x1b[31mred\\x00nul\\x07bel" in boom[0]["message"]
+    assert boom and "boom: \\x1b[31mred\\x00nul\\x07bel\\u202ertl\\u200bzw\\u061cal\\ufeffbom" in boom[0]["message"]
 
 
 def test_terminal_text_holds_no_raw_control_character(run):
     for result in run.gate.results:
         text = describe_result(result)
-        assert not any(c in text for c in ("\x1b", "\x00", "\x07")), text
+        assert not any(c in text for c in ("\x1b", "\x00", "\x07", *INVISIBLE)), text
 
     class Recorder:
         def __init__(self):
@@ -108,7 +111,7 @@ def test_terminal_text_holds_no_raw_control_character(run):
     write_summary(tr, run.summary)
     out = "\n".join(tr.lines)
     assert "CTL-001" in out and "RENDER-001" in out
-    assert not any(c in out for c in ("\x1b", "\x00", "\x07")), out
+    assert not any(c in out for c in ("\x1b", "\x00", "\x07", *INVISIBLE)), out
 
 
 def test_a_pytest_run_prints_no_raw_control_character(tree, render_cache, tmp_path):
@@ -131,9 +134,25 @@ def test_a_pytest_run_prints_no_raw_control_character(tree, render_cache, tmp_pa
     ("\x1b[31mred", "\\x1b[31mred"), ("a\x00b", "a\\x00b"), ("bell\x07", "bell\\x07"), ("x\ry", "x\\x0dy"),
     ("crlf\r\n", "crlf\n"), ("del\x7f", "del\\x7f"), ("csi\x9b", "csi\\x9b"), ("lone\udc80", "lone\\udc80"),
     ("rtl\u202eevil", "rtl\\u202eevil"), ("tab\tnewline\n", "tab\tnewline\n"), ("ünïcode ✓", "ünïcode ✓"),
+    ("zero\u200bwidth", "zero\\u200bwidth"), ("lrm\u200e", "lrm\\u200e"), ("alm\u061c", "alm\\u061c"),
+    ("line\u2028sep\u2029", "line\\u2028sep\\u2029"), ("\ufeffbom", "\\ufeffbom"), ("shy\u00ad", "shy\\xad"),
+    ("tag\U000e0041", "tag\\U000e0041"), ("ok \u00e9\u4e2d\U0001f600", "ok \u00e9\u4e2d\U0001f600"),
 ])
 def test_printable(raw, shown):
     assert printable(raw) == shown
+
+
+def test_every_format_character_and_line_separator_is_escaped_and_found_in_json():
+    """Bidirectional, zero-width and every other format character (Unicode category Cf) of this
+    Python's Unicode database, plus U+2028/U+2029: shown as escapes by the one filter, and found by the
+    fast check `clean` uses for the report model."""
+    import unicodedata
+    unsafe = [chr(c) for c in range(0x80, 0x110000)
+              if unicodedata.category(chr(c)) == "Cf" or c in (0x2028, 0x2029)]
+    assert len(unsafe) > 150
+    for char in unsafe:
+        assert char not in printable(f"a{char}b"), hex(ord(char))
+        assert clean({"k": f"a{char}b"}) != {"k": f"a{char}b"}, hex(ord(char))
 
 
 def test_clean_copies_only_when_needed():

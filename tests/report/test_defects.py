@@ -83,7 +83,7 @@ def test_chart_level_results_and_passing_ones():
                _result("plan.001", outcome="skipped")]
     [defect] = group_defects(_report(results))
     assert defect["occurrences"][0]["scenario"] is None
-    assert defect_counts([defect]) == {"total": 1, "failed": 1, "error": 0, "waived": 0, "blocking": 1,
+    assert defect_counts([defect]) == {"total": 1, "failed": 1, "error": 0, "waived": 0, "blocking": 1, "warning": 0,
                                        "occurrences": 1}
 
 

@@ -37,8 +37,10 @@ def test_family_cells_aggregate_their_policies(failing_report):
     grouped = families(matrix)
     assert list(grouped) == ["GOLD", "RENDER", "RPT"]
     rpt = family_cell(matrix, "bp-stunner", grouped["RPT"])
-    assert rpt.outcome == "failed" and rpt.count("failed") == 2 and rpt.count("waived") == 1
-    assert rpt.summary() == "2 failed, 1 waived"
+    # RPT-002 is a warning-severity policy below --fail-on error: a warning cell, not a failed one
+    assert rpt.outcome == "failed" and rpt.count("failed") == 1 and rpt.count("warning") == 1
+    assert rpt.count("waived") == 1
+    assert rpt.summary() == "1 failed, 1 warning, 1 waived"
     assert family_cell(matrix, "bp-broken", grouped["RPT"]).outcome == "error"
 
 
@@ -59,7 +61,8 @@ def test_markdown_report(failing_run, failing_report):
     assert "| chart | defects | `GOLD` | `RENDER` | `RPT` |" in md
     hpa = _defect(failing_report, "RPT-001")
     row = next(line for line in md.splitlines() if line.startswith("| **bp-stunner** |"))
-    assert f"[❌ RPT-001](#{hpa['id']})" in row and "⚠️ RPT-003" in row and "❌ RPT-002" in row
+    assert f"[❌ RPT-001](#{hpa['id']})" in row and "⚠️ RPT-003" in row
+    assert "🔸 RPT-002" in row and "❌ RPT-002" not in row  # a warning below --fail-on is not shown as failed
     # one finding for the defect seen in every scenario that renders the HPA
     section = md[md.index(f'<a id="{hpa["id"]}"></a>'):]
     section = section[:section.index("\n### ", section.index("### ") + 4)]
@@ -133,7 +136,7 @@ def test_html_matrix_and_findings(page, failing_report):
     assert ("RPT-003", "waived") in parsed.policies and ("RPT-001", "failed") in parsed.policies
     cell = re.search(r'<td class="cell o-failed" data-outcome="failed" data-family="RPT" title="RPT on bp-stunner: ([^"]+)">',
                      page)
-    assert cell and cell.group(1) == "2 failed, 1 waived"
+    assert cell and cell.group(1) == "1 failed, 1 warning, 1 waived"
     hpa = _defect(failing_report, "RPT-001")
     assert f'href="#{hpa["id"]}"' in page and f'id="{hpa["id"]}"' in page
     assert page.count(f'id="{hpa["id"]}"') == 1
@@ -162,3 +165,34 @@ def test_html_escapes_everything(failing_report):
     parsed.feed(page)
     assert {"script", "img", "b"}.isdisjoint(parsed.tags)
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_junit_counts_only_blocking_findings_as_failures(failing_run, failing_report):
+    """A warning below --fail-on is a passed testcase carrying its finding (CI widgets must not show it
+    as a failed test); blocking findings stay failures."""
+    from xml.etree import ElementTree as ET
+    suite = ET.parse(failing_run.summary.reports["junit.xml"]).getroot()
+    blocking = [r for r in failing_report["results"] if r["outcome"] == "failed" and r["severity"] == "error"]
+    warned = [r for r in failing_report["results"] if r["outcome"] == "failed" and r["severity"] == "warning"]
+    assert blocking and warned
+    assert suite.get("failures") == str(len(blocking))
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    for r in warned:
+        case = cases[f"{r['policy']}[{r['chart']}:{r['scenario']}]" if r["scenario"] else f"{r['policy']}[{r['chart']}]"]
+        assert case.find("failure") is None and case.find("error") is None and case.find("skipped") is None
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        assert props["chartgate.outcome"] == "warning"
+        assert r["findings"][0]["message"] in props["chartgate.finding.1"]
+        assert case.find("system-out").text.startswith("warning (not blocking below --fail-on error)")
+    for r in blocking:
+        case = cases[f"{r['policy']}[{r['chart']}:{r['scenario']}]" if r["scenario"] else f"{r['policy']}[{r['chart']}]"]
+        assert case.find("failure") is not None
+
+
+def test_headers_count_blocking_and_warning_defects_apart(failing_run, failing_report):
+    counts = failing_report["summary"]["defects"]
+    assert counts["warning"] >= 1 and counts["blocking"] >= 1
+    md = Path(failing_run.summary.reports["chartgate.md"]).read_text()
+    assert f"| Blocking | **{counts['blocking']:,} blocking**, {counts['warning']:,} warning" in md
+    html = Path(failing_run.summary.reports["chartgate.html"]).read_text()
+    assert f"{counts['blocking']:,} blocking, {counts['warning']:,} warning" in html

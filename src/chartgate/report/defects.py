@@ -64,6 +64,16 @@ def is_blocking(outcome: str, severity: str, fail_on: str) -> bool:
     return outcome == "failed" and (severity == "error" or fail_on == "warning")
 
 
+def shown_outcome(outcome: str, severity: str, fail_on: str) -> str:
+    """The outcome as the human reports show it: a failure below --fail-on is a `warning` - reported,
+    not blocking - so a reader (and a CI test widget) never counts it as a failed gate."""
+    return "warning" if outcome == "failed" and not is_blocking(outcome, severity, fail_on) else outcome
+
+
+def defect_shown_outcome(defect: dict) -> str:
+    return "warning" if defect["outcome"] == "failed" and not defect["blocking"] else defect["outcome"]
+
+
 def defect_id(policy: str, chart: str, resource: str, template: str, path: str, normalised: str) -> str:
     raw = "\0".join((policy, chart, resource or "", template or "", path or "", normalised))
     return "d-" + hashlib.sha256(raw.encode("utf-8", errors="replace")).hexdigest()[:16]
@@ -131,6 +141,7 @@ def group_defects(report: dict) -> list[dict]:
 def defect_counts(defects: list[dict]) -> dict:
     counts = {o: sum(d["outcome"] == o for d in defects) for o in DEFECT_OUTCOMES}
     return {"total": len(defects), **counts, "blocking": sum(d["blocking"] for d in defects),
+            "warning": sum(defect_shown_outcome(d) == "warning" for d in defects),
             "occurrences": sum(len(d["occurrences"]) for d in defects)}
 
 

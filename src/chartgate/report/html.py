@@ -18,19 +18,20 @@ from __future__ import annotations
 
 from html import escape
 
-from .defects import DEFECT_OUTCOMES
+from .defects import DEFECT_OUTCOMES, defect_shown_outcome
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
-                     repeat_groups, top_groups, values_digests)
+                     repeat_groups, shown_totals, top_groups, values_digests)
 
-SYMBOL = {"passed": "✓", "failed": "✗", "waived": "⚑", "error": "!", "skipped": "–"}
+SYMBOL = {"passed": "✓", "failed": "✗", "warning": "▲", "waived": "⚑", "error": "!", "skipped": "–"}
 
 _CSS = """
 :root { --fg:#1f2328; --muted:#57606a; --line:#d0d7de; --bg:#ffffff; --panel:#f6f8fa;
   --passed-bg:#dafbe1; --passed-fg:#0f5323; --passed-edge:#2da44e;
   --failed-bg:#ffebe9; --failed-fg:#82071e; --failed-edge:#cf222e;
   --waived-bg:#fff8c5; --waived-fg:#6c4400; --waived-edge:#bf8700;
+  --warning-bg:#fff1e5; --warning-fg:#762c00; --warning-edge:#fb8f44;
   --error-bg:#fbefff; --error-fg:#512a97; --error-edge:#8250df;
   --skipped-bg:#f6f8fa; --skipped-fg:#57606a; --skipped-edge:#d0d7de; }
 * { box-sizing: border-box; }
@@ -53,6 +54,7 @@ h1 { font-size: 26px; margin: 0; } h2 { font-size: 20px; margin: 32px 0 8px; bor
 .o-passed { background: var(--passed-bg); color: var(--passed-fg); border-color: var(--passed-edge); }
 .o-failed { background: var(--failed-bg); color: var(--failed-fg); border-color: var(--failed-edge); }
 .o-waived { background: var(--waived-bg); color: var(--waived-fg); border-color: var(--waived-edge); }
+.o-warning { background: var(--warning-bg); color: var(--warning-fg); border-color: var(--warning-edge); }
 .o-error { background: var(--error-bg); color: var(--error-fg); border-color: var(--error-edge); }
 .o-skipped { background: var(--skipped-bg); color: var(--skipped-fg); border-color: var(--skipped-edge); }
 .scroll { overflow-x: auto; }
@@ -72,6 +74,7 @@ article.result { border: 1px solid var(--line); border-left: 6px solid; border-r
   padding: 0 16px 8px; background: #fff; color: var(--fg); }
 article.result.o-failed { border-left-color: var(--failed-edge); }
 article.result.o-waived { border-left-color: var(--waived-edge); }
+article.result.o-warning { border-left-color: var(--warning-edge); }
 article.result.o-error { border-left-color: var(--error-edge); }
 article.result > header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 8px 12px; padding-top: 10px; }
 article.result h3 { margin: 0; }
@@ -168,11 +171,14 @@ def _banner(report: dict) -> str:
 
 
 def _chips(report: dict) -> str:
-    totals = report["summary"]["totals"]
+    totals = shown_totals(report)
     chips = "".join(f'<li class="chip o-{o}">{SYMBOL[o]} {totals.get(o, 0)} {o}</li>' for o in OUTCOME_ORDER)
     counts = report["summary"].get("defects") or {}
     defects = ", ".join(f"{counts.get(o, 0):,} {o}" for o in DEFECT_OUTCOMES)
+    split = (f'{counts.get("blocking", 0):,} blocking, {counts.get("warning", 0):,} warning '
+             f'(reported, not blocking below --fail-on {report["summary"].get("fail_on", "error")})')
     return (f'<ul class="chips" aria-label="result totals">{chips}</ul>'
+            f'<p class="defect-split"><strong>{e(split)}</strong></p>'
             f'<p>{_plural(counts.get("total", 0), "defect")} ({e(defects)}), seen '
             f'{_plural(counts.get("occurrences", 0), "time")} across scenarios; results count one per policy, '
             'chart and scenario.</p>')
@@ -222,7 +228,8 @@ def _matrix(report: dict, linked: set[str]) -> str:
     legend = "".join(f'<span class="o-{o}">{SYMBOL[o]} {o}</span>' for o in OUTCOME_ORDER)
     return ('<section id="matrix"><h2>Summary by chart</h2>'
             '<p class="muted">Charts as rows, policy families as columns. A cell is coloured by the family\'s worst '
-            'outcome on that chart over all its policies and scenarios (error, failed, waived, passed, skipped) '
+            'outcome on that chart over all its policies and scenarios (error, failed, warning - a failure below '
+            '--fail-on, not blocking -, waived, passed, skipped) '
             'and counts its policies by outcome; open it for the policies, each linking to its first finding.</p>'
             f'<div class="scroll"><table class="matrix"><thead><tr><th scope="col">chart</th>'
             f'<th scope="col">defects</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
@@ -308,7 +315,8 @@ def _headline(group: list[dict]) -> str:
     where = " · ".join(e(v) for v in (defect.get("resource"), defect.get("path")) if v)
     ids = (f'<code>{e(defect["policy"])}</code>' if len(group) == 1
            else f'<code>{e(defect["policy"])}</code> +{len(group) - 1} policies')
-    return (f'<span class="badge o-{e(defect["outcome"])}">{SYMBOL[defect["outcome"]]} {e(defect["outcome"])}</span> '
+    shown = defect_shown_outcome(defect)
+    return (f'<span class="badge o-{e(shown)}">{SYMBOL[shown]} {e(shown)}</span> '
             f'{ids} {where} <span class="msg">{e(cut(defect["message"].split(chr(10))[0], 160))}</span> '
             f'<span class="muted">({_plural(len(defect["occurrences"]), "scenario")})</span>')
 
@@ -324,7 +332,7 @@ def _also(group: list[dict]) -> str:
 
 def _card(group: list[dict], policies: dict) -> str:
     defect = group[0]
-    outcome = defect["outcome"]
+    outcome = defect_shown_outcome(defect)
     title = (f'<code>{e(defect["policy"])}</code> {e(defect["title"])}' if len(group) == 1
              else f'<code>{e(defect["policy"])}</code> and {len(group) - 1} more policies')
     return (f'<article class="result o-{e(outcome)}" id="{e(defect["id"])}"><header>'
@@ -339,7 +347,7 @@ def _card(group: list[dict], policies: dict) -> str:
 def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -> str:
     policies = policy_index(report)
     defects = report.get("defects", [])
-    counts = ", ".join(f"{sum(d['outcome'] == o for d in defects):,} {o}" for o in NOTEWORTHY)
+    counts = ", ".join(f"{sum(defect_shown_outcome(d) == o for d in defects):,} {o}" for o in NOTEWORTHY)
     if not defects:
         return ('<section id="findings"><h2>Findings</h2><p>Every evaluated policy passed (or did not apply).</p>'
                 '</section>')
@@ -364,7 +372,8 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
         if not budget.rows:
             omitted += len(chart_defects)
             continue
-        by_outcome = ", ".join(f"{n} {o}" for o in NOTEWORTHY if (n := sum(d["outcome"] == o for d in chart_defects)))
+        by_outcome = ", ".join(f"{n} {o}" for o in NOTEWORTHY
+                               if (n := sum(defect_shown_outcome(d) == o for d in chart_defects)))
         items = []
         for group in repeat_groups(chart_defects):
             defect = group[0]

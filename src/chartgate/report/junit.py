@@ -1,10 +1,15 @@
 """JUnit XML with one testcase per result, for CI systems that only read JUnit.
 
-The report model is already free of control characters (`safe.clean`), which XML 1.0 cannot carry."""
+Only what blocks the gate is a `<failure>`: a finding of a policy below --fail-on (a warning) is a
+passed testcase carrying the finding in its properties and system-out, so CI test widgets count
+blocking findings as failed tests and nothing else. The report model is already free of control
+characters (`safe.clean`), which XML 1.0 cannot carry."""
 
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
+
+from .defects import is_blocking
 
 
 def _finding_text(findings: list[dict]) -> str:
@@ -14,8 +19,13 @@ def _finding_text(findings: list[dict]) -> str:
 
 def render_junit(report: dict) -> str:
     results = report["results"]
+    fail_on = report["summary"].get("fail_on", "error")
+
+    def blocking_failure(r: dict) -> bool:
+        return r["outcome"] == "failed" and is_blocking("failed", r["severity"], fail_on)
+
     suite = ET.Element("testsuite", name="chartgate", tests=str(len(results)),
-                       failures=str(sum(r["outcome"] == "failed" for r in results)),
+                       failures=str(sum(blocking_failure(r) for r in results)),
                        errors=str(sum(r["outcome"] == "error" for r in results)),
                        skipped=str(sum(r["outcome"] in ("skipped", "waived") for r in results)),
                        timestamp=report["generated_at"])
@@ -30,8 +40,16 @@ def render_junit(report: dict) -> str:
     for r in results:
         label = f"{r['chart']}:{r['scenario']}" if r["scenario"] else r["chart"]
         case = ET.SubElement(suite, "testcase", classname=f"chartgate.{r['policy']}", name=f"{r['policy']}[{label}]")
-        if r["outcome"] == "failed":
+        if blocking_failure(r):
             ET.SubElement(case, "failure", message=f"{r['title']} ({r['severity']})").text = _finding_text(r["findings"])
+        elif r["outcome"] == "failed":  # a warning: reported, not a failed test
+            props = ET.SubElement(case, "properties")
+            ET.SubElement(props, "property", name="chartgate.outcome", value="warning")
+            ET.SubElement(props, "property", name="chartgate.severity", value=r["severity"])
+            for n, finding in enumerate(r["findings"], 1):
+                ET.SubElement(props, "property", name=f"chartgate.finding.{n}", value=_finding_text([finding]))
+            ET.SubElement(case, "system-out").text = (f"warning (not blocking below --fail-on {fail_on}): "
+                                                      f"{r['title']}\n{_finding_text(r['findings'])}")
         elif r["outcome"] == "error":
             ET.SubElement(case, "error", message=r.get("message", "")[:200]).text = r.get("message", "")
         elif r["outcome"] in ("skipped", "waived"):

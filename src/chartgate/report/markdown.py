@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 
-from .defects import DEFECT_OUTCOMES
+from .defects import DEFECT_OUTCOMES, defect_shown_outcome
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
-                     repeat_groups, top_groups, values_digests)
+                     repeat_groups, shown_totals, top_groups, values_digests)
 
-SYMBOL = {"passed": "✅", "failed": "❌", "waived": "⚠️", "error": "💥", "skipped": "➖"}
+SYMBOL = {"passed": "✅", "failed": "❌", "warning": "🔸", "waived": "⚠️", "error": "💥", "skipped": "➖"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
 
 
@@ -49,7 +49,7 @@ def _header(report: dict) -> list[str]:
     summary = report["summary"]
     verdict = summary["gate"]
     helm = report["helm"]
-    totals = ", ".join(f"{n} {o}" for o, n in summary["totals"].items())
+    totals = ", ".join(f"{n} {o}" for o, n in shown_totals(report).items())
     counts = summary.get("defects") or {}
     defects = ", ".join(f"{counts.get(o, 0):,} {o}" for o in DEFECT_OUTCOMES)
     rows = [
@@ -60,6 +60,8 @@ def _header(report: dict) -> list[str]:
         ("Kubernetes versions", ", ".join(code(v) for v in report.get("kubernetes_versions", [])) or "-"),
         ("Charts repository commit", code(report.get("git_commit") or "not a git checkout")),
         ("Generated", f"{text(report['generated_at'])} (run started {text(report.get('started_at', '-'))})"),
+        ("Blocking", f"**{counts.get('blocking', 0):,} blocking**, {counts.get('warning', 0):,} warning "
+                     f"(reported, not blocking below --fail-on {text(summary.get('fail_on', 'error'))})"),
         ("Defects", f"{_plural(counts.get('total', 0), 'defect')} ({text(defects)}), seen "
                     f"{_plural(counts.get('occurrences', 0), 'time')} across scenarios"),
         ("Results", text(totals) + " (one per policy, chart and scenario)"),
@@ -211,7 +213,7 @@ def _headline(group: list[dict]) -> str:
     where = " ".join(code(v) for v in (defect.get("resource"), defect.get("path")) if v)
     first_line = cut(defect["message"].split("\n")[0], 160)
     ids = code(defect["policy"]) + (f" +{len(group) - 1} policies" if len(group) > 1 else "")
-    return (f"{SYMBOL[defect['outcome']]} {ids} {where} {text(first_line)} "
+    return (f"{SYMBOL[defect_shown_outcome(defect)]} {ids} {where} {text(first_line)} "
             f"({_plural(len(defect['occurrences']), 'scenario')})")
 
 
@@ -220,7 +222,7 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
     defects = report.get("defects", [])
     if not defects:
         return ["## Findings", "", "Every evaluated policy passed (or did not apply).", ""]
-    counts = ", ".join(f"{sum(d['outcome'] == o for d in defects):,} {o}" for o in NOTEWORTHY)
+    counts = ", ".join(f"{sum(defect_shown_outcome(d) == o for d in defects):,} {o}" for o in NOTEWORTHY)
     top, top_ids = top_groups(repeat_groups(defects)), set()
     lines = [f"## Top findings ({sum(len(g) for g in top)} of {len(defects):,} defects: {counts})", "",
              "Blocking first, then the most widespread. Each is one defect however many scenarios show it; one "
@@ -230,8 +232,8 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
         policy = policies.get(defect["policy"], {}) if len(group) == 1 else {}
         more = f" (and {len(group) - 1} more policies)" if len(group) > 1 else ""
         block = [f'<a id="{defect["id"]}"></a>', "",
-                 f"### {SYMBOL[defect['outcome']]} {text(defect['policy'])}{more} on {text(defect['chart'])}: "
-                 f"{defect['outcome']}", ""] + _also(group) + _body(defect, policy)
+                 f"### {SYMBOL[defect_shown_outcome(defect)]} {text(defect['policy'])}{more} on "
+                 f"{text(defect['chart'])}: {defect_shown_outcome(defect)}", ""] + _also(group) + _body(defect, policy)
         budget.add("\n".join(block))
         lines += block
         linked.update(d["id"] for d in group)
@@ -245,7 +247,8 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
         if not budget.rows:
             omitted += len(chart_defects)
             continue
-        by_outcome = ", ".join(f"{n} {o}" for o in NOTEWORTHY if (n := sum(d["outcome"] == o for d in chart_defects)))
+        by_outcome = ", ".join(f"{n} {o}" for o in NOTEWORTHY
+                               if (n := sum(defect_shown_outcome(d) == o for d in chart_defects)))
         in_top = sum(d["chart"] == chart for d in defects if d["id"] in top_ids)
         also = f"; {in_top} more in the top findings above" if in_top else ""
         block = ["<details>", f"<summary>{text(chart)}: {_plural(len(chart_defects), 'defect')} ({by_outcome}{also})"

@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .defects import defect_shown_outcome, shown_outcome
+
 #: Worst first. A cell shows the worst outcome among its scenarios: one failing scenario makes the
 #: whole (chart, policy) cell fail; `skipped` (not applicable) only shows when nothing else ran.
-OUTCOME_ORDER = ("error", "failed", "waived", "passed", "skipped")
+#: `warning` is a failure below --fail-on: shown apart from blocking failures, never as one.
+OUTCOME_ORDER = ("error", "failed", "warning", "waived", "passed", "skipped")
 #: Outcomes that get a section of their own below the matrix, in reading order: what the chart author
 #: must fix, then what stopped the gate from judging, then what was deliberately accepted.
-NOTEWORTHY = ("failed", "error", "waived")
+NOTEWORTHY = ("failed", "error", "warning", "waived")
 
 
 @dataclass
@@ -80,13 +83,16 @@ def family_cell(matrix: Matrix, chart: str, policies: list[dict]) -> FamilyCell 
 
 def build_matrix(report: dict) -> Matrix:
     charts = sorted({c["name"] for c in report["charts"]} | {b["name"] for b in report.get("broken_charts", [])})
+    fail_on = report.get("summary", {}).get("fail_on", "error")
     cells: dict[tuple[str, str], Cell] = {}
     for result in report["results"]:
         cell = cells.setdefault((result["chart"], result["policy"]), Cell())
-        cell.counts[result["outcome"]] += 1
-        if result["outcome"] in NOTEWORTHY:
+        outcome = shown_outcome(result["outcome"], result["severity"], fail_on)
+        cell.counts[outcome] += 1
+        if outcome in NOTEWORTHY:
             current = cell.first_noteworthy
-            if current is None or OUTCOME_ORDER.index(result["outcome"]) < OUTCOME_ORDER.index(current["outcome"]):
+            if current is None or OUTCOME_ORDER.index(outcome) < OUTCOME_ORDER.index(
+                    shown_outcome(current["outcome"], current["severity"], fail_on)):
                 cell.first_noteworthy = result
     return Matrix(charts, sorted(report["policies"], key=lambda p: p["id"]), cells)
 
@@ -198,6 +204,15 @@ def defects_by_chart(report: dict) -> dict[str, list[dict]]:
     return dict(sorted(grouped.items()))
 
 
+def shown_totals(report: dict) -> dict[str, int]:
+    """Results per outcome as the human reports show them: failures below --fail-on apart, as `warning`."""
+    fail_on = report.get("summary", {}).get("fail_on", "error")
+    totals = {o: 0 for o in OUTCOME_ORDER}
+    for result in report["results"]:
+        totals[shown_outcome(result["outcome"], result["severity"], fail_on)] += 1
+    return totals
+
+
 def family_summary(report: dict) -> list[dict]:
     """Per policy family: its policies, result totals, defects by outcome, charts with a defect."""
     rows: dict[str, dict] = {}
@@ -206,14 +221,15 @@ def family_summary(report: dict) -> list[dict]:
         row = rows.setdefault(family, {"family": family, "policies": [], "results": {o: 0 for o in OUTCOME_ORDER},
                                        "defects": {o: 0 for o in NOTEWORTHY}, "charts": set()})
         row["policies"].append(policy["id"])
+    fail_on = report.get("summary", {}).get("fail_on", "error")
     for result in report["results"]:
         row = rows.get(family_of(result["policy"]))
         if row is not None:
-            row["results"][result["outcome"]] += 1
+            row["results"][shown_outcome(result["outcome"], result["severity"], fail_on)] += 1
     for defect in report.get("defects", []):
         row = rows.get(family_of(defect["policy"]))
         if row is not None:
-            row["defects"][defect["outcome"]] += 1
+            row["defects"][defect_shown_outcome(defect)] += 1
             row["charts"].add(defect["chart"])
     return [{**row, "charts": sorted(row["charts"])} for row in rows.values()]
 

@@ -31,7 +31,7 @@ def _helm_info(gate: "Gate") -> dict:
     try:
         helm = gate.helm
         return {"version": helm.version, "path": str(helm.path), "sha256": helm.location.sha256,
-                "pinned_version": helm.location.pinned_version}
+                "pinned_version": helm.location.pinned_version, "source": helm.location.source}
     except ChartgateError as exc:
         return {"version": None, "path": None, "error": str(exc)}
 
@@ -43,11 +43,11 @@ def _digest(path: Path) -> str:
         return ""
 
 
-def _chart_entry(gate: "Gate", name: str) -> dict:
+def _chart_entry(gate: "Gate", name: str, judged: set[str]) -> dict:
     chart = gate.charts[name]
     scenarios = []
     renderer = gate.__dict__.get("renderer")  # absent when Helm could not be set up
-    for scenario in gate.plans.get(name, []):
+    for scenario in (gate.plans if gate.planned else {}).get(name, []):  # none planned after a stop
         # What the render left (kept also after the chart's renders were released); never renders.
         summary = renderer.summary(chart, scenario) if renderer is not None else None
         scenarios.append({
@@ -69,6 +69,7 @@ def _chart_entry(gate: "Gate", name: str) -> dict:
         "blueprint": str(chart.blueprint_path) if chart.blueprint_path else None,
         "dependencies": [{"name": d.name, "version": d.version, "repository": d.repository}
                          for d in chart.dependencies],
+        "judged": name in judged,  # false: a stopped run never reached it
         "scenarios": scenarios,
         "plan": _plan_entry(gate, name),
     }
@@ -77,7 +78,7 @@ def _chart_entry(gate: "Gate", name: str) -> dict:
 def _plan_entry(gate: "Gate", name: str) -> dict:
     """How the chart's scenario space was planned: factors, rows, what was pruned, what the chart
     refused (infeasible inputs, with its own message) and what was re-planned around them."""
-    plan = gate.combination_plans.get(name)
+    plan = gate.combination_plans.get(name) if gate.planned else None
     infeasible = sorted({(r.cause_scenario, r.message) for r in gate.results
                          if r.chart == name and r.cause == "infeasible" and r.policy.id == "RENDER-001"})
     if plan is None:
@@ -109,6 +110,7 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
     totals = {o: 0 for o in ("passed", "failed", "waived", "skipped", "error")}
     for r in results:
         totals[r.outcome.value] += 1
+    judged = {r.chart for r in results}
     report = {
         "tool": {"name": "chartgate", "version": __version__},
         "helm": _helm_info(gate),
@@ -121,7 +123,7 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
         "kubernetes_versions": list(gate.kube_versions),
         "platform": gate.platform.to_dict(),
         "chart_roots": [str(p) for p in gate.config.chart_roots],
-        "charts": [_chart_entry(gate, name) for name in sorted(gate.charts)],
+        "charts": [_chart_entry(gate, name, judged) for name in sorted(gate.charts)],
         "broken_charts": [{"name": b.name, "path": str(b.path), "error": str(b.error)}
                           for b in sorted(gate.broken.values(), key=lambda b: b.name)],
         "policies": [{**p.metadata(), "module": p.module_path,
@@ -148,12 +150,14 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
             "fail_on": gate.config.fail_on,
             "totals": totals,
             "per_chart": summary.per_chart(),
+            "not_judged": sorted((set(gate.charts) | set(gate.broken)) - judged),
         },
     }
     if "renderer" in gate.__dict__:
         report["render_stats"] = {**gate.renderer.stats, "results_cached": gate.result_cache.hits,
                                   "results_judged": gate.result_cache.misses,
-                                  "toggles_pruned": sum(len(p.pruned) for p in gate.combination_plans.values()),
+                                  "toggles_pruned": sum(len(p.pruned) for p in
+                                                        (gate.combination_plans if gate.planned else {}).values()),
                                   "infeasible": sum(r.cause == "infeasible" for r in gate.results)}
     report["timings"] = gate.timings.to_dict()
     # Once, here: every format renders this dict, so no format can leak what this removed.

@@ -9,8 +9,12 @@ the reader still sees that the chart contained it:
 - C0 controls except tab and newline (a lone carriage return rewrites a terminal line; `\\r\\n`
   becomes `\\n`), DEL and the C1 controls (`\\x9b` is a one-byte CSI on some terminals);
 - lone surrogates and U+FFFE/U+FFFF (not characters; invalid in XML, unencodable as UTF-8);
-- the bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) that can make displayed
-  text read differently from what it is.
+- every Unicode format character (category Cf): the bidirectional marks, embeddings, overrides and
+  isolates (U+061C, U+200E/U+200F, U+202A-U+202E, U+2066-U+2069) that make displayed text read
+  differently from what it is, the zero-width characters (U+200B-U+200D, U+2060, U+FEFF) that hide
+  text or make two names look equal, the soft hyphen, the tag characters ...; and the line and
+  paragraph separators U+2028/U+2029, which end a line in some viewers but not in others.
+  Invisible by design, so never shown raw: an emoji joined with U+200D shows its joiner as `\\u200d`.
 
 The report model is cleaned once (`clean`), so every format and the terminal summary get clean text;
 `printable` is for text that reaches the terminal without going through the model.
@@ -22,12 +26,20 @@ import json
 import re
 from typing import Any
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+#: Every unsafe character above except C0, as a regex class body. Format characters (Cf) are listed
+#: as of the Unicode database of Python 3.11 (a test checks the list against `unicodedata`).
+_UNSAFE_ABOVE_C0 = ("\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029"
+                    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+                    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+                    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f{_UNSAFE_ABOVE_C0}]")
 
 
 def _escape(match: re.Match) -> str:
     code = ord(match.group(0))
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def printable(text: str) -> str:
@@ -41,7 +53,7 @@ def printable(text: str) -> str:
 
 # In compact JSON (ensure_ascii=False) a C0 control shows as `\u00XX` or `\b`/`\f`/`\r`, the rest raw.
 # A literal backslash before `b`, `f`, `r` or `u00` also matches: that only costs the slow path.
-_UNSAFE_IN_JSON = re.compile(r"\\(?:u00[01][0-9a-fA-F]|u007[fF]|[bfr])|[\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_JSON = re.compile(r"\\(?:u00[01][0-9a-fA-F]|u007[fF]|[bfr])|" f"[{_UNSAFE_ABOVE_C0}]")
 
 
 def needs_cleaning(node: Any) -> bool:
