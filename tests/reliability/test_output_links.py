@@ -92,3 +92,20 @@ def test_update_golden_deletes_only_orphans_chartgate_wrote(pytester, repo):
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # the files chartgate did not write stay orphans
     result.stdout.fnmatch_lines([f"*orphaned golden file removed: {ours}*", "*2 orphaned golden file(s)*",
                                  "*Not deleted: chartgate did not write them*"])
+
+
+def test_a_removed_charts_golden_directory_linking_elsewhere_is_never_an_orphan(tmp_path, outside):
+    """The full-run path: a golden/<chart> of a chart that no longer exists, linked elsewhere, whose
+    files look like chartgate's and name a chart under this run's roots, is neither listed nor deleted."""
+    from chartgate.golden import GoldenStore
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    (outside / "default.yaml").write_text(HEADER + "chart: gone\nchart_path: ../charts/gone\nkinds: {}\n"
+                                          "scenario: default\n")
+    before = contents(outside)
+    (tmp_path / "golden").mkdir()
+    (tmp_path / "golden" / "gone").symlink_to(outside, target_is_directory=True)
+    store = GoldenStore(tmp_path / "golden", update=True)
+    assert store.orphans({}, set(), full_run=True, chart_roots=(charts,)) == []
+    assert store.remove([tmp_path / "golden" / "gone" / "default.yaml"]) == []
+    assert contents(outside) == before
