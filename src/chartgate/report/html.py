@@ -146,6 +146,10 @@ def _banner(report: dict) -> str:
     elif report.get("merged_from"):
         scope = f" · merged from {len(report['merged_from'])} shards"
     why = f'<p>Incomplete: {e(summary.get("incomplete"))}</p>' if summary.get("incomplete") else ""
+    excluded = report.get("excluded_charts") or []
+    if excluded:
+        why += (f'<p>Excluded by configuration (<code>exclude-charts</code>), not judged: '
+                + ", ".join(f"<code>{e(x['name'])}</code> ({e(x['pattern'])})" for x in excluded) + "</p>")
     unreported = summary.get("unreported_render_failures") or []
     if unreported:
         listed = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:20])

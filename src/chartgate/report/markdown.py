@@ -71,6 +71,10 @@ def _header(report: dict) -> list[str]:
                         + (f" and {len(unreported) - 20} more" if len(unreported) > 20 else "")))
     if summary.get("incomplete"):
         rows.insert(1, ("Incomplete", text(summary["incomplete"])))
+    excluded = report.get("excluded_charts") or []
+    if excluded:
+        rows.insert(1, ("Excluded by configuration", f"{_plural(len(excluded), 'chart')}, not judged (`exclude-charts`): "
+                        + ", ".join(f"{code(x['name'])} ({code(x['pattern'])})" for x in excluded)))
     shard = report.get("shard")
     if shard:
         rows.insert(1, ("Shard", f"{shard['index']} of {shard['total']}: merge the shards "
