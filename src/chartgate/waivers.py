@@ -34,13 +34,13 @@ from pathlib import Path
 
 import yaml
 
-from .chartconfig import policy_matches
+from .chartconfig import ALWAYS_JUDGED, policy_matches
 from .errors import InvalidWaiver
 from .policy import Outcome, Result
 
 REQUIRED = ("policy", "chart", "reason", "owner", "expires")
 #: Policies no waiver covers: what they report makes every other verdict on the chart meaningless.
-UNWAIVABLE = ("RENDER-001",)
+UNWAIVABLE = ALWAYS_JUDGED
 #: The furthest ahead an expiry may be, unless `max-waiver-days` says otherwise.
 DEFAULT_MAX_DAYS = 365
 # One family, literally (`SEC`), optionally followed by `-` and an id or a glob over ids (`SEC-*`).

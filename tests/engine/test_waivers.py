@@ -177,3 +177,14 @@ def test_a_render_failure_is_never_waived_even_by_a_waiver_built_in_code():
     result = Result(renders, "bp-stunner", "default", Outcome.FAILED, [Finding("helm template failed")])
     book = WaiverBook([Waiver("RENDER-001", "bp-stunner", "r", "o", dt.date(2027, 1, 1))], today=TODAY)
     assert book.apply(result).outcome is Outcome.FAILED
+
+
+def test_render_001_is_judged_whatever_the_per_chart_configuration_disables():
+    from chartgate.chartconfig import parse_chart_settings, settings_for
+
+    entries = parse_chart_settings({"bp-*": {"disable": ["RENDER-*", "SEC-*"]}, "bp-stunner": {"enable": ["OBS"]}},
+                                   "pyproject.toml")
+    for chart in ("bp-knative", "bp-stunner"):
+        settings = settings_for(chart, entries)
+        assert settings.disabled_reason("RENDER-001") is None
+        assert settings.disabled_reason("SEC-001") is not None
