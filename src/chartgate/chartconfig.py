@@ -4,6 +4,7 @@ platform file) sets, for every chart whose name matches the glob:
     profile = "generic"                    # blueprint | generic (default: blueprint when blueprint.yaml exists)
     enable = ["*"]                         # policy ids or families (globs) judged on the chart (default: all)
     disable = ["SEC-*", "HYG-002"]         # ... and those not judged (reported as skipped, with this reason)
+                                           # RENDER-001 is judged whatever these say (ALWAYS_JUDGED)
 
     [tool.chartgate.charts."ingress-nginx".constraints."controller.metrics.serviceMonitor.enabled"]
     requires = ["controller.metrics.enabled"]   # toggles that must be on whenever this one is on
@@ -23,6 +24,10 @@ from typing import Any, Iterable
 from .errors import InvalidConfig
 
 PROFILES = ("blueprint", "generic")
+#: Judged on every chart the gate covers, whatever `enable`/`disable` say, and never waived: with
+#: RENDER-001 off, a chart that does not render passes with every other policy skipped. Such a chart
+#: is fixed, or left out with `exclude-charts` (which every report lists).
+ALWAYS_JUDGED = ("RENDER-001",)
 _KEYS = {"profile", "enable", "disable", "constraints"}
 _CONSTRAINT_KEYS = {"requires", "excludes", "values"}
 
@@ -63,6 +68,8 @@ class EffectiveSettings:
 
     def disabled_reason(self, policy_id: str) -> str | None:
         """Why the configuration turns this policy off for the chart, or None."""
+        if policy_id in ALWAYS_JUDGED:
+            return None
         family = policy_id.split("-", 1)[0]
         if self.enable and not any(policy_matches(policy_id, family, g) for g in self.enable):
             return f"not enabled for this chart (enable = {list(self.enable)} in {', '.join(self.sources)})"

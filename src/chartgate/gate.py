@@ -6,6 +6,7 @@ reports. The pytest plugin drives the same object item by item.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import subprocess
@@ -35,13 +36,13 @@ from .releases import release_scenarios
 from .render import Renderer, default_cache_dir
 from .resultcache import ResultCache, chart_key
 from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, full_kube_version,
-                        plan_chart)
+                        plan_chart, safe_name)
 from .selection import assignment, changed_charts, changed_files, parse_shard, with_dependents
 from .stop import StopSwitch
 from .timings import Timings, load_chart_costs, write_chart_costs
 from .toggles import Toggle, discover_toggles
 from .toolchain import DEFAULT_HELM_VERSION, locate
-from .waivers import WaiverBook, load_waivers
+from .waivers import DEFAULT_MAX_DAYS as DEFAULT_MAX_WAIVER_DAYS, WaiverBook, load_waivers
 
 GOLDEN_POLICY = "GOLD-001"  # the policy whose results decide which golden files are in use
 RENDER_POLICY = "RENDER-001"  # the policy that reports a scenario that did not render
@@ -81,6 +82,8 @@ class GateConfig:
     waivers_file: Path | None = None
     fail_on: str = "error"
     today: date | None = None  # for waiver expiry; None means the real date
+    max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS  # an expiry further ahead is a waiver error
+    exclude_charts: tuple[str, ...] = ()  # globs on chart names: never judged, listed as excluded
     release_globs: tuple[str, ...] = ()  # Flux HelmRelease files, e.g. clusters/**/*.yaml
     changed_since: str | None = None
     shard: str | None = None  # "I/N"
@@ -143,15 +146,26 @@ class Gate:
             return discover(self.config.chart_roots)
 
     @cached_property
+    def excluded(self) -> dict[str, tuple[Path, str]]:
+        """Charts `exclude-charts` leaves out (loaded or not): name -> (path, the glob). Never judged,
+        always listed in the reports."""
+        found = {}
+        for chart in self.discovered:
+            pattern = next((g for g in self.config.exclude_charts if fnmatch.fnmatchcase(chart.name, g)), None)
+            if pattern is not None:
+                found[chart.name] = (chart.path, pattern)
+        return found
+
+    @cached_property
     def selected(self) -> set[str]:
-        """Names of the charts this run covers, after --changed-since and --shard."""
-        loaded = {c.name: c for c in self.discovered if isinstance(c, Chart)}
-        names = {c.name for c in self.discovered}
+        """Names of the charts this run covers, after exclude-charts, --changed-since and --shard."""
+        loaded = {c.name: c for c in self.discovered if isinstance(c, Chart) and c.name not in self.excluded}
+        names = {c.name for c in self.discovered} - set(self.excluded)
         if self.config.changed_since:
             changed = changed_files(Path(self.config.chart_roots[0]), self.config.changed_since)
             kept = self._changed_selection(loaded, changed) | {
                 b.name for b in self.discovered if isinstance(b, BrokenChart)
-                and any(b.path.resolve() in p.parents for p in changed)}
+                and any(b.path.resolve() in p.parents for p in changed)} - set(self.excluded)
             self.scope.charts_left_out, names = sorted(names - kept), kept
         if self.config.shard:
             index, total = parse_shard(self.config.shard)
@@ -330,8 +344,8 @@ class Gate:
 
     @cached_property
     def waivers(self) -> WaiverBook:
-        path = self.config.waivers_file
-        return WaiverBook(load_waivers(path) if path else [], today=self.config.today or date.today())
+        path, today = self.config.waivers_file, self.config.today or date.today()
+        return WaiverBook(load_waivers(path, today, self.config.max_waiver_days) if path else [], today=today)
 
     @cached_property
     def kube_versions(self) -> tuple[str, ...]:
@@ -610,7 +624,9 @@ class Gate:
             return Result(policy, chart_name, check.scenario, outcome, list(findings), **kw)
 
         if chart_name in self.broken:
-            return result(Outcome.ERROR, message=f"chart could not be loaded: {self.broken[chart_name].error}")
+            return result(Outcome.ERROR, message=f"chart could not be loaded: {self.broken[chart_name].error}\n"
+                          "No waiver covers this: fix the chart, or exclude it with `exclude-charts` under "
+                          "[tool.chartgate] (the reports list excluded charts).")
         if check.disabled:
             return result(Outcome.SKIPPED, message=check.disabled, cause="disabled")
         try:
@@ -715,8 +731,10 @@ class Gate:
         complete_charts = {name for name, wanted in expected.items() if wanted and wanted <= judged}
         planned = {name: {s.name for s in scenarios} for name, scenarios in self.plans.items()}
         full_run = not self.selection_is_partial and complete_charts == {n for n, w in expected.items() if w}
-        return self.golden.orphans(planned, complete_charts, full_run=full_run,
-                                   chart_roots=tuple(self.config.chart_roots))
+        orphans = self.golden.orphans(planned, complete_charts, full_run=full_run,
+                                      chart_roots=tuple(self.config.chart_roots))
+        excluded = {safe_name(name) for name in self.excluded}  # kept for when the chart is fixed
+        return [p for p in orphans if p.parent.name not in excluded]
 
     def ingest(self, data: dict, policy: Policy) -> Result:
         """Record a result evaluated elsewhere (a pytest-xdist worker), for the reports."""

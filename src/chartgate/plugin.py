@@ -83,7 +83,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def build_config(config: pytest.Config) -> GateConfig:
     """The gate's configuration: [tool.chartgate] of the invocation directory, then the command line."""
-    cli = {key: config.getoption(key) for key in SETTINGS}
+    cli = {key: config.getoption(key, None) for key in SETTINGS}  # some settings are table-only
     return settings_gate_config(cli, config.invocation_params.dir,
                                 config_path=config.getoption("chartgate_config"),
                                 no_cache=config.getoption("chartgate_no_cache"),

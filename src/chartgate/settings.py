@@ -35,6 +35,8 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "render-timeout": (float, 120.0),
     "platform-config": (str, "platform.yaml"),
     "waivers": (str, "waivers.yaml"),
+    "max-waiver-days": (int, 365),
+    "exclude-charts": (list, []),
     "fail-on": (str, "error"),
     "helm-versions": (list, ["4.1.4", "3.18.0"]),
     "strength": (int, 2),
@@ -46,7 +48,7 @@ _PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers",
 _PATH_LISTS = {"chart-roots", "overlay-roots"}
 _GLOB_LISTS = {"release-overlays"}
 _OPTIONAL_FILES = {"platform-config", "waivers"}  # a missing default file means "none"
-_TREE_SETTINGS = {"overlay-roots", "release-overlays", "golden-dir"}  # describe the table's chart tree
+_TREE_SETTINGS = {"overlay-roots", "release-overlays", "golden-dir", "exclude-charts"}  # describe the table's chart tree
 
 
 def config_file(invocation_dir: Path, explicit: str | Path | None = None) -> Path | None:
@@ -159,6 +161,8 @@ def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str |
     s = resolve(cli, config_file(invocation_dir, config_path), cwd=invocation_dir)
     if s["fail-on"] not in ("error", "warning"):
         raise InvalidConfig(f"fail-on must be `error` or `warning`, got {s['fail-on']!r}")
+    if s["max-waiver-days"] < 1:
+        raise InvalidConfig(f"max-waiver-days must be at least 1, got {s['max-waiver-days']!r}")
     for root in s["chart-roots"]:
         if not Path(root).is_dir():
             raise InvalidConfig(f"--chart-root must be a directory, given: {root}")
@@ -175,6 +179,8 @@ def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str |
         render_timeout=float(s["render-timeout"]),
         platform_file=s["platform-config"],
         waivers_file=s["waivers"],
+        max_waiver_days=s["max-waiver-days"],
+        exclude_charts=tuple(s["exclude-charts"]),
         fail_on=s["fail-on"],
         helm_versions=tuple(s["helm-versions"]),
         strength=s["strength"],

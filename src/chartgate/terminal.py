@@ -10,6 +10,7 @@ from __future__ import annotations
 from .policy import Outcome, Result
 from .redact import Redactor
 from .report.safe import printable
+from .waivers import UNWAIVABLE
 
 #: (chart, policy) lines at most; the rest is counted and left to the reports.
 MAX_POLICY_LINES = 300
@@ -31,7 +32,10 @@ def describe_result(result: Result, redactor: Redactor | None = None) -> str:
         lines.append(f"reproduce: {result.command}")
     lines.append(f"why: {policy.rationale}")
     lines.append(f"see: {policy.reference}")
-    if result.findings:
+    if result.findings and policy.id in UNWAIVABLE:
+        lines.append(f"{policy.id} cannot be waived: fix the chart, or exclude it with `exclude-charts` under "
+                     "[tool.chartgate] (the reports list excluded charts).")
+    elif result.findings:
         lines.append(f"To accept a finding deliberately, add a waiver for {policy.id} on {result.chart} "
                      "(with reason, owner and expiry) to waivers.yaml.")
     return printable((redactor or Redactor()).text("\n".join(lines)))
@@ -129,6 +133,10 @@ def write_summary(tr, summary) -> None:
                   "scenario, or a link). Remove them by hand.", red=True)
         else:
             write("Re-run with --update-golden to delete unused golden files.")
+    excluded = report.get("excluded_charts") or []
+    if excluded:
+        write(f"excluded by configuration (exclude-charts), not judged: "
+              + ", ".join(f"{x['name']} ({x['pattern']})" for x in excluded), yellow=True)
     for waiver in summary.expired_waivers:
         write(f"expired waiver ({waiver.source}): {waiver.policy} on {waiver.chart} expired "
               f"{waiver.expires.isoformat()}, owner {waiver.owner}. Renew it or fix the finding.", red=True)

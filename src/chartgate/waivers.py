@@ -3,8 +3,8 @@
 waivers.yaml:
 
     waivers:
-      - policy: HYG-001                 # required: policy id, glob (`OBS-*`) or family (`OBS`)
-        chart: bp-kserve                # required: chart name
+      - policy: HYG-001                 # required: policy id, or one family: `OBS`, `OBS-*`, `OBS-00?`
+        chart: bp-kserve                # required: chart name or glob
         resource: "Deployment/*/kserve-*"   # optional glob on Kind/namespace/name
         scenario: "default"             # optional glob on the scenario name
         reason: "upstream pins by digest from v0.17"   # required
@@ -13,23 +13,38 @@ waivers.yaml:
 
 A failed result whose findings are all covered by live waivers becomes `waived`; an expired waiver
 never waives and makes the gate red; a waiver that matched nothing is reported as unused.
+
+A waiver is a reviewed exception, never a switch that turns the gate off, so these are errors naming
+the file, the entry's line and the key: a policy pattern spanning families (`*`, `*-001`); a family
+pattern together with a chart pattern that matches every chart (`SEC-*` on `*`); a pattern covering
+a policy that cannot be waived (RENDER-001: a chart that does not render is fixed, or excluded with
+`exclude-charts` in configuration, where the reports list it); an expiry further ahead than
+`max-waiver-days` (default 365). A chart that cannot be loaded is an `error` result, which no waiver
+covers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from .chartconfig import policy_matches
+from .chartconfig import ALWAYS_JUDGED, policy_matches
 from .errors import InvalidWaiver
 from .policy import Outcome, Result
 
 REQUIRED = ("policy", "chart", "reason", "owner", "expires")
+#: Policies no waiver covers: what they report makes every other verdict on the chart meaningless.
+UNWAIVABLE = ALWAYS_JUDGED
+#: The furthest ahead an expiry may be, unless `max-waiver-days` says otherwise.
+DEFAULT_MAX_DAYS = 365
+# One family, literally (`SEC`), optionally followed by `-` and an id or a glob over ids (`SEC-*`).
+_POLICY_PATTERN = re.compile(r"[A-Z][A-Z0-9]*(?:-[A-Za-z0-9*?\[\]!._-]+)?")
 
 
 @dataclass(frozen=True)
@@ -63,8 +78,8 @@ class Waiver:
                 "source": self.source}
 
 
-def _entry_lines(text: str) -> list[int]:
-    """1-based line of each entry under `waivers:`, from the YAML node tree."""
+def _entry_lines(text: str) -> list[tuple[int, dict[str, int]]]:
+    """1-based line of each entry under `waivers:` and of each of its keys, from the YAML node tree."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -73,11 +88,39 @@ def _entry_lines(text: str) -> list[int]:
         return []
     for key, value in root.value:
         if key.value == "waivers" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
+            return [(item.start_mark.line + 1,
+                     {str(k.value): k.start_mark.line + 1 for k, _ in item.value}
+                     if isinstance(item, yaml.MappingNode) else {}) for item in value.value]
     return []
 
 
-def load_waivers(path: Path) -> list[Waiver]:
+def _matches_everything(pattern: str) -> bool:
+    """A glob with no literal character (`*`, `?*`, `[a-z]*`) matches every chart name."""
+    return not re.sub(r"\[[^\]]*\]|[*?]", "", pattern)
+
+
+def _scope_error(policy: str, chart: str) -> tuple[str, str] | None:
+    """(key, why) when a waiver's policy and chart patterns are too wide to be a reviewed exception."""
+    family = policy.split("-", 1)[0]
+    if not _POLICY_PATTERN.fullmatch(policy):
+        return "policy", (f"policy {policy!r} must name one policy id (`SEC-001`) or one family (`SEC`, `SEC-*`); "
+                          "a pattern across families waives policies nobody reviewed for this chart")
+    unwaivable = [p for p in UNWAIVABLE if policy_matches(p, p.split("-", 1)[0], policy)]
+    if unwaivable:
+        return "policy", (f"policy {policy!r} covers {', '.join(unwaivable)}, which cannot be waived: with it "
+                          "waived, a chart that does not render passes with every other policy skipped. Fix the "
+                          "chart, or exclude it with `exclude-charts` under [tool.chartgate] (the reports list "
+                          "excluded charts)")
+    single = not any(c in policy for c in "*?[") and policy != family
+    if not single and _matches_everything(chart):
+        return "chart", (f"policy {policy!r} is a family and chart {chart!r} matches every chart: name the "
+                         "chart(s) (a glob with a literal part, e.g. `bp-*`) or one policy id")
+    return None
+
+
+def load_waivers(path: Path, today: dt.date | None = None, max_days: int = DEFAULT_MAX_DAYS) -> list[Waiver]:
+    """The waivers of `path`; an InvalidWaiver naming the file, the line and the key for an entry that
+    is malformed, too wide, covers an unwaivable policy or expires more than `max_days` after `today`."""
     from .yamlio import load_text, read_text
     from .errors import InvalidYaml
     path = Path(path)
@@ -91,9 +134,14 @@ def load_waivers(path: Path) -> list[Waiver]:
     if not isinstance(data, dict) or not isinstance(data.get("waivers"), list):
         raise InvalidWaiver(f"{path}:1: expected a mapping with a `waivers:` list")
     lines = _entry_lines(text)
+    today = today or dt.date.today()
     waivers = []
     for i, entry in enumerate(data["waivers"]):
-        where = f"{path}:{lines[i]}" if i < len(lines) else f"{path} (waivers[{i}])"
+        where = f"{path}:{lines[i][0]}" if i < len(lines) else f"{path} (waivers[{i}])"
+
+        def at(key: str) -> str:  # the key's own line, where known
+            line = lines[i][1].get(key) if i < len(lines) else None
+            return f"{path}:{line}" if line else where
         if not isinstance(entry, dict):
             raise InvalidWaiver(f"{where}: waivers[{i}] must be a mapping with {', '.join(REQUIRED)}")
         missing = [key for key in REQUIRED if entry.get(key) in (None, "")]
@@ -116,7 +164,19 @@ def load_waivers(path: Path) -> list[Waiver]:
         unknown = set(entry) - set(REQUIRED) - {"resource", "scenario"}
         if unknown:
             raise InvalidWaiver(f"{where}: waivers[{i}] has unknown keys {sorted(unknown)}")
-        waivers.append(Waiver(str(entry["policy"]), str(entry["chart"]), str(entry["reason"]), str(entry["owner"]),
+        for key in ("policy", "chart"):
+            if not isinstance(entry[key], str):
+                raise InvalidWaiver(f"{at(key)}: waivers[{i}].{key} must be a string, got {entry[key]!r}")
+        scope = _scope_error(entry["policy"].strip(), entry["chart"].strip())
+        if scope:
+            key, why = scope
+            raise InvalidWaiver(f"{at(key)}: waivers[{i}].{key}: {why}")
+        if (expires - today).days > max_days:
+            raise InvalidWaiver(f"{at('expires')}: waivers[{i}].expires {expires.isoformat()} is more than {max_days} "
+                                f"days ahead (the limit is `max-waiver-days` under [tool.chartgate]): a waiver is "
+                                f"reviewed at least that often; set an expiry by "
+                                f"{(today + dt.timedelta(days=max_days)).isoformat()} and renew it then")
+        waivers.append(Waiver(entry["policy"].strip(), entry["chart"].strip(), str(entry["reason"]), str(entry["owner"]),
                               expires, str(entry.get("resource", "*")), str(entry.get("scenario", "*")), where))
     return waivers
 
@@ -136,7 +196,7 @@ class WaiverBook:
 
     def apply(self, result: Result) -> Result:
         """Mark `result` waived when live waivers cover every finding; note expired ones that would have."""
-        if result.outcome is not Outcome.FAILED:
+        if result.outcome is not Outcome.FAILED or result.policy.id in UNWAIVABLE:
             return result
         candidates = [(i, w) for i, w in enumerate(self.waivers) if w.covers(result)]
         live = [(i, w) for i, w in candidates if not w.expired(self.today)]

@@ -116,3 +116,75 @@ def test_malformed_waivers_name_file_and_line(tmp_path, text, needle):
         load_waivers(path)
     assert needle in str(info.value)
     assert str(path) in str(info.value)
+
+
+# -- a waiver is a reviewed exception: never too wide, never for RENDER-001, never for long -------------
+
+@pytest.mark.parametrize("policy, chart, expires, line, key, says", [
+    ('"*"', '"*"', "2027-01-31", 2, "policy", "must name one policy id (`SEC-001`) or one family"),
+    ('"*-001"', "bp-stunner", "2027-01-31", 2, "policy", "a pattern across families"),
+    ('"O*"', "bp-stunner", "2027-01-31", 2, "policy", "must name one policy id"),
+    ('"SEC-*"', '"*"', "2027-01-31", 3, "chart", "is a family and chart '*' matches every chart"),
+    ("OBS", '"[a-z]*"', "2027-01-31", 3, "chart", "matches every chart"),
+    ("RENDER-001", "bp-stunner", "2027-01-31", 2, "policy", "covers RENDER-001, which cannot be waived"),
+    ('"RENDER-*"', "bp-stunner", "2027-01-31", 2, "policy", "Fix the chart, or exclude it with `exclude-charts`"),
+    ("RENDER", "bp-stunner", "2027-01-31", 2, "policy", "covers RENDER-001"),
+    ("OBS-001", "bp-stunner", "9999-12-31", 6, "expires", "9999-12-31 is more than 365 days ahead"),
+    ("OBS-001", "bp-stunner", "2027-11-29", 6, "expires", "set an expiry by 2027-11-28"),
+])
+def test_waivers_too_wide_unwaivable_or_too_long_name_file_line_and_key(tmp_path, policy, chart, expires, line, key,
+                                                                         says):
+    path = _write(tmp_path, f"waivers:\n  - policy: {policy}\n    chart: {chart}\n    reason: r\n    owner: o\n"
+                            f"    expires: {expires}\n")
+    with pytest.raises(InvalidWaiver) as info:
+        load_waivers(path, TODAY)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: waivers[0].{key}") and says in message, message
+
+
+@pytest.mark.parametrize("policy, chart", [("OBS-001", '"*"'), ('"SEC-*"', '"bp-*"'), ("OBS", "bp-stunner"),
+                                           ('"OBS-00[12]"', "bp-stunner"), ("NO-SUCH-POLICY", '"*"')])
+def test_one_policy_everywhere_or_one_family_on_named_charts_is_a_waiver(tmp_path, policy, chart):
+    path = _write(tmp_path, f"waivers:\n  - policy: {policy}\n    chart: {chart}\n    reason: r\n    owner: o\n"
+                            f"    expires: 2027-11-28\n")  # exactly 365 days after TODAY
+    [waiver] = load_waivers(path, TODAY)
+    assert waiver.policy == policy.strip('"')
+
+
+def test_the_longest_expiry_is_a_setting(tmp_path):
+    path = _write(tmp_path, WAIVE_ALL.format(entries=_entry("OBS-001", expires="2027-01-31")))
+    assert load_waivers(path, TODAY, max_days=64)
+    with pytest.raises(InvalidWaiver, match="more than 63 days ahead"):
+        load_waivers(path, TODAY, max_days=63)
+    (tmp_path / "pyproject.toml").write_text('[tool.chartgate]\nchart-roots = ["."]\nmax-waiver-days = 63\n'
+                                             'exclude-charts = ["legacy-*"]\n')
+    from chartgate.settings import gate_config as settings_gate_config
+    config = settings_gate_config({}, tmp_path)
+    assert config.max_waiver_days == 63 and config.exclude_charts == ("legacy-*",)
+    (tmp_path / "pyproject.toml").write_text('[tool.chartgate]\nchart-roots = ["."]\nmax-waiver-days = 0\n')
+    with pytest.raises(Exception, match="max-waiver-days must be at least 1"):
+        settings_gate_config({}, tmp_path)
+
+
+def test_a_render_failure_is_never_waived_even_by_a_waiver_built_in_code():
+    from chartgate.policy import Finding, Result, Severity, policy as declare
+    from chartgate.waivers import Waiver, WaiverBook
+
+    @declare(id="RENDER-001", title="t", rationale="r", reference="r", severity=Severity.ERROR)
+    def renders(ctx):
+        return []
+
+    result = Result(renders, "bp-stunner", "default", Outcome.FAILED, [Finding("helm template failed")])
+    book = WaiverBook([Waiver("RENDER-001", "bp-stunner", "r", "o", dt.date(2027, 1, 1))], today=TODAY)
+    assert book.apply(result).outcome is Outcome.FAILED
+
+
+def test_render_001_is_judged_whatever_the_per_chart_configuration_disables():
+    from chartgate.chartconfig import parse_chart_settings, settings_for
+
+    entries = parse_chart_settings({"bp-*": {"disable": ["RENDER-*", "SEC-*"]}, "bp-stunner": {"enable": ["OBS"]}},
+                                   "pyproject.toml")
+    for chart in ("bp-knative", "bp-stunner"):
+        settings = settings_for(chart, entries)
+        assert settings.disabled_reason("RENDER-001") is None
+        assert settings.disabled_reason("SEC-001") is not None

@@ -245,3 +245,61 @@ def test_a_shard_that_gets_no_chart_is_complete_and_passes_so_a_merge_stays_gree
     data = report(repo)
     assert data["summary"]["gate"] == "passed" and data["shard"]["index"] == 2 and data["shard"]["total"] == 2
     assert data["charts"] == [] and data["results"] == []
+
+
+# -- 16. a waiver is a reviewed exception, never a switch that turns the gate off ----------------------
+
+NEVER_RENDERS = '{{ fail "this chart never renders" }}\n'
+WAIVE = """waivers:
+  - policy: {policy}
+    chart: {chart}
+    reason: accepted
+    owner: platform-team
+    expires: {expires}
+"""
+
+
+@pytest.mark.parametrize("policy, chart, expires, line, says", [
+    ('"*"', '"*"', "9999-12-31", 2, "waivers[0].policy: policy '*' must name one policy id"),
+    ("RENDER-001", "broken", "2027-01-01", 2, "waivers[0].policy: policy 'RENDER-001' covers RENDER-001, which "
+                                               "cannot be waived"),
+    ("GOLD-001", "broken", "9999-12-31", 6, "waivers[0].expires 9999-12-31 is more than 365 days ahead"),
+])
+def test_a_waiver_that_would_green_a_chart_that_never_renders_is_a_usage_error(pytester, repo, policy, chart,
+                                                                               expires, line, says):
+    add_chart(repo, "broken", {"cm.yaml": NEVER_RENDERS})
+    (repo / "waivers.yaml").write_text(WAIVE.format(policy=policy, chart=chart, expires=expires))
+    result = run(pytester, "--waivers", "waivers.yaml", "--update-golden")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-3000:]
+    output = result.stdout.str() + result.stderr.str()
+    assert f"waivers.yaml:{line}: {says}" in output, output[-3000:]
+
+
+def test_an_excluded_chart_is_not_judged_and_every_report_lists_it(pytester, repo):
+    add_chart(repo, "broken", {"cm.yaml": NEVER_RENDERS})
+    (repo / "golden" / "broken").mkdir(parents=True)
+    (repo / "golden" / "broken" / "default.yaml").write_text("kept: until the chart is fixed\n")
+    # exclude-charts belongs to the table's chart tree (like its overlays and goldens), so the roots come from there
+    (repo / "pyproject.toml").write_text('[tool.chartgate]\nchart-roots = ["charts"]\nexclude-charts = ["brok*"]\n')
+    result = pytester.runpytest("policies", "--cache-dir", "cache", "--helm-version", "4.1.4", "-p", "no:cacheprovider",
+                                "--update-golden")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    data = report(repo)
+    assert data["summary"]["gate"] == "passed" and {r["chart"] for r in data["results"]} == {"tiny"}
+    assert data["excluded_charts"] == [{"name": "broken", "path": str(repo / "charts" / "broken"),
+                                        "pattern": "brok*"}]
+    assert "Excluded by configuration | 1 chart, not judged (`exclude-charts`): `broken` (`brok*`)" in \
+        (repo / "reports" / "chartgate.md").read_text()
+    assert "Excluded by configuration" in (repo / "reports" / "chartgate.html").read_text()
+    result.stdout.fnmatch_lines(["*excluded by configuration (exclude-charts), not judged: broken (brok*)*"])
+    assert (repo / "golden" / "broken" / "default.yaml").is_file()  # not an orphan: the chart is only excluded
+
+
+def test_a_chart_that_cannot_be_loaded_stays_an_error_under_any_waiver(pytester, repo):
+    (repo / "charts" / "tiny" / "values.yaml").write_text("key: [unclosed\n")
+    (repo / "waivers.yaml").write_text(WAIVE.format(policy="GOLD-001", chart="tiny", expires="2027-01-01"))
+    result = run(pytester, "--waivers", "waivers.yaml")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    data = report(repo)
+    assert {r["outcome"] for r in data["results"]} == {"error"}
+    assert all("fix the chart, or exclude it with `exclude-charts`" in r["message"] for r in data["results"])

@@ -5,6 +5,7 @@ chart that cannot be loaded (errors on every policy)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -18,19 +19,20 @@ from ..conftest import MUTANTS, REPO, GateRun, build_mutant, gate_config, run_ga
 DATA = Path(__file__).parent / "data"
 REPORT_POLICY_MODULES = (REPO / "policies" / "golden.py", REPO / "policies" / "render.py",
                          DATA / "report_policies" / "report_cases.py")
+TODAY = dt.date(2026, 11, 28)  # waivers are judged on this day (an expiry is at most a year ahead)
 WAIVERS = """\
 waivers:
   - policy: RPT-003
     chart: bp-stunner
     reason: "upstream Services are reviewed upstream <see ticket & notes>"
     owner: platform-team
-    expires: 2099-12-31
+    expires: 2027-06-30
   - policy: RPT-001
     chart: bp-stunner
     scenario: capabilities
     reason: "capabilities scenario accepted for now"
     owner: platform-team
-    expires: 2099-12-31
+    expires: 2027-06-30
 """
 
 
@@ -50,7 +52,7 @@ def failing_run(tmp_path_factory, report_policies, render_cache) -> GateRun:
     waivers = tmp / "waivers.yaml"
     waivers.write_text(WAIVERS)
     config = gate_config(tmp, chart_root, overlay_root, cache=render_cache, waivers_file=waivers,
-                         helm_versions=("4.1.4",))
+                         helm_versions=("4.1.4",), today=TODAY)
     return run_gate(config, report_policies)
 
 

@@ -74,7 +74,7 @@ def test_markdown_report(failing_run, failing_report):
     assert "advertised API versions:" in section and "```sh\n" in section and "template" in section
     # the fully waived defect shows its waiver
     assert "Waived: upstream Services are reviewed upstream \\<see ticket & notes\\>" in md
-    assert "owner platform-team, expires 2099-12-31" in md
+    assert "owner platform-team, expires 2027-06-30" in md
     # errors of the broken chart: one entry naming every policy
     assert "The same finding is reported by 5 policies" in md and md.count("chart could not be loaded") == 1
 

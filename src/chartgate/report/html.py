@@ -157,6 +157,10 @@ def _banner(report: dict) -> str:
         why += (f'<p>Partial: {e(partial["reason"])}. Selected {e(checks["selected"])} of {e(checks["collected"])} '
                 f'collected checks; policy modules not run: {e(", ".join(partial["policy_modules"]["not_run"]) or "none")}'
                 f'; charts left out: {e(left)}. Not the whole gate: the verdict is not green.</p>')
+    excluded = report.get("excluded_charts") or []
+    if excluded:
+        why += (f'<p>Excluded by configuration (<code>exclude-charts</code>), not judged: '
+                + ", ".join(f"<code>{e(x['name'])}</code> ({e(x['pattern'])})" for x in excluded) + "</p>")
     unreported = summary.get("unreported_render_failures") or []
     if unreported:
         listed = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:20])

@@ -82,6 +82,10 @@ def _header(report: dict) -> list[str]:
                                    + "; charts left out: "
                                    + (", ".join(code(c) for c in partial["charts"]["left_out"][:50]) or "none")
                                    + ". Not the whole gate: the verdict is not green."))
+    excluded = report.get("excluded_charts") or []
+    if excluded:
+        rows.insert(1, ("Excluded by configuration", f"{_plural(len(excluded), 'chart')}, not judged (`exclude-charts`): "
+                        + ", ".join(f"{code(x['name'])} ({code(x['pattern'])})" for x in excluded)))
     shard = report.get("shard")
     if shard:
         rows.insert(1, ("Shard", f"{shard['index']} of {shard['total']}: merge the shards "

@@ -126,6 +126,8 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
         "charts": [_chart_entry(gate, name, judged) for name in sorted(gate.charts)],
         "broken_charts": [{"name": b.name, "path": str(b.path), "error": str(b.error)}
                           for b in sorted(gate.broken.values(), key=lambda b: b.name)],
+        "excluded_charts": [{"name": name, "path": str(path), "pattern": pattern}
+                            for name, (path, pattern) in sorted(gate.excluded.items())],
         "policies": [{**p.metadata(), "module": p.module_path,
                       "module_sha256": gate.policy_modules.get(p.module_path, "")}
                      for p in sorted(policies.values(), key=lambda p: p.id)],
