@@ -120,3 +120,26 @@ def test_a_stopped_gate_starts_no_helm_process_and_plans_nothing(tmp_path):
     data = summary.reports.report
     assert data["summary"]["gate"] == "incomplete" and data["summary"]["not_judged"] == ["guarded"]
     assert data["charts"][0]["plan"] == {} and "render_stats" in data
+
+
+def test_sigterm_to_an_xdist_controller_stops_its_workers_and_their_helm_processes(slow_repo):
+    marker = str(slow_repo / "charts" / "guarded")
+    proc = start_gate(slow_repo, "-n", "2")
+    wait_until_planning_renders(proc, marker)
+    report = slow_repo / "reports" / "chartgate.json"
+    proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    while (helm_processes(marker) or "incomplete" not in report.read_text()) and time.monotonic() < sent + 10:
+        time.sleep(0.1)
+    left, written = helm_processes(marker), "incomplete" in report.read_text()
+    try:  # pytest-xdist gives its workers up to 10s to come down before it kills them
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert not left, "the workers' Helm processes outlived the signal by 10s"
+    assert written, f"no incomplete report 10s after the signal:\n{out[-3000:]}"
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, out[-3000:]
+    data = json.loads((slow_repo / "reports" / "chartgate.json").read_text())
+    assert data["summary"]["gate"] == "incomplete", out[-3000:]
+    assert data["summary"]["incomplete"].startswith("interrupted while planning")
+    assert data["summary"]["not_judged"] == ["guarded", "tiny"]
