@@ -334,7 +334,6 @@ class WorkerResults:
             report.user_properties = [(n, v) for n, v in report.user_properties if n != XDIST_RESULT]
 
 
-
 class WorkerSessions:
     """pytest-xdist's own hooks, registered only when xdist is installed: pytest refuses a plugin
     implementing a hook nobody declared, so without the `[parallel]` extra they would stop every run."""
@@ -403,6 +402,8 @@ def incomplete_reason(gate: Gate, selected: int | None, exitstatus) -> str | Non
         if not selected:
             return "interrupted while planning, before any check was judged"
         return f"interrupted: {judged} of {selected} checks judged"
+    if selected is None:
+        return "collection (planning) did not finish: nothing judged"
     if selected == 0:
         if gate.config.shard and not gate.selected:
             return None  # more shards than charts: this shard has none, legitimately (merge counts it)
