@@ -365,7 +365,6 @@ class WorkerResults:
             report.user_properties = [(n, v) for n, v in report.user_properties if n != XDIST_RESULT]
 
 
-
 class WorkerSessions:
     """pytest-xdist's own hooks, registered only when xdist is installed: pytest refuses a plugin
     implementing a hook nobody declared, so without the `[parallel]` extra they would stop every run."""
@@ -382,11 +381,13 @@ class WorkerSessions:
 WORKER_RESULTS_KEY = pytest.StashKey[WorkerResults]()
 
 
-def _controller_gate(config: pytest.Config) -> Gate | None:
+def _controller_gate(session: pytest.Session) -> Gate | None:
     """On an xdist controller: a gate that knows the charts and plans and holds the workers' results."""
+    config = session.config
     collector = config.stash[WORKER_RESULTS_KEY]
     carried = collector.results
-    if not carried and not collector.sessions:
+    interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED
+    if not carried and not collector.sessions and not (interrupted and _names_policy_modules(config)):
         return None  # not a chartgate session (e.g. chartgate's own test suite)
     gate = config.stash[GATE_KEY] = Gate(gate_config_for(config))
     policies = {}
@@ -395,6 +396,9 @@ def _controller_gate(config: pytest.Config) -> Gate | None:
     for data in carried:
         gate.ingest(data, policies[data["policy"]])
         gate.golden.written.extend(Path(p) for p in data.get("golden_written", ()))
+    incomplete = incomplete_reason(gate, session.testscollected, session.exitstatus)
+    if incomplete:  # before anything below reads the plans: planning renders, and the run has stopped
+        gate.stop.request(incomplete)
     from .redact import redactor_for
     redactor = redactor_for(gate)
     for session in collector.sessions:  # secrets the workers' renders taught them
@@ -407,6 +411,18 @@ def _controller_gate(config: pytest.Config) -> Gate | None:
 
 
 CONTROLLER_POLICIES_KEY = pytest.StashKey[list]()  # on an xdist controller: the policies the workers ran
+
+
+def _names_policy_modules(config: pytest.Config) -> bool:
+    """Do the command-line paths hold policy modules? An xdist controller interrupted before any worker
+    reported knows its session is a chartgate one only from its arguments."""
+    policy_dir = config.getini("chartgate_policy_dir")
+    for arg in config.args:
+        path = config.invocation_params.dir / arg.split("::")[0]
+        candidates = [path] if path.is_file() else [*path.glob("*.py"), *path.rglob(f"{policy_dir}/*.py")]
+        if any(p.parent.name == policy_dir and is_policy_file(p) for p in candidates):
+            return True
+    return False
 
 
 def incomplete_reason(gate: Gate, selected: int | None, exitstatus, collect_only: bool = False) -> str | None:
@@ -422,6 +438,8 @@ def incomplete_reason(gate: Gate, selected: int | None, exitstatus, collect_only
         if not selected:
             return "interrupted while planning, before any check was judged"
         return f"interrupted: {judged} of {selected} checks judged"
+    if selected is None:
+        return "collection (planning) did not finish: nothing judged"
     if selected == 0:
         if gate.config.shard and not gate.selected:
             return None  # more shards than charts: this shard has none, legitimately (merge counts it)
@@ -431,6 +449,7 @@ def incomplete_reason(gate: Gate, selected: int | None, exitstatus, collect_only
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # on an xdist controller: before xdist waits (up to 10s) for its workers
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     config = session.config
     if hasattr(config, "workerinput"):
@@ -448,7 +467,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     gate = config.stash.get(GATE_KEY, None)
     selected = config.stash.get(SELECTED_KEY, None)  # None in a serial session: collection did not finish
     if gate is None:  # an xdist controller: the workers' collection
-        gate = _controller_gate(config)
+        gate = _controller_gate(session)
         selected = session.testscollected
     if gate is None:
         return

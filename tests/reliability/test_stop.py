@@ -120,3 +120,46 @@ def test_a_stopped_gate_starts_no_helm_process_and_plans_nothing(tmp_path):
     data = summary.reports.report
     assert data["summary"]["gate"] == "incomplete" and data["summary"]["not_judged"] == ["guarded"]
     assert data["charts"][0]["plan"] == {} and "render_stats" in data
+
+
+def test_sigterm_to_an_xdist_controller_stops_its_workers_and_their_helm_processes(slow_repo):
+    marker = str(slow_repo / "charts" / "guarded")
+    proc = start_gate(slow_repo, "-n", "2")
+    wait_until_planning_renders(proc, marker)
+    report = slow_repo / "reports" / "chartgate.json"
+    proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    while (helm_processes(marker) or "incomplete" not in report.read_text()) and time.monotonic() < sent + 10:
+        time.sleep(0.1)
+    left, written = helm_processes(marker), "incomplete" in report.read_text()
+    try:  # pytest-xdist gives its workers up to 10s to come down before it kills them
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert not left, "the workers' Helm processes outlived the signal by 10s"
+    assert written, f"no incomplete report 10s after the signal:\n{out[-3000:]}"
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, out[-3000:]
+    data = json.loads((slow_repo / "reports" / "chartgate.json").read_text())
+    assert data["summary"]["gate"] == "incomplete", out[-3000:]
+    assert data["summary"]["incomplete"].startswith("interrupted while planning")
+    assert data["summary"]["not_judged"] == ["guarded", "tiny"]
+
+
+def test_stopping_at_the_first_failure_drops_the_next_charts_renders(slow_repo):
+    """-x: the chart rendered ahead of the failing one (the prefetch) is not rendered to the end."""
+    write_chart(slow_repo / "charts", "a-broken", {"cm.yaml": '{{ fail "a-broken: set x" }}\n'})
+    values = "".join(f"t{i}:\n  enabled: false\n" for i in range(12))
+    objects = "".join(f'{{{{- if .Values.t{i}.enabled }}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n'
+                      f'  name: t{i}\n{{{{- end }}}}\n' for i in range(12))
+    write_chart(slow_repo / "charts", "b-slow", {"cm.yaml": SLOW.replace("200000", "400000") + objects},
+                values=values)
+    (slow_repo / "charts" / "guarded").rename(slow_repo / "guarded-elsewhere")  # not this test's subject
+    proc = start_gate(slow_repo, "-x", "-p", "no:randomly")
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == pytest.ExitCode.TESTS_FAILED, out[-3000:]
+    data = json.loads((slow_repo / "reports" / "chartgate.json").read_text())
+    assert data["summary"]["gate"] == "incomplete" and "b-slow" in data["summary"]["not_judged"]
+    [slow] = [c for c in data["charts"] if c["name"] == "b-slow"]
+    rendered = [p for p in (slow_repo / "cache" / "renders").glob("*/*.json") if '"error"' not in p.read_text()]
+    assert len(slow["scenarios"]) >= 12 and len(rendered) < len(slow["scenarios"]) // 2, (len(rendered), out[-2000:])
+    assert not helm_processes(str(slow_repo / "charts" / "b-slow"))
