@@ -374,7 +374,8 @@ class Gate:
         for name, chart in self.charts.items():
             ctx = ChartContext(chart, self.plans[name], self.renderer, self.platform, self.golden,
                                self.kube_versions, helm_versions=tuple(self.config.helm_versions),
-                               matrix_renderers=lambda: self.matrix_renderers, base=self.bases[name])
+                               matrix_renderers=lambda: self.matrix_renderers, base=self.bases[name],
+                               chart_roots=tuple(Path(r).resolve() for r in self.config.chart_roots))
             ctx.__dict__["toggles"] = self.toggles[name]  # discovered once, for the plan and the policies
             contexts[name] = ctx
         return contexts
