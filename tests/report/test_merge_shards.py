@@ -25,7 +25,6 @@ WAIVERS = """\
 waivers:
   - policy: GOLD-001
     chart: bp-kserve
-    scenario: default
     reason: "golden files for bp-kserve are being reviewed"
     owner: platform-team
     expires: 2099-12-31
