@@ -19,8 +19,15 @@ from chartgate.golden import kind_summary
     cache_extra=lambda chart, scenario: chart.golden.fingerprint(chart.name, scenario),
 )
 def kinds_match_golden(ctx: ScenarioContext):
-    drift = ctx.chart.golden.check(ctx.name, ctx.scenario.name, kind_summary(ctx.manifests), ctx.chart.chart.path)
-    if drift:
+    store = ctx.chart.golden
+    new_chart = not store.has_files(ctx.name)  # asked before the check (--update-golden writes)
+    drift = store.check(ctx.name, ctx.scenario.name, kind_summary(ctx.manifests), ctx.chart.chart.path)
+    if drift and new_chart:  # one cause, one finding: the same message in every scenario is one defect
+        directory = store.path_for(ctx.name, ctx.scenario.name).parent
+        yield Finding(f"no golden file for any scenario of {ctx.name} yet ({directory}/): a new chart; create it "
+                      "with --update-golden (one file per scenario), then review and commit the files.",
+                      template=str(directory), path="$")
+    elif drift:
         path = ctx.chart.golden.path_for(ctx.name, ctx.scenario.name)
         yield Finding(
             "rendered kinds differ from the golden summary:\n" + "\n".join(drift)

@@ -30,8 +30,19 @@ def scenario_renders(ctx: ScenarioContext):
                           "(e.g. `required \"set global.domain\" .Values.global.domain`).", template=ctx.name)
         return
     advice = ""
-    if ctx.scenario.kind is ScenarioKind.DEFAULT and isinstance(error, ChartFailed):
+    if isinstance(error, ChartFailed) and _defaults_fail_alike(ctx, error):
+        # The same stop in every scenario is one cause: one message, so the report shows one defect.
         advice = ("\nThe chart requires input its defaults do not give: ship a ci/<name>-values.yaml that sets "
                   "it (chartgate then layers every generated scenario on the first one), or give it in the "
                   "cluster overlay <overlay-root>/<chart>/base.yaml.")
     yield Finding(f"`helm template` failed ({error.reason}): {error.helm_message}{advice}", template=ctx.name)
+
+
+def _defaults_fail_alike(ctx: ScenarioContext, error: ChartFailed) -> bool:
+    """Does the chart's default scenario stop with this same message (the defaults need input)?"""
+    if ctx.scenario.kind is ScenarioKind.DEFAULT:
+        return True
+    if not any(s.name == "default" for s in ctx.chart.scenarios):
+        return False
+    default = ctx.chart.try_render("default")
+    return default.error is not None and default.error.helm_message == error.helm_message

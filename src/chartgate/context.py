@@ -36,6 +36,7 @@ class ChartContext:
     # Renderers of the other Helm versions, built on first use (locating a binary can fail).
     matrix_renderers: Callable[[], dict[str, Renderer]] = field(default=dict, repr=False)
     base: ChartBase | None = None  # what generated scenarios start from (cluster overlay, a ci file)
+    chart_roots: tuple = ()  # the directory trees chartgate gates: the repository, as far as it reads
 
     @property
     def name(self) -> str:

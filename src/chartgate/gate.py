@@ -388,7 +388,8 @@ class Gate:
         for name, chart in self.charts.items():
             ctx = ChartContext(chart, self.plans[name], self.renderer, self.platform, self.golden,
                                self.kube_versions, helm_versions=tuple(self.config.helm_versions),
-                               matrix_renderers=lambda: self.matrix_renderers, base=self.bases[name])
+                               matrix_renderers=lambda: self.matrix_renderers, base=self.bases[name],
+                               chart_roots=tuple(Path(r).resolve() for r in self.config.chart_roots))
             ctx.__dict__["toggles"] = self.toggles[name]  # discovered once, for the plan and the policies
             contexts[name] = ctx
         return contexts
@@ -624,15 +625,15 @@ class Gate:
             return Result(policy, chart_name, check.scenario, outcome, list(findings), **kw)
 
         if chart_name in self.broken:
-            return result(Outcome.ERROR, message=f"chart could not be loaded: {self.broken[chart_name].error}\n"
-                          "No waiver covers this: fix the chart, or exclude it with `exclude-charts` under "
-                          "[tool.chartgate] (the reports list excluded charts).")
+            return self._chart_failure(check, f"chart could not be loaded: {self.broken[chart_name].error}\n"
+                                       "No waiver covers this: fix the chart, or exclude it with `exclude-charts` "
+                                       "under [tool.chartgate] (the reports list excluded charts).")
         if check.disabled:
             return result(Outcome.SKIPPED, message=check.disabled, cause="disabled")
         try:
             ctx = self.chart_context(chart_name)
-        except ChartgateError as exc:  # Helm missing, tampered or unsupported: every check says so
-            return result(Outcome.ERROR, message=str(exc))
+        except ChartgateError as exc:  # Helm missing, tampered or unsupported: the chart cannot be judged
+            return self._chart_failure(check, str(exc))
         try:
             unmet = unmet_requirement(policy, ctx, self.chart_settings(chart_name).opted_in(policy.id))
         except ChartgateError as exc:  # a rule the configuration asks for cannot run on this chart
@@ -682,6 +683,20 @@ class Gate:
             return result(Outcome.ERROR, message=str(exc), scenario_inputs=inputs)
         outcome = Outcome.FAILED if findings else Outcome.PASSED
         return result(outcome, findings, command=command, scenario_inputs=inputs)
+
+    @staticmethod
+    def _chart_failure(check: PlannedCheck, message: str) -> Result:
+        """One cause, one finding: the chart cannot be judged at all (it cannot be loaded, or there is no
+        usable Helm). The check that judges the chart's renders - a policy declaring
+        `judges_failed_renders`, on the chart or its default scenario - reports it as an `error`; every
+        other check is skipped with that cause, and counted. The gate is red even when the reporting
+        check did not run (GateSummary.unreported_render_failures)."""
+        reports = check.policy.judges_failed_renders and check.scenario in (None, "default")
+        if reports:
+            return Result(check.policy, check.chart, check.scenario, Outcome.ERROR, message=message,
+                          cause="chart-failed")
+        return Result(check.policy, check.chart, check.scenario, Outcome.SKIPPED, cause="chart-failed",
+                      message=f"not judged: {message} (reported once for the chart, by its render check)")
 
     @staticmethod
     def _planned_render(ctx: ChartContext, scenario_name: str):
@@ -818,8 +833,13 @@ class GateSummary:
         did not run to report it (e.g. deselected with -k): still a red gate."""
         reported = {(r.chart, r.scenario) for r in self.gate.results if r.policy.id == RENDER_POLICY
                     and r.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.WAIVED)}
-        return sorted({(r.chart, r.cause_scenario) for r in self.gate.results
-                       if r.cause == "render-failed" and (r.chart, r.cause_scenario) not in reported})
+        unreported = {(r.chart, r.cause_scenario) for r in self.gate.results
+                      if r.cause == "render-failed" and (r.chart, r.cause_scenario) not in reported}
+        # A chart that could not be judged at all, whose one error did not run (deselected, disabled).
+        failed_charts = {r.chart for r in self.gate.results if r.cause == "chart-failed"}
+        reporting = {r.chart for r in self.gate.results if r.cause == "chart-failed" and r.outcome is Outcome.ERROR}
+        unreported |= {(chart, "all scenarios") for chart in failed_charts - reporting}
+        return sorted(unreported)
 
     @property
     def blocking(self) -> list[Result]:

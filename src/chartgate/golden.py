@@ -94,6 +94,11 @@ class GoldenStore:
                 and safe_name(str(data.get("chart"))) == path.parent.name
                 and f"{safe_name(str(data.get('scenario')))}.yaml" == path.name)
 
+    def has_files(self, chart: str) -> bool:
+        """Does the chart have any golden file yet? (A new chart has none: one finding, not one per scenario.)"""
+        directory = self.root / safe_name(chart)
+        return self._confined(directory) and directory.is_dir() and any(directory.glob("*.yaml"))
+
     def fingerprint(self, chart: str, scenario: str) -> str:
         """What a golden check of (chart, scenario) reads besides the render: its file. (Under
         --update-golden the check leaves a file matching the render, so its result, cached with the

@@ -150,16 +150,53 @@ def test_render_timeout_option_kills_a_hanging_helm(pytester, repo, monkeypatch)
     result.stdout.fnmatch_lines(["*no result after 0.5s (per-render timeout; raise it with --render-timeout)*"])
 
 
-def test_missing_helm_is_an_error_for_every_check_and_the_reports_still_say_so(pytester, repo, monkeypatch):
+def test_missing_helm_is_one_error_per_chart_and_the_reports_still_say_so(pytester, repo, monkeypatch):
+    """One cause, one finding: the chart's render check reports the missing Helm once; every other
+    check of the chart is skipped with that cause (never passed), and the gate is red."""
     monkeypatch.setenv("HELM_BIN", str(repo / "no-such-helm"))
     result = run(pytester)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(failed=4)
+    result.assert_outcomes(failed=1, skipped=3)
     result.stdout.fnmatch_lines(["*HELM_BIN=*no-such-helm* does not name an existing file*unset it*",
-                                 "*tiny: 4 error*", "*gate: RED*"])
+                                 "*tiny: 3 skipped, 1 error*", "*gate: RED*"])
     assert "Traceback" not in result.stdout.str()
     report = json.loads((repo / "reports" / "chartgate.json").read_text())
-    assert {r["outcome"] for r in report["results"]} == {"error"}
+    [error] = [r for r in report["results"] if r["outcome"] == "error"]
+    assert error["policy"] == "RENDER-001" and error["cause"] == "chart-failed"
+    skipped = [r for r in report["results"] if r["outcome"] == "skipped"]
+    assert len(skipped) == 3 and all(r["cause"] == "chart-failed" and "no-such-helm" in r["message"]
+                                     for r in skipped)
+    assert len(report["defects"]) == 1
+
+
+def test_a_chart_failure_is_red_even_when_its_render_check_does_not_run(pytester, repo, monkeypatch):
+    monkeypatch.setenv("HELM_BIN", str(repo / "no-such-helm"))
+    result = run(pytester, "-k", "GOLD")
+    assert result.ret != pytest.ExitCode.OK
+    report = json.loads((repo / "reports" / "chartgate.json").read_text())
+    assert report["summary"]["gate"] != "passed"
+    assert ["tiny", "all scenarios"] in report["summary"]["unreported_render_failures"]
+
+
+def test_a_chart_that_cannot_be_loaded_is_one_error_the_rest_skipped(pytester, repo):
+    add_chart(repo, "bad-values", {}, values="replicas: 1\nimage: {tag: v1\n")
+    run(pytester, "--update-golden")
+    report = json.loads((repo / "reports" / "chartgate.json").read_text())
+    mine = [r for r in report["results"] if r["chart"] == "bad-values"]
+    assert [r["outcome"] for r in mine if r["outcome"] != "skipped"] == ["error"]
+    assert [d["policy"] for d in report["defects"] if d["chart"] == "bad-values"] == ["RENDER-001"]
+
+
+def test_a_required_value_in_every_scenario_is_one_defect(pytester, repo):
+    add_chart(repo, "needs-input", {"cm.yaml": '{{ required "needs-input: set cluster.domain" .Values.cluster.domain }}'
+                                               "\n" + CONFIGMAP.format(name="cm")},
+              values="cluster: {domain: null}\nmetrics: {enabled: false}\n")
+    run(pytester, "--update-golden")
+    report = json.loads((repo / "reports" / "chartgate.json").read_text())
+    render = [r for r in report["results"] if r["chart"] == "needs-input" and r["policy"] == "RENDER-001"]
+    assert len(render) >= 2 and all(r["outcome"] == "failed" for r in render)
+    defects = [d for d in report["defects"] if d["chart"] == "needs-input"]
+    assert [d["policy"] for d in defects] == ["RENDER-001"] and len(defects[0]["occurrences"]) == len(render)
 
 
 def test_a_tampered_provisioned_helm_is_refused_and_never_run(pytester, repo):
@@ -183,3 +220,22 @@ def test_a_malformed_waivers_file_stops_the_run_naming_file_and_line(pytester, r
     result.stderr.fnmatch_lines([f"*{waivers}:4: invalid YAML*Fix the file at that line*"])
     assert result.stderr.str().count("invalid YAML") == 1  # once, not once per policy module
     assert not (repo / "reports").exists()
+
+
+def test_a_new_chart_without_golden_files_is_one_defect(pytester, repo):
+    """One cause, one finding: a chart with no golden file at all is one GOLD-001 defect seen in every
+    scenario, not one defect per scenario; a chart that has some goldens still gets one per drift."""
+    import json
+    first = run(pytester)
+    assert first.ret == pytest.ExitCode.TESTS_FAILED
+    data = json.loads((repo / "reports" / "chartgate.json").read_text())
+    failed = [r for r in data["results"] if r["policy"] == "GOLD-001" and r["outcome"] == "failed"]
+    gold = [d for d in data["defects"] if d["policy"] == "GOLD-001"]
+    assert len(failed) >= 2 and len(gold) == 1
+    assert len(gold[0]["occurrences"]) == len(failed)
+    assert "a new chart; create it with --update-golden" in gold[0]["message"]
+    assert run(pytester, "--update-golden").ret == pytest.ExitCode.OK
+    (repo / "golden" / "tiny" / "capabilities.yaml").unlink()  # one file missing now: named on its own
+    again = run(pytester)
+    assert again.ret == pytest.ExitCode.TESTS_FAILED
+    again.stdout.fnmatch_lines(["*no golden file *golden/tiny/capabilities.yaml*create it with --update-golden*"])

@@ -70,11 +70,12 @@ def test_a_chart_with_unvendored_dependencies_is_an_error_result_and_the_gate_is
 
     results = [r for r in gate.results if r.chart == "hollow"]
     assert {r.policy.id for r in results} == {"GOLD-001", "RENDER-001"}
-    assert all(r.outcome is Outcome.ERROR for r in results), [r.outcome for r in results]
+    assert {r.policy.id: r.outcome for r in results} == {"RENDER-001": Outcome.ERROR, "GOLD-001": Outcome.SKIPPED}
     assert all("helm dependency build" in r.message and "`upstream`" in r.message for r in results)
     assert summary.red
     report = json.loads((tmp_path / "reports" / "chartgate.json").read_text())
-    assert {r["outcome"] for r in report["results"] if r["chart"] == "hollow"} == {"error"}
+    assert {r["outcome"] for r in report["results"] if r["chart"] == "hollow"} == {"error", "skipped"}
+    assert len([d for d in report["defects"] if d["chart"] == "hollow"]) == 1  # one cause, one finding
 
 
 def test_hostile_chart_names_never_write_outside_the_report_and_golden_dirs(tmp_path):

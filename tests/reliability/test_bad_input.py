@@ -59,12 +59,15 @@ def test_an_impossible_date_in_a_chart_file_is_a_broken_chart_naming_file_and_li
     assert "not a valid one" in message and "quote it" in message
 
 
-def test_an_impossible_date_in_values_is_an_error_result_on_every_policy(tmp_path):
+def test_an_impossible_date_in_values_is_an_error_result_and_every_policy_says_why(tmp_path):
     root = tmp_path / "charts"
     write_chart(root, "dated", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}, values="when: 2024-02-30\n")
     gate, summary = run_small_gate(tmp_path, root)
     results = [r for r in gate.results if r.chart == "dated"]
-    assert results and all(r.outcome is Outcome.ERROR and "values.yaml:1:" in r.message for r in results)
+    assert results and all("values.yaml:1:" in r.message and r.cause == "chart-failed" for r in results)
+    # one cause, one finding: the render check's error; every other check skipped with that cause
+    assert [r.policy.id for r in results if r.outcome is Outcome.ERROR] == ["RENDER-001"]
+    assert all(r.outcome is Outcome.SKIPPED for r in results if r.policy.id != "RENDER-001")
     assert summary.red
 
 

@@ -29,7 +29,9 @@ def test_matrix_cell_aggregates_scenarios_and_the_worst_outcome_wins(failing_rep
     assert matrix.cell("bp-stunner", "GOLD-001").outcome == "passed"
     assert matrix.cell("bp-stunner", "GOLD-001").total == sum(
         r["chart"] == "bp-stunner" and r["policy"] == "GOLD-001" for r in failing_report["results"])
-    assert matrix.cell("bp-broken", "RPT-001").outcome == "error"
+    # one cause, one finding: the chart that cannot be loaded is one RENDER-001 error, the rest skipped
+    assert matrix.cell("bp-broken", "RENDER-001").outcome == "error"
+    assert matrix.cell("bp-broken", "RPT-001").outcome == "skipped"
 
 
 def test_family_cells_aggregate_their_policies(failing_report):
@@ -41,14 +43,18 @@ def test_family_cells_aggregate_their_policies(failing_report):
     assert rpt.outcome == "failed" and rpt.count("failed") == 1 and rpt.count("warning") == 1
     assert rpt.count("waived") == 1
     assert rpt.summary() == "1 failed, 1 warning, 1 waived"
-    assert family_cell(matrix, "bp-broken", grouped["RPT"]).outcome == "error"
+    assert family_cell(matrix, "bp-broken", grouped["RENDER"]).outcome == "error"
+    assert family_cell(matrix, "bp-broken", grouped["RPT"]).outcome == "skipped"
 
 
 def test_repeats_across_policies_are_collapsed_for_display(failing_report):
     groups = repeat_groups(failing_report["defects"])
     broken = [g for g in groups if g[0]["chart"] == "bp-broken"]
-    assert len(broken) == 1 and {d["policy"] for d in broken[0]} == {"GOLD-001", "RENDER-001", "RPT-001",
-                                                                     "RPT-002", "RPT-003"}
+    assert len(broken) == 1 and {d["policy"] for d in broken[0]} == {"RENDER-001"}  # reported once
+    # Several policies reporting the same finding on one chart are one display group naming each.
+    same = [{**broken[0][0], "policy": pid, "id": f"d-{pid}"} for pid in ("RPT-001", "RPT-002", "RPT-003")]
+    [group] = repeat_groups(same)
+    assert [d["policy"] for d in group] == ["RPT-001", "RPT-002", "RPT-003"]
 
 
 def test_markdown_report(failing_run, failing_report):
@@ -75,8 +81,8 @@ def test_markdown_report(failing_run, failing_report):
     # the fully waived defect shows its waiver
     assert "Waived: upstream Services are reviewed upstream \\<see ticket & notes\\>" in md
     assert "owner platform-team, expires 2027-06-30" in md
-    # errors of the broken chart: one entry naming every policy
-    assert "The same finding is reported by 5 policies" in md and md.count("chart could not be loaded") == 1
+    # the broken chart: one error, by its render check; its other checks are skipped with that cause
+    assert md.count("chart could not be loaded") == 1 and "### 💥 RENDER-001 on bp-broken: error" in md
 
 
 def test_markdown_escapes_table_cells_and_code(failing_report):
@@ -132,7 +138,8 @@ def test_every_link_on_the_page_has_a_target(page):
 def test_html_matrix_and_findings(page, failing_report):
     parsed = _Page()
     parsed.feed(page)
-    assert parsed.policies.count(("RPT-001", "error")) == 1 and len([p for p in parsed.policies if p[1] == "error"]) == 5
+    assert parsed.policies.count(("RENDER-001", "error")) == 1 and len([p for p in parsed.policies if p[1] == "error"]) == 1
+    assert parsed.policies.count(("RPT-001", "skipped")) == 1  # the broken chart's other checks: skipped
     assert ("RPT-003", "waived") in parsed.policies and ("RPT-001", "failed") in parsed.policies
     cell = re.search(r'<td class="cell o-failed" data-outcome="failed" data-family="RPT" title="RPT on bp-stunner: ([^"]+)">',
                      page)

@@ -26,7 +26,6 @@ WAIVERS = """\
 waivers:
   - policy: GOLD-001
     chart: bp-kserve
-    scenario: default
     reason: "golden files for bp-kserve are being reviewed"
     owner: platform-team
     expires: {expires}
