@@ -22,7 +22,7 @@ from .defects import DEFECT_OUTCOMES
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
-                     repeat_groups, top_groups, values_digests)
+                     partial_coverage_text, repeat_groups, top_groups, values_digests)
 
 SYMBOL = {"passed": "✓", "failed": "✗", "waived": "⚑", "error": "!", "skipped": "–"}
 
@@ -146,6 +146,8 @@ def _banner(report: dict) -> str:
     elif report.get("merged_from"):
         scope = f" · merged from {len(report['merged_from'])} shards"
     why = f'<p>Incomplete: {e(summary.get("incomplete"))}</p>' if summary.get("incomplete") else ""
+    if summary.get("partial_coverage"):
+        why += f'<p>Partial coverage: {e(partial_coverage_text(summary["partial_coverage"]))}</p>'
     unreported = summary.get("unreported_render_failures") or []
     if unreported:
         listed = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:20])

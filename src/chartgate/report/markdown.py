@@ -17,7 +17,7 @@ from .defects import DEFECT_OUTCOMES
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
-                     repeat_groups, top_groups, values_digests)
+                     partial_coverage_text, repeat_groups, top_groups, values_digests)
 
 SYMBOL = {"passed": "✅", "failed": "❌", "waived": "⚠️", "error": "💥", "skipped": "➖"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
@@ -71,6 +71,9 @@ def _header(report: dict) -> list[str]:
                         + (f" and {len(unreported) - 20} more" if len(unreported) > 20 else "")))
     if summary.get("incomplete"):
         rows.insert(1, ("Incomplete", text(summary["incomplete"])))
+    partial = summary.get("partial_coverage") or {}
+    if partial:
+        rows.insert(1, ("Partial coverage", text(partial_coverage_text(partial))))
     shard = report.get("shard")
     if shard:
         rows.insert(1, ("Shard", f"{shard['index']} of {shard['total']}: merge the shards "
