@@ -128,9 +128,13 @@ def fqdn_variants(chart: "Chart", judged: list[Scenario]) -> list[Scenario]:
     return [replace(default, name="default+no-overlay", values_files=()), default, *sentinels]
 
 
-#: Renders planning spends per guard it meets (a refused row, then a few bisection probes), measured
-#: on bp-warden (README, Performance).
-RENDERS_PER_GUARD = 4.5
+#: Planning renders (refused rows and bisection probes) as a power of the guards reading a factor,
+#: fitted on bp-warden at four sizes (10, 20, 33 and 66 guards over 47-220 factors: 15, 58, 80 and
+#: 300 renders; README, Performance): each guard met costs a row and a bisection, and more guards
+#: refuse more of the rows planned around the others.
+PLANNING_SCALE, PLANNING_POWER = 0.385, 1.59
+#: New rows that re-cover what refused rows lost, per row of the plan (14-21 for 16-25 on bp-warden).
+RECOVER_ROWS = 0.85
 _GUARD = re.compile(r"\b(fail|required)\b")
 _WORD = re.compile(r"[A-Za-z_][\w-]*")
 
@@ -148,7 +152,9 @@ def guards_on_factors(chart: "Chart", factors) -> int:
 
 
 def guess_planning(chart: "Chart", plan) -> int:
-    """What planning around refusals will render, without rendering (for --plan): the plan's rows are
-    re-covered, and each guard reading a factor costs a refused row and its bisection."""
+    """What planning around refusals will render, without rendering (for --plan): the refused rows and
+    bisection probes of the guards reading a factor, and the rows re-covering what they refused."""
     guards = guards_on_factors(chart, plan.factors)
-    return round(RENDERS_PER_GUARD * guards) + len(plan.scenarios) if guards else 0
+    if not guards:
+        return 0
+    return round(PLANNING_SCALE * guards ** PLANNING_POWER + RECOVER_ROWS * len(plan.scenarios))
