@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Sequence
 
 from .covering import Interaction, coverage_gaps
@@ -42,7 +43,11 @@ class Refusal:
     message: str
 
     def within(self, combination: Sequence[Item]) -> bool:
-        return set(self.items) <= set(combination)
+        return self._set <= set(combination)
+
+    @cached_property
+    def _set(self) -> frozenset:
+        return frozenset(self.items)
 
     def describe(self) -> str:
         return ", ".join(f"{k}={_show(v)}" for k, v in self.items)
@@ -197,9 +202,16 @@ class _Rows:
                 continue
             levels = self.space[name]
             score = dict.fromkeys(levels, 0)
-            for combination in by_factor.get(name, ()):
-                if all(row.get(k) == v for k, v in combination if k != name):
-                    score[dict(combination)[name]] += 1
+            for combination in by_factor.get(name, ()):  # the hot loop of planning: kept plain
+                level, completes = None, True
+                for k, v in combination:
+                    if k == name:
+                        level = v
+                    elif row.get(k) != v:
+                        completes = False
+                        break
+                if completes:
+                    score[level] += 1
             # Ties alternate by factor and row (deterministic): always the default would make rows
             # that repeat each other's pairs.
             shift = (self.made + len(row)) % len(levels)
