@@ -137,16 +137,21 @@ PLANNING_SCALE, PLANNING_POWER = 0.385, 1.59
 RECOVER_ROWS = 0.85
 _GUARD = re.compile(r"\b(fail|required)\b")
 _WORD = re.compile(r"[A-Za-z_][\w-]*")
+_IF = re.compile(r"\{\{-?\s*(if|else if|with)\b")
 
 
 def guards_on_factors(chart: "Chart", factors) -> int:
-    """`fail`/`required` calls whose line (or the two before it, an enclosing `if`) reads a factor."""
+    """`fail`/`required` calls guarded by a factor: the call's line, or one of the two before it that
+    opens an `if`, reads a factor (a `required` of a cluster value beside a toggle's line is no guard)."""
     words = {part for f in factors for part in f.name.split(".")[-2:]} - {"enabled", "enable", "create"}
     found = 0
     for text in chart.all_templates().values():
         lines = text.splitlines()
         for index, line in enumerate(lines):
-            if _GUARD.search(line) and words & set(_WORD.findall(" ".join(lines[max(0, index - 2):index + 1]))):
+            if not _GUARD.search(line):
+                continue
+            window = [previous for previous in lines[max(0, index - 2):index] if _IF.search(previous)] + [line]
+            if words & set(_WORD.findall(" ".join(window))):
                 found += 1
     return found
 

@@ -155,3 +155,20 @@ def test_the_plan_estimate_is_within_15_percent_of_the_helm_runs(tmp_path, polic
     if kind == "guarded":
         assert after.coverage.refusals and not after.coverage.uncovered
         assert estimate.planning > 0
+
+
+def test_only_a_fail_or_required_guarded_by_a_factor_counts_as_a_guard(tmp_path):
+    """A `required` of a cluster value on a line beside a toggle's is no guard (bp-sierra's estimate
+    counted planning it never did); an `if` on a toggle around a `fail` is one."""
+    from chartgate.charts import load_chart_dir
+    from chartgate.estimate import guards_on_factors
+    from chartgate.planner import Factor, FactorKind
+    values = "xOverlay:\n  a: {enabled: false}\n  b: {enabled: false}\nexternalDomain: ''\n"
+    config = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+              "  a: {{ .Values.xOverlay.a.enabled | quote }}\n"
+              "  url: {{ required \"externalDomain is required\" .Values.externalDomain | quote }}\n")
+    chart = load_chart_dir(write_chart(tmp_path, "bp-g", values, {"cm.yaml": config}))
+    factors = [Factor(f"xOverlay.{n}.enabled", FactorKind.TOGGLE, (False, True)) for n in ("a", "b")]
+    assert guards_on_factors(chart, factors) == 0
+    (chart.path / "templates" / "guard.yaml").write_text(EXCLUSIVE)
+    assert guards_on_factors(load_chart_dir(chart.path), factors) == 1
