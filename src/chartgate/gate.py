@@ -305,10 +305,10 @@ class Gate:
                                    self.render_estimate(name, plan).planning_allowance,
                                    batch=max(1, self.config.workers))
         plan.coverage = coverage
-        plan.estimate = self.render_estimate(name, plan)  # after planning: what it spent, what is judged
         plan.repairs = repair_scenarios(plan, coverage.rows, base, constraints)
         plan.infeasible_combinations = [combination for combination, _ in coverage.infeasible]
         plan.scenarios = plan.scenarios + plan.repairs
+        plan.estimate = self.render_estimate(name, plan)  # after planning: what it spent, what is judged
 
     def render_estimate(self, name: str, plan: CombinationPlan) -> RenderEstimate:
         """Every render the run makes for the chart as planned so far, and its budget (estimate.py)."""

@@ -172,3 +172,17 @@ def test_only_a_fail_or_required_guarded_by_a_factor_counts_as_a_guard(tmp_path)
     assert guards_on_factors(chart, factors) == 0
     (chart.path / "templates" / "guard.yaml").write_text(EXCLUSIVE)
     assert guards_on_factors(load_chart_dir(chart.path), factors) == 1
+
+
+def test_the_estimate_after_planning_counts_the_rows_planned_around_refusals(tmp_path):
+    """The report's `renders` of a chart planned around refusals: the re-covering rows are judged, so
+    counted (they were left out when the estimate was taken before they joined the plan)."""
+    exclusive_chart(tmp_path / "charts")
+    run = gate_on(tmp_path, tmp_path / "charts", exhaustive_threshold=0)
+    plan = run.gate.combination_plans["bp-excl"]
+    assert plan.repairs and all(s in plan.scenarios for s in plan.repairs)
+    assert plan.estimate.planning == plan.coverage.renders - len(plan.coverage.rows)
+    # These policies render only planned scenarios (no Helm comparison, no variants); a bisection probe
+    # may repeat a declared scenario (one render, memoised), so planning can count one Helm run twice.
+    actual = run.gate.renderer.stats["renders"]
+    assert actual <= plan.estimate.judging + plan.estimate.planning <= actual * 1.15
