@@ -107,6 +107,7 @@ class Profile:
     pdb_overlay: bool = False
     gateway_class: bool = False  # Capabilities-gated GatewayClass; blueprint depends on bp-cilium
     issuer: bool = False  # a cert-manager Issuer for the webhook; blueprint depends on bp-cert-manager
+    guards: int = 0  # fail/required guards refusing combinations of referenced toggles (see guards())
 
 
 def _scaled(value: int, scale: float, minimum: int = 1) -> int:
@@ -120,7 +121,8 @@ def scaled(profile: Profile, scale: float) -> Profile:
                    instances=_scaled(profile.instances, scale), crds=tuple(_scaled(k, scale) for k in profile.crds),
                    template_crds=_scaled(profile.template_crds, scale),
                    dashboards=_scaled(profile.dashboards, scale), dashboard_kib=_scaled(profile.dashboard_kib, scale),
-                   pipelines=_scaled(profile.pipelines, scale), rule_groups=_scaled(profile.rule_groups, scale))
+                   pipelines=_scaled(profile.pipelines, scale), rule_groups=_scaled(profile.rule_groups, scale),
+                   guards=_scaled(profile.guards, scale))
 
 
 C = Component
@@ -144,6 +146,10 @@ OPERATOR = Profile("operator", (C("controller", pdb=True, autoscaling=True),), f
 OPERATOR_WEBHOOK = Profile("operator", (C("controller", pdb=True, autoscaling=True), C("webhook")), flags=110,
                            referenced=14, crds=(150, 40), issuer=True, pdb_overlay=True)
 VALUES_ONLY = Profile("operator", (C("controller", pdb=True),), flags=40, referenced=6, crds=(30,), overlay=False)
+#: The chart that broke the real monorepo's planning (issue 19): a CNI umbrella whose templates read
+#: ~125 feature switches and guard 66 pairs of them with `fail`/`required`. Not among the 50.
+GUARDED = replace(CNI, flags=340, referenced=210, crds=(1250, 180, 90), guards=66)
+GUARDED_NAME = "warden"
 
 
 def monorepo_profiles() -> list[Profile]:
@@ -1066,6 +1072,7 @@ class Upstream:
     group: str
     kind: str
     flags: list[tuple[str, bool, bool]] = field(default_factory=list)  # (values path, is toggle, referenced)
+    defaults: dict[str, bool] = field(default_factory=dict)  # feature toggle path -> its default
 
 
 def write_upstream(dest: Path, up: Upstream, seed: int, required: str) -> None:
@@ -1094,6 +1101,7 @@ def write_upstream(dest: Path, up: Upstream, seed: int, required: str) -> None:
                 features[name]["mode"] = rng.choice(("auto", "strict", "legacy"))
             flags.append((f"features.{name}.enabled", True, referenced))
     up.flags = flags
+    up.defaults = {f"features.{name}.enabled": node["enabled"] for name, node in features.items()}
     values: dict = {
         "global": {"imageRegistry": IMAGE_REGISTRY},
         "commonLabels": {},
@@ -1195,6 +1203,8 @@ def write_upstream(dest: Path, up: Upstream, seed: int, required: str) -> None:
             write(d / "pdb.yaml", fill(PDB, **subs))
         if comp.autoscaling and not comp.optional and comp.workload == "Deployment":
             write(d / "hpa.yaml", fill(HPA, **subs))
+    if p.guards:
+        write(t / "guards.yaml", guard_template(guards(up)[0], ".Values"))
     if p.nested_netpol:
         write(t / "networkpolicy.yaml", fill(NETPOL, UP=up.name))
     if p.instances:
@@ -1219,6 +1229,45 @@ def write_upstream(dest: Path, up: Upstream, seed: int, required: str) -> None:
             kind = crd_kinds[len(p.crds) + i]
             doc = crd(up.group, kind, p.template_crd_kib, seed * 1000 + i, "Cluster")
             write(dest / "files" / "crds" / f"{i:04d}-{kind.lower()}.yaml", dump(doc))
+
+
+# -- guards: the chart's own contract between its switches -------------------------------------------
+
+
+def guards(up: Upstream) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(subchart guards, umbrella guards): `p.guards` of (kind, toggle a, toggle b) over the referenced
+    feature toggles, like a CNI's: `excludes` (a and b never both on), `requires` (a on needs b on),
+    `required` (a on needs a value nothing sets). Every guard lets the defaults render; one in four
+    sits in the umbrella, which reads the subchart's values."""
+    toggles = [path for path, toggle, ref in up.flags if toggle and ref]
+    n, found = len(toggles), []
+    for g in range(up.profile.guards if n >= 2 else 0):
+        a = toggles[g % n]
+        b = toggles[(g * 7 + 1 + g // n) % n]
+        b = b if b != a else toggles[(g + 1) % n]
+        da, db = up.defaults[a], up.defaults[b]
+        allowed = {"excludes": not (da and db), "requires": not (da and not db), "required": not da}
+        kinds = ("excludes", "requires", "required")
+        kind = next(k for k in kinds[g % 3:] + kinds[:g % 3] if allowed[k])
+        found.append((kind, a, b))
+    return [x for i, x in enumerate(found) if i % 4 != 3], [x for i, x in enumerate(found) if i % 4 == 3]
+
+
+def guard_template(found: list[tuple[str, str, str]], root: str, head: str = "") -> str:
+    """Templates that render nothing and stop the render (`fail`/`required`) when a guard is broken."""
+    lines = ["{{- /* The payload's contract between its feature switches. */ -}}\n", head]
+    for kind, a, b in found:
+        na, nb = a.split(".")[1], b.split(".")[1]
+        if kind == "excludes":
+            lines.append(f'{{{{- if and {root}.{a} {root}.{b} }}}}{{{{- fail "features.{na} and features.{nb} '
+                         f'cannot be enabled together" }}}}{{{{- end }}}}\n')
+        elif kind == "requires":
+            lines.append(f'{{{{- if and {root}.{a} (not {root}.{b}) }}}}{{{{- fail "features.{na} requires '
+                         f'features.{nb}.enabled=true" }}}}{{{{- end }}}}\n')
+        else:
+            lines.append(f'{{{{- if {root}.{a} }}}}{{{{- $_ := required "features.{na}.endpoint is required when '
+                         f'features.{na} is enabled" {root}.features.{na}.endpoint }}}}{{{{- end }}}}\n')
+    return "".join(lines)
 
 
 # -- the umbrella ------------------------------------------------------------------------------------
@@ -1498,6 +1547,8 @@ def write_blueprint(bp: Blueprint, seed: int) -> None:
             write(t / "gatewayclass.yaml", fill(OVERLAY_GATEWAYCLASS, **subs))
         if p.issuer:
             write(t / "issuer.yaml", fill(OVERLAY_ISSUER, **subs))
+        if p.guards:
+            write(t / "guards.yaml", guard_template(guards(up)[1], "$up", f'{{{{- $up := index .Values "{up.name}" }}}}\n'))
     if p.required:
         ci_values = ({up.name: {"externalDomain": "registry.ci.example.test"}} if p.required == "fqdn"
                      else {up.name: {"storage": {"bucket": f"{bp.name}-ci", "region": "eu-1"}}})
@@ -1672,14 +1723,26 @@ def plan_blueprints(root: Path, count: int, scale: float) -> list[Blueprint]:
     return out
 
 
+def guarded_blueprint(root: Path, scale: float, index: int = DEFAULT_CHARTS) -> Blueprint:
+    """The guard-heavy CNI umbrella (`bp-warden`), written beside the others by `generate(guarded=True)`."""
+    profile = scaled(GUARDED, scale)
+    up = Upstream(f"{GUARDED_NAME}-agent", "1.16.3", profile, "warden.catalyst.example", "WardenConfig")
+    return Blueprint(GUARDED_NAME, index, profile, up, Path(root) / "platform" / GUARDED_NAME)
+
+
 def generate(root: Path, count: int = DEFAULT_CHARTS, scale: float = 1.0, *, composite: bool = True,
-             mainstream: bool = False, helm: Path | None = None) -> list[Path]:
-    """Write the monorepo under `root`; returns the chart directories (platform, then products)."""
+             mainstream: bool = False, helm: Path | None = None, guarded: bool = False) -> list[Path]:
+    """Write the monorepo under `root`; returns the chart directories (platform, then products).
+    `guarded`: also the guard-heavy chart (`guarded_blueprint`; no HelmRelease installs it)."""
     root = Path(root)
     blueprints = plan_blueprints(root, count, scale)
     for bp in blueprints:
         write_blueprint(bp, seed=1000 + bp.index)
     charts = [bp.chart for bp in blueprints]
+    if guarded:
+        warden = guarded_blueprint(root, scale)
+        write_blueprint(warden, seed=1000 + warden.index)
+        charts.append(warden.chart)
     composite_name = None
     if composite and count >= 2:
         # mid-sized members (operators) first, as a product bundles services rather than CNIs
@@ -1745,13 +1808,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--charts", type=int, default=DEFAULT_CHARTS, help="number of platform Blueprints")
     parser.add_argument("--scale", type=float, default=1.0, help="size factor for every chart (1 = realistic)")
     parser.add_argument("--no-composite", action="store_true", help="leave out products/suite")
+    parser.add_argument("--guarded", action="store_true", help="also write the guard-heavy bp-warden")
     parser.add_argument("--mainstream", action="store_true", help="also write mainstream/ (generic charts)")
     parser.add_argument("--helm", type=Path, default=DEFAULT_HELM, help="Helm binary for `helm create`")
     parser.add_argument("--describe", action="store_true",
                         help="then render every chart with Helm and print its size (objects, booleans, CRDs)")
     args = parser.parse_args(argv)
     charts = generate(args.dest, args.charts, args.scale, composite=not args.no_composite,
-                      mainstream=args.mainstream, helm=args.helm)
+                      mainstream=args.mainstream, helm=args.helm, guarded=args.guarded)
     print(f"wrote {len(charts)} Blueprint charts under {args.dest}")
     if args.describe:
         rows = describe(args.dest, args.helm)

@@ -6,7 +6,10 @@ Parts (select with --only / --skip, comma-separated):
               replayed bare, one at a time, for the CPU they cost without chartgate
   plan        `--plan` over the realistic monorepo: scenarios and estimated renders per chart
   realistic   the gate over a realistic generated monorepo (bench/monorepo.py: ~50 Blueprints sized
-              like real upstream charts, one composite of ten, ~100 Flux HelmReleases), cold then warm
+              like real upstream charts, the guard-heavy bp-warden, one composite of ten, ~100 Flux
+              HelmReleases), cold then warm; each chart's Helm runs beside `--plan`'s estimate
+  guarded     bp-warden alone (126 guarded feature switches, 66 fail/required guards, MB-sized CRDs):
+              `--plan`, then the gate cold and warm
   mainstream  generic charts shaped like popular public charts (bench/mainstream.py, incl. a real
               `helm create` chart): chartgate and checkov on the same charts
   seed        the seed's bash procedure (default-off / opt-in / explicit-off x 3 fixture charts)
@@ -46,13 +49,13 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 sys.path.insert(0, str(BENCH))
 
-from monorepo import DEFAULT_CHARTS, describe, generate  # noqa: E402
+from monorepo import DEFAULT_CHARTS, describe, generate, guarded_blueprint, write_blueprint  # noqa: E402
 
 PYTHON = sys.executable
 HELM = REPO / ".tools" / "helm-v4.1.4" / "helm"
 FIXTURE_CHARTS = REPO / "fixtures" / "charts"
 FIXTURE_OVERLAYS = REPO / "fixtures" / "overlays"
-PARTS = ("fixtures", "plan", "realistic", "mainstream", "seed")
+PARTS = ("fixtures", "plan", "realistic", "guarded", "mainstream", "seed")
 #: Where gate runs start (cwd: policies/, pyproject.toml, platform.yaml, fixtures/). The checkout itself,
 #: or with --snapshot a copy of it taken when the bench starts (see snapshot()).
 GATE_ROOT = REPO
@@ -66,6 +69,9 @@ TARGET_COLD_S = 300.0
 TARGET_WARM_RATIO = 0.15
 TARGET_RSS_MB = 1024.0
 TARGET_FIXTURE_OVERHEAD = 1.3
+# Targets of issue 19.
+TARGET_GUARDED_COLD_S = 60.0
+TARGET_ESTIMATE = 0.15  # --plan's estimate within 15% of the Helm runs, per chart
 
 
 def out(line: str = "") -> None:
@@ -434,6 +440,79 @@ def parse_plan(text: str) -> dict[str, dict]:
     return charts
 
 
+def plan_estimates(gate_args: list[str], work: Path, label: str, timeout: float | None) -> tuple[dict, "Measured"]:
+    """`--plan`'s per-chart figures (parse_plan) for a gate command line, and how long it took."""
+    command = [PYTHON, "-m", "pytest", "policies", "-q", "-p", "no:randomly", "--plan",
+               "--report-dir", str(work / f"report-{label}"), *gate_args]
+    measured = measure(command, cwd=GATE_ROOT, env=gate_env(work), timeout=timeout, output=work / f"output-{label}.txt")
+    return parse_plan(measured.output), measured
+
+
+def helm_runs_per_chart(run: GateRun) -> dict[str, int]:
+    """Helm runs per chart, from the recorder's argv (`... -- RELEASE CHART_DIR`) and the report's paths."""
+    names = {str(Path(c["path"]).resolve()): c["name"] for c in (run.report or {}).get("charts", [])}
+    counts: dict[str, int] = {}
+    for entry in run.helm_log:
+        name = names.get(str(Path(entry["argv"][-1]).resolve()), entry["argv"][-1])
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def estimate_rows(table: Table, label: str, estimates: dict[str, dict], run: GateRun) -> dict:
+    """`--plan`'s estimate beside the Helm runs, per chart; the largest deviation against the target."""
+    actual = helm_runs_per_chart(run)
+    rows = {name: {"estimated": c.get("estimated_renders"), "actual": actual.get(name, 0)}
+            for name, c in estimates.items()}
+    deviations = {n: abs(r["estimated"] - r["actual"]) / r["actual"] for n, r in rows.items()
+                  if r["actual"] and r["estimated"] is not None}
+    worst = max(deviations, key=deviations.get) if deviations else None
+    total_e = sum(r["estimated"] or 0 for r in rows.values())
+    total_a = sum(r["actual"] for r in rows.values())
+    within = sum(d <= TARGET_ESTIMATE for d in deviations.values())
+    table.add(f"{label}: --plan estimate vs Helm runs",
+              f"{total_e} estimated, {total_a} run; {within} of {len(deviations)} charts within "
+              f"{100 * TARGET_ESTIMATE:.0f}%" + (f", worst {worst} {100 * deviations[worst]:.0f}% "
+                                                 f"({rows[worst]['estimated']} vs {rows[worst]['actual']})" if worst else ""),
+              f"every chart within {100 * TARGET_ESTIMATE:.0f}%: {verdict(within == len(deviations) if deviations else None)}")
+    return {"charts": rows, "within": within, "of": len(deviations), "worst": worst}
+
+
+def part_guarded(work: Path, args, table: Table, results: dict) -> None:
+    """bp-warden alone: --plan, then cold and warm."""
+    root = work / "guarded"
+    if not (root / "platform").is_dir():
+        bp = guarded_blueprint(root, args.scale)
+        write_blueprint(bp, seed=1000 + bp.index)
+    (work / "no-overlays").mkdir(exist_ok=True)
+    gate = ["--chart-root", str(root / "platform"), "--overlay-root", str(work / "no-overlays"),
+            "--golden-dir", str(work / "golden-guarded"), "--cache-dir", str(work / "cache-guarded")]
+    estimates, planned = plan_estimates(gate, work, "guarded-plan", args.timeout)
+    cold = run_gate([*gate, "--update-golden"], work, "guarded-cold", args.timeout)
+    warm = run_gate(gate, work, "guarded-warm", args.timeout) if not cold.measured.timed_out else None
+    out(f"guarded: --plan {planned.wall:.1f} s; cold {run_figures(cold)}; {cold.status()}")
+    table.add("guarded: --plan", f"{planned.wall:.1f} s, {sum(c.get('estimated_renders', 0) for c in estimates.values())} "
+                                 "estimated renders")
+    m = cold.measured
+    table.add("guarded: cold", run_figures(cold) if not m.timed_out else cold.status(),
+              f"<= {TARGET_GUARDED_COLD_S:.0f} s: {verdict(not m.timed_out and m.wall <= TARGET_GUARDED_COLD_S)}")
+    if warm is not None:
+        table.add("guarded: warm", run_figures(warm), f"{100 * warm.measured.wall / m.wall:.0f} % of cold")
+    plan = next(iter(((cold.report or {}).get("charts") or [{}])), {}).get("plan", {})
+    table.add("guarded: plan", f"{plan.get('factors')} factors, {len(plan.get('learned_refusals') or [])} guards "
+                               f"learned, {len(plan.get('infeasible_combinations') or [])} combinations refused, "
+                               f"coverage {plan.get('coverage')}, renders {plan.get('renders')}")
+    compared = estimate_rows(table, "guarded", estimates, cold)
+    results["guarded"] = {"plan": {"wall_s": round(planned.wall, 2), "charts": estimates}, "cold": cold.summary(),
+                          "warm": warm.summary() if warm else None, "estimate_vs_actual": compared,
+                          "coverage": {k: plan.get(k) for k in ("coverage", "renders", "budget_exhausted")}}
+    results["targets"] += [
+        {"target": "guard-heavy chart alone cold <= 60 s", "measured": m.wall,
+         "met": (not m.timed_out) and m.wall <= TARGET_GUARDED_COLD_S},
+        {"target": "guarded: --plan estimate within 15%", "measured": compared["worst"],
+         "met": compared["within"] == compared["of"] if compared["of"] else None},
+    ]
+
+
 def part_plan(mono: Path, work: Path, args, table: Table, results: dict) -> None:
     command = [PYTHON, "-m", "pytest", "policies", "-q", "-p", "no:randomly", "--plan",
                "--report-dir", str(work / "report-plan"), *monorepo_args(mono, work)]
@@ -499,7 +578,13 @@ def part_realistic(mono: Path, work: Path, args, table: Table, results: dict) ->
     if outcomes:
         table.add("realistic: results (cold)", ", ".join(f"{n} {k}" for k, n in outcomes.items()))
     phase_rows(table, cold)
-    results["realistic"] = {"cold": cold.summary(), "warm": warm.summary() if warm else None}
+    compared = None
+    if (results.get("plan") or {}).get("charts") and not m.timed_out:
+        compared = estimate_rows(table, "realistic", results["plan"]["charts"], cold)
+        results["targets"].append({"target": "realistic: --plan estimate within 15% on every chart",
+                                   "measured": compared["worst"], "met": compared["within"] == compared["of"]})
+    results["realistic"] = {"cold": cold.summary(), "warm": warm.summary() if warm else None,
+                            "estimate_vs_actual": compared}
     results["targets"] += [
         {"target": "realistic cold <= 300 s", "measured": m.wall, "met": (not m.timed_out) and m.wall <= TARGET_COLD_S,
          "note": cold.status() if m.timed_out else ""},
@@ -730,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
         if {"plan", "realistic"} & set(parts):
             started = time.perf_counter()
             if not (mono / "platform").is_dir():
-                generate(mono, args.charts, args.scale)
+                generate(mono, args.charts, args.scale, guarded=True)
             out(f"realistic monorepo: {args.charts} platform Blueprints + composite, scale {args.scale:g}, "
                 f"written in {time.perf_counter() - started:.1f} s")
             results["monorepo"] = {"charts": args.charts, "scale": args.scale}
@@ -738,6 +823,8 @@ def main(argv: list[str] | None = None) -> int:
             part_plan(mono, work, args, table, results)
         if "realistic" in parts:
             part_realistic(mono, work, args, table, results)
+        if "guarded" in parts:
+            part_guarded(work, args, table, results)
         if "mainstream" in parts:
             part_mainstream(work, args, table, results)
         if "seed" in parts:

@@ -2,6 +2,7 @@
 platform file) sets, for every chart whose name matches the glob:
 
     profile = "generic"                    # blueprint | generic (default: blueprint when blueprint.yaml exists)
+    render_budget = 1500                   # helm runs for the chart, planning included (default: render-budget)
     enable = ["*"]                         # policy ids or families (globs) judged on the chart (default: all)
     disable = ["SEC-*", "HYG-002"]         # ... and those not judged (reported as skipped, with this reason)
                                            # RENDER-001 is judged whatever these say (ALWAYS_JUDGED)
@@ -12,7 +13,7 @@ platform file) sets, for every chart whose name matches the glob:
     values = { "controller.metrics.serviceMonitor.namespace" = "monitoring" }  # set whenever it is on
 
 Several matching entries apply in file order (platform file first, then pyproject.toml); later
-entries override `profile`, extend `enable`/`disable`, and add constraints.
+entries override `profile` and `render_budget`, extend `enable`/`disable`, and add constraints.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ PROFILES = ("blueprint", "generic")
 #: RENDER-001 off, a chart that does not render passes with every other policy skipped. Such a chart
 #: is fixed, or left out with `exclude-charts` (which every report lists).
 ALWAYS_JUDGED = ("RENDER-001",)
-_KEYS = {"profile", "enable", "disable", "constraints"}
+_KEYS = {"profile", "enable", "disable", "constraints", "render_budget"}
 _CONSTRAINT_KEYS = {"requires", "excludes", "values"}
 
 
@@ -51,6 +52,7 @@ class ChartSettings:
     enable: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
     constraints: tuple[ToggleConstraint, ...] = ()
+    render_budget: int | None = None
 
     def matches(self, chart: str) -> bool:
         return fnmatch.fnmatchcase(chart, self.pattern)
@@ -65,6 +67,7 @@ class EffectiveSettings:
     disable: tuple[str, ...] = ()
     constraints: dict[str, ToggleConstraint] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    render_budget: int | None = None  # None: the run's render-budget
 
     def disabled_reason(self, policy_id: str) -> str | None:
         """Why the configuration turns this policy off for the chart, or None."""
@@ -127,6 +130,9 @@ def parse_chart_settings(table: Any, source: str) -> tuple[ChartSettings, ...]:
         profile = raw.get("profile")
         if profile is not None and profile not in PROFILES:
             raise InvalidConfig(f"{where}.profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        budget = raw.get("render_budget")
+        if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget < 1):
+            raise InvalidConfig(f"{where}.render_budget must be a positive integer, got {budget!r}")
         constraints = raw.get("constraints") or {}
         if not isinstance(constraints, dict):
             raise InvalidConfig(f"{where}.constraints must be a table keyed by toggle path, got {constraints!r}")
@@ -134,19 +140,21 @@ def parse_chart_settings(table: Any, source: str) -> tuple[ChartSettings, ...]:
             str(pattern), where, profile,
             _strings(raw.get("enable", []), f"{where}.enable"),
             _strings(raw.get("disable", []), f"{where}.disable"),
-            tuple(_constraint(str(t), c, f'{where}.constraints."{t}"') for t, c in constraints.items())))
+            tuple(_constraint(str(t), c, f'{where}.constraints."{t}"') for t, c in constraints.items()),
+            budget))
     return tuple(found)
 
 
 def settings_for(chart: str, entries: Iterable[ChartSettings]) -> EffectiveSettings:
-    profile, enable, disable, constraints, sources = None, [], [], {}, []
+    profile, enable, disable, constraints, sources, budget = None, [], [], {}, [], None
     for entry in entries:
         if not entry.matches(chart):
             continue
         sources.append(entry.source)
         profile = entry.profile or profile
+        budget = entry.render_budget or budget
         enable += entry.enable
         disable += entry.disable
         for constraint in entry.constraints:
             constraints[constraint.toggle] = constraint
-    return EffectiveSettings(profile, tuple(enable), tuple(disable), constraints, tuple(sources))
+    return EffectiveSettings(profile, tuple(enable), tuple(disable), constraints, tuple(sources), budget)

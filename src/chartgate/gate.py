@@ -11,7 +11,7 @@ import glob
 import os
 import subprocess
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from functools import cached_property
 from pathlib import Path
@@ -23,13 +23,15 @@ from .capabilities import advertised_apis
 from .chartconfig import ChartSettings, EffectiveSettings, parse_chart_settings, settings_for
 from .charts import BrokenChart, Chart, discover
 from .context import ChartContext, ScenarioContext
+from .estimate import DEFAULT_RENDER_BUDGET, RenderEstimate, estimate, guess_planning
 from .errors import ChartFailed, ChartgateError, RenderError
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION, newest
 from .partial import Scope
 from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
-                      plan_combinations, repair_rows, repair_scenarios)
+                      plan_combinations, repair_scenarios)
+from .refusals import learn_and_cover
 from .policy import NotApplicable, Outcome, Policy, PolicyMisuse, Result, file_sha256, findings_of
 from .references import chart_references
 from .releases import release_scenarios
@@ -89,6 +91,7 @@ class GateConfig:
     shard: str | None = None  # "I/N"
     strength: int = 2  # t of the covering plan
     exhaustive_threshold: int = DEFAULT_PLAN_THRESHOLD
+    render_budget: int = DEFAULT_RENDER_BUDGET  # helm runs per chart, planning included (estimate.py)
     chart_settings: tuple[ChartSettings, ...] = ()  # [tool.chartgate.charts."<glob>"]
     config_file: Path | None = None  # where [tool.chartgate] was read from (None: defaults only)
     timings_file: Path | None = None  # per-chart seconds of earlier runs: balances --shard
@@ -269,6 +272,13 @@ class Gate:
                 plans[name] = plan_combinations(chart, (), config, existing=declared, base_files=bases[name].files,
                                                 toggles=self.toggles[name], constraints=constraints)
         self._replan_infeasible(plans)
+        # --plan's render estimates (a gate run estimates only the charts planned around refusals, for
+        # their budget: PROP-001's draws alone cost about 0.2 s a chart).
+        for name, plan in plans.items() if self.config.plan_only else ():
+            try:
+                plan.estimate = self.render_estimate(name, plan)
+            except ChartgateError:  # no usable Helm: nothing will render, every check reports it
+                break
         return plans
 
     def _replan_infeasible(self, plans: dict[str, CombinationPlan]) -> None:
@@ -297,17 +307,44 @@ class Gate:
             self.stop.check()
             plan = examined[name]
             plan.infeasible = sorted(lost.items())
-            rows = repair_rows(plan, set(lost))
-            candidates = repair_scenarios(plan, rows, self.bases[name].files, self.chart_settings(name).constraints)
+            self._cover_around_refusals(name, plan, lost)
+
+    def _cover_around_refusals(self, name: str, plan: CombinationPlan, lost: dict[str, str]) -> None:
+        """Learn the chart's guards from its refused rows and cover what they lost with rows that avoid
+        them, within the chart's render budget (see refusals.py); what is left is listed, never dropped."""
+        chart, base = self.charts[name], self.bases[name].files
+        constraints = self.chart_settings(name).constraints
+
+        def render(rows: list[dict]) -> list[str | None]:
             with self.timings.phase("render"):
-                outcomes = self.renderer.render_all((self.charts[name], s) for s in candidates)
-            for scenario, render, row in zip(candidates, outcomes, rows):
-                if render.refused:
-                    plan.infeasible_combinations.append(tuple((k, v) for k, v in row.items()
-                                                              if v != plan.space[k][0]))
-                else:
-                    plan.repairs.append(scenario)
-            plan.scenarios = plan.scenarios + plan.repairs
+                renders = self.renderer.render_all((chart, s) for s in repair_scenarios(plan, rows, base, constraints))
+            return [r.error.helm_message.strip() if r.refused else None for r in renders]
+
+        assignments = {s.name: s.extra["assignment"] for s in plan.scenarios}
+        rendered = [row for n, row in assignments.items() if n not in lost] + [{f.name: f.levels[0] for f in plan.factors}]
+        refused = [(assignments[n], message) for n, message in sorted(lost.items()) if n in assignments]
+        coverage = learn_and_cover(plan.space, plan.strength, rendered, refused, render,
+                                   self.render_estimate(name, plan).planning_allowance,
+                                   batch=max(1, self.config.workers))
+        plan.coverage = coverage
+        plan.repairs = repair_scenarios(plan, coverage.rows, base, constraints)
+        plan.infeasible_combinations = [combination for combination, _ in coverage.infeasible]
+        plan.scenarios = plan.scenarios + plan.repairs
+        plan.estimate = self.render_estimate(name, plan)  # after planning: what it spent, what is judged
+
+    def render_estimate(self, name: str, plan: CombinationPlan) -> RenderEstimate:
+        """Every render the run makes for the chart as planned so far, and its budget (estimate.py)."""
+        chart, coverage = self.charts[name], plan.coverage
+        limit = self.chart_settings(name).render_budget or self.config.render_budget
+        found = estimate(self.renderer, chart, [*plan.existing, *plan.scenarios],
+                         other_helms=len(self.config.helm_versions) - 1, limit=limit)
+        if coverage is not None:  # planned around refusals: what it rendered beyond the rows it kept
+            planning = coverage.renders - len(coverage.rows)
+        elif self.config.plan_only and plan.scenarios and can_refuse(chart):  # --plan renders nothing
+            planning = min(found.planning_allowance, guess_planning(chart, plan))
+        else:
+            planning = 0
+        return replace(found, planning=planning)
 
     @cached_property
     def plans(self) -> dict[str, list[Scenario]]:

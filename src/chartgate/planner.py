@@ -29,7 +29,8 @@ from typing import Any, Iterable, Sequence
 
 from .capabilities import advertised_apis, kube_version_constraints
 from .charts import Chart
-from .covering import DEFAULT_STRENGTH, coverage_gaps, covering_array, exhaustive_size, is_exhaustive
+from .covering import DEFAULT_STRENGTH, covering_array, exhaustive_size, is_exhaustive
+from .refusals import coverage_lines
 from .scenarios import Scenario, ScenarioKind, base_overlays, full_kube_version
 from .toggles import ToggleCategory, discover_toggles
 from .values import get_path, with_files
@@ -96,6 +97,8 @@ class CombinationPlan:
     infeasible: list[tuple[str, str]] = field(default_factory=list)  # (scenario, the chart's message)
     infeasible_combinations: list[tuple[tuple[str, Any], ...]] = field(default_factory=list)
     repairs: list[Scenario] = field(default_factory=list)  # rows added to cover what infeasible rows lost
+    coverage: Any = None  # refusals.Coverage: the guards learned, what stayed uncovered (budget spent)
+    estimate: Any = None  # estimate.RenderEstimate: every render the run makes for the chart, and its budget
 
     @property
     def space(self) -> dict[str, tuple]:
@@ -232,29 +235,6 @@ def can_refuse(chart: Chart) -> bool:
     return any(_REFUSES.search(text) for text in chart.all_templates().values())
 
 
-def repair_rows(plan: CombinationPlan, refused: set[str]) -> list[dict[str, Any]]:
-    """Rows covering every t-way combination that only `refused` rows (infeasible inputs) covered:
-    one combination per row, every other factor at its default, so a refusal is unambiguous."""
-    kept = [row for index, row in enumerate(plan.rows) if _row_name(plan, index) not in refused]
-    lost = coverage_gaps(kept, plan.space, plan.strength) if plan.factors else []
-    defaults = {f.name: f.levels[0] for f in plan.factors}
-    return [{**defaults, **dict(combination)} for combination in lost]
-
-
-def _row_name(plan: CombinationPlan, index: int) -> str | None:
-    dropped = dict(plan.duplicates)
-    if index in dropped:
-        return dropped[index]
-    names = iter(s.name for s in plan.scenarios)
-    for i in range(index + 1):
-        if i in dropped:
-            continue
-        name = next(names, None)
-        if i == index:
-            return name
-    return None
-
-
 def repair_scenarios(plan: CombinationPlan, rows: list[dict[str, Any]], base: tuple[Path, ...],
                      constraints: dict | None = None) -> list[Scenario]:
     width = max(3, len(str(len(plan.rows) + len(rows))))
@@ -299,8 +279,9 @@ def describe_plan(plan: CombinationPlan) -> str:
         lines.append(f"  infeasible: {len(plan.infeasible)} row(s) the chart refuses with its own fail/required "
                      f"({', '.join(name for name, _ in plan.infeasible[:5])}); {len(plan.repairs)} row(s) re-cover "
                      f"what they alone covered, {len(plan.infeasible_combinations)} combination(s) refused as well")
+    lines += coverage_lines(plan.coverage, plan.estimate)
     lines.append(f"  scenarios: {len(plan.existing)} declared + {size} combined; "
-                 f"estimated renders: {plan.estimated_renders}")
+                 f"estimated renders: {plan.estimate.describe() if plan.estimate else plan.estimated_renders}")
     return "\n".join(lines)
 
 
@@ -310,7 +291,7 @@ def describe_plans(plans: Iterable[CombinationPlan], known_infeasible: dict[str,
     cache already knows the chart refuses (--plan itself renders nothing of the plan). `unresolved`:
     per chart, the template reads the static values scan cannot follow (see references.py)."""
     plans = list(plans)
-    renders = sum(p.estimated_renders for p in plans)
+    renders = sum(p.estimate.total if p.estimate else p.estimated_renders for p in plans)
     parts = []
     for plan in plans:
         text = describe_plan(plan)

@@ -61,6 +61,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="t of the t-wise covering plan over toggles x capabilities (default: 2, pairwise)")
     add("--exhaustive-threshold", dest="exhaustive-threshold", type=int, metavar="N",
         help="enumerate every combination when there are at most N (default: 32)")
+    add("--render-budget", dest="render-budget", type=int, metavar="N",
+        help="at most N `helm template` runs per chart, planning included; what planning could not cover "
+             "within it is listed and the chart's coverage is partial (default: 600)")
     add("--plan", action="store_true", dest="chartgate_plan",
         help="print each chart's scenario plan (factors, size against the exhaustive size, estimated "
              "renders) and exit before rendering anything")

@@ -21,6 +21,7 @@ from typing import Any
 
 from .chartconfig import parse_chart_settings
 from .errors import InvalidConfig
+from .estimate import DEFAULT_RENDER_BUDGET
 from .gate import GateConfig
 from .render import default_cache_dir
 
@@ -41,6 +42,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "helm-versions": (list, ["4.1.4", "3.18.0"]),
     "strength": (int, 2),
     "exhaustive-threshold": (int, 32),
+    "render-budget": (int, DEFAULT_RENDER_BUDGET),
     "timings-file": (str, "chartgate-timings.json"),
 }
 TABLE_ONLY = {"charts"}  # [tool.chartgate.charts."<glob>"]: per-chart settings (chartgate.chartconfig)
@@ -185,6 +187,7 @@ def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str |
         helm_versions=tuple(s["helm-versions"]),
         strength=s["strength"],
         exhaustive_threshold=s["exhaustive-threshold"],
+        render_budget=s["render-budget"],
         changed_since=changed_since,
         shard=shard,
         chart_settings=s["charts"],

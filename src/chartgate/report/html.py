@@ -22,7 +22,7 @@ from .defects import DEFECT_OUTCOMES, defect_shown_outcome
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
-                     repeat_groups, shown_totals, top_groups, values_digests)
+                     partial_coverage_text, repeat_groups, shown_totals, top_groups, values_digests)
 
 SYMBOL = {"passed": "✓", "failed": "✗", "warning": "▲", "waived": "⚑", "error": "!", "skipped": "–"}
 
@@ -161,6 +161,8 @@ def _banner(report: dict) -> str:
     if excluded:
         why += (f'<p>Excluded by configuration (<code>exclude-charts</code>), not judged: '
                 + ", ".join(f"<code>{e(x['name'])}</code> ({e(x['pattern'])})" for x in excluded) + "</p>")
+    if summary.get("partial_coverage"):
+        why += f'<p>Partial coverage: {e(partial_coverage_text(summary["partial_coverage"]))}</p>'
     unreported = summary.get("unreported_render_failures") or []
     if unreported:
         listed = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:20])

@@ -17,7 +17,7 @@ from .defects import DEFECT_OUTCOMES, defect_shown_outcome
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
-                     repeat_groups, shown_totals, top_groups, values_digests)
+                     partial_coverage_text, repeat_groups, shown_totals, top_groups, values_digests)
 
 SYMBOL = {"passed": "✅", "failed": "❌", "warning": "🔸", "waived": "⚠️", "error": "💥", "skipped": "➖"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
@@ -86,6 +86,9 @@ def _header(report: dict) -> list[str]:
     if excluded:
         rows.insert(1, ("Excluded by configuration", f"{_plural(len(excluded), 'chart')}, not judged (`exclude-charts`): "
                         + ", ".join(f"{code(x['name'])} ({code(x['pattern'])})" for x in excluded)))
+    coverage = summary.get("partial_coverage") or {}
+    if coverage:
+        rows.insert(1, ("Partial coverage", text(partial_coverage_text(coverage))))
     shard = report.get("shard")
     if shard:
         rows.insert(1, ("Shard", f"{shard['index']} of {shard['total']}: merge the shards "

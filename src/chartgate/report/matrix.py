@@ -260,3 +260,10 @@ def top_groups(groups: list[list[dict]], n: int = TOP_FINDINGS) -> list[list[dic
         turn = turns[pair] = turns.get(pair, -1) + 1
         keyed.append(((tier, turn, priority_key(d)), group))
     return [group for _, group in sorted(keyed, key=lambda item: item[0])[:n]]
+
+
+def partial_coverage_text(partial: dict[str, int]) -> str:
+    """Charts whose render budget ran out before their covering plan was complete."""
+    return ("the render budget ran out before the covering plan was complete: "
+            + ", ".join(f"{chart} ({n} combination(s) not covered)" for chart, n in partial.items())
+            + "; chartgate.json lists them (charts[].plan.uncovered_combinations)")

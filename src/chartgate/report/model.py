@@ -90,7 +90,24 @@ def _plan_entry(gate: "Gate", name: str) -> dict:
         "infeasible_scenarios": [{"scenario": s, "message": m} for s, m in infeasible],
         "infeasible_combinations": [dict(c) for c in plan.infeasible_combinations],
         "replanned_rows": [s.name for s in plan.repairs],
+        **_coverage_entry(plan),
     }
+
+
+def _coverage_entry(plan) -> dict:
+    """The plan's coverage (`partial` when combinations were left uncovered, listed), the guards learned
+    from the chart's refusals, and every render the run makes for the chart against its budget."""
+    coverage, estimate = plan.coverage, plan.estimate
+    entry: dict = {"coverage": "partial" if coverage is not None and coverage.partial else "complete"}
+    if coverage is not None:
+        entry["uncovered_combinations"] = [dict(c) for c in coverage.uncovered]
+        entry["learned_refusals"] = [{"assignment": dict(r.items), "message": r.message} for r in coverage.refusals]
+        entry["budget_exhausted"] = coverage.exhausted
+    if estimate is not None:
+        entry["renders"] = {"estimated": estimate.total, "judging": estimate.judging, "comparison": estimate.comparison,
+                            "determinism": estimate.determinism, "variants": estimate.variants,
+                            "planning": estimate.planning, "budget": estimate.limit}
+    return entry
 
 
 def shard_info(shard: str | None, placed: dict[str, int] | None = None) -> dict | None:
@@ -105,6 +122,7 @@ def shard_info(shard: str | None, placed: dict[str, int] | None = None) -> dict 
 
 
 def build_report(gate: "Gate", summary: "GateSummary") -> dict:
+    plans = gate.__dict__.get("combination_plans") or {}  # never planned here: a stopped run stays stopped
     results = sorted(gate.results, key=lambda r: (r.chart, r.policy.id, r.scenario or ""))
     policies = {r.policy.id: r.policy for r in results}
     totals = {o: 0 for o in ("passed", "failed", "waived", "skipped", "error")}
@@ -149,6 +167,9 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
             "incomplete": summary.incomplete,
             "partial": summary.partial,  # what was selected and what was not (partial.Scope)
             "unreported_render_failures": [list(x) for x in summary.unreported_render_failures],
+            # charts whose covering plan was left incomplete (render budget spent): chart -> combinations
+            "partial_coverage": {name: len(plan.coverage.uncovered) for name, plan in sorted(plans.items())
+                                 if plan.coverage is not None and plan.coverage.partial},
             "fail_on": gate.config.fail_on,
             "totals": totals,
             "per_chart": summary.per_chart(),
