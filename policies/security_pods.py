@@ -67,8 +67,8 @@ def sc_path(container: Container, key: str) -> str:
     return f"{container.path}.securityContext.{key}"
 
 
-def pods(ctx: ChartContext):
-    view = chart_view(ctx)
+def pods(ctx: ChartContext, posture: bool = False):
+    view = chart_view(ctx, posture=posture)
     found = view.pods()
     if not found:
         raise NotApplicable("no planned scenario renders a pod template (workload, Pod or custom "
@@ -77,8 +77,10 @@ def pods(ctx: ChartContext):
 
 
 def judge_containers(ctx: ChartContext, policy_id: str, judge: Judge, *, linux_only: bool = False,
-                     accept: str = "If it really needs this"):
-    view, found = pods(ctx)
+                     accept: str = "If it really needs this", posture: bool = False):
+    """One finding per container (by name) and field at fault. `posture`: a hardening warning, judged
+    on the scenarios that keep the chart's own hardening switches on."""
+    view, found = pods(ctx, posture)
 
     def problems() -> Iterator[Problem]:
         for seen in found:
@@ -88,7 +90,8 @@ def judge_containers(ctx: ChartContext, policy_id: str, judge: Judge, *, linux_o
             for container in pod.containers:
                 for path, what, advice, value in judge(container):
                     yield Problem(seen.manifest, seen.scenarios, path, what,
-                                  f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, accept)}", value)
+                                  f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, accept)}", value,
+                                  (container.label, path.rsplit(".", 1)[-1]))
     yield from report_once(problems(), view.scenarios)
 
 
@@ -144,7 +147,7 @@ def no_privilege_escalation(ctx: ChartContext):
         yield (sc_path(c, "allowPrivilegeEscalation"), what,
                "setuid binaries and file capabilities can then gain privileges the container was not "
                "given. Set securityContext.allowPrivilegeEscalation: false.", {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-002", judge, linux_only=True, accept="To accept it")
+    yield from judge_containers(ctx, "SEC-002", judge, linux_only=True, accept="To accept it", posture=True)
 
 
 # --- SEC-003 ---------------------------------------------------------------------------------------
@@ -198,7 +201,7 @@ def drop_all_capabilities(ctx: ChartContext):
                "It keeps the runtime's defaults (NET_RAW, SETUID, DAC_OVERRIDE ...). Set "
                "securityContext.capabilities.drop: [ALL] and add back only what it needs.",
                {"capabilities": c.security.get("capabilities")})
-    yield from judge_containers(ctx, "SEC-004", judge, linux_only=True, accept="To accept it")
+    yield from judge_containers(ctx, "SEC-004", judge, linux_only=True, accept="To accept it", posture=True)
 
 
 # --- SEC-005 / SEC-006 -----------------------------------------------------------------------------
@@ -246,7 +249,7 @@ def runs_as_non_root(ctx: ChartContext):
                "The image's USER decides, and most images default to root. Set runAsNonRoot: true in the pod "
                "(or container) securityContext, with a numeric runAsUser if the image's USER is not numeric.",
                {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-006", judge, linux_only=True, accept="To accept it")
+    yield from judge_containers(ctx, "SEC-006", judge, linux_only=True, accept="To accept it", posture=True)
 
 
 # --- SEC-007 ---------------------------------------------------------------------------------------
@@ -269,7 +272,7 @@ def read_only_root_filesystem(ctx: ChartContext):
                f"{c.label} has a writable root filesystem (readOnlyRootFilesystem is not true)",
                "An intruder can then replace its binaries and drop tools. Set readOnlyRootFilesystem: true and "
                "mount an emptyDir where it must write (/tmp, caches).", {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-007", judge, linux_only=True, accept="To accept it")
+    yield from judge_containers(ctx, "SEC-007", judge, linux_only=True, accept="To accept it", posture=True)
 
 
 # --- SEC-008 / SEC-009: pod-level ------------------------------------------------------------------
@@ -280,9 +283,9 @@ def judge_pods(ctx: ChartContext, policy_id: str, judge):
 
     def problems() -> Iterator[Problem]:
         for seen in found:
-            for path, what, advice, value in judge(seen.item):
+            for path, what, advice, value, *key in judge(seen.item):  # key: the cause, when not the path
                 yield Problem(seen.manifest, seen.scenarios, path, what,
-                              f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest)}", value)
+                              f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest)}", value, tuple(key) or None)
     yield from report_once(problems(), view.scenarios)
 
 
@@ -328,5 +331,5 @@ def no_host_path_volumes(ctx: ChartContext):
                    + (f", type {host['type']}" if host.get("type") else "") + ")"
                    + (f", mounted by {', '.join(mounts)}" if mounts else ""),
                    "It reaches the node's files (and other pods' data) from inside the pod. Use an emptyDir, "
-                   "ConfigMap/Secret, PersistentVolumeClaim or CSI volume instead.", volume)
+                   "ConfigMap/Secret, PersistentVolumeClaim or CSI volume instead.", volume, "volume", name)
     yield from judge_pods(ctx, "SEC-009", judge)

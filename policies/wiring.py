@@ -6,10 +6,13 @@ it. Every policy runs on every scenario; the opt-in scenarios are where monitors
 NetworkPolicies appear.
 """
 
+import re
+
 from chartgate import Finding, NotApplicable, ScenarioContext, policy
 from chartgate.kube import api_group, is_builtin
+from chartgate.values import get_path, iter_leaves
 from chartgate.selectors import (SCALABLE_KINDS, LabelIndex, describe, is_empty, matches, matches_labels,
-                                 pod_templates)
+                                 pod_templates, runtime_labels, static_part)
 
 REFERENCE = "docs/policies.md#wir"
 
@@ -21,6 +24,8 @@ BUILTIN_ROLES = frozenset({("kube-system", "extension-apiserver-authentication-r
 BUILTIN_ROLE_PREFIX = "system:"
 # Every namespace has this ServiceAccount, so a binding to it never dangles.
 DEFAULT_SERVICE_ACCOUNT = "default"
+# A values block that says whether the chart creates a ServiceAccount: `serviceAccount: {create, name}`.
+ACCOUNT_BLOCK = re.compile(r"(?i)serviceaccount")
 
 
 def judged(found: list, why_none: str) -> list:
@@ -199,7 +204,7 @@ def network_policies_select_pods(ctx: ScenarioContext):
     for netpol in selecting:
         selector = (netpol.body.get("spec") or {}).get("podSelector")
         local = [t for t in templates if t.namespace == netpol.namespace]
-        if not any(matches(selector, t.labels) for t in local):
+        if not any(matches(selector, runtime_labels(t, (selector or {}).get("matchLabels"))) for t in local):
             yield Finding.on(netpol, "$.spec.podSelector",
                              f"podSelector {describe(selector)} selects no pod template rendered in namespace "
                              f"{netpol.namespace} (workloads there: {names(t.owner for t in local)}). Copy the "
@@ -218,7 +223,9 @@ def network_policies_select_pods(ctx: ScenarioContext):
     rationale="""A Service whose selector matches no pod has no endpoints: clients get connection
     refused and webhooks time out. A named targetPort that no selected container declares leaves
     the Service without endpoints just the same. Services without a selector are exempt (their
-    endpoints are managed by hand).""",
+    endpoints are managed by hand). Labels a controller gives each pod at run time
+    (`statefulset.kubernetes.io/pod-name: <name>-0`, `pod-template-hash`, `controller-revision-hash`,
+    `batch.kubernetes.io/job-name`) count as the pods' labels when the controller can give that value.""",
     reference=REFERENCE,
 )
 def services_select_pods(ctx: ScenarioContext):
@@ -231,14 +238,15 @@ def services_select_pods(ctx: ScenarioContext):
     for service in with_selector:
         spec = service.body.get("spec") or {}
         selector = spec.get("selector")
-        selected = [t for t in by_labels.selected_by(selector) if t.namespace == service.namespace]
+        selected = [t for t in by_labels.selected_by(static_part(selector)) if t.namespace == service.namespace
+                    and matches_labels(selector, runtime_labels(t, selector))]
         if not selected:
             local = [t for t in templates if t.namespace == service.namespace]
             yield Finding.on(service, "$.spec.selector",
                              f"selector {describe({'matchLabels': selector})} matches no pod template rendered "
                              f"in namespace {service.namespace} (workloads there: "
                              f"{names(t.owner for t in local)}). Make it a subset of the workload's "
-                             "$.spec.template.metadata.labels.", value=selector)
+                             "$.spec.template.metadata.labels.", value=selector, key="selector")
             continue
         declared = {str(p.get("name")) for t in selected for p in t.container_ports() if p.get("name")}
         for index, port in enumerate(spec.get("ports") or []):
@@ -247,7 +255,7 @@ def services_select_pods(ctx: ScenarioContext):
                 yield Finding.on(service, f"$.spec.ports[{index}].targetPort",
                                  f"targets the container port named {target!r}, but the selected pods of "
                                  f"{names(t.owner for t in selected)} declare {sorted(declared) or 'no named ports'}. "
-                                 "Use a declared name or the port number.", value=port)
+                                 "Use a declared name or the port number.", value=port, key=f"targetPort {target}")
 
 
 # --- WIR-005 --------------------------------------------------------------------------------------
@@ -261,6 +269,24 @@ def builtin_role(namespace: str | None, name: str) -> bool:
     return (namespace, name) in BUILTIN_ROLES or name.startswith(BUILTIN_ROLE_PREFIX)
 
 
+def account_switches(values) -> list[tuple[bool, str]]:
+    """(create, name) of each ServiceAccount block of the values (`serviceAccount.create`, `.name`)."""
+    found = []
+    for path, leaf in iter_leaves(values):
+        if len(path) >= 2 and path[-1] == "create" and isinstance(leaf, bool) and ACCOUNT_BLOCK.search(path[-2]):
+            block = get_path(values, path[:-1], {})
+            found.append((leaf, str(block.get("name") or "") if isinstance(block, dict) else ""))
+    return found
+
+
+def supplied_by_user(values, account: str) -> bool:
+    """With a ServiceAccount block's `create` off, the user supplies that account (named by its `name`,
+    or as the chart names it): the chart's documented contract. An account another block creates is
+    not the user's."""
+    switches = account_switches(values)
+    return any(not create for create, _ in switches) and account not in {n for create, n in switches if create}
+
+
 @policy(
     id="WIR-005",
     title="RoleBindings resolve to a rendered or built-in role and to rendered ServiceAccounts",
@@ -268,7 +294,9 @@ def builtin_role(namespace: str | None, name: str) -> bool:
     kinds=("RoleBinding", "ClusterRoleBinding"),
     rationale="""A binding to a Role that does not exist grants nothing, and a binding for a
     ServiceAccount the release does not create grants permissions to nobody (or to a later
-    namesake). Either way the workload fails at runtime with `forbidden`.""",
+    namesake). Either way the workload fails at runtime with `forbidden`. A scenario that switches a
+    ServiceAccount block's `create` off (`serviceAccount.create: false`) tells the user to supply the
+    account: bindings to it are not dangling there.""",
     reference=REFERENCE,
 )
 def bindings_resolve(ctx: ScenarioContext):
@@ -288,14 +316,14 @@ def bindings_resolve(ctx: ScenarioContext):
                 yield Finding.on(binding, "$.roleRef.name",
                                  f"binds Role {name!r}, which is not rendered in namespace {binding.namespace} "
                                  f"(Roles there: {', '.join(local) or 'none'}). Fix $.roleRef.name or render "
-                                 "the Role.", value=ref)
+                                 "the Role.", value=ref, key=f"roleRef Role {name}")
         elif kind == "ClusterRole":
             if name not in cluster_roles and not builtin_cluster_role(name):
                 yield Finding.on(binding, "$.roleRef.name",
                                  f"binds ClusterRole {name!r}, which is neither rendered (ClusterRoles: "
                                  f"{', '.join(sorted(cluster_roles)) or 'none'}) nor built in (cluster-admin, "
                                  "admin, edit, view, system:*). Fix $.roleRef.name or render the ClusterRole.",
-                                 value=ref)
+                                 value=ref, key=f"roleRef ClusterRole {name}")
         else:
             yield Finding.on(binding, "$.roleRef.kind",
                              f"{binding.kind} cannot reference a {kind!r}; use "
@@ -306,9 +334,11 @@ def bindings_resolve(ctx: ScenarioContext):
                 continue
             namespace = subject.get("namespace") or binding.namespace
             account = subject.get("name")
-            if namespace == home and account != DEFAULT_SERVICE_ACCOUNT and (namespace, account) not in accounts:
+            if (namespace == home and account != DEFAULT_SERVICE_ACCOUNT and (namespace, account) not in accounts
+                    and not supplied_by_user(ctx.values, str(account))):
                 yield Finding.on(binding, f"$.subjects[{index}].name",
                                  f"grants {kind}/{name} to ServiceAccount {namespace}/{account}, which "
                                  f"the release does not render (ServiceAccounts: "
                                  f"{', '.join(sorted(n for ns, n in accounts if ns == home)) or 'none'}). Use the "
-                                 "workload's serviceAccountName.", value=subject)
+                                 "workload's serviceAccountName.", value=subject,
+                                 key=f"subject ServiceAccount {namespace}/{account}")

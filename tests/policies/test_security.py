@@ -393,9 +393,9 @@ def test_wildcards_except_on_the_charts_own_api():
     assert findings(rbac.no_rbac_wildcards, {"default": [own]}, crds=[CRD]) == []  # CRD in crds/
     assert findings(rbac.no_rbac_wildcards, {"default": [own, CRD]}) == []  # CRD rendered from templates/
     [foreign] = messages(rbac.no_rbac_wildcards, {"default": [own]})
-    assert foreign.startswith("rule 0 grants '*' in resources and verbs (apiGroups ['example.com']")
+    assert foreign.startswith("grants '*' in rules[0]: resources and verbs (apiGroups ['example.com']")
     everything = role(rules=[rule(["*"], ["widgets"], ["get"])])
-    assert "grants '*' in apiGroups" in messages(rbac.no_rbac_wildcards, {"default": [everything]}, crds=[CRD])[0]
+    assert "grants '*' in rules[0]: apiGroups" in messages(rbac.no_rbac_wildcards, {"default": [everything]}, crds=[CRD])[0]
     scale = role(rules=[rule(["apps"], ["*/scale"], ["get", "update"])])
     assert len(findings(rbac.no_rbac_wildcards, {"default": [scale]})) == 1
     urls = role(rules=[{"nonResourceURLs": ["/metrics", "/debug/*"], "verbs": ["get"]}])
@@ -405,12 +405,12 @@ def test_wildcards_except_on_the_charts_own_api():
 def test_escalate_bind_impersonate_unless_restricted_by_resource_names():
     escalate = role(rules=[rule(["rbac.authorization.k8s.io"], ["clusterroles"], ["get", "escalate", "bind"])])
     [finding] = findings(rbac.no_escalation_verbs, {"default": [escalate]})
-    assert finding.path == "$.rules[0].verbs" and finding.message.startswith("rule 0 grants escalate, bind")
+    assert finding.path == "$.rules[0].verbs" and finding.message.startswith("grants rules[0]: escalate, bind")
     restricted = role(rules=[rule(["rbac.authorization.k8s.io"], ["clusterroles"], ["bind"],
                                   resourceNames=["demo-aggregated"])])
     assert findings(rbac.no_escalation_verbs, {"default": [restricted]}) == []
     impersonate = role(rules=[rule([""], ["users", "groups"], ["impersonate"])])
-    assert "grants impersonate" in messages(rbac.no_escalation_verbs, {"default": [impersonate]})[0]
+    assert "rules[0]: impersonate (apiGroups" in messages(rbac.no_escalation_verbs, {"default": [impersonate]})[0]
     extras = role(rules=[rule(["authentication.k8s.io"], ["userextras/scopes"], ["impersonate"])])
     assert len(findings(rbac.no_escalation_verbs, {"default": [extras]})) == 1
     other = role(rules=[rule(["example.com"], ["widgets"], ["bind"])])  # a custom verb on a custom resource

@@ -21,17 +21,18 @@ wiring = load_policy_module(REPO / "policies" / "wiring.py")
 NAMESPACE = "apps"
 
 
-def context(text: str) -> ScenarioContext:
-    """A scenario context over `text` as if Helm had rendered it into namespace `apps`."""
+def context(text: str, values: dict | None = None) -> ScenarioContext:
+    """A scenario context over `text` as if Helm had rendered it into namespace `apps` with `values`."""
     scenario = Scenario("test", ScenarioKind.DEFAULT)
     render = Render("chart", scenario, "helm template chart", parse_render(text, namespace=NAMESPACE))
     renderer = SimpleNamespace(request=lambda chart, scenario: SimpleNamespace(namespace=NAMESPACE))
-    chart_ctx = SimpleNamespace(chart=None, renderer=renderer, kube_versions=("1.30", "1.33"), name="chart")
+    chart_ctx = SimpleNamespace(chart=None, renderer=renderer, kube_versions=("1.30", "1.33"), name="chart",
+                                values_for=lambda scenario: values or {})
     return ScenarioContext(chart_ctx, scenario, render)
 
 
-def findings(policy, text: str):
-    return list(policy.check(context(text)))
+def findings(policy, text: str, values: dict | None = None):
+    return list(policy.check(context(text, values)))
 
 
 DEPLOYMENT = """
