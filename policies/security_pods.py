@@ -1,4 +1,4 @@
-"""Security posture of every container and pod (SEC-001 ... SEC-009).
+"""Security posture of every container and pod (SEC-001 ... SEC-009, SEC-017, SEC-020).
 
 Each rule judges a container's EFFECTIVE securityContext - the pod's inheritable fields overridden
 by the container's own, as the kubelet computes it - for containers, init containers and ephemeral
@@ -9,7 +9,7 @@ naming the scenarios where it appears (a debug toggle that turns on `privileged`
 reported once, even though the default render is clean).
 
 Errors are settings a chart actively turns on (privileged, root UID, dangerous capabilities, host
-namespaces, hostPath); warnings are hardening the chart leaves at Kubernetes' permissive default
+namespaces, hostPath, hostPort); warnings are hardening the chart leaves at Kubernetes' permissive default
 (a `helm create` chart gets warnings, never errors).
 """
 
@@ -76,6 +76,11 @@ def pods(ctx: ChartContext, posture: bool = False):
     return view, found
 
 
+def keyed(value) -> tuple:
+    """What tells two findings on one container field apart: a port's number (its index moves)."""
+    return (value.get("containerPort"),) if isinstance(value, dict) and "containerPort" in value else ()
+
+
 def judge_containers(ctx: ChartContext, policy_id: str, judge: Judge, *, linux_only: bool = False,
                      accept: str = "If it really needs this", posture: bool = False):
     """One finding per container (by name) and field at fault. `posture`: a hardening warning, judged
@@ -91,7 +96,7 @@ def judge_containers(ctx: ChartContext, policy_id: str, judge: Judge, *, linux_o
                 for path, what, advice, value in judge(container):
                     yield Problem(seen.manifest, seen.scenarios, path, what,
                                   f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, accept)}", value,
-                                  (container.label, path.rsplit(".", 1)[-1]))
+                                  (container.label, path.rsplit(".", 1)[-1], *keyed(value)))
     yield from report_once(problems(), view.scenarios)
 
 
@@ -333,3 +338,61 @@ def no_host_path_volumes(ctx: ChartContext):
                    "It reaches the node's files (and other pods' data) from inside the pod. Use an emptyDir, "
                    "ConfigMap/Secret, PersistentVolumeClaim or CSI volume instead.", volume, "volume", name)
     yield from judge_pods(ctx, "SEC-009", judge)
+
+
+# --- SEC-017 ---------------------------------------------------------------------------------------
+
+CONFINING_PROFILES = ("RuntimeDefault", "Localhost")
+
+
+@policy(
+    id="SEC-017",
+    title="Containers run under the RuntimeDefault (or a Localhost) seccomp profile",
+    severity=Severity.WARNING,
+    rationale="""Without a seccomp profile a container may make every system call the kernel offers,
+    including the rarely used ones most kernel exploits go through; RuntimeDefault blocks those and
+    breaks almost nothing (the restricted Pod Security Standard). Kubernetes runs a container
+    Unconfined unless the pod or container sets seccompProfile, so a chart that says nothing gets a
+    warning. Privileged containers are SEC-001's.""",
+    reference=REFERENCE,
+)
+def seccomp_runtime_default(ctx: ChartContext):
+    def judge(c: Container):
+        if privileged(c):
+            return  # seccomp does not confine a privileged container; SEC-001 reports it
+        profile = c.security.get("seccompProfile")
+        kind = profile.get("type") if isinstance(profile, dict) else None
+        if kind in CONFINING_PROFILES:
+            return
+        what = (f"{c.label} runs Unconfined (seccompProfile.type: {kind})" if kind
+                else f"{c.label} sets no seccomp profile (Kubernetes runs it Unconfined)")
+        yield (sc_path(c, "seccompProfile"), what,
+               "It may then make every system call, the kernel's largest attack surface. Set "
+               "securityContext.seccompProfile.type: RuntimeDefault on the pod.", {"securityContext": c.security})
+    yield from judge_containers(ctx, "SEC-017", judge, linux_only=True, accept="To accept it", posture=True)
+
+
+# --- SEC-020 ---------------------------------------------------------------------------------------
+
+
+@policy(
+    id="SEC-020",
+    title="Containers bind no hostPort",
+    rationale="""A hostPort opens the port on the node's own address, past every NetworkPolicy of the
+    pod network, and fails the Pod Security Standards baseline; each node can run one such pod per
+    port. A Service (NodePort or LoadBalancer) exposes a port without it. A pod on the host network
+    binds the node's ports anyway: SEC-008 reports that, once.""",
+    reference=REFERENCE,
+)
+def no_host_ports(ctx: ChartContext):
+    def judge(c: Container):
+        if c.pod.spec.get("hostNetwork") is True:
+            return  # the host network's ports are SEC-008's finding
+        for i, port in enumerate(c.body.get("ports") or []):
+            host = port.get("hostPort") if isinstance(port, dict) else None
+            if host not in (None, 0, "0", ""):
+                yield (f"{c.path}.ports[{i}].hostPort",
+                       f"{c.label} binds hostPort {host} (containerPort {port.get('containerPort')})",
+                       "It opens the port on the node, past the pod network's NetworkPolicies. Drop hostPort and "
+                       "expose the port with a Service.", port)
+    yield from judge_containers(ctx, "SEC-020", judge)

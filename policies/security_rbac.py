@@ -1,5 +1,5 @@
-"""RBAC and ServiceAccount tokens (SEC-013 ... SEC-016), judged across every planned scenario that
-rendered, each defect reported once with the scenarios that show it.
+"""RBAC and ServiceAccount tokens (SEC-013 ... SEC-016, SEC-018, SEC-019), judged across every planned
+scenario that rendered, each defect reported once with the scenarios that show it.
 
 Roles are judged on their own (a wildcard or an escalation verb is a defect wherever the role is
 bound); cluster-wide Secret reads and unneeded tokens depend on the bindings of the same render,
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from chartgate import ChartContext, NotApplicable, Severity, policy
-from chartgate.podspec import Problem, chart_view, report_once, waiver_hint
+from chartgate.podspec import Problem, account_switches, chart_view, report_once, waiver_hint
 from chartgate.selectors import matches
 
 REFERENCE = "docs/policies.md#sec"
@@ -307,3 +307,83 @@ def token_only_when_needed(ctx: ChartContext):
     if not judged:
         raise NotApplicable("no pod runs under a ServiceAccount the chart renders")
     yield from report_once(found, view.scenarios)
+
+
+# --- SEC-018 ---------------------------------------------------------------------------------------
+
+ADMISSION_GROUP = "admissionregistration.k8s.io"
+WEBHOOK_CONFIGURATIONS = frozenset({"mutatingwebhookconfigurations", "validatingwebhookconfigurations"})
+
+
+@policy(
+    id="SEC-018",
+    title="ClusterRoles update or patch admission webhook configurations only by resourceNames",
+    severity=Severity.WARNING,
+    rationale="""Who may update or patch any webhook configuration can point another product's
+    admission webhook at itself (and see, or change, every object it admits) or switch a policy
+    engine's webhook off. A controller that patches its own webhook's CA bundle names it with
+    resourceNames. Wildcard rules are SEC-013's; `create` cannot be restricted by name and is not
+    judged. One finding per ClusterRole, listing its rules.""",
+    reference=REFERENCE,
+    kinds=("ClusterRole",),
+)
+def webhook_configurations_by_name(ctx: ChartContext):
+    view, found = roles(ctx)
+
+    def problems() -> Iterator[Problem]:
+        for seen in found:
+            if seen.manifest.kind != "ClusterRole":
+                continue  # webhook configurations are cluster-scoped: a Role cannot grant them
+            granted = [(i, rule, f"rules[{i}]: {show(groups, resources, verbs)}")
+                       for i, rule, groups, resources, verbs in rules(seen.manifest)
+                       if ADMISSION_GROUP in groups and WEBHOOK_CONFIGURATIONS & set(resources)
+                       and {"update", "patch"} & set(verbs)
+                       and not rule.get("resourceNames") and not wildcard(groups, resources, verbs)]
+            if granted:
+                yield Problem(seen.manifest, seen.scenarios, f"$.rules[{granted[0][0]}]",
+                              f"may update or patch every admission webhook configuration "
+                              f"({'; '.join(text for _, _, text in granted)})",
+                              "It can then redirect or disable other products' webhooks. Restrict the rule with "
+                              "resourceNames to the chart's own webhook configurations. "
+                              + waiver_hint("SEC-018", ctx.name, seen.manifest, "To accept it"),
+                              [rule for _, rule, _ in granted], ("webhooks",))
+    yield from report_once(problems(), view.scenarios)
+
+
+# --- SEC-019 ---------------------------------------------------------------------------------------
+
+
+@policy(
+    id="SEC-019",
+    title="No binding grants a role to a namespace's default ServiceAccount",
+    severity=Severity.WARNING,
+    rationale="""Every pod that names no ServiceAccount runs as its namespace's `default` one, so a
+    role bound to `default` goes to every such pod of the namespace, now and later. Bind the role to
+    a ServiceAccount of the workload's own. One finding per binding. Judged on the scenarios that
+    keep the chart's ServiceAccounts (`serviceAccount.create`) on: with `create: false` the user
+    supplies the account, `default` when they name none - their choice, not the chart's.""",
+    reference=REFERENCE,
+    kinds=("RoleBinding", "ClusterRoleBinding"),
+)
+def no_default_account_grants(ctx: ChartContext):
+    view = chart_view(ctx, keeping=account_switches)
+    found = view.rbac("RoleBinding", "ClusterRoleBinding")
+    if not found:
+        raise NotApplicable("no planned scenario renders a RoleBinding or ClusterRoleBinding")
+
+    def problems() -> Iterator[Problem]:
+        for seen in found:
+            binding = seen.manifest
+            defaults = [f"{s.get('namespace') or binding.namespace or '<release namespace>'}/default"
+                        for s in binding.body.get("subjects") or []
+                        if isinstance(s, dict) and s.get("kind") == "ServiceAccount" and s.get("name") == "default"]
+            if defaults:
+                ref = binding.body.get("roleRef") or {}
+                yield Problem(binding, seen.scenarios, "$.subjects",
+                              f"grants {ref.get('kind')} '{ref.get('name')}' to the default ServiceAccount "
+                              f"{', '.join(defaults)}",
+                              "Every pod of that namespace without a ServiceAccount of its own gets it. Bind a "
+                              "ServiceAccount the workload names. "
+                              + waiver_hint("SEC-019", ctx.name, binding, "To accept it"),
+                              binding.body.get("subjects"), ("default",))
+    yield from report_once(problems(), view.scenarios)

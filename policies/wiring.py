@@ -6,11 +6,9 @@ it. Every policy runs on every scenario; the opt-in scenarios are where monitors
 NetworkPolicies appear.
 """
 
-import re
-
 from chartgate import Finding, NotApplicable, ScenarioContext, policy
 from chartgate.kube import api_group, is_builtin
-from chartgate.values import get_path, iter_leaves
+from chartgate.podspec import account_blocks
 from chartgate.selectors import (SCALABLE_KINDS, LabelIndex, describe, is_empty, matches, matches_labels,
                                  pod_templates, runtime_labels, static_part)
 
@@ -24,8 +22,6 @@ BUILTIN_ROLES = frozenset({("kube-system", "extension-apiserver-authentication-r
 BUILTIN_ROLE_PREFIX = "system:"
 # Every namespace has this ServiceAccount, so a binding to it never dangles.
 DEFAULT_SERVICE_ACCOUNT = "default"
-# A values block that says whether the chart creates a ServiceAccount: `serviceAccount: {create, name}`.
-ACCOUNT_BLOCK = re.compile(r"(?i)serviceaccount")
 
 
 def judged(found: list, why_none: str) -> list:
@@ -269,22 +265,12 @@ def builtin_role(namespace: str | None, name: str) -> bool:
     return (namespace, name) in BUILTIN_ROLES or name.startswith(BUILTIN_ROLE_PREFIX)
 
 
-def account_switches(values) -> list[tuple[bool, str]]:
-    """(create, name) of each ServiceAccount block of the values (`serviceAccount.create`, `.name`)."""
-    found = []
-    for path, leaf in iter_leaves(values):
-        if len(path) >= 2 and path[-1] == "create" and isinstance(leaf, bool) and ACCOUNT_BLOCK.search(path[-2]):
-            block = get_path(values, path[:-1], {})
-            found.append((leaf, str(block.get("name") or "") if isinstance(block, dict) else ""))
-    return found
-
-
 def supplied_by_user(values, account: str) -> bool:
     """With a ServiceAccount block's `create` off, the user supplies that account (named by its `name`,
     or as the chart names it): the chart's documented contract. An account another block creates is
     not the user's."""
-    switches = account_switches(values)
-    return any(not create for create, _ in switches) and account not in {n for create, n in switches if create}
+    blocks = account_blocks(values)
+    return any(not create for _, create, _ in blocks) and account not in {n for _, create, n in blocks if create}
 
 
 @policy(

@@ -46,6 +46,8 @@ BUILTIN_WORKLOAD_GROUPS = ("", "apps", "batch", "extensions")
 # A chart's own hardening switch: an `enabled` flag of a securityContext or probe block, found by
 # the block's name (containerSecurityContext, livenessProbe) or by the fields it holds.
 HARDENING_BLOCK = re.compile(r"(?i)securitycontext|probe")
+# A values block that says whether the chart creates a ServiceAccount: `serviceAccount: {create, name}`.
+ACCOUNT_BLOCK = re.compile(r"(?i)serviceaccount")
 HARDENING_FIELDS = frozenset({"runAsUser", "runAsNonRoot", "readOnlyRootFilesystem", "allowPrivilegeEscalation",
                               "capabilities", "seccompProfile", "httpGet", "tcpSocket", "grpc",
                               "initialDelaySeconds", "periodSeconds", "failureThreshold"})
@@ -296,27 +298,44 @@ def hardening_switches(values: dict) -> list[tuple[str, ...]]:
     return found
 
 
-def posture_scenarios(ctx: "ChartContext") -> list:
-    """The planned scenarios that keep every hardening switch of the chart on: a scenario that turns
-    the chart's own securityContext or probes off is its user's choice, not the chart's defect."""
+def account_blocks(values: dict) -> list[tuple[tuple[str, ...], bool, str]]:
+    """(path of `create`, create, name) of each ServiceAccount block of the values
+    (`serviceAccount: {create, name}`): with `create` off, the chart's user supplies the account."""
+    found = []
+    for path, leaf in iter_leaves(values):
+        if len(path) >= 2 and path[-1] == "create" and isinstance(leaf, bool) and ACCOUNT_BLOCK.search(path[-2]):
+            block = get_path(values, path[:-1], {})
+            found.append((path, leaf, str(block.get("name") or "") if isinstance(block, dict) else ""))
+    return found
+
+
+def account_switches(values: dict) -> list[tuple[str, ...]]:
+    """Values paths of the ServiceAccount `create` switches that default to on."""
+    return [path for path, create, _ in account_blocks(values) if create]
+
+
+def scenarios_keeping(ctx: "ChartContext", switches) -> list:
+    """The planned scenarios that keep every switch `switches(chart defaults)` finds on: a scenario
+    that turns the chart's own securityContext, probes or ServiceAccount off is its user's choice."""
     chart = getattr(ctx, "chart", None)
     defaults = getattr(chart, "effective_values", None)
-    switches = hardening_switches(defaults) if isinstance(defaults, dict) else []
-    if not switches:
+    found = switches(defaults) if isinstance(defaults, dict) else []
+    if not found:
         return list(ctx.scenarios)
-    return [s for s in ctx.scenarios
-            if all(get_path(ctx.values_for(s), path, None) is True for path in switches)]
+    return [s for s in ctx.scenarios if all(get_path(ctx.values_for(s), path, None) is True for path in found)]
 
 
-def chart_view(ctx: "ChartContext", *, posture: bool = False) -> ChartView:
+def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> ChartView:
     """The chart's planned scenarios that rendered (failed and infeasible renders are RENDER-001's
     and the planner's to report), grouped by shared render. `posture`: only the scenarios that keep
-    the chart's hardening switches on (hardening warnings judge the chart, not a user's opt-out)."""
+    the chart's hardening switches on (hardening warnings judge the chart, not a user's opt-out);
+    `keeping`: only those keeping the switches that function finds on."""
     from .policy import NotApplicable
 
     grouped: dict[int, tuple[list[str], RenderIndex]] = {}
     scenarios: list[str] = []
-    for scenario in (posture_scenarios(ctx) if posture else ctx.scenarios):
+    keeping = hardening_switches if posture else keeping
+    for scenario in (scenarios_keeping(ctx, keeping) if keeping else ctx.scenarios):
         render = ctx.try_render(scenario)
         if not render.ok:
             continue
@@ -324,7 +343,7 @@ def chart_view(ctx: "ChartContext", *, posture: bool = False) -> ChartView:
         entry = grouped.setdefault(id(render.manifests), ([], render_index(render)))
         entry[0].append(scenario.name)
     if not scenarios:
-        raise NotApplicable("no planned scenario that keeps the chart's hardening switches on rendered" if posture
+        raise NotApplicable("no planned scenario that keeps the chart's own switches on rendered" if keeping
                             else "no planned scenario rendered; RENDER-001 reports why")
     chart = getattr(ctx, "chart", None)
     shipped = frozenset()
@@ -388,4 +407,5 @@ def report_once(problems: Iterable[Problem], every: tuple[str, ...] = ()) -> Ite
 
 __all__ = ["CONTAINER_LISTS", "ChartView", "Container", "INHERITED_FIELDS", "LONG_RUNNING_KINDS", "PodSpec",
            "Problem", "RenderIndex", "Seen", "build_index", "chart_view", "effective_security_context", "hardening_switches",
+           "account_blocks", "account_switches", "scenarios_keeping",
            "pod_spec", "pod_specs", "render_index", "report_once", "waiver_hint", "where"]

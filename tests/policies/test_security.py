@@ -491,7 +491,7 @@ def test_a_helm_create_chart_has_no_error_severity_security_finding(tmp_path, re
     subprocess.run([str(REPO / ".tools" / "helm-v4.1.4" / "helm"), "create", "demo"], cwd=chart_root, check=True,
                    capture_output=True, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     security = [p for p in load_policies(REPO / "policies") if p.family == "SEC"]
-    assert len(security) == 16
+    assert len(security) == 20
     run = run_gate(gate_config(tmp_path, chart_root, overlays, cache=render_cache), security)
     outcomes = {r.policy.id: r.outcome for r in run.gate.results}
     assert not [(r.policy.id, r.outcome, r.message) for r in run.gate.results if r.outcome is Outcome.ERROR]
@@ -499,10 +499,11 @@ def test_a_helm_create_chart_has_no_error_severity_security_finding(tmp_path, re
                 if r.outcome is Outcome.FAILED and r.policy.severity is Severity.ERROR]
     # Its defaults leave the hardening to the user: warnings a maintainer accepts, each named.
     assert {p for p, o in outcomes.items() if o is Outcome.FAILED} == {
-        "SEC-002", "SEC-004", "SEC-006", "SEC-007", "SEC-010", "SEC-011", "SEC-016"}
+        "SEC-002", "SEC-004", "SEC-006", "SEC-007", "SEC-010", "SEC-011", "SEC-016", "SEC-017"}
     assert {p for p, o in outcomes.items() if o is Outcome.PASSED} == {  # its Deployment has both probes
-        "SEC-001", "SEC-003", "SEC-005", "SEC-008", "SEC-009", "SEC-012"}
-    assert {p for p, o in outcomes.items() if o is Outcome.SKIPPED} == {"SEC-013", "SEC-014", "SEC-015"}
+        "SEC-001", "SEC-003", "SEC-005", "SEC-008", "SEC-009", "SEC-012", "SEC-020"}
+    assert {p for p, o in outcomes.items() if o is Outcome.SKIPPED} == {"SEC-013", "SEC-014", "SEC-015", "SEC-018",
+                                                                         "SEC-019"}
     by_policy = {r.policy.id: r for r in run.gate.results}
     # One finding per defect, however many of its planned scenarios show it.
     assert [f.resource for f in by_policy["SEC-010"].findings] == ["Deployment/demo/demo"]
