@@ -510,3 +510,100 @@ def test_a_helm_create_chart_has_no_error_severity_security_finding(tmp_path, re
     assert [f.resource for f in by_policy["SEC-007"].findings] == [
         "Deployment/demo/demo", "Pod/demo/demo-test-connection"]
     assert "scenarios" in by_policy["SEC-007"].findings[0].message
+
+
+# --- one defect, one finding ------------------------------------------------------------------------------
+
+
+def test_a_container_defect_is_one_finding_whichever_index_the_container_has():
+    alone = deployment(containers=[good_container(resources={})])
+    with_sidecar = deployment(containers=[good_container("proxy"), good_container(resources={})])
+    renders = {"default": [alone], "on.proxy": [with_sidecar]}
+    [finding] = findings(resources.memory_limit_set, renders)
+    assert finding.message.startswith("container 'app' has no memory limit (all 2 scenarios)")
+    assert finding.key == "container 'app': memory"
+
+
+def test_one_finding_per_role_listing_its_wildcard_rules():
+    wild = role(rules=[rule(["apps"], ["*"], ["get"]), rule([""], ["pods"], ["get"]), rule(["batch"], ["jobs"], ["*"])])
+    [finding] = findings(rbac.no_rbac_wildcards, {"default": [wild]})
+    assert finding.message.startswith("grants '*' in rules[0]: resources (apiGroups ['apps'], resources ['*'], "
+                                      "verbs ['get']); rules[2]: verbs (apiGroups ['batch']")
+
+
+def test_a_wildcard_secret_read_bound_cluster_wide_is_one_finding_naming_both_policies():
+    everything = role(rules=[rule([""], ["*"], ["get", "list"])])
+    renders = {"default": [everything, binding()]}
+    [wild] = findings(rbac.no_rbac_wildcards, renders)
+    assert "ClusterRoleBinding demo binds it in every namespace, so its subjects read every Secret of the " \
+           "cluster (SEC-015 too)" in wild.message
+    assert findings(rbac.no_cluster_wide_secret_reads, renders) == []
+    explicit = role(rules=[rule([""], ["*"], ["get", "list"]), rule([""], ["secrets"], ["watch"])])
+    [reads] = findings(rbac.no_cluster_wide_secret_reads, {"default": [explicit, binding()]})
+    assert "(rules[1]: watch)" in reads.message  # the wildcard rule is SEC-013's
+
+
+def test_a_binding_is_one_secret_read_finding_whatever_subject_a_scenario_gives_it():
+    reader = role(rules=[rule([""], ["secrets"], ["get"])])
+    renders = {"default": [reader, binding()],
+               "plan.001": [reader, binding(subjects=[{"kind": "ServiceAccount", "name": "default",
+                                                       "namespace": "demo"}])]}
+    [finding] = findings(rbac.no_cluster_wide_secret_reads, renders)
+    assert "to ServiceAccount demo/demo, ServiceAccount demo/default (all 2 scenarios)" in finding.message
+
+
+# --- recall beside checkov: seccomp, webhook configurations, default ServiceAccount, hostPort -----------
+
+
+def test_seccomp_runtime_default_from_the_pod_or_the_container():
+    unset = deployment()
+    [finding] = findings(pods.seccomp_runtime_default, {"default": [unset]})
+    assert finding.message.startswith("container 'app' sets no seccomp profile (Kubernetes runs it Unconfined)")
+    assert finding.path == "$.spec.template.spec.containers[0].securityContext.seccompProfile"
+    pod_level = deployment(securityContext={"seccompProfile": {"type": "RuntimeDefault"}})
+    assert findings(pods.seccomp_runtime_default, {"default": [pod_level]}) == []
+    localhost = deployment(containers=[good_container(sc_seccompProfile={"type": "Localhost",
+                                                                         "localhostProfile": "app.json"})])
+    assert findings(pods.seccomp_runtime_default, {"default": [localhost]}) == []
+    unconfined = deployment(containers=[good_container(sc_seccompProfile={"type": "Unconfined"})],
+                            securityContext={"seccompProfile": {"type": "RuntimeDefault"}})
+    assert "runs Unconfined (seccompProfile.type: Unconfined)" in messages(pods.seccomp_runtime_default,
+                                                                           {"default": [unconfined]})[0]
+    # only a debug scenario drops it: found, naming that scenario
+    [debug] = findings(pods.seccomp_runtime_default, {"default": [pod_level], "ci.debug": [unset]})
+    assert "(scenario ci.debug)" in debug.message
+
+
+def test_host_ports_are_errors_except_on_the_host_network():
+    bound = good_container(ports=[{"name": "http", "containerPort": 8080, "hostPort": 80},
+                                  {"name": "metrics", "containerPort": 9090}])
+    [finding] = findings(pods.no_host_ports, {"default": [deployment(containers=[bound])]})
+    assert pods.no_host_ports.severity is Severity.ERROR
+    assert (finding.path, finding.message.split(" (scenario")[0]) == (
+        "$.spec.template.spec.containers[0].ports[0].hostPort", "container 'app' binds hostPort 80 (containerPort 8080)")
+    assert findings(pods.no_host_ports, {"default": [deployment(containers=[bound], hostNetwork=True)]}) == []
+    assert findings(pods.no_host_ports, {"default": [deployment()]}) == []
+
+
+def test_webhook_configurations_are_patched_only_by_name():
+    webhooks = ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"]
+    patcher = role(rules=[rule(["admissionregistration.k8s.io"], webhooks, ["get", "list", "watch", "patch"])])
+    [finding] = findings(rbac.webhook_configurations_by_name, {"default": [patcher]})
+    assert finding.message.startswith("may update or patch every admission webhook configuration (rules[0]: ")
+    assert rbac.webhook_configurations_by_name.severity is Severity.WARNING
+    named = role(rules=[rule(["admissionregistration.k8s.io"], webhooks, ["update", "patch"],
+                             resourceNames=["demo-webhook"]),
+                        rule(["admissionregistration.k8s.io"], webhooks, ["get", "list", "watch", "create"])])
+    assert findings(rbac.webhook_configurations_by_name, {"default": [named]}) == []
+    wild = role(rules=[rule(["admissionregistration.k8s.io"], ["*"], ["*"])])  # SEC-013's
+    assert findings(rbac.webhook_configurations_by_name, {"default": [wild]}) == []
+
+
+def test_a_grant_to_the_default_service_account_is_a_warning():
+    to_default = binding("RoleBinding", role_kind="Role", subjects=[{"kind": "ServiceAccount", "name": "default"}])
+    to_default["metadata"]["namespace"] = "demo"
+    [finding] = findings(rbac.no_default_account_grants, {"default": [to_default]})
+    assert finding.message.startswith("grants Role 'demo' to the default ServiceAccount demo/default")
+    assert findings(rbac.no_default_account_grants, {"default": [binding()]}) == []
+    with pytest.raises(NotApplicable):
+        findings(rbac.no_default_account_grants, {"default": [role()]})
