@@ -17,7 +17,7 @@ import pytest
 
 from chartgate.policy import Outcome
 
-from ..conftest import gate_config, run_gate
+from ..conftest import REPO, gate_config, run_gate
 
 HELPERS = """{{- define "x.fullname" -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
 {{- define "x.labels" -}}
@@ -373,3 +373,35 @@ def test_controller_added_pod_labels_select_pods(shapes_run):
 def test_shared_crds_need_no_per_release_labels(shapes_run):
     [hyg] = findings(shapes_run, "shared-crds", "HYG-002")
     assert hyg.resource == "ConfigMap/shared-crds/shared-crds-shared-crds"
+
+
+# --- the bench's charts in the style of public charts (bench/mainstream.py) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory, policies, render_cache):
+    import sys
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import mainstream
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    root = tmp_path_factory.mktemp("bench-shapes")
+    mainstream.write_issue18_charts(root / "charts")
+    (root / "overlays").mkdir()
+    judged = [p for p in policies if p.family in ("SEC", "WIR", "HYG", "RENDER")]
+    return run_gate(gate_config(root, root / "charts", root / "overlays", cache=render_cache), judged)
+
+
+def test_bench_charts_keep_their_planted_defects_and_lose_the_shapes(bench_run):
+    failed = {(r.chart, r.policy.id) for r in bench_run.gate.results if r.outcome is Outcome.FAILED}
+    assert not [r for r in bench_run.gate.results if r.outcome is Outcome.ERROR]
+    # cache-ha: only the exporter sidecar's own gaps, on the scenarios that switch it on
+    assert {p for c, p in failed if c == "cache-ha"} == {"SEC-002", "SEC-004", "SEC-007", "SEC-011", "SEC-012",
+                                                         "SEC-020"}
+    assert all("'exporter'" in f.message for p in ("SEC-002", "SEC-004", "SEC-007", "SEC-012", "SEC-020")
+               for f in findings(bench_run, "cache-ha", p))
+    # queue-operator: the metrics reader's wildcard, one finding naming both policies
+    assert {p for c, p in failed if c == "queue-operator"} == {"SEC-013"}
+    [wild] = findings(bench_run, "queue-operator", "SEC-013")
+    assert "metrics-reader" in wild.resource and "(SEC-015 too)" in wild.message
