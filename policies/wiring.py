@@ -3,7 +3,8 @@
 A Service that selects no pods, an HPA that scales a Deployment of another name, a RoleBinding to
 a Role that was renamed: each applies cleanly and does nothing, so only a cross-object check finds
 it. Every policy runs on every scenario; the opt-in scenarios are where monitors, HPAs and
-NetworkPolicies appear.
+NetworkPolicies appear. Each finding carries its cause as `key` (`selector`, `subject ...`), so a
+defect that many scenarios show (with different objects beside it) is one defect in the report.
 """
 
 from chartgate import Finding, NotApplicable, ScenarioContext, policy
@@ -81,7 +82,7 @@ def service_monitor_findings(ctx: ScenarioContext, monitor):
                          f"Services there: {names(candidates)}). Prometheus would scrape nothing: align "
                          "$.spec.selector with the metrics Service's labels (or $.spec.namespaceSelector), "
                          "or add a waiver if the Service comes from another release.",
-                         value=spec.get("selector"))
+                         value=spec.get("selector"), key="selector")
         return
     templates = pod_templates(ctx.manifests)
     for index, endpoint in enumerate(spec.get("endpoints") or []):
@@ -92,7 +93,7 @@ def service_monitor_findings(ctx: ScenarioContext, monitor):
                                  f"scrapes port {endpoint['port']!r}, but the selected Service(s) "
                                  f"{names(selected)} name their ports {sorted(exposed - {'None'}) or 'not at all'}. "
                                  "Use one of those names, or name the metrics port in the Service.",
-                                 value=endpoint)
+                                 value=endpoint, key=f"port {endpoint['port']}")
         elif "targetPort" in endpoint:
             targets = set().union(*(scrape_targets(s, templates) for s in selected))
             if str(endpoint["targetPort"]) not in targets:
@@ -100,7 +101,7 @@ def service_monitor_findings(ctx: ScenarioContext, monitor):
                                  f"scrapes targetPort {endpoint['targetPort']!r}, which neither the selected "
                                  f"Service(s) {names(selected)} nor their pods' containers expose "
                                  f"({', '.join(sorted(targets)) or 'no ports'}). Point it at an exposed port.",
-                                 value=endpoint)
+                                 value=endpoint, key=f"targetPort {endpoint['targetPort']}")
 
 
 def pod_monitor_findings(ctx: ScenarioContext, monitor):
@@ -113,7 +114,7 @@ def pod_monitor_findings(ctx: ScenarioContext, monitor):
                          f"selects no rendered pod template (selector {describe(spec.get('selector'))}; "
                          f"workloads there: {names(t.owner for t in candidates)}). Align $.spec.selector "
                          "with the pod template's labels, or add a waiver if the pods come from another release.",
-                         value=spec.get("selector"))
+                         value=spec.get("selector"), key="selector")
         return
     exposed = {str(p.get("name")) for t in selected for p in t.container_ports() if p.get("name")}
     for index, endpoint in enumerate(spec.get("podMetricsEndpoints") or []):
@@ -121,7 +122,8 @@ def pod_monitor_findings(ctx: ScenarioContext, monitor):
             yield Finding.on(monitor, f"$.spec.podMetricsEndpoints[{index}].port",
                              f"scrapes port {endpoint['port']!r}, but the selected pods of "
                              f"{names(t.owner for t in selected)} name their container ports "
-                             f"{sorted(exposed) or 'not at all'}. Use one of those names.", value=endpoint)
+                             f"{sorted(exposed) or 'not at all'}. Use one of those names.", value=endpoint,
+                             key=f"port {endpoint['port']}")
 
 
 @policy(
@@ -171,11 +173,12 @@ def hpa_targets_exist(ctx: ScenarioContext):
                              f"scales {wanted}, which this render does not contain in namespace {hpa.namespace} "
                              f"(workloads there: {', '.join(sorted(workloads)) or 'none'}). "
                              "Point $.spec.scaleTargetRef at the workload's kind and name "
-                             "(use the same name helper as the Deployment template).", value=ref)
+                             "(use the same name helper as the Deployment template).", value=ref, key="scaleTargetRef")
         elif kind not in SCALABLE_KINDS and is_builtin(target[0].api_version):
             yield Finding.on(hpa, "$.spec.scaleTargetRef.kind",
                              f"scales {kind}/{name}, a built-in kind without a scale subresource. Target the "
-                             f"workload instead ({', '.join(sorted(SCALABLE_KINDS))}).", value=ref)
+                             f"workload instead ({', '.join(sorted(SCALABLE_KINDS))}).", value=ref,
+                             key="scaleTargetRef kind")
 
 
 # --- WIR-003 --------------------------------------------------------------------------------------
@@ -205,7 +208,7 @@ def network_policies_select_pods(ctx: ScenarioContext):
                              f"podSelector {describe(selector)} selects no pod template rendered in namespace "
                              f"{netpol.namespace} (workloads there: {names(t.owner for t in local)}). Copy the "
                              "labels from the workload's $.spec.template.metadata.labels, or add a waiver if "
-                             "the pods come from another release.", value=selector)
+                             "the pods come from another release.", value=selector, key="podSelector")
 
 
 # --- WIR-004 --------------------------------------------------------------------------------------

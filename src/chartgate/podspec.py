@@ -401,11 +401,12 @@ def report_once(problems: Iterable[Problem], every: tuple[str, ...] = ()) -> Ite
     order = {name: i for i, name in enumerate(every)}
     for problem, scenarios in merged.values():
         scenarios.sort(key=lambda s: order.get(s, len(order)))
-        yield Finding.on(problem.manifest, problem.path, f"{problem.what} ({where(scenarios, every)}). {problem.advice}",
+        yield Finding.on(problem.manifest, problem.path,
+                         f"{problem.what} ({where(scenarios, every)}). {problem.advice}",
                          value=problem.value, key=": ".join(map(str, problem.key or ())))
 
 
 __all__ = ["CONTAINER_LISTS", "ChartView", "Container", "INHERITED_FIELDS", "LONG_RUNNING_KINDS", "PodSpec",
-           "Problem", "RenderIndex", "Seen", "build_index", "chart_view", "effective_security_context", "hardening_switches",
-           "account_blocks", "account_switches", "scenarios_keeping",
+           "Problem", "RenderIndex", "Seen", "build_index", "chart_view", "effective_security_context",
+           "hardening_switches", "account_blocks", "account_switches", "scenarios_keeping",
            "pod_spec", "pod_specs", "render_index", "report_once", "waiver_hint", "where"]

@@ -73,7 +73,8 @@ spec:
 # --- shape 1: the user supplies the ServiceAccount ---------------------------------------------------
 
 SUPPLIED = {
-    "values.yaml": "serviceAccount:\n  create: true\n  # With create false: an existing account (default when empty).\n  name: \"\"\n",
+    "values.yaml": ("serviceAccount:\n  create: true\n"
+                    "  # With create false: an existing account (default when empty).\n  name: \"\"\n"),
     "templates/_helpers.tpl": HELPERS + """{{- define "x.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}{{ default (include "x.fullname" .) .Values.serviceAccount.name }}
 {{- else -}}{{ default "default" .Values.serviceAccount.name }}{{- end -}}
@@ -345,8 +346,8 @@ def test_an_account_the_user_supplies_is_not_dangling_but_an_unrendered_one_is(s
     assert all("-reader, which the release does not render" in f.message for f in wir)
     assert len({f.key for f in wir}) == 1
     [sec015] = findings(shapes_run, "supplied-account", "SEC-015")  # one per binding, every subject named
-    assert "to ServiceAccount supplied-account/supplied-account-supplied-account, ServiceAccount supplied-account/default (" \
-        in sec015.message
+    assert ("to ServiceAccount supplied-account/supplied-account-supplied-account, "
+            "ServiceAccount supplied-account/default (") in sec015.message
     assert findings(shapes_run, "supplied-account", "SEC-019") == []  # `default` only where the user chose it
 
 

@@ -395,7 +395,8 @@ def test_wildcards_except_on_the_charts_own_api():
     [foreign] = messages(rbac.no_rbac_wildcards, {"default": [own]})
     assert foreign.startswith("grants '*' in rules[0]: resources and verbs (apiGroups ['example.com']")
     everything = role(rules=[rule(["*"], ["widgets"], ["get"])])
-    assert "grants '*' in rules[0]: apiGroups" in messages(rbac.no_rbac_wildcards, {"default": [everything]}, crds=[CRD])[0]
+    assert "grants '*' in rules[0]: apiGroups" in messages(rbac.no_rbac_wildcards, {"default": [everything]},
+                                                           crds=[CRD])[0]
     scale = role(rules=[rule(["apps"], ["*/scale"], ["get", "update"])])
     assert len(findings(rbac.no_rbac_wildcards, {"default": [scale]})) == 1
     urls = role(rules=[{"nonResourceURLs": ["/metrics", "/debug/*"], "verbs": ["get"]}])
@@ -580,7 +581,8 @@ def test_host_ports_are_errors_except_on_the_host_network():
     [finding] = findings(pods.no_host_ports, {"default": [deployment(containers=[bound])]})
     assert pods.no_host_ports.severity is Severity.ERROR
     assert (finding.path, finding.message.split(" (scenario")[0]) == (
-        "$.spec.template.spec.containers[0].ports[0].hostPort", "container 'app' binds hostPort 80 (containerPort 8080)")
+        "$.spec.template.spec.containers[0].ports[0].hostPort",
+        "container 'app' binds hostPort 80 (containerPort 8080)")
     assert findings(pods.no_host_ports, {"default": [deployment(containers=[bound], hostNetwork=True)]}) == []
     assert findings(pods.no_host_ports, {"default": [deployment()]}) == []
 
