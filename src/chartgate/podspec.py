@@ -45,12 +45,12 @@ HELM_TEST_HOOKS = {"test", "test-success", "test-failure"}
 BUILTIN_WORKLOAD_GROUPS = ("", "apps", "batch", "extensions")
 # A chart's own hardening switch: an `enabled` flag of a securityContext or probe block, found by
 # the block's name (containerSecurityContext, livenessProbe) or by the fields it holds.
-HARDENING_BLOCK = re.compile(r"(?i)securitycontext|probe")
-# A values block that says whether the chart creates a ServiceAccount: `serviceAccount: {create, name}`.
-ACCOUNT_BLOCK = re.compile(r"(?i)serviceaccount")
+HARDENING_BLOCK = re.compile(r"(?i)(securitycontext|probe)$")
 HARDENING_FIELDS = frozenset({"runAsUser", "runAsNonRoot", "readOnlyRootFilesystem", "allowPrivilegeEscalation",
                               "capabilities", "seccompProfile", "httpGet", "tcpSocket", "grpc",
                               "initialDelaySeconds", "periodSeconds", "failureThreshold"})
+# A values block that says whether the chart creates a ServiceAccount: `serviceAccount: {create, name}`.
+ACCOUNT_BLOCK = re.compile(r"(?i)serviceaccount$")
 
 
 def _mapping(value: Any) -> dict:
@@ -373,7 +373,7 @@ class Problem:
     advice: str  # what to change (and how to waive)
     value: Any = field(default=None)  # the excerpt shown in reports
     # What makes two problems one defect, besides the object: a stable cause such as
-    # ("container", "app", "privileged") - never an index or a message. None: (path, what).
+    # ("container 'app'", "privileged") - never an index or a message. None: (path, what).
     key: tuple | None = None
 
 
