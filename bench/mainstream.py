@@ -10,6 +10,10 @@
     mainstream/keyvalue/         an application built on a `common` library subchart (names, labels,
                                  images helpers), StatefulSet with a generated password Secret and an
                                  optional metrics sidecar
+    mainstream/cache-ha/         a replicated cache: hardening switches, per-replica Services, a binding
+                                 to the account the user supplies; an optional exporter sidecar
+    mainstream/queue-operator/   an operator with CRDs in templates, webhook configurations patched by
+                                 name, bindings to its account whether or not it is created
 
 Written for chartgate's benchmark; patterns are the common ones of public charts, the text is ours.
 Like real public charts they are not all written to chartgate's Blueprint contracts.
@@ -1128,4 +1132,455 @@ def write_mainstream_charts(dest: Path, helm: Path | None) -> list[Path]:
     write(common / "values.yaml", "exampleValue: common-chart\n")
     write(common / "templates" / "_helpers.tpl", COMMON_HELPERS)
     charts.append(kv)
+    charts += write_issue18_charts(dest)
     return charts
+
+
+# --- issue 18 shapes: a replicated cache (redis-ha / bitnami style) and a queue operator (keda / metallb
+# style). Each shape a public chart shows is here beside a planted true defect that must stay found:
+#   cache-ha:       hardening switches (podSecurityContext/containerSecurityContext/livenessProbe.enabled),
+#                   per-replica Services selecting `statefulset.kubernetes.io/pod-name`, a RoleBinding to
+#                   the account the user supplies (`default` when they name none).
+#                   Planted: the optional exporter sidecar sets no hardening, no memory limit and a hostPort.
+#   queue-operator: CRDs in templates/ labelled for the chart, not a release; bindings that name the
+#                   operator's account whether or not `serviceAccount.create` is on; webhook configurations
+#                   patched by name. Planted: a metrics-reader ClusterRole with `resources: ["*"]` on the
+#                   core group, bound cluster-wide (it reads every Secret).
+
+CACHE_HA_HELPERS = """{{- define "cache-ha.fullname" -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- define "cache-ha.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+{{- define "cache-ha.labels" -}}
+{{ include "cache-ha.selectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end -}}
+{{- define "cache-ha.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{ default (include "cache-ha.fullname" .) .Values.serviceAccount.name }}
+{{- else -}}
+{{ default "default" .Values.serviceAccount.name }}
+{{- end -}}
+{{- end -}}
+"""
+
+CACHE_HA_TEMPLATES = {
+    "serviceaccount.yaml": """{{- if .Values.serviceAccount.create }}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "cache-ha.serviceAccountName" . }}
+  labels: {{- include "cache-ha.labels" . | nindent 4 }}
+automountServiceAccountToken: {{ .Values.serviceAccount.automountServiceAccountToken }}
+{{- end }}
+""",
+    "rbac.yaml": """{{- if .Values.rbac.create }}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ include "cache-ha.fullname" . }}
+  labels: {{- include "cache-ha.labels" . | nindent 4 }}
+rules:
+  - apiGroups: [""]
+    resources: ["endpoints", "pods"]
+    verbs: ["get", "list"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ include "cache-ha.fullname" . }}
+  labels: {{- include "cache-ha.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ include "cache-ha.fullname" . }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "cache-ha.serviceAccountName" . }}
+    namespace: {{ .Release.Namespace }}
+{{- end }}
+""",
+    "service.yaml": """apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "cache-ha.fullname" . }}
+  labels: {{- include "cache-ha.labels" . | nindent 4 }}
+spec:
+  clusterIP: None
+  selector: {{- include "cache-ha.selectorLabels" . | nindent 4 }}
+  ports:
+    - name: cache
+      port: {{ .Values.port }}
+      targetPort: cache
+""",
+    "announce-services.yaml": """{{- if .Values.announce.enabled }}
+{{- range $i := until (int $.Values.replicas) }}
+---
+# One stable address per replica, for clients that must reach a given member.
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "cache-ha.fullname" $ }}-announce-{{ $i }}
+  labels: {{- include "cache-ha.labels" $ | nindent 4 }}
+spec:
+  publishNotReadyAddresses: true
+  selector:
+    {{- include "cache-ha.selectorLabels" $ | nindent 4 }}
+    statefulset.kubernetes.io/pod-name: {{ include "cache-ha.fullname" $ }}-server-{{ $i }}
+  ports:
+    - name: cache
+      port: {{ $.Values.port }}
+      targetPort: cache
+{{- end }}
+{{- end }}
+""",
+    "statefulset.yaml": """apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {{ include "cache-ha.fullname" . }}-server
+  labels: {{- include "cache-ha.labels" . | nindent 4 }}
+spec:
+  replicas: {{ .Values.replicas }}
+  serviceName: {{ include "cache-ha.fullname" . }}
+  podManagementPolicy: Parallel
+  selector:
+    matchLabels: {{- include "cache-ha.selectorLabels" . | nindent 6 }}
+  template:
+    metadata:
+      labels: {{- include "cache-ha.labels" . | nindent 8 }}
+    spec:
+      serviceAccountName: {{ include "cache-ha.serviceAccountName" . }}
+      {{- if .Values.podSecurityContext.enabled }}
+      securityContext: {{- omit .Values.podSecurityContext "enabled" | toYaml | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: server
+          image: {{ .Values.image.repository }}:{{ .Values.image.tag }}
+          args: ["--port", "{{ .Values.port }}", "--appendonly", "yes"]
+          ports:
+            - name: cache
+              containerPort: {{ .Values.port }}
+          {{- if .Values.containerSecurityContext.enabled }}
+          securityContext: {{- omit .Values.containerSecurityContext "enabled" | toYaml | nindent 12 }}
+          {{- end }}
+          resources: {{- toYaml .Values.resources | nindent 12 }}
+          {{- if .Values.livenessProbe.enabled }}
+          livenessProbe:
+            tcpSocket:
+              port: cache
+            initialDelaySeconds: {{ .Values.livenessProbe.initialDelaySeconds }}
+            periodSeconds: {{ .Values.livenessProbe.periodSeconds }}
+          {{- end }}
+          {{- if .Values.readinessProbe.enabled }}
+          readinessProbe:
+            exec:
+              command: ["sh", "-c", "cache-cli -p {{ .Values.port }} ping"]
+            initialDelaySeconds: {{ .Values.readinessProbe.initialDelaySeconds }}
+            periodSeconds: {{ .Values.readinessProbe.periodSeconds }}
+          {{- end }}
+          volumeMounts:
+            - name: data
+              mountPath: /data
+        {{- if .Values.exporter.enabled }}
+        - name: exporter
+          image: {{ .Values.exporter.image.repository }}:{{ .Values.exporter.image.tag }}
+          ports:
+            - name: metrics
+              containerPort: {{ .Values.exporter.port }}
+              {{- with .Values.exporter.hostPort }}
+              hostPort: {{ . }}
+              {{- end }}
+          resources:
+            requests:
+              cpu: 10m
+              memory: 32Mi
+        {{- end }}
+      volumes:
+        - name: data
+          emptyDir: {}
+""",
+}
+
+CACHE_HA_VALUES = {
+    "image": {"repository": "registry.example.invalid/cache", "tag": "7.2.4"},
+    "replicas": 3,
+    "port": 6379,
+    "serviceAccount": {"create": True, "name": "", "automountServiceAccountToken": False},
+    "rbac": {"create": True},
+    "podSecurityContext": {"enabled": True, "fsGroup": 1000, "runAsUser": 1000, "runAsNonRoot": True,
+                           "seccompProfile": {"type": "RuntimeDefault"}},
+    "containerSecurityContext": {"enabled": True, "runAsUser": 1000, "runAsNonRoot": True,
+                                 "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                 "capabilities": {"drop": ["ALL"]}},
+    "livenessProbe": {"enabled": True, "initialDelaySeconds": 15, "periodSeconds": 15},
+    "readinessProbe": {"enabled": True, "initialDelaySeconds": 15, "periodSeconds": 15},
+    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+    "announce": {"enabled": True},
+    "exporter": {"enabled": False, "image": {"repository": "registry.example.invalid/cache-exporter",
+                                             "tag": "v1.62.0"}, "port": 9121, "hostPort": 9121},
+}
+
+OPERATOR_HELPERS = """{{- define "queue-operator.fullname" -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- define "queue-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+{{- define "queue-operator.labels" -}}
+{{ include "queue-operator.selectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: queue-operator
+{{- end -}}
+{{- define "queue-operator.serviceAccountName" -}}
+{{ default (include "queue-operator.fullname" .) .Values.serviceAccount.name }}
+{{- end -}}
+"""
+
+
+def operator_crd(kind: str) -> str:
+    plural = kind.lower() + "s"
+    return f"""{{{{- if .Values.crds.install }}}}
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: {plural}.queue.example.invalid
+  labels:
+    app.kubernetes.io/name: {{{{ .Chart.Name }}}}
+    app.kubernetes.io/part-of: queue-operator
+    app.kubernetes.io/version: {{{{ .Chart.AppVersion | quote }}}}
+  annotations:
+    helm.sh/resource-policy: keep
+spec:
+  group: queue.example.invalid
+  names:
+    kind: {kind}
+    listKind: {kind}List
+    plural: {plural}
+    singular: {kind.lower()}
+  scope: Namespaced
+  versions:
+    - name: v1alpha1
+      served: true
+      storage: true
+      subresources:
+        status: {{}}
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              x-kubernetes-preserve-unknown-fields: true
+            status:
+              type: object
+              x-kubernetes-preserve-unknown-fields: true
+{{{{- end }}}}
+"""
+
+
+OPERATOR_TEMPLATES = {
+    "crd-scaledqueues.yaml": operator_crd("ScaledQueue"),
+    "crd-queuetriggers.yaml": operator_crd("QueueTrigger"),
+    "serviceaccount.yaml": """{{- if .Values.serviceAccount.create }}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "queue-operator.serviceAccountName" . }}
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+{{- end }}
+""",
+    "rbac.yaml": """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "queue-operator.fullname" . }}
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+rules:
+  - apiGroups: ["queue.example.invalid"]
+    resources: ["*"]
+    verbs: ["*"]
+  - apiGroups: [""]
+    resources: ["configmaps", "events"]
+    verbs: ["get", "list", "watch", "create", "patch"]
+  - apiGroups: ["apps"]
+    resources: ["deployments", "deployments/scale", "statefulsets", "statefulsets/scale"]
+    verbs: ["get", "list", "watch", "update", "patch"]
+  - apiGroups: ["admissionregistration.k8s.io"]
+    resources: ["validatingwebhookconfigurations"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: ["admissionregistration.k8s.io"]
+    resources: ["validatingwebhookconfigurations"]
+    resourceNames: ["{{ include "queue-operator.fullname" . }}-webhook"]
+    verbs: ["update", "patch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ include "queue-operator.fullname" . }}
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ include "queue-operator.fullname" . }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "queue-operator.serviceAccountName" . }}
+    namespace: {{ .Release.Namespace }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ include "queue-operator.fullname" . }}-leader-election
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+rules:
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    verbs: ["get", "create", "update"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ include "queue-operator.fullname" . }}-leader-election
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ include "queue-operator.fullname" . }}-leader-election
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "queue-operator.serviceAccountName" . }}
+    namespace: {{ .Release.Namespace }}
+{{- if .Values.metricsReader.enabled }}
+---
+# Lets the metrics adapter read queue lengths wherever they are kept.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "queue-operator.fullname" . }}-metrics-reader
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+rules:
+  - apiGroups: [""]
+    resources: ["*"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ include "queue-operator.fullname" . }}-metrics-reader
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ include "queue-operator.fullname" . }}-metrics-reader
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "queue-operator.serviceAccountName" . }}
+    namespace: {{ .Release.Namespace }}
+{{- end }}
+""",
+    "deployment.yaml": """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "queue-operator.fullname" . }}
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+spec:
+  replicas: {{ .Values.replicaCount }}
+  selector:
+    matchLabels: {{- include "queue-operator.selectorLabels" . | nindent 6 }}
+  template:
+    metadata:
+      labels: {{- include "queue-operator.labels" . | nindent 8 }}
+    spec:
+      serviceAccountName: {{ include "queue-operator.serviceAccountName" . }}
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+        - name: operator
+          image: {{ .Values.image.repository }}:{{ .Values.image.tag }}
+          args: ["--leader-elect", "--webhook-port=9443", "--metrics-bind-address=:8080"]
+          ports:
+            - name: webhook
+              containerPort: 9443
+            - name: metrics
+              containerPort: 8080
+            - name: health
+              containerPort: 8081
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: ["ALL"]
+          resources: {{- toYaml .Values.resources | nindent 12 }}
+          livenessProbe:
+            httpGet:
+              path: /healthz
+              port: health
+          readinessProbe:
+            httpGet:
+              path: /readyz
+              port: health
+""",
+    "service.yaml": """apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "queue-operator.fullname" . }}-webhook
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+spec:
+  selector: {{- include "queue-operator.selectorLabels" . | nindent 4 }}
+  ports:
+    - name: webhook
+      port: 443
+      targetPort: webhook
+""",
+    "webhook.yaml": """apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: {{ include "queue-operator.fullname" . }}-webhook
+  labels: {{- include "queue-operator.labels" . | nindent 4 }}
+webhooks:
+  - name: vscaledqueue.queue.example.invalid
+    admissionReviewVersions: ["v1"]
+    sideEffects: None
+    failurePolicy: Ignore
+    clientConfig:
+      service:
+        name: {{ include "queue-operator.fullname" . }}-webhook
+        namespace: {{ .Release.Namespace }}
+        path: /validate-scaledqueue
+    rules:
+      - apiGroups: ["queue.example.invalid"]
+        apiVersions: ["v1alpha1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["scaledqueues"]
+""",
+}
+
+OPERATOR_VALUES = {
+    "crds": {"install": True},
+    "replicaCount": 1,
+    "image": {"repository": "registry.example.invalid/queue-operator", "tag": "2.16.1"},
+    "serviceAccount": {"create": True, "name": ""},
+    "metricsReader": {"enabled": True},
+    "resources": {"requests": {"cpu": "100m", "memory": "100Mi"}, "limits": {"memory": "1000Mi"}},
+}
+
+
+def write_issue18_charts(dest: Path) -> list[Path]:
+    """The two charts above (generic: no blueprint.yaml)."""
+    cache = dest / "cache-ha"
+    write(cache / "Chart.yaml", chart_yaml("cache-ha", "4.27.6", "7.2.4",
+                                           "A replicated in-memory cache with stable per-member addresses."))
+    write(cache / "values.yaml", dump(CACHE_HA_VALUES))
+    write(cache / "templates" / "_helpers.tpl", CACHE_HA_HELPERS)
+    for name, text in CACHE_HA_TEMPLATES.items():
+        write(cache / "templates" / name, text)
+    operator = dest / "queue-operator"
+    write(operator / "Chart.yaml", chart_yaml("queue-operator", "2.16.1", "2.16.1",
+                                              "Scales workloads by the length of the queues they consume."))
+    write(operator / "values.yaml", dump(OPERATOR_VALUES))
+    write(operator / "templates" / "_helpers.tpl", OPERATOR_HELPERS)
+    for name, text in OPERATOR_TEMPLATES.items():
+        write(operator / "templates" / name, text)
+    return [cache, operator]

@@ -19,6 +19,10 @@ REFERENCE = "docs/policies.md#hyg"
 FLOATING_TAGS = {"latest"}  # tags that name whatever was pushed last, not one image
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 STANDARD_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by")
+# Cluster-shared objects: one CustomResourceDefinition serves every release of the chart, so labels
+# naming one release (or the tool of one install) cannot be asked of it; its name label can.
+SHARED_KINDS = frozenset({"CustomResourceDefinition"})
+PER_RELEASE_LABELS = frozenset({"app.kubernetes.io/instance", "app.kubernetes.io/managed-by"})
 _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
@@ -167,7 +171,9 @@ def overlays(ctx: ChartContext) -> list[Seen]:
     title="The chart's own overlay objects carry the standard app.kubernetes.io labels",
     rationale="""Overlay objects are Catalyst's additions to an upstream chart; without
     app.kubernetes.io/name, /instance and /managed-by, `kubectl get -l`, dashboards and garbage
-    collection of a release cannot find them. Subchart objects are upstream's business.""",
+    collection of a release cannot find them. Subchart objects are upstream's business. A
+    CustomResourceDefinition is shared by every release of the chart, so only its name label is
+    asked of it, not the per-release /instance and /managed-by.""",
     reference=REFERENCE,
 )
 def overlay_objects_have_standard_labels(ctx: ChartContext):
@@ -177,7 +183,9 @@ def overlay_objects_have_standard_labels(ctx: ChartContext):
 def missing_standard_labels(ctx: ChartContext) -> Iterator[Problem]:
     for seen in overlays(ctx):
         labels = seen.manifest.labels
-        missing = [label for label in STANDARD_LABELS if not str(labels.get(label) or "").strip()]
+        wanted = [label for label in STANDARD_LABELS
+                  if not (seen.manifest.kind in SHARED_KINDS and label in PER_RELEASE_LABELS)]
+        missing = [label for label in wanted if not str(labels.get(label) or "").strip()]
         if missing:
             yield Problem(seen, "$.metadata.labels", f"overlay object lacks {', '.join(missing)}",
                           "Include the chart's common labels helper in the template's metadata.labels.", labels)

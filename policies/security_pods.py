@@ -1,4 +1,4 @@
-"""Security posture of every container and pod (SEC-001 ... SEC-009).
+"""Security posture of every container and pod (SEC-001 ... SEC-009, SEC-017, SEC-020).
 
 Each rule judges a container's EFFECTIVE securityContext - the pod's inheritable fields overridden
 by the container's own, as the kubelet computes it - for containers, init containers and ephemeral
@@ -9,7 +9,7 @@ naming the scenarios where it appears (a debug toggle that turns on `privileged`
 reported once, even though the default render is clean).
 
 Errors are settings a chart actively turns on (privileged, root UID, dangerous capabilities, host
-namespaces, hostPath); warnings are hardening the chart leaves at Kubernetes' permissive default
+namespaces, hostPath, hostPort); warnings are hardening the chart leaves at Kubernetes' permissive default
 (a `helm create` chart gets warnings, never errors).
 """
 
@@ -67,8 +67,8 @@ def sc_path(container: Container, key: str) -> str:
     return f"{container.path}.securityContext.{key}"
 
 
-def pods(ctx: ChartContext):
-    view = chart_view(ctx)
+def pods(ctx: ChartContext, posture: bool = False):
+    view = chart_view(ctx, posture=posture)
     found = view.pods()
     if not found:
         raise NotApplicable("no planned scenario renders a pod template (workload, Pod or custom "
@@ -76,9 +76,16 @@ def pods(ctx: ChartContext):
     return view, found
 
 
+def keyed(value) -> tuple:
+    """What tells two findings on one container field apart: a port's number (its index moves)."""
+    return (value.get("containerPort"),) if isinstance(value, dict) and "containerPort" in value else ()
+
+
 def judge_containers(ctx: ChartContext, policy_id: str, judge: Judge, *, linux_only: bool = False,
-                     accept: str = "If it really needs this"):
-    view, found = pods(ctx)
+                     accept: str = "If it really needs this", posture: bool = False):
+    """One finding per container (by name) and field at fault. `posture`: a hardening warning, judged
+    on the scenarios that keep the chart's own hardening switches on."""
+    view, found = pods(ctx, posture)
 
     def problems() -> Iterator[Problem]:
         for seen in found:
@@ -88,7 +95,8 @@ def judge_containers(ctx: ChartContext, policy_id: str, judge: Judge, *, linux_o
             for container in pod.containers:
                 for path, what, advice, value in judge(container):
                     yield Problem(seen.manifest, seen.scenarios, path, what,
-                                  f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, accept)}", value)
+                                  f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, accept)}", value,
+                                  (container.label, path.rsplit(".", 1)[-1], *keyed(value)))
     yield from report_once(problems(), view.scenarios)
 
 
@@ -144,7 +152,7 @@ def no_privilege_escalation(ctx: ChartContext):
         yield (sc_path(c, "allowPrivilegeEscalation"), what,
                "setuid binaries and file capabilities can then gain privileges the container was not "
                "given. Set securityContext.allowPrivilegeEscalation: false.", {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-002", judge, linux_only=True, accept="To accept it")
+    yield from judge_containers(ctx, "SEC-002", judge, linux_only=True, accept="To accept it", posture=True)
 
 
 # --- SEC-003 ---------------------------------------------------------------------------------------
@@ -198,7 +206,7 @@ def drop_all_capabilities(ctx: ChartContext):
                "It keeps the runtime's defaults (NET_RAW, SETUID, DAC_OVERRIDE ...). Set "
                "securityContext.capabilities.drop: [ALL] and add back only what it needs.",
                {"capabilities": c.security.get("capabilities")})
-    yield from judge_containers(ctx, "SEC-004", judge, linux_only=True, accept="To accept it")
+    yield from judge_containers(ctx, "SEC-004", judge, linux_only=True, accept="To accept it", posture=True)
 
 
 # --- SEC-005 / SEC-006 -----------------------------------------------------------------------------
@@ -246,7 +254,7 @@ def runs_as_non_root(ctx: ChartContext):
                "The image's USER decides, and most images default to root. Set runAsNonRoot: true in the pod "
                "(or container) securityContext, with a numeric runAsUser if the image's USER is not numeric.",
                {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-006", judge, linux_only=True, accept="To accept it")
+    yield from judge_containers(ctx, "SEC-006", judge, linux_only=True, accept="To accept it", posture=True)
 
 
 # --- SEC-007 ---------------------------------------------------------------------------------------
@@ -269,7 +277,7 @@ def read_only_root_filesystem(ctx: ChartContext):
                f"{c.label} has a writable root filesystem (readOnlyRootFilesystem is not true)",
                "An intruder can then replace its binaries and drop tools. Set readOnlyRootFilesystem: true and "
                "mount an emptyDir where it must write (/tmp, caches).", {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-007", judge, linux_only=True, accept="To accept it")
+    yield from judge_containers(ctx, "SEC-007", judge, linux_only=True, accept="To accept it", posture=True)
 
 
 # --- SEC-008 / SEC-009: pod-level ------------------------------------------------------------------
@@ -280,9 +288,9 @@ def judge_pods(ctx: ChartContext, policy_id: str, judge):
 
     def problems() -> Iterator[Problem]:
         for seen in found:
-            for path, what, advice, value in judge(seen.item):
+            for path, what, advice, value, *key in judge(seen.item):  # key: the cause, when not the path
                 yield Problem(seen.manifest, seen.scenarios, path, what,
-                              f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest)}", value)
+                              f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest)}", value, tuple(key) or None)
     yield from report_once(problems(), view.scenarios)
 
 
@@ -328,5 +336,63 @@ def no_host_path_volumes(ctx: ChartContext):
                    + (f", type {host['type']}" if host.get("type") else "") + ")"
                    + (f", mounted by {', '.join(mounts)}" if mounts else ""),
                    "It reaches the node's files (and other pods' data) from inside the pod. Use an emptyDir, "
-                   "ConfigMap/Secret, PersistentVolumeClaim or CSI volume instead.", volume)
+                   "ConfigMap/Secret, PersistentVolumeClaim or CSI volume instead.", volume, "volume", name)
     yield from judge_pods(ctx, "SEC-009", judge)
+
+
+# --- SEC-017 ---------------------------------------------------------------------------------------
+
+CONFINING_PROFILES = ("RuntimeDefault", "Localhost")
+
+
+@policy(
+    id="SEC-017",
+    title="Containers run under the RuntimeDefault (or a Localhost) seccomp profile",
+    severity=Severity.WARNING,
+    rationale="""Without a seccomp profile a container may make every system call the kernel offers,
+    including the rarely used ones most kernel exploits go through; RuntimeDefault blocks those and
+    breaks almost nothing (the restricted Pod Security Standard). Kubernetes runs a container
+    Unconfined unless the pod or container sets seccompProfile, so a chart that says nothing gets a
+    warning. Privileged containers are SEC-001's.""",
+    reference=REFERENCE,
+)
+def seccomp_runtime_default(ctx: ChartContext):
+    def judge(c: Container):
+        if privileged(c):
+            return  # seccomp does not confine a privileged container; SEC-001 reports it
+        profile = c.security.get("seccompProfile")
+        kind = profile.get("type") if isinstance(profile, dict) else None
+        if kind in CONFINING_PROFILES:
+            return
+        what = (f"{c.label} runs Unconfined (seccompProfile.type: {kind})" if kind
+                else f"{c.label} sets no seccomp profile (Kubernetes runs it Unconfined)")
+        yield (sc_path(c, "seccompProfile"), what,
+               "It may then make every system call, the kernel's largest attack surface. Set "
+               "securityContext.seccompProfile.type: RuntimeDefault on the pod.", {"securityContext": c.security})
+    yield from judge_containers(ctx, "SEC-017", judge, linux_only=True, accept="To accept it", posture=True)
+
+
+# --- SEC-020 ---------------------------------------------------------------------------------------
+
+
+@policy(
+    id="SEC-020",
+    title="Containers bind no hostPort",
+    rationale="""A hostPort opens the port on the node's own address, past every NetworkPolicy of the
+    pod network, and fails the Pod Security Standards baseline; each node can run one such pod per
+    port. A Service (NodePort or LoadBalancer) exposes a port without it. A pod on the host network
+    binds the node's ports anyway: SEC-008 reports that, once.""",
+    reference=REFERENCE,
+)
+def no_host_ports(ctx: ChartContext):
+    def judge(c: Container):
+        if c.pod.spec.get("hostNetwork") is True:
+            return  # the host network's ports are SEC-008's finding
+        for i, port in enumerate(c.body.get("ports") or []):
+            host = port.get("hostPort") if isinstance(port, dict) else None
+            if host not in (None, 0, "0", ""):
+                yield (f"{c.path}.ports[{i}].hostPort",
+                       f"{c.label} binds hostPort {host} (containerPort {port.get('containerPort')})",
+                       "It opens the port on the node, past the pod network's NetworkPolicies. Drop hostPort and "
+                       "expose the port with a Service.", port)
+    yield from judge_containers(ctx, "SEC-020", judge)

@@ -1,5 +1,5 @@
-"""RBAC and ServiceAccount tokens (SEC-013 ... SEC-016), judged across every planned scenario that
-rendered, each defect reported once with the scenarios that show it.
+"""RBAC and ServiceAccount tokens (SEC-013 ... SEC-016, SEC-018, SEC-019), judged across every planned
+scenario that rendered, each defect reported once with the scenarios that show it.
 
 Roles are judged on their own (a wildcard or an escalation verb is a defect wherever the role is
 bound); cluster-wide Secret reads and unneeded tokens depend on the bindings of the same render,
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from chartgate import ChartContext, NotApplicable, Severity, policy
-from chartgate.podspec import Problem, chart_view, report_once, waiver_hint
+from chartgate.podspec import Problem, account_switches, chart_view, report_once, waiver_hint
 from chartgate.selectors import matches
 
 REFERENCE = "docs/policies.md#sec"
@@ -51,32 +51,58 @@ def roles(ctx: ChartContext):
 # --- SEC-013 ---------------------------------------------------------------------------------------
 
 
+def wildcard(groups: list[str], resources: list[str], verbs: list[str]) -> list[str]:
+    """Which of apiGroups, resources and verbs of a rule hold a '*'."""
+    return [name for name, values in (("apiGroups", groups), ("resources", resources), ("verbs", verbs))
+            if any("*" in v for v in values)]
+
+
+def cluster_bindings(view) -> dict[str, list[str]]:
+    """ClusterRole name -> the ClusterRoleBindings (of any scenario) that bind it in every namespace."""
+    found: dict[str, list[str]] = {}
+    for binding in view.rbac("ClusterRoleBinding"):
+        ref = binding.manifest.body.get("roleRef") or {}
+        names = found.setdefault(str(ref.get("name") or ""), [])
+        if ref.get("kind", "ClusterRole") == "ClusterRole" and binding.manifest.name not in names:
+            names.append(binding.manifest.name)
+    return found
+
+
 @policy(
     id="SEC-013",
     title="Roles grant no wildcard verbs, resources or API groups",
     rationale="""A wildcard grants every present and future resource or verb: Secrets, `escalate`,
     `impersonate`, and whatever a later Kubernetes version or CRD adds. Wildcard resources and verbs
     within the API groups of CRDs the chart itself ships (an operator managing its own API) are not
-    reported; a wildcard API group always is.""",
+    reported; a wildcard API group always is. One finding per role, listing its wildcard rules; when
+    such a rule reads Secrets and a ClusterRoleBinding binds the role, the finding names SEC-015 too
+    (one defect, reported here once).""",
     reference=REFERENCE,
     kinds=("Role", "ClusterRole"),
 )
 def no_rbac_wildcards(ctx: ChartContext):
     view, found = roles(ctx)
     own = view.crd_groups
+    bound = cluster_bindings(view)
 
     def problems() -> Iterator[Problem]:
         for seen in found:
+            wild, secrets = [], False
             for i, rule, groups, resources, verbs in rules(seen.manifest):
-                wild = [name for name, values in (("apiGroups", groups), ("resources", resources), ("verbs", verbs))
-                        if any("*" in v for v in values)]
-                if "apiGroups" not in wild and groups and all(g in own for g in groups):
-                    continue  # the chart's own API: it defines every resource there is
-                if wild:
-                    yield Problem(seen.manifest, seen.scenarios, f"$.rules[{i}]",
-                                  f"rule {i} grants '*' in {' and '.join(wild)} ({show(groups, resources, verbs)})",
-                                  "A wildcard also grants whatever is added later. List the resources and verbs "
-                                  f"the workload uses. {waiver_hint('SEC-013', ctx.name, seen.manifest)}", rule)
+                what = wildcard(groups, resources, verbs)
+                if what and ("apiGroups" in what or not groups or not all(g in own for g in groups)):
+                    wild.append((i, rule, f"rules[{i}]: {' and '.join(what)} ({show(groups, resources, verbs)})"))
+                    secrets = secrets or bool(reads_secrets(rule, groups, resources, verbs))
+            if not wild:
+                continue
+            bindings = bound.get(seen.manifest.name, []) if seen.manifest.kind == "ClusterRole" else []
+            also = (f"; ClusterRoleBinding {', '.join(bindings)} binds it in every namespace, so its subjects "
+                    "read every Secret of the cluster (SEC-015 too)" if secrets and bindings else "")
+            yield Problem(seen.manifest, seen.scenarios, f"$.rules[{wild[0][0]}]",
+                          f"grants '*' in {'; '.join(text for _, _, text in wild)}{also}",
+                          "A wildcard also grants whatever is added later. List the resources and verbs "
+                          f"the workload uses. {waiver_hint('SEC-013', ctx.name, seen.manifest)}",
+                          [rule for _, rule, _ in wild], ("wildcards",))
     yield from report_once(problems(), view.scenarios)
 
 
@@ -104,7 +130,7 @@ def escalation_verbs(groups: list[str], resources: list[str], verbs: list[str]) 
     `bind` lets it bind any role to anyone, `impersonate` lets it act as any user, group or
     ServiceAccount: each is a path to cluster-admin. A rule restricted with resourceNames (the roles
     an operator manages) is the documented safe form and is not reported; wildcard verbs are
-    SEC-013's.""",
+    SEC-013's. One finding per role, listing its rules.""",
     reference=REFERENCE,
     kinds=("Role", "ClusterRole"),
 )
@@ -113,14 +139,17 @@ def no_escalation_verbs(ctx: ChartContext):
 
     def problems() -> Iterator[Problem]:
         for seen in found:
-            for i, rule, groups, resources, verbs in rules(seen.manifest):
-                granted = [] if rule.get("resourceNames") else escalation_verbs(groups, resources, verbs)
-                if granted:
-                    yield Problem(seen.manifest, seen.scenarios, f"$.rules[{i}].verbs",
-                                  f"rule {i} grants {', '.join(granted)} ({show(groups, resources, verbs)})",
-                                  "That is a path to cluster-admin. Drop the verbs, or restrict the rule with "
-                                  "resourceNames to the roles it manages. "
-                                  + waiver_hint("SEC-014", ctx.name, seen.manifest), rule)
+            granted = [(i, rule, f"rules[{i}]: {', '.join(verbs_)} ({show(groups, resources, verbs)})")
+                       for i, rule, groups, resources, verbs in rules(seen.manifest)
+                       for verbs_ in [[] if rule.get("resourceNames") else escalation_verbs(groups, resources, verbs)]
+                       if verbs_]
+            if granted:
+                yield Problem(seen.manifest, seen.scenarios, f"$.rules[{granted[0][0]}].verbs",
+                              f"grants {'; '.join(text for _, _, text in granted)}",
+                              "That is a path to cluster-admin. Drop the verbs, or restrict the rule with "
+                              "resourceNames to the roles it manages. "
+                              + waiver_hint("SEC-014", ctx.name, seen.manifest),
+                              [rule for _, rule, _ in granted], ("escalation",))
     yield from report_once(problems(), view.scenarios)
 
 
@@ -134,20 +163,20 @@ def reads_secrets(rule: dict, groups: list[str], resources: list[str], verbs: li
     return [v for v in verbs if v in READ_VERBS]
 
 
-def subjects(binding) -> str:
+def subjects(binding) -> list[str]:
     shown = []
     for s in binding.body.get("subjects") or []:
         if isinstance(s, dict):
             ns = f"{s['namespace']}/" if s.get("namespace") else ""
             shown.append(f"{s.get('kind')} {ns}{s.get('name')}")
-    return ", ".join(shown) or "no subject"
+    return shown
 
 
 def secret_reads(role, cluster_roles: dict) -> list[str]:
     """`rules[i]: get, list` for each rule of a ClusterRole (or of the ClusterRoles it aggregates)
-    that reads every Secret."""
+    that reads every Secret by name - wildcard rules are SEC-013's finding, which names SEC-015."""
     found = [f"rules[{i}]: {', '.join(verbs)}" for i, rule, g, r, v in rules(role)
-             for verbs in [reads_secrets(rule, g, r, v)] if verbs]
+             for verbs in [reads_secrets(rule, g, r, v)] if verbs and not wildcard(g, r, v)]
     aggregation = role.body.get("aggregationRule")
     if isinstance(aggregation, dict):
         for selector in aggregation.get("clusterRoleSelectors") or []:
@@ -157,6 +186,10 @@ def secret_reads(role, cluster_roles: dict) -> list[str]:
     return found
 
 
+def union(into: list, items) -> None:
+    into.extend(item for item in items if item not in into)
+
+
 @policy(
     id="SEC-015",
     title="No ClusterRoleBinding grants reading Secrets cluster-wide",
@@ -164,37 +197,41 @@ def secret_reads(role, cluster_roles: dict) -> list[str]:
     subjects read every Secret of every namespace: tokens, TLS keys, passwords. A compromised pod
     of that ServiceAccount is then a compromised cluster. Grant Secret access with a Role and
     RoleBinding in the namespaces that need it, or restrict the rule with resourceNames. Controllers
-    that really watch Secrets everywhere (ingress controllers, cert-manager) carry a waiver.""",
+    that really watch Secrets everywhere (ingress controllers, cert-manager) carry a waiver. One
+    finding per binding, naming every subject any scenario gives it; a wildcard rule that reads
+    Secrets is reported once, by SEC-013.""",
     reference=REFERENCE,
     kinds=("ClusterRoleBinding",),
 )
 def no_cluster_wide_secret_reads(ctx: ChartContext):
     view = chart_view(ctx)
-
-    def problems() -> Iterator[Problem]:
-        for names, index in view.renders:
-            cluster_roles = {m.name: m for m, _ in index.rbac if m.kind == "ClusterRole"}
-            for binding, _ in index.rbac:
-                if binding.kind != "ClusterRoleBinding":
-                    continue
-                ref = binding.body.get("roleRef") or {}
-                name = str(ref.get("name") or "")
-                if ref.get("kind", "ClusterRole") != "ClusterRole":
-                    continue
-                role = cluster_roles.get(name)
-                reads = secret_reads(role, cluster_roles) if role is not None else (
-                    ["built-in: reads every Secret"] if name in BUILTIN_SECRET_READERS else [])
-                if reads:
-                    yield Problem(binding, names, "$.roleRef",
-                                  f"binds ClusterRole '{name}' ({'; '.join(reads)}) in every namespace to "
-                                  f"{subjects(binding)}",
-                                  "Its subjects can read every Secret in the cluster. Use a Role and RoleBinding "
-                                  "in the namespaces that need Secrets, or resourceNames. "
-                                  + waiver_hint("SEC-015", ctx.name, binding), ref)
-    found = list(problems())
+    merged: dict[str, dict] = {}  # binding resource id -> what every scenario shows of it
+    for names, index in view.renders:
+        cluster_roles = {m.name: m for m, _ in index.rbac if m.kind == "ClusterRole"}
+        for binding, _ in index.rbac:
+            ref = binding.body.get("roleRef") or {}
+            name = str(ref.get("name") or "")
+            if binding.kind != "ClusterRoleBinding" or ref.get("kind", "ClusterRole") != "ClusterRole":
+                continue
+            role = cluster_roles.get(name)
+            reads = secret_reads(role, cluster_roles) if role is not None else (
+                ["built-in: reads every Secret"] if name in BUILTIN_SECRET_READERS else [])
+            if reads:
+                entry = merged.setdefault(binding.resource_id, {"binding": binding, "ref": ref, "role": name,
+                                                                "reads": [], "subjects": [], "scenarios": []})
+                union(entry["reads"], reads)
+                union(entry["subjects"], subjects(binding))
+                union(entry["scenarios"], names)
     if not any(m.kind == "ClusterRoleBinding" for _, index in view.renders for m, _ in index.rbac):
         raise NotApplicable("no planned scenario renders a ClusterRoleBinding")
-    yield from report_once(found, view.scenarios)
+    yield from report_once((
+        Problem(e["binding"], tuple(e["scenarios"]), "$.roleRef",
+                f"binds ClusterRole '{e['role']}' ({'; '.join(e['reads'])}) in every namespace to "
+                f"{', '.join(e['subjects']) or 'no subject'}",
+                "Its subjects can read every Secret in the cluster. Use a Role and RoleBinding in the namespaces "
+                "that need Secrets, or resourceNames. " + waiver_hint("SEC-015", ctx.name, e["binding"]),
+                e["ref"], ("roleRef",))
+        for e in merged.values()), view.scenarios)
 
 
 # --- SEC-016 ---------------------------------------------------------------------------------------
@@ -270,3 +307,83 @@ def token_only_when_needed(ctx: ChartContext):
     if not judged:
         raise NotApplicable("no pod runs under a ServiceAccount the chart renders")
     yield from report_once(found, view.scenarios)
+
+
+# --- SEC-018 ---------------------------------------------------------------------------------------
+
+ADMISSION_GROUP = "admissionregistration.k8s.io"
+WEBHOOK_CONFIGURATIONS = frozenset({"mutatingwebhookconfigurations", "validatingwebhookconfigurations"})
+
+
+@policy(
+    id="SEC-018",
+    title="ClusterRoles update or patch admission webhook configurations only by resourceNames",
+    severity=Severity.WARNING,
+    rationale="""Who may update or patch any webhook configuration can point another product's
+    admission webhook at itself (and see, or change, every object it admits) or switch a policy
+    engine's webhook off. A controller that patches its own webhook's CA bundle names it with
+    resourceNames. Wildcard rules are SEC-013's; `create` cannot be restricted by name and is not
+    judged. One finding per ClusterRole, listing its rules.""",
+    reference=REFERENCE,
+    kinds=("ClusterRole",),
+)
+def webhook_configurations_by_name(ctx: ChartContext):
+    view, found = roles(ctx)
+
+    def problems() -> Iterator[Problem]:
+        for seen in found:
+            if seen.manifest.kind != "ClusterRole":
+                continue  # webhook configurations are cluster-scoped: a Role cannot grant them
+            granted = [(i, rule, f"rules[{i}]: {show(groups, resources, verbs)}")
+                       for i, rule, groups, resources, verbs in rules(seen.manifest)
+                       if ADMISSION_GROUP in groups and WEBHOOK_CONFIGURATIONS & set(resources)
+                       and {"update", "patch"} & set(verbs)
+                       and not rule.get("resourceNames") and not wildcard(groups, resources, verbs)]
+            if granted:
+                yield Problem(seen.manifest, seen.scenarios, f"$.rules[{granted[0][0]}]",
+                              f"may update or patch every admission webhook configuration "
+                              f"({'; '.join(text for _, _, text in granted)})",
+                              "It can then redirect or disable other products' webhooks. Restrict the rule with "
+                              "resourceNames to the chart's own webhook configurations. "
+                              + waiver_hint("SEC-018", ctx.name, seen.manifest, "To accept it"),
+                              [rule for _, rule, _ in granted], ("webhooks",))
+    yield from report_once(problems(), view.scenarios)
+
+
+# --- SEC-019 ---------------------------------------------------------------------------------------
+
+
+@policy(
+    id="SEC-019",
+    title="No binding grants a role to a namespace's default ServiceAccount",
+    severity=Severity.WARNING,
+    rationale="""Every pod that names no ServiceAccount runs as its namespace's `default` one, so a
+    role bound to `default` goes to every such pod of the namespace, now and later. Bind the role to
+    a ServiceAccount of the workload's own. One finding per binding. Judged on the scenarios that
+    keep the chart's ServiceAccounts (`serviceAccount.create`) on: with `create: false` the user
+    supplies the account, `default` when they name none - their choice, not the chart's.""",
+    reference=REFERENCE,
+    kinds=("RoleBinding", "ClusterRoleBinding"),
+)
+def no_default_account_grants(ctx: ChartContext):
+    view = chart_view(ctx, keeping=account_switches)
+    found = view.rbac("RoleBinding", "ClusterRoleBinding")
+    if not found:
+        raise NotApplicable("no planned scenario renders a RoleBinding or ClusterRoleBinding")
+
+    def problems() -> Iterator[Problem]:
+        for seen in found:
+            binding = seen.manifest
+            defaults = [f"{s.get('namespace') or binding.namespace or '<release namespace>'}/default"
+                        for s in binding.body.get("subjects") or []
+                        if isinstance(s, dict) and s.get("kind") == "ServiceAccount" and s.get("name") == "default"]
+            if defaults:
+                ref = binding.body.get("roleRef") or {}
+                yield Problem(binding, seen.scenarios, "$.subjects",
+                              f"grants {ref.get('kind')} '{ref.get('name')}' to the default ServiceAccount "
+                              f"{', '.join(defaults)}",
+                              "Every pod of that namespace without a ServiceAccount of its own gets it. Bind a "
+                              "ServiceAccount the workload names. "
+                              + waiver_hint("SEC-019", ctx.name, binding, "To accept it"),
+                              binding.body.get("subjects"), ("default",))
+    yield from report_once(problems(), view.scenarios)

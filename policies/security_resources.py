@@ -30,6 +30,7 @@ def _mapping(value) -> dict:
 
 
 def judged_containers(ctx: ChartContext, policy_id: str, judge):
+    """One finding per container (by name) and field at fault."""
     view = chart_view(ctx)
     found = [seen for seen in view.pods() if not seen.item.helm_test]
     if not found:
@@ -43,7 +44,8 @@ def judged_containers(ctx: ChartContext, policy_id: str, judge):
                     continue
                 for path, what, advice, value in judge(container):
                     yield Problem(seen.manifest, seen.scenarios, path, what,
-                                  f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, 'To accept it')}", value)
+                                  f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, 'To accept it')}", value,
+                                  (container.label, path.rsplit(".", 1)[-1]))
     yield from report_once(problems(), view.scenarios)
 
 
@@ -108,7 +110,7 @@ def memory_limit_set(ctx: ChartContext):
     kinds=LONG_RUNNING_KINDS,
 )
 def probes_set(ctx: ChartContext):
-    view = chart_view(ctx)
+    view = chart_view(ctx, posture=True)  # a scenario switching the chart's probes off is its user's choice
     judged = False
 
     def problems() -> Iterator[Problem]:
@@ -124,7 +126,8 @@ def probes_set(ctx: ChartContext):
                     if not isinstance(c.body.get("livenessProbe"), dict):
                         yield Problem(pod.owner, names, f"{c.path}.livenessProbe", f"{c.label} has no liveness probe",
                                       f"A hung process is then never restarted. Add a livenessProbe on its health "
-                                      f"endpoint. {hint}", {"name": c.name, "livenessProbe": None})
+                                      f"endpoint. {hint}", {"name": c.name, "livenessProbe": None},
+                                      (c.label, "livenessProbe"))
                 services = index.serving(pod)
                 if services and containers and not any(isinstance(c.body.get("readinessProbe"), dict)
                                                        for c in containers):
@@ -133,7 +136,8 @@ def probes_set(ctx: ChartContext):
                                   f"its pods are behind Service {shown} but no container has a readiness probe",
                                   "The Service then routes traffic to a pod before it is ready, and rollouts proceed "
                                   f"past pods that never become ready. Add a readinessProbe to {containers[0].label}. "
-                                  f"{hint}", {"name": containers[0].name, "readinessProbe": None})
+                                  f"{hint}", {"name": containers[0].name, "readinessProbe": None},
+                                  ("readinessProbe",))
     found = list(problems())
     if not judged:
         raise NotApplicable("no planned scenario renders a long-running workload (Deployment, StatefulSet, "

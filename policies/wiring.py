@@ -3,13 +3,15 @@
 A Service that selects no pods, an HPA that scales a Deployment of another name, a RoleBinding to
 a Role that was renamed: each applies cleanly and does nothing, so only a cross-object check finds
 it. Every policy runs on every scenario; the opt-in scenarios are where monitors, HPAs and
-NetworkPolicies appear.
+NetworkPolicies appear. Each finding carries its cause as `key` (`selector`, `subject ...`), so a
+defect that many scenarios show (with different objects beside it) is one defect in the report.
 """
 
 from chartgate import Finding, NotApplicable, ScenarioContext, policy
 from chartgate.kube import api_group, is_builtin
+from chartgate.podspec import account_blocks
 from chartgate.selectors import (SCALABLE_KINDS, LabelIndex, describe, is_empty, matches, matches_labels,
-                                 pod_templates)
+                                 pod_templates, runtime_labels, static_part)
 
 REFERENCE = "docs/policies.md#wir"
 
@@ -80,7 +82,7 @@ def service_monitor_findings(ctx: ScenarioContext, monitor):
                          f"Services there: {names(candidates)}). Prometheus would scrape nothing: align "
                          "$.spec.selector with the metrics Service's labels (or $.spec.namespaceSelector), "
                          "or add a waiver if the Service comes from another release.",
-                         value=spec.get("selector"))
+                         value=spec.get("selector"), key="selector")
         return
     templates = pod_templates(ctx.manifests)
     for index, endpoint in enumerate(spec.get("endpoints") or []):
@@ -91,7 +93,7 @@ def service_monitor_findings(ctx: ScenarioContext, monitor):
                                  f"scrapes port {endpoint['port']!r}, but the selected Service(s) "
                                  f"{names(selected)} name their ports {sorted(exposed - {'None'}) or 'not at all'}. "
                                  "Use one of those names, or name the metrics port in the Service.",
-                                 value=endpoint)
+                                 value=endpoint, key=f"port {endpoint['port']}")
         elif "targetPort" in endpoint:
             targets = set().union(*(scrape_targets(s, templates) for s in selected))
             if str(endpoint["targetPort"]) not in targets:
@@ -99,7 +101,7 @@ def service_monitor_findings(ctx: ScenarioContext, monitor):
                                  f"scrapes targetPort {endpoint['targetPort']!r}, which neither the selected "
                                  f"Service(s) {names(selected)} nor their pods' containers expose "
                                  f"({', '.join(sorted(targets)) or 'no ports'}). Point it at an exposed port.",
-                                 value=endpoint)
+                                 value=endpoint, key=f"targetPort {endpoint['targetPort']}")
 
 
 def pod_monitor_findings(ctx: ScenarioContext, monitor):
@@ -112,7 +114,7 @@ def pod_monitor_findings(ctx: ScenarioContext, monitor):
                          f"selects no rendered pod template (selector {describe(spec.get('selector'))}; "
                          f"workloads there: {names(t.owner for t in candidates)}). Align $.spec.selector "
                          "with the pod template's labels, or add a waiver if the pods come from another release.",
-                         value=spec.get("selector"))
+                         value=spec.get("selector"), key="selector")
         return
     exposed = {str(p.get("name")) for t in selected for p in t.container_ports() if p.get("name")}
     for index, endpoint in enumerate(spec.get("podMetricsEndpoints") or []):
@@ -120,7 +122,8 @@ def pod_monitor_findings(ctx: ScenarioContext, monitor):
             yield Finding.on(monitor, f"$.spec.podMetricsEndpoints[{index}].port",
                              f"scrapes port {endpoint['port']!r}, but the selected pods of "
                              f"{names(t.owner for t in selected)} name their container ports "
-                             f"{sorted(exposed) or 'not at all'}. Use one of those names.", value=endpoint)
+                             f"{sorted(exposed) or 'not at all'}. Use one of those names.", value=endpoint,
+                             key=f"port {endpoint['port']}")
 
 
 @policy(
@@ -170,11 +173,12 @@ def hpa_targets_exist(ctx: ScenarioContext):
                              f"scales {wanted}, which this render does not contain in namespace {hpa.namespace} "
                              f"(workloads there: {', '.join(sorted(workloads)) or 'none'}). "
                              "Point $.spec.scaleTargetRef at the workload's kind and name "
-                             "(use the same name helper as the Deployment template).", value=ref)
+                             "(use the same name helper as the Deployment template).", value=ref, key="scaleTargetRef")
         elif kind not in SCALABLE_KINDS and is_builtin(target[0].api_version):
             yield Finding.on(hpa, "$.spec.scaleTargetRef.kind",
                              f"scales {kind}/{name}, a built-in kind without a scale subresource. Target the "
-                             f"workload instead ({', '.join(sorted(SCALABLE_KINDS))}).", value=ref)
+                             f"workload instead ({', '.join(sorted(SCALABLE_KINDS))}).", value=ref,
+                             key="scaleTargetRef kind")
 
 
 # --- WIR-003 --------------------------------------------------------------------------------------
@@ -199,12 +203,12 @@ def network_policies_select_pods(ctx: ScenarioContext):
     for netpol in selecting:
         selector = (netpol.body.get("spec") or {}).get("podSelector")
         local = [t for t in templates if t.namespace == netpol.namespace]
-        if not any(matches(selector, t.labels) for t in local):
+        if not any(matches(selector, runtime_labels(t, (selector or {}).get("matchLabels"))) for t in local):
             yield Finding.on(netpol, "$.spec.podSelector",
                              f"podSelector {describe(selector)} selects no pod template rendered in namespace "
                              f"{netpol.namespace} (workloads there: {names(t.owner for t in local)}). Copy the "
                              "labels from the workload's $.spec.template.metadata.labels, or add a waiver if "
-                             "the pods come from another release.", value=selector)
+                             "the pods come from another release.", value=selector, key="podSelector")
 
 
 # --- WIR-004 --------------------------------------------------------------------------------------
@@ -218,7 +222,9 @@ def network_policies_select_pods(ctx: ScenarioContext):
     rationale="""A Service whose selector matches no pod has no endpoints: clients get connection
     refused and webhooks time out. A named targetPort that no selected container declares leaves
     the Service without endpoints just the same. Services without a selector are exempt (their
-    endpoints are managed by hand).""",
+    endpoints are managed by hand). Labels a controller gives each pod at run time
+    (`statefulset.kubernetes.io/pod-name: <name>-0`, `pod-template-hash`, `controller-revision-hash`,
+    `batch.kubernetes.io/job-name`) count as the pods' labels when the controller can give that value.""",
     reference=REFERENCE,
 )
 def services_select_pods(ctx: ScenarioContext):
@@ -231,14 +237,15 @@ def services_select_pods(ctx: ScenarioContext):
     for service in with_selector:
         spec = service.body.get("spec") or {}
         selector = spec.get("selector")
-        selected = [t for t in by_labels.selected_by(selector) if t.namespace == service.namespace]
+        selected = [t for t in by_labels.selected_by(static_part(selector)) if t.namespace == service.namespace
+                    and matches_labels(selector, runtime_labels(t, selector))]
         if not selected:
             local = [t for t in templates if t.namespace == service.namespace]
             yield Finding.on(service, "$.spec.selector",
                              f"selector {describe({'matchLabels': selector})} matches no pod template rendered "
                              f"in namespace {service.namespace} (workloads there: "
                              f"{names(t.owner for t in local)}). Make it a subset of the workload's "
-                             "$.spec.template.metadata.labels.", value=selector)
+                             "$.spec.template.metadata.labels.", value=selector, key="selector")
             continue
         declared = {str(p.get("name")) for t in selected for p in t.container_ports() if p.get("name")}
         for index, port in enumerate(spec.get("ports") or []):
@@ -247,7 +254,7 @@ def services_select_pods(ctx: ScenarioContext):
                 yield Finding.on(service, f"$.spec.ports[{index}].targetPort",
                                  f"targets the container port named {target!r}, but the selected pods of "
                                  f"{names(t.owner for t in selected)} declare {sorted(declared) or 'no named ports'}. "
-                                 "Use a declared name or the port number.", value=port)
+                                 "Use a declared name or the port number.", value=port, key=f"targetPort {target}")
 
 
 # --- WIR-005 --------------------------------------------------------------------------------------
@@ -261,6 +268,14 @@ def builtin_role(namespace: str | None, name: str) -> bool:
     return (namespace, name) in BUILTIN_ROLES or name.startswith(BUILTIN_ROLE_PREFIX)
 
 
+def supplied_by_user(values, account: str) -> bool:
+    """With a ServiceAccount block's `create` off, the user supplies that account (named by its `name`,
+    or as the chart names it): the chart's documented contract. An account another block creates is
+    not the user's."""
+    blocks = account_blocks(values)
+    return any(not create for _, create, _ in blocks) and account not in {n for _, create, n in blocks if create}
+
+
 @policy(
     id="WIR-005",
     title="RoleBindings resolve to a rendered or built-in role and to rendered ServiceAccounts",
@@ -268,7 +283,9 @@ def builtin_role(namespace: str | None, name: str) -> bool:
     kinds=("RoleBinding", "ClusterRoleBinding"),
     rationale="""A binding to a Role that does not exist grants nothing, and a binding for a
     ServiceAccount the release does not create grants permissions to nobody (or to a later
-    namesake). Either way the workload fails at runtime with `forbidden`.""",
+    namesake). Either way the workload fails at runtime with `forbidden`. A scenario that switches a
+    ServiceAccount block's `create` off (`serviceAccount.create: false`) tells the user to supply the
+    account: bindings to it are not dangling there.""",
     reference=REFERENCE,
 )
 def bindings_resolve(ctx: ScenarioContext):
@@ -288,14 +305,14 @@ def bindings_resolve(ctx: ScenarioContext):
                 yield Finding.on(binding, "$.roleRef.name",
                                  f"binds Role {name!r}, which is not rendered in namespace {binding.namespace} "
                                  f"(Roles there: {', '.join(local) or 'none'}). Fix $.roleRef.name or render "
-                                 "the Role.", value=ref)
+                                 "the Role.", value=ref, key=f"roleRef Role {name}")
         elif kind == "ClusterRole":
             if name not in cluster_roles and not builtin_cluster_role(name):
                 yield Finding.on(binding, "$.roleRef.name",
                                  f"binds ClusterRole {name!r}, which is neither rendered (ClusterRoles: "
                                  f"{', '.join(sorted(cluster_roles)) or 'none'}) nor built in (cluster-admin, "
                                  "admin, edit, view, system:*). Fix $.roleRef.name or render the ClusterRole.",
-                                 value=ref)
+                                 value=ref, key=f"roleRef ClusterRole {name}")
         else:
             yield Finding.on(binding, "$.roleRef.kind",
                              f"{binding.kind} cannot reference a {kind!r}; use "
@@ -306,9 +323,11 @@ def bindings_resolve(ctx: ScenarioContext):
                 continue
             namespace = subject.get("namespace") or binding.namespace
             account = subject.get("name")
-            if namespace == home and account != DEFAULT_SERVICE_ACCOUNT and (namespace, account) not in accounts:
+            if (namespace == home and account != DEFAULT_SERVICE_ACCOUNT and (namespace, account) not in accounts
+                    and not supplied_by_user(ctx.values, str(account))):
                 yield Finding.on(binding, f"$.subjects[{index}].name",
                                  f"grants {kind}/{name} to ServiceAccount {namespace}/{account}, which "
                                  f"the release does not render (ServiceAccounts: "
                                  f"{', '.join(sorted(n for ns, n in accounts if ns == home)) or 'none'}). Use the "
-                                 "workload's serviceAccountName.", value=subject)
+                                 "workload's serviceAccountName.", value=subject,
+                                 key=f"subject ServiceAccount {namespace}/{account}")

@@ -16,6 +16,7 @@ per distinct render and shared by every policy that asks; it is a pure function 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from . import memo
 from .manifests import Manifest
 from .selectors import POD_TEMPLATE_PATHS, matches_labels
+from .values import get_path, iter_leaves
 
 if TYPE_CHECKING:
     from .context import ChartContext
@@ -41,6 +43,14 @@ LONG_RUNNING_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "R
 RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
 HELM_TEST_HOOKS = {"test", "test-success", "test-failure"}
 BUILTIN_WORKLOAD_GROUPS = ("", "apps", "batch", "extensions")
+# A chart's own hardening switch: an `enabled` flag of a securityContext or probe block, found by
+# the block's name (containerSecurityContext, livenessProbe) or by the fields it holds.
+HARDENING_BLOCK = re.compile(r"(?i)(securitycontext|probe)$")
+HARDENING_FIELDS = frozenset({"runAsUser", "runAsNonRoot", "readOnlyRootFilesystem", "allowPrivilegeEscalation",
+                              "capabilities", "seccompProfile", "httpGet", "tcpSocket", "grpc",
+                              "initialDelaySeconds", "periodSeconds", "failureThreshold"})
+# A values block that says whether the chart creates a ServiceAccount: `serviceAccount: {create, name}`.
+ACCOUNT_BLOCK = re.compile(r"(?i)serviceaccount$")
 
 
 def _mapping(value: Any) -> dict:
@@ -275,14 +285,57 @@ class ChartView:
         return self.shipped_crd_groups | rendered
 
 
-def chart_view(ctx: "ChartContext") -> ChartView:
+def hardening_switches(values: dict) -> list[tuple[str, ...]]:
+    """Values paths of the chart's own hardening switches that default to on
+    (`containerSecurityContext.enabled`, `livenessProbe.enabled`, a block of runAsUser ... with `enabled`)."""
+    found = []
+    for path, leaf in iter_leaves(values):
+        if leaf is not True or len(path) < 2 or path[-1] not in ("enabled", "enable"):
+            continue
+        block = get_path(values, path[:-1], {})
+        if HARDENING_BLOCK.search(path[-2]) or (isinstance(block, dict) and HARDENING_FIELDS & set(block)):
+            found.append(path)
+    return found
+
+
+def account_blocks(values: dict) -> list[tuple[tuple[str, ...], bool, str]]:
+    """(path of `create`, create, name) of each ServiceAccount block of the values
+    (`serviceAccount: {create, name}`): with `create` off, the chart's user supplies the account."""
+    found = []
+    for path, leaf in iter_leaves(values):
+        if len(path) >= 2 and path[-1] == "create" and isinstance(leaf, bool) and ACCOUNT_BLOCK.search(path[-2]):
+            block = get_path(values, path[:-1], {})
+            found.append((path, leaf, str(block.get("name") or "") if isinstance(block, dict) else ""))
+    return found
+
+
+def account_switches(values: dict) -> list[tuple[str, ...]]:
+    """Values paths of the ServiceAccount `create` switches that default to on."""
+    return [path for path, create, _ in account_blocks(values) if create]
+
+
+def scenarios_keeping(ctx: "ChartContext", switches) -> list:
+    """The planned scenarios that keep every switch `switches(chart defaults)` finds on: a scenario
+    that turns the chart's own securityContext, probes or ServiceAccount off is its user's choice."""
+    chart = getattr(ctx, "chart", None)
+    defaults = getattr(chart, "effective_values", None)
+    found = switches(defaults) if isinstance(defaults, dict) else []
+    if not found:
+        return list(ctx.scenarios)
+    return [s for s in ctx.scenarios if all(get_path(ctx.values_for(s), path, None) is True for path in found)]
+
+
+def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> ChartView:
     """The chart's planned scenarios that rendered (failed and infeasible renders are RENDER-001's
-    and the planner's to report), grouped by shared render."""
+    and the planner's to report), grouped by shared render. `posture`: only the scenarios that keep
+    the chart's hardening switches on (hardening warnings judge the chart, not a user's opt-out);
+    `keeping`: only those keeping the switches that function finds on."""
     from .policy import NotApplicable
 
     grouped: dict[int, tuple[list[str], RenderIndex]] = {}
     scenarios: list[str] = []
-    for scenario in ctx.scenarios:
+    keeping = hardening_switches if posture else keeping
+    for scenario in (scenarios_keeping(ctx, keeping) if keeping else ctx.scenarios):
         render = ctx.try_render(scenario)
         if not render.ok:
             continue
@@ -290,7 +343,8 @@ def chart_view(ctx: "ChartContext") -> ChartView:
         entry = grouped.setdefault(id(render.manifests), ([], render_index(render)))
         entry[0].append(scenario.name)
     if not scenarios:
-        raise NotApplicable("no planned scenario rendered; RENDER-001 reports why")
+        raise NotApplicable("no planned scenario that keeps the chart's own switches on rendered" if keeping
+                            else "no planned scenario rendered; RENDER-001 reports why")
     chart = getattr(ctx, "chart", None)
     shipped = frozenset()
     if chart is not None and hasattr(chart, "crd_documents"):
@@ -318,6 +372,9 @@ class Problem:
     what: str  # what is wrong
     advice: str  # what to change (and how to waive)
     value: Any = field(default=None)  # the excerpt shown in reports
+    # What makes two problems one defect, besides the object: a stable cause such as
+    # ("container 'app'", "privileged") - never an index or a message. None: (path, what).
+    key: tuple | None = None
 
 
 def where(scenarios: list[str] | tuple[str, ...], every: tuple[str, ...] = ()) -> str:
@@ -330,13 +387,14 @@ def where(scenarios: list[str] | tuple[str, ...], every: tuple[str, ...] = ()) -
 
 
 def report_once(problems: Iterable[Problem], every: tuple[str, ...] = ()) -> Iterator["Finding"]:
-    """One finding per (object, field, defect), however many scenarios or body variants show it."""
+    """One finding per (object, cause), however many scenarios, body variants or container positions
+    show it; the first problem's message and path stand for the others."""
     from .policy import Finding
 
     merged: dict[tuple, tuple[Problem, list[str]]] = {}
     for problem in problems:
         manifest = problem.manifest
-        key = (manifest.resource_id, manifest.source, problem.path, problem.what)
+        key = (manifest.resource_id, problem.key or (problem.path, problem.what))
         first, scenarios = merged.setdefault(key, (problem, []))
         seen = set(scenarios)
         scenarios.extend(s for s in problem.scenarios if s not in seen and not seen.add(s))
@@ -344,9 +402,11 @@ def report_once(problems: Iterable[Problem], every: tuple[str, ...] = ()) -> Ite
     for problem, scenarios in merged.values():
         scenarios.sort(key=lambda s: order.get(s, len(order)))
         yield Finding.on(problem.manifest, problem.path,
-                         f"{problem.what} ({where(scenarios, every)}). {problem.advice}", value=problem.value)
+                         f"{problem.what} ({where(scenarios, every)}). {problem.advice}",
+                         value=problem.value, key=": ".join(map(str, problem.key or ())))
 
 
 __all__ = ["CONTAINER_LISTS", "ChartView", "Container", "INHERITED_FIELDS", "LONG_RUNNING_KINDS", "PodSpec",
            "Problem", "RenderIndex", "Seen", "build_index", "chart_view", "effective_security_context",
+           "hardening_switches", "account_blocks", "account_switches", "scenarios_keeping",
            "pod_spec", "pod_specs", "render_index", "report_once", "waiver_hint", "where"]

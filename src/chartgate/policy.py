@@ -60,12 +60,16 @@ class Finding:
     path: str = ""  # JSONPath of the offending field, e.g. $.spec.ports[0].port
     excerpt: str = ""  # the offending rendered YAML (or values) excerpt, for reports
     line: int | None = None  # line in `template`, when known
+    # The defect's cause on its resource, stable across scenarios (e.g. "container app: privileged"):
+    # findings of one policy with the same resource and key are one defect in reports. Empty: the
+    # template, path and message decide.
+    key: str = ""
 
     @classmethod
-    def on(cls, manifest: "Manifest", path: str, message: str, *, value: Any = None) -> "Finding":
+    def on(cls, manifest: "Manifest", path: str, message: str, *, value: Any = None, key: str = "") -> "Finding":
         """A finding on a rendered object; the excerpt is the offending value (or the whole object)."""
         shown = value if value is not None else manifest.body
-        return cls(message, manifest.resource_id, manifest.source, path, excerpt(shown))
+        return cls(message, manifest.resource_id, manifest.source, path, excerpt(shown), key=key)
 
     def to_dict(self) -> dict:
         data = {"resource": self.resource, "template": self.template, "path": self.path, "message": self.message}
@@ -73,6 +77,8 @@ class Finding:
             data["excerpt"] = self.excerpt
         if self.line is not None:
             data["line"] = self.line
+        if self.key:
+            data["key"] = self.key
         return data
 
 
@@ -273,7 +279,7 @@ class Result:
     def from_dict(cls, data: dict, policy: Policy) -> "Result":
         """Rebuild a result serialised by `to_dict` (e.g. sent by a pytest-xdist worker)."""
         findings = [Finding(f["message"], f.get("resource", ""), f.get("template", ""), f.get("path", ""),
-                            f.get("excerpt", ""), f.get("line")) for f in data.get("findings", [])]
+                            f.get("excerpt", ""), f.get("line"), f.get("key", "")) for f in data.get("findings", [])]
         return cls(policy, data["chart"], data.get("scenario"), Outcome(data["outcome"]), findings,
                    data.get("message", ""), data.get("command", ""), data.get("waiver"), data.get("scenario_inputs"),
                    data.get("cause", ""), data.get("cause_scenario"))

@@ -6,6 +6,7 @@ ServiceMonitor selecting Services) all reduce to "does this selector match those
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -115,6 +116,42 @@ class PodTemplate:
     def container_ports(self) -> Iterator[dict]:
         for container in self.containers():
             yield from (p for p in container.get("ports") or [] if isinstance(p, dict))
+
+
+# Labels a controller adds to each pod it creates, by the owner's kind: label -> the values it can
+# take (a pattern, `{name}` standing for the owner's name). A selector may pick pods by them
+# (a per-replica Service selecting `statefulset.kubernetes.io/pod-name: <name>-0`).
+_ANY, _INDEX = r".+", r"[0-9]+"
+RUNTIME_LABELS: dict[str, dict[str, str]] = {
+    "Deployment": {"pod-template-hash": _ANY},
+    "StatefulSet": {"statefulset.kubernetes.io/pod-name": r"{name}-[0-9]+", "apps.kubernetes.io/pod-index": _INDEX,
+                    "controller-revision-hash": _ANY},
+    "DaemonSet": {"controller-revision-hash": _ANY, "pod-template-generation": _INDEX},
+    "Job": {"batch.kubernetes.io/job-name": r"{name}", "job-name": r"{name}",
+            "batch.kubernetes.io/controller-uid": _ANY, "controller-uid": _ANY,
+            "batch.kubernetes.io/job-completion-index": _INDEX},
+    "CronJob": {"batch.kubernetes.io/job-name": r"{name}-[0-9]+", "job-name": r"{name}-[0-9]+",
+                "batch.kubernetes.io/controller-uid": _ANY, "controller-uid": _ANY},
+}
+RUNTIME_KEYS = frozenset(key for labels in RUNTIME_LABELS.values() for key in labels)
+
+
+def runtime_labels(template: "PodTemplate", wanted: dict | None) -> dict:
+    """The template's labels plus those its controller gives its pods, valued as `wanted` (a plain
+    selector) asks wherever the controller can give that value."""
+    labels = dict(template.labels)
+    added = RUNTIME_LABELS.get(template.owner.kind, {}) if template.owner.group in ("apps", "batch") else {}
+    for key, value in (wanted or {}).items():
+        pattern = added.get(key)
+        if key not in labels and pattern and re.fullmatch(pattern.replace("{name}", re.escape(template.owner.name)),
+                                                          str(value)):
+            labels[key] = value
+    return labels
+
+
+def static_part(selector: dict | None) -> dict:
+    """A plain selector without the labels controllers add at run time (for a LabelIndex lookup)."""
+    return {k: v for k, v in (selector or {}).items() if k not in RUNTIME_KEYS}
 
 
 def pod_template(manifest: Manifest) -> PodTemplate | None:

@@ -393,9 +393,10 @@ def test_wildcards_except_on_the_charts_own_api():
     assert findings(rbac.no_rbac_wildcards, {"default": [own]}, crds=[CRD]) == []  # CRD in crds/
     assert findings(rbac.no_rbac_wildcards, {"default": [own, CRD]}) == []  # CRD rendered from templates/
     [foreign] = messages(rbac.no_rbac_wildcards, {"default": [own]})
-    assert foreign.startswith("rule 0 grants '*' in resources and verbs (apiGroups ['example.com']")
+    assert foreign.startswith("grants '*' in rules[0]: resources and verbs (apiGroups ['example.com']")
     everything = role(rules=[rule(["*"], ["widgets"], ["get"])])
-    assert "grants '*' in apiGroups" in messages(rbac.no_rbac_wildcards, {"default": [everything]}, crds=[CRD])[0]
+    assert "grants '*' in rules[0]: apiGroups" in messages(rbac.no_rbac_wildcards, {"default": [everything]},
+                                                           crds=[CRD])[0]
     scale = role(rules=[rule(["apps"], ["*/scale"], ["get", "update"])])
     assert len(findings(rbac.no_rbac_wildcards, {"default": [scale]})) == 1
     urls = role(rules=[{"nonResourceURLs": ["/metrics", "/debug/*"], "verbs": ["get"]}])
@@ -405,12 +406,12 @@ def test_wildcards_except_on_the_charts_own_api():
 def test_escalate_bind_impersonate_unless_restricted_by_resource_names():
     escalate = role(rules=[rule(["rbac.authorization.k8s.io"], ["clusterroles"], ["get", "escalate", "bind"])])
     [finding] = findings(rbac.no_escalation_verbs, {"default": [escalate]})
-    assert finding.path == "$.rules[0].verbs" and finding.message.startswith("rule 0 grants escalate, bind")
+    assert finding.path == "$.rules[0].verbs" and finding.message.startswith("grants rules[0]: escalate, bind")
     restricted = role(rules=[rule(["rbac.authorization.k8s.io"], ["clusterroles"], ["bind"],
                                   resourceNames=["demo-aggregated"])])
     assert findings(rbac.no_escalation_verbs, {"default": [restricted]}) == []
     impersonate = role(rules=[rule([""], ["users", "groups"], ["impersonate"])])
-    assert "grants impersonate" in messages(rbac.no_escalation_verbs, {"default": [impersonate]})[0]
+    assert "rules[0]: impersonate (apiGroups" in messages(rbac.no_escalation_verbs, {"default": [impersonate]})[0]
     extras = role(rules=[rule(["authentication.k8s.io"], ["userextras/scopes"], ["impersonate"])])
     assert len(findings(rbac.no_escalation_verbs, {"default": [extras]})) == 1
     other = role(rules=[rule(["example.com"], ["widgets"], ["bind"])])  # a custom verb on a custom resource
@@ -491,7 +492,7 @@ def test_a_helm_create_chart_has_no_error_severity_security_finding(tmp_path, re
     subprocess.run([str(REPO / ".tools" / "helm-v4.1.4" / "helm"), "create", "demo"], cwd=chart_root, check=True,
                    capture_output=True, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     security = [p for p in load_policies(REPO / "policies") if p.family == "SEC"]
-    assert len(security) == 16
+    assert len(security) == 20
     run = run_gate(gate_config(tmp_path, chart_root, overlays, cache=render_cache), security)
     outcomes = {r.policy.id: r.outcome for r in run.gate.results}
     assert not [(r.policy.id, r.outcome, r.message) for r in run.gate.results if r.outcome is Outcome.ERROR]
@@ -499,13 +500,112 @@ def test_a_helm_create_chart_has_no_error_severity_security_finding(tmp_path, re
                 if r.outcome is Outcome.FAILED and r.policy.severity is Severity.ERROR]
     # Its defaults leave the hardening to the user: warnings a maintainer accepts, each named.
     assert {p for p, o in outcomes.items() if o is Outcome.FAILED} == {
-        "SEC-002", "SEC-004", "SEC-006", "SEC-007", "SEC-010", "SEC-011", "SEC-016"}
+        "SEC-002", "SEC-004", "SEC-006", "SEC-007", "SEC-010", "SEC-011", "SEC-016", "SEC-017"}
     assert {p for p, o in outcomes.items() if o is Outcome.PASSED} == {  # its Deployment has both probes
-        "SEC-001", "SEC-003", "SEC-005", "SEC-008", "SEC-009", "SEC-012"}
-    assert {p for p, o in outcomes.items() if o is Outcome.SKIPPED} == {"SEC-013", "SEC-014", "SEC-015"}
+        "SEC-001", "SEC-003", "SEC-005", "SEC-008", "SEC-009", "SEC-012", "SEC-020"}
+    assert {p for p, o in outcomes.items() if o is Outcome.SKIPPED} == {"SEC-013", "SEC-014", "SEC-015", "SEC-018",
+                                                                         "SEC-019"}
     by_policy = {r.policy.id: r for r in run.gate.results}
     # One finding per defect, however many of its planned scenarios show it.
     assert [f.resource for f in by_policy["SEC-010"].findings] == ["Deployment/demo/demo"]
     assert [f.resource for f in by_policy["SEC-007"].findings] == [
         "Deployment/demo/demo", "Pod/demo/demo-test-connection"]
     assert "scenarios" in by_policy["SEC-007"].findings[0].message
+
+
+# --- one defect, one finding ------------------------------------------------------------------------------
+
+
+def test_a_container_defect_is_one_finding_whichever_index_the_container_has():
+    alone = deployment(containers=[good_container(resources={})])
+    with_sidecar = deployment(containers=[good_container("proxy"), good_container(resources={})])
+    renders = {"default": [alone], "on.proxy": [with_sidecar]}
+    [finding] = findings(resources.memory_limit_set, renders)
+    assert finding.message.startswith("container 'app' has no memory limit (all 2 scenarios)")
+    assert finding.key == "container 'app': memory"
+
+
+def test_one_finding_per_role_listing_its_wildcard_rules():
+    wild = role(rules=[rule(["apps"], ["*"], ["get"]), rule([""], ["pods"], ["get"]), rule(["batch"], ["jobs"], ["*"])])
+    [finding] = findings(rbac.no_rbac_wildcards, {"default": [wild]})
+    assert finding.message.startswith("grants '*' in rules[0]: resources (apiGroups ['apps'], resources ['*'], "
+                                      "verbs ['get']); rules[2]: verbs (apiGroups ['batch']")
+
+
+def test_a_wildcard_secret_read_bound_cluster_wide_is_one_finding_naming_both_policies():
+    everything = role(rules=[rule([""], ["*"], ["get", "list"])])
+    renders = {"default": [everything, binding()]}
+    [wild] = findings(rbac.no_rbac_wildcards, renders)
+    assert "ClusterRoleBinding demo binds it in every namespace, so its subjects read every Secret of the " \
+           "cluster (SEC-015 too)" in wild.message
+    assert findings(rbac.no_cluster_wide_secret_reads, renders) == []
+    explicit = role(rules=[rule([""], ["*"], ["get", "list"]), rule([""], ["secrets"], ["watch"])])
+    [reads] = findings(rbac.no_cluster_wide_secret_reads, {"default": [explicit, binding()]})
+    assert "(rules[1]: watch)" in reads.message  # the wildcard rule is SEC-013's
+
+
+def test_a_binding_is_one_secret_read_finding_whatever_subject_a_scenario_gives_it():
+    reader = role(rules=[rule([""], ["secrets"], ["get"])])
+    renders = {"default": [reader, binding()],
+               "plan.001": [reader, binding(subjects=[{"kind": "ServiceAccount", "name": "default",
+                                                       "namespace": "demo"}])]}
+    [finding] = findings(rbac.no_cluster_wide_secret_reads, renders)
+    assert "to ServiceAccount demo/demo, ServiceAccount demo/default (all 2 scenarios)" in finding.message
+
+
+# --- recall beside checkov: seccomp, webhook configurations, default ServiceAccount, hostPort -----------
+
+
+def test_seccomp_runtime_default_from_the_pod_or_the_container():
+    unset = deployment()
+    [finding] = findings(pods.seccomp_runtime_default, {"default": [unset]})
+    assert finding.message.startswith("container 'app' sets no seccomp profile (Kubernetes runs it Unconfined)")
+    assert finding.path == "$.spec.template.spec.containers[0].securityContext.seccompProfile"
+    pod_level = deployment(securityContext={"seccompProfile": {"type": "RuntimeDefault"}})
+    assert findings(pods.seccomp_runtime_default, {"default": [pod_level]}) == []
+    localhost = deployment(containers=[good_container(sc_seccompProfile={"type": "Localhost",
+                                                                         "localhostProfile": "app.json"})])
+    assert findings(pods.seccomp_runtime_default, {"default": [localhost]}) == []
+    unconfined = deployment(containers=[good_container(sc_seccompProfile={"type": "Unconfined"})],
+                            securityContext={"seccompProfile": {"type": "RuntimeDefault"}})
+    assert "runs Unconfined (seccompProfile.type: Unconfined)" in messages(pods.seccomp_runtime_default,
+                                                                           {"default": [unconfined]})[0]
+    # only a debug scenario drops it: found, naming that scenario
+    [debug] = findings(pods.seccomp_runtime_default, {"default": [pod_level], "ci.debug": [unset]})
+    assert "(scenario ci.debug)" in debug.message
+
+
+def test_host_ports_are_errors_except_on_the_host_network():
+    bound = good_container(ports=[{"name": "http", "containerPort": 8080, "hostPort": 80},
+                                  {"name": "metrics", "containerPort": 9090}])
+    [finding] = findings(pods.no_host_ports, {"default": [deployment(containers=[bound])]})
+    assert pods.no_host_ports.severity is Severity.ERROR
+    assert (finding.path, finding.message.split(" (scenario")[0]) == (
+        "$.spec.template.spec.containers[0].ports[0].hostPort",
+        "container 'app' binds hostPort 80 (containerPort 8080)")
+    assert findings(pods.no_host_ports, {"default": [deployment(containers=[bound], hostNetwork=True)]}) == []
+    assert findings(pods.no_host_ports, {"default": [deployment()]}) == []
+
+
+def test_webhook_configurations_are_patched_only_by_name():
+    webhooks = ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"]
+    patcher = role(rules=[rule(["admissionregistration.k8s.io"], webhooks, ["get", "list", "watch", "patch"])])
+    [finding] = findings(rbac.webhook_configurations_by_name, {"default": [patcher]})
+    assert finding.message.startswith("may update or patch every admission webhook configuration (rules[0]: ")
+    assert rbac.webhook_configurations_by_name.severity is Severity.WARNING
+    named = role(rules=[rule(["admissionregistration.k8s.io"], webhooks, ["update", "patch"],
+                             resourceNames=["demo-webhook"]),
+                        rule(["admissionregistration.k8s.io"], webhooks, ["get", "list", "watch", "create"])])
+    assert findings(rbac.webhook_configurations_by_name, {"default": [named]}) == []
+    wild = role(rules=[rule(["admissionregistration.k8s.io"], ["*"], ["*"])])  # SEC-013's
+    assert findings(rbac.webhook_configurations_by_name, {"default": [wild]}) == []
+
+
+def test_a_grant_to_the_default_service_account_is_a_warning():
+    to_default = binding("RoleBinding", role_kind="Role", subjects=[{"kind": "ServiceAccount", "name": "default"}])
+    to_default["metadata"]["namespace"] = "demo"
+    [finding] = findings(rbac.no_default_account_grants, {"default": [to_default]})
+    assert finding.message.startswith("grants Role 'demo' to the default ServiceAccount demo/default")
+    assert findings(rbac.no_default_account_grants, {"default": [binding()]}) == []
+    with pytest.raises(NotApplicable):
+        findings(rbac.no_default_account_grants, {"default": [role()]})

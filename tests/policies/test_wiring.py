@@ -21,17 +21,18 @@ wiring = load_policy_module(REPO / "policies" / "wiring.py")
 NAMESPACE = "apps"
 
 
-def context(text: str) -> ScenarioContext:
-    """A scenario context over `text` as if Helm had rendered it into namespace `apps`."""
+def context(text: str, values: dict | None = None) -> ScenarioContext:
+    """A scenario context over `text` as if Helm had rendered it into namespace `apps` with `values`."""
     scenario = Scenario("test", ScenarioKind.DEFAULT)
     render = Render("chart", scenario, "helm template chart", parse_render(text, namespace=NAMESPACE))
     renderer = SimpleNamespace(request=lambda chart, scenario: SimpleNamespace(namespace=NAMESPACE))
-    chart_ctx = SimpleNamespace(chart=None, renderer=renderer, kube_versions=("1.30", "1.33"), name="chart")
+    chart_ctx = SimpleNamespace(chart=None, renderer=renderer, kube_versions=("1.30", "1.33"), name="chart",
+                                values_for=lambda scenario: values or {})
     return ScenarioContext(chart_ctx, scenario, render)
 
 
-def findings(policy, text: str):
-    return list(policy.check(context(text)))
+def findings(policy, text: str, values: dict | None = None):
+    return list(policy.check(context(text, values)))
 
 
 DEPLOYMENT = """
@@ -354,3 +355,58 @@ subjects: [{kind: ServiceAccount, name: default, namespace: apps}]
     assert findings(wiring.bindings_resolve, text) == []
     [finding] = findings(wiring.bindings_resolve, text.replace("namespace: kube-system", "namespace: apps"))
     assert finding.path == "$.roleRef.name"
+
+
+def test_an_account_a_create_false_block_leaves_to_the_user_is_not_dangling():
+    renamed = RBAC.replace("kind: ServiceAccount\nmetadata: {name: api}", "kind: ServiceAccount\nmetadata: {name: apx}")
+    assert findings(wiring.bindings_resolve, renamed, {"serviceAccount": {"create": False, "name": "api"}}) == []
+    assert findings(wiring.bindings_resolve, renamed, {"serviceAccount": {"create": False, "name": ""}}) == []
+    # another block creates `api` itself: its binding must resolve, whatever the user supplies elsewhere
+    blocks = {"controller": {"serviceAccount": {"create": True, "name": "api"}},
+              "webhook": {"serviceAccount": {"create": False}}}
+    assert len(findings(wiring.bindings_resolve, renamed, blocks)) == 2
+    assert len(findings(wiring.bindings_resolve, renamed, {"serviceAccount": {"create": True}})) == 2
+    [finding] = findings(wiring.bindings_resolve, renamed)[:1]
+    assert finding.key == "subject ServiceAccount apps/api"
+
+
+STATEFULSET = """
+---
+# Source: chart/templates/statefulset.yaml
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: db:1.0, ports: [{name: sql, containerPort: 5432}]}]
+"""
+
+
+@pytest.mark.parametrize("selector, selects", [
+    ("{app: db, statefulset.kubernetes.io/pod-name: db-0}", True),
+    ("{statefulset.kubernetes.io/pod-name: db-12}", True),
+    ("{apps.kubernetes.io/pod-index: '1'}", True),
+    ("{app: db, controller-revision-hash: db-5d9c7b}", True),
+    ("{statefulset.kubernetes.io/pod-name: other-0}", False),  # another StatefulSet's pod
+    ("{statefulset.kubernetes.io/pod-name: db}", False),  # not an ordinal
+    ("{app: db, pod-template-hash: 5d9c7b}", False),  # a Deployment's label, not a StatefulSet's
+    ("{app: web, statefulset.kubernetes.io/pod-name: db-0}", False),
+])
+def test_labels_a_controller_adds_at_run_time_select_its_pods(selector, selects):
+    service = f"""
+---
+# Source: chart/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata: {{name: db-0}}
+spec:
+  selector: {selector}
+  ports: [{{port: 5432, targetPort: sql}}]
+"""
+    found = findings(wiring.services_select_pods, STATEFULSET + service)
+    assert (found == []) is selects, [f.message for f in found]
+    if not selects:
+        assert found[0].key == "selector"

@@ -93,3 +93,13 @@ def test_the_order_is_blocking_first(failing_report):
     assert len({d["id"] for d in failing_report["defects"]}) == len(failing_report["defects"])
     results = sum(r["outcome"] in ("failed", "waived", "error") for r in failing_report["results"])
     assert failing_report["summary"]["defects"]["occurrences"] >= results > len(failing_report["defects"])
+
+
+def test_a_findings_cause_key_groups_whatever_the_path_or_message():
+    results = [_result("default", findings=[{**_finding("api has no sa (ServiceAccounts: a)", path="$.subjects[0]"),
+                                             "key": "subject api"}]),
+               _result("plan.001", findings=[{**_finding("api has no sa (ServiceAccounts: a, b)",
+                                                         path="$.subjects[1]"), "key": "subject api"}]),
+               _result("plan.001", findings=[{**_finding("web has no sa"), "key": "subject web"}])]
+    defects = group_defects(_report(results))
+    assert sorted(len(d["occurrences"]) for d in defects) == [1, 2]

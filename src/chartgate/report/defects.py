@@ -2,7 +2,8 @@
 
 `results` stay one per (policy, chart, scenario), as the report contract says. A defect is what a
 chart author fixes once: the same policy, chart, resource, template, JSONPath and message, however
-many scenarios show it. Messages that name the scenario they were found in still group: the message
+many scenarios show it - or, when the policy names the defect's cause (a finding's `key`, such as a
+container name and the field at fault), the same policy, chart, resource and key. Messages that name the scenario they were found in still group: the message
 is compared with every scenario name of the chart replaced by `<scenario>`. A result that errored
 (or failed without findings) is a defect of its own message.
 
@@ -111,7 +112,9 @@ def group_defects(report: dict) -> list[dict]:
         for finding in findings:
             resource, template, path = (finding.get(k) or "" for k in ("resource", "template", "path"))
             normalised = normalise_message(finding["message"], pattern)
-            key = defect_id(result["policy"], result["chart"], resource, template, path, normalised)
+            key = (defect_id(result["policy"], result["chart"], resource, "", "", "key:" + finding["key"])
+                   if finding.get("key") else
+                   defect_id(result["policy"], result["chart"], resource, template, path, normalised))
             defect = defects.get(key)
             if defect is None:
                 defect = defects[key] = {
