@@ -40,7 +40,7 @@ from typing import Any, Iterable, Iterator
 from chartgate import ChartContext, ChartFailed, Finding, ScenarioContext, ScenarioKind, policy
 from chartgate.dnsnames import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema, find_names, fqdn_inputs,
                                 has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
-                                key_words, names_key, schema_properties)
+                                key_words, list_items_read, names_key, schema_properties)
 from chartgate.kube import builtin_groups
 from chartgate.memo import IdentityMemo
 from chartgate.strategies import INCOMPATIBLE, conform, current_value
@@ -76,13 +76,14 @@ _IMAGE_REFERENCE = re.compile(r"[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::\w[\w.-]{0
 
 def sentinel_values(chart, sentinel: str) -> list[tuple[str, Any]]:
     """`--set-json` pairs putting the sentinel into every FQDN input, respecting the type there: a
-    string (or unset) input gets the sentinel, a list of strings a one-item list; a key whose value is
-    a list of objects or a mapping is never overwritten (it is no FQDN input, see `fqdn_inputs`)."""
+    string (or unset) input gets the sentinel, a list of strings a one-item list (so does an unset one
+    the schema calls an array or a template ranges over); a key whose value is a list of objects or a
+    mapping is never overwritten (it is no FQDN input, see `fqdn_inputs`)."""
     schema = dict(schema_properties(config_schema(chart)))
     pairs = []
     for path in fqdn_inputs(chart):
         current = current_value(chart.effective_values, path)[1]
-        if current is None and (schema.get(path) or {}).get("type") == "array":
+        if current is None and ((schema.get(path) or {}).get("type") == "array" or list_items_read(chart, path)):
             current = []
         value = conform(current, sentinel)
         if value is not INCOMPATIBLE:

@@ -584,6 +584,27 @@ data:
 """}},
 }
 
+# --- the shape the templates read: an empty list whose items are objects (issue 18, shape 4) ---------
+# `[]` says nothing about its items; the templates read `$d.main` off them (through a variable bound
+# to a parent, as entrypoint configs are), so the sentinel as a list of strings broke every render.
+MINIMAL_CHARTS["fp-empty-list-of-objects"] = {
+    "values": "ports:\n  websecure:\n    port: 8443\n    http:\n      tls:\n        enabled: true\n"
+              "        domains: []\nextraDomains: ~\n",
+    "templates": {"deploy.yaml": deployment("proxy", """        - name: proxy
+          image: "nginx:1.27"
+          args:
+            {{- range $name, $config := .Values.ports }}
+            - "--entrypoints.{{ $name }}.address=:{{ $config.port }}"
+            {{- range $i, $d := $config.http.tls.domains }}
+            - "--entrypoints.{{ $name }}.http.tls.domains[{{ $i }}].main={{ $d.main }}"
+            - "--entrypoints.{{ $name }}.http.tls.domains[{{ $i }}].sans={{ join "," $d.sans }}"
+            {{- end }}
+            {{- end }}
+            {{- range .Values.extraDomains }}
+            - "--extra-domain={{ .name }}"
+            {{- end }}
+""")}}
+
 FQDN_IDS = ("FQDN-001", "FQDN-002", "FQDN-003")
 
 
