@@ -57,7 +57,17 @@ LABEL_VALUES = frozenset({"labels", "selector"})
 DATA_FIELDS = ("data", "binaryData", "stringData")
 # Fields that hold identifiers written as domain names (CSI drivers, controllers, signers ...).
 IDENTIFIER_FIELDS = frozenset({"provisioner", "driver", "controller", "controllerName", "controllerValue",
-                               "signerName", "loadBalancerClass", "schedulerName", "group", "apiGroup"})
+                               "signerName", "loadBalancerClass", "schedulerName", "group", "apiGroup",
+                               "apiGroups", "resourceName", "resourceNames"})
+# ... and fields or `--flags` whose words say so: an id, a class, a token audience, a leader-election
+# lock (`leaderElectionID`, `--election-id=`, `ingress-class`, `ingressClassName`, `audience`).
+IDENTIFIER_LAST_WORDS = frozenset({"id", "ids", "class", "audience", "audiences"})
+IDENTIFIER_WORDS = frozenset({"leader", "election", "lease"})
+# Keys holding a list of label or annotation keys (`ignoreAnnotations: [acme-corp.com/x]`).
+KEY_LISTS = frozenset({"labels", "annotations", "label", "annotation"})
+# kubebuilder's leader-election id: eight hex digits under the project's domain (`92062b70.l7mp.io`).
+_LEADER_ELECTION_ID = re.compile(r"[0-9a-f]{8}\.")
+_FLAG = r"--([A-Za-z][\w.-]*)(?:=|\s+)[\"']?(?:\*\.)?{}"
 OBJECT_NAME_FIELDS = frozenset({"name", "generateName", "namespace", "finalizers"})
 # Words of a field that documents rather than configures (`description`, `runbook_url`, `docsUrl`).
 DOC_WORDS = frozenset({"description", "summary", "doc", "docs", "documentation", "runbook", "help", "homepage",
@@ -164,7 +174,28 @@ def exemption(occ: Occurrence, *, sentinel: str | None, allow: Iterable[str], ap
         return "not under a public suffix: it cannot be a host on the internet"
     if name in api_groups or name.partition(".")[2] in api_groups:
         return "an API group (or a CRD name <plural>.<group>)"
+    if _LEADER_ELECTION_ID.match(name) and any(c.isdigit() for c in name[:8]):
+        return "a leader-election id (<8 hex digits>.<domain>)"
     return _position(occ, kind, metadata)
+
+
+def _names_identifier(key: str) -> bool:
+    words = key_words(key)
+    return bool(words) and (words[-1] in IDENTIFIER_LAST_WORDS or words[-2:] == ["class", "name"]
+                            or any(w in IDENTIFIER_WORDS for w in words))
+
+
+def flag_of(occ: Occurrence) -> str:
+    """The command-line flag the name is the value of (`--election-id=x.acme.io` -> `election-id`)."""
+    match = re.search(_FLAG.format(re.escape(occ.name)), occ.text) if "--" in occ.text else None
+    return match.group(1) if match else ""
+
+
+def _holders(occ: Occurrence) -> list[str]:
+    """The field holding the name in each document, outer first: `data.config` then, inside the
+    embedded document, `spec.description` -> ["config", "description"]."""
+    trails = (occ.trail,) + tuple(t for _, t in occ.inner)
+    return [next((p for p in reversed(t) if isinstance(p, str)), "") for t in trails]
 
 
 def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | None:
@@ -176,6 +207,8 @@ def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | Non
     text = occ.text.strip()
     if "_example" in keys:
         return "a documentation block (`_example`) the controller ignores"
+    if any(_has_doc_word(str(h), DOC_WORDS) for h in _holders(occ)[:-1]):
+        return "documentation (a document embedded in a description)"
     if occ.in_key:
         if occ.inner:
             return "a configuration key of an embedded document"
@@ -206,8 +239,14 @@ def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | Non
         return "an admission webhook name"
     if kind and parent == "metadata" and holder in OBJECT_NAME_FIELDS and not occ.inner:
         return "an object name"
-    if holder in IDENTIFIER_FIELDS:
+    if holder in IDENTIFIER_FIELDS or (not occ.in_key and _names_identifier(str(holder))):
         return f"an identifier (`{holder}`), not a host"
+    flag = flag_of(occ)
+    if flag and _names_identifier(flag):
+        return f"an identifier (`--{flag}`), not a host"
+    innermost = occ.inner[-1][1] if occ.inner else occ.trail
+    if innermost and isinstance(innermost[-1], int) and names_key(holder, KEY_LISTS):
+        return "a label or annotation key in a list of keys"
     if outer[:2] == UPSTREAM_METADATA and not kind:
         return "the upstream chart's coordinates (a deliberate external dependency)"
     if metadata and text.rstrip("/") in metadata:

@@ -109,6 +109,28 @@ def test_descriptions_are_documentation_wherever_they_are():
     assert verdicts({"spec": {"endpoint": "see docs.example.com"}}, kind="GatewayClass") == {"docs.example.com": None}
 
 
+@pytest.mark.parametrize("body", [
+    {"data": {"resource.exclusions": "- apiGroups: [cilium.io]\n  kinds: [CiliumIdentity]\n"}},  # embedded RBAC-like
+    {"data": {"cfg.yaml": "leaderElection:\n  resourceName: 92062b70.l7mp.io\nx: 1\n"}},
+    {"rules": [{"resourceNames": ["58ac56fa.applicationsets.argoproj.io"]}]},
+    {"args": ["--leader-election-id=58ac56fa.applicationsets.argoproj.io"]},
+    {"args": ["--election-id=leader.acme-corp.com"]},
+    {"sources": [{"serviceAccountToken": {"audience": "sts.amazonaws.com"}}]},
+    {"data": {"ingress-class": "cilium.ingress.networking.knative.dev"}},
+    {"spec": {"ingressClassName": "edge.acme-corp.com"}},
+    {"data": {"cfg.yaml": "ignoreAnnotations:\n  - deploy.acme-corp.com\nx: 1\n"}},
+    {"properties": {"url": {"description": "For example:\n  url: https://api.acme-corp.com\n  b: c\n"}}},
+])
+def test_identifiers_that_look_like_domains(body):
+    assert all(verdicts(body, kind="ConfigMap").values()), verdicts(body, kind="ConfigMap")
+
+
+def test_a_host_after_a_flag_that_is_no_identifier_is_still_a_finding():
+    assert verdicts({"args": ["--upstream=https://auth.acme-corp.com", "--server api.acme-corp.com"]}) == {
+        "auth.acme-corp.com": None, "api.acme-corp.com": None}
+    assert verdicts({"data": {"cfg.yaml": "hosts:\n  - api.acme-corp.com\nx: 1\n"}}) == {"api.acme-corp.com": None}
+
+
 # --- FQDN inputs and FQDN-001 on values -----------------------------------------------------------
 
 def chart_stub(values: dict, blueprint: dict | None = None, subcharts=()):
@@ -604,6 +626,78 @@ MINIMAL_CHARTS["fp-empty-list-of-objects"] = {
             - "--extra-domain={{ .name }}"
             {{- end }}
 """)}}
+
+# --- identifiers written like domain names (issue 18, shape 7) ----------------------------------------
+MINIMAL_CHARTS["fp-identifiers-like-domains"] = {"templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-controller-config"}
+data:
+  resource.exclusions: |
+    - apiGroups: [cilium.io, "*.crossplane.io"]
+      kinds: [CiliumIdentity]
+      clusters: ["*"]
+  controller_manager_config.yaml: |
+    apiVersion: controller-runtime.sigs.k8s.io/v1alpha1
+    kind: ControllerManagerConfig
+    leaderElection:
+      leaderElect: true
+      resourceName: 92062b70.l7mp.io
+    ignoreAnnotations:
+      - kubectl.kubernetes.io
+      - deploy.acme-corp.com
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: config-network}
+data:
+  ingress-class: cilium.ingress.networking.knative.dev
+  ingress.class: cilium.ingress.networking.knative.dev
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: "{{ .Release.Name }}-leader-election"}
+rules:
+  - apiGroups: [coordination.k8s.io]
+    resources: [leases]
+    resourceNames: [58ac56fa.applicationsets.argoproj.io]
+    verbs: [get, update]
+""", "crd.yaml": """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.acme-corp.com}
+spec:
+  group: acme-corp.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            endpoint:
+              type: string
+              description: |
+                The upstream to call, for example:
+                  endpoint: https://api.acme-corp.com/v1
+                  fallback: https://backup.acme-corp.com
+""", "deploy.yaml": deployment("appset", """        - name: controller
+          image: "nginx:1.27"
+          args:
+            - --leader-election-id=58ac56fa.applicationsets.argoproj.io
+            - "--token-audience sts.amazonaws.com"
+          volumeMounts: [{name: aws-token, mountPath: /var/run/secrets/aws}]
+      volumes:
+        - name: aws-token
+          projected:
+            sources:
+              - serviceAccountToken: {audience: sts.amazonaws.com, expirationSeconds: 86400, path: token}
+""")}}
+MINIMAL_CHARTS["tp-flag-host"] = {"templates": {"deploy.yaml": deployment("proxy", """        - name: proxy
+          image: "nginx:1.27"
+          args: [--election-id=proxy-leader, "--upstream=https://auth.acme-corp.com/oauth2"]
+""")}, "expect": {"FQDN-002"}}
 
 FQDN_IDS = ("FQDN-001", "FQDN-002", "FQDN-003")
 
