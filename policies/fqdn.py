@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from chartgate import ChartContext, ChartFailed, Finding, ScenarioContext, ScenarioKind, policy
+from chartgate import ChartContext, ChartFailed, Finding, ScenarioContext, ScenarioKind, Severity, policy
 from chartgate.dnsnames import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema, find_names, fqdn_inputs,
                                 has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
                                 key_words, list_items_read, names_key, schema_properties)
@@ -67,6 +67,10 @@ IDENTIFIER_WORDS = frozenset({"leader", "election", "lease"})
 KEY_LISTS = frozenset({"labels", "annotations", "label", "annotation"})
 # kubebuilder's leader-election id: eight hex digits under the project's domain (`92062b70.l7mp.io`).
 _LEADER_ELECTION_ID = re.compile(r"[0-9a-f]{8}\.")
+# An SSH known_hosts line: `host[,host] <key type> <base64 key>` (`[ssh.github.com]:443 ssh-ed25519 AAAA...`).
+_KNOWN_HOSTS_LINE = re.compile(r"^\s*(?:@[\w-]+\s+)?\S+\s+(?:ssh-|ecdsa-|sk-)[\w@.-]+\s+[A-Za-z0-9+/]{20,}")
+#: What `exemption` says of an external endpoint the chart's data names: FQDN-004 reports those, once.
+EXTERNAL = "an external endpoint"
 _FLAG = r"--([A-Za-z][\w.-]*)(?:=|\s+)[\"']?(?:\*\.)?{}"
 OBJECT_NAME_FIELDS = frozenset({"name", "generateName", "namespace", "finalizers"})
 # Words of a field that documents rather than configures (`description`, `runbook_url`, `docsUrl`).
@@ -176,7 +180,19 @@ def exemption(occ: Occurrence, *, sentinel: str | None, allow: Iterable[str], ap
         return "an API group (or a CRD name <plural>.<group>)"
     if _LEADER_ELECTION_ID.match(name) and any(c.isdigit() for c in name[:8]):
         return "a leader-election id (<8 hex digits>.<domain>)"
-    return _position(occ, kind, metadata)
+    return _position(occ, kind, metadata) or external_endpoint(occ)
+
+
+def external_endpoint(occ: Occurrence) -> str | None:
+    """Why a name is a public endpoint that data the chart ships names (content for a user or a
+    client, not where the chart's own services are reached), or None: an SSH known_hosts entry, a
+    link in a document (a Grafana dashboard's `links`, a text panel's `content`)."""
+    if any(occ.name in line and _KNOWN_HOSTS_LINE.match(line) for line in occ.text.splitlines()):
+        return f"{EXTERNAL}: a public host key in an SSH known_hosts list"
+    inner = [k for _, trail in occ.inner for k in trail if isinstance(k, str)]
+    if any(k in ("links", "link") for k in inner) or ("panels" in inner and inner[-1:] == ["content"]):
+        return f"{EXTERNAL}: a link in a document shown to users (a dashboard's links)"
+    return None
 
 
 def _names_identifier(key: str) -> bool:
@@ -231,7 +247,7 @@ def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | Non
         return "a qualified name <domain>/<name> (an identifier, not a host)"
     if occ.form == "assignment":
         return "a configuration key (`key=value`)"
-    if holder == "fieldPath" or occ.name.partition(".")[0] in FIELD_PATH_ROOTS or (
+    if holder == "fieldPath" or (occ.name.partition(".")[0] in FIELD_PATH_ROOTS and occ.form == "bare") or (
             holder == "resource" and parent == "resourceFieldRef"):
         return "a Kubernetes field path"
     trail = occ.inner[-1][1] if occ.inner else occ.trail
@@ -271,6 +287,9 @@ class Judge:
     def exemption(self, occ: Occurrence, kind: str = "") -> str | None:
         return exemption(occ, sentinel=self.sentinel, allow=self.allow, api_groups=self.api_groups, kind=kind,
                          metadata=self.metadata)
+
+    def external(self, occ: Occurrence, kind: str = "") -> bool:
+        return (self.exemption(occ, kind) or "").startswith(EXTERNAL)
 
 
 # Rendered bodies are shared between the scenarios that render the same document (see
@@ -454,3 +473,36 @@ def missing_fqdn_fails_loudly(ctx: ChartContext):
                              f"to '{occ.name}' at {where(occ)}. Remove the fallback and guard the input with "
                              "`required \"<key> is required: ...\"` so a missing FQDN fails the render, naming "
                              f"the key.\nreproduce: {render.command}", value=occ.text)
+
+
+# --- FQDN-004: external endpoints, once per chart, as information -----------------------------------
+
+
+@policy(
+    id="FQDN-004",
+    title="External endpoints the chart's data names (information)",
+    severity=Severity.INFO,
+    rationale="""Public hosts in data the chart ships - SSH known_hosts entries, links in dashboards -
+    are not the cluster's domain and need no change, but an air-gapped Sovereign cluster cannot reach
+    them. Listed once per chart (defaults and the default render) so the owner knows they are there.""",
+    reference=REFERENCE,
+)
+def external_endpoints(ctx: ChartContext):
+    sentinel = ctx.platform.fqdn_sentinel
+    judge = Judge.of(ctx, sentinel=sentinel)
+    found: dict[str, str] = {}
+    for occ in find_names(ctx.chart.effective_values):
+        if judge.external(occ):
+            found.setdefault(occ.name, f"values {occ.path}")
+    pairs = sentinel_values(ctx.chart, sentinel)  # the default render FQDN-002 judged
+    render = ctx.try_render(ctx.variant("default", "fqdn-sentinel", set_values=pairs) if pairs else "default")
+    for manifest in render.manifests if render.error is None else ():
+        for occ in names_in(manifest.body):
+            if occ.name not in found and judge.external(occ, manifest.kind):
+                found[occ.name] = f"{manifest.resource_id} {where(occ)}"
+    if found:
+        listed = ", ".join(f"'{name}'" for name in sorted(found))
+        yield Finding(f"external endpoints in the chart's data: {listed}. Not the cluster's domain, so FQDN-001/002 "
+                      "do not report them; an air-gapped cluster cannot reach them. List them in `fqdn.allow` of "
+                      "the platform file to silence this note.", template=ctx.name,
+                      excerpt="\n".join(f"{name}: {place}" for name, place in sorted(found.items())))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class Severity(str, Enum):
     ERROR = "error"  # a finding blocks the release
     WARNING = "warning"  # reported; blocks only with --fail-on warning
+    INFO = "info"  # information for the chart's owner; never blocks
 
 
 class Outcome(str, Enum):

@@ -54,7 +54,8 @@ def pytest_counts(results: list[Result], fail_on: str) -> str:
     below = 0
     for r in results:
         by[r.outcome] += 1
-        if r.outcome is Outcome.FAILED and r.severity.value == "warning" and fail_on != "warning":
+        if r.outcome is Outcome.FAILED and (r.severity.value == "info" or (
+                r.severity.value == "warning" and fail_on != "warning")):
             below += 1
     failed, errors = by[Outcome.FAILED] - below, by[Outcome.ERROR]
     parts = [f"{failed + errors} failed = chartgate: {failed} failed + {errors} error"]

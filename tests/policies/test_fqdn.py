@@ -98,8 +98,9 @@ def test_the_sentinel_is_recognised_before_the_public_suffix_rule():
 
 def test_real_domains_are_not_exempt():
     body = {"data": {"url": "https://grafana.acme.org/x", "nested": '{"sink": "logs.example.com"}'},
-            "spec": {"name": "foo.openova.io"}}
-    assert verdicts(body) == {"grafana.acme.org": None, "logs.example.com": None, "foo.openova.io": None}
+            "spec": {"name": "foo.openova.io"}, "status": "https://status.acme.org/"}
+    assert verdicts(body) == {"grafana.acme.org": None, "logs.example.com": None, "foo.openova.io": None,
+                              "status.acme.org": None}  # a URL's host, not the field path `status.x`
 
 
 def test_descriptions_are_documentation_wherever_they_are():
@@ -699,7 +700,29 @@ MINIMAL_CHARTS["tp-flag-host"] = {"templates": {"deploy.yaml": deployment("proxy
           args: [--election-id=proxy-leader, "--upstream=https://auth.acme-corp.com/oauth2"]
 """)}, "expect": {"FQDN-002"}}
 
-FQDN_IDS = ("FQDN-001", "FQDN-002", "FQDN-003")
+# --- public endpoints in data: known_hosts, dashboard links (issue 18, shape 7): FQDN-004 notes them --
+DASHBOARD = {"title": "Node", "gnetId": 1860, "links": [{"title": "Source", "url": "https://grafana.com/grafana/dashboards/1860"}],
+             "panels": [{"type": "text", "options": {"content": "[Docs](https://grafana.com/docs/)"}},
+                        {"type": "graph", "links": [{"url": "https://status.acme-corp.com/"}]}]}
+MINIMAL_CHARTS["fp-public-endpoints-in-data"] = {
+    "values": "knownHosts: |\n  github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+              "  [ssh.github.com]:443 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+    "templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-ssh-known-hosts"}
+data:
+  ssh_known_hosts: |
+    {{- .Values.knownHosts | nindent 4 }}
+    gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-dashboards", labels: {grafana_dashboard: "1"}}
+data:
+  node.json: '""" + __import__("json").dumps(DASHBOARD) + """'
+"""}, "expect": {"FQDN-004"}}
+
+FQDN_IDS = ("FQDN-001", "FQDN-002", "FQDN-003", "FQDN-004")
 
 
 def write_chart(root, name: str, spec: dict) -> None:
@@ -985,3 +1008,12 @@ def test_fqdn_policies_are_quiet_on_mainstream_charts(mainstream_run, chart):
     assert {r.policy.id for r in mine} == set(FQDN_IDS)
     assert failing(mainstream_run, chart) == set(), outcome_report(mainstream_run, chart)
     assert any(r.policy.id == "FQDN-002" and r.outcome is Outcome.PASSED for r in mine)
+
+
+def test_external_endpoints_are_one_information_finding_per_chart(minimal_run):
+    from chartgate.policy import Severity
+    [result] = [r for r in minimal_run if r.chart == "fp-public-endpoints-in-data" and r.policy.id == "FQDN-004"]
+    assert result.policy.severity is Severity.INFO
+    [finding] = result.findings
+    for name in ("github.com", "ssh.github.com", "gitlab.com", "grafana.com", "status.acme-corp.com"):
+        assert f"'{name}'" in finding.message

@@ -61,7 +61,7 @@ def normalise_message(message: str, pattern: re.Pattern | None) -> str:
 def is_blocking(outcome: str, severity: str, fail_on: str) -> bool:
     if outcome == "error":
         return True
-    return outcome == "failed" and (severity == "error" or fail_on == "warning")
+    return outcome == "failed" and (severity == "error" or (severity == "warning" and fail_on == "warning"))
 
 
 def defect_id(policy: str, chart: str, resource: str, template: str, path: str, normalised: str) -> str:

@@ -30,7 +30,9 @@ def render_junit(report: dict) -> str:
     for r in results:
         label = f"{r['chart']}:{r['scenario']}" if r["scenario"] else r["chart"]
         case = ET.SubElement(suite, "testcase", classname=f"chartgate.{r['policy']}", name=f"{r['policy']}[{label}]")
-        if r["outcome"] == "failed":
+        if r["outcome"] == "failed" and r["severity"] == "info":
+            ET.SubElement(case, "system-out").text = _finding_text(r["findings"])
+        elif r["outcome"] == "failed":
             ET.SubElement(case, "failure", message=f"{r['title']} ({r['severity']})").text = _finding_text(r["findings"])
         elif r["outcome"] == "error":
             ET.SubElement(case, "error", message=r.get("message", "")[:200]).text = r.get("message", "")
