@@ -44,7 +44,7 @@ from chartgate.dnsnames import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schem
 from chartgate.kube import builtin_groups
 from chartgate.memo import IdentityMemo
 from chartgate.strategies import INCOMPATIBLE, conform, current_value
-from chartgate.values import Path_, dotted, get_path
+from chartgate.values import Path_, dotted, get_path, supplied_strings
 
 REFERENCE = "docs/policies.md#fqdn"
 
@@ -299,6 +299,15 @@ _API_GROUP_LISTS = IdentityMemo(50_000)  # body -> its `apiGroups:` entries
 _JUDGED = IdentityMemo(50_000)  # body -> {(judge, kind): the names no exemption covers}
 
 
+_SUPPLIED = IdentityMemo(2_000)  # scenario -> the DNS names its input supplied
+
+
+def supplied_names(scenario) -> frozenset[str]:
+    """DNS names in what the scenario's input supplied (ci/ and overlay values files, the cluster
+    overlay, a HelmRelease's values, `extraObjects` written there): the input's, not the chart's."""
+    return _SUPPLIED.get(scenario, lambda s: frozenset(o.name for text in supplied_strings(s) for o in find_names(text)))
+
+
 def names_in(body: Any) -> tuple[Occurrence, ...]:
     """find_names(body), memoised per body object (read-only, kept alive by the memo)."""
     return _NAMES.get(body, lambda b: tuple(find_names(b)))
@@ -416,7 +425,10 @@ def render_names_only_the_sentinel(ctx: ScenarioContext):
     sentinel = ctx.chart.platform.fqdn_sentinel
     render = sentinel_render(ctx.chart, ctx.scenario)
     inputs = ", ".join(dotted(p) for p in fqdn_inputs(ctx.chart.chart)) or "none: the chart has no FQDN input"
+    supplied = supplied_names(ctx.scenario)
     for manifest, occ in hardcoded_names(ctx.chart, render.manifests, sentinel):
+        if occ.name in supplied:
+            continue  # the scenario's input wrote it (a ci/ or overlay file, a HelmRelease): not hardcoded
         yield Finding.on(manifest, occ.path,
                          f"'{occ.name}' at {where(occ)} is a hardcoded domain: rendered with the sentinel "
                          f"'{sentinel}' in the FQDN inputs ({inputs}), every host name under a public suffix "

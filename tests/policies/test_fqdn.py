@@ -722,6 +722,45 @@ data:
   node.json: '""" + __import__("json").dumps(DASHBOARD) + """'
 """}, "expect": {"FQDN-004"}}
 
+# --- what the scenario's input supplied is the input's (issue 18, shape 5) ---------------------------
+# Host names a chart's own ci/*-values.yaml test file sets, and `extraObjects` a user writes there, are
+# the input's: the ci scenario renders them, but the chart hardcodes nothing. The same objects in the
+# chart's own defaults are the chart's, and still found.
+EXTRA_OBJECTS_TEMPLATES = {"extra.yaml": """{{- range .Values.extraObjects }}
+---
+{{ if typeIs "string" . }}{{ tpl . $ }}{{ else }}{{ tpl (toYaml .) $ }}{{ end }}
+{{- end }}
+""", "ingress.yaml": """{{- if .Values.ingress.enabled }}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: "{{ .Release.Name }}-web"}
+spec:
+  rules:
+    {{- range .Values.ingress.hosts }}
+    - host: {{ . | quote }}
+      http:
+        paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]
+    {{- end }}
+{{- end }}
+"""}
+EXTRA_CONFIGMAP = """  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: "{{ .Release.Name }}-extra"}
+    data: {upstream: "https://api.acme-corp.com/v1"}
+"""
+MINIMAL_CHARTS["fp-input-supplied-hosts"] = {
+    "values": "ingress:\n  enabled: false\n  hosts: [chart-example.local]\nextraObjects: []\n",
+    "files": {"ci/hosts-values.yaml": "ingress:\n  enabled: true\n  hosts: [shop.acme-corp.com, www.acme-corp.com]\n",
+              "ci/extra-values.yaml": "extraObjects:\n" + EXTRA_CONFIGMAP,
+              "ci/extra-string-values.yaml": "extraObjects:\n  - |\n    apiVersion: v1\n    kind: Secret\n"
+                                             "    metadata: {name: extra-secret}\n"
+                                             "    stringData: {url: \"https://auth.acme-corp.com\"}\n"},
+    "templates": EXTRA_OBJECTS_TEMPLATES}
+MINIMAL_CHARTS["tp-extra-objects-default"] = {
+    "values": "ingress:\n  enabled: false\n  hosts: []\nextraObjects:\n" + EXTRA_CONFIGMAP,
+    "files": {"ci/hosts-values.yaml": "ingress:\n  enabled: true\n  hosts: [shop.acme-corp.com]\n"},
+    "templates": EXTRA_OBJECTS_TEMPLATES, "expect": {"FQDN-001", "FQDN-002"}}
+
 FQDN_IDS = ("FQDN-001", "FQDN-002", "FQDN-003", "FQDN-004")
 
 
@@ -735,6 +774,7 @@ def write_chart(root, name: str, spec: dict) -> None:
     for rel, text in spec.get("templates", {}).items():
         (chart / "templates" / rel).write_text(text)
     for rel, text in spec.get("files", {}).items():
+        (chart / rel).parent.mkdir(parents=True, exist_ok=True)
         (chart / rel).write_text(text)
     for sub, sub_meta in spec.get("subcharts", {}).items():
         (chart / "charts" / sub / "templates").mkdir(parents=True)
@@ -1017,3 +1057,24 @@ def test_external_endpoints_are_one_information_finding_per_chart(minimal_run):
     [finding] = result.findings
     for name in ("github.com", "ssh.github.com", "gitlab.com", "grafana.com", "status.acme-corp.com"):
         assert f"'{name}'" in finding.message
+
+
+def test_names_the_input_supplied_are_the_inputs(minimal_run):
+    from chartgate.policy import Outcome
+    judged = {r.scenario: r.outcome for r in minimal_run if r.chart == "fp-input-supplied-hosts" and r.policy.id == "FQDN-002"}
+    assert {"ci.hosts", "ci.extra", "ci.extra-string"} <= set(judged) and set(judged.values()) == {Outcome.PASSED}
+    # the chart's own default extraObjects are the chart's: found in every scenario, also ci ones
+    tp = {r.scenario: r for r in minimal_run if r.chart == "tp-extra-objects-default" and r.policy.id == "FQDN-002"}
+    assert tp["ci.hosts"].outcome is Outcome.FAILED
+    assert {f.message.split("'")[1] for f in tp["ci.hosts"].findings} == {"api.acme-corp.com"}
+
+
+def test_supplied_strings_cover_values_files_and_set_values(tmp_path):
+    from chartgate.values import supplied_strings
+    overlay = tmp_path / "shop-values.yaml"
+    overlay.write_text("ingress:\n  hosts: [shop.acme-corp.com]\npodLabels: {team.acme-corp.com/owner: shop}\n")
+    release = (("extraObjects", [{"kind": "ConfigMap", "data": {"url": "https://api.acme-corp.com"}}]),)
+    scenario = Scenario("release.eu.shop", ScenarioKind.RELEASE, (overlay, tmp_path / "missing.yaml"), release)
+    strings = supplied_strings(scenario)
+    assert {"shop.acme-corp.com", "team.acme-corp.com/owner", "shop", "https://api.acme-corp.com"} <= strings
+    assert fqdn.supplied_names(scenario) == {"shop.acme-corp.com", "team.acme-corp.com", "api.acme-corp.com"}
