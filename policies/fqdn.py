@@ -47,6 +47,8 @@ from chartgate.strategies import INCOMPATIBLE, conform, current_value
 from chartgate.values import Path_, dotted, get_path, supplied_strings
 
 REFERENCE = "docs/policies.md#fqdn"
+# The cause FQDN-001 (the default) and FQDN-003 (the fallback it makes) share: one defect in the report.
+DEFAULT_DOMAIN = "a domain as a default"
 
 FIELD_PATH_ROOTS = {"metadata", "spec", "status"}
 # A mapping whose key's last word is one of these holds label/annotation keys (`podAnnotations`,
@@ -354,7 +356,7 @@ def defaults_hold_no_domain(ctx: ChartContext):
                        "`fqdn.allow` of the platform file if it is a deliberate external dependency, or add a "
                        "waiver with a reason.")
         yield Finding(message, template=values_file(ctx, path), path=occ.path,
-                      excerpt=f"{dotted(path)}: {value!r}")
+                      excerpt=f"{dotted(path)}: {value!r}", cause=DEFAULT_DOMAIN)
     yield from schema_defaults(ctx, judge)
 
 
@@ -440,6 +442,15 @@ def render_names_only_the_sentinel(ctx: ScenarioContext):
 # --- FQDN-003: no FQDN, no silent fallback ----------------------------------------------------------
 
 
+def default_domains(ctx: ChartContext, inputs) -> dict[str, tuple[Path_, str]]:
+    """name -> (FQDN input, JSONPath in the values) for each domain an FQDN input holds by default."""
+    found: dict[str, tuple[Path_, str]] = {}
+    for path in inputs:
+        for occ in find_names(get_path(ctx.chart.effective_values, path, None), path):
+            found.setdefault(occ.name, (path, occ.path))
+    return found
+
+
 def names_the_key(message: str, chart, path: Path_) -> bool:
     """The error names the input: its full values path, or its path inside the subchart that reads it."""
     candidates = {dotted(path)}
@@ -478,8 +489,24 @@ def missing_fqdn_fails_loudly(ctx: ChartContext):
     with_sentinel = ctx.render(ctx.variant(bare, "fqdn-sentinel", set_values=sentinel_values(
         ctx.chart, ctx.platform.fqdn_sentinel)))
     kept = {occ.name for _, occ in hardcoded_names(ctx, with_sentinel.manifests, ctx.platform.fqdn_sentinel)}
+    defaults, anchored = default_domains(ctx, inputs), set()
     for manifest, occ in hardcoded_names(ctx, render.manifests, None):
-        if occ.name not in kept:
+        if occ.name in kept:
+            continue
+        default = next((d for d in defaults if is_within(occ.name, d)), None)
+        if default is not None:  # the fallback is an FQDN input's default: FQDN-001's defect, seen rendered
+            if default in anchored:
+                continue
+            anchored.add(default)
+            path, where_default = defaults[default]
+            yield Finding(f"without an FQDN ({keys} unset, no cluster overlay) the chart silently falls back to "
+                          f"the default '{default}' of `{dotted(path)}` (rendered at {manifest.resource_id} "
+                          f"{where(occ)}). Remove the default and guard the input with `required \"<key> is "
+                          f"required: ...\"` so a missing FQDN fails the render, naming the key.\nreproduce: "
+                          f"{render.command}", template=values_file(ctx, path), path=where_default,
+                          excerpt=f"{dotted(path)}: {get_path(ctx.chart.effective_values, path, None)!r}",
+                          cause=DEFAULT_DOMAIN)
+        else:
             yield Finding.on(manifest, occ.path,
                              f"without an FQDN ({keys} unset, no cluster overlay) the chart silently falls back "
                              f"to '{occ.name}' at {where(occ)}. Remove the fallback and guard the input with "

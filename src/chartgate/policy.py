@@ -58,6 +58,9 @@ class Finding:
     path: str = ""  # JSONPath of the offending field, e.g. $.spec.ports[0].port
     excerpt: str = ""  # the offending rendered YAML (or values) excerpt, for reports
     line: int | None = None  # line in `template`, when known
+    # What causes it, when several policies can report the same cause (e.g. "a domain as a default"):
+    # the report groups findings on one object and path with the same cause into one defect.
+    cause: str = ""
 
     @classmethod
     def on(cls, manifest: "Manifest", path: str, message: str, *, value: Any = None) -> "Finding":
@@ -71,6 +74,8 @@ class Finding:
             data["excerpt"] = self.excerpt
         if self.line is not None:
             data["line"] = self.line
+        if self.cause:
+            data["cause"] = self.cause
         return data
 
 
@@ -187,7 +192,8 @@ class Result:
     def from_dict(cls, data: dict, policy: Policy) -> "Result":
         """Rebuild a result serialised by `to_dict` (e.g. sent by a pytest-xdist worker)."""
         findings = [Finding(f["message"], f.get("resource", ""), f.get("template", ""), f.get("path", ""),
-                            f.get("excerpt", ""), f.get("line")) for f in data.get("findings", [])]
+                            f.get("excerpt", ""), f.get("line"), f.get("cause", ""))
+                    for f in data.get("findings", [])]
         return cls(policy, data["chart"], data.get("scenario"), Outcome(data["outcome"]), findings,
                    data.get("message", ""), data.get("command", ""), data.get("waiver"), data.get("scenario_inputs"),
                    data.get("cause", ""), data.get("cause_scenario"))

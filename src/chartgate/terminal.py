@@ -74,7 +74,8 @@ def _policy_lines(report: dict) -> dict[str, list[str]]:
     """chart -> one line per policy that did not pass, from the report's defects."""
     grouped: dict[tuple[str, str], list[dict]] = {}
     for defect in report.get("defects", []):
-        grouped.setdefault((defect["chart"], defect["policy"]), []).append(defect)
+        for policy in defect.get("policies") or [defect["policy"]]:
+            grouped.setdefault((defect["chart"], policy), []).append(defect)
     lines: dict[str, list[str]] = {}
     for (chart, policy), defects in sorted(grouped.items()):
         outcome = min((d["outcome"] for d in defects), key=("error", "failed", "waived").index)

@@ -1078,3 +1078,12 @@ def test_supplied_strings_cover_values_files_and_set_values(tmp_path):
     strings = supplied_strings(scenario)
     assert {"shop.acme-corp.com", "team.acme-corp.com/owner", "shop", "https://api.acme-corp.com"} <= strings
     assert fqdn.supplied_names(scenario) == {"shop.acme-corp.com", "team.acme-corp.com", "api.acme-corp.com"}
+
+
+def test_a_default_domain_and_the_fallback_it_causes_are_one_defect(minimal_run):
+    from chartgate.report.defects import group_defects
+    results = [r.to_dict() for r in minimal_run if r.chart == "tp-default-domain" and r.outcome.value == "failed"]
+    assert {r["policy"] for r in results} == {"FQDN-001", "FQDN-003"}
+    [defect] = group_defects({"charts": [], "results": results, "summary": {}})
+    assert defect["policies"] == ["FQDN-001", "FQDN-003"] and defect["path"] == "$.ingress.domain"
+    assert defect["template"] == "tp-default-domain/values.yaml"
