@@ -1087,3 +1087,27 @@ def test_a_default_domain_and_the_fallback_it_causes_are_one_defect(minimal_run)
     [defect] = group_defects({"charts": [], "results": results, "summary": {}})
     assert defect["policies"] == ["FQDN-001", "FQDN-003"] and defect["path"] == "$.ingress.domain"
     assert defect["template"] == "tp-default-domain/values.yaml"
+
+
+# --- bench/mainstream's FQDN-shape charts: no false finding left, every planted defect found ----------
+
+@pytest.fixture(scope="module")
+def bench_shapes_run(tmp_path_factory, policies, render_cache):
+    import sys
+    sys.path.insert(0, str(REPO / "bench"))
+    import mainstream
+    tmp = tmp_path_factory.mktemp("fqdn-bench-shapes")
+    mainstream.write_fqdn_shape_charts(tmp / "charts")
+    return mainstream.PLANTED_DOMAINS, judge(tmp, tmp / "charts", policies, FQDN_IDS, render_cache)
+
+
+def test_bench_shape_charts_report_only_the_planted_domains(bench_shapes_run):
+    from chartgate.policy import Outcome
+    planted, results = bench_shapes_run
+    assert not [r.message for r in results if r.outcome is Outcome.ERROR]
+    errors = [(r.chart, f.message) for r in results if r.outcome is Outcome.FAILED and r.severity.value == "error"
+              for f in r.findings]
+    false = [(chart, message[:160]) for chart, message in errors if not any(f"'{d}'" in message for d in planted[chart])]
+    assert false == []
+    assert {(chart, d) for chart, names in planted.items() for d in names} == {
+        (chart, d) for chart, message in errors for d in planted[chart] if f"'{d}'" in message}
