@@ -5,7 +5,9 @@ Three angles on one contract:
 - FQDN-002 renders with a sentinel domain in every FQDN input and looks for any other DNS name in the
   output, also inside JSON/YAML/TOML/INI documents embedded in strings (ConfigMap data, annotations).
 - FQDN-003 renders without the cluster overlay and without an FQDN: the chart must either not need it
-  or stop with a `required`/`fail` error naming the key, never fall back to a built-in domain.
+  or stop with a `required`/`fail` error naming the key, never fall back to a built-in domain. A
+  fallback to an FQDN input's default is FQDN-001's cause, reported on the default (one defect).
+FQDN-004 (information) lists, once per chart, public endpoints that shipped data names.
 
 A finding is a name that could be a host on the internet, written where a host is meant. What is *not*
 a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform file or a waiver):
@@ -16,7 +18,11 @@ a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform fi
   `limits.cpu`, `kubernetes.default`; and cluster-local names (`*.svc`, `*.cluster.local`);
 - reverse-DNS identifiers (`com.example.app`, `io.k8s.api`) and file names (`config.yaml`, `app.py`);
 - API groups (of the render's apiVersions, shipped and rendered CRDs, RBAC and webhook `apiGroups`,
-  built-in Kubernetes groups, the platform's Blueprint APIs, `group`/`apiGroup` fields) and CRD names;
+  built-in Kubernetes groups, the platform's Blueprint APIs, `group`/`apiGroup(s)` fields, also in
+  embedded documents) and CRD names;
+- identifiers written like domains: RBAC `resourceNames`, fields and `--flags` named `...id`,
+  `...class`, `audience` or about leader election/leases, kubebuilder's `<8 hex>.<domain>` election
+  ids, lists of label/annotation keys;
 - qualified names `<domain>/<name>` without a scheme (`k8s.io/ingress-nginx`, `kubernetes.io/tls`,
   label keys, finalizers) and identifier fields (`provisioner`, `driver`, `controller`, `signerName`
   ...), object names (`metadata.name`, `metadata.finalizers`) and admission webhook names;
@@ -24,11 +30,14 @@ a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform fi
   configuration keys: keys of embedded documents and of `key=value` lines (`spring.application.name`);
 - image references (fields whose key mentions `image` or `registry`, or a whole `host/path:tag`);
 - Kubernetes field paths (`fieldPath: metadata.namespace`, `resourceFieldRef.resource: limits.cpu`);
-- documentation: `description`/`summary`/`docs`/`runbook` fields, documentation annotations
+- documentation: `description`/`summary`/`docs`/`runbook` fields (also a document embedded in one),
+  documentation annotations
   (`artifacthub.io/*`, `.../docs`, `.../source` ...), ConfigMap `_example` blocks (Knative's
   documentation that controllers ignore) and whole comment lines of embedded scripts and configs;
 - the upstream chart's own coordinates: values under `catalystBlueprint.upstream` and any value equal
-  to a Chart.yaml `dependencies[].repository`, `home` or `sources` URL (a deliberate dependency).
+  to a Chart.yaml `dependencies[].repository`, `home` or `sources` URL (a deliberate dependency);
+- (FQDN-002) names the scenario's input supplied: ci/ and overlay values files, HelmRelease values;
+- public endpoints in shipped data (known_hosts entries, dashboard links): FQDN-004's, as information.
 """
 
 from __future__ import annotations
