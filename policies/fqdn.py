@@ -82,6 +82,9 @@ _LEADER_ELECTION_ID = re.compile(r"[0-9a-f]{8}\.")
 _KNOWN_HOSTS_LINE = re.compile(r"^\s*(?:@[\w-]+\s+)?\S+\s+(?:ssh-|ecdsa-|sk-)[\w@.-]+\s+[A-Za-z0-9+/]{20,}")
 #: What `exemption` says of an external endpoint the chart's data names: FQDN-004 reports those, once.
 EXTERNAL = "an external endpoint"
+# A label or annotation key inside a path expression: `.metadata.annotations."acme.io/x"`, a JSON
+# pointer `/metadata/annotations/acme.io~1x`, `metadata.labels['acme.io/x']`.
+_KEY_IN_PATH = r"(?:annotations|labels)(?:\.|/|\[)\s*[\"']?(?:\*\.)?{}"
 _FLAG = r"--([A-Za-z][\w.-]*)(?:=|\s+)[\"']?(?:\*\.)?{}"
 OBJECT_NAME_FIELDS = frozenset({"name", "generateName", "namespace", "finalizers"})
 # Words of a field that documents rather than configures (`description`, `runbook_url`, `docsUrl`).
@@ -198,7 +201,8 @@ def external_endpoint(occ: Occurrence) -> str | None:
     """Why a name is a public endpoint that data the chart ships names (content for a user or a
     client, not where the chart's own services are reached), or None: an SSH known_hosts entry, a
     link in a document (a Grafana dashboard's `links`, a text panel's `content`)."""
-    if any(occ.name in line and _KNOWN_HOSTS_LINE.match(line) for line in occ.text.splitlines()):
+    if ("ssh-" in occ.text or "ecdsa-" in occ.text) and any(
+            occ.name in line and _KNOWN_HOSTS_LINE.match(line) for line in occ.text.splitlines()):
         return f"{EXTERNAL}: a public host key in an SSH known_hosts list"
     inner = [k for _, trail in occ.inner for k in trail if isinstance(k, str)]
     if any(k in ("links", "link") for k in inner) or ("panels" in inner and inner[-1:] == ["content"]):
@@ -256,6 +260,10 @@ def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | Non
         return "an image reference"
     if occ.form == "qualified":
         return "a qualified name <domain>/<name> (an identifier, not a host)"
+    if "/" in occ.before.rstrip("/"):
+        return "a segment of a path (after a host or a root), not a host"
+    if re.search(_KEY_IN_PATH.format(re.escape(occ.name)), occ.text):
+        return "a label or annotation key in a path expression"
     if occ.form == "assignment":
         return "a configuration key (`key=value`)"
     if holder == "fieldPath" or (occ.name.partition(".")[0] in FIELD_PATH_ROOTS and occ.form == "bare") or (
@@ -540,13 +548,13 @@ def external_endpoints(ctx: ChartContext):
     judge = Judge.of(ctx, sentinel=sentinel)
     found: dict[str, str] = {}
     for occ in find_names(ctx.chart.effective_values):
-        if judge.external(occ):
+        if external_endpoint(occ) and judge.external(occ):
             found.setdefault(occ.name, f"values {occ.path}")
     pairs = sentinel_values(ctx.chart, sentinel)  # the default render FQDN-002 judged
     render = ctx.try_render(ctx.variant("default", "fqdn-sentinel", set_values=pairs) if pairs else "default")
     for manifest in render.manifests if render.error is None else ():
         for occ in names_in(manifest.body):
-            if occ.name not in found and judge.external(occ, manifest.kind):
+            if occ.name not in found and external_endpoint(occ) and judge.external(occ, manifest.kind):
                 found[occ.name] = f"{manifest.resource_id} {where(occ)}"
     if found:
         listed = ", ".join(f"'{name}'" for name in sorted(found))

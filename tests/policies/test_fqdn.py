@@ -121,9 +121,16 @@ def test_descriptions_are_documentation_wherever_they_are():
     {"spec": {"ingressClassName": "edge.acme-corp.com"}},
     {"data": {"cfg.yaml": "ignoreAnnotations:\n  - deploy.acme-corp.com\nx: 1\n"}},
     {"properties": {"url": {"description": "For example:\n  url: https://api.acme-corp.com\n  b: c\n"}}},
+    {"data": {"ignore.yaml": "jsonPointers:\n  - /metadata/annotations/deploy.acme-corp.com~1revision\n"
+                             "jqPathExpressions:\n  - '.metadata.annotations.\"deploy.acme-corp.com\"'\n"}},
 ])
 def test_identifiers_that_look_like_domains(body):
     assert all(verdicts(body, kind="ConfigMap").values()), verdicts(body, kind="ConfigMap")
+
+
+def test_a_name_in_a_path_is_no_host_but_the_urls_host_is():
+    assert verdicts({"data": {"mirror": "https://docs.acme.org/mirrors/cache.acme-corp.com"}}) == {
+        "docs.acme.org": None, "cache.acme-corp.com": "a segment of a path (after a host or a root), not a host"}
 
 
 def test_a_host_after_a_flag_that_is_no_identifier_is_still_a_finding():
@@ -637,6 +644,11 @@ data:
     - apiGroups: [cilium.io, "*.crossplane.io"]
       kinds: [CiliumIdentity]
       clusters: ["*"]
+  resource.customizations.ignoreDifferences.all: |
+    jsonPointers:
+      - /metadata/annotations/deploy.acme-corp.com~1revision
+    jqPathExpressions:
+      - '.metadata.labels."team.acme-corp.com"'
   controller_manager_config.yaml: |
     apiVersion: controller-runtime.sigs.k8s.io/v1alpha1
     kind: ControllerManagerConfig
