@@ -1133,6 +1133,231 @@ def write_mainstream_charts(dest: Path, helm: Path | None) -> list[Path]:
     write(common / "templates" / "_helpers.tpl", COMMON_HELPERS)
     charts.append(kv)
     charts += write_issue18_charts(dest)
+    charts += write_fqdn_shape_charts(dest)
+    return charts
+
+
+# --- issue 18: charts holding the FQDN/ING false-positive shapes, next to planted true defects ---------
+#
+#     mainstream/edge-proxy/     an edge proxy: entrypoints ranged from `ports`, each with an empty
+#                                `http.tls.domains` list of {main, sans} objects read off `$d.main`
+#     mainstream/gitops/         a GitOps controller: leader-election ids and Lease `resourceNames`
+#                                written like domains, `apiGroups` inside an embedded exclusions list,
+#                                an SSH known_hosts ConfigMap, a projected token audience
+#     mainstream/serverless-net/ a serverless networking layer: Knative's qualified ingress class, a CRD
+#                                whose description holds a YAML example
+#     mainstream/dashboards/     a dashboards chart: dashboard JSON with links to its public gallery
+#     mainstream/web-app/        an application with ci/*-values.yaml host names and `extraObjects`
+#
+# The planted true defects (PLANTED_DOMAINS) must stay found; nothing else may be reported as a
+# hardcoded domain (FQDN-002/003 errors) on these charts.
+
+#: chart -> the hardcoded domains planted in it (each must be reported by FQDN-001/002/003).
+PLANTED_DOMAINS = {
+    "edge-proxy": {"proxy.acme-corp.com"},
+    "gitops": {"gitops.example.com"},  # a placeholder default domain (FQDN-001 and FQDN-003: one defect)
+    "serverless-net": {"activator.acme-corp.com"},
+    "dashboards": {"grafana.acme-corp.com"},
+    "web-app": {"telemetry.acme-corp.com"},
+}
+
+_FQDN_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-@NAME@
+  labels: {app.kubernetes.io/name: @NAME@, app.kubernetes.io/instance: "{{ .Release.Name }}"}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app.kubernetes.io/name: @NAME@, app.kubernetes.io/instance: "{{ .Release.Name }}"}}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: @NAME@, app.kubernetes.io/instance: "{{ .Release.Name }}"}
+    spec:
+      serviceAccountName: {{ .Release.Name }}-@NAME@
+      securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+      containers:
+        - name: @NAME@
+          image: "registry.example.invalid/@NAME@:1.0.0"
+          securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+          resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 128Mi}}
+@ARGS@
+"""
+
+FQDN_SHAPE_CHARTS: dict[str, dict] = {
+    "edge-proxy": {
+        "values": {"ports": {"web": {"port": 8000, "http": {"tls": {"enabled": False, "domains": []}}},
+                             "websecure": {"port": 8443, "http": {"tls": {"enabled": True, "domains": []}}}},
+                   "publishedHostname": "proxy.acme-corp.com"},  # planted: a default host
+        "templates": {"deployment.yaml": fill(_FQDN_DEPLOYMENT, NAME="proxy", ARGS="""          args:
+            {{- range $name, $config := .Values.ports }}
+            - "--entryPoints.{{ $name }}.address=:{{ $config.port }}/tcp"
+            {{- if $config.http.tls.enabled }}
+            - "--entryPoints.{{ $name }}.http.tls=true"
+            {{- range $i, $d := $config.http.tls.domains }}
+            - "--entryPoints.{{ $name }}.http.tls.domains[{{ $i }}].main={{ $d.main }}"
+            - "--entryPoints.{{ $name }}.http.tls.domains[{{ $i }}].sans={{ join "," $d.sans }}"
+            {{- end }}
+            {{- end }}
+            {{- end }}
+            - "--providers.kubernetesingress.ingressendpoint.hostname={{ .Values.publishedHostname }}"
+""")}},
+    "gitops": {
+        "values": {"global": {"domain": "gitops.example.com"},  # planted: argo-cd's placeholder default
+                   "configs": {"knownHosts": "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+                                             "[ssh.github.com]:443 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+                                             "bitbucket.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIazEu89wgQZ4bqs3d63QSMzYVa0MuJ2e2gKTKqu+UUO\n"}},
+        "templates": {
+            "deployment.yaml": fill(_FQDN_DEPLOYMENT, NAME="appset", ARGS="""          args:
+            - --leader-election-id=58ac56fa.applicationsets.gitops.example.org
+            - --leader-elect=true
+          env:
+            - {name: GITOPS_URL, value: "https://{{ .Values.global.domain }}"}
+          volumeMounts: [{name: cloud-token, mountPath: /var/run/secrets/cloud, readOnly: true}]
+      volumes:
+        - name: cloud-token
+          projected:
+            sources:
+              - serviceAccountToken: {audience: sts.amazonaws.com, expirationSeconds: 86400, path: token}"""),
+            "rbac.yaml": """apiVersion: v1
+kind: ServiceAccount
+metadata: {name: "{{ .Release.Name }}-appset"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: "{{ .Release.Name }}-appset-leader-election"}
+rules:
+  - apiGroups: [coordination.k8s.io]
+    resources: [leases]
+    resourceNames: [58ac56fa.applicationsets.gitops.example.org, 92062b70.l7mp.io]
+    verbs: [get, update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: "{{ .Release.Name }}-appset-leader-election"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: "{{ .Release.Name }}-appset-leader-election"}
+subjects: [{kind: ServiceAccount, name: "{{ .Release.Name }}-appset", namespace: "{{ .Release.Namespace }}"}]
+""",
+            "configmaps.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: gitops-cm}
+data:
+  url: "https://{{ .Values.global.domain }}"
+  resource.exclusions: |
+    - apiGroups: [cilium.io, "*.crossplane.io"]
+      kinds: [CiliumIdentity, ProviderConfigUsage]
+      clusters: ["*"]
+  resource.compareoptions: |
+    ignoreAggregatedRoles: true
+    ignoreResourceStatusField: crd
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: gitops-ssh-known-hosts-cm}
+data:
+  ssh_known_hosts: |
+    {{- .Values.configs.knownHosts | nindent 4 }}
+"""}},
+    "serverless-net": {
+        "values": {"ingressClass": "cilium.ingress.networking.knative.dev"},
+        "templates": {
+            "config-network.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: config-network, labels: {app.kubernetes.io/name: serverless-net}}
+data:
+  ingress-class: {{ .Values.ingressClass | quote }}
+  certificate-class: cert-manager.certificate.networking.knative.dev
+  activator-endpoint: "https://activator.acme-corp.com"
+""",  # the last line is the planted defect
+            "crd.yaml": """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: domainclaims.networking.serverless.example.org}
+spec:
+  group: networking.serverless.example.org
+  names: {kind: DomainClaim, plural: domainclaims, singular: domainclaim}
+  scope: Cluster
+  versions:
+    - name: v1alpha1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          description: |
+            DomainClaim reserves a domain for a namespace, e.g.
+              spec:
+                namespace: shop
+                domain: shop.example.org
+          properties:
+            spec:
+              type: object
+              properties:
+                namespace: {type: string}
+"""}},
+    "dashboards": {
+        "values": {"grafana.ini": {"server": {"root_url": "https://grafana.acme-corp.com"}}},  # planted
+        "templates": {"dashboards.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-dashboards", labels: {grafana_dashboard: "1"}}
+data:
+  node-exporter.json: |-
+    {"title": "Node Exporter", "uid": "node", "gnetId": 1860, "schemaVersion": 39,
+     "links": [{"title": "Gallery", "type": "link", "url": "https://grafana.com/grafana/dashboards/1860"}],
+     "panels": [{"type": "text", "options": {"mode": "markdown", "content": "See https://grafana.com/docs/grafana/latest/"}},
+                {"type": "timeseries", "title": "CPU", "targets": [{"expr": "rate(node_cpu_seconds_total[5m])"}]}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-grafana"}
+data:
+  grafana.ini: |
+    [server]
+    root_url = {{ index .Values "grafana.ini" "server" "root_url" }}
+"""}},
+    "web-app": {
+        "values": {"ingress": {"enabled": False, "hostname": "web.local", "extraHosts": []}, "extraObjects": []},
+        "files": {
+            "ci/ingress-values.yaml": dump({"ingress": {"enabled": True, "hostname": "shop.acme-corp.com",
+                                                        "extraHosts": ["www.acme-corp.com"]}}),
+            "ci/extra-objects-values.yaml": dump({"extraObjects": [
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "{{ .Release.Name }}-upstreams"},
+                 "data": {"PAYMENTS_URL": "https://payments.partner-bank.com/api"}}]}),
+        },
+        "templates": {
+            "deployment.yaml": fill(_FQDN_DEPLOYMENT, NAME="web", ARGS="""          env:
+            - {name: TELEMETRY_ENDPOINT, value: "https://telemetry.acme-corp.com/v1/traces"}"""),  # planted
+            "ingress.yaml": """{{- if .Values.ingress.enabled }}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: "{{ .Release.Name }}-web"}
+spec:
+  rules:
+    {{- range (prepend .Values.ingress.extraHosts .Values.ingress.hostname) }}
+    - host: {{ . | quote }}
+      http:
+        paths: [{path: /, pathType: Prefix, backend: {service: {name: "web", port: {number: 80}}}}]
+    {{- end }}
+{{- end }}
+""",
+            "extra-list.yaml": """{{- range .Values.extraObjects }}
+---
+{{ if typeIs "string" . }}{{ tpl . $ }}{{ else }}{{ tpl (toYaml .) $ }}{{ end }}
+{{- end }}
+"""}},
+}
+
+
+def write_fqdn_shape_charts(dest: Path) -> list[Path]:
+    """The charts of FQDN_SHAPE_CHARTS under `dest` (issue 18's FQDN/ING shapes, with planted defects)."""
+    charts = []
+    for name, spec in FQDN_SHAPE_CHARTS.items():
+        chart = dest / name
+        write(chart / "Chart.yaml", chart_yaml(name, "1.0.0", "1.0.0", f"{name}: FQDN/ING shapes of public charts."))
+        write(chart / "values.yaml", dump(spec["values"]))
+        for rel, text in spec["templates"].items():
+            write(chart / "templates" / rel, text)
+        for rel, text in spec.get("files", {}).items():
+            write(chart / rel, text)
+        charts.append(chart)
     return charts
 
 

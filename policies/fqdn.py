@@ -5,7 +5,9 @@ Three angles on one contract:
 - FQDN-002 renders with a sentinel domain in every FQDN input and looks for any other DNS name in the
   output, also inside JSON/YAML/TOML/INI documents embedded in strings (ConfigMap data, annotations).
 - FQDN-003 renders without the cluster overlay and without an FQDN: the chart must either not need it
-  or stop with a `required`/`fail` error naming the key, never fall back to a built-in domain.
+  or stop with a `required`/`fail` error naming the key, never fall back to a built-in domain. A
+  fallback to an FQDN input's default is FQDN-001's cause, reported on the default (one defect).
+FQDN-004 (information) lists, once per chart, public endpoints that shipped data names.
 
 A finding is a name that could be a host on the internet, written where a host is meant. What is *not*
 a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform file or a waiver):
@@ -16,7 +18,11 @@ a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform fi
   `limits.cpu`, `kubernetes.default`; and cluster-local names (`*.svc`, `*.cluster.local`);
 - reverse-DNS identifiers (`com.example.app`, `io.k8s.api`) and file names (`config.yaml`, `app.py`);
 - API groups (of the render's apiVersions, shipped and rendered CRDs, RBAC and webhook `apiGroups`,
-  built-in Kubernetes groups, the platform's Blueprint APIs, `group`/`apiGroup` fields) and CRD names;
+  built-in Kubernetes groups, the platform's Blueprint APIs, `group`/`apiGroup(s)` fields, also in
+  embedded documents) and CRD names;
+- identifiers written like domains: RBAC `resourceNames`, fields and `--flags` named `...id`,
+  `...class`, `audience` or about leader election/leases, kubebuilder's `<8 hex>.<domain>` election
+  ids, lists of label/annotation keys;
 - qualified names `<domain>/<name>` without a scheme (`k8s.io/ingress-nginx`, `kubernetes.io/tls`,
   label keys, finalizers) and identifier fields (`provisioner`, `driver`, `controller`, `signerName`
   ...), object names (`metadata.name`, `metadata.finalizers`) and admission webhook names;
@@ -24,11 +30,14 @@ a hardcoded domain, and why (anything else needs `fqdn.allow` in the platform fi
   configuration keys: keys of embedded documents and of `key=value` lines (`spring.application.name`);
 - image references (fields whose key mentions `image` or `registry`, or a whole `host/path:tag`);
 - Kubernetes field paths (`fieldPath: metadata.namespace`, `resourceFieldRef.resource: limits.cpu`);
-- documentation: `description`/`summary`/`docs`/`runbook` fields, documentation annotations
+- documentation: `description`/`summary`/`docs`/`runbook` fields (also a document embedded in one),
+  documentation annotations
   (`artifacthub.io/*`, `.../docs`, `.../source` ...), ConfigMap `_example` blocks (Knative's
   documentation that controllers ignore) and whole comment lines of embedded scripts and configs;
 - the upstream chart's own coordinates: values under `catalystBlueprint.upstream` and any value equal
-  to a Chart.yaml `dependencies[].repository`, `home` or `sources` URL (a deliberate dependency).
+  to a Chart.yaml `dependencies[].repository`, `home` or `sources` URL (a deliberate dependency);
+- (FQDN-002) names the scenario's input supplied: ci/ and overlay values files, HelmRelease values;
+- public endpoints in shipped data (known_hosts entries, dashboard links): FQDN-004's, as information.
 """
 
 from __future__ import annotations
@@ -37,16 +46,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from chartgate import ChartContext, ChartFailed, Finding, ScenarioContext, ScenarioKind, policy
+from chartgate import ChartContext, ChartFailed, Finding, ScenarioContext, ScenarioKind, Severity, policy
 from chartgate.dnsnames import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema, find_names, fqdn_inputs,
                                 has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
-                                key_words, names_key, schema_properties)
+                                key_words, list_items_read, names_key, schema_properties)
 from chartgate.kube import builtin_groups
 from chartgate.memo import IdentityMemo
 from chartgate.strategies import INCOMPATIBLE, conform, current_value
-from chartgate.values import Path_, dotted, get_path
+from chartgate.values import Path_, dotted, get_path, supplied_strings
 
 REFERENCE = "docs/policies.md#fqdn"
+# The cause FQDN-001 (the default) and FQDN-003 (the fallback it makes) share: one defect in the report.
+DEFAULT_DOMAIN = "a domain as a default"
 
 FIELD_PATH_ROOTS = {"metadata", "spec", "status"}
 # A mapping whose key's last word is one of these holds label/annotation keys (`podAnnotations`,
@@ -57,7 +68,24 @@ LABEL_VALUES = frozenset({"labels", "selector"})
 DATA_FIELDS = ("data", "binaryData", "stringData")
 # Fields that hold identifiers written as domain names (CSI drivers, controllers, signers ...).
 IDENTIFIER_FIELDS = frozenset({"provisioner", "driver", "controller", "controllerName", "controllerValue",
-                               "signerName", "loadBalancerClass", "schedulerName", "group", "apiGroup"})
+                               "signerName", "loadBalancerClass", "schedulerName", "group", "apiGroup",
+                               "apiGroups", "resourceName", "resourceNames"})
+# ... and fields or `--flags` whose words say so: an id, a class, a token audience, a leader-election
+# lock (`leaderElectionID`, `--election-id=`, `ingress-class`, `ingressClassName`, `audience`).
+IDENTIFIER_LAST_WORDS = frozenset({"id", "ids", "class", "audience", "audiences"})
+IDENTIFIER_WORDS = frozenset({"leader", "election", "lease"})
+# Keys holding a list of label or annotation keys (`ignoreAnnotations: [acme-corp.com/x]`).
+KEY_LISTS = frozenset({"labels", "annotations", "label", "annotation"})
+# kubebuilder's leader-election id: eight hex digits under the project's domain (`92062b70.l7mp.io`).
+_LEADER_ELECTION_ID = re.compile(r"[0-9a-f]{8}\.")
+# An SSH known_hosts line: `host[,host] <key type> <base64 key>` (`[ssh.github.com]:443 ssh-ed25519 AAAA...`).
+_KNOWN_HOSTS_LINE = re.compile(r"^\s*(?:@[\w-]+\s+)?\S+\s+(?:ssh-|ecdsa-|sk-)[\w@.-]+\s+[A-Za-z0-9+/]{20,}")
+#: What `exemption` says of an external endpoint the chart's data names: FQDN-004 reports those, once.
+EXTERNAL = "an external endpoint"
+# A label or annotation key inside a path expression: `.metadata.annotations."acme.io/x"`, a JSON
+# pointer `/metadata/annotations/acme.io~1x`, `metadata.labels['acme.io/x']`.
+_KEY_IN_PATH = r"(?:annotations|labels)(?:\.|/|\[)\s*[\"']?(?:\*\.)?{}"
+_FLAG = r"--([A-Za-z][\w.-]*)(?:=|\s+)[\"']?(?:\*\.)?{}"
 OBJECT_NAME_FIELDS = frozenset({"name", "generateName", "namespace", "finalizers"})
 # Words of a field that documents rather than configures (`description`, `runbook_url`, `docsUrl`).
 DOC_WORDS = frozenset({"description", "summary", "doc", "docs", "documentation", "runbook", "help", "homepage",
@@ -76,13 +104,14 @@ _IMAGE_REFERENCE = re.compile(r"[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::\w[\w.-]{0
 
 def sentinel_values(chart, sentinel: str) -> list[tuple[str, Any]]:
     """`--set-json` pairs putting the sentinel into every FQDN input, respecting the type there: a
-    string (or unset) input gets the sentinel, a list of strings a one-item list; a key whose value is
-    a list of objects or a mapping is never overwritten (it is no FQDN input, see `fqdn_inputs`)."""
+    string (or unset) input gets the sentinel, a list of strings a one-item list (so does an unset one
+    the schema calls an array or a template ranges over); a key whose value is a list of objects or a
+    mapping is never overwritten (it is no FQDN input, see `fqdn_inputs`)."""
     schema = dict(schema_properties(config_schema(chart)))
     pairs = []
     for path in fqdn_inputs(chart):
         current = current_value(chart.effective_values, path)[1]
-        if current is None and (schema.get(path) or {}).get("type") == "array":
+        if current is None and ((schema.get(path) or {}).get("type") == "array" or list_items_read(chart, path)):
             current = []
         value = conform(current, sentinel)
         if value is not INCOMPATIBLE:
@@ -163,7 +192,41 @@ def exemption(occ: Occurrence, *, sentinel: str | None, allow: Iterable[str], ap
         return "not under a public suffix: it cannot be a host on the internet"
     if name in api_groups or name.partition(".")[2] in api_groups:
         return "an API group (or a CRD name <plural>.<group>)"
-    return _position(occ, kind, metadata)
+    if _LEADER_ELECTION_ID.match(name) and any(c.isdigit() for c in name[:8]):
+        return "a leader-election id (<8 hex digits>.<domain>)"
+    return _position(occ, kind, metadata) or external_endpoint(occ)
+
+
+def external_endpoint(occ: Occurrence) -> str | None:
+    """Why a name is a public endpoint that data the chart ships names (content for a user or a
+    client, not where the chart's own services are reached), or None: an SSH known_hosts entry, a
+    link in a document (a Grafana dashboard's `links`, a text panel's `content`)."""
+    if ("ssh-" in occ.text or "ecdsa-" in occ.text) and any(
+            occ.name in line and _KNOWN_HOSTS_LINE.match(line) for line in occ.text.splitlines()):
+        return f"{EXTERNAL}: a public host key in an SSH known_hosts list"
+    inner = [k for _, trail in occ.inner for k in trail if isinstance(k, str)]
+    if any(k in ("links", "link") for k in inner) or ("panels" in inner and inner[-1:] == ["content"]):
+        return f"{EXTERNAL}: a link in a document shown to users (a dashboard's links)"
+    return None
+
+
+def _names_identifier(key: str) -> bool:
+    words = key_words(key)
+    return bool(words) and (words[-1] in IDENTIFIER_LAST_WORDS or words[-2:] == ["class", "name"]
+                            or any(w in IDENTIFIER_WORDS for w in words))
+
+
+def flag_of(occ: Occurrence) -> str:
+    """The command-line flag the name is the value of (`--election-id=x.acme.io` -> `election-id`)."""
+    match = re.search(_FLAG.format(re.escape(occ.name)), occ.text) if "--" in occ.text else None
+    return match.group(1) if match else ""
+
+
+def _holders(occ: Occurrence) -> list[str]:
+    """The field holding the name in each document, outer first: `data.config` then, inside the
+    embedded document, `spec.description` -> ["config", "description"]."""
+    trails = (occ.trail,) + tuple(t for _, t in occ.inner)
+    return [next((p for p in reversed(t) if isinstance(p, str)), "") for t in trails]
 
 
 def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | None:
@@ -175,6 +238,8 @@ def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | Non
     text = occ.text.strip()
     if "_example" in keys:
         return "a documentation block (`_example`) the controller ignores"
+    if any(_has_doc_word(str(h), DOC_WORDS) for h in _holders(occ)[:-1]):
+        return "documentation (a document embedded in a description)"
     if occ.in_key:
         if occ.inner:
             return "a configuration key of an embedded document"
@@ -195,9 +260,13 @@ def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | Non
         return "an image reference"
     if occ.form == "qualified":
         return "a qualified name <domain>/<name> (an identifier, not a host)"
+    if "/" in occ.before.rstrip("/"):
+        return "a segment of a path (after a host or a root), not a host"
+    if re.search(_KEY_IN_PATH.format(re.escape(occ.name)), occ.text):
+        return "a label or annotation key in a path expression"
     if occ.form == "assignment":
         return "a configuration key (`key=value`)"
-    if holder == "fieldPath" or occ.name.partition(".")[0] in FIELD_PATH_ROOTS or (
+    if holder == "fieldPath" or (occ.name.partition(".")[0] in FIELD_PATH_ROOTS and occ.form == "bare") or (
             holder == "resource" and parent == "resourceFieldRef"):
         return "a Kubernetes field path"
     trail = occ.inner[-1][1] if occ.inner else occ.trail
@@ -205,8 +274,14 @@ def _position(occ: Occurrence, kind: str, metadata: frozenset[str]) -> str | Non
         return "an admission webhook name"
     if kind and parent == "metadata" and holder in OBJECT_NAME_FIELDS and not occ.inner:
         return "an object name"
-    if holder in IDENTIFIER_FIELDS:
+    if holder in IDENTIFIER_FIELDS or (not occ.in_key and _names_identifier(str(holder))):
         return f"an identifier (`{holder}`), not a host"
+    flag = flag_of(occ)
+    if flag and _names_identifier(flag):
+        return f"an identifier (`--{flag}`), not a host"
+    innermost = occ.inner[-1][1] if occ.inner else occ.trail
+    if innermost and isinstance(innermost[-1], int) and names_key(holder, KEY_LISTS):
+        return "a label or annotation key in a list of keys"
     if outer[:2] == UPSTREAM_METADATA and not kind:
         return "the upstream chart's coordinates (a deliberate external dependency)"
     if metadata and text.rstrip("/") in metadata:
@@ -232,12 +307,24 @@ class Judge:
         return exemption(occ, sentinel=self.sentinel, allow=self.allow, api_groups=self.api_groups, kind=kind,
                          metadata=self.metadata)
 
+    def external(self, occ: Occurrence, kind: str = "") -> bool:
+        return (self.exemption(occ, kind) or "").startswith(EXTERNAL)
+
 
 # Rendered bodies are shared between the scenarios that render the same document (see
 # manifests.parse_documents): scanning each distinct body once is most of FQDN-002's cost.
 _NAMES = IdentityMemo(20_000)
 _API_GROUP_LISTS = IdentityMemo(50_000)  # body -> its `apiGroups:` entries
 _JUDGED = IdentityMemo(50_000)  # body -> {(judge, kind): the names no exemption covers}
+
+
+_SUPPLIED = IdentityMemo(2_000)  # scenario -> the DNS names its input supplied
+
+
+def supplied_names(scenario) -> frozenset[str]:
+    """DNS names in what the scenario's input supplied (ci/ and overlay values files, the cluster
+    overlay, a HelmRelease's values, `extraObjects` written there): the input's, not the chart's."""
+    return _SUPPLIED.get(scenario, lambda s: frozenset(o.name for text in supplied_strings(s) for o in find_names(text)))
 
 
 def names_in(body: Any) -> tuple[Occurrence, ...]:
@@ -286,7 +373,7 @@ def defaults_hold_no_domain(ctx: ChartContext):
                        "`fqdn.allow` of the platform file if it is a deliberate external dependency, or add a "
                        "waiver with a reason.")
         yield Finding(message, template=values_file(ctx, path), path=occ.path,
-                      excerpt=f"{dotted(path)}: {value!r}")
+                      excerpt=f"{dotted(path)}: {value!r}", cause=DEFAULT_DOMAIN)
     yield from schema_defaults(ctx, judge)
 
 
@@ -357,7 +444,10 @@ def render_names_only_the_sentinel(ctx: ScenarioContext):
     sentinel = ctx.chart.platform.fqdn_sentinel
     render = sentinel_render(ctx.chart, ctx.scenario)
     inputs = ", ".join(dotted(p) for p in fqdn_inputs(ctx.chart.chart)) or "none: the chart has no FQDN input"
+    supplied = supplied_names(ctx.scenario)
     for manifest, occ in hardcoded_names(ctx.chart, render.manifests, sentinel):
+        if occ.name in supplied:
+            continue  # the scenario's input wrote it (a ci/ or overlay file, a HelmRelease): not hardcoded
         yield Finding.on(manifest, occ.path,
                          f"'{occ.name}' at {where(occ)} is a hardcoded domain: rendered with the sentinel "
                          f"'{sentinel}' in the FQDN inputs ({inputs}), every host name under a public suffix "
@@ -367,6 +457,15 @@ def render_names_only_the_sentinel(ctx: ScenarioContext):
 
 
 # --- FQDN-003: no FQDN, no silent fallback ----------------------------------------------------------
+
+
+def default_domains(ctx: ChartContext, inputs) -> dict[str, tuple[Path_, str]]:
+    """name -> (FQDN input, JSONPath in the values) for each domain an FQDN input holds by default."""
+    found: dict[str, tuple[Path_, str]] = {}
+    for path in inputs:
+        for occ in find_names(get_path(ctx.chart.effective_values, path, None), path):
+            found.setdefault(occ.name, (path, occ.path))
+    return found
 
 
 def names_the_key(message: str, chart, path: Path_) -> bool:
@@ -407,10 +506,59 @@ def missing_fqdn_fails_loudly(ctx: ChartContext):
     with_sentinel = ctx.render(ctx.variant(bare, "fqdn-sentinel", set_values=sentinel_values(
         ctx.chart, ctx.platform.fqdn_sentinel)))
     kept = {occ.name for _, occ in hardcoded_names(ctx, with_sentinel.manifests, ctx.platform.fqdn_sentinel)}
+    defaults, anchored = default_domains(ctx, inputs), set()
     for manifest, occ in hardcoded_names(ctx, render.manifests, None):
-        if occ.name not in kept:
+        if occ.name in kept:
+            continue
+        default = next((d for d in defaults if is_within(occ.name, d)), None)
+        if default is not None:  # the fallback is an FQDN input's default: FQDN-001's defect, seen rendered
+            if default in anchored:
+                continue
+            anchored.add(default)
+            path, where_default = defaults[default]
+            yield Finding(f"without an FQDN ({keys} unset, no cluster overlay) the chart silently falls back to "
+                          f"the default '{default}' of `{dotted(path)}` (rendered at {manifest.resource_id} "
+                          f"{where(occ)}). Remove the default and guard the input with `required \"<key> is "
+                          f"required: ...\"` so a missing FQDN fails the render, naming the key.\nreproduce: "
+                          f"{render.command}", template=values_file(ctx, path), path=where_default,
+                          excerpt=f"{dotted(path)}: {get_path(ctx.chart.effective_values, path, None)!r}",
+                          cause=DEFAULT_DOMAIN)
+        else:
             yield Finding.on(manifest, occ.path,
                              f"without an FQDN ({keys} unset, no cluster overlay) the chart silently falls back "
                              f"to '{occ.name}' at {where(occ)}. Remove the fallback and guard the input with "
                              "`required \"<key> is required: ...\"` so a missing FQDN fails the render, naming "
                              f"the key.\nreproduce: {render.command}", value=occ.text)
+
+
+# --- FQDN-004: external endpoints, once per chart, as information -----------------------------------
+
+
+@policy(
+    id="FQDN-004",
+    title="External endpoints the chart's data names (information)",
+    severity=Severity.INFO,
+    rationale="""Public hosts in data the chart ships - SSH known_hosts entries, links in dashboards -
+    are not the cluster's domain and need no change, but an air-gapped Sovereign cluster cannot reach
+    them. Listed once per chart (defaults and the default render) so the owner knows they are there.""",
+    reference=REFERENCE,
+)
+def external_endpoints(ctx: ChartContext):
+    sentinel = ctx.platform.fqdn_sentinel
+    judge = Judge.of(ctx, sentinel=sentinel)
+    found: dict[str, str] = {}
+    for occ in find_names(ctx.chart.effective_values):
+        if external_endpoint(occ) and judge.external(occ):
+            found.setdefault(occ.name, f"values {occ.path}")
+    pairs = sentinel_values(ctx.chart, sentinel)  # the default render FQDN-002 judged
+    render = ctx.try_render(ctx.variant("default", "fqdn-sentinel", set_values=pairs) if pairs else "default")
+    for manifest in render.manifests if render.error is None else ():
+        for occ in names_in(manifest.body):
+            if occ.name not in found and external_endpoint(occ) and judge.external(occ, manifest.kind):
+                found[occ.name] = f"{manifest.resource_id} {where(occ)}"
+    if found:
+        listed = ", ".join(f"'{name}'" for name in sorted(found))
+        yield Finding(f"external endpoints in the chart's data: {listed}. Not the cluster's domain, so FQDN-001/002 "
+                      "do not report them; an air-gapped cluster cannot reach them. List them in `fqdn.allow` of "
+                      "the platform file to silence this note.", template=ctx.name,
+                      excerpt="\n".join(f"{name}: {place}" for name, place in sorted(found.items())))

@@ -22,6 +22,7 @@ from chartgate.memo import IdentityMemo
 REFERENCE = "docs/policies.md#ing"
 
 KNATIVE_INGRESSES = ("istio", "contour", "kourier")
+KNATIVE_INGRESS_CLASS = "ingress.networking.knative.dev"
 KSERVE_CONFIG = "inferenceservice-config"
 GATEWAY_API = "gateway.networking.k8s.io"
 ISTIO_GROUP = "istio.io"  # networking.istio.io, security.istio.io, telemetry.istio.io, install.istio.io ...
@@ -70,10 +71,12 @@ def knative_serving_is_istio_less(ctx: ScenarioContext):
                                  f"`spec.ingress.{name}.enabled: false`, {WAIVE}.", value=ingress or spec)
         network = (spec.get("config") or {}).get("network") or {}
         ingress_class = network.get("ingress-class") or network.get("ingress.class")
-        if ingress_class != platform_class:
+        # Knative qualifies a class with its ingress group: `cilium.ingress.networking.knative.dev`.
+        if ingress_class not in (platform_class, f"{platform_class}.{KNATIVE_INGRESS_CLASS}"):
             yield Finding.on(ks, "$.spec.config.network['ingress-class']",
                              f"config.network.ingress-class is {ingress_class!r}; it must be the platform "
-                             f"ingress class {platform_class!r}. Set it (from values), {WAIVE}.", value=network)
+                             f"ingress class {platform_class!r} (or {platform_class}.{KNATIVE_INGRESS_CLASS}). Set it "
+                             f"(from values), {WAIVE}.", value=network)
 
 
 def kserve_section(cm, key: str) -> tuple[dict | None, str | None]:

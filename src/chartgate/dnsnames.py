@@ -359,10 +359,12 @@ def _holds_names(value: Any) -> bool:
 def fqdn_inputs(chart) -> list[tuple[str, ...]]:
     """Values paths whose key says it is the cluster's FQDN or domain (values.yaml or configSchema) and
     that hold a name: unset, a string or a list of strings. A key such as `tls.domains` holding a list
-    of objects (`[{main, sans}]`) or a mapping is a structure, not an FQDN input."""
+    of objects (`[{main, sans}]`) or a mapping is a structure, not an FQDN input; so is an empty or
+    unset list whose items a template reads fields off (`{{ range $d := ... }}{{ $d.main }}`)."""
     found = set()
     for path, value in _leaves_and_lists(chart.effective_values):
-        if path and names_key(path[-1], FQDN_WORDS) and _holds_names(value):
+        if path and names_key(path[-1], FQDN_WORDS) and _holds_names(value) and not (
+                not value and list_items_read(chart, path) == "fields"):
             found.add(path)
     for path, prop in schema_properties(config_schema(chart)):
         if not names_key(path[-1], FQDN_WORDS) or prop.get("type", "string") not in ("string", "array"):
@@ -371,7 +373,7 @@ def fqdn_inputs(chart) -> list[tuple[str, ...]]:
         if prop.get("type") == "array" and items.get("type", "string") != "string":
             continue
         reachable, value = current_value(chart.effective_values, path)
-        if reachable and _holds_names(value):
+        if reachable and _holds_names(value) and not (not value and list_items_read(chart, path) == "fields"):
             found.add(path)
     return sorted(found)
 
@@ -383,3 +385,77 @@ def _leaves_and_lists(data: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple
                 yield from _leaves_and_lists(value, prefix + (str(key),))
             else:
                 yield prefix + (str(key),), value
+
+
+# --- how templates read a list ----------------------------------------------------------------------
+#
+# A generated value must have the shape the templates read, not only the type of the default: `[]`
+# says nothing about its items, but `{{ range $d := .Values.tls.domains }}{{ $d.main }}` reads fields
+# off them, so a list of strings there breaks the render. The scan is static and conservative: a
+# `range` counts when its expression ends in the list's key chain, whatever it starts from (`.Values`,
+# a variable bound to a parent such as `range $name, $port := .Values.ports`, or `.` inside `with`).
+
+_ACTION = re.compile(r"{{-?\s*(.*?)\s*-?}}", re.DOTALL)
+_RANGE = re.compile(r"range\s+(?:(\$\w*)\s*(?:,\s*(\$\w*))?\s*:=\s*)?\(?\s*(\$?\w*(?:\.[\w-]+)+)")
+_OPENS = re.compile(r"(?:if|range|with|define|block)\b")
+_DOT_FIELD = re.compile(r"(?<![\w$)\]\"'])\.[A-Za-z_]\w*")
+
+
+def _range_reads(text: str) -> Iterator[tuple[tuple[str, ...], bool, bool]]:
+    """(key chain, from `.Values`, whether the body reads fields off an item) per `range` in `text`."""
+    actions = [a for a in _ACTION.findall(text) if not a.startswith("/*")]
+    for index, action in enumerate(actions):
+        match = _RANGE.match(action)
+        if not match:
+            continue
+        key, item, expression = match.groups()
+        item = item or key  # `range $i, $d := ...` binds the item to $d; `range $d := ...` too
+        head, *chain = expression.split(".")
+        from_values = chain[:1] == ["Values"] and head in ("", "$")
+        chain = chain[1:] if from_values else chain
+        body, blocks = [], []  # the body's actions where `.` is the item; the open blocks inside
+        for inner in actions[index + 1:]:
+            if inner == "end" or inner.startswith("end "):
+                if not blocks:
+                    break
+                blocks.pop()
+                continue
+            if item or not any(b in ("range", "with", "define", "block") for b in blocks):
+                body.append(inner)  # a nested range/with rebinds `.` inside its body, not in its head
+            if _OPENS.match(inner):
+                blocks.append(inner.split(None, 1)[0])
+        if item:
+            fields = any(re.search(re.escape(item) + r"\.[A-Za-z_]|\b(?:index|get)\s+" + re.escape(item) + r"\s+\"",
+                                   line) for line in body)
+        else:
+            fields = any(_DOT_FIELD.search(line.split(None, 1)[1] if _OPENS.match(line) else line)
+                         for line in body if line.strip() not in (".", "else"))
+        if chain:
+            yield tuple(chain), from_values, fields
+
+
+def _scoped_templates(chart, scope: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    for text in (getattr(chart, "templates", None) or {}).values():
+        yield scope, text
+    for key, sub in (getattr(chart, "subcharts", None) or {}).items():
+        if sub is not None:
+            yield from _scoped_templates(sub, scope + (key,))
+
+
+def list_items_read(chart, path: tuple[str, ...]) -> str | None:
+    """How the templates read the items of the list at `path`: "fields" when some `range` over it
+    reads a field off an item, "items" when it is ranged over and its items used whole, None when
+    no `range` over it is found. Scanned once per chart."""
+    reads = chart.__dict__.get("_range_reads")
+    if reads is None:
+        reads = chart.__dict__["_range_reads"] = [(scope,) + read for scope, text in _scoped_templates(chart)
+                                                  for read in _range_reads(text)]
+    found = None
+    for scope, chain, from_values, fields in reads:
+        relative = path[len(scope):] if path[:len(scope)] == scope else path if path[:1] == ("global",) else None
+        if relative is None or not (chain == relative if from_values else relative[-len(chain):] == chain):
+            continue
+        if fields:
+            return "fields"
+        found = "items"
+    return found

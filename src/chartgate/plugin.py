@@ -235,7 +235,8 @@ class ChartgateFindingWarning(UserWarning):
 
 
 def is_blocking(result, config: pytest.Config) -> bool:
-    return result.severity.value == "error" or gate_config_for(config).fail_on == "warning"
+    severity = result.severity.value
+    return severity == "error" or (severity == "warning" and gate_config_for(config).fail_on == "warning")
 
 
 class PolicyFailed(Exception):

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 class Severity(str, Enum):
     ERROR = "error"  # a finding blocks the release
     WARNING = "warning"  # reported; blocks only with --fail-on warning
+    INFO = "info"  # information for the chart's owner; never blocks
 
 
 class Outcome(str, Enum):
@@ -64,6 +65,9 @@ class Finding:
     # findings of one policy with the same resource and key are one defect in reports. Empty: the
     # template, path and message decide.
     key: str = ""
+    # What causes it, when several policies can report the same cause (e.g. "a domain as a default"):
+    # the report groups findings on one object and path with the same cause into one defect.
+    cause: str = ""
 
     @classmethod
     def on(cls, manifest: "Manifest", path: str, message: str, *, value: Any = None, key: str = "") -> "Finding":
@@ -79,6 +83,8 @@ class Finding:
             data["line"] = self.line
         if self.key:
             data["key"] = self.key
+        if self.cause:
+            data["cause"] = self.cause
         return data
 
 
@@ -279,7 +285,8 @@ class Result:
     def from_dict(cls, data: dict, policy: Policy) -> "Result":
         """Rebuild a result serialised by `to_dict` (e.g. sent by a pytest-xdist worker)."""
         findings = [Finding(f["message"], f.get("resource", ""), f.get("template", ""), f.get("path", ""),
-                            f.get("excerpt", ""), f.get("line"), f.get("key", "")) for f in data.get("findings", [])]
+                            f.get("excerpt", ""), f.get("line"), key=f.get("key", ""), cause=f.get("cause", ""))
+                    for f in data.get("findings", [])]
         return cls(policy, data["chart"], data.get("scenario"), Outcome(data["outcome"]), findings,
                    data.get("message", ""), data.get("command", ""), data.get("waiver"), data.get("scenario_inputs"),
                    data.get("cause", ""), data.get("cause_scenario"))

@@ -58,7 +58,8 @@ def pytest_counts(results: list[Result], fail_on: str) -> str:
     below = 0
     for r in results:
         by[r.outcome] += 1
-        if r.outcome is Outcome.FAILED and r.severity.value == "warning" and fail_on != "warning":
+        if r.outcome is Outcome.FAILED and (r.severity.value == "info" or (
+                r.severity.value == "warning" and fail_on != "warning")):
             below += 1
     failed, errors = by[Outcome.FAILED] - below, by[Outcome.ERROR]
     parts = [f"{failed + errors} failed = chartgate: {failed} failed + {errors} error"]
@@ -77,7 +78,8 @@ def _policy_lines(report: dict) -> dict[str, list[str]]:
     """chart -> one line per policy that did not pass, from the report's defects."""
     grouped: dict[tuple[str, str], list[dict]] = {}
     for defect in report.get("defects", []):
-        grouped.setdefault((defect["chart"], defect["policy"]), []).append(defect)
+        for policy in defect.get("policies") or [defect["policy"]]:
+            grouped.setdefault((defect["chart"], policy), []).append(defect)
     lines: dict[str, list[str]] = {}
     for (chart, policy), defects in sorted(grouped.items()):
         outcome = min((d["outcome"] for d in defects), key=("error", "failed", "waived").index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -136,3 +137,55 @@ def current_value(values: Any, path: Iterable[str]) -> tuple[bool, Any]:
             return False, None
         node = node.get(part)
     return True, node
+
+
+# --- what a scenario's input supplied ---------------------------------------------------------------
+#
+# A value that came in with the scenario (a ci/ or overlay values file, the cluster overlay, a
+# HelmRelease's values, `extraObjects` a user wrote there) is the input's, not the chart's: a policy
+# about what the chart hardcodes (domains, labels) must not report it. Any policy can ask.
+
+
+def supplied_values(scenario) -> list[Any]:
+    """The data the scenario supplies on top of the chart's defaults: each values file's content and
+    each `--set` value, in order. Files are read once (by path and modification time)."""
+    found = []
+    for path in scenario.values_files:
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            continue
+        loaded = _load_values_file(str(path), stat.st_mtime_ns, stat.st_size)
+        if loaded is not None:
+            found.append(loaded)
+    found.extend(value for _, value in scenario.set_values)
+    return found
+
+
+@lru_cache(maxsize=256)
+def _load_values_file(path: str, mtime_ns: int, size: int) -> Any:
+    try:
+        return load_file(Path(path), what="values file")
+    except Exception:  # noqa: BLE001 - an unreadable file supplies nothing; its render reports it
+        return None
+
+
+def supplied_strings(scenario) -> frozenset[str]:
+    """Every string (mapping keys included) the scenario's input supplied, e.g. to tell a label or a
+    host name the input wrote from one the chart's templates hardcode."""
+    strings: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                strings.add(str(key))
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, str):
+            strings.add(node)
+
+    for data in supplied_values(scenario):
+        walk(data)
+    return frozenset(strings)

@@ -98,8 +98,9 @@ def test_the_sentinel_is_recognised_before_the_public_suffix_rule():
 
 def test_real_domains_are_not_exempt():
     body = {"data": {"url": "https://grafana.acme.org/x", "nested": '{"sink": "logs.example.com"}'},
-            "spec": {"name": "foo.openova.io"}}
-    assert verdicts(body) == {"grafana.acme.org": None, "logs.example.com": None, "foo.openova.io": None}
+            "spec": {"name": "foo.openova.io"}, "status": "https://status.acme.org/"}
+    assert verdicts(body) == {"grafana.acme.org": None, "logs.example.com": None, "foo.openova.io": None,
+                              "status.acme.org": None}  # a URL's host, not the field path `status.x`
 
 
 def test_descriptions_are_documentation_wherever_they_are():
@@ -107,6 +108,35 @@ def test_descriptions_are_documentation_wherever_they_are():
     assert verdicts(body, kind="CustomResourceDefinition") == {"docs.example.com": "CRD schema documentation"}
     assert verdicts(body, kind="GatewayClass") == {"docs.example.com": "documentation"}
     assert verdicts({"spec": {"endpoint": "see docs.example.com"}}, kind="GatewayClass") == {"docs.example.com": None}
+
+
+@pytest.mark.parametrize("body", [
+    {"data": {"resource.exclusions": "- apiGroups: [cilium.io]\n  kinds: [CiliumIdentity]\n"}},  # embedded RBAC-like
+    {"data": {"cfg.yaml": "leaderElection:\n  resourceName: 92062b70.l7mp.io\nx: 1\n"}},
+    {"rules": [{"resourceNames": ["58ac56fa.applicationsets.argoproj.io"]}]},
+    {"args": ["--leader-election-id=58ac56fa.applicationsets.argoproj.io"]},
+    {"args": ["--election-id=leader.acme-corp.com"]},
+    {"sources": [{"serviceAccountToken": {"audience": "sts.amazonaws.com"}}]},
+    {"data": {"ingress-class": "cilium.ingress.networking.knative.dev"}},
+    {"spec": {"ingressClassName": "edge.acme-corp.com"}},
+    {"data": {"cfg.yaml": "ignoreAnnotations:\n  - deploy.acme-corp.com\nx: 1\n"}},
+    {"properties": {"url": {"description": "For example:\n  url: https://api.acme-corp.com\n  b: c\n"}}},
+    {"data": {"ignore.yaml": "jsonPointers:\n  - /metadata/annotations/deploy.acme-corp.com~1revision\n"
+                             "jqPathExpressions:\n  - '.metadata.annotations.\"deploy.acme-corp.com\"'\n"}},
+])
+def test_identifiers_that_look_like_domains(body):
+    assert all(verdicts(body, kind="ConfigMap").values()), verdicts(body, kind="ConfigMap")
+
+
+def test_a_name_in_a_path_is_no_host_but_the_urls_host_is():
+    assert verdicts({"data": {"mirror": "https://docs.acme.org/mirrors/cache.acme-corp.com"}}) == {
+        "docs.acme.org": None, "cache.acme-corp.com": "a segment of a path (after a host or a root), not a host"}
+
+
+def test_a_host_after_a_flag_that_is_no_identifier_is_still_a_finding():
+    assert verdicts({"args": ["--upstream=https://auth.acme-corp.com", "--server api.acme-corp.com"]}) == {
+        "auth.acme-corp.com": None, "api.acme-corp.com": None}
+    assert verdicts({"data": {"cfg.yaml": "hosts:\n  - api.acme-corp.com\nx: 1\n"}}) == {"api.acme-corp.com": None}
 
 
 # --- FQDN inputs and FQDN-001 on values -----------------------------------------------------------
@@ -584,7 +614,166 @@ data:
 """}},
 }
 
-FQDN_IDS = ("FQDN-001", "FQDN-002", "FQDN-003")
+# --- the shape the templates read: an empty list whose items are objects (issue 18, shape 4) ---------
+# `[]` says nothing about its items; the templates read `$d.main` off them (through a variable bound
+# to a parent, as entrypoint configs are), so the sentinel as a list of strings broke every render.
+MINIMAL_CHARTS["fp-empty-list-of-objects"] = {
+    "values": "ports:\n  websecure:\n    port: 8443\n    http:\n      tls:\n        enabled: true\n"
+              "        domains: []\nextraDomains: ~\n",
+    "templates": {"deploy.yaml": deployment("proxy", """        - name: proxy
+          image: "nginx:1.27"
+          args:
+            {{- range $name, $config := .Values.ports }}
+            - "--entrypoints.{{ $name }}.address=:{{ $config.port }}"
+            {{- range $i, $d := $config.http.tls.domains }}
+            - "--entrypoints.{{ $name }}.http.tls.domains[{{ $i }}].main={{ $d.main }}"
+            - "--entrypoints.{{ $name }}.http.tls.domains[{{ $i }}].sans={{ join "," $d.sans }}"
+            {{- end }}
+            {{- end }}
+            {{- range .Values.extraDomains }}
+            - "--extra-domain={{ .name }}"
+            {{- end }}
+""")}}
+
+# --- identifiers written like domain names (issue 18, shape 7) ----------------------------------------
+MINIMAL_CHARTS["fp-identifiers-like-domains"] = {"templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-controller-config"}
+data:
+  resource.exclusions: |
+    - apiGroups: [cilium.io, "*.crossplane.io"]
+      kinds: [CiliumIdentity]
+      clusters: ["*"]
+  resource.customizations.ignoreDifferences.all: |
+    jsonPointers:
+      - /metadata/annotations/deploy.acme-corp.com~1revision
+    jqPathExpressions:
+      - '.metadata.labels."team.acme-corp.com"'
+  controller_manager_config.yaml: |
+    apiVersion: controller-runtime.sigs.k8s.io/v1alpha1
+    kind: ControllerManagerConfig
+    leaderElection:
+      leaderElect: true
+      resourceName: 92062b70.l7mp.io
+    ignoreAnnotations:
+      - kubectl.kubernetes.io
+      - deploy.acme-corp.com
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: config-network}
+data:
+  ingress-class: cilium.ingress.networking.knative.dev
+  ingress.class: cilium.ingress.networking.knative.dev
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: "{{ .Release.Name }}-leader-election"}
+rules:
+  - apiGroups: [coordination.k8s.io]
+    resources: [leases]
+    resourceNames: [58ac56fa.applicationsets.argoproj.io]
+    verbs: [get, update]
+""", "crd.yaml": """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.acme-corp.com}
+spec:
+  group: acme-corp.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            endpoint:
+              type: string
+              description: |
+                The upstream to call, for example:
+                  endpoint: https://api.acme-corp.com/v1
+                  fallback: https://backup.acme-corp.com
+""", "deploy.yaml": deployment("appset", """        - name: controller
+          image: "nginx:1.27"
+          args:
+            - --leader-election-id=58ac56fa.applicationsets.argoproj.io
+            - "--token-audience sts.amazonaws.com"
+          volumeMounts: [{name: aws-token, mountPath: /var/run/secrets/aws}]
+      volumes:
+        - name: aws-token
+          projected:
+            sources:
+              - serviceAccountToken: {audience: sts.amazonaws.com, expirationSeconds: 86400, path: token}
+""")}}
+MINIMAL_CHARTS["tp-flag-host"] = {"templates": {"deploy.yaml": deployment("proxy", """        - name: proxy
+          image: "nginx:1.27"
+          args: [--election-id=proxy-leader, "--upstream=https://auth.acme-corp.com/oauth2"]
+""")}, "expect": {"FQDN-002"}}
+
+# --- public endpoints in data: known_hosts, dashboard links (issue 18, shape 7): FQDN-004 notes them --
+DASHBOARD = {"title": "Node", "gnetId": 1860, "links": [{"title": "Source", "url": "https://grafana.com/grafana/dashboards/1860"}],
+             "panels": [{"type": "text", "options": {"content": "[Docs](https://grafana.com/docs/)"}},
+                        {"type": "graph", "links": [{"url": "https://status.acme-corp.com/"}]}]}
+MINIMAL_CHARTS["fp-public-endpoints-in-data"] = {
+    "values": "knownHosts: |\n  github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+              "  [ssh.github.com]:443 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+    "templates": {"cm.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-ssh-known-hosts"}
+data:
+  ssh_known_hosts: |
+    {{- .Values.knownHosts | nindent 4 }}
+    gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: "{{ .Release.Name }}-dashboards", labels: {grafana_dashboard: "1"}}
+data:
+  node.json: '""" + __import__("json").dumps(DASHBOARD) + """'
+"""}, "expect": {"FQDN-004"}}
+
+# --- what the scenario's input supplied is the input's (issue 18, shape 5) ---------------------------
+# Host names a chart's own ci/*-values.yaml test file sets, and `extraObjects` a user writes there, are
+# the input's: the ci scenario renders them, but the chart hardcodes nothing. The same objects in the
+# chart's own defaults are the chart's, and still found.
+EXTRA_OBJECTS_TEMPLATES = {"extra.yaml": """{{- range .Values.extraObjects }}
+---
+{{ if typeIs "string" . }}{{ tpl . $ }}{{ else }}{{ tpl (toYaml .) $ }}{{ end }}
+{{- end }}
+""", "ingress.yaml": """{{- if .Values.ingress.enabled }}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: "{{ .Release.Name }}-web"}
+spec:
+  rules:
+    {{- range .Values.ingress.hosts }}
+    - host: {{ . | quote }}
+      http:
+        paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]
+    {{- end }}
+{{- end }}
+"""}
+EXTRA_CONFIGMAP = """  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: "{{ .Release.Name }}-extra"}
+    data: {upstream: "https://api.acme-corp.com/v1"}
+"""
+MINIMAL_CHARTS["fp-input-supplied-hosts"] = {
+    "values": "ingress:\n  enabled: false\n  hosts: [chart-example.local]\nextraObjects: []\n",
+    "files": {"ci/hosts-values.yaml": "ingress:\n  enabled: true\n  hosts: [shop.acme-corp.com, www.acme-corp.com]\n",
+              "ci/extra-values.yaml": "extraObjects:\n" + EXTRA_CONFIGMAP,
+              "ci/extra-string-values.yaml": "extraObjects:\n  - |\n    apiVersion: v1\n    kind: Secret\n"
+                                             "    metadata: {name: extra-secret}\n"
+                                             "    stringData: {url: \"https://auth.acme-corp.com\"}\n"},
+    "templates": EXTRA_OBJECTS_TEMPLATES}
+MINIMAL_CHARTS["tp-extra-objects-default"] = {
+    "values": "ingress:\n  enabled: false\n  hosts: []\nextraObjects:\n" + EXTRA_CONFIGMAP,
+    "files": {"ci/hosts-values.yaml": "ingress:\n  enabled: true\n  hosts: [shop.acme-corp.com]\n"},
+    "templates": EXTRA_OBJECTS_TEMPLATES, "expect": {"FQDN-001", "FQDN-002"}}
+
+FQDN_IDS = ("FQDN-001", "FQDN-002", "FQDN-003", "FQDN-004")
 
 
 def write_chart(root, name: str, spec: dict) -> None:
@@ -597,6 +786,7 @@ def write_chart(root, name: str, spec: dict) -> None:
     for rel, text in spec.get("templates", {}).items():
         (chart / "templates" / rel).write_text(text)
     for rel, text in spec.get("files", {}).items():
+        (chart / rel).parent.mkdir(parents=True, exist_ok=True)
         (chart / rel).write_text(text)
     for sub, sub_meta in spec.get("subcharts", {}).items():
         (chart / "charts" / sub / "templates").mkdir(parents=True)
@@ -870,3 +1060,66 @@ def test_fqdn_policies_are_quiet_on_mainstream_charts(mainstream_run, chart):
     assert {r.policy.id for r in mine} == set(FQDN_IDS)
     assert failing(mainstream_run, chart) == set(), outcome_report(mainstream_run, chart)
     assert any(r.policy.id == "FQDN-002" and r.outcome is Outcome.PASSED for r in mine)
+
+
+def test_external_endpoints_are_one_information_finding_per_chart(minimal_run):
+    from chartgate.policy import Severity
+    [result] = [r for r in minimal_run if r.chart == "fp-public-endpoints-in-data" and r.policy.id == "FQDN-004"]
+    assert result.policy.severity is Severity.INFO
+    [finding] = result.findings
+    for name in ("github.com", "ssh.github.com", "gitlab.com", "grafana.com", "status.acme-corp.com"):
+        assert f"'{name}'" in finding.message
+
+
+def test_names_the_input_supplied_are_the_inputs(minimal_run):
+    from chartgate.policy import Outcome
+    judged = {r.scenario: r.outcome for r in minimal_run if r.chart == "fp-input-supplied-hosts" and r.policy.id == "FQDN-002"}
+    assert {"ci.hosts", "ci.extra", "ci.extra-string"} <= set(judged) and set(judged.values()) == {Outcome.PASSED}
+    # the chart's own default extraObjects are the chart's: found in every scenario, also ci ones
+    tp = {r.scenario: r for r in minimal_run if r.chart == "tp-extra-objects-default" and r.policy.id == "FQDN-002"}
+    assert tp["ci.hosts"].outcome is Outcome.FAILED
+    assert {f.message.split("'")[1] for f in tp["ci.hosts"].findings} == {"api.acme-corp.com"}
+
+
+def test_supplied_strings_cover_values_files_and_set_values(tmp_path):
+    from chartgate.values import supplied_strings
+    overlay = tmp_path / "shop-values.yaml"
+    overlay.write_text("ingress:\n  hosts: [shop.acme-corp.com]\npodLabels: {team.acme-corp.com/owner: shop}\n")
+    release = (("extraObjects", [{"kind": "ConfigMap", "data": {"url": "https://api.acme-corp.com"}}]),)
+    scenario = Scenario("release.eu.shop", ScenarioKind.RELEASE, (overlay, tmp_path / "missing.yaml"), release)
+    strings = supplied_strings(scenario)
+    assert {"shop.acme-corp.com", "team.acme-corp.com/owner", "shop", "https://api.acme-corp.com"} <= strings
+    assert fqdn.supplied_names(scenario) == {"shop.acme-corp.com", "team.acme-corp.com", "api.acme-corp.com"}
+
+
+def test_a_default_domain_and_the_fallback_it_causes_are_one_defect(minimal_run):
+    from chartgate.report.defects import group_defects
+    results = [r.to_dict() for r in minimal_run if r.chart == "tp-default-domain" and r.outcome.value == "failed"]
+    assert {r["policy"] for r in results} == {"FQDN-001", "FQDN-003"}
+    [defect] = group_defects({"charts": [], "results": results, "summary": {}})
+    assert defect["policies"] == ["FQDN-001", "FQDN-003"] and defect["path"] == "$.ingress.domain"
+    assert defect["template"] == "tp-default-domain/values.yaml"
+
+
+# --- bench/mainstream's FQDN-shape charts: no false finding left, every planted defect found ----------
+
+@pytest.fixture(scope="module")
+def bench_shapes_run(tmp_path_factory, policies, render_cache):
+    import sys
+    sys.path.insert(0, str(REPO / "bench"))
+    import mainstream
+    tmp = tmp_path_factory.mktemp("fqdn-bench-shapes")
+    mainstream.write_fqdn_shape_charts(tmp / "charts")
+    return mainstream.PLANTED_DOMAINS, judge(tmp, tmp / "charts", policies, FQDN_IDS, render_cache)
+
+
+def test_bench_shape_charts_report_only_the_planted_domains(bench_shapes_run):
+    from chartgate.policy import Outcome
+    planted, results = bench_shapes_run
+    assert not [r.message for r in results if r.outcome is Outcome.ERROR]
+    errors = [(r.chart, f.message) for r in results if r.outcome is Outcome.FAILED and r.severity.value == "error"
+              for f in r.findings]
+    false = [(chart, message[:160]) for chart, message in errors if not any(f"'{d}'" in message for d in planted[chart])]
+    assert false == []
+    assert {(chart, d) for chart, names in planted.items() for d in names} == {
+        (chart, d) for chart, message in errors for d in planted[chart] if f"'{d}'" in message}

@@ -301,10 +301,21 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: "{{ .Release.Name }}-apps", labels: {istio-injection: %s}}
 """
+# Knative's qualified form of an ingress class, `<class>.ingress.networking.knative.dev` (issue 18).
+KNATIVE_SERVING = """apiVersion: operator.knative.dev/v1beta1
+kind: KnativeServing
+metadata: {name: knative-serving}
+spec:
+  ingress: {istio: {enabled: false}, contour: {enabled: false}, kourier: {enabled: false}}
+  config:
+    network: {ingress-class: %s.ingress.networking.knative.dev}
+"""
 ING_CHARTS = {
     "bp-opts-out": (True, POD_TEMPLATE % ('"false"', '"false"', "disabled")),
     "bp-requests-istio": (True, POD_TEMPLATE % ('"true"', '"false"', "enabled")),
     "generic-requests-istio": (False, POD_TEMPLATE % ('"true"', '"true"', "enabled")),
+    "bp-knative-qualified-class": (True, KNATIVE_SERVING % "cilium"),
+    "bp-knative-kourier-class": (True, KNATIVE_SERVING % "kourier"),
 }
 
 
@@ -321,14 +332,14 @@ def ing_run(tmp_path_factory, policies, render_cache):
         if blueprint:
             (root / name / "blueprint.yaml").write_text(BLUEPRINT % name)
     gate = Gate(gate_config(tmp, root, root / "no-overlays", cache=render_cache))
-    checks = gate.planned_checks([p for p in policies if p.id == "ING-005"])
+    checks = gate.planned_checks([p for p in policies if p.id in ("ING-001", "ING-005", "FQDN-002")])
     gate.prerender(checks)
     return [gate.evaluate(check) for check in checks]
 
 
 def test_ing_005_with_the_real_helm(ing_run):
     from chartgate.policy import Outcome
-    verdicts = {(r.chart, r.scenario): r for r in ing_run}
+    verdicts = {(r.chart, r.scenario): r for r in ing_run if r.policy.id == "ING-005"}
     opt_out = verdicts[("bp-opts-out", "default")]
     assert opt_out.outcome is Outcome.PASSED, opt_out.findings
     requests = verdicts[("bp-requests-istio", "default")]
@@ -337,3 +348,14 @@ def test_ing_005_with_the_real_helm(ing_run):
                                                          "$.metadata.labels['istio-injection']"]
     generic = verdicts[("generic-requests-istio", "default")]
     assert generic.outcome is Outcome.SKIPPED and "Blueprint-only rule" in generic.message
+
+
+def test_knative_qualified_platform_class_is_accepted_by_ing_001_and_fqdn_002(ing_run):
+    from chartgate.policy import Outcome
+    verdicts = {(r.chart, r.policy.id): r for r in ing_run if r.scenario == "default"}
+    for policy in ("ING-001", "FQDN-002"):
+        good = verdicts[("bp-knative-qualified-class", policy)]
+        assert good.outcome is Outcome.PASSED, (policy, good.message, [f.message for f in good.findings])
+    other = verdicts[("bp-knative-kourier-class", "ING-001")]
+    assert other.outcome is Outcome.FAILED  # another class, qualified alike, is still a finding
+    assert [f.path for f in other.findings] == ["$.spec.config.network['ingress-class']"]

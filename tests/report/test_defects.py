@@ -103,3 +103,17 @@ def test_a_findings_cause_key_groups_whatever_the_path_or_message():
                _result("plan.001", findings=[{**_finding("web has no sa"), "key": "subject web"}])]
     defects = group_defects(_report(results))
     assert sorted(len(d["occurrences"]) for d in defects) == [1, 2]
+
+
+def test_one_cause_reported_by_two_policies_is_one_defect_naming_both():
+    default = dict(_finding("`ingress.domain` defaults to 'apps.acme.org'", resource="", path="$.ingress.domain"),
+                   cause="a domain as a default")
+    fallback = dict(default, message="without an FQDN the chart falls back to the default 'apps.acme.org'")
+    other_path = dict(default, path="$.gateway.domain")
+    results = [_result(None, findings=[default, other_path]),
+               {**_result(None, findings=[fallback]), "policy": "P-003"}]
+    second, first = group_defects(_report(results))  # ordered by path: $.gateway before $.ingress
+    assert first["policies"] == ["P-001", "P-003"] and first["path"] == "$.ingress.domain"
+    assert [(o["policy"], o["scenario"]) for o in first["occurrences"]] == [("P-001", None), ("P-003", None)]
+    assert first["occurrences"][1]["message"].startswith("without an FQDN")
+    assert second["policies"] == ["P-001"] and second["path"] == "$.gateway.domain"

@@ -2,8 +2,12 @@
 
 `results` stay one per (policy, chart, scenario), as the report contract says. A defect is what a
 chart author fixes once: the same policy, chart, resource, template, JSONPath and message, however
-many scenarios show it - or, when the policy names the defect's cause (a finding's `key`, such as a
-container name and the field at fault), the same policy, chart, resource and key. Messages that name the scenario they were found in still group: the message
+many scenarios show it - or, when the policy names the defect's cause on its resource (a finding's
+`key`, such as a container name and the field at fault), the same policy, chart, resource and key. A
+finding that names its `cause` groups by chart, resource, template, JSONPath and cause instead -
+whatever its policy or message - so one cause reported by two policies (a default domain: FQDN-001 on
+the default, FQDN-003 on the fallback it causes) is one defect listing both in `policies` (each
+occurrence then names its `policy`). Messages that name the scenario they were found in still group: the message
 is compared with every scenario name of the chart replaced by `<scenario>`. A result that errored
 (or failed without findings) is a defect of its own message.
 
@@ -11,6 +15,7 @@ is compared with every scenario name of the chart replaced by `<scenario>`. A re
 
     {"id": "d-3f2a...",            # stable across runs: a hash of the grouping key
      "policy", "title", "chart", "severity",
+     "policies": [...],            # every policy reporting it (more than one only for a shared `cause`)
      "outcome": "failed" | "error" | "waived",   # the worst outcome among its occurrences
      "blocking": bool,             # makes the gate red (error, or a failure at --fail-on severity)
      "resource", "template", "path", "message", "excerpt",   # of the first occurrence
@@ -32,6 +37,7 @@ DEFECT_OUTCOMES = ("failed", "error", "waived")
 #: Worst first: the outcome a defect shows when its occurrences differ.
 _WORST = ("error", "failed", "waived")
 SCENARIO_PLACEHOLDER = "<scenario>"
+_SEVERITIES = ("error", "warning", "info")  # most severe first
 
 
 def _scenario_pattern(names) -> re.Pattern | None:
@@ -62,7 +68,7 @@ def normalise_message(message: str, pattern: re.Pattern | None) -> str:
 def is_blocking(outcome: str, severity: str, fail_on: str) -> bool:
     if outcome == "error":
         return True
-    return outcome == "failed" and (severity == "error" or fail_on == "warning")
+    return outcome == "failed" and (severity == "error" or (severity == "warning" and fail_on == "warning"))
 
 
 def shown_outcome(outcome: str, severity: str, fail_on: str) -> str:
@@ -111,22 +117,33 @@ def group_defects(report: dict) -> list[dict]:
         pattern = patterns.get(result["chart"])
         for finding in findings:
             resource, template, path = (finding.get(k) or "" for k in ("resource", "template", "path"))
-            normalised = normalise_message(finding["message"], pattern)
-            key = (defect_id(result["policy"], result["chart"], resource, "", "", "key:" + finding["key"])
-                   if finding.get("key") else
-                   defect_id(result["policy"], result["chart"], resource, template, path, normalised))
+            if finding.get("cause"):  # one cause, whichever policy reports it and however it says so
+                key = defect_id("", result["chart"], resource, template, path, "cause: " + finding["cause"])
+            elif finding.get("key"):  # the policy names the defect on its resource (container and field)
+                key = defect_id(result["policy"], result["chart"], resource, "", "", "key:" + finding["key"])
+            else:
+                normalised = normalise_message(finding["message"], pattern)
+                key = defect_id(result["policy"], result["chart"], resource, template, path, normalised)
             defect = defects.get(key)
             if defect is None:
                 defect = defects[key] = {
-                    "id": key, "policy": result["policy"], "title": result.get("title", ""),
+                    "id": key, "policy": result["policy"], "policies": [result["policy"]],
+                    "title": result.get("title", ""),
                     "chart": result["chart"], "severity": result["severity"], "outcome": outcome,
                     "blocking": False, "resource": resource, "template": template, "path": path,
                     "message": finding["message"], "excerpt": finding.get("excerpt", ""),
                     "line": finding.get("line"), "occurrences": []}
-            if any(o["scenario"] == result["scenario"] for o in defect["occurrences"][-1:]):
+            elif result["policy"] not in defect["policies"]:
+                defect["policies"].append(result["policy"])
+                if _SEVERITIES.index(result["severity"]) < _SEVERITIES.index(defect["severity"]):
+                    defect["severity"] = result["severity"]
+            if any((o.get("policy", result["policy"]), o["scenario"]) == (result["policy"], result["scenario"])
+                   for o in defect["occurrences"][-1:]):
                 continue  # the same defect twice in one result: one occurrence
             occurrence = {"scenario": result["scenario"], "outcome": outcome, "command": result.get("command", ""),
                           "inputs": result.get("scenario_inputs")}
+            if finding.get("cause"):
+                occurrence["policy"] = result["policy"]
             if finding["message"] != defect["message"]:
                 occurrence["message"] = finding["message"]
             if note and note != finding["message"]:
@@ -150,3 +167,8 @@ def defect_counts(defects: list[dict]) -> dict:
 
 def scenario_names(defect: dict) -> list[str]:
     return [o["scenario"] or "chart-level" for o in defect["occurrences"]]
+
+
+def policies_of(defect: dict) -> list[str]:
+    """Every policy reporting the defect (reports written before `policies` existed name one)."""
+    return defect.get("policies") or [defect["policy"]]

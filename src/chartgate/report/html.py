@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .defects import DEFECT_OUTCOMES, defect_shown_outcome
+from .defects import DEFECT_OUTCOMES, defect_shown_outcome, policies_of
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
@@ -319,28 +319,36 @@ def _body(defect: dict, policy: dict) -> str:
 def _headline(group: list[dict]) -> str:
     defect = group[0]
     where = " · ".join(e(v) for v in (defect.get("resource"), defect.get("path")) if v)
-    ids = (f'<code>{e(defect["policy"])}</code>' if len(group) == 1
-           else f'<code>{e(defect["policy"])}</code> +{len(group) - 1} policies')
+    named = _named(group)
+    ids = (f'<code>{e(defect["policy"])}</code>' if len(named) == 1
+           else f'<code>{e(defect["policy"])}</code> +{len(named) - 1} policies')
     shown = defect_shown_outcome(defect)
     return (f'<span class="badge o-{e(shown)}">{SYMBOL[shown]} {e(shown)}</span> '
             f'{ids} {where} <span class="msg">{e(cut(defect["message"].split(chr(10))[0], 160))}</span> '
             f'<span class="muted">({_plural(len(defect["occurrences"]), "scenario")})</span>')
 
 
+def _named(group: list[dict]) -> list[str]:
+    """Every policy reporting the group's defects (one defect may name several, see `defects.py`)."""
+    return list(dict.fromkeys(p for d in group for p in policies_of(d)))
+
+
 def _also(group: list[dict]) -> str:
     """The other policies that report the same finding (see `repeat_groups`), with their anchors."""
-    if len(group) == 1:
+    named = _named(group)
+    if len(named) == 1:
         return ""
     anchors = "".join(f'<span id="{e(d["id"])}"></span>' for d in group[1:])
-    return (f'{anchors}<p class="muted">The same finding is reported by {len(group)} policies: '
-            f'{_codes(d["policy"] for d in group)}.</p>')
+    return (f'{anchors}<p class="muted">The same finding is reported by {len(named)} policies: '
+            f'{_codes(named)}.</p>')
 
 
 def _card(group: list[dict], policies: dict) -> str:
     defect = group[0]
     outcome = defect_shown_outcome(defect)
-    title = (f'<code>{e(defect["policy"])}</code> {e(defect["title"])}' if len(group) == 1
-             else f'<code>{e(defect["policy"])}</code> and {len(group) - 1} more policies')
+    named = _named(group)
+    title = (f'<code>{e(defect["policy"])}</code> {e(defect["title"])}' if len(named) == 1
+             else f'<code>{e(defect["policy"])}</code> and {len(named) - 1} more policies')
     return (f'<article class="result o-{e(outcome)}" id="{e(defect["id"])}"><header>'
             f'<h3>{title}</h3>'
             f'<span class="badge o-{e(outcome)}">{SYMBOL[outcome]} {e(outcome)}</span>'

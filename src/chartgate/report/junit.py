@@ -42,6 +42,8 @@ def render_junit(report: dict) -> str:
         case = ET.SubElement(suite, "testcase", classname=f"chartgate.{r['policy']}", name=f"{r['policy']}[{label}]")
         if blocking_failure(r):
             ET.SubElement(case, "failure", message=f"{r['title']} ({r['severity']})").text = _finding_text(r["findings"])
+        elif r["outcome"] == "failed" and r["severity"] == "info":
+            ET.SubElement(case, "system-out").text = _finding_text(r["findings"])
         elif r["outcome"] == "failed":  # a warning: reported, not a failed test
             props = ET.SubElement(case, "properties")
             ET.SubElement(props, "property", name="chartgate.outcome", value="warning")

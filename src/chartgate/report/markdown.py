@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .defects import DEFECT_OUTCOMES, defect_shown_outcome
+from .defects import DEFECT_OUTCOMES, defect_shown_outcome, policies_of
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
@@ -208,18 +208,25 @@ def _body(defect: dict, policy: dict) -> list[str]:
     return lines + [""]
 
 
+def _named(group: list[dict]) -> list[str]:
+    """Every policy reporting the group's defects (one defect may name several, see `defects.py`)."""
+    return list(dict.fromkeys(p for d in group for p in policies_of(d)))
+
+
 def _also(group: list[dict]) -> list[str]:
-    if len(group) == 1:
+    named = _named(group)
+    if len(named) == 1:
         return []
     return ["".join(f'<a id="{d["id"]}"></a>' for d in group[1:]),
-            "", f"The same finding is reported by {len(group)} policies: {', '.join(code(d['policy']) for d in group)}.", ""]
+            "", f"The same finding is reported by {len(named)} policies: {', '.join(code(p) for p in named)}.", ""]
 
 
 def _headline(group: list[dict]) -> str:
     defect = group[0]
     where = " ".join(code(v) for v in (defect.get("resource"), defect.get("path")) if v)
     first_line = cut(defect["message"].split("\n")[0], 160)
-    ids = code(defect["policy"]) + (f" +{len(group) - 1} policies" if len(group) > 1 else "")
+    named = _named(group)
+    ids = code(defect["policy"]) + (f" +{len(named) - 1} policies" if len(named) > 1 else "")
     return (f"{SYMBOL[defect_shown_outcome(defect)]} {ids} {where} {text(first_line)} "
             f"({_plural(len(defect['occurrences']), 'scenario')})")
 
@@ -237,7 +244,7 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
     for group in top:
         defect = group[0]
         policy = policies.get(defect["policy"], {}) if len(group) == 1 else {}
-        more = f" (and {len(group) - 1} more policies)" if len(group) > 1 else ""
+        more = f" (and {len(_named(group)) - 1} more policies)" if len(_named(group)) > 1 else ""
         block = [f'<a id="{defect["id"]}"></a>', "",
                  f"### {SYMBOL[defect_shown_outcome(defect)]} {text(defect['policy'])}{more} on "
                  f"{text(defect['chart'])}: {defect_shown_outcome(defect)}", ""] + _also(group) + _body(defect, policy)

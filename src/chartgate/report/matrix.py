@@ -131,15 +131,16 @@ def first_defects(report: dict) -> dict[tuple[str, str], dict]:
     """(chart, policy) -> its first defect in report order, for links from the matrix."""
     first: dict[tuple[str, str], dict] = {}
     for defect in report.get("defects", []):
-        first.setdefault((defect["chart"], defect["policy"]), defect)
+        for policy in defect.get("policies") or [defect["policy"]]:
+            first.setdefault((defect["chart"], policy), defect)
     return first
 
 
 def defects_per_cell(report: dict) -> dict[tuple[str, str], int]:
     counts: dict[tuple[str, str], int] = {}
     for defect in report.get("defects", []):
-        key = (defect["chart"], defect["policy"])
-        counts[key] = counts.get(key, 0) + 1
+        for policy in defect.get("policies") or [defect["policy"]]:
+            counts[(defect["chart"], policy)] = counts.get((defect["chart"], policy), 0) + 1
     return counts
 
 

@@ -60,7 +60,7 @@ def _rule(policy: dict) -> dict:
 
 
 def _level(severity: str | None) -> str:
-    return "warning" if severity == "warning" else "error"
+    return {"warning": "warning", "info": "note"}.get(severity or "", "error")
 
 
 def _artifact(file: str) -> dict:
