@@ -12,7 +12,7 @@ from .errors import RenderError
 from .kube import DEFAULT_KUBE_VERSION
 from .render import Render, Renderer
 from .scenarios import Scenario, ScenarioKind
-from .determinism import Nondeterminism, compare, may_be_nondeterministic
+from .determinism import Nondeterminism, compare, kept_with_lookup, may_be_nondeterministic
 from .scenarios import ChartBase
 from .toggles import Classification, Toggle, discover_toggles
 
@@ -115,7 +115,7 @@ class ChartContext:
                 first = self.try_render(scenario)
                 second = self.renderer.render_again(self.chart, scenario)
                 if first.ok and second.ok:
-                    found = compare(first, second)
+                    found = compare(first, second, kept_with_lookup(self.chart.all_templates()))
             cache[scenario.name] = found
         return cache[scenario.name]
 

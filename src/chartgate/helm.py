@@ -68,7 +68,7 @@ class TemplateRequest:
     def args(self) -> list[str]:
         """`template [flags] -- RELEASE CHART`. A flag's value always follows it (Helm takes the next
         argument as the value whatever it looks like); the positional arguments come after `--`, so
-        neither a release name nor a chart path can ever be read as a flag (Helm 3.18 and 4.1 both
+        neither a release name nor a chart path can ever be read as a flag (Helm 3.19 and 4.1 both
         accept this form)."""
         argv = ["template", "--namespace", self.namespace]
         for path in self.values_files:

@@ -36,7 +36,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "platform-config": (str, "platform.yaml"),
     "waivers": (str, "waivers.yaml"),
     "fail-on": (str, "error"),
-    "helm-versions": (list, ["4.1.4", "3.18.0"]),
+    "helm-versions": (list, ["4.1.4", "3.19.0"]),
     "strength": (int, 2),
     "exhaustive-threshold": (int, 32),
     "timings-file": (str, "chartgate-timings.json"),
