@@ -33,8 +33,9 @@ SUPPORTED_MAJORS = (3, 4)
 DEFAULT_TIMEOUT = 120.0
 
 #: Helm reports the chart's own `fail`/`required` (and only those) as "execution error at (<template>:
-#: <line>:<col>): <message>"; every other template error has another form.
-_CHART_FAIL = re.compile(r"\Aexecution error at \(")
+#: <line>:<col>): <message>"; every other template error has another form. A chart's values schema
+#: (values.schema.json) rejecting the values is the chart's own refusal too.
+_CHART_FAIL = re.compile(r"\Aexecution error at \(|\Avalues don't meet the specifications of the schema")
 #: The hint Helm appends to template errors; it is not part of the message.
 _DEBUG_HINT = "Use --debug flag to render out invalid YAML"
 _PANIC = re.compile(r"(?m)^panic: ")

@@ -228,8 +228,10 @@ _REFUSES = re.compile(r"\b(fail|required)\b")
 
 
 def can_refuse(chart: Chart) -> bool:
-    """Could some input make the chart stop in its own `fail`/`required`? (Else no row is infeasible.)"""
-    return any(_REFUSES.search(text) for text in chart.all_templates().values())
+    """Could some input make the chart stop in its own `fail`/`required`, or its values schema reject
+    it? (Else no row is infeasible.)"""
+    return (any(_REFUSES.search(text) for text in chart.all_templates().values())
+            or any(rel.rsplit("/", 1)[-1] == "values.schema.json" for rel in chart.files.files))
 
 
 def repair_rows(plan: CombinationPlan, refused: set[str]) -> list[dict[str, Any]]:
