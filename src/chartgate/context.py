@@ -85,7 +85,8 @@ class ChartContext:
     def release(self) -> None:
         """Forget what was computed from renders (the chart's checks are done); what planning
         produced (toggles, gates) stays."""
-        for key in ("observability_toggles", "_nondeterminism", "_fqdn_chart_groups", "_cap_gated"):
+        for key in ("observability_toggles", "_nondeterminism", "_fqdn_chart_groups", "_cap_gated",
+                    "_cap_obs004"):
             self.__dict__.pop(key, None)
 
     def scenario(self, name: str) -> Scenario:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable
 
+from .capabilities import capability_flags
 from .charts import Chart
 from .references import chart_references
 from .values import Path_, dotted, iter_leaves
@@ -128,14 +129,16 @@ def _parents(path: Path_, all_paths: Iterable[Path_]) -> tuple[str, ...]:
 
 def discover_toggles(chart: Chart, classification: Classification = Classification()) -> list[Toggle]:
     """Every boolean `enabled`/`enable`/`create` switch, umbrella and subcharts, as Helm would see it by
-    default, classified."""
+    default, classified; and every boolean a template tests together with a Capabilities gate
+    (`.Values.isOpenshift`), whatever its name: a plan factor, so the gate is judged with it set."""
     subchart_keys = set(chart.subcharts)
     overlay_keys = {key for key in chart.values if key not in subchart_keys and key != "global"}
     references = chart_references(chart)
     monitoring = chart_references(chart, only=_marks_observability)
     api_sensitive = chart_references(chart, only=_api_sensitive_text)
+    flags = capability_flags(chart)  # booleans a template combines with a Capabilities gate
     found = [(path, value) for path, value in iter_leaves(chart.effective_values)
-             if path and path[-1] in TOGGLE_KEYS and isinstance(value, bool)]
+             if path and (path[-1] in TOGGLE_KEYS or path in flags) and isinstance(value, bool)]
     paths = [path for path, _ in found]
     toggles = []
     for path, value in found:
