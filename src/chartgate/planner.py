@@ -30,6 +30,7 @@ from typing import Any, Iterable, Sequence
 from .capabilities import advertised_apis, kube_version_constraints
 from .charts import Chart
 from .covering import DEFAULT_STRENGTH, coverage_gaps, covering_array, exhaustive_size, is_exhaustive
+from .nesting import with_parents_on
 from .scenarios import Scenario, ScenarioKind, base_overlays, full_kube_version
 from .toggles import ToggleCategory, discover_toggles
 from .values import get_path, with_files
@@ -69,6 +70,7 @@ class Factor:
     kind: str  # FactorKind
     levels: tuple[Any, ...]
     detail: str = ""  # toggle category, API version, ...
+    parents: tuple[str, ...] = ()  # a toggle's parents: on whenever it is on (nesting.py)
 
     def show(self, level: Any) -> str:
         if self.kind == FactorKind.API:
@@ -130,7 +132,8 @@ def build_factors(chart: Chart, config: PlanConfig, defaults: dict, toggles=None
             continue
         default = get_path(defaults, toggle.path, toggle.default)
         default = default if isinstance(default, bool) else toggle.default
-        factors.append(Factor(toggle.dotted, FactorKind.TOGGLE, (default, not default), toggle.category.value))
+        factors.append(Factor(toggle.dotted, FactorKind.TOGGLE, (default, not default), toggle.category.value,
+                              toggle.parents))
     if config.include_apis:
         factors += [Factor(f"api:{api}", FactorKind.API, (False, True), api) for api in advertised_apis(chart)]
     if config.kube_versions and kube_version_constraints(chart):  # else the version cannot change the render
@@ -172,6 +175,8 @@ def apply_constraints(row: dict[str, Any], constraints: dict | None) -> tuple[di
 def _row_scenario(name: str, row: dict[str, Any], factors: list[Factor], base: tuple[Path, ...],
                   index: int, total: int, constraints: dict | None = None) -> Scenario:
     row, extra = apply_constraints(row, constraints)
+    row, parents_on = with_parents_on(row, {f.name: f.parents for f in factors if f.parents})
+    extra += parents_on
     # Only toggles moved off their default are passed to Helm: the shortest reproducible command.
     set_values = tuple(extra) + tuple((f.name, row[f.name]) for f in factors
                                       if f.kind == FactorKind.TOGGLE and row[f.name] != f.levels[0])
