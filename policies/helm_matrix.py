@@ -99,19 +99,22 @@ def same_objects_across_helm_versions(ctx: ScenarioContext):
 )
 def nondeterministic_fields_are_reported(ctx: ChartContext):
     compared = [s for s in ctx.scenarios if s.kind in COMPARED]
-    seen: dict[tuple[str, str], list[str]] = {}
+    seen: dict[str, dict[str, list[str]]] = {}  # resource -> field -> scenarios: one finding per object
     for scenario in compared:
         found = ctx.nondeterminism(scenario)
         for key, paths in found.fields.items():
             for path in paths if key not in found.kept else ():
-                seen.setdefault((found.sources[key], jsonpath(path)), []).append(scenario.name)
+                seen.setdefault(found.sources[key], {}).setdefault(jsonpath(path), []).append(scenario.name)
         for key in found.objects - found.kept:
-            seen.setdefault((found.sources[key], "$.metadata.name"), []).append(scenario.name)
+            seen.setdefault(found.sources[key], {}).setdefault("$.metadata.name", []).append(scenario.name)
     if not any(True for _ in compared):
         raise NotApplicable("no scenario of a kind HELM-001 compares")
-    for (resource, path), scenarios in sorted(seen.items()):
+    for resource, fields in sorted(seen.items()):
+        paths = sorted(fields)
+        scenarios = list(dict.fromkeys(name for path in paths for name in fields[path]))
         shown = ", ".join(scenarios[:3]) + (f" and {len(scenarios) - 3} more" if len(scenarios) > 3 else "")
-        yield Finding(f"{resource} {path} differs between two renders of the same inputs (scenarios {shown}): "
-                      "it is generated at render time, so it changes on every upgrade and is left out of the "
+        differ = "differs" if len(paths) == 1 else "differ"
+        yield Finding(f"{resource} {', '.join(paths)} {differ} between two renders of the same inputs (scenarios "
+                      f"{shown}): generated at render time, so it changes on every upgrade and is left out of the "
                       "Helm comparison. If it must be stable, keep the generated value with `lookup` or take it "
-                      "from values; otherwise waive this warning.", resource=resource, path=path)
+                      "from values; otherwise waive this warning.", resource=resource, path=paths[0])
