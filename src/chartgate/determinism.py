@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .dnsnames import jsonpath  # `$.data['ca.crt']`, `$.spec.containers[0].image`
+
 if TYPE_CHECKING:
     from .charts import Chart
     from .render import Render
@@ -89,12 +91,6 @@ def differing_paths(a: Any, b: Any, trail: Trail = ()) -> list[Trail]:
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [p for i, (x, y) in enumerate(zip(a, b)) for p in differing_paths(x, y, trail + (i,))]
     return [] if a == b else [trail]
-
-
-def jsonpath(trail: Trail) -> str:
-    """`$.data['ca.crt']`, `$.spec.containers[0].image`."""
-    from .dnsnames import jsonpath as render
-    return render(trail)
 
 
 def value_at(body: Any, trail: Trail, missing: Any = None) -> Any:

@@ -149,8 +149,8 @@ def discover_toggles(chart: Chart, classification: Classification = Classificati
         name = dotted(path)
         pinned = classification.pinned(name)
         category = {"include": ToggleCategory.OBSERVABILITY, "exclude": ToggleCategory.FEATURE}.get(
-            pinned, classify(path, overlay_keys))
-        probe = (category is ToggleCategory.FEATURE and not pinned and path[-1] != "create"
+            pinned, classify(path, overlay_keys) if path[-1] in TOGGLE_KEYS else ToggleCategory.FEATURE)
+        probe = (category is ToggleCategory.FEATURE and not pinned and path[-1] in ("enabled", "enable")
                  and not any(_FEATURE.match(part) for part in path[:-1]) and monitoring.reads(path))
         toggles.append(Toggle(path, value, category, path[0] if path[0] in subchart_keys else None,
                               referenced=references.reads(path), probe=probe,
