@@ -8,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.chartgate-installed
 HELM4  := .tools/helm-v4.1.4/helm
-HELM3  := .tools/helm-v3.18.0/helm
+HELM3  := .tools/helm-v3.19.0/helm
 ARGS   ?=
 
 .PHONY: gate test tools bench clean

@@ -14,6 +14,9 @@
                                  to the account the user supplies; an optional exporter sidecar
     mainstream/queue-operator/   an operator with CRDs in templates, webhook configurations patched by
                                  name, bindings to its account whether or not it is created
+    mainstream/config-reloader/  a config reloader: OpenShift-only RBAC gated on the API and a flag, a
+                                 ServiceMonitor that fails without its CRDs, a values schema, a
+                                 metrics Service nested in the Service's `if`, lookup-kept password
 
 Written for chartgate's benchmark; patterns are the common ones of public charts, the text is ours.
 Like real public charts they are not all written to chartgate's Blueprint contracts.
@@ -1134,6 +1137,7 @@ def write_mainstream_charts(dest: Path, helm: Path | None) -> list[Path]:
     charts.append(kv)
     charts += write_issue18_charts(dest)
     charts += write_fqdn_shape_charts(dest)
+    charts.append(write_reloader_chart(dest))
     return charts
 
 
@@ -1809,3 +1813,212 @@ def write_issue18_charts(dest: Path) -> list[Path]:
     for name, text in OPERATOR_TEMPLATES.items():
         write(operator / "templates" / name, text)
     return [cache, operator]
+
+
+# -- config-reloader: issue 18's planning and Helm-comparison shapes ----------------------------------
+# A config reloader in the style of popular public charts: an OpenShift DeploymentConfig watch gated on
+# the API *and* a non-toggle flag, a ServiceMonitor that `fail`s without its CRDs ("deploy
+# monitoring.coreos.com/v1 first"), a values schema that pins `reloader.enabled`, a metrics Service
+# nested in the Service's `if` with a ServiceMonitor that tests only its own toggle (the one planted
+# child-without-parent), zeros under `if`, a password kept with `lookup` and a webhook CA made with genCA.
+
+RELOADER_HELPERS = """{{- define "config-reloader.fullname" -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- define "config-reloader.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+{{- define "config-reloader.selector" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+{{- define "config-reloader.password" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (printf "%s-auth" (include "config-reloader.fullname" .)) -}}
+{{- if and $existing $existing.data -}}{{ index $existing.data "password" }}{{- else -}}{{ randAlphaNum 32 | b64enc }}{{- end -}}
+{{- end -}}
+"""
+
+RELOADER_TEMPLATES = {
+    "deployment.yaml": """{{- if .Values.reloader.enabled }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "config-reloader.fullname" . }}
+  labels: {{- include "config-reloader.labels" . | nindent 4 }}
+spec:
+  replicas: {{ .Values.reloader.replicas }}
+  {{- if .Values.reloader.deployment.minReadySeconds }}
+  minReadySeconds: {{ .Values.reloader.deployment.minReadySeconds }}
+  {{- end }}
+  {{- if .Values.reloader.deployment.progressDeadlineSeconds }}
+  progressDeadlineSeconds: {{ .Values.reloader.deployment.progressDeadlineSeconds }}
+  {{- end }}
+  revisionHistoryLimit: {{ .Values.reloader.deployment.revisionHistoryLimit }}
+  selector:
+    matchLabels: {{- include "config-reloader.selector" . | nindent 6 }}
+  template:
+    metadata:
+      labels: {{- include "config-reloader.labels" . | nindent 8 }}
+    spec:
+      serviceAccountName: {{ include "config-reloader.fullname" . }}
+      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
+      containers:
+        - name: reloader
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          args:
+            - --log-level={{ .Values.reloader.logLevel }}
+            {{- if .Values.reloader.isOpenshift }}
+            - --is-openshift=true
+            {{- end }}
+          env:
+            - name: RELOADER_PASSWORD
+              valueFrom: {secretKeyRef: {name: {{ include "config-reloader.fullname" . }}-auth, key: password}}
+          ports:
+            - {name: http, containerPort: 9090}
+          readinessProbe: {httpGet: {path: /metrics, port: http}}
+          livenessProbe: {httpGet: {path: /live, port: http}}
+          resources: {{- toYaml .Values.reloader.resources | nindent 12 }}
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: {drop: [ALL]}
+{{- end }}
+""",
+    "serviceaccount.yaml": """apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "config-reloader.fullname" . }}
+  labels: {{- include "config-reloader.labels" . | nindent 4 }}
+""",
+    "role.yaml": """apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ include "config-reloader.fullname" . }}
+  labels: {{- include "config-reloader.labels" . | nindent 4 }}
+rules:
+  - apiGroups: [apps]
+    resources: [deployments, daemonsets, statefulsets]
+    verbs: [list, get, update, patch]
+  - apiGroups: [""]
+    resources: [configmaps]
+    verbs: [list, get, watch]
+{{- if and (.Capabilities.APIVersions.Has "apps.openshift.io/v1") .Values.reloader.isOpenshift }}
+  - apiGroups: [apps.openshift.io]
+    resources: [deploymentconfigs]
+    verbs: [list, get, update, patch]
+{{- end }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ include "config-reloader.fullname" . }}
+  labels: {{- include "config-reloader.labels" . | nindent 4 }}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: {{ include "config-reloader.fullname" . }}}
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "config-reloader.fullname" . }}
+    namespace: {{ .Release.Namespace }}
+""",
+    "service.yaml": """{{- if .Values.service.enabled }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "config-reloader.fullname" . }}
+  labels: {{- include "config-reloader.labels" . | nindent 4 }}
+spec:
+  selector: {{- include "config-reloader.selector" . | nindent 4 }}
+  ports:
+    - {name: http, port: 9090, targetPort: http}
+{{- if .Values.serviceMonitor.enabled }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "config-reloader.fullname" . }}-metrics
+  labels:
+    {{- include "config-reloader.labels" . | nindent 4 }}
+    app.kubernetes.io/component: metrics
+spec:
+  selector: {{- include "config-reloader.selector" . | nindent 4 }}
+  ports:
+    - {name: metrics, port: 9090, targetPort: http}
+{{- end }}
+{{- end }}
+""",
+    "servicemonitor.yaml": """{{- if .Values.serviceMonitor.enabled }}
+{{- if not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}
+{{- fail "serviceMonitor.enabled=true needs monitoring.coreos.com/v1: deploy the Prometheus Operator CRDs first" }}
+{{- end }}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ include "config-reloader.fullname" . }}
+  labels: {{- include "config-reloader.labels" . | nindent 4 }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "config-reloader.selector" . | nindent 6 }}
+      app.kubernetes.io/component: metrics
+  endpoints:
+    - port: metrics
+      interval: {{ .Values.serviceMonitor.interval }}
+{{- end }}
+""",
+    "secret.yaml": """apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ include "config-reloader.fullname" . }}-auth
+  labels: {{- include "config-reloader.labels" . | nindent 4 }}
+type: Opaque
+data:
+  password: {{ include "config-reloader.password" . }}
+""",
+    "webhook-ca.yaml": """{{- $ca := genCA (printf "%s-ca" (include "config-reloader.fullname" .)) 3650 }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ include "config-reloader.fullname" . }}-webhook-ca
+  labels: {{- include "config-reloader.labels" . | nindent 4 }}
+type: kubernetes.io/tls
+data:
+  ca.crt: {{ $ca.Cert | b64enc }}
+  tls.crt: {{ $ca.Cert | b64enc }}
+  tls.key: {{ $ca.Key | b64enc }}
+""",
+}
+
+RELOADER_VALUES = {
+    "image": {"repository": "registry.example.invalid/config-reloader", "tag": "v1.4.0"},
+    "reloader": {
+        "enabled": True, "replicas": 1, "logLevel": "info", "isOpenshift": False,
+        "deployment": {"minReadySeconds": 0, "progressDeadlineSeconds": 0, "revisionHistoryLimit": 2},
+        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+    },
+    "service": {"enabled": True},
+    "serviceMonitor": {"enabled": False, "interval": "30s"},
+}
+
+RELOADER_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {
+        "reloader": {"type": "object", "properties": {
+            "enabled": {"const": True, "description": "the reloader is the chart; it cannot be switched off"}}},
+        "serviceMonitor": {"type": "object", "properties": {"interval": {"type": "string"}}},
+    },
+}
+
+
+def write_reloader_chart(dest: Path) -> Path:
+    """config-reloader (see the block comment above): written from the constants, no Helm needed."""
+    import json  # noqa: PLC0415
+    chart = dest / "config-reloader"
+    write(chart / "Chart.yaml", chart_yaml("config-reloader", "2.1.3", "v1.4.0",
+                                           "Rolls workloads when the ConfigMaps and Secrets they mount change."))
+    write(chart / "values.yaml", dump(RELOADER_VALUES))
+    write(chart / "values.schema.json", json.dumps(RELOADER_SCHEMA, indent=2) + "\n")
+    write(chart / "templates" / "_helpers.tpl", RELOADER_HELPERS)
+    for name, text in RELOADER_TEMPLATES.items():
+        write(chart / "templates" / name, text)
+    return chart

@@ -9,7 +9,8 @@ is rendered again with the object's group/version taken out of `--api-versions`,
 renders are compared.
 
 CAP-001 judges every chart (Blueprint or not); CAP-002 every chart whose templates test an
-optional API.
+optional API. An object a Blueprint's observability toggle switches on, which that toggle's opt-in
+renders on a cluster without the API, is OBS-004's one finding (naming CAP-001 too), not two.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from chartgate import ChartContext, Finding, Manifest, NotApplicable, Render, ScenarioContext, ScenarioKind, policy
+from chartgate import ChartContext, ChartFailed, Finding, Manifest, NotApplicable, Render, ScenarioContext, ScenarioKind, policy
 from chartgate.kube import builtin_groups
 from chartgate.presence import presence
 
@@ -75,6 +76,28 @@ def ungated(ctx: ChartContext, render: Render, manifest: Manifest) -> bool:
     return decided[key]
 
 
+def left_to_obs004(ctx: ChartContext) -> dict[tuple, str]:
+    """Objects OBS-004 reports, by identity, with their toggle: a Blueprint's observability toggle
+    switches them on and its opt-in renders them on a cluster without optional APIs. One defect, one
+    finding: CAP-001 leaves them to OBS-004, whose finding names both rules. Memoised per chart."""
+    if "_cap_obs004" in ctx.__dict__:
+        return ctx.__dict__["_cap_obs004"]
+    found: dict[tuple, str] = {}
+    planned = {s.name for s in ctx.scenarios}
+    for toggle in ctx.observability_toggles if ctx.chart.profile == "blueprint" else ():
+        names = (f"on.{toggle.dotted}", f"off.{toggle.dotted}", f"on-no-api.{toggle.dotted}")
+        if not all(name in planned for name in names):
+            continue
+        on, off, bare = (ctx.try_render(name) for name in names)
+        if on.ok and off.ok and bare.ok:
+            switched = {m.identity() for m in on.manifests} - {m.identity() for m in off.manifests}
+            for m in bare.manifests:
+                if m.identity() in switched:
+                    found.setdefault(m.identity(), toggle.dotted)
+    ctx.__dict__["_cap_obs004"] = found
+    return found
+
+
 @policy(
     id="CAP-001",
     title="Objects of non-built-in APIs are gated, have their CRD shipped, or come from a declared Blueprint",
@@ -97,9 +120,12 @@ def custom_objects_are_safe(ctx: ScenarioContext):
     if not custom:
         raise NotApplicable("no object of a non-built-in API is rendered in this scenario")
     present = presence(chart.chart, chart.platform, ctx.render)
+    obs004 = left_to_obs004(chart)
     for manifest in custom:
         if present.covers(manifest):
             continue  # (b) the chart ships the CRD, or (c) a declared dependency Blueprint provides the API
+        if manifest.identity() in obs004:
+            continue  # OBS-004's finding on its toggle's opt-in names this rule too
         if not ungated(chart, ctx.render, manifest):
             continue  # (a) a live Capabilities gate
         gv = manifest.api_version
@@ -121,15 +147,26 @@ def renders_from(render: Render, template: str) -> dict:
     return {m.identity(): m.body for m in render.manifests if helper or m.source == template}
 
 
-def gate_is_live(ctx: ChartContext, api: str, template: str) -> bool:
-    """Some planned scenario that advertises `api` renders differently from that template without it."""
+def renders_from_template(location: str, template: str) -> bool:
+    """A `fail` at `location` (`<template>:<line>:<col>`) is that template's (or any, for a helper's gate)."""
+    return template.rsplit("/", 1)[-1].startswith("_") or location.rpartition(":")[0].rpartition(":")[0] == template
+
+
+def gate_is_live(ctx: ChartContext, api: str, template: str) -> bool | None:
+    """Some planned scenario that advertises `api` renders differently from that template without it,
+    or renders without it only up to the chart's own `fail` (a gate that guards a `fail`, "deploy
+    the CRDs first", is live too). None when no such scenario renders at all: nothing to judge."""
     gv = group_version(api)
     candidates = [s for s in ctx.scenarios if api in s.api_versions]
     renders = [r for r in (ctx.try_render(s) for s in candidates) if r.ok]
+    if candidates and not renders:
+        return None
     # Scenarios already showing objects from the template are the likely proof; try them first.
     renders.sort(key=lambda r: not renders_from(r, template))
     for render in renders:
         without = render_without(ctx, render, gv)
+        if isinstance(without.error, ChartFailed) and renders_from_template(without.error.location, template):
+            return True
         if without.ok and renders_from(render, template) != renders_from(without, template):
             return True
     return False
@@ -150,8 +187,12 @@ def gates_are_live(ctx: ChartContext):
     gates = [g for g in ctx.capability_gates if not is_builtin_group(api_group(g.api_version), ctx.kube_versions)]
     if not gates:
         raise NotApplicable("no template tests .Capabilities.APIVersions.Has for an optional API")
+    unjudged = []
     for gate in gates:
-        if not gate_is_live(ctx, gate.api_version, gate.template):
+        live = gate_is_live(ctx, gate.api_version, gate.template)
+        if live is None:
+            unjudged.append(gate.api_version)
+        elif not live:
             yield Finding(
                 f'.Capabilities.APIVersions.Has "{gate.api_version}" in {gate.template} is dead: no planned '
                 f"scenario renders anything from that template differently with and without "
@@ -159,3 +200,6 @@ def gates_are_live(ctx: ChartContext):
                 "(check where its `{{- end }}` is), fix the API string, or remove the test. If the template "
                 "only renders with values no planned scenario sets, add a ci/*-values.yaml that sets them.",
                 template=gate.template, excerpt=f'.Capabilities.APIVersions.Has "{gate.api_version}"')
+    if unjudged and len(unjudged) == len(gates):
+        raise NotApplicable(f"no planned scenario that advertises {', '.join(sorted(set(unjudged)))} renders "
+                            "(see RENDER-001, or the plan's infeasible rows): the gates cannot be judged")

@@ -176,7 +176,8 @@ def opt_in_without_api_is_gated(ctx: ScenarioContext):
                          f"{toggle.dotted}=true renders {manifest.kind} ({manifest.api_version}) although the "
                          f"cluster does not advertise {manifest.api_version}, the chart ships no CRD for it and "
                          f"no Blueprint in spec.depends provides {manifest.group}. Wrap the template in "
-                         f'`{{{{- if .Capabilities.APIVersions.Has "{manifest.api_version}" }}}}`.')
+                         f'`{{{{- if .Capabilities.APIVersions.Has "{manifest.api_version}" }}}}`. '
+                         "One finding for CAP-001 and OBS-004: CAP-001 leaves this object to this one.")
 
 
 @policy(

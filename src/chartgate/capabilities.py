@@ -29,6 +29,25 @@ def capability_gates(chart: Chart) -> list[CapabilityGate]:
     return sorted(gates, key=lambda g: (g.api_version, g.template))
 
 
+_ACTION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
+_VALUES = re.compile(r"\.Values((?:\.[A-Za-z_][\w-]*)+)")
+
+
+def capability_flags(chart: Chart, scope: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Values paths a template tests in the same action as a Capabilities gate (`and (.Capabilities.
+    APIVersions.Has "x") .Values.isOpenshift`), in the umbrella's values coordinates: the gate can
+    only show it is live with them set, so the planner varies the booleans among them."""
+    found = set()
+    for text in chart.templates.values():
+        for action in _ACTION.finditer(text):
+            if "Capabilities.APIVersions.Has" in action.group(1):
+                found |= {scope + tuple(p for p in m.group(1).split(".") if p)
+                          for m in _VALUES.finditer(action.group(1))}
+    for key, sub in chart.subcharts.items():
+        found |= capability_flags(sub, scope + (key,))
+    return found
+
+
 def advertised_apis(chart: Chart) -> tuple[str, ...]:
     """Every optional API (not built into Kubernetes) any template of the chart tests for: what the
     `capabilities` profile advertises and the plan varies. Built-in APIs are the bare cluster's."""

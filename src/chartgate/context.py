@@ -12,7 +12,7 @@ from .errors import RenderError
 from .kube import DEFAULT_KUBE_VERSION
 from .render import Render, Renderer
 from .scenarios import Scenario, ScenarioKind
-from .determinism import Nondeterminism, compare, may_be_nondeterministic
+from .determinism import Nondeterminism, compare, kept_with_lookup, may_be_nondeterministic
 from .scenarios import ChartBase
 from .toggles import Classification, Toggle, discover_toggles
 
@@ -86,7 +86,8 @@ class ChartContext:
     def release(self) -> None:
         """Forget what was computed from renders (the chart's checks are done); what planning
         produced (toggles, gates) stays."""
-        for key in ("observability_toggles", "_nondeterminism", "_fqdn_chart_groups", "_cap_gated"):
+        for key in ("observability_toggles", "_nondeterminism", "_fqdn_chart_groups", "_cap_gated",
+                    "_cap_obs004"):
             self.__dict__.pop(key, None)
 
     def scenario(self, name: str) -> Scenario:
@@ -116,7 +117,7 @@ class ChartContext:
                 first = self.try_render(scenario)
                 second = self.renderer.render_again(self.chart, scenario)
                 if first.ok and second.ok:
-                    found = compare(first, second)
+                    found = compare(first, second, kept_with_lookup(self.chart.all_templates()))
             cache[scenario.name] = found
         return cache[scenario.name]
 

@@ -62,7 +62,8 @@ class RenderError(ChartgateError):
 
 
 class ChartFailed(RenderError):
-    """The chart itself stopped the render through `fail` or `required` (a deliberate, named error).
+    """The chart itself stopped the render through `fail` or `required` (a deliberate, named error), or
+    its values.schema.json rejected the values (then `chart_message` is Helm's whole message).
 
     Helm words it "execution error at (<template>:<line>:<col>): <message>"; `chart_message` is the
     chart's own message (whole, even over several lines) and `location` the template position.

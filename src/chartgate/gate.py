@@ -76,7 +76,7 @@ class GateConfig:
     update_golden: bool = False
     cache_dir: Path | None = field(default_factory=default_cache_dir)
     tools_dir: Path | None = Path(".tools")  # None: only the user cache directory (and PATH)
-    helm_versions: tuple[str, ...] = (DEFAULT_HELM_VERSION, "3.18.0")  # first is primary; others: HELM- matrix
+    helm_versions: tuple[str, ...] = (DEFAULT_HELM_VERSION, "3.19.0")  # first is primary; others: HELM- matrix
     render_timeout: float = DEFAULT_TIMEOUT
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     kube_versions: tuple[str, ...] | None = None  # None: the platform file's kubernetesVersions

@@ -34,8 +34,9 @@ SUPPORTED_MAJORS = (3, 4)
 DEFAULT_TIMEOUT = 120.0
 
 #: Helm reports the chart's own `fail`/`required` (and only those) as "execution error at (<template>:
-#: <line>:<col>): <message>"; every other template error has another form.
-_CHART_FAIL = re.compile(r"\Aexecution error at \(")
+#: <line>:<col>): <message>"; every other template error has another form. A chart's values schema
+#: (values.schema.json) rejecting the values is the chart's own refusal too.
+_CHART_FAIL = re.compile(r"\Aexecution error at \(|\Avalues don't meet the specifications of the schema")
 #: The hint Helm appends to template errors; it is not part of the message.
 _DEBUG_HINT = "Use --debug flag to render out invalid YAML"
 _PANIC = re.compile(r"(?m)^panic: ")
@@ -69,7 +70,7 @@ class TemplateRequest:
     def args(self) -> list[str]:
         """`template [flags] -- RELEASE CHART`. A flag's value always follows it (Helm takes the next
         argument as the value whatever it looks like); the positional arguments come after `--`, so
-        neither a release name nor a chart path can ever be read as a flag (Helm 3.18 and 4.1 both
+        neither a release name nor a chart path can ever be read as a flag (Helm 3.19 and 4.1 both
         accept this form)."""
         argv = ["template", "--namespace", self.namespace]
         for path in self.values_files:

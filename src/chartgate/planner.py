@@ -31,6 +31,7 @@ from .capabilities import advertised_apis, kube_version_constraints
 from .charts import Chart
 from .covering import DEFAULT_STRENGTH, covering_array, exhaustive_size, is_exhaustive
 from .refusals import coverage_lines
+from .nesting import with_parents_on
 from .scenarios import Scenario, ScenarioKind, base_overlays, full_kube_version
 from .toggles import ToggleCategory, discover_toggles
 from .values import get_path, with_files
@@ -70,6 +71,7 @@ class Factor:
     kind: str  # FactorKind
     levels: tuple[Any, ...]
     detail: str = ""  # toggle category, API version, ...
+    parents: tuple[str, ...] = ()  # a toggle's parents: on whenever it is on (nesting.py)
 
     def show(self, level: Any) -> str:
         if self.kind == FactorKind.API:
@@ -133,7 +135,8 @@ def build_factors(chart: Chart, config: PlanConfig, defaults: dict, toggles=None
             continue
         default = get_path(defaults, toggle.path, toggle.default)
         default = default if isinstance(default, bool) else toggle.default
-        factors.append(Factor(toggle.dotted, FactorKind.TOGGLE, (default, not default), toggle.category.value))
+        factors.append(Factor(toggle.dotted, FactorKind.TOGGLE, (default, not default), toggle.category.value,
+                              toggle.parents))
     if config.include_apis:
         factors += [Factor(f"api:{api}", FactorKind.API, (False, True), api) for api in advertised_apis(chart)]
     if config.kube_versions and kube_version_constraints(chart):  # else the version cannot change the render
@@ -175,6 +178,8 @@ def apply_constraints(row: dict[str, Any], constraints: dict | None) -> tuple[di
 def _row_scenario(name: str, row: dict[str, Any], factors: list[Factor], base: tuple[Path, ...],
                   index: int, total: int, constraints: dict | None = None) -> Scenario:
     row, extra = apply_constraints(row, constraints)
+    row, parents_on = with_parents_on(row, {f.name: f.parents for f in factors if f.parents})
+    extra += parents_on
     # Only toggles moved off their default are passed to Helm: the shortest reproducible command.
     set_values = tuple(extra) + tuple((f.name, row[f.name]) for f in factors
                                       if f.kind == FactorKind.TOGGLE and row[f.name] != f.levels[0])
@@ -231,8 +236,10 @@ _REFUSES = re.compile(r"\b(fail|required)\b")
 
 
 def can_refuse(chart: Chart) -> bool:
-    """Could some input make the chart stop in its own `fail`/`required`? (Else no row is infeasible.)"""
-    return any(_REFUSES.search(text) for text in chart.all_templates().values())
+    """Could some input make the chart stop in its own `fail`/`required`, or its values schema reject
+    it? (Else no row is infeasible.)"""
+    return (any(_REFUSES.search(text) for text in chart.all_templates().values())
+            or any(rel.rsplit("/", 1)[-1] == "values.schema.json" for rel in chart.files.files))
 
 
 def repair_scenarios(plan: CombinationPlan, rows: list[dict[str, Any]], base: tuple[Path, ...],

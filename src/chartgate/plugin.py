@@ -56,7 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="lowest severity whose findings make the gate red (default: error)")
     add("--helm-version", action="append", dest="helm-versions", metavar="VERSION",
         help="pinned Helm version(s) to render with; the first is primary, the others are compared by "
-             "HELM-001; repeatable (default: 4.1.4 and 3.18.0)")
+             "HELM-001; repeatable (default: 4.1.4 and 3.19.0)")
     add("--strength", dest="strength", type=int, metavar="T",
         help="t of the t-wise covering plan over toggles x capabilities (default: 2, pairwise)")
     add("--exhaustive-threshold", dest="exhaustive-threshold", type=int, metavar="N",

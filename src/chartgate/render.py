@@ -83,7 +83,7 @@ class Render:
 
     @property
     def refused(self) -> bool:
-        """A generated input (toggle, plan row) the chart stopped through its own `fail`/`required`
+        """A generated input (toggle, plan row) the chart stopped through its own `fail`/`required`/schema
         (infeasible when the chart's base scenario renders: see ChartContext.infeasible)."""
         return isinstance(self.error, ChartFailed) and self.scenario.generated
 

@@ -39,7 +39,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "max-waiver-days": (int, 365),
     "exclude-charts": (list, []),
     "fail-on": (str, "error"),
-    "helm-versions": (list, ["4.1.4", "3.18.0"]),
+    "helm-versions": (list, ["4.1.4", "3.19.0"]),
     "strength": (int, 2),
     "exhaustive-threshold": (int, 32),
     "render-budget": (int, DEFAULT_RENDER_BUDGET),

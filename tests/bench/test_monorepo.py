@@ -143,6 +143,7 @@ def test_mainstream_charts_render(tmp_path):
     assert [c.name for c in charts][:5] == ["demo", "probe-exporter", "edge-ingress", "cert-issuer", "keyvalue"]
     assert {c.name for c in charts} >= set(mainstream.PLANTED_DOMAINS)
     assert {"cache-ha", "queue-operator"} <= {c.name for c in charts}
+    assert "config-reloader" in [c.name for c in charts]
     assert not (tmp_path / "mainstream" / "demo" / "blueprint.yaml").exists()
     for chart in charts:
         proc = helm("template", "rel", str(chart), tmp=tmp_path)

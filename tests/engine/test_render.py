@@ -175,7 +175,7 @@ data:
 """
 
 
-@pytest.mark.parametrize("version", ["4.1.4", "3.18.0"])
+@pytest.mark.parametrize("version", ["4.1.4", "3.19.0"])
 def test_the_bare_cluster_serves_what_a_real_api_server_of_the_target_version_serves(tmp_path, version):
     # Helm alone answers `policy/v1/PodDisruptionBudget` with false, and `.KubeVersion` with the
     # version of its own client libraries: both Helms must answer like a 1.33 API server instead.

@@ -19,7 +19,7 @@ def test_table_paths_are_relative_to_the_file(tmp_path):
     s = resolve({}, _project(tmp_path, 'chart-roots = ["charts"]\n'), cwd=tmp_path / "elsewhere")
     assert s["chart-roots"] == [str(tmp_path / "charts")]
     assert s["platform-config"] is None  # no platform.yaml there: none, not an error
-    assert s["helm-versions"] == ["4.1.4", "3.18.0"]
+    assert s["helm-versions"] == ["4.1.4", "3.19.0"]
     assert s["golden-dir"] == tmp_path / "golden"
 
 

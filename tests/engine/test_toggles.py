@@ -221,6 +221,24 @@ def test_an_opt_in_the_chart_refuses_with_its_own_fail_is_infeasible_not_an_erro
     assert not run.summary.red
 
 
+def test_a_row_the_values_schema_rejects_is_infeasible_not_a_render_error(tmp_path):
+    # The chart's values.schema.json says `controller.enabled` must be true: a plan row switching it off
+    # is refused by the chart, like its own `fail`.
+    values = "controller: {enabled: true}\nmetrics: {serviceMonitor: {enabled: false}}\n"
+    chart = write_chart(tmp_path / "charts", "bp-schema", values, {
+        "cm.yaml": "{{- if .Values.controller.enabled }}\n" + CONFIGMAP % ("cm", "v") + "{{- end }}\n",
+        "sm.yaml": SERVICE_MONITOR % (".Values.metrics.serviceMonitor.enabled", "sm")})
+    (chart / "values.schema.json").write_text(
+        '{"type": "object", "properties": {"controller": {"type": "object", '
+        '"properties": {"enabled": {"const": true}}}}}')
+    run = gate_on(tmp_path, tmp_path / "charts")
+    [plan] = run.gate.combination_plans.values()
+    assert plan.infeasible and all("schema" in message for _, message in plan.infeasible)
+    render = [r for r in run.results_for("RENDER-001") if r.outcome is not Outcome.PASSED]
+    assert render and all(r.outcome is Outcome.SKIPPED and r.cause == "infeasible" for r in render)
+    assert not run.summary.red
+
+
 def test_declared_constraints_make_the_opt_in_feasible(tmp_path):
     from chartgate.chartconfig import parse_chart_settings
     values = "xOverlay:\n  hpa: {enabled: false, maxReplicas: null}\n"

@@ -12,6 +12,7 @@ from chartgate.context import ChartContext, ScenarioContext
 from chartgate.loader import load_policy_module
 from chartgate.manifests import parse_render
 from chartgate.platform import Platform
+from chartgate.policy import Outcome
 from chartgate.policy import NotApplicable
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
@@ -100,3 +101,83 @@ def test_gates_in_helpers_count_any_object_as_proof():
     assert cap.renders_from(render, "c/templates/a.yaml")
     assert not cap.renders_from(render, "c/templates/b.yaml")
     assert cap.renders_from(render, "c/templates/_helpers.tpl")
+
+
+# -- CAP-002 on minimal generic charts, real Helm ----------------------------------------------------------
+
+GUARDED_FAIL = """{{- if .Values.serviceMonitor.enabled }}
+{{- if not (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}
+{{- fail "serviceMonitor.enabled needs monitoring.coreos.com/v1: deploy the Prometheus Operator CRDs first" }}
+{{- end }}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: guarded}
+spec: {selector: {matchLabels: {app: guarded}}, endpoints: [{port: metrics}]}
+{{- end }}
+"""
+OPENSHIFT_FLAG = """{{- if and (.Capabilities.APIVersions.Has "apps.openshift.io/v1") .Values.reloader.isOpenshift }}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reloader-openshift}
+rules: [{apiGroups: [apps.openshift.io], resources: [deploymentconfigs], verbs: [get, list, watch]}]
+{{- end }}
+"""
+DEAD_GATE = """{{- if .Capabilities.APIVersions.Has "policy.example.io/v1" }}
+{{- end }}
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: dead}
+data: {k: v}
+"""
+BROKEN_WHEN_ADVERTISED = """{{- if .Capabilities.APIVersions.Has "cert-manager.io/v1" }}
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: broken}
+data: {k: {{ .Values.missing.deeper | quote }}}
+{{- end }}
+"""
+
+
+@pytest.fixture(scope="module")
+def cap002_run(tmp_path_factory, policies, render_cache):
+    from ..conftest import gate_config, run_gate
+    root = tmp_path_factory.mktemp("cap002")
+    charts = {"guarded": ("serviceMonitor: {enabled: false}\n", GUARDED_FAIL),
+              "openshift": ("reloader: {isOpenshift: false}\n", OPENSHIFT_FLAG),
+              "dead": ("", DEAD_GATE), "broken": ("", BROKEN_WHEN_ADVERTISED)}
+    for name, (values, template) in charts.items():
+        chart = root / "charts" / name
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n")
+        (chart / "values.yaml").write_text(values)
+        (chart / "templates" / "gated.yaml").write_text(template)
+    (root / "overlays").mkdir()
+    chosen = [p for p in policies if p.id in ("CAP-002", "RENDER-001")]
+    return run_gate(gate_config(root, root / "charts", root / "overlays", cache=render_cache), chosen)
+
+
+def cap002(run, chart):
+    [result] = [r for r in run.gate.results if r.policy.id == "CAP-002" and r.chart == chart]
+    return result
+
+
+def test_a_gate_guarding_the_charts_own_fail_is_live(cap002_run):
+    assert cap002(cap002_run, "guarded").outcome is Outcome.PASSED
+
+
+def test_a_gate_combined_with_a_flag_the_plan_varies_is_live(cap002_run):
+    assert cap002(cap002_run, "openshift").outcome is Outcome.PASSED
+    factors = {f.name for f in cap002_run.gate.combination_plans["openshift"].factors}
+    assert "reloader.isOpenshift" in factors  # a boolean tested with the gate is a plan factor
+
+
+def test_a_dead_gate_is_still_found(cap002_run):
+    result = cap002(cap002_run, "dead")
+    assert result.outcome is Outcome.FAILED and "is dead" in result.findings[0].message
+
+
+def test_a_gate_whose_scenarios_all_fail_to_render_is_not_called_dead(cap002_run):
+    result = cap002(cap002_run, "broken")
+    assert result.outcome is Outcome.SKIPPED and "cannot be judged" in result.message
+    render = [r for r in cap002_run.gate.results if r.policy.id == "RENDER-001" and r.chart == "broken"]
+    assert any(r.outcome is Outcome.FAILED for r in render)  # the render failure is reported, by RENDER-001

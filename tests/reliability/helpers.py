@@ -17,7 +17,7 @@ from chartgate.toolchain import locate
 
 from ..conftest import REPO, gate_config
 
-HELM_VERSIONS = ("4.1.4", "3.18.0")
+HELM_VERSIONS = ("4.1.4", "3.19.0")
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  key: {value}\n"
 
 

@@ -1,6 +1,6 @@
 """Helm runs isolated from the caller: a minimal allow-listed environment (no CI token reaches a render,
 not even through a chart file linked to /proc/self/environ), and hostile release names or namespaces
-can never act as Helm flags, on Helm 3.18 and Helm 4.1 alike.
+can never act as Helm flags, on Helm 3.19 and Helm 4.1 alike.
 
 Facts about Helm these tests rely on (checked here against the pinned binaries, not assumed):
 - templates cannot read environment variables: Helm removes sprig's `env` and `expandenv`;

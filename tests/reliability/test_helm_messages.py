@@ -1,5 +1,5 @@
 """Helm's error messages are kept whole, its warnings apart, and a chart's own `fail`/`required`
-(ChartFailed) is told apart precisely from every other render error, on Helm 3.18 and 4.1."""
+(ChartFailed) is told apart precisely from every other render error, on Helm 3.19 and 4.1."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Symbolic links in chart trees are handled as Helm handles them, minus what Helm gets wrong.
 
-What Helm 3.18 and 4.1 do (checked by the first test below, on both pinned binaries): the chart
+What Helm 3.19 and 4.1 do (checked by the first test below, on both pinned binaries): the chart
 loader follows links to files and to directories, reads what they point at wherever that is (it only
 logs "found symbolic link in path ... Contents of linked file included and used"), fails on a
 dangling link ("error evaluating symlink"), and follows a link loop 40 levels deep before failing

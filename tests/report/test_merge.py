@@ -116,7 +116,7 @@ def test_shards_of_different_n_are_an_error(shard_dirs):
 
 
 @pytest.mark.parametrize("what, change", [
-    ("Helm versions", lambda r: r["helm"].update(version="v3.18.0")),
+    ("Helm versions", lambda r: r["helm"].update(version="v3.19.0")),
     ("git commits", lambda r: r.update(git_commit="0" * 40)),
     ("chartgate versions", lambda r: r["tool"].update(version="9.9.9")),
     ("--fail-on", lambda r: r["summary"].update(fail_on="warning")),
