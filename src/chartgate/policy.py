@@ -171,7 +171,7 @@ def _validated(id: str, title: str, rationale: str, reference: str, severity: An
     valid_severities = [s.value for s in Severity]
     if severity not in valid_severities:  # a Severity member compares equal to its value
         raise PolicyDeclarationError(f"{id}: severity={severity!r} is not one of {valid_severities} "
-                                     "(chartgate.Severity.ERROR / .WARNING)")
+                                     "(chartgate.Severity.ERROR / .WARNING / .INFO)")
     if scenarios not in (None, "*"):
         kinds_known = [k.value for k in ScenarioKind]
         names = _names(id, "scenarios", scenarios, "(ScenarioKind.DEFAULT,) or \"*\" for every scenario")

@@ -29,7 +29,7 @@ def check(ctx):  # a check function to decorate
     (dict(requires="blueprint"), "requires='blueprint' must be a tuple of names"),
     (dict(scenarios="default"), "scenarios='default' must be a tuple of names"),
     (dict(scenarios=("defualt",)), "valid kinds: ['default', 'capabilities'"),
-    (dict(severity="warn"), "severity='warn' is not one of ['error', 'warning']"),
+    (dict(severity="warn"), "severity='warn' is not one of ['error', 'warning', 'info']"),
     (dict(requires=("blueprnt",)), "unknown requires=['blueprnt']"),
 ])
 def test_a_wrong_policy_argument_names_the_policy_and_the_valid_values(kwargs, expected):

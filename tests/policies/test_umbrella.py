@@ -98,8 +98,8 @@ def found(policy, ctx) -> list[tuple[str, str]]:
 
 
 def test_umb_rules_are_blueprint_only_and_point_at_the_docs():
-    for p in (umb.declares_dependencies, umb.identity_matches_blueprint):
-        assert p.requires == ("blueprint",)
+    assert umb.declares_dependencies.requires == ("blueprint",)
+    assert umb.identity_matches_blueprint.requires == ("blueprint", "blueprint-file")  # it reads blueprint.yaml
     for p in (umb.dependencies_vendored_at_pin, umb.upstream_pin_agrees, umb.default_render_has_payload):
         assert p.requires == ("blueprint", "dependencies")
     assert {p.reference for p in umb.__dict__.values() if hasattr(p, "requires")} == {"docs/policies.md#umb"}
