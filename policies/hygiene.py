@@ -13,6 +13,7 @@ from typing import Any, Iterable, Iterator
 
 from chartgate import ChartContext, Finding, Manifest, NotApplicable, policy
 from chartgate.kube import builtin_groups
+from chartgate.values import supplied_values
 
 REFERENCE = "docs/policies.md#hyg"
 
@@ -180,8 +181,38 @@ def overlay_objects_have_standard_labels(ctx: ChartContext):
     yield from report_once(missing_standard_labels(ctx))
 
 
+def supplied_by_input(ctx: ChartContext, seen: Seen) -> bool:
+    """Is the object one the scenarios' input wrote whole (`extraObjects`/`extraManifests` in a ci/
+    file, an overlay or a HelmRelease), rendered verbatim by the chart? Then its labels are the input's,
+    not the chart's. True when every scenario that renders it supplies an object literal of the same
+    apiVersion, kind and name (a templated name matching)."""
+    body = seen.manifest.body
+    name = str((body.get("metadata") or {}).get("name") or "")
+
+    def literal(node: Any) -> bool:
+        if isinstance(node, dict):
+            if node.get("kind") == body.get("kind") and node.get("apiVersion") == body.get("apiVersion") \
+                    and _names_match(str((node.get("metadata") or {}).get("name") or ""), name):
+                return True
+            return any(literal(child) for child in node.values())
+        if isinstance(node, list):
+            return any(literal(child) for child in node)
+        return False
+    planned = {scenario.name: scenario for scenario in ctx.scenarios}
+    return all(any(literal(v) for v in supplied_values(planned[n])) for n in seen.scenarios)
+
+
+def _names_match(supplied: str, rendered: str) -> bool:
+    """`{{ .Release.Name }}-upstreams` matches `rel-upstreams`: each template action matches anything."""
+    pattern = "".join(".*" if part.startswith("{{") else re.escape(part)
+                      for part in re.split(r"(\{\{.*?\}\})", supplied))
+    return bool(supplied) and re.fullmatch(pattern, rendered) is not None
+
+
 def missing_standard_labels(ctx: ChartContext) -> Iterator[Problem]:
     for seen in overlays(ctx):
+        if supplied_by_input(ctx, seen):  # the input's object: its labels are the input's
+            continue
         labels = seen.manifest.labels
         wanted = [label for label in STANDARD_LABELS
                   if not (seen.manifest.kind in SHARED_KINDS and label in PER_RELEASE_LABELS)]

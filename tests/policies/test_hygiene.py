@@ -104,3 +104,48 @@ def test_blueprint_label_must_carry_the_blueprint_name_and_is_skipped_without_bl
     assert "`catalyst.openova.io/blueprint: bp-demo`" in finding.message
     # Without blueprint.yaml the chart is judged with the generic profile: the engine skips the rule.
     assert hyg.overlay_objects_have_blueprint_label.requires == ("blueprint", "blueprint-file")
+
+
+# -- objects the scenario's input wrote (extraObjects in a ci/ file) are the input's, real Helm ------
+
+EXTRA_OBJECTS = """{{- range .Values.extraObjects }}
+---
+{{ tpl (toYaml .) $ }}
+{{- end }}
+"""
+LABELLED = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-own
+  labels: {app.kubernetes.io/name: app, app.kubernetes.io/instance: "{{ .Release.Name }}",
+           app.kubernetes.io/managed-by: "{{ .Release.Service }}"}
+data: {k: v}
+"""
+SUPPLIED = ("extraObjects:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n"
+            "      name: '{{ .Release.Name }}-upstreams'\n    data: {URL: https://payments.example.org}\n")
+
+
+def _hyg002(tmp_path, values: str, ci: str | None):
+    from chartgate.policy import policies_in
+    from ..conftest import gate_config, run_gate
+    from ..reliability.helpers import write_chart
+    chart = write_chart(tmp_path / "charts", "app", {"own.yaml": LABELLED, "extra.yaml": EXTRA_OBJECTS}, values=values)
+    if ci is not None:
+        (chart / "ci").mkdir()
+        (chart / "ci" / "extra-values.yaml").write_text(ci)
+    (tmp_path / "overlays").mkdir()
+    policy = [p for p in policies_in(hyg) if p.id == "HYG-002"]
+    run = run_gate(gate_config(tmp_path, tmp_path / "charts", tmp_path / "overlays", cache=tmp_path / "cache"), policy)
+    [result] = run.gate.results
+    return result
+
+
+def test_an_object_the_ci_values_supply_is_not_the_charts_to_label(tmp_path):
+    result = _hyg002(tmp_path, "extraObjects: []\n", SUPPLIED)
+    assert result.outcome.value == "passed", [f.message for f in result.findings]
+
+
+def test_the_same_object_in_the_charts_own_defaults_is_the_charts(tmp_path):
+    result = _hyg002(tmp_path, SUPPLIED, None)
+    assert result.outcome.value == "failed"
+    assert len(result.findings) == 1 and result.findings[0].resource.endswith("-upstreams")
