@@ -1,6 +1,6 @@
 """Generate a platform monorepo sized like a real one, for benchmarking chartgate.
 
-Layout (as in BLUEPRINT.md):
+Layout (the Blueprint layout, docs/blueprint.md):
 
     <root>/platform/<name>/blueprint.yaml                 the Blueprint (catalyst.openova.io/v1alpha1)
     <root>/platform/<name>/chart/                         umbrella: Chart.yaml, values.yaml, templates/,

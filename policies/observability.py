@@ -1,6 +1,6 @@
 """Observability toggles default to false, are wired, and are Capabilities-gated.
 
-Generalises the seed's tests/observability-toggle.sh (default-off, opt-in, explicit-off) to every
+Generalises the three proofs of docs/blueprint.md (default-off, opt-in, explicit-off) to every
 observability toggle chartgate finds in a chart's effective values, the vendored subcharts' included
 (see chartgate.toggles for the classification: by name, by the platform file, or because switching
 the toggle on adds monitoring objects; feature switches such as `rbac.create` are not bound). A
@@ -185,7 +185,7 @@ def opt_in_without_api_is_gated(ctx: ScenarioContext):
     title="Explicit-off renders no monitoring object, even with its API advertised",
     scenarios=(ScenarioKind.OFF,),
     requires=("blueprint",),
-    rationale="""The seed's third case: with a toggle explicitly off and the Prometheus Operator's API
+    rationale="""The third proof (explicit-off): with a toggle explicitly off and the Prometheus Operator's API
     advertised, no monitoring object may appear. A ServiceMonitor gated only on
     .Capabilities.APIVersions.Has (or on `or` instead of `and`) stays out of a bare cluster but lands on
     every cluster that runs the operator, whatever the overlay says.""",

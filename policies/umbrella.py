@@ -1,6 +1,6 @@
 """Umbrella shape: a Blueprint chart wraps a pinned, vendored upstream chart and says so consistently.
 
-The hard contract (BLUEPRINT.md, "The umbrella pin"): the upstream chart is pinned in three places
+The hard contract (docs/blueprint.md, "The umbrella pin"): the upstream chart is pinned in three places
 that agree - Chart.yaml `dependencies[]` (name, version, repository), values.yaml
 `catalystBlueprint.upstream` (chart, version, repo) and the vendored payload in charts/
 (`<dep>-<version>.tgz` or an unpacked `<dep>/Chart.yaml` at that version) - and the Blueprint's

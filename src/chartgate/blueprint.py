@@ -36,10 +36,8 @@ from .yamlio import load_text, loader_for
 if TYPE_CHECKING:
     from .charts import Chart
 
-API_GROUP = "catalyst.openova.io"
 KIND = "Blueprint"
 FILE_NAME = "blueprint.yaml"
-VISIBILITIES = ("listed", "unlisted", "private")
 
 Key = tuple  # a path of mapping keys and list indexes, e.g. ("spec", "depends", 0, "blueprint")
 
@@ -460,12 +458,6 @@ def blueprint_file_label(chart: Any) -> str:
 
 
 # -- configSchema paths and values paths ---------------------------------------------------------
-
-
-def overlay_key(chart: Any) -> str | None:
-    """The values key of the Blueprint's own overlay (`<name>Overlay:`), when values.yaml has one."""
-    keys = [k for k in (getattr(chart, "values", None) or {}) if isinstance(k, str) and k.endswith("Overlay")]
-    return keys[0] if len(keys) == 1 else None
 
 
 def config_properties(schema: Any, values: Any,

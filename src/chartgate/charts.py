@@ -347,13 +347,6 @@ def find_chart_dirs(root: Path) -> list[Path]:
     return found
 
 
-def _find_blueprint(chart_dir: Path) -> Path | None:
-    for candidate in (chart_dir / "blueprint.yaml", chart_dir.parent / "blueprint.yaml"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def load_chart_dir(chart_dir: Path) -> Chart:
     chart = load_chart(ChartFiles.from_dir(chart_dir), path=chart_dir)
     from .blueprint import attach_blueprint  # blueprint.yaml: its location, format and typed view

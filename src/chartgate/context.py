@@ -11,7 +11,7 @@ from .charts import Chart
 from .errors import RenderError
 from .kube import DEFAULT_KUBE_VERSION
 from .render import Render, Renderer
-from .scenarios import Scenario, ScenarioKind
+from .scenarios import Scenario
 from .determinism import Nondeterminism, compare, kept_with_lookup, may_be_nondeterministic
 from .scenarios import ChartBase
 from .toggles import Classification, Toggle, discover_toggles
@@ -67,14 +67,6 @@ class ChartContext:
         before = {m.identity() for m in off.manifests}
         return any(m.group in MONITORING_GROUPS and m.identity() not in before for m in on.manifests)
 
-    def toggle_baseline(self, toggle: Toggle) -> Scenario:
-        """Where the toggle stands at its default: `capabilities` (every API advertised), with its
-        enclosing toggles switched on for a nested toggle."""
-        if not toggle.parents:
-            return self.scenario("capabilities")
-        return self.variant("capabilities", f"inside-{toggle.dotted}",
-                            set_values=[(parent, True) for parent in toggle.parents])
-
     @cached_property
     def capability_gates(self) -> list[CapabilityGate]:
         return capability_gates(self.chart)
@@ -95,9 +87,6 @@ class ChartContext:
             if scenario.name == name:
                 return scenario
         raise KeyError(f"{self.name}: no scenario named {name!r}")
-
-    def scenarios_of(self, *kinds: ScenarioKind) -> list[Scenario]:
-        return [s for s in self.scenarios if s.kind in kinds]
 
     def try_render(self, scenario: Scenario | str) -> Render:
         """Render a scenario; a failed render is returned with `.error` set (for policies that expect it)."""

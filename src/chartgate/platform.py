@@ -30,9 +30,6 @@ class Platform:
         from .toggles import Classification
         return Classification(self.observability_include, self.observability_exclude)
 
-    def groups_provided_by(self, blueprints: list[str]) -> set[str]:
-        return {g for bp in blueprints for g in self.blueprint_apis.get(bp, ())}
-
     def to_dict(self) -> dict:
         return {"source": self.source, **self.raw}
 

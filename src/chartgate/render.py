@@ -93,8 +93,6 @@ class Render:
     def of_kind(self, *kinds: str) -> list[Manifest]:
         return [m for m in self.manifests if m.kind in kinds]
 
-    def in_group(self, group: str) -> list[Manifest]:
-        return [m for m in self.manifests if m.group == group]
 
 
 def default_cache_dir() -> Path | None:

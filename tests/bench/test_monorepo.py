@@ -1,4 +1,4 @@
-"""The benchmark's generated monorepo: deterministic, in BLUEPRINT.md's real format, rendered by real Helm."""
+"""The benchmark's generated monorepo: deterministic, in the real Blueprint format (docs/blueprint.md), rendered by real Helm."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def test_helm_warnings_are_kept_and_reported(tmp_path, policies):
     assert any("Not a table" in w for w in default["helm_warnings"]), default["helm_warnings"]
 
 
-# -- the fixtures are written in the real Blueprint format (/work/shared/BLUEPRINT.md) ------------
+# -- the fixtures are written in the real Blueprint format (docs/blueprint.md) ------------
 
 def fixture_charts() -> dict:
     from chartgate.charts import Chart, discover

@@ -97,21 +97,10 @@ def build_matrix(report: dict) -> Matrix:
     return Matrix(charts, sorted(report["policies"], key=lambda p: p["id"]), cells)
 
 
-def noteworthy_results(report: dict) -> list[dict]:
-    """Failures, errors and waivers (in that order), then by chart, policy and scenario."""
-    chosen = [r for r in report["results"] if r["outcome"] in NOTEWORTHY]
-    return sorted(chosen, key=lambda r: (NOTEWORTHY.index(r["outcome"]), r["chart"], r["policy"],
-                                         r["scenario"] or ""))
-
-
 def anchor(result: dict) -> str:
     """A stable HTML/Markdown anchor for one result."""
     raw = f"{result['policy']}-{result['chart']}-{result['scenario'] or 'chart'}"
     return "r-" + re.sub(r"[^A-Za-z0-9_-]+", "-", raw).strip("-").lower()
-
-
-def scenario_label(result: dict) -> str:
-    return result["scenario"] or "chart-level"
 
 
 def policy_index(report: dict) -> dict[str, dict]:

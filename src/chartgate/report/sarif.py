@@ -25,7 +25,6 @@ import re
 from pathlib import Path
 
 from .defects import priority_key, scenario_names
-from .locate import find_key_line, jsonpath_keys  # noqa: F401  (re-exported: the line lookup lives there)
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -231,7 +230,3 @@ def truncation_note(sarif: dict) -> str | None:
     """The terminal's line about what the SARIF file left out, or None when it holds everything."""
     truncation = sarif["runs"][0]["properties"].get("truncation") or {}
     return truncation.get("statement")
-
-
-def render_sarif(report: dict) -> str:
-    return _dumps(build_sarif(report)) + "\n"
