@@ -5,7 +5,9 @@ Every render a run makes is counted (`--plan` prints the parts; the budget bound
 - judging: the planned scenarios (declared and combined), identical effective inputs counted once;
 - comparison: the scenarios the HELM- policies compare, under each other configured Helm version;
 - determinism: a second render of each of those when the templates can produce random output;
-- variants: renders policies derive from a planned scenario (see `VARIANTS`);
+- variants: renders policies derive from a planned scenario: PROP-001's configurations, the FQDN
+  sentinel renders and the capability differentials (CAP-001/CAP-002 render a scenario again without
+  an optional API its objects use; `capability_variants`);
 - planning: rows and bisection probes rendered while planning around refusals (refusals.py).
 
 The budget (`render-budget` in [tool.chartgate], `render_budget` per chart) bounds the total: what
@@ -75,10 +77,11 @@ def distinct(renderer: "Renderer", chart: "Chart", scenarios: Iterable[Scenario]
 
 
 def estimate(renderer: "Renderer", chart: "Chart", scenarios: list[Scenario], *, other_helms: int,
-             planning: int = 0, limit: int = DEFAULT_RENDER_BUDGET) -> RenderEstimate:
+             planning: int = 0, limit: int = DEFAULT_RENDER_BUDGET, toggles: list | None = None) -> RenderEstimate:
     judged = distinct(renderer, chart, scenarios)
     compared = [s for s in judged if s.kind in COMPARED]
-    with_properties = distinct(renderer, chart, judged + property_variants(chart, judged))
+    with_properties = distinct(renderer, chart, judged + property_variants(chart, judged)
+                               + capability_variants(chart, judged, toggles or []))
     bare = fqdn_variants(chart, judged)  # the sentinel always makes a new request; the bare defaults may not
     fqdn = len(bare) and len(bare) - 1 + len(distinct(renderer, chart, with_properties + bare[:1])) - len(with_properties)
     return RenderEstimate(
@@ -109,6 +112,82 @@ def property_variants(chart: "Chart", judged: list[Scenario]) -> list[Scenario]:
     configs = list(space.boundaries)[:profile.examples]
     configs += search_configurations(space.configurations, profile, limit=profile.examples - len(configs))
     return [replace(base, name=f"{base.name}+property", set_values=base.set_values + tuple(c)) for c in configs]
+
+
+#: The scenario kinds CAP-001 judges on a chart that is not a Blueprint (policies/capabilities.py).
+DEFAULT_LIKE = frozenset({ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.KUBE_VERSION})
+_SWITCH_WORDS = frozenset({"enabled", "enable", "create"})
+
+
+@dataclass(frozen=True)
+class _GatedTemplate:
+    """A template that tests an optional API: where, which, the values scope of its chart, and the
+    words of its text up to the test (the values it reads to get there)."""
+    source: str
+    group_version: str
+    scope: tuple[str, ...]
+    words: frozenset[str]
+
+
+def _gated_templates(chart: "Chart", optional: set[str], scope: tuple[str, ...] = (), prefix: str = "") -> list[_GatedTemplate]:
+    from .capabilities import _HAS
+    me = prefix + chart.name
+    found = []
+    for rel, text in chart.templates.items():
+        for match in _HAS.finditer(text):
+            parts = match.group(1).split("/")
+            gv = "/".join(parts[:2])
+            if gv in optional:
+                found.append(_GatedTemplate(f"{me}/{rel}", gv, scope, frozenset(_WORD.findall(text[:match.end()]))))
+    for key, sub in chart.subcharts.items():
+        found += _gated_templates(sub, optional, scope + (key,), f"{me}/charts/")
+    return found
+
+
+def capability_variants(chart: "Chart", judged: list[Scenario], toggles: list) -> list[Scenario]:
+    """The differential renders of CAP-001 and CAP-002 (policies/capabilities.py): a scenario that
+    advertises an optional API and renders an object of it from a template tested nowhere before (per
+    release identity for CAP-001) is rendered again without that API. Which scenario renders a gated
+    template is read from the toggles the text before the test names (all of a toggle's path inside the
+    template's chart): on when each such toggle is on in the scenario, or by default."""
+    from .capabilities import advertised_apis
+    optional = {"/".join(api.split("/")[:2]) for api in advertised_apis(chart)}
+    if not optional:
+        return []
+    gated = _gated_templates(chart, optional)
+    switches = {}
+    for gate in gated:
+        switches[gate] = [t for t in toggles if tuple(t.path[:len(gate.scope)]) == gate.scope
+                          and _relative_words(t.path[len(gate.scope):]) <= gate.words]
+    blueprint = chart.profile == "blueprint"
+    seen: set[tuple] = set()
+    variants = []
+    for scenario in judged:
+        advertised = {"/".join(api.split("/")[:2]) for api in scenario.api_versions} & optional
+        if not advertised:
+            continue
+        values = dict(scenario.set_values)
+        for gate in gated:
+            if gate.group_version not in advertised or not all(values.get(t.dotted, t.default) is True
+                                                                for t in switches[gate]):
+                continue
+            keys = [(gate.source, gate.group_version)]  # CAP-002: one proof per gate
+            if blueprint or scenario.kind in DEFAULT_LIKE:  # CAP-001: once per object identity
+                keys.append((gate.source, gate.group_version, scenario.release, scenario.namespace))
+            if all(key in seen for key in keys):
+                continue
+            seen.update(keys)
+            without = tuple(a for a in scenario.api_versions if "/".join(a.split("/")[:2]) != gate.group_version)
+            variants.append(replace(scenario, name=f"{scenario.name}+without-{gate.group_version}",
+                                    api_versions=without))
+    return variants
+
+
+def _relative_words(path) -> set[str]:
+    parts = list(path)
+    if parts and parts[-1] in _SWITCH_WORDS:
+        parts = parts[:-1]
+    return set(parts) or {"\0"}  # a bare `enabled` at the chart's top names nothing
 
 
 #: The kinds FQDN-002 renders again with the sentinel domain in every FQDN input (policies/fqdn.py).

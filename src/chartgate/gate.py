@@ -337,7 +337,7 @@ class Gate:
         chart, coverage = self.charts[name], plan.coverage
         limit = self.chart_settings(name).render_budget or self.config.render_budget
         found = estimate(self.renderer, chart, [*plan.existing, *plan.scenarios],
-                         other_helms=len(self.config.helm_versions) - 1, limit=limit)
+                         other_helms=len(self.config.helm_versions) - 1, limit=limit, toggles=self.toggles[name])
         if coverage is not None:  # planned around refusals: what it rendered beyond the rows it kept
             planning = coverage.renders - len(coverage.rows)
         elif self.config.plan_only and plan.scenarios and can_refuse(chart):  # --plan renders nothing
