@@ -16,6 +16,7 @@ other command and value)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -31,14 +32,21 @@ if TYPE_CHECKING:
 
 #: Values shown per scenario at most; the rest are counted (`values_omitted`): the files are named.
 MAX_VALUES_SHOWN = 30
+MAX_VALUE_CHARS = 200  # a list or long text set by a values file is cut (the file is named)
 
 
 def changed_values(ctx: "ChartContext", scenario: "Scenario") -> dict[str, Any]:
     """{dotted path: value} of every value the scenario's inputs change from the chart's defaults
     (`debug.enabled: true`), whether it comes from `--set` or from a values file."""
     defaults = dict(iter_leaves(ctx.chart.effective_values))
-    return {".".join(path): value for path, value in iter_leaves(ctx.values_for(scenario))
+    return {".".join(path): _shown(value) for path, value in iter_leaves(ctx.values_for(scenario))
             if path not in defaults or defaults[path] != value}
+
+
+def _shown(value: Any) -> Any:
+    """A value as reports can carry it: JSON (a YAML date becomes its text), a long one cut."""
+    text = json.dumps(value, default=str)
+    return json.loads(text) if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "..."
 
 
 def scenario_inputs(ctx: "ChartContext", scenario: "Scenario") -> dict:

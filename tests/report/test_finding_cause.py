@@ -262,3 +262,19 @@ def test_judge_test_hooks_judges_the_test_hook_too(tmp_path_factory, charts, mod
     assert finding.resource.startswith("Pod/") and finding.resource.endswith("-test-connection")
     assert "default" in finding.scenarios
     assert _sec001_on(judged, "toggled").outcome is Outcome.FAILED
+
+
+def test_changed_values_are_json_and_cut(tmp_path):
+    """A YAML date or a long list set by a values file still fits a JSON report."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from chartgate.provenance import MAX_VALUE_CHARS, changed_values
+    from chartgate.scenarios import Scenario, ScenarioKind
+
+    values = {"since": dt.date(2026, 1, 2), "hosts": [f"host-{i}.example" for i in range(100)], "same": 1}
+    ctx = SimpleNamespace(chart=SimpleNamespace(effective_values={"same": 1}), values_for=lambda s: values)
+    changed = changed_values(ctx, Scenario("ci.x", ScenarioKind.CI))
+    assert changed["since"] == "2026-01-02" and "same" not in changed
+    assert isinstance(changed["hosts"], str) and len(changed["hosts"]) == MAX_VALUE_CHARS + 3
+    json.dumps(changed)

@@ -183,7 +183,7 @@ _INPUT_KEYS = ("values_files", "set", "api_versions", "kube_version")  # Scenari
 
 def set_text(key: str, value) -> str:
     """`debug.enabled=true`: a value as `--set-json` spells it (strings bare)."""
-    return f"{key}={value if isinstance(value, str) else json.dumps(value)}"
+    return f"{key}={value if isinstance(value, str) else json.dumps(value, default=str)}"
 
 
 def changed_values_text(inputs: dict) -> list[str]:
