@@ -73,7 +73,8 @@ def report_once(problems: Iterable[Problem]) -> Iterator[Finding]:
         scenarios.extend(s for s in problem.seen.scenarios if s not in scenarios)
     for problem, scenarios in merged.values():
         yield Finding.on(problem.seen.manifest, problem.path,
-                         f"{problem.what} ({where(scenarios)}). {problem.advice}", value=problem.value)
+                         f"{problem.what} ({where(scenarios)}). {problem.advice}", value=problem.value,
+                         scenarios=scenarios)
 
 
 def is_builtin_group(group: str, kube_versions) -> bool:

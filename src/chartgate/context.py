@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .capabilities import CapabilityGate, advertised_apis, capability_gates
 from .charts import Chart
@@ -37,6 +38,7 @@ class ChartContext:
     matrix_renderers: Callable[[], dict[str, Renderer]] = field(default=dict, repr=False)
     base: ChartBase | None = None  # what generated scenarios start from (cluster overlay, a ci file)
     chart_roots: tuple = ()  # the directory trees chartgate gates: the repository, as far as it reads
+    judge_test_hooks: bool = False  # posture rules judge `helm test` hooks too (podspec.chart_view)
 
     @property
     def name(self) -> str:
@@ -92,7 +94,21 @@ class ChartContext:
         """Render a scenario; a failed render is returned with `.error` set (for policies that expect it)."""
         if isinstance(scenario, str):
             scenario = self.scenario(scenario)
-        return self.renderer.render(self.chart, scenario)
+        result = self.renderer.render(self.chart, scenario)
+        seen = self.__dict__.get("_rendered_by_check")
+        if seen is not None:  # the engine is recording what a chart-level check looks at (provenance.py)
+            seen.setdefault(scenario.name, result)
+        return result
+
+    @contextmanager
+    def recording(self) -> Iterator[dict[str, Render]]:
+        """Record every render a check asks for, by scenario name, while the block runs."""
+        seen: dict[str, Render] = {}
+        self.__dict__["_rendered_by_check"] = seen
+        try:
+            yield seen
+        finally:
+            self.__dict__.pop("_rendered_by_check", None)
 
     def nondeterminism(self, scenario: Scenario | str) -> Nondeterminism:
         """Fields that differ between two renders of the scenario by the primary Helm (empty when the

@@ -33,6 +33,7 @@ from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_r
                       plan_combinations, repair_scenarios)
 from .refusals import learn_and_cover
 from .policy import NotApplicable, Outcome, Policy, PolicyMisuse, Result, file_sha256, findings_of
+from .provenance import attribute, scenario_inputs
 from .references import chart_references
 from .releases import release_scenarios
 from .render import Renderer, default_cache_dir
@@ -97,6 +98,7 @@ class GateConfig:
     timings_file: Path | None = None  # per-chart seconds of earlier runs: balances --shard
     record_timings: bool = False  # write this run's per-chart seconds into timings_file
     plan_only: bool = False  # --plan: describe the plans, render only what planning needs
+    judge_test_hooks: bool = False  # posture rules (SEC-*) judge `helm test` hooks too
 
 
 @dataclass
@@ -426,7 +428,8 @@ class Gate:
             ctx = ChartContext(chart, self.plans[name], self.renderer, self.platform, self.golden,
                                self.kube_versions, helm_versions=tuple(self.config.helm_versions),
                                matrix_renderers=lambda: self.matrix_renderers, base=self.bases[name],
-                               chart_roots=tuple(Path(r).resolve() for r in self.config.chart_roots))
+                               chart_roots=tuple(Path(r).resolve() for r in self.config.chart_roots),
+                               judge_test_hooks=self.config.judge_test_hooks)
             ctx.__dict__["toggles"] = self.toggles[name]  # discovered once, for the plan and the policies
             contexts[name] = ctx
         return contexts
@@ -649,7 +652,8 @@ class Gate:
                                    kube_versions=self.kube_versions, helm=helm, target_kube=self.target_kube_version,
                                    settings={"profile": chart.profile, "enable": settings.enable,
                                              "disable": settings.disable,
-                                             "constraints": sorted(settings.constraints)}, files=files)
+                                             "constraints": sorted(settings.constraints),
+                                             "judge_test_hooks": self.config.judge_test_hooks}, files=files)
         return keys[name]
 
     def save_caches(self) -> None:
@@ -679,7 +683,7 @@ class Gate:
             return result(Outcome.SKIPPED, message=unmet, cause="not-applicable")
         scenario = ctx.scenario(check.scenario) if check.scenario else None
         render = ctx.try_render(scenario) if scenario is not None else None
-        inputs = scenario.describe_inputs() if scenario is not None else None
+        inputs = scenario_inputs(ctx, scenario) if scenario is not None else None
         command = render.command if render is not None else ""
         if render is not None and render.error is not None:
             if ctx.infeasible(render):
@@ -697,10 +701,11 @@ class Gate:
                 return result(Outcome.SKIPPED, message=missing, cause="not-applicable", scenario_inputs=inputs)
         findings: list = []
         try:
-            checked = policy.check(ScenarioContext(ctx, scenario, render)) if scenario is not None \
-                else policy.check(ctx)
-            for finding in findings_of(policy, checked):  # one by one: findings before a NotApplicable count
-                findings.append(finding)
+            with ctx.recording() as rendered:  # what a chart-level check looked at: its findings' provenance
+                checked = policy.check(ScenarioContext(ctx, scenario, render)) if scenario is not None \
+                    else policy.check(ctx)
+                for finding in findings_of(policy, checked):  # one by one: findings before a NotApplicable count
+                    findings.append(finding)
         except NotApplicable as exc:
             if not findings:
                 return result(Outcome.SKIPPED, message=str(exc), cause="not-applicable", scenario_inputs=inputs)
@@ -719,6 +724,9 @@ class Gate:
         except ChartgateError as exc:
             return result(Outcome.ERROR, message=str(exc), scenario_inputs=inputs)
         outcome = Outcome.FAILED if findings else Outcome.PASSED
+        if scenario is None and findings:  # every chart-level finding names its scenarios and commands
+            findings, reproduce = attribute(ctx, findings, rendered)
+            return result(outcome, findings, reproduce=reproduce)
         return result(outcome, findings, command=command, scenario_inputs=inputs)
 
     @staticmethod

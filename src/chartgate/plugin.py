@@ -77,6 +77,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="per-chart seconds of earlier runs, which balance --shard (default: chartgate-timings.json)")
     add("--record-timings", action="store_true", dest="chartgate_record_timings",
         help="write this run's per-chart seconds into the timings file (commit it: shards balance on it)")
+    add("--judge-test-hooks", action="store_const", const=True, dest="judge-test-hooks",
+        help="posture rules (SEC-*) also judge `helm test` hook objects, which run only on `helm test` "
+             "(default: left out; setting judge-test-hooks)")
     add("--chartgate-config", dest="chartgate_config", metavar="FILE",
         help="TOML file with the [tool.chartgate] table (default: pyproject.toml of the directory pytest "
              "runs from)")

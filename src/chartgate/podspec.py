@@ -6,7 +6,9 @@
   fields it inherits (pod first, the container's own fields win), as the kubelet computes it.
 - `chart_view(ctx)`: the distinct pod specs, RBAC objects and ServiceAccounts of every planned
   scenario that rendered, each with the scenarios that render it, so a chart-level policy judges
-  each distinct object body once and reports each defect once (`report_once`).
+  each distinct object body once and reports each defect once (`report_once`, which names those
+  scenarios on the finding). `helm test` hooks are left out unless the chart context's
+  `judge_test_hooks` (setting `judge-test-hooks`) is on.
 
 A large chart renders thousands of objects in dozens of scenarios, mostly identical between
 scenarios. The per-render index (which objects hold a pod spec, their content digests) is built once
@@ -128,12 +130,16 @@ class PodSpec:
     @property
     def helm_test(self) -> bool:
         """A `helm test` hook: runs only when someone runs `helm test`, then exits."""
-        hooks = {h.strip() for h in str(self.owner.annotations.get("helm.sh/hook") or "").split(",")}
-        return bool(hooks & HELM_TEST_HOOKS)
+        return _helm_test(self.owner)
 
     @property
     def service_account(self) -> str:
         return str(self.spec.get("serviceAccountName") or self.spec.get("serviceAccount") or "default")
+
+
+def _helm_test(manifest: Manifest) -> bool:
+    hooks = {h.strip() for h in str(manifest.annotations.get("helm.sh/hook") or "").split(",")}
+    return bool(hooks & HELM_TEST_HOOKS)
 
 
 def pod_spec(manifest: Manifest) -> PodSpec | None:
@@ -261,11 +267,16 @@ class ChartView:
     renders: list[tuple[tuple[str, ...], RenderIndex]]  # (scenario names sharing a render, its index)
     scenarios: tuple[str, ...]  # every scenario that rendered, in plan order
     shipped_crd_groups: frozenset[str] = frozenset()  # groups of the CRDs in the chart's crds/ dirs
+    # `helm test` hooks (Pods, and any object annotated as one) run only on `helm test`, never with the
+    # release: the posture rules leave them out unless `judge-test-hooks = true`. Here, once, for all.
+    judge_test_hooks: bool = False
 
     def _distinct(self, items) -> list[Seen]:
         found: dict[tuple, tuple[Any, list[str]]] = {}
         for names, index in self.renders:
             for item, body_digest, manifest in items(index):
+                if not self.judge_test_hooks and _helm_test(manifest):
+                    continue
                 key = (manifest.resource_id, manifest.source, body_digest)
                 entry = found.setdefault(key, (item, []))
                 entry[1].extend(names)
@@ -350,7 +361,8 @@ def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> C
     if chart is not None and hasattr(chart, "crd_documents"):
         shipped = frozenset(str(_mapping(doc.get("spec")).get("group")) for _, doc in chart.crd_documents()
                             if _mapping(doc.get("spec")).get("group"))
-    return ChartView([(tuple(names), index) for names, index in grouped.values()], tuple(scenarios), shipped)
+    return ChartView([(tuple(names), index) for names, index in grouped.values()], tuple(scenarios), shipped,
+                     judge_test_hooks=bool(getattr(ctx, "judge_test_hooks", False)))
 
 
 def waiver_hint(policy_id: str, chart: str, manifest: Manifest, when: str = "If it really needs this") -> str:
@@ -403,7 +415,7 @@ def report_once(problems: Iterable[Problem], every: tuple[str, ...] = ()) -> Ite
         scenarios.sort(key=lambda s: order.get(s, len(order)))
         yield Finding.on(problem.manifest, problem.path,
                          f"{problem.what} ({where(scenarios, every)}). {problem.advice}",
-                         value=problem.value, key=": ".join(map(str, problem.key or ())))
+                         value=problem.value, key=": ".join(map(str, problem.key or ())), scenarios=scenarios)
 
 
 __all__ = ["CONTAINER_LISTS", "ChartView", "Container", "INHERITED_FIELDS", "LONG_RUNNING_KINDS", "PodSpec",

@@ -68,12 +68,17 @@ class Finding:
     # What causes it, when several policies can report the same cause (e.g. "a domain as a default"):
     # the report groups findings on one object and path with the same cause into one defect.
     cause: str = ""
+    # The scenarios a chart-level check saw it in (a per-scenario check's finding is in its own). Left
+    # empty, the engine names the scenarios the check rendered that hold the resource (provenance.py).
+    scenarios: tuple[str, ...] = ()
 
     @classmethod
-    def on(cls, manifest: "Manifest", path: str, message: str, *, value: Any = None, key: str = "") -> "Finding":
+    def on(cls, manifest: "Manifest", path: str, message: str, *, value: Any = None, key: str = "",
+           scenarios: Iterable[str] = ()) -> "Finding":
         """A finding on a rendered object; the excerpt is the offending value (or the whole object)."""
         shown = value if value is not None else manifest.body
-        return cls(message, manifest.resource_id, manifest.source, path, excerpt(shown), key=key)
+        return cls(message, manifest.resource_id, manifest.source, path, excerpt(shown), key=key,
+                   scenarios=tuple(scenarios))
 
     def to_dict(self) -> dict:
         data = {"resource": self.resource, "template": self.template, "path": self.path, "message": self.message}
@@ -85,6 +90,8 @@ class Finding:
             data["key"] = self.key
         if self.cause:
             data["cause"] = self.cause
+        if self.scenarios:
+            data["scenarios"] = list(self.scenarios)
         return data
 
 
@@ -276,6 +283,9 @@ class Result:
     # "policy-error" (the check raised). `cause_scenario` names the scenario concerned.
     cause: str = ""
     cause_scenario: str | None = None
+    # A chart-level result's provenance: {scenario named by a finding: {"command", "inputs"}}, so every
+    # finding names how to reproduce it (a per-scenario result has `command` and `scenario_inputs`).
+    reproduce: dict | None = None
 
     @property
     def severity(self) -> Severity:
@@ -285,11 +295,12 @@ class Result:
     def from_dict(cls, data: dict, policy: Policy) -> "Result":
         """Rebuild a result serialised by `to_dict` (e.g. sent by a pytest-xdist worker)."""
         findings = [Finding(f["message"], f.get("resource", ""), f.get("template", ""), f.get("path", ""),
-                            f.get("excerpt", ""), f.get("line"), key=f.get("key", ""), cause=f.get("cause", ""))
+                            f.get("excerpt", ""), f.get("line"), key=f.get("key", ""), cause=f.get("cause", ""),
+                            scenarios=tuple(f.get("scenarios") or ()))
                     for f in data.get("findings", [])]
         return cls(policy, data["chart"], data.get("scenario"), Outcome(data["outcome"]), findings,
                    data.get("message", ""), data.get("command", ""), data.get("waiver"), data.get("scenario_inputs"),
-                   data.get("cause", ""), data.get("cause_scenario"))
+                   data.get("cause", ""), data.get("cause_scenario"), data.get("reproduce"))
 
     def to_dict(self) -> dict:
         data = {
@@ -313,4 +324,6 @@ class Result:
             data["cause"] = self.cause
             if self.cause_scenario is not None:
                 data["cause_scenario"] = self.cause_scenario
+        if self.reproduce:
+            data["reproduce"] = self.reproduce
         return data

@@ -44,6 +44,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "exhaustive-threshold": (int, 32),
     "render-budget": (int, DEFAULT_RENDER_BUDGET),
     "timings-file": (str, "chartgate-timings.json"),
+    "judge-test-hooks": (bool, False),
 }
 TABLE_ONLY = {"charts"}  # [tool.chartgate.charts."<glob>"]: per-chart settings (chartgate.chartconfig)
 _PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers", "timings-file"}
@@ -85,7 +86,7 @@ def read_table(path: Path | None) -> dict[str, Any]:
             continue
         kind = SETTINGS[key][0]
         ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
-        if not ok or isinstance(value, bool):
+        if not ok or (isinstance(value, bool) and kind is not bool):
             raise InvalidConfig(f"{path}: [tool.chartgate] {key} must be a {kind.__name__}, got {value!r}")
         if kind is list and not all(isinstance(v, str) for v in value):
             raise InvalidConfig(f"{path}: [tool.chartgate] {key} must be a list of strings, got {value!r}")
@@ -195,4 +196,5 @@ def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str |
         timings_file=s["timings-file"],
         record_timings=record_timings,
         plan_only=plan_only,
+        judge_test_hooks=s["judge-test-hooks"],
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .policy import Outcome, Result
 from .redact import Redactor
+from .report.defects import cause_lines
 from .report.safe import printable
 from .waivers import UNWAIVABLE
 
@@ -28,7 +29,13 @@ def describe_result(result: Result, redactor: Redactor | None = None) -> str:
     for finding in result.findings:
         lines.append(f"- {finding.resource or '-'}  template: {finding.template or '-'}  path: {finding.path or '-'}")
         lines.extend("    " + part for part in finding.message.splitlines())
-    if result.command:
+        if finding.scenarios and result.scenario is None:  # a chart-level finding: its own provenance
+            first = (result.reproduce or {}).get(finding.scenarios[0]) or {}
+            lines.extend("    " + part for part in cause_lines(list(finding.scenarios), first.get("command", ""),
+                                                                 first.get("inputs")))
+    if result.scenario is not None:
+        lines.extend(cause_lines([], result.command, result.scenario_inputs))
+    elif result.command:
         lines.append(f"reproduce: {result.command}")
     lines.append(f"why: {policy.rationale}")
     lines.append(f"see: {policy.reference}")

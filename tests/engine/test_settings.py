@@ -80,3 +80,17 @@ def test_bad_settings_are_named(tmp_path, table, needle):
     with pytest.raises(InvalidConfig) as info:
         resolve({}, _project(tmp_path, table), cwd=tmp_path)
     assert needle in str(info.value)
+
+
+def test_judge_test_hooks_is_a_boolean_setting_off_by_default(tmp_path):
+    from chartgate.settings import gate_config
+    (tmp_path / "charts").mkdir()
+    assert gate_config({}, tmp_path, config_path=_project(tmp_path, 'chart-roots = ["charts"]\n')).judge_test_hooks is False
+    on = _project(tmp_path, 'chart-roots = ["charts"]\njudge-test-hooks = true\n')
+    assert gate_config({}, tmp_path, config_path=on).judge_test_hooks is True
+    assert gate_config({"judge-test-hooks": True}, tmp_path, config_path=_project(
+        tmp_path, 'chart-roots = ["charts"]\n')).judge_test_hooks is True  # --judge-test-hooks
+    with pytest.raises(InvalidConfig, match="judge-test-hooks must be a bool"):
+        resolve({}, _project(tmp_path, 'chart-roots = ["charts"]\njudge-test-hooks = "yes"\n'), cwd=tmp_path)
+    with pytest.raises(InvalidConfig, match="strength must be a int"):  # a bool is still no number
+        resolve({}, _project(tmp_path, 'chart-roots = ["charts"]\nstrength = true\n'), cwd=tmp_path)

@@ -20,7 +20,7 @@ is compared with every scenario name of the chart replaced by `<scenario>`. A re
      "blocking": bool,             # makes the gate red (error, or a failure at --fail-on severity)
      "resource", "template", "path", "message", "excerpt",   # of the first occurrence
      "file", "line",               # the chart file (relative to working_dir) and line, when known
-     "occurrences": [{"scenario",  # null for a chart-level policy
+     "occurrences": [{"scenario",  # a chart-level finding: one per scenario it names (null: none)
                       "outcome", "command", "inputs",        # the scenario's values/--set/APIs
                       "message"?,  # only when it differs from the defect's message
                       "note"?,     # the result's own message (an expired waiver, an error)
@@ -30,6 +30,7 @@ is compared with every scenario name of the chart replaced by `<scenario>`. A re
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 #: Outcomes that make defects, in reading order: what to fix, what stopped judging, what was accepted.
@@ -102,7 +103,10 @@ def group_defects(report: dict) -> list[dict]:
     """The defects of a report's results (see the module docstring for the shape)."""
     fail_on = report.get("summary", {}).get("fail_on", "error")
     patterns = {chart: _scenario_pattern(names) for chart, names in chart_scenarios(report).items()}
+    scenario_entries = {chart["name"]: {s["name"]: s for s in chart.get("scenarios", [])}
+                        for chart in report.get("charts", [])}
     defects: dict[str, dict] = {}
+    seen: dict[str, set] = {}  # (policy, scenario) per defect: one occurrence each
     for result in report["results"]:
         outcome = result["outcome"]
         if outcome not in DEFECT_OUTCOMES:
@@ -137,25 +141,85 @@ def group_defects(report: dict) -> list[dict]:
                 defect["policies"].append(result["policy"])
                 if _SEVERITIES.index(result["severity"]) < _SEVERITIES.index(defect["severity"]):
                     defect["severity"] = result["severity"]
-            if any((o.get("policy", result["policy"]), o["scenario"]) == (result["policy"], result["scenario"])
-                   for o in defect["occurrences"][-1:]):
-                continue  # the same defect twice in one result: one occurrence
-            occurrence = {"scenario": result["scenario"], "outcome": outcome, "command": result.get("command", ""),
-                          "inputs": result.get("scenario_inputs")}
-            if finding.get("cause"):
-                occurrence["policy"] = result["policy"]
-            if finding["message"] != defect["message"]:
-                occurrence["message"] = finding["message"]
-            if note and note != finding["message"]:
-                occurrence["note"] = note
-            if result.get("waiver"):
-                occurrence["waiver"] = result["waiver"]
-            defect["occurrences"].append(occurrence)
+            for scenario, command, inputs in provenance(result, finding, scenario_entries.get(result["chart"], {})):
+                if (result["policy"], scenario) in seen.setdefault(key, set()):
+                    continue  # the same defect twice in one result: one occurrence
+                seen[key].add((result["policy"], scenario))
+                occurrence = {"scenario": scenario, "outcome": outcome, "command": command, "inputs": inputs}
+                if finding.get("cause"):
+                    occurrence["policy"] = result["policy"]
+                if finding["message"] != defect["message"]:
+                    occurrence["message"] = finding["message"]
+                if note and note != finding["message"]:
+                    occurrence["note"] = note
+                if result.get("waiver"):
+                    occurrence["waiver"] = result["waiver"]
+                defect["occurrences"].append(occurrence)
             if _WORST.index(outcome) < _WORST.index(defect["outcome"]):
                 defect["outcome"] = outcome
     for defect in defects.values():
         defect["blocking"] = any(is_blocking(o["outcome"], defect["severity"], fail_on) for o in defect["occurrences"])
     return sorted(defects.values(), key=sort_key)
+
+
+def provenance(result: dict, finding: dict, planned: dict[str, dict]) -> list[tuple]:
+    """(scenario, command, inputs) of each scenario a finding was seen in: a per-scenario result's own;
+    a chart-level finding's `scenarios`, reproduced from the result's `reproduce` (or the chart's
+    planned scenario entry); (None, "", None) for a chart-level result that names none (an error)."""
+    names = finding.get("scenarios") if result["scenario"] is None else None
+    if not names:
+        return [(result["scenario"], result.get("command", ""), result.get("scenario_inputs"))]
+    found = []
+    for name in names:
+        entry = (result.get("reproduce") or {}).get(name) or {}
+        scenario = planned.get(name) or {}
+        inputs = entry.get("inputs") or ({k: scenario[k] for k in _INPUT_KEYS if k in scenario} or None)
+        found.append((name, entry.get("command") or scenario.get("command") or "", inputs))
+    return found
+
+
+_INPUT_KEYS = ("values_files", "set", "api_versions", "kube_version")  # Scenario.describe_inputs
+
+
+def set_text(key: str, value) -> str:
+    """`debug.enabled=true`: a value as `--set-json` spells it (strings bare)."""
+    return f"{key}={value if isinstance(value, str) else json.dumps(value, default=str)}"
+
+
+def changed_values_text(inputs: dict) -> list[str]:
+    """`key=value` of each value that differs from the chart's defaults (reports written before `values`
+    existed: the `--set` values)."""
+    changed = inputs.get("values") if "values" in inputs else inputs.get("set") or {}
+    shown = [set_text(k, v) for k, v in changed.items()]
+    if inputs.get("values_omitted"):
+        shown.append(f"{inputs['values_omitted']} more (see the values files)")
+    return shown
+
+
+def inputs_text(inputs: dict | None) -> str:
+    """A scenario's inputs on one line: values that differ from the chart's defaults, values files,
+    advertised APIs."""
+    if not inputs:
+        return ""
+    parts = ["values " + (", ".join(changed_values_text(inputs)) or "chart defaults")]
+    if inputs.get("values_files"):
+        parts.append("values files " + ", ".join(inputs["values_files"]))
+    apis = inputs.get("api_versions") or []
+    parts.append("APIs " + (", ".join(apis) if apis else "none (bare cluster)"))
+    return "; ".join(parts)
+
+
+def cause_lines(scenarios: list, command: str, inputs: dict | None) -> list[str]:
+    """What a text format says of a finding's cause: where it was seen, with what, how to reproduce."""
+    lines = []
+    if scenarios:
+        shown = ", ".join(scenarios[:5]) + (f" and {len(scenarios) - 5} more" if len(scenarios) > 5 else "")
+        lines.append(f"seen in: {shown}")
+    if inputs:
+        lines.append(f"inputs ({scenarios[0]}): {inputs_text(inputs)}" if scenarios else f"inputs: {inputs_text(inputs)}")
+    if command:
+        lines.append(f"reproduce: {command}")
+    return lines
 
 
 def defect_counts(defects: list[dict]) -> dict:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .defects import DEFECT_OUTCOMES, defect_shown_outcome, policies_of
+from .defects import DEFECT_OUTCOMES, defect_shown_outcome, changed_values_text, policies_of, set_text
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
@@ -265,7 +265,9 @@ def _scenario_inputs(inputs: dict | None, scenario: str) -> str:
     sets = inputs.get("set") or {}
     apis = inputs.get("api_versions") or []
     rows = [("values files", _codes(files) if files else "none (chart defaults)"),
-            ("--set values", _codes(cut(f"{k}={v}", 300) for k, v in sets.items()) if sets else "none"),
+            ("--set values", _codes(cut(set_text(k, v), 300) for k, v in sets.items()) if sets else "none"),
+            ("values that differ from the chart's defaults",
+             _codes(cut(v, 300) for v in changed_values_text(inputs)) or "none"),
             ("advertised API versions", _codes(apis) if apis else "none (bare cluster)")]
     if inputs.get("kube_version"):
         rows.append(("Kubernetes version", f"<code>{e(inputs['kube_version'])}</code>"))

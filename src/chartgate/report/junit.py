@@ -9,17 +9,24 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from .defects import is_blocking
+from .defects import cause_lines, is_blocking, provenance
 
 
-def _finding_text(findings: list[dict]) -> str:
-    return "\n".join(
-        f"{f['resource'] or '-'} ({f['template'] or '-'}, {f['path'] or '-'}): {f['message']}" for f in findings)
+def _finding_text(result: dict, findings: list[dict], planned: dict) -> str:
+    """Each finding with its cause: the scenarios it was seen in, the first one's inputs and command."""
+    lines = []
+    for f in findings:
+        lines.append(f"{f['resource'] or '-'} ({f['template'] or '-'}, {f['path'] or '-'}): {f['message']}")
+        seen = provenance(result, f, planned.get(result["chart"], {}))
+        names = [name for name, _, _ in seen if name]
+        lines.extend("  " + line for line in cause_lines(names, seen[0][1], seen[0][2]))
+    return "\n".join(lines)
 
 
 def render_junit(report: dict) -> str:
     results = report["results"]
     fail_on = report["summary"].get("fail_on", "error")
+    planned = {c["name"]: {s["name"]: s for s in c.get("scenarios", [])} for c in report.get("charts", [])}
 
     def blocking_failure(r: dict) -> bool:
         return r["outcome"] == "failed" and is_blocking("failed", r["severity"], fail_on)
@@ -41,17 +48,17 @@ def render_junit(report: dict) -> str:
         label = f"{r['chart']}:{r['scenario']}" if r["scenario"] else r["chart"]
         case = ET.SubElement(suite, "testcase", classname=f"chartgate.{r['policy']}", name=f"{r['policy']}[{label}]")
         if blocking_failure(r):
-            ET.SubElement(case, "failure", message=f"{r['title']} ({r['severity']})").text = _finding_text(r["findings"])
+            ET.SubElement(case, "failure", message=f"{r['title']} ({r['severity']})").text = _finding_text(r, r["findings"], planned)
         elif r["outcome"] == "failed" and r["severity"] == "info":
-            ET.SubElement(case, "system-out").text = _finding_text(r["findings"])
+            ET.SubElement(case, "system-out").text = _finding_text(r, r["findings"], planned)
         elif r["outcome"] == "failed":  # a warning: reported, not a failed test
             props = ET.SubElement(case, "properties")
             ET.SubElement(props, "property", name="chartgate.outcome", value="warning")
             ET.SubElement(props, "property", name="chartgate.severity", value=r["severity"])
             for n, finding in enumerate(r["findings"], 1):
-                ET.SubElement(props, "property", name=f"chartgate.finding.{n}", value=_finding_text([finding]))
+                ET.SubElement(props, "property", name=f"chartgate.finding.{n}", value=_finding_text(r, [finding], planned))
             ET.SubElement(case, "system-out").text = (f"warning (not blocking below --fail-on {fail_on}): "
-                                                      f"{r['title']}\n{_finding_text(r['findings'])}")
+                                                      f"{r['title']}\n{_finding_text(r, r['findings'], planned)}")
         elif r["outcome"] == "error":
             ET.SubElement(case, "error", message=r.get("message", "")[:200]).text = r.get("message", "")
         elif r["outcome"] in ("skipped", "waived"):

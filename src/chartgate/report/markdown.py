@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .defects import DEFECT_OUTCOMES, defect_shown_outcome, policies_of
+from .defects import DEFECT_OUTCOMES, defect_shown_outcome, changed_values_text, policies_of, set_text
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
@@ -163,7 +163,10 @@ def _scenario(inputs: dict | None) -> list[str]:
     files = inputs.get("values_files") or []
     lines.append("- values files: " + (", ".join(code(f) for f in files) if files else "none (chart defaults)"))
     sets = inputs.get("set") or {}
-    lines.append("- `--set` values: " + (", ".join(code(cut(f"{k}={v}", 300)) for k, v in sets.items()) if sets else "none"))
+    lines.append("- `--set` values: " + (", ".join(code(cut(set_text(k, v), 300)) for k, v in sets.items()) if sets else "none"))
+    changed = changed_values_text(inputs)
+    lines.append("- values that differ from the chart's defaults: "
+                 + (", ".join(code(cut(v, 300)) for v in changed) if changed else "none"))
     apis = inputs.get("api_versions") or []
     lines.append("- advertised API versions: " + (", ".join(code(a) for a in apis) if apis else "none (bare cluster)"))
     if inputs.get("kube_version"):

@@ -24,7 +24,7 @@ import os
 import re
 from pathlib import Path
 
-from .defects import priority_key, scenario_names
+from .defects import inputs_text, priority_key, scenario_names
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -80,9 +80,11 @@ def _message(defect: dict, detail: str) -> str:
     lines.append(f"({defect['chart']}: {where})" if where else f"({defect['chart']})")
     shown = ", ".join(names[:MAX_RELATED]) + (f" and {len(names) - MAX_RELATED} more" if len(names) > MAX_RELATED else "")
     lines.append(f"Seen in {len(names)} scenario{'s' if len(names) != 1 else ''}: {shown}")
-    command = next((o["command"] for o in defect["occurrences"] if o.get("command")), "")
-    if command:
-        lines.append(f"Reproduce: {command}")
+    first = next((o for o in defect["occurrences"] if o.get("command")), defect["occurrences"][0])
+    if first.get("inputs"):
+        lines.append(f"Inputs ({first['scenario']}): {inputs_text(first['inputs'])}")
+    if first.get("command"):
+        lines.append(f"Reproduce: {first['command']}")
     text = "\n".join(lines)
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + f" [... {len(text) - MAX_MESSAGE} more characters]"
 
