@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,7 @@ import chartgate
 import chartgate.lib
 from chartgate import ChartContext, ChartgateError, Finding, Severity, policy, running_policy
 from chartgate.loader import load_policies
-from chartgate.policy import PolicyDeclarationError, Result, Outcome
+from chartgate.policy import Outcome, PolicyDeclarationError, Result
 from chartgate.terminal import describe_result
 
 from ..conftest import REPO
@@ -149,3 +148,20 @@ def test_every_security_policy_declares_its_remediation():
     security = [p for p in load_policies(REPO / "policies") if p.family == "SEC"]
     assert len(security) == 20
     assert [p.id for p in security if not p.remediation] == []
+
+
+def test_the_engine_does_not_import_the_policy_helpers():
+    """chartgate.lib builds on the engine, never the other way round (no import circle)."""
+    package = REPO / "src" / "chartgate"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if "lib" in path.relative_to(package).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                target = "." * node.level + (node.module or "")
+                names = [a.name for a in node.names]
+                if target.lstrip(".").split(".")[0] == "lib" and node.level or (node.module or "").startswith(
+                        "chartgate.lib") or (node.level and not node.module and "lib" in names):
+                    found.append(f"{path.relative_to(package)}: from {target} import {', '.join(names)}")
+    assert found == []
