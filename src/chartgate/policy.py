@@ -226,6 +226,7 @@ def policy(*, id: str, title: str, rationale: str, reference: str, severity: Sev
 
         @functools.wraps(fn)
         def check(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True  # a failing check's traceback starts in the check
             with _running(declared[0]):
                 checked = fn(*args, **kwargs)
             # A generator runs when the engine iterates it: each step runs as the policy too.
@@ -257,6 +258,7 @@ class _running:
 
 def _steps_as(policy: Policy, steps: Any) -> Iterable[Any]:
     """The generator's items, each computed while `policy` is the running policy."""
+    __tracebackhide__ = True
     while True:
         with _running(policy):
             try:
