@@ -19,8 +19,8 @@ import re
 from typing import Iterable
 
 from chartgate import ChartContext, ChartFailed, Finding, Manifest, NotApplicable, Render, ScenarioContext, ScenarioKind, policy
-from chartgate.kube import builtin_groups
-from chartgate.presence import presence
+from chartgate.lib.apis import builtin_groups
+from chartgate.lib.presence import presence
 
 REFERENCE = "docs/policies.md#cap"
 
@@ -68,7 +68,7 @@ def ungated(ctx: ChartContext, render: Render, manifest: Manifest) -> bool:
     gv = manifest.api_version
     if gv not in {group_version(api) for api in render.scenario.api_versions}:
         return True  # rendered although the scenario never advertised its API
-    decided = ctx.__dict__.setdefault("_cap_gated", {})
+    decided = ctx.memo(("CAP-001", "gated"), dict)
     key = (manifest.source, manifest.kind, manifest.identity(), gv)
     if key not in decided:
         # A render that fails loudly without the API does not ship the object either.
@@ -80,8 +80,10 @@ def left_to_obs004(ctx: ChartContext) -> dict[tuple, str]:
     """Objects OBS-004 reports, by identity, with their toggle: a Blueprint's observability toggle
     switches them on and its opt-in renders them on a cluster without optional APIs. One defect, one
     finding: CAP-001 leaves them to OBS-004, whose finding names both rules. Memoised per chart."""
-    if "_cap_obs004" in ctx.__dict__:
-        return ctx.__dict__["_cap_obs004"]
+    return ctx.memo(("CAP-001", "left to OBS-004"), lambda: _left_to_obs004(ctx))
+
+
+def _left_to_obs004(ctx: ChartContext) -> dict[tuple, str]:
     found: dict[tuple, str] = {}
     planned = {s.name for s in ctx.scenarios}
     for toggle in ctx.observability_toggles if ctx.chart.profile == "blueprint" else ():
@@ -94,7 +96,6 @@ def left_to_obs004(ctx: ChartContext) -> dict[tuple, str]:
             for m in bare.manifests:
                 if m.identity() in switched:
                     found.setdefault(m.identity(), toggle.dotted)
-    ctx.__dict__["_cap_obs004"] = found
     return found
 
 

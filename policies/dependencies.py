@@ -14,9 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from chartgate import ChartContext, Finding, NotApplicable, policy
-from chartgate.charts import ChartFiles
-from chartgate.errors import InvalidChart
+from chartgate import ChartContext, Finding, InvalidChart, NotApplicable, policy
+from chartgate.lib.renders import ChartFiles
 
 REFERENCE = "docs/policies.md#dep"
 REWRITTEN_BY_HELM = ("Chart.yaml", "Chart.lock")  # re-serialised by `helm package`/`dependency update`

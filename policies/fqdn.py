@@ -47,13 +47,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from chartgate import ChartContext, ChartFailed, Finding, ScenarioContext, ScenarioKind, Severity, policy
-from chartgate.dnsnames import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema, find_names, fqdn_inputs,
+from chartgate.lib.dns import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema, find_names, fqdn_inputs,
                                 has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
                                 key_words, list_items_read, names_key, schema_properties)
-from chartgate.kube import builtin_groups
-from chartgate.memo import IdentityMemo
-from chartgate.strategies import INCOMPATIBLE, conform, current_value
-from chartgate.values import Path_, dotted, get_path, supplied_strings
+from chartgate.lib.apis import builtin_groups
+from chartgate.lib.configspace import INCOMPATIBLE, conform, current_value
+from chartgate.lib.renders import IdentityMemo
+from chartgate.lib.values import Path_, dotted, get_path, supplied_strings
 
 REFERENCE = "docs/policies.md#fqdn"
 # The cause FQDN-001 (the default) and FQDN-003 (the fallback it makes) share: one defect in the report.
@@ -125,15 +125,16 @@ def sentinel_values(chart, sentinel: str) -> list[tuple[str, Any]]:
 def chart_api_groups(ctx: ChartContext) -> frozenset[str]:
     """The API groups known without a render: built in, the platform's, shipped CRDs', templates'.
     Computed once per chart."""
-    cached = ctx.__dict__.get("_fqdn_chart_groups")
-    if cached is None:
-        groups = {g for v in ctx.kube_versions for g in builtin_groups(v)}
-        groups |= {g for gs in (ctx.platform.blueprint_apis or {}).values() for g in gs}
-        groups |= {str((doc.get("spec") or {}).get("group", "")) for _, doc in ctx.chart.crd_documents()}
-        for text in ctx.chart.all_templates().values():
-            groups |= set(_API_VERSION_LINE.findall(text))
-        cached = ctx.__dict__["_fqdn_chart_groups"] = frozenset(groups)
-    return cached
+    return ctx.memo(("FQDN", "chart api groups"), lambda: _chart_api_groups(ctx))
+
+
+def _chart_api_groups(ctx: ChartContext) -> frozenset[str]:
+    groups = {g for v in ctx.kube_versions for g in builtin_groups(v)}
+    groups |= {g for gs in (ctx.platform.blueprint_apis or {}).values() for g in gs}
+    groups |= {str((doc.get("spec") or {}).get("group", "")) for _, doc in ctx.chart.crd_documents()}
+    for text in ctx.chart.all_templates().values():
+        groups |= set(_API_VERSION_LINE.findall(text))
+    return frozenset(groups)
 
 
 def api_groups_of(ctx: ChartContext, manifests: Iterable = ()) -> set[str]:

@@ -5,7 +5,7 @@ from chartgate import Finding, ScenarioContext, ScenarioKind, policy
 # Every scenario with a stable, reviewed name. Generated `plan.NNN` combinations are renumbered when
 # the factor space changes, so pinning their kinds would only produce churn.
 GOLDEN_SCENARIOS = tuple(kind for kind in ScenarioKind if kind is not ScenarioKind.PLAN)
-from chartgate.golden import kind_summary
+from chartgate.lib.renders import kind_summary
 
 
 @policy(

@@ -13,7 +13,7 @@ differ with both values."""
 import json
 
 from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, ScenarioKind, Severity, policy
-from chartgate.determinism import differing_paths, jsonpath, value_at
+from chartgate.lib.renders import differing_paths, jsonpath, value_at
 
 # The configurations a cluster can actually receive. Toggle and plan scenarios are left out: each
 # Helm comparison is a second full render, and the template features that differ between Helm

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from chartgate import ChartContext, Finding, Manifest, NotApplicable, policy
-from chartgate.kube import builtin_groups
-from chartgate.values import supplied_values
+from chartgate.lib.apis import builtin_groups
+from chartgate.lib.values import supplied_values
 
 REFERENCE = "docs/policies.md#hyg"
 

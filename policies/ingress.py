@@ -17,7 +17,7 @@ import json
 from typing import Any, Iterator
 
 from chartgate import Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
-from chartgate.memo import IdentityMemo
+from chartgate.lib.renders import IdentityMemo
 
 REFERENCE = "docs/policies.md#ing"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 
 from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
-from chartgate.kube import is_builtin
-from chartgate.presence import presence
+from chartgate.lib.apis import is_builtin
+from chartgate.lib.presence import presence
 
 REFERENCE = "docs/policies.md#obs"
 MONITORING_GROUP = "monitoring.coreos.com"

@@ -26,9 +26,10 @@ import json
 import re
 from dataclasses import dataclass
 
-from chartgate import ChartContext, ChartFailed, Finding, NotApplicable, Render, RenderError, policy
-from chartgate.errors import HelmCrashed, RenderTimeout
-from chartgate.strategies import active_profile, config_space, dotted, smallest_counterexample
+from chartgate import (ChartContext, ChartFailed, Finding, HelmCrashed, NotApplicable, Render, RenderError,
+                       RenderTimeout, policy)
+from chartgate.lib.configspace import active_profile, config_space, smallest_counterexample
+from chartgate.lib.values import set_syntax
 
 REFERENCE = "docs/policies.md#prop"
 MAX_FINDINGS = 5
@@ -61,7 +62,7 @@ def values_keys(ctx: ChartContext, schema_paths) -> set[str]:
     def walk(node, prefix: tuple[str, ...]):
         if isinstance(node, dict):
             for key, child in node.items():
-                paths.add(dotted(prefix + (str(key),)))
+                paths.add(set_syntax(prefix + (str(key),)))
                 walk(child, prefix + (str(key),))
 
     walk(ctx.chart.effective_values, ())

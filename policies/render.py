@@ -6,7 +6,7 @@ layers its scenarios on the first of them and the `bare` scenario records that t
 input: that passes when the chart's message names the missing key, and fails when it does not."""
 
 from chartgate import ChartFailed, Finding, ScenarioContext, ScenarioKind, policy
-from chartgate.values import mentions_values_key
+from chartgate.lib.values import mentions_values_key
 
 
 @policy(

@@ -9,8 +9,8 @@ Kubernetes releases. Target versions come from the platform file (`kubernetesVer
 from collections import defaultdict
 
 from chartgate import Finding, NotApplicable, ScenarioContext, Severity, policy
-from chartgate.kube import is_builtin
-from chartgate.schemas import (crd_index, has_builtin_schema, lifecycle, shipped_crds, validate_builtin,
+from chartgate.lib.apis import is_builtin
+from chartgate.lib.schemas import (crd_index, has_builtin_schema, lifecycle, shipped_crds, validate_builtin,
                                validate_custom)
 
 REFERENCE = "docs/policies.md#sch"

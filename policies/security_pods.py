@@ -15,10 +15,9 @@ namespaces, hostPath, hostPort); warnings are hardening the chart leaves at Kube
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator
-
-from chartgate import ChartContext, NotApplicable, Severity, policy
-from chartgate.podspec import Container, PodSpec, Problem, chart_view, report_once, waiver_hint
+from chartgate import ChartContext, Severity, policy
+from chartgate.lib.podspec import Container, PodSpec
+from chartgate.lib.rules import Violation, container_findings, pod_findings
 
 REFERENCE = "docs/policies.md#sec"
 
@@ -30,8 +29,6 @@ BASELINE_CAPABILITIES = frozenset({
 HOST_NAMESPACES = {"hostNetwork": "network namespace (its interfaces, and every port on the node)",
                    "hostPID": "process namespace (it sees, and can signal or trace, every process on the node)",
                    "hostIPC": "IPC namespace (shared memory of every process on the node)"}
-
-Judge = Callable[[Container], Iterable[tuple[str, str, str, object]]]  # -> (path, what, advice, value)
 
 
 def capabilities(names) -> list[str]:
@@ -67,37 +64,9 @@ def sc_path(container: Container, key: str) -> str:
     return f"{container.path}.securityContext.{key}"
 
 
-def pods(ctx: ChartContext, posture: bool = False):
-    view = chart_view(ctx, posture=posture)
-    found = view.pods()
-    if not found:
-        raise NotApplicable("no planned scenario renders a pod template (workload, Pod or custom "
-                            "resource with spec.template)")
-    return view, found
-
-
 def keyed(value) -> tuple:
     """What tells two findings on one container field apart: a port's number (its index moves)."""
     return (value.get("containerPort"),) if isinstance(value, dict) and "containerPort" in value else ()
-
-
-def judge_containers(ctx: ChartContext, policy_id: str, judge: Judge, *, linux_only: bool = False,
-                     accept: str = "If it really needs this", posture: bool = False):
-    """One finding per container (by name) and field at fault. `posture`: a hardening warning, judged
-    on the scenarios that keep the chart's own hardening switches on."""
-    view, found = pods(ctx, posture)
-
-    def problems() -> Iterator[Problem]:
-        for seen in found:
-            pod: PodSpec = seen.item
-            if linux_only and pod.windows:
-                continue
-            for container in pod.containers:
-                for path, what, advice, value in judge(container):
-                    yield Problem(seen.manifest, seen.scenarios, path, what,
-                                  f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, accept)}", value,
-                                  (container.label, path.rsplit(".", 1)[-1], *keyed(value)))
-    yield from report_once(problems(), view.scenarios)
 
 
 # --- SEC-001 ---------------------------------------------------------------------------------------
@@ -110,20 +79,20 @@ def judge_containers(ctx: ChartContext, policy_id: str, judge: Judge, *, linux_o
     or AppArmor confinement: a compromise of it is root on the node. Only node-level agents (CNI,
     storage or device drivers) need it, and they carry a waiver saying so.""",
     reference=REFERENCE,
+    remediation="""Remove `privileged` and add only the capabilities the container needs; run a Windows
+    HostProcess container as a normal Windows container.""",
 )
 def no_privileged_containers(ctx: ChartContext):
     def judge(c: Container):
         if privileged(c):
-            yield (sc_path(c, "privileged"), f"{c.label} runs privileged (privileged: true)",
-                   "Once compromised, it is root on the node. Remove `privileged` and add only the capabilities it "
-                   "needs.", {"securityContext": c.security})
+            yield Violation(sc_path(c, "privileged"), f"{c.label} runs privileged (privileged: true)",
+                            {"securityContext": c.security})
         options = c.security.get("windowsOptions")
         if isinstance(options, dict) and options.get("hostProcess") is True:
-            yield (sc_path(c, "windowsOptions"), f"{c.label} is a Windows HostProcess container "
-                   "(windowsOptions.hostProcess: true), i.e. privileged on the node",
-                   "Once compromised, it controls the node. Run it as a normal Windows container.",
-                   {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-001", judge)
+            yield Violation(sc_path(c, "windowsOptions"), f"{c.label} is a Windows HostProcess container "
+                            "(windowsOptions.hostProcess: true), i.e. privileged on the node",
+                            {"securityContext": c.security})
+    yield from container_findings(ctx, judge)
 
 
 # --- SEC-002 ---------------------------------------------------------------------------------------
@@ -138,6 +107,7 @@ def no_privileged_containers(ctx: ChartContext):
     that says nothing allows it: a hardening gap (warning), not a grant. Privileged containers and
     containers adding SYS_ADMIN always escalate; SEC-001 and SEC-003 report those.""",
     reference=REFERENCE,
+    remediation="Set securityContext.allowPrivilegeEscalation: false.",
 )
 def no_privilege_escalation(ctx: ChartContext):
     def judge(c: Container):
@@ -149,10 +119,8 @@ def no_privilege_escalation(ctx: ChartContext):
         shown = str(value).lower() if isinstance(value, bool) else repr(value)
         what = (f"{c.label} allows privilege escalation (allowPrivilegeEscalation: {shown})" if value is not None
                 else f"{c.label} does not set allowPrivilegeEscalation: false (Kubernetes defaults it to true)")
-        yield (sc_path(c, "allowPrivilegeEscalation"), what,
-               "setuid binaries and file capabilities can then gain privileges the container was not "
-               "given. Set securityContext.allowPrivilegeEscalation: false.", {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-002", judge, linux_only=True, accept="To accept it", posture=True)
+        yield Violation(sc_path(c, "allowPrivilegeEscalation"), what, {"securityContext": c.security})
+    yield from container_findings(ctx, judge, linux_only=True, posture=True)
 
 
 # --- SEC-003 ---------------------------------------------------------------------------------------
@@ -166,6 +134,8 @@ def no_privilege_escalation(ctx: ChartContext):
     The baseline set (NET_BIND_SERVICE for ports below 1024, CHOWN, SETUID ...) is fine: an ingress
     controller adding NET_BIND_SERVICE is not a finding.""",
     reference=REFERENCE,
+    remediation="""Remove the capabilities beyond the baseline from securityContext.capabilities.add;
+    baseline ones such as NET_BIND_SERVICE are fine.""",
 )
 def no_dangerous_capabilities(ctx: ChartContext):
     def judge(c: Container):
@@ -173,12 +143,10 @@ def no_dangerous_capabilities(ctx: ChartContext):
             return  # a privileged container has every capability; SEC-001 reports it
         extra = [cap for cap in added(c) if cap not in BASELINE_CAPABILITIES]
         if extra:
-            yield (f"{c.path}.securityContext.capabilities.add",
-                   f"{c.label} adds {', '.join(extra)} (beyond the Pod Security Standards baseline)",
-                   "They let it reconfigure the node's network, mount file systems or trace processes. Remove "
-                   "them from capabilities.add; baseline ones such as NET_BIND_SERVICE are fine.",
-                   {"capabilities": c.security.get("capabilities")})
-    yield from judge_containers(ctx, "SEC-003", judge, linux_only=True)
+            yield Violation(f"{c.path}.securityContext.capabilities.add",
+                            f"{c.label} adds {', '.join(extra)} (beyond the Pod Security Standards baseline)",
+                            {"capabilities": c.security.get("capabilities")})
+    yield from container_findings(ctx, judge, linux_only=True)
 
 
 # --- SEC-004 ---------------------------------------------------------------------------------------
@@ -193,6 +161,7 @@ def no_dangerous_capabilities(ctx: ChartContext):
     on the pod network. Drop ALL and add back what is needed (the restricted Pod Security Standard).
     Kubernetes' default keeps them, so this is a hardening warning.""",
     reference=REFERENCE,
+    remediation="Set securityContext.capabilities.drop: [ALL] and add back only what the container needs.",
 )
 def drop_all_capabilities(ctx: ChartContext):
     def judge(c: Container):
@@ -202,11 +171,9 @@ def drop_all_capabilities(ctx: ChartContext):
         if "ALL" in drops:
             return
         what = f"{c.label} does not drop ALL capabilities" + (f" (drops only {', '.join(drops)})" if drops else "")
-        yield (f"{c.path}.securityContext.capabilities.drop", what,
-               "It keeps the runtime's defaults (NET_RAW, SETUID, DAC_OVERRIDE ...). Set "
-               "securityContext.capabilities.drop: [ALL] and add back only what it needs.",
-               {"capabilities": c.security.get("capabilities")})
-    yield from judge_containers(ctx, "SEC-004", judge, linux_only=True, accept="To accept it", posture=True)
+        yield Violation(f"{c.path}.securityContext.capabilities.drop", what,
+                        {"capabilities": c.security.get("capabilities")})
+    yield from container_findings(ctx, judge, linux_only=True, posture=True)
 
 
 # --- SEC-005 / SEC-006 -----------------------------------------------------------------------------
@@ -224,14 +191,14 @@ def uid(container: Container) -> int | None:
     reach on the node (mounts, the runtime's own) is root's, and a kernel or runtime escape lands
     as root. An explicit root UID is a grant the chart makes, so it is an error.""",
     reference=REFERENCE,
+    remediation="Run the container as a non-zero UID (runAsUser) and set runAsNonRoot: true.",
 )
 def no_root_uid(ctx: ChartContext):
     def judge(c: Container):
         if uid(c) == 0:
-            yield (sc_path(c, "runAsUser"), f"{c.label} runs as root (runAsUser: 0)",
-                   "Root in a container is one kernel or runtime bug away from root on the node. Run it as a "
-                   "non-zero UID and set runAsNonRoot: true.", {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-005", judge, linux_only=True)
+            yield Violation(sc_path(c, "runAsUser"), f"{c.label} runs as root (runAsUser: 0)",
+                            {"securityContext": c.security})
+    yield from container_findings(ctx, judge, linux_only=True)
 
 
 @policy(
@@ -243,6 +210,8 @@ def no_root_uid(ctx: ChartContext):
     process. Kubernetes' default allows root, so a chart that says nothing gets a warning. An explicit
     runAsUser: 0 is SEC-005's error.""",
     reference=REFERENCE,
+    remediation="""Set runAsNonRoot: true in the pod (or container) securityContext, with a numeric
+    runAsUser if the image's USER is not numeric.""",
 )
 def runs_as_non_root(ctx: ChartContext):
     def judge(c: Container):
@@ -250,11 +219,8 @@ def runs_as_non_root(ctx: ChartContext):
             return  # guaranteed non-root, or an explicit UID (0 is SEC-005's)
         what = (f"{c.label} sets runAsNonRoot: false and no runAsUser" if c.security.get("runAsNonRoot") is False
                 else f"{c.label} may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is set")
-        yield (sc_path(c, "runAsNonRoot"), what,
-               "The image's USER decides, and most images default to root. Set runAsNonRoot: true in the pod "
-               "(or container) securityContext, with a numeric runAsUser if the image's USER is not numeric.",
-               {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-006", judge, linux_only=True, accept="To accept it", posture=True)
+        yield Violation(sc_path(c, "runAsNonRoot"), what, {"securityContext": c.security})
+    yield from container_findings(ctx, judge, linux_only=True, posture=True)
 
 
 # --- SEC-007 ---------------------------------------------------------------------------------------
@@ -268,30 +234,20 @@ def runs_as_non_root(ctx: ChartContext):
     binaries and configuration. readOnlyRootFilesystem: true with emptyDir mounts where the process
     must write is the hardened form; Kubernetes' default is writable, hence a warning.""",
     reference=REFERENCE,
+    remediation="""Set readOnlyRootFilesystem: true and mount an emptyDir where the container must write
+    (/tmp, caches).""",
 )
 def read_only_root_filesystem(ctx: ChartContext):
     def judge(c: Container):
         if c.security.get("readOnlyRootFilesystem") is True:
             return
-        yield (sc_path(c, "readOnlyRootFilesystem"),
-               f"{c.label} has a writable root filesystem (readOnlyRootFilesystem is not true)",
-               "An intruder can then replace its binaries and drop tools. Set readOnlyRootFilesystem: true and "
-               "mount an emptyDir where it must write (/tmp, caches).", {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-007", judge, linux_only=True, accept="To accept it", posture=True)
+        yield Violation(sc_path(c, "readOnlyRootFilesystem"),
+                        f"{c.label} has a writable root filesystem (readOnlyRootFilesystem is not true)",
+                        {"securityContext": c.security})
+    yield from container_findings(ctx, judge, linux_only=True, posture=True)
 
 
 # --- SEC-008 / SEC-009: pod-level ------------------------------------------------------------------
-
-
-def judge_pods(ctx: ChartContext, policy_id: str, judge):
-    view, found = pods(ctx)
-
-    def problems() -> Iterator[Problem]:
-        for seen in found:
-            for path, what, advice, value, *key in judge(seen.item):  # key: the cause, when not the path
-                yield Problem(seen.manifest, seen.scenarios, path, what,
-                              f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest)}", value, tuple(key) or None)
-    yield from report_once(problems(), view.scenarios)
 
 
 @policy(
@@ -302,14 +258,14 @@ def judge_pods(ctx: ChartContext, policy_id: str, judge):
     shared memory. Node agents (a node exporter, a CNI) legitimately need some of these, and carry
     a waiver saying so; nothing else should.""",
     reference=REFERENCE,
+    remediation="Remove hostNetwork, hostPID and hostIPC from the pod spec.",
 )
 def no_host_namespaces(ctx: ChartContext):
     def judge(pod: PodSpec):
         for key, what in HOST_NAMESPACES.items():
             if pod.spec.get(key) is True:
-                yield (f"{pod.path}.{key}", f"the pod shares the node's {what} ({key}: true)",
-                       f"Only node agents (a node exporter, a CNI) need that. Remove {key}.", {key: True})
-    yield from judge_pods(ctx, "SEC-008", judge)
+                yield Violation(f"{pod.path}.{key}", f"the pod shares the node's {what} ({key}: true)", {key: True})
+    yield from pod_findings(ctx, judge)
 
 
 @policy(
@@ -320,6 +276,7 @@ def no_host_namespaces(ctx: ChartContext):
     read other pods' data and credentials. emptyDir, ConfigMap/Secret, PVC or CSI volumes cover
     application needs; node agents that read /proc or /sys carry a waiver.""",
     reference=REFERENCE,
+    remediation="Use an emptyDir, ConfigMap/Secret, PersistentVolumeClaim or CSI volume instead of the hostPath.",
 )
 def no_host_path_volumes(ctx: ChartContext):
     def judge(pod: PodSpec):
@@ -331,13 +288,12 @@ def no_host_path_volumes(ctx: ChartContext):
             mounts = [f"{c.name} ({'read-only' if m.get('readOnly') is True else 'writable'})"
                       for c in pod.containers for m in c.body.get("volumeMounts") or []
                       if isinstance(m, dict) and m.get("name") == name]
-            yield (f"{pod.path}.volumes[{i}].hostPath",
-                   f"volume '{name}' mounts the node's {host.get('path')!r} (hostPath"
-                   + (f", type {host['type']}" if host.get("type") else "") + ")"
-                   + (f", mounted by {', '.join(mounts)}" if mounts else ""),
-                   "It reaches the node's files (and other pods' data) from inside the pod. Use an emptyDir, "
-                   "ConfigMap/Secret, PersistentVolumeClaim or CSI volume instead.", volume, "volume", name)
-    yield from judge_pods(ctx, "SEC-009", judge)
+            yield Violation(f"{pod.path}.volumes[{i}].hostPath",
+                            f"volume '{name}' mounts the node's {host.get('path')!r} (hostPath"
+                            + (f", type {host['type']}" if host.get("type") else "") + ")"
+                            + (f", mounted by {', '.join(mounts)}" if mounts else ""),
+                            volume, ("volume", name))
+    yield from pod_findings(ctx, judge)
 
 
 # --- SEC-017 ---------------------------------------------------------------------------------------
@@ -355,6 +311,7 @@ CONFINING_PROFILES = ("RuntimeDefault", "Localhost")
     Unconfined unless the pod or container sets seccompProfile, so a chart that says nothing gets a
     warning. Privileged containers are SEC-001's.""",
     reference=REFERENCE,
+    remediation="Set securityContext.seccompProfile.type: RuntimeDefault on the pod.",
 )
 def seccomp_runtime_default(ctx: ChartContext):
     def judge(c: Container):
@@ -366,10 +323,8 @@ def seccomp_runtime_default(ctx: ChartContext):
             return
         what = (f"{c.label} runs Unconfined (seccompProfile.type: {kind})" if kind
                 else f"{c.label} sets no seccomp profile (Kubernetes runs it Unconfined)")
-        yield (sc_path(c, "seccompProfile"), what,
-               "It may then make every system call, the kernel's largest attack surface. Set "
-               "securityContext.seccompProfile.type: RuntimeDefault on the pod.", {"securityContext": c.security})
-    yield from judge_containers(ctx, "SEC-017", judge, linux_only=True, accept="To accept it", posture=True)
+        yield Violation(sc_path(c, "seccompProfile"), what, {"securityContext": c.security})
+    yield from container_findings(ctx, judge, linux_only=True, posture=True)
 
 
 # --- SEC-020 ---------------------------------------------------------------------------------------
@@ -383,6 +338,7 @@ def seccomp_runtime_default(ctx: ChartContext):
     port. A Service (NodePort or LoadBalancer) exposes a port without it. A pod on the host network
     binds the node's ports anyway: SEC-008 reports that, once.""",
     reference=REFERENCE,
+    remediation="Drop hostPort and expose the port with a Service.",
 )
 def no_host_ports(ctx: ChartContext):
     def judge(c: Container):
@@ -391,8 +347,7 @@ def no_host_ports(ctx: ChartContext):
         for i, port in enumerate(c.body.get("ports") or []):
             host = port.get("hostPort") if isinstance(port, dict) else None
             if host not in (None, 0, "0", ""):
-                yield (f"{c.path}.ports[{i}].hostPort",
-                       f"{c.label} binds hostPort {host} (containerPort {port.get('containerPort')})",
-                       "It opens the port on the node, past the pod network's NetworkPolicies. Drop hostPort and "
-                       "expose the port with a Service.", port)
-    yield from judge_containers(ctx, "SEC-020", judge)
+                yield Violation(f"{c.path}.ports[{i}].hostPort",
+                                f"{c.label} binds hostPort {host} (containerPort {port.get('containerPort')})",
+                                port, ("hostPort", *keyed(port)))
+    yield from container_findings(ctx, judge)

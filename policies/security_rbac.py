@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from chartgate import ChartContext, NotApplicable, Severity, policy
-from chartgate.podspec import Problem, account_switches, chart_view, report_once, waiver_hint
-from chartgate.selectors import matches
+from chartgate.lib.podspec import Problem, account_switches, chart_view, report_once
+from chartgate.lib.rules import accept_hint
+from chartgate.lib.selectors import matches
 
 REFERENCE = "docs/policies.md#sec"
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -79,6 +80,8 @@ def cluster_bindings(view) -> dict[str, list[str]]:
     (one defect, reported here once).""",
     reference=REFERENCE,
     kinds=("Role", "ClusterRole"),
+    remediation="""List the resources and verbs the workload uses instead of '*': a wildcard also grants
+    whatever is added later.""",
 )
 def no_rbac_wildcards(ctx: ChartContext):
     view, found = roles(ctx)
@@ -100,8 +103,7 @@ def no_rbac_wildcards(ctx: ChartContext):
                     "read every Secret of the cluster (SEC-015 too)" if secrets and bindings else "")
             yield Problem(seen.manifest, seen.scenarios, f"$.rules[{wild[0][0]}]",
                           f"grants '*' in {'; '.join(text for _, _, text in wild)}{also}",
-                          "A wildcard also grants whatever is added later. List the resources and verbs "
-                          f"the workload uses. {waiver_hint('SEC-013', ctx.name, seen.manifest)}",
+                          accept_hint(ctx, seen.manifest),
                           [rule for _, rule, _ in wild], ("wildcards",))
     yield from report_once(problems(), view.scenarios)
 
@@ -133,6 +135,7 @@ def escalation_verbs(groups: list[str], resources: list[str], verbs: list[str]) 
     SEC-013's. One finding per role, listing its rules.""",
     reference=REFERENCE,
     kinds=("Role", "ClusterRole"),
+    remediation="Drop the verbs, or restrict the rule with resourceNames to the roles it manages.",
 )
 def no_escalation_verbs(ctx: ChartContext):
     view, found = roles(ctx)
@@ -146,9 +149,7 @@ def no_escalation_verbs(ctx: ChartContext):
             if granted:
                 yield Problem(seen.manifest, seen.scenarios, f"$.rules[{granted[0][0]}].verbs",
                               f"grants {'; '.join(text for _, _, text in granted)}",
-                              "That is a path to cluster-admin. Drop the verbs, or restrict the rule with "
-                              "resourceNames to the roles it manages. "
-                              + waiver_hint("SEC-014", ctx.name, seen.manifest),
+                              accept_hint(ctx, seen.manifest),
                               [rule for _, rule, _ in granted], ("escalation",))
     yield from report_once(problems(), view.scenarios)
 
@@ -202,6 +203,8 @@ def union(into: list, items) -> None:
     Secrets is reported once, by SEC-013.""",
     reference=REFERENCE,
     kinds=("ClusterRoleBinding",),
+    remediation="""Grant Secret access with a Role and RoleBinding in the namespaces that need Secrets, or
+    restrict the rule with resourceNames.""",
 )
 def no_cluster_wide_secret_reads(ctx: ChartContext):
     view = chart_view(ctx)
@@ -228,8 +231,7 @@ def no_cluster_wide_secret_reads(ctx: ChartContext):
         Problem(e["binding"], tuple(e["scenarios"]), "$.roleRef",
                 f"binds ClusterRole '{e['role']}' ({'; '.join(e['reads'])}) in every namespace to "
                 f"{', '.join(e['subjects']) or 'no subject'}",
-                "Its subjects can read every Secret in the cluster. Use a Role and RoleBinding in the namespaces "
-                "that need Secrets, or resourceNames. " + waiver_hint("SEC-015", ctx.name, e["binding"]),
+                accept_hint(ctx, e["binding"]),
                 e["ref"], ("roleRef",))
         for e in merged.values()), view.scenarios)
 
@@ -270,6 +272,7 @@ def bound_accounts(index) -> tuple[set[tuple[str, str]], set[str], bool]:
     automountServiceAccountToken: false. Pods under accounts the chart does not render are not
     judged: their grants live elsewhere.""",
     reference=REFERENCE,
+    remediation="Set automountServiceAccountToken: false on the pod (or the ServiceAccount).",
 )
 def token_only_when_needed(ctx: ChartContext):
     view = chart_view(ctx)
@@ -299,9 +302,7 @@ def token_only_when_needed(ctx: ChartContext):
                 yield Problem(pod.owner, names, f"{pod.path}.automountServiceAccountToken",
                               f"pods mount the token of ServiceAccount '{pod.service_account}', which no "
                               "RoleBinding or ClusterRoleBinding of the chart grants anything in any scenario",
-                              "Set automountServiceAccountToken: false on the pod (or the ServiceAccount). "
-                              + waiver_hint("SEC-016", ctx.name, pod.owner,
-                                            "If it calls the API with grants made outside the chart"),
+                              accept_hint(ctx, pod.owner, "If it calls the API with grants made outside the chart"),
                               {"serviceAccountName": pod.service_account, "automountServiceAccountToken": mount})
     found = list(problems())
     if not judged:
@@ -326,6 +327,7 @@ WEBHOOK_CONFIGURATIONS = frozenset({"mutatingwebhookconfigurations", "validating
     judged. One finding per ClusterRole, listing its rules.""",
     reference=REFERENCE,
     kinds=("ClusterRole",),
+    remediation="Restrict the rule with resourceNames to the chart's own webhook configurations.",
 )
 def webhook_configurations_by_name(ctx: ChartContext):
     view, found = roles(ctx)
@@ -343,9 +345,7 @@ def webhook_configurations_by_name(ctx: ChartContext):
                 yield Problem(seen.manifest, seen.scenarios, f"$.rules[{granted[0][0]}]",
                               f"may update or patch every admission webhook configuration "
                               f"({'; '.join(text for _, _, text in granted)})",
-                              "It can then redirect or disable other products' webhooks. Restrict the rule with "
-                              "resourceNames to the chart's own webhook configurations. "
-                              + waiver_hint("SEC-018", ctx.name, seen.manifest, "To accept it"),
+                              accept_hint(ctx, seen.manifest),
                               [rule for _, rule, _ in granted], ("webhooks",))
     yield from report_once(problems(), view.scenarios)
 
@@ -364,6 +364,7 @@ def webhook_configurations_by_name(ctx: ChartContext):
     supplies the account, `default` when they name none - their choice, not the chart's.""",
     reference=REFERENCE,
     kinds=("RoleBinding", "ClusterRoleBinding"),
+    remediation="Bind the role to a ServiceAccount the workload names, not to the namespace's `default` one.",
 )
 def no_default_account_grants(ctx: ChartContext):
     view = chart_view(ctx, keeping=account_switches)
@@ -382,8 +383,6 @@ def no_default_account_grants(ctx: ChartContext):
                 yield Problem(binding, seen.scenarios, "$.subjects",
                               f"grants {ref.get('kind')} '{ref.get('name')}' to the default ServiceAccount "
                               f"{', '.join(defaults)}",
-                              "Every pod of that namespace without a ServiceAccount of its own gets it. Bind a "
-                              "ServiceAccount the workload names. "
-                              + waiver_hint("SEC-019", ctx.name, binding, "To accept it"),
+                              accept_hint(ctx, binding),
                               binding.body.get("subjects"), ("default",))
     yield from report_once(problems(), view.scenarios)

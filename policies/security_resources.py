@@ -20,33 +20,14 @@ from __future__ import annotations
 from typing import Iterator
 
 from chartgate import ChartContext, NotApplicable, Severity, policy
-from chartgate.podspec import LONG_RUNNING_KINDS, Container, PodSpec, Problem, chart_view, report_once, waiver_hint
+from chartgate.lib.podspec import LONG_RUNNING_KINDS, Container, Problem, chart_view, report_once
+from chartgate.lib.rules import Violation, accept_hint, container_findings
 
 REFERENCE = "docs/policies.md#sec"
 
 
 def _mapping(value) -> dict:
     return value if isinstance(value, dict) else {}
-
-
-def judged_containers(ctx: ChartContext, policy_id: str, judge):
-    """One finding per container (by name) and field at fault."""
-    view = chart_view(ctx)
-    found = view.pods()  # `helm test` hooks are left out there (setting judge-test-hooks)
-    if not found:
-        raise NotApplicable("no planned scenario renders a pod template (other than `helm test` hooks)")
-
-    def problems() -> Iterator[Problem]:
-        for seen in found:
-            pod: PodSpec = seen.item
-            for container in pod.containers:
-                if not container.runs_alongside:
-                    continue
-                for path, what, advice, value in judge(container):
-                    yield Problem(seen.manifest, seen.scenarios, path, what,
-                                  f"{advice} {waiver_hint(policy_id, ctx.name, seen.manifest, 'To accept it')}", value,
-                                  (container.label, path.rsplit(".", 1)[-1]))
-    yield from report_once(problems(), view.scenarios)
 
 
 def resource(container: Container, section: str, name: str):
@@ -66,17 +47,17 @@ def resource(container: Container, section: str, name: str):
     overcommitted, and the pod is BestEffort, the first evicted under pressure. A limit without a
     request counts (Kubernetes copies the limit into the request).""",
     reference=REFERENCE,
+    remediation="""Set resources.requests.cpu and resources.requests.memory (usually through the chart's
+    `resources` value).""",
 )
 def requests_set(ctx: ChartContext):
     def judge(c: Container):
         missing = [name for name in ("cpu", "memory")
                    if resource(c, "requests", name) is None and resource(c, "limits", name) is None]
         if missing:
-            yield (f"{c.path}.resources.requests", f"{c.label} requests no {' and no '.join(missing)}",
-                   "Without requests the scheduler overcommits the node and the pod is evicted first. Set "
-                   f"resources.requests.{'/'.join(missing)} (usually through the chart's `resources` value).",
-                   {"resources": c.body.get("resources")})
-    yield from judged_containers(ctx, "SEC-010", judge)
+            yield Violation(f"{c.path}.resources.requests", f"{c.label} requests no {' and no '.join(missing)}",
+                            {"resources": c.body.get("resources")})
+    yield from container_findings(ctx, judge, workload_only=True)
 
 
 @policy(
@@ -87,14 +68,14 @@ def requests_set(ctx: ChartContext):
     the kernel's OOM killer then picks victims among every pod on the node. A CPU limit is not
     required: CPU is throttled, not exhausted.""",
     reference=REFERENCE,
+    remediation="Set resources.limits.memory.",
 )
 def memory_limit_set(ctx: ChartContext):
     def judge(c: Container):
         if resource(c, "limits", "memory") is None:
-            yield (f"{c.path}.resources.limits.memory", f"{c.label} has no memory limit",
-                   "A leak then takes the node's memory from every pod on it. Set resources.limits.memory.",
-                   {"resources": c.body.get("resources")})
-    yield from judged_containers(ctx, "SEC-011", judge)
+            yield Violation(f"{c.path}.resources.limits.memory", f"{c.label} has no memory limit",
+                            {"resources": c.body.get("resources")})
+    yield from container_findings(ctx, judge, workload_only=True)
 
 
 @policy(
@@ -108,6 +89,8 @@ def memory_limit_set(ctx: ChartContext):
     select the pod's labels.""",
     reference=REFERENCE,
     kinds=LONG_RUNNING_KINDS,
+    remediation="""Add a livenessProbe on the health endpoint of each long-running container, and a
+    readinessProbe to a container of every pod a Service routes traffic to.""",
 )
 def probes_set(ctx: ChartContext):
     view = chart_view(ctx, posture=True)  # a scenario switching the chart's probes off is its user's choice
@@ -120,13 +103,12 @@ def probes_set(ctx: ChartContext):
                 if not pod.long_running or pod.helm_test:
                     continue
                 judged = True
-                hint = waiver_hint("SEC-012", ctx.name, pod.owner, "To accept it")
+                hint = accept_hint(ctx, pod.owner)
                 containers = [c for c in pod.containers if c.list_name == "containers"]
                 for c in containers:
                     if not isinstance(c.body.get("livenessProbe"), dict):
                         yield Problem(pod.owner, names, f"{c.path}.livenessProbe", f"{c.label} has no liveness probe",
-                                      f"A hung process is then never restarted. Add a livenessProbe on its health "
-                                      f"endpoint. {hint}", {"name": c.name, "livenessProbe": None},
+                                      hint, {"name": c.name, "livenessProbe": None},
                                       (c.label, "livenessProbe"))
                 services = index.serving(pod)
                 if services and containers and not any(isinstance(c.body.get("readinessProbe"), dict)
@@ -134,9 +116,7 @@ def probes_set(ctx: ChartContext):
                     shown = ", ".join(sorted(s.name for s in services))
                     yield Problem(pod.owner, names, f"{containers[0].path}.readinessProbe",
                                   f"its pods are behind Service {shown} but no container has a readiness probe",
-                                  "The Service then routes traffic to a pod before it is ready, and rollouts proceed "
-                                  f"past pods that never become ready. Add a readinessProbe to {containers[0].label}. "
-                                  f"{hint}", {"name": containers[0].name, "readinessProbe": None},
+                                  hint, {"name": containers[0].name, "readinessProbe": None},
                                   ("readinessProbe",))
     found = list(problems())
     if not judged:

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
 from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, policy
-from chartgate.selectors import matches, pod_templates
-from chartgate.values import Path_, dotted
-from chartgate.yamlio import load_file
+from chartgate.lib.renders import load_file
+from chartgate.lib.selectors import matches, pod_templates
+from chartgate.lib.values import Path_, dotted
 
 REFERENCE = "docs/policies.md#net"
 

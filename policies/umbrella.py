@@ -24,7 +24,7 @@ import re
 from typing import Any, Iterator
 
 from chartgate import ChartContext, Dependency, Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
-from chartgate.blueprint import Upstream, blueprint_file_label, blueprint_of, upstream_statements
+from chartgate.lib.blueprint import Upstream, blueprint_file_label, blueprint_of, upstream_statements
 
 REFERENCE = "docs/policies.md#umb"
 

@@ -8,9 +8,9 @@ defect that many scenarios show (with different objects beside it) is one defect
 """
 
 from chartgate import Finding, NotApplicable, ScenarioContext, policy
-from chartgate.kube import api_group, is_builtin
-from chartgate.podspec import account_blocks
-from chartgate.selectors import (SCALABLE_KINDS, LabelIndex, describe, is_empty, matches, matches_labels,
+from chartgate.lib.apis import api_group, is_builtin
+from chartgate.lib.podspec import account_blocks
+from chartgate.lib.selectors import (SCALABLE_KINDS, LabelIndex, describe, is_empty, matches, matches_labels,
                                  pod_templates, runtime_labels, static_part)
 
 REFERENCE = "docs/policies.md#wir"

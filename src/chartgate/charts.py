@@ -108,6 +108,8 @@ def _read_tree(root: Path) -> dict[str, bytes]:
 
 @dataclass(frozen=True)
 class Dependency:
+    """A dependency Chart.yaml declares: its name, version range, repository, `alias` and `condition`."""
+
     name: str
     version: str
     repository: str = ""

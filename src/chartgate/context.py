@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Hashable, Iterable, Iterator, TypeVar
 
 from .capabilities import CapabilityGate, advertised_apis, capability_gates
 from .charts import Chart
@@ -21,6 +21,8 @@ from .toggles import Classification, Toggle, discover_toggles
 MONITORING_GROUPS = frozenset({"monitoring.coreos.com", "monitoring.googleapis.com", "opentelemetry.io",
                                "grafana.integreatly.org"})
 from .values import with_files, with_set
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,7 +40,9 @@ class ChartContext:
     matrix_renderers: Callable[[], dict[str, Renderer]] = field(default=dict, repr=False)
     base: ChartBase | None = None  # what generated scenarios start from (cluster overlay, a ci file)
     chart_roots: tuple = ()  # the directory trees chartgate gates: the repository, as far as it reads
-    judge_test_hooks: bool = False  # posture rules judge `helm test` hooks too (podspec.chart_view)
+    judge_test_hooks: bool = False  # posture rules judge `helm test` hooks too (lib.podspec.chart_view)
+    # What `memo` computed from renders for this chart; `release` empties it.
+    _memos: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -77,12 +81,20 @@ class ChartContext:
     def advertised_apis(self) -> tuple[str, ...]:
         return advertised_apis(self.chart)
 
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Per-chart state a policy computes once: `compute()` the first time `key` is asked for on
+        this chart, the same value after that, until the chart's checks are done (then released
+        with its renders). Use a key that names the policy or helper, e.g. `("CAP-001", "gated")`;
+        a mutable value (a dict) is shared by every later call."""
+        if key not in self._memos:
+            self._memos[key] = compute()
+        return self._memos[key]
+
     def release(self) -> None:
         """Forget what was computed from renders (the chart's checks are done); what planning
         produced (toggles, gates) stays."""
-        for key in ("observability_toggles", "_nondeterminism", "_fqdn_chart_groups", "_cap_gated",
-                    "_cap_obs004"):
-            self.__dict__.pop(key, None)
+        self.__dict__.pop("observability_toggles", None)
+        self._memos.clear()
 
     def scenario(self, name: str) -> Scenario:
         for scenario in self.scenarios:
@@ -115,16 +127,16 @@ class ChartContext:
         templates call no function that can; see determinism.py). Memoised per scenario."""
         if isinstance(scenario, str):
             scenario = self.scenario(scenario)
-        cache = self.__dict__.setdefault("_nondeterminism", {})
-        if scenario.name not in cache:
-            found = Nondeterminism()
-            if may_be_nondeterministic(self.chart):
-                first = self.try_render(scenario)
-                second = self.renderer.render_again(self.chart, scenario)
-                if first.ok and second.ok:
-                    found = compare(first, second, kept_with_lookup(self.chart.all_templates()))
-            cache[scenario.name] = found
-        return cache[scenario.name]
+        return self.memo(("nondeterminism", scenario.name), lambda: self._nondeterminism(scenario))
+
+    def _nondeterminism(self, scenario: Scenario) -> Nondeterminism:
+        found = Nondeterminism()
+        if may_be_nondeterministic(self.chart):
+            first = self.try_render(scenario)
+            second = self.renderer.render_again(self.chart, scenario)
+            if first.ok and second.ok:
+                found = compare(first, second, kept_with_lookup(self.chart.all_templates()))
+        return found
 
     def infeasible(self, render: Render) -> bool:
         """A generated input the chart refuses through its own `fail`/`required` while its `default`

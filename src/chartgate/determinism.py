@@ -94,6 +94,7 @@ def differing_paths(a: Any, b: Any, trail: Trail = ()) -> list[Trail]:
 
 
 def value_at(body: Any, trail: Trail, missing: Any = None) -> Any:
+    """The value at a key trail of a body (`missing` where the trail does not lead anywhere)."""
     for part in trail:
         try:
             body = body[part]

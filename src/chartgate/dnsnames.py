@@ -344,6 +344,7 @@ def schema_properties(schema: Any, prefix: tuple[str, ...] = ()) -> Iterator[tup
 
 
 def config_schema(chart) -> dict:
+    """The chart's blueprint.yaml `spec.configSchema` (an empty dict when it has none)."""
     spec = (chart.blueprint or {}).get("spec") or {}
     schema = spec.get("configSchema") if isinstance(spec, dict) else None
     return schema if isinstance(schema, dict) else {}

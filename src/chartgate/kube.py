@@ -55,12 +55,15 @@ def newest(versions) -> str:
 
 @lru_cache(maxsize=None)
 def builtin_groups(kube_version: str = DEFAULT_KUBE_VERSION) -> frozenset[str]:
+    """The API groups a plain cluster of that Kubernetes version serves (`""` is the core group)."""
     return frozenset(gv.rpartition("/")[0] for gv in builtin_group_versions(kube_version))
 
 
 def api_group(api_version: str) -> str:
+    """The group of an apiVersion: `apps` for `apps/v1`, `""` (core) for `v1`."""
     return api_version.rpartition("/")[0] if "/" in api_version else ""
 
 
 def is_builtin(api_version: str, kube_version: str = DEFAULT_KUBE_VERSION) -> bool:
+    """Is the apiVersion's group served by a plain cluster of that Kubernetes version (no CRD needed)?"""
     return api_group(api_version) in builtin_groups(kube_version)

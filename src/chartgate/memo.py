@@ -54,6 +54,10 @@ class KeyedMemo:
 
 
 class IdentityMemo(KeyedMemo):
+    """A bounded memo keyed by an object's identity: `get(obj, compute)` runs `compute(obj)` once per
+    distinct object (a rendered body shared by several scenarios is judged once); emptied when the
+    chart's checks are done."""
+
     def get(self, obj: Any, compute: Callable[[Any], Any]) -> Any:  # type: ignore[override]
         # The entry holds `obj`, so while it is cached no other object can have its id.
         entry = self._cached(id(obj))

@@ -6,8 +6,11 @@ chartgate finds them by looking at the module's attributes. Nothing registers it
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -23,12 +26,16 @@ if TYPE_CHECKING:
 
 
 class Severity(str, Enum):
+    """How much a finding weighs: an error blocks the release, a warning blocks only with --fail-on warning."""
+
     ERROR = "error"  # a finding blocks the release
     WARNING = "warning"  # reported; blocks only with --fail-on warning
     INFO = "info"  # information for the chart's owner; never blocks
 
 
 class Outcome(str, Enum):
+    """The verdict of one policy on one chart (and scenario)."""
+
     PASSED = "passed"
     FAILED = "failed"
     WAIVED = "waived"
@@ -121,6 +128,9 @@ class Policy:
     # What else the check reads, beyond the chart and its plan (the result cache's key covers those):
     # cache_extra(chart_context, scenario_name) -> str, e.g. a golden file's digest.
     cache_extra: Callable[..., str] | None = field(default=None, compare=False, repr=False)
+    # What to change to fix a finding, said once for the rule (reports and the failure text show it)
+    # instead of in every finding's message.
+    remediation: str = ""
 
     @property
     def family(self) -> str:
@@ -141,7 +151,8 @@ class Policy:
     def metadata(self) -> dict:
         return {"id": self.id, "title": self.title, "severity": self.severity.value,
                 "rationale": self.rationale, "reference": self.reference, "family": self.family,
-                "kinds": list(self.kinds), "requires": list(self.requires)}
+                "kinds": list(self.kinds), "requires": list(self.requires),
+                **({"remediation": self.remediation} if self.remediation else {})}
 
 
 class PolicyDeclarationError(TypeError):
@@ -163,7 +174,7 @@ def _names(policy_id: str, argument: str, value: Any, example: str) -> tuple[str
 
 
 def _validated(id: str, title: str, rationale: str, reference: str, severity: Any, scenarios: Any,
-               kinds: Any, requires: Any) -> tuple[Severity, Any, tuple[str, ...], tuple[str, ...]]:
+               kinds: Any, requires: Any, remediation: Any = "") -> tuple[Severity, Any, tuple[str, ...], tuple[str, ...]]:
     """The declaration's arguments checked and normalised (severity, scenarios, kinds, requires)."""
     from .applicability import REQUIREMENTS  # the vocabulary of `requires`
     from .scenarios import ScenarioKind
@@ -175,6 +186,9 @@ def _validated(id: str, title: str, rationale: str, reference: str, severity: An
         if not isinstance(value, str) or not value.strip():
             raise PolicyDeclarationError(f"{id}: {argument} must be a non-empty string: reports show it to the "
                                          "chart maintainer and the auditor")
+    if not isinstance(remediation, str):
+        raise PolicyDeclarationError(f"{id}: remediation={remediation!r} must be a string: what to change to fix "
+                                     "a finding, shown with it in reports")
     valid_severities = [s.value for s in Severity]
     if severity not in valid_severities:  # a Severity member compares equal to its value
         raise PolicyDeclarationError(f"{id}: severity={severity!r} is not one of {valid_severities} "
@@ -199,23 +213,76 @@ def _validated(id: str, title: str, rationale: str, reference: str, severity: An
 
 def policy(*, id: str, title: str, rationale: str, reference: str, severity: Severity = Severity.ERROR,
            scenarios: Any = None, judges_failed_renders: bool = False, kinds: Iterable[str] = (),
-           requires: Iterable[str] = (), cache_extra: Callable[..., str] | None = None) -> Callable[[Callable], Policy]:
+           requires: Iterable[str] = (), cache_extra: Callable[..., str] | None = None,
+           remediation: str = "") -> Callable[[Callable], Policy]:
     """Declare a policy: `@policy(id="OBS-001", title=..., rationale=..., reference=...)`.
 
     `kinds=("ServiceMonitor", "PodMonitor")` and `requires=("blueprint",)` declare when the rule
-    applies; the engine records `skipped` with a uniform reason where it does not. A wrong argument
-    (a string where a tuple is meant, an unknown severity or scenario kind) raises
-    PolicyDeclarationError when the module is collected, naming the policy and the valid values."""
+    applies; the engine records `skipped` with a uniform reason where it does not. `remediation=`
+    says once what to change to fix a finding (reports show it with the rationale), so messages
+    say what is wrong and where. A wrong argument (a string where a tuple is meant, an unknown
+    severity or scenario kind) raises PolicyDeclarationError when the module is collected, naming
+    the policy and the valid values. While the check runs, `running_policy()` returns the policy."""
     severity, scenarios, kinds, requires = _validated(id, title, rationale, reference, severity, scenarios,
-                                                      kinds, requires)
+                                                      kinds, requires, remediation)
 
     def wrap(fn: Callable) -> Policy:
         if not callable(fn):
             raise PolicyDeclarationError(f"{id}: @policy(...) decorates the check function, got {fn!r}")
-        return Policy(id, title, severity, " ".join(rationale.split()), reference, fn, scenarios,
-                      judges_failed_renders, module_path=getattr(fn, "__module__", ""), kinds=kinds,
-                      requires=requires, cache_extra=cache_extra)
+        declared: list[Policy] = []
+
+        @functools.wraps(fn)
+        def check(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True  # a failing check's traceback starts in the check
+            with _running(declared[0]):
+                checked = fn(*args, **kwargs)
+            # A generator runs when the engine iterates it: each step runs as the policy too.
+            return _steps_as(declared[0], checked) if inspect.isgenerator(checked) else checked
+
+        declared.append(Policy(id, title, severity, " ".join(rationale.split()), reference, check, scenarios,
+                               judges_failed_renders, module_path=getattr(fn, "__module__", ""), kinds=kinds,
+                               requires=requires, cache_extra=cache_extra,
+                               remediation=" ".join(remediation.split())))
+        return declared[0]
     return wrap
+
+
+_RUNNING: ContextVar["Policy | None"] = ContextVar("chartgate_running_policy", default=None)
+
+
+class _running:
+    """Makes `policy` the running policy for the duration of a `with` block."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+
+    def __enter__(self) -> None:
+        self.token = _RUNNING.set(self.policy)
+
+    def __exit__(self, *exc: Any) -> None:
+        _RUNNING.reset(self.token)
+
+
+def _steps_as(policy: Policy, steps: Any) -> Iterable[Any]:
+    """The generator's items, each computed while `policy` is the running policy."""
+    __tracebackhide__ = True
+    while True:
+        with _running(policy):
+            try:
+                item = next(steps)
+            except StopIteration as stop:
+                return stop.value
+        yield item
+
+
+def running_policy() -> Policy:
+    """The policy whose check is running (declared with `@policy`), so a helper can name it in a
+    finding without the check passing its own id. Outside a check it raises ChartgateError."""
+    running = _RUNNING.get()
+    if running is None:
+        raise ChartgateError("running_policy() is called outside a policy's check: call it from a check "
+                             "declared with @policy (or from a helper the check calls)")
+    return running
 
 
 class PolicyMisuse(ChartgateError):

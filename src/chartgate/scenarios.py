@@ -21,6 +21,8 @@ from .toggles import Toggle, discover_toggles
 
 
 class ScenarioKind(str, Enum):
+    """Where a scenario comes from: the chart's defaults, a toggle flipped, a values file, a plan row ..."""
+
     DEFAULT = "default"
     CAPABILITIES = "capabilities"
     OPT_IN = "opt-in"
@@ -42,6 +44,8 @@ GENERATED_KINDS = frozenset({"capabilities", "opt-in", "opt-in-no-api", "off", "
 
 @dataclass(frozen=True)
 class Scenario:
+    """One set of inputs a chart is rendered with: values files, --set values, advertised APIs and Kubernetes version."""
+
     name: str
     kind: ScenarioKind
     values_files: tuple[Path, ...] = ()

@@ -38,6 +38,8 @@ def describe_result(result: Result, redactor: Redactor | None = None) -> str:
     elif result.command:
         lines.append(f"reproduce: {result.command}")
     lines.append(f"why: {policy.rationale}")
+    if policy.remediation:
+        lines.append(f"fix: {policy.remediation}")
     lines.append(f"see: {policy.reference}")
     if result.findings and policy.id in UNWAIVABLE:
         lines.append(f"{policy.id} cannot be waived: fix the chart, or exclude it with `exclude-charts` under "

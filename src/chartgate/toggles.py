@@ -56,6 +56,8 @@ def _api_sensitive_text(text: str) -> bool:
 
 
 class ToggleCategory(str, Enum):
+    """What a boolean toggle switches: observability objects, overlay objects, or a feature of the payload."""
+
     OBSERVABILITY = "observability"  # scrape/alert/trace objects, usually CRD-typed (monitoring.coreos.com)
     OVERLAY = "overlay"  # optional objects the Blueprint's own overlay adds on request (HPA, NetworkPolicy)
     FEATURE = "feature"  # switches of the payload (rbac.create, ...): not required to default false
@@ -63,6 +65,8 @@ class ToggleCategory(str, Enum):
 
 @dataclass(frozen=True)
 class Toggle:
+    """A boolean values switch (`metrics.enabled`) with its default, category and the subchart it belongs to."""
+
     path: Path_
     default: bool
     category: ToggleCategory

@@ -58,6 +58,7 @@ _MISSING = object()
 
 
 def get_path(data: Any, path: Path_, default: Any = _MISSING) -> Any:
+    """The value at a values path; `default` where the path does not exist (KeyError without one)."""
     node = data
     for part in path:
         if not isinstance(node, dict) or part not in node:

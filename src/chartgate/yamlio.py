@@ -171,6 +171,7 @@ def read_text(path: Path, *, what: str = "YAML file") -> str:
 
 
 def load_file(path: Path, *, what: str = "YAML file") -> Any:
+    """Parse one YAML file; a syntax error raises InvalidYaml naming the file and line (`what` says what it is)."""
     return load_text(read_text(path, what=what), str(path))
 
 

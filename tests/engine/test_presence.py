@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from chartgate.charts import load_chart_dir
 from chartgate.manifests import parse_render
 from chartgate.platform import Platform
-from chartgate.presence import declared_blueprints, presence, present_groups, provided_groups, shipped_crds
+from chartgate.lib.presence import declared_blueprints, presence, present_groups, provided_groups, shipped_crds
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 

@@ -148,7 +148,10 @@ def chart_stub(values: dict, blueprint: dict | None = None, subcharts=()):
 
 
 def chart_context(chart, **methods):
-    return SimpleNamespace(chart=chart, name="chart", platform=Platform(), kube_versions=("1.33",), **methods)
+    memos: dict = {}  # ChartContext.memo: computed once per chart
+    return SimpleNamespace(chart=chart, name="chart", platform=Platform(), kube_versions=("1.33",),
+                           memo=lambda key, compute: memos[key] if key in memos else memos.setdefault(key, compute()),
+                           **methods)
 
 
 def test_fqdn_inputs_come_from_values_and_the_blueprint_schema():

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from chartgate import schemas
+from chartgate.lib import schemas
 from chartgate.context import ScenarioContext
 from chartgate.loader import load_policy_module
 from chartgate.manifests import parse_render

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from chartgate import podspec
+from chartgate.lib import podspec
 from chartgate.loader import load_policies, load_policy_module
 from chartgate.manifests import build_manifests
 from chartgate.policy import NotApplicable, Outcome, Severity
-from chartgate.podspec import effective_security_context, pod_spec
+from chartgate.lib.podspec import effective_security_context, pod_spec
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 

@@ -13,7 +13,7 @@ from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 from chartgate.context import ScenarioContext
 from chartgate.policy import NotApplicable
-from chartgate.selectors import describe, is_empty, matches, matches_labels, pod_templates
+from chartgate.lib.selectors import describe, is_empty, matches, matches_labels, pod_templates
 
 from ..conftest import REPO
 

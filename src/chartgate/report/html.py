@@ -314,7 +314,8 @@ def _body(defect: dict, policy: dict) -> str:
     if first.get("command"):
         parts.append(f'<h4>Reproduce</h4><pre class="command"><code>{e(cut(first["command"], COMMAND_CHARS))}</code></pre>')
     if policy:
-        parts.append(f'<p class="muted">Why: {e(policy.get("rationale"))}<br>See: {e(policy.get("reference"))}</p>')
+        fix = f'<br>Fix: {e(policy["remediation"])}' if policy.get("remediation") else ""
+        parts.append(f'<p class="muted">Why: {e(policy.get("rationale"))}{fix}<br>See: {e(policy.get("reference"))}</p>')
     return "".join(parts)
 
 

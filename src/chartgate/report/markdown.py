@@ -207,7 +207,10 @@ def _body(defect: dict, policy: dict) -> list[str]:
     if first.get("command"):
         lines += ["", "Reproduce:", ""] + fenced(cut(first["command"], COMMAND_CHARS), "sh")
     if policy:
-        lines += ["", f"Why: {text(policy.get('rationale', ''))}  ", f"See: {text(policy.get('reference', ''))}"]
+        lines += ["", f"Why: {text(policy.get('rationale', ''))}  "]
+        if policy.get("remediation"):
+            lines += [f"Fix: {text(policy['remediation'])}  "]
+        lines += [f"See: {text(policy.get('reference', ''))}"]
     return lines + [""]
 
 

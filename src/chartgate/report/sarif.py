@@ -41,6 +41,10 @@ def _dumps(data) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+def _fix(policy: dict) -> str:
+    return f"Fix: {policy['remediation']}" if policy.get("remediation") else ""
+
+
 def _rule(policy: dict) -> dict:
     reference = policy.get("reference") or ""
     rule = {
@@ -48,7 +52,8 @@ def _rule(policy: dict) -> dict:
         "name": "".join(word.capitalize() for word in re.findall(r"[A-Za-z0-9]+", policy["title"])),
         "shortDescription": {"text": policy["title"]},
         "fullDescription": {"text": policy.get("rationale") or policy["title"]},
-        "help": {"text": f"{policy.get('rationale', '')}\nReference: {reference}".strip()},
+        "help": {"text": "\n".join(part for part in (policy.get("rationale", ""), _fix(policy),
+                                                      f"Reference: {reference}") if part).strip()},
         "defaultConfiguration": {"level": _level(policy.get("severity"))},
         "properties": {"tags": ["helm", "policy"], "module": policy.get("module", ""),
                        "moduleSha256": policy.get("module_sha256", "")},

@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from . import memo
-from .manifests import Manifest
+from .. import memo
+from ..manifests import Manifest
 from .selectors import POD_TEMPLATE_PATHS, matches_labels
-from .values import get_path, iter_leaves
+from ..values import get_path, iter_leaves
 
 if TYPE_CHECKING:
-    from .context import ChartContext
-    from .policy import Finding
-    from .render import Render
+    from ..context import ChartContext
+    from ..policy import Finding
+    from ..render import Render
 
 # PodSecurityContext fields that also exist on the container's SecurityContext: the container
 # inherits them from the pod unless it sets them itself (Kubernetes API reference, PodSecurityContext).
@@ -171,6 +171,7 @@ def pod_spec(manifest: Manifest) -> PodSpec | None:
 
 
 def pod_specs(manifests: Iterable[Manifest]) -> list[PodSpec]:
+    """The pod specs of these objects (objects without one are left out)."""
     return [p for p in map(pod_spec, manifests) if p is not None]
 
 
@@ -214,6 +215,7 @@ class RenderIndex:
 
 
 def build_index(manifests: Iterable[Manifest]) -> RenderIndex:
+    """The security rules' index of one render: its pod specs, RBAC objects, ServiceAccounts, Services and CRD groups."""
     pods, rbac, accounts, services, groups = [], [], [], [], set()
     for manifest in manifests:
         kind = manifest.kind
@@ -242,6 +244,7 @@ _MEMO = memo.IdentityMemo(512)
 
 
 def render_index(render: "Render") -> RenderIndex:
+    """`build_index` of the render, memoised: renders that share their objects share one index."""
     return _MEMO.get(render.manifests, build_index)
 
 
@@ -341,7 +344,7 @@ def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> C
     and the planner's to report), grouped by shared render. `posture`: only the scenarios that keep
     the chart's hardening switches on (hardening warnings judge the chart, not a user's opt-out);
     `keeping`: only those keeping the switches that function finds on."""
-    from .policy import NotApplicable
+    from ..policy import NotApplicable
 
     grouped: dict[int, tuple[list[str], RenderIndex]] = {}
     scenarios: list[str] = []
@@ -401,7 +404,7 @@ def where(scenarios: list[str] | tuple[str, ...], every: tuple[str, ...] = ()) -
 def report_once(problems: Iterable[Problem], every: tuple[str, ...] = ()) -> Iterator["Finding"]:
     """One finding per (object, cause), however many scenarios, body variants or container positions
     show it; the first problem's message and path stand for the others."""
-    from .policy import Finding
+    from ..policy import Finding
 
     merged: dict[tuple, tuple[Problem, list[str]]] = {}
     for problem in problems:

@@ -18,8 +18,8 @@ from typing import Any, Iterable
 import jsonschema
 from referencing import Registry, Resource
 
-from .kube import DEFAULT_KUBE_VERSION, _schema_dir, api_group
-from .memo import IdentityMemo
+from ..kube import DEFAULT_KUBE_VERSION, _schema_dir, api_group
+from ..memo import IdentityMemo
 
 # --- API lifecycle ------------------------------------------------------------------------------
 
@@ -330,6 +330,7 @@ def canonical_json(data: Any) -> str:
 
 
 def json_path(parts: Iterable[Any]) -> str:
+    """`$.spec.ports[0]` for the key trail ("spec", "ports", 0) of a schema violation."""
     path = "$"
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
@@ -370,3 +371,8 @@ def _types_of(schema: Any) -> list[str]:
     kind = schema.get("type") if isinstance(schema, dict) else None
     kinds = kind if isinstance(kind, list) else [kind] if kind else []
     return [k for k in kinds if k != "null"]
+
+
+__all__ = ["API_LIFECYCLE", "ApiLifecycle", "CrdVersion", "SchemaViolation", "canonical_json", "crd_index",
+           "crd_versions", "has_builtin_schema", "json_path", "lifecycle", "schema_digest", "shipped_crds",
+           "to_json_schema", "validate_builtin", "validate_custom", "violations"]

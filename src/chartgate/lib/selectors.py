@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from .manifests import Manifest
+from ..manifests import Manifest
 
 
 def matches_labels(selector: dict | None, labels: dict) -> bool:
@@ -155,6 +155,7 @@ def static_part(selector: dict | None) -> dict:
 
 
 def pod_template(manifest: Manifest) -> PodTemplate | None:
+    """The pod template of a Pod or a built-in workload (its labels, spec and JSONPath), None for other objects."""
     if manifest.kind == "Pod" and manifest.group == "":
         return PodTemplate(manifest, "$", manifest.labels, manifest.body.get("spec") or {})
     keys = POD_TEMPLATE_PATHS.get(manifest.kind)
@@ -173,3 +174,8 @@ def pod_templates(manifests: Iterable[Manifest], namespace: str | None = None) -
     """Every pod template in a render (optionally only those in `namespace`)."""
     found = [t for t in map(pod_template, manifests) if t is not None]
     return [t for t in found if namespace is None or t.namespace == namespace]
+
+
+__all__ = ["LabelIndex", "POD_TEMPLATE_PATHS", "PodTemplate", "RUNTIME_KEYS", "RUNTIME_LABELS", "SCALABLE_KINDS",
+           "describe", "is_empty", "matches", "matches_labels", "pod_template", "pod_templates", "runtime_labels",
+           "static_part"]

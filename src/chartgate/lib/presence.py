@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from .blueprint import blueprint_of
+from ..blueprint import blueprint_of
 
 if TYPE_CHECKING:
-    from .charts import Chart
-    from .manifests import Manifest
-    from .render import Render
+    from ..charts import Chart
+    from ..manifests import Manifest
+    from ..render import Render
 
 
 CrdKey = tuple[str, str]  # (group, kind)
@@ -111,3 +111,6 @@ def presence(chart: "Chart", platform: Any = None, render: "Render | None" = Non
 def present_groups(chart: "Chart", platform: Any = None, render: "Render | None" = None) -> set[str]:
     """API groups present for `chart` (see `presence`); coarse: one shipped CRD marks its group."""
     return set(presence(chart, platform, render).groups)
+
+
+__all__ = ["Presence", "declared_blueprints", "present_groups", "presence", "provided_groups", "shipped_crds"]
