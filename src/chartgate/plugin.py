@@ -194,6 +194,7 @@ def gate_for(config: pytest.Config) -> Gate:
             gate.waivers
             gate._chart_setting_entries
             check_release_files(gate.release_files, [c for c in gate.discovered if isinstance(c, Chart)])
+            gate.selected  # a bad --shard or --changed-since is a usage error now, not at the end
             check_output_dir(gate.config.golden_dir, "golden directory")
             check_output_dir(gate.config.report_dir, "report directory")
         except ChartgateError as exc:
@@ -457,6 +458,22 @@ def incomplete_reason(gate: Gate, selected: int | None, exitstatus, collect_only
 
 @pytest.hookimpl(tryfirst=True)  # on an xdist controller: before xdist waits (up to 10s) for its workers
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    """Report, and map the session's exit status (chartgate.exitcodes). pytest lets an exception
+    raised here end the process with status 1 - "blocking findings" - so a failure to finish is
+    caught: a configuration error is 4, anything else (a chartgate bug) 3."""
+    try:
+        _finish_session(session)
+    except ChartgateError as exc:
+        session.config.get_terminal_writer().line(printable(f"chartgate: {exc}"), red=True)
+        session.exitstatus = Exit.USAGE
+    except Exception:  # noqa: BLE001
+        import traceback
+        session.config.get_terminal_writer().line(
+            printable(f"chartgate: internal error while finishing the run:\n{traceback.format_exc()}"), red=True)
+        session.exitstatus = Exit.INTERNAL
+
+
+def _finish_session(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workerinput"):
         gate = config.stash.get(GATE_KEY, None)
