@@ -2,6 +2,9 @@
 
 Policies import only what is listed in `__all__` here and in the `chartgate.lib` modules (the
 documented policy helpers); a test holds `policies/*.py` to that.
+
+PYTEST_DONT_REWRITE: `chartgate check` imports this package before it starts pytest, which would
+otherwise warn that the plugin's package cannot be assertion-rewritten (it needs no rewriting).
 """
 
 __version__ = "0.1.0"

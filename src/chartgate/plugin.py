@@ -12,7 +12,9 @@ import pytest
 from . import redact  # noqa: F401 - draws the run's redaction key now, so pytest-xdist workers inherit it
 from .charts import Chart
 from .confine import check_output_dir
+from . import exitcodes
 from .errors import ChartgateError
+from .exitcodes import Exit
 from .releases import check_release_files
 from .gate import Gate, GateConfig, PlannedCheck
 from .partial import Scope
@@ -195,6 +197,7 @@ def gate_for(config: pytest.Config) -> Gate:
             gate.waivers
             gate._chart_setting_entries
             check_release_files(gate.release_files, [c for c in gate.discovered if isinstance(c, Chart)])
+            gate.selected  # a bad --shard or --changed-since is a usage error now, not at the end
             check_output_dir(gate.config.golden_dir, "golden directory")
             check_output_dir(gate.config.report_dir, "report directory")
         except ChartgateError as exc:
@@ -458,6 +461,22 @@ def incomplete_reason(gate: Gate, selected: int | None, exitstatus, collect_only
 
 @pytest.hookimpl(tryfirst=True)  # on an xdist controller: before xdist waits (up to 10s) for its workers
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    """Report, and map the session's exit status (chartgate.exitcodes). pytest lets an exception
+    raised here end the process with status 1 - "blocking findings" - so a failure to finish is
+    caught: a configuration error is 4, anything else (a chartgate bug) 3."""
+    try:
+        _finish_session(session)
+    except ChartgateError as exc:
+        session.config.get_terminal_writer().line(printable(f"chartgate: {exc}"), red=True)
+        session.exitstatus = Exit.USAGE
+    except Exception:  # noqa: BLE001
+        import traceback
+        session.config.get_terminal_writer().line(
+            printable(f"chartgate: internal error while finishing the run:\n{traceback.format_exc()}"), red=True)
+        session.exitstatus = Exit.INTERNAL
+
+
+def _finish_session(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workerinput"):
         gate = config.stash.get(GATE_KEY, None)
@@ -474,7 +493,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     gate = config.stash.get(GATE_KEY, None)
     selected = config.stash.get(SELECTED_KEY, None)  # None in a serial session: collection did not finish
     if gate is None:  # an xdist controller: the workers' collection
-        gate = _controller_gate(session)
+        try:
+            gate = _controller_gate(session)
+        except SetupFailed:  # a configuration error the workers met too: a usage error, not a crash
+            session.exitstatus = Exit.USAGE
+            return
         selected = session.testscollected
     if gate is None:
         return
@@ -490,21 +513,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         from .evidence import write_evidence
         summary.reports["evidence"] = write_evidence(gate, summary, config.invocation_params.dir / evidence)
     config.stash[SUMMARY_KEY] = summary
-    if not gate.discovered:
-        session.exitstatus = pytest.ExitCode.USAGE_ERROR
-    elif summary.verdict in ("partial", "incomplete") and session.exitstatus in (
-            pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        session.exitstatus = EXIT_NOT_WHOLE  # judged less than the whole gate, nothing blocking seen
-    elif summary.red and session.exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    elif not summary.red and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
-        session.exitstatus = pytest.ExitCode.OK  # an empty shard: nothing to judge, and it said so
+    if not gate.discovered:  # no chart under the roots: a configuration error (it still wrote reports)
+        session.exitstatus = Exit.USAGE
+    else:  # the one mapping of chartgate.exitcodes, shared with `chartgate check` and `chartgate merge`
+        blocking = bool(summary.blocking or summary.orphans or summary.expired_waivers
+                        or summary.unreported_render_failures)
+        session.exitstatus = exitcodes.for_session(session.exitstatus, summary.verdict, blocking)
 
 
 SUMMARY_KEY = pytest.StashKey["GateSummary"]()
-#: The exit status of a partial or incomplete run that saw nothing blocking: never 0 (green), never
-#: 1 (blocking findings). pytest's own code for an interrupted session, which is one such run.
-EXIT_NOT_WHOLE = pytest.ExitCode.INTERRUPTED
+#: The exit status of a partial or incomplete run that saw nothing blocking (see chartgate.exitcodes).
+EXIT_NOT_WHOLE = Exit.NOT_WHOLE
 
 
 def _redactor(config: pytest.Config):

@@ -207,7 +207,7 @@ def test_a_shard_that_deselected_checks_makes_the_merge_partial_not_green(shard_
     for index, directory in enumerate(shard_dirs):
         _rewrite(directory, lambda r: r["summary"].update(gate="partial" if index == 1 else "passed",
                                                           partial=deselected if index == 1 else None))
-    assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "merged")]) == 1
+    assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "merged")]) == 2  # not green, not red
     merged = json.loads((tmp_path / "merged" / "chartgate.json").read_text())["summary"]
     assert merged["gate"] == "partial"
     assert merged["partial"]["reason"].startswith("shard 2/3: 2 of 9 checks deselected")
@@ -215,18 +215,18 @@ def test_a_shard_that_deselected_checks_makes_the_merge_partial_not_green(shard_
     assert "gate: PARTIAL, not green (partial)" in capsys.readouterr().out
 
 
-def test_cli_merge_error_exits_2_and_writes_nothing(shard_dirs, tmp_path, capsys):
+def test_cli_merge_error_exits_4_and_writes_nothing(shard_dirs, tmp_path, capsys):
     out = tmp_path / "merged"
-    assert main(["merge", str(shard_dirs[0]), "--out", str(out)]) == 2
+    assert main(["merge", str(shard_dirs[0]), "--out", str(out)]) == 4
     assert not out.exists()
     assert "cannot merge: missing shards 2/3, 3/3" in capsys.readouterr().err
-    assert main(["merge", *map(str, shard_dirs), "--out", str(shard_dirs[0])]) == 2  # would overwrite a shard
+    assert main(["merge", *map(str, shard_dirs), "--out", str(shard_dirs[0])]) == 4  # would overwrite a shard
 
 
 def test_python_dash_m_chartgate_merge(shard_dirs, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "chartgate", "merge", *map(str, shard_dirs[:2]),
                            "--out", str(tmp_path / "m")], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "missing shard 3/3" in proc.stderr
+    assert proc.returncode == 4 and "missing shard 3/3" in proc.stderr
 
 
 def test_cli_merge_never_writes_through_an_out_link_that_leaves_the_repository(shard_dirs, tmp_path,
@@ -235,6 +235,6 @@ def test_cli_merge_never_writes_through_an_out_link_that_leaves_the_repository(s
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "pyproject.toml").write_text("")
     (tmp_path / "repo" / "reports").symlink_to(elsewhere, target_is_directory=True)
-    assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "repo" / "reports")]) == 2
+    assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "repo" / "reports")]) == 4
     assert list(elsewhere.iterdir()) == []
     assert f"{tmp_path / 'repo' / 'reports'} -> {elsewhere}" in capsys.readouterr().err
