@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable
@@ -85,18 +86,21 @@ def load_policies(source: Any) -> list[Policy]:
 
 def judge(chart: str | Path, policies: Any, *, values: dict | None = None, api_versions: Iterable[str] = (),
           kind: ScenarioKind | str = ScenarioKind.DEFAULT, kube_version: str | None = None,
-          waivers: str | Path | None = None, helm_version: str = DEFAULT_HELM_VERSION) -> Judged:
+          waivers: str | Path | None = None, today: date | None = None,
+          helm_version: str = DEFAULT_HELM_VERSION) -> Judged:
     """Render the chart directory `chart` once with the real Helm and judge it with `policies`.
 
     `values` are layered over the chart's defaults (as `helm template -f`); `api_versions` are
     advertised to `.Capabilities.APIVersions` (e.g. `["monitoring.coreos.com/v1"]`); `kind` is the
     scenario kind the render stands for (a policy declared for other kinds is not run: that is an
     error here, so a test cannot pass by judging nothing); `kube_version` is the target Kubernetes
-    version; `waivers` a waivers file applied as the gate applies it.
+    version; `waivers` a waivers file applied as the gate applies it, with `today` the date its
+    expiries are judged against (default: the real date).
 
     A render Helm refuses raises chartgate.RenderError (Helm's message and the command), unless a
     policy declares `judges_failed_renders=True`."""
     from .gate import Gate, GateConfig  # the gate imports the whole engine: only when judging
+    from .settings import default_tools_dir
 
     chosen = load_policies(policies)
     if not chosen:
@@ -113,8 +117,9 @@ def judge(chart: str | Path, policies: Any, *, values: dict | None = None, api_v
             values_files[0].write_text(yaml.safe_dump(values, sort_keys=False))
         config = GateConfig(chart_roots=(chart_dir,), overlay_roots=(), report_dir=work / "reports",
                             golden_dir=work / "golden", cache_dir=None, helm_versions=(helm_version,),
+                            tools_dir=default_tools_dir(Path.cwd()),  # where the gate looks for Helm
                             kube_versions=(kube_version,) if kube_version else None,
-                            waivers_file=Path(waivers) if waivers else None)
+                            waivers_file=Path(waivers) if waivers else None, today=today)
         gate = Gate(config)
         if gate.broken:
             raise next(iter(gate.broken.values())).error
