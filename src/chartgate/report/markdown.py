@@ -204,7 +204,9 @@ def _body(defect: dict, policy: dict) -> list[str]:
     if first.get("command"):
         lines += ["", "Reproduce:", ""] + fenced(cut(first["command"], COMMAND_CHARS), "sh")
     if policy:
-        lines += ["", f"Why: {text(policy.get('rationale', ''))}  ", f"See: {text(policy.get('reference', ''))}"]
+        lines += ["", f"Why: {text(policy.get('rationale', ''))}" + ("  " if policy.get("see") else "")]
+        if policy.get("see"):  # only a reference that resolves where the report is read
+            lines += [f"See: {text(policy['see'])}"]
     return lines + [""]
 
 

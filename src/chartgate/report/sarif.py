@@ -43,13 +43,14 @@ def _dumps(data) -> str:
 
 
 def _rule(policy: dict) -> dict:
-    reference = policy.get("reference") or ""
+    reference = policy.get("see") or ""  # only a reference that resolves where the report is read
     rule = {
         "id": policy["id"],
         "name": "".join(word.capitalize() for word in re.findall(r"[A-Za-z0-9]+", policy["title"])),
         "shortDescription": {"text": policy["title"]},
         "fullDescription": {"text": policy.get("rationale") or policy["title"]},
-        "help": {"text": f"{policy.get('rationale', '')}\nReference: {reference}".strip()},
+        "help": {"text": f"{policy.get('rationale', '')}\nReference: {reference}".strip() if reference
+                 else policy.get("rationale") or policy["title"]},
         "defaultConfiguration": {"level": _level(policy.get("severity"))},
         "properties": {"tags": ["helm", "policy"], "module": policy.get("module", ""),
                        "moduleSha256": policy.get("module_sha256", "")},
