@@ -30,7 +30,7 @@ from .render import Render
 from .scenarios import ChartBase, Scenario, ScenarioKind
 from .toolchain import DEFAULT_HELM_VERSION
 
-__all__ = ["Judged", "judge", "load_policies"]
+__all__ = ["Judged", "Result", "judge", "load_policies"]
 
 
 @dataclass

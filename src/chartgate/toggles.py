@@ -1,6 +1,6 @@
 """Find the boolean switches in a chart's effective values and say what kind of switch each is.
 
-The Blueprint contract (BLUEPRINT.md) binds *observability* toggles to default false - in the
+The Blueprint contract binds *observability* toggles to default false - in the
 overlay and in the upstream values after the umbrella's overrides - and the Blueprint's own *overlay*
 objects (HPA, NetworkPolicy, PodDisruptionBudget in the umbrella's values). Feature switches
 (`*.create`, `rbac.*`, `serviceAccount.*`, `scaleToZero.*`, a GatewayClass shipped on purpose) are

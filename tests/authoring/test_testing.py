@@ -166,3 +166,8 @@ def test_a_misused_check_is_an_error_naming_the_policy(chart, misused, said):
     judged = judge(chart, misused)
     assert judged.outcome == "error"
     assert judged.results[0].message.startswith(said), judged.results[0].message
+
+
+def test_values_merge_as_helm_merges_them_and_null_removes_a_key(chart):
+    rendered = judge(chart, low_ports, values={"port": None}).render.of_kind("ConfigMap")[0]
+    assert not rendered.body["data"]["port"]  # the default 8080 is gone, as with `helm template -f`

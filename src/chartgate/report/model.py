@@ -1,4 +1,4 @@
-"""Build the report dict (the DESIGN.md contract plus provenance) from a finished gate.
+"""Build the report dict (the machine-readable contract plus provenance) from a finished gate.
 
 Built once, redacted once, cleaned of control characters once (`safe.clean`), grouped into defects
 once (`defects.group_defects`, with each defect's chart file and line); every format renders this
