@@ -46,10 +46,12 @@ class ChartContext:
 
     @property
     def name(self) -> str:
+        """The chart's name (Chart.yaml `name`)."""
         return self.chart.name
 
     @cached_property
     def toggles(self) -> list[Toggle]:
+        """Every boolean enabled/enable/create switch of the chart's effective values, classified."""
         classification = self.platform.toggle_classification if self.platform is not None else Classification()
         return discover_toggles(self.chart, classification)
 
@@ -75,10 +77,12 @@ class ChartContext:
 
     @cached_property
     def capability_gates(self) -> list[CapabilityGate]:
+        """Every `.Capabilities.APIVersions.Has` test in the chart's templates."""
         return capability_gates(self.chart)
 
     @cached_property
     def advertised_apis(self) -> tuple[str, ...]:
+        """The optional APIs the `capabilities` scenario advertises (those the templates test)."""
         return advertised_apis(self.chart)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
@@ -97,6 +101,7 @@ class ChartContext:
         self._memos.clear()
 
     def scenario(self, name: str) -> Scenario:
+        """The planned scenario called `name` (KeyError when there is none)."""
         for scenario in self.scenarios:
             if scenario.name == name:
                 return scenario
@@ -197,10 +202,12 @@ class ScenarioContext:
 
     @property
     def name(self) -> str:
+        """The chart's name."""
         return self.chart.name
 
     @property
     def manifests(self):
+        """Every object of the scenario's render (a list of Manifest), in render order."""
         return self.render.manifests
 
     @cached_property

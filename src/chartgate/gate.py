@@ -719,8 +719,9 @@ class Gate:
                 return result(Outcome.SKIPPED, cause="render-failed", cause_scenario=exc.scenario,
                               scenario_inputs=inputs, message=f"scenario {exc.scenario} did not render, see RENDER-001")
             return result(Outcome.ERROR, message=str(exc), command=exc.command, scenario_inputs=inputs)
-        except PolicyMisuse as exc:  # the check is wrong, not the chart
-            return result(Outcome.ERROR, message=str(exc), cause="policy-error", scenario_inputs=inputs)
+        except PolicyMisuse as exc:  # the check is wrong, not the chart; the message names the policy
+            said = str(exc) if str(exc).startswith(f"{policy.id}: ") else f"{policy.id}: {exc}"
+            return result(Outcome.ERROR, message=said, cause="policy-error", scenario_inputs=inputs)
         except ChartgateError as exc:
             return result(Outcome.ERROR, message=str(exc), scenario_inputs=inputs)
         outcome = Outcome.FAILED if findings else Outcome.PASSED

@@ -43,10 +43,12 @@ class Manifest:
 
     @property
     def group(self) -> str:
+        """The API group (`apps` for apps/v1; empty for the core group)."""
         return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
 
     @property
     def version(self) -> str:
+        """The API version without its group (`v1`)."""
         return self.api_version.rpartition("/")[2]
 
     @property
@@ -56,13 +58,16 @@ class Manifest:
 
     @property
     def labels(self) -> dict[str, str]:
+        """metadata.labels (empty when it has none)."""
         return (self.body.get("metadata") or {}).get("labels") or {}
 
     @property
     def annotations(self) -> dict[str, str]:
+        """metadata.annotations (empty when it has none)."""
         return (self.body.get("metadata") or {}).get("annotations") or {}
 
     def identity(self) -> tuple[str, str, str, str]:
+        """(group, kind, namespace, name): the object's identity across renders."""
         return (self.group, self.kind, self.namespace or "", self.name)
 
 

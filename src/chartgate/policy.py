@@ -83,6 +83,10 @@ class Finding:
     def on(cls, manifest: "Manifest", path: str, message: str, *, value: Any = None, key: str = "",
            scenarios: Iterable[str] = ()) -> "Finding":
         """A finding on a rendered object; the excerpt is the offending value (or the whole object)."""
+        from .manifests import Manifest
+        if not isinstance(manifest, Manifest):
+            raise PolicyMisuse(f"Finding.on(...) takes a chartgate.Manifest (an item of ctx.manifests or "
+                               f"ctx.render.of_kind(...)), not {type(manifest).__name__} {_shown(manifest)}")
         shown = value if value is not None else manifest.body
         return cls(message, manifest.resource_id, manifest.source, path, excerpt(shown), key=key,
                    scenarios=tuple(scenarios))
@@ -305,6 +309,12 @@ def findings_of(policy: Policy, checked: Any) -> Iterable[Finding]:
             raise PolicyMisuse(f"{policy.id}: the check yielded {type(item).__name__} {_shown(item)}; yield "
                                "chartgate.Finding objects, e.g. `yield Finding.on(manifest, \"$.spec\", "
                                "\"what is wrong and what to do\")`")
+        wrong = [name for name in ("message", "resource", "template", "path") if not isinstance(getattr(item, name), str)]
+        if wrong or not item.message.strip():
+            raise PolicyMisuse(f"{policy.id}: the check yielded a Finding whose "
+                               f"{', '.join(f'{n}={getattr(item, n)!r:.60}' for n in wrong) or 'message is empty'}; "
+                               "message, resource, template and path are text - Finding.on(manifest, path, "
+                               "message) fills resource and template from the rendered object")
         if not item.resource and not item.template:
             raise PolicyMisuse(f"{policy.id}: the check yielded a Finding that names neither a resource nor a "
                                f"file ({_shown(item.message)}); use Finding.on(manifest, path, message) for a "

@@ -79,6 +79,7 @@ class Render:
 
     @property
     def ok(self) -> bool:
+        """Did Helm render it? (else `error` says why)"""
         return self.error is None
 
     @property
@@ -88,9 +89,11 @@ class Render:
         return isinstance(self.error, ChartFailed) and self.scenario.generated
 
     def kinds(self) -> set[str]:
+        """The kinds the render holds."""
         return {m.kind for m in self.manifests}
 
     def of_kind(self, *kinds: str) -> list[Manifest]:
+        """The render's objects of these kinds, e.g. `render.of_kind("Deployment", "StatefulSet")`."""
         return [m for m in self.manifests if m.kind in kinds]
 
 

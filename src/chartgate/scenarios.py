@@ -60,6 +60,7 @@ class Scenario:
 
     @property
     def generated(self) -> bool:
+        """Made up by chartgate (a toggle flipped, a plan row) rather than written by hand."""
         return self.kind.value in GENERATED_KINDS
 
     def describe_inputs(self) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""examples/ci: valid YAML whose jobs shard the gate over 1..N and merge every shard's reports, using
-only options that chartgate really has."""
+"""The CI files of examples/external-repo: valid YAML whose jobs install chartgate with pip, run the
+repository's own policy tests, shard `chartgate check` over 1..N and merge every shard's reports,
+using only options that chartgate really has (`chartgate check` passes its options on to pytest)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import yaml
 
 from ..conftest import REPO
 
-EXAMPLES = REPO / "examples" / "ci"
+EXAMPLES = REPO / "examples" / "external-repo"
+GITHUB = EXAMPLES / ".github" / "workflows" / "chartgate.yml"
+GITLAB = EXAMPLES / ".gitlab-ci.yml"
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +46,7 @@ def _expand(text: str, values: dict[str, str]) -> str:
 
 
 def _check(command: list[str], pytest_options: set[str], merge_options: set[str]) -> str:
-    if command[:3] == [".venv/bin/python", "-m", "pytest"]:
-        assert command[3] == "policies"
+    if command[:2] == ["chartgate", "check"]:
         options = pytest_options
         kind = "gate"
     elif command[:2] == ["chartgate", "merge"]:
@@ -58,7 +60,7 @@ def _check(command: list[str], pytest_options: set[str], merge_options: set[str]
 
 
 def test_github_actions_example(pytest_options, merge_options):
-    workflow = yaml.safe_load((EXAMPLES / "github-actions.yaml").read_text())
+    workflow = yaml.safe_load(GITHUB.read_text())
     assert workflow.get("on", workflow.get(True))  # YAML 1.1 reads the bare key `on` as true
     gate, merge = workflow["jobs"]["gate"], workflow["jobs"]["merge"]
     shards = gate["strategy"]["matrix"]["shard"]
@@ -71,7 +73,8 @@ def test_github_actions_example(pytest_options, merge_options):
         runs = [_expand(step["run"], values) for step in gate["steps"] if "run" in step]
         kinds = [_check(c, pytest_options, merge_options) for c in _commands(runs)]
         assert kinds.count("gate") == 1
-        command = next(c for c in _commands(runs) if c[:3] == [".venv/bin/python", "-m", "pytest"])
+        assert any("pip install chartgate" in run for run in runs)  # as a user installs it, no checkout
+        command = next(c for c in _commands(runs) if c[:2] == ["chartgate", "check"])
         assert command[command.index("--shard") + 1] == f"{shard}/{len(shards)}"
         assert _expand(upload["with"]["path"], values) == command[command.index("--report-dir") + 1]
         artifacts.add(_expand(upload["with"]["name"], values))
@@ -87,9 +90,11 @@ def test_github_actions_example(pytest_options, merge_options):
 
 
 def test_gitlab_ci_example(pytest_options, merge_options):
-    pipeline = yaml.safe_load((EXAMPLES / "gitlab-ci.yml").read_text())
+    pipeline = yaml.safe_load(GITLAB.read_text())
     gate, merge = pipeline["chartgate"], pipeline["chartgate-merge"]
     assert isinstance(gate["parallel"], int) and gate["parallel"] > 1
+    installing = pipeline[gate["extends"]]["before_script"]
+    assert any("pip install chartgate" in line for line in installing)
     [command] = [c for c in _commands(gate["script"]) if _check(c, pytest_options, merge_options) == "gate"]
     assert command[command.index("--shard") + 1] == "${CI_NODE_INDEX}/${CI_NODE_TOTAL}"
     report_dir = command[command.index("--report-dir") + 1]
@@ -108,3 +113,9 @@ def test_the_shard_directories_the_examples_produce_merge(tmp_path):
     args = _parser().parse_args(["merge", "shards/chartgate-shard-1", "shards/chartgate-shard-2", "--out", "reports"])
     assert [str(p) for p in args.report_dirs] == ["shards/chartgate-shard-1", "shards/chartgate-shard-2"]
     assert str(args.out) == "reports"
+
+
+def test_both_examples_run_the_repositorys_own_policy_tests():
+    workflow, pipeline = yaml.safe_load(GITHUB.read_text()), yaml.safe_load(GITLAB.read_text())
+    assert any(step.get("run") == "python -m pytest" for step in workflow["jobs"]["policy-tests"]["steps"])
+    assert pipeline["policy-tests"]["script"] == ["python -m pytest"]

@@ -315,7 +315,8 @@ def _body(defect: dict, policy: dict) -> str:
         parts.append(f'<h4>Reproduce</h4><pre class="command"><code>{e(cut(first["command"], COMMAND_CHARS))}</code></pre>')
     if policy:
         fix = f'<br>Fix: {e(policy["remediation"])}' if policy.get("remediation") else ""
-        parts.append(f'<p class="muted">Why: {e(policy.get("rationale"))}{fix}<br>See: {e(policy.get("reference"))}</p>')
+        see = f'<br>See: {e(policy["see"])}' if policy.get("see") else ""  # only a reference that resolves
+        parts.append(f'<p class="muted">Why: {e(policy.get("rationale"))}{fix}{see}</p>')
     return "".join(parts)
 
 

@@ -207,10 +207,11 @@ def _body(defect: dict, policy: dict) -> list[str]:
     if first.get("command"):
         lines += ["", "Reproduce:", ""] + fenced(cut(first["command"], COMMAND_CHARS), "sh")
     if policy:
-        lines += ["", f"Why: {text(policy.get('rationale', ''))}  "]
+        lines += ["", f"Why: {text(policy.get('rationale', ''))}" + ("  " if policy.get("remediation") or policy.get("see") else "")]
         if policy.get("remediation"):
-            lines += [f"Fix: {text(policy['remediation'])}  "]
-        lines += [f"See: {text(policy.get('reference', ''))}"]
+            lines += [f"Fix: {text(policy['remediation'])}" + ("  " if policy.get("see") else "")]
+        if policy.get("see"):  # only a reference that resolves where the report is read
+            lines += [f"See: {text(policy['see'])}"]
     return lines + [""]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import platform as python_platform
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,23 @@ VERDICTS = ("passed", "failed", "partial", "incomplete")
 
 if TYPE_CHECKING:
     from ..gate import Gate, GateSummary
+
+
+def _repository(gate: "Gate") -> Path:
+    """The repository the reports are read in: where its configuration is, else where the run started."""
+    return Path(gate.config.config_file).resolve().parent if gate.config.config_file else Path.cwd()
+
+
+def resolvable(reference: str, repository: Path) -> str:
+    """A policy's reference as reports show it (`See: ...`): a URL, or a path (with its `#section`) that
+    exists in the gated repository. A path that does not - chartgate's own docs/policies.md, read in
+    another repository - is not shown: the reports carry the policy's rationale instead."""
+    if re.match(r"https?://\S+$", reference):
+        return reference
+    path = reference.split("#", 1)[0]
+    if path and not Path(path).is_absolute() and ".." not in Path(path).parts and (repository / path).exists():
+        return reference
+    return ""
 
 
 def _helm_info(gate: "Gate") -> dict:
@@ -146,7 +164,7 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
                           for b in sorted(gate.broken.values(), key=lambda b: b.name)],
         "excluded_charts": [{"name": name, "path": str(path), "pattern": pattern}
                             for name, (path, pattern) in sorted(gate.excluded.items())],
-        "policies": [{**p.metadata(), "module": p.module_path,
+        "policies": [{**p.metadata(), "module": p.module_path, "see": resolvable(p.reference, _repository(gate)),
                       "module_sha256": gate.policy_modules.get(p.module_path, "")}
                      for p in sorted(policies.values(), key=lambda p: p.id)],
         "results": [_listed(r) for r in results],

@@ -46,14 +46,14 @@ def _fix(policy: dict) -> str:
 
 
 def _rule(policy: dict) -> dict:
-    reference = policy.get("reference") or ""
+    reference = policy.get("see") or ""  # only a reference that resolves where the report is read
     rule = {
         "id": policy["id"],
         "name": "".join(word.capitalize() for word in re.findall(r"[A-Za-z0-9]+", policy["title"])),
         "shortDescription": {"text": policy["title"]},
         "fullDescription": {"text": policy.get("rationale") or policy["title"]},
-        "help": {"text": "\n".join(part for part in (policy.get("rationale", ""), _fix(policy),
-                                                      f"Reference: {reference}") if part).strip()},
+        "help": {"text": "\n".join(part for part in (policy.get("rationale") or policy["title"], _fix(policy),
+                                                      f"Reference: {reference}" if reference else "") if part)},
         "defaultConfiguration": {"level": _level(policy.get("severity"))},
         "properties": {"tags": ["helm", "policy"], "module": policy.get("module", ""),
                        "moduleSha256": policy.get("module_sha256", "")},
