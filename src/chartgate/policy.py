@@ -32,6 +32,7 @@ class Outcome(str, Enum):
     PASSED = "passed"
     FAILED = "failed"
     WAIVED = "waived"
+    BASELINED = "baselined"  # every finding is in the repository's baseline (chartgate.baseline)
     SKIPPED = "skipped"
     ERROR = "error"
 
@@ -68,6 +69,15 @@ class Finding:
     # What causes it, when several policies can report the same cause (e.g. "a domain as a default"):
     # the report groups findings on one object and path with the same cause into one defect.
     cause: str = ""
+    # Set by the engine: the finding's baseline entry (chartgate.baseline), and whether the baseline holds it.
+    fingerprint: str = ""
+    baselined: bool = False
+
+    @property
+    def dependency(self) -> str | None:
+        """The vendored subchart whose template made the object (`upstream`), or None (`own`)."""
+        from .ownership import dependency_of
+        return dependency_of(self.template)
 
     @classmethod
     def on(cls, manifest: "Manifest", path: str, message: str, *, value: Any = None, key: str = "") -> "Finding":
@@ -85,6 +95,12 @@ class Finding:
             data["key"] = self.key
         if self.cause:
             data["cause"] = self.cause
+        if self.fingerprint:
+            data["fingerprint"] = self.fingerprint
+        if self.baselined:
+            data["baselined"] = True
+        if self.dependency:  # `own` unless marked
+            data["ownership"], data["dependency"] = "upstream", self.dependency
         return data
 
 
@@ -276,6 +292,9 @@ class Result:
     # "policy-error" (the check raised). `cause_scenario` names the scenario concerned.
     cause: str = ""
     cause_scenario: str | None = None
+    # Findings not reported here because the chart named (a dependency in the same repository, judged
+    # in the same run) reports them where its templates live: chart -> count (chartgate.ownership).
+    judged_in: dict[str, int] = field(default_factory=dict)
 
     @property
     def severity(self) -> Severity:
@@ -285,11 +304,12 @@ class Result:
     def from_dict(cls, data: dict, policy: Policy) -> "Result":
         """Rebuild a result serialised by `to_dict` (e.g. sent by a pytest-xdist worker)."""
         findings = [Finding(f["message"], f.get("resource", ""), f.get("template", ""), f.get("path", ""),
-                            f.get("excerpt", ""), f.get("line"), key=f.get("key", ""), cause=f.get("cause", ""))
+                            f.get("excerpt", ""), f.get("line"), key=f.get("key", ""), cause=f.get("cause", ""),
+                            fingerprint=f.get("fingerprint", ""), baselined=bool(f.get("baselined")))
                     for f in data.get("findings", [])]
         return cls(policy, data["chart"], data.get("scenario"), Outcome(data["outcome"]), findings,
                    data.get("message", ""), data.get("command", ""), data.get("waiver"), data.get("scenario_inputs"),
-                   data.get("cause", ""), data.get("cause_scenario"))
+                   data.get("cause", ""), data.get("cause_scenario"), dict(data.get("judged_in") or {}))
 
     def to_dict(self) -> dict:
         data = {
@@ -313,4 +333,6 @@ class Result:
             data["cause"] = self.cause
             if self.cause_scenario is not None:
                 data["cause_scenario"] = self.cause_scenario
+        if self.judged_in:
+            data["judged_in"] = dict(sorted(self.judged_in.items()))
         return data
