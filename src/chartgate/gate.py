@@ -883,6 +883,13 @@ class Gate:
             refused = ("the run judged only part of the gate (a selection, a left-out or broken chart: see the "
                        "report's `partial`); the baseline was not written - run `chartgate baseline` over the "
                        "whole gate")
+        errors = [r for r in self.results if r.outcome is Outcome.ERROR]
+        if refused is None and errors:
+            first = errors[0]
+            refused = (f"{len(errors)} check(s) could not judge (first: {first.policy.id} on {first.chart}: "
+                       f"{first.message.splitlines()[0] if first.message else 'error'}); their findings are "
+                       "unknown and the baseline would lose them - fix the errors, then run `chartgate baseline`; "
+                       "the baseline was not written")
         if refused is None:
             count = write_baseline(self.config.baseline_file, fingerprints_of(self.results))
             summary.baseline_written = (str(self.config.baseline_file), count)
