@@ -188,8 +188,7 @@ def _sum(mappings: list[dict]) -> dict:
 _KNOWN = {"tool", "helm", "generated_at", "started_at", "git_commit", "shard", "working_dir", "python",
           "kubernetes_versions", "platform", "chart_roots", "charts", "broken_charts", "policies", "results",
           "golden", "waivers", "summary", "defects", "render_stats", "merged_from", "timings"}
-_KNOWN_SUMMARY = {"gate", "incomplete", "partial", "unreported_render_failures", "fail_on", "totals", "per_chart", "defects",
-                  "fail_on_upstream"}
+_KNOWN_SUMMARY = {"gate", "incomplete", "partial", "unreported_render_failures", "fail_on", "totals", "per_chart", "defects"}
 
 
 def merge_reports(directories: list[Path]) -> dict:
@@ -219,7 +218,6 @@ def merge_reports(directories: list[Path]) -> dict:
         "unreported_render_failures": sorted(_union(rep["summary"].get("unreported_render_failures") or []
                                                     for rep in reports), key=_key),
         "fail_on": first["summary"].get("fail_on", "error"),
-        "fail_on_upstream": first["summary"].get("fail_on_upstream", True),
         "totals": totals,
         "per_chart": dict(sorted((k, v) for rep in reports for k, v in rep["summary"].get("per_chart", {}).items())),
     }
