@@ -15,7 +15,8 @@ sees the same templates with the same values:
 - the umbrella passes the dependency nothing: no `<dep>:` or `global:` key in its values.yaml or in
   the scenario's values files, no `--set <dep>.` or `global.`, and the source chart has no overlay
   base of its own - so the subchart renders with its own defaults, as the source chart's default
-  scenario does.
+  scenario does; for a per-scenario check, the umbrella's scenario advertises no other APIs or
+  Kubernetes version, and the policy judges the source chart's default scenario.
 Otherwise the finding stays with the umbrella. (Names derived from the release name differ between
 the two renders; a finding that depends only on the release name is the umbrella's own input anyway.)
 """
@@ -101,6 +102,11 @@ class SameRepoDependencies:
             scenarios = [s for s in scenarios if s.name == check.scenario]
         if _passes_values(umbrella.values, declared.key) or any(_scenario_passes(s, declared.key) for s in scenarios):
             return None
+        if check.scenario is not None:  # a per-scenario check: the source's default render must be judged alike
+            if any(s.api_versions or s.kube_version for s in scenarios):
+                return None  # other advertised APIs or Kubernetes version than the source's defaults
+            if not any(s.kind.value == "default" and check.policy.applies_to(s) for s in gate.plans.get(source.name, [])):
+                return None
         return source.name
 
 
