@@ -8,8 +8,9 @@ file shrinks; they never make the gate red.
 
 A fingerprint is what stays the same from one run to the next for the same defect: the policy, the
 chart, the resource with the release name and namespace replaced by `<release>`/`<namespace>`, the
-template, the JSONPath and the finding's key or cause. No message (it may quote a value), no scenario
-(scenario numbering changes when toggles do), no time.
+template, the JSONPath and the finding's key or cause (the release name made `<release>` there too).
+No message (it may quote a value), no scenario (scenario numbering changes when toggles do), no time;
+a field holding a secret value the run learned (see redact.py) is written `<redacted>`.
 
 What is never baselined: results that are not failures (errors say the gate could not judge),
 waived results (a waiver is a reviewed, expiring exception and stays one), and the policies no waiver
@@ -26,10 +27,10 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from .errors import InvalidConfig
 from .policy import Finding, Outcome, Result
@@ -40,6 +41,13 @@ FIELDS = ("policy", "chart", "resource", "template", "path", "key")
 REFRESH = "run `chartgate baseline` (pytest --write-baseline) to shrink it"
 
 
+def _without_release(text: str, release: str) -> str:
+    """The release name, as a whole word, made `<release>` (object names are derived from it)."""
+    if not release:
+        return text
+    return re.sub(r"(?<![A-Za-z0-9])" + re.escape(release) + r"(?![A-Za-z0-9])", "<release>", text)
+
+
 def _normalise_resource(resource: str, release: str, namespace: str | None) -> str:
     """`Kind/namespace/name` with the scenario's release name and namespace made placeholders."""
     parts = resource.split("/", 2)
@@ -48,16 +56,17 @@ def _normalise_resource(resource: str, release: str, namespace: str | None) -> s
     kind, ns, name = parts
     if namespace and ns == namespace:
         ns = "<namespace>"
-    if release:
-        name = re.sub(r"(?<![A-Za-z0-9])" + re.escape(release) + r"(?![A-Za-z0-9])", "<release>", name)
-    return f"{kind}/{ns}/{name}"
+    return f"{kind}/{ns}/{_without_release(name, release)}"
 
 
-def fingerprint(policy_id: str, chart: str, finding: Finding, release: str, namespace: str | None) -> str:
-    """The finding's baseline entry, as canonical JSON (the finding carries it across xdist workers)."""
+def fingerprint(policy_id: str, chart: str, finding: Finding, release: str, namespace: str | None,
+                scrub: Callable[[str], str] = lambda text: text) -> str:
+    """The finding's baseline entry, as canonical JSON (the finding carries it across xdist workers).
+    `scrub` replaces a field that holds a secret the run learned (the file is committed)."""
     entry = {"policy": policy_id, "chart": chart,
-             "resource": _normalise_resource(finding.resource, release, namespace),
-             "template": finding.template, "path": finding.path, "key": finding.key or finding.cause}
+             "resource": scrub(_normalise_resource(finding.resource, release, namespace)),
+             "template": scrub(finding.template), "path": scrub(finding.path),
+             "key": scrub(_without_release(finding.key or finding.cause, release))}
     return json.dumps(entry, sort_keys=True, separators=(",", ":"))
 
 
@@ -111,14 +120,14 @@ class BaselineBook:
 
     entries: set[str]
     accept_all: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def apply(self, result: Result, release: str, namespace: str | None) -> Result:
+    def apply(self, result: Result, release: str, namespace: str | None,
+              scrub: Callable[[str], str] = lambda text: text) -> Result:
         if not baselinable(result) or not result.findings:
             return result
         marked = []
         for finding in result.findings:
-            fp = fingerprint(result.policy.id, result.chart, finding, release, namespace)
+            fp = fingerprint(result.policy.id, result.chart, finding, release, namespace, scrub)
             marked.append(replace(finding, fingerprint=fp, baselined=self.accept_all or fp in self.entries))
         result.findings = marked
         if all(f.baselined for f in marked):

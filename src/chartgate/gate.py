@@ -588,8 +588,15 @@ class Gate:
         (default: the chart's name) as placeholders, so they survive a renamed release."""
         plans = self.plans if "combination_plans" in self.__dict__ else {}
         scenario = next((s for s in plans.get(check.chart, ()) if s.name == check.scenario), None)
+        if not result.findings:
+            return result
+        from .redact import redactor_for
+        redactor = redactor_for(self)
+
+        def scrub(text: str) -> str:  # the baseline is committed: a field holding a secret is left out
+            return text if redactor.text(text) == text else "<redacted>"
         return self.baseline.apply(result, (scenario and scenario.release) or check.chart,
-                                   (scenario and scenario.namespace) or check.chart)
+                                   (scenario and scenario.namespace) or check.chart, scrub)
 
     def _cached_judgement(self, check: PlannedCheck) -> Result:
         """The check's result from the result cache when nothing it can see changed, else judged now."""

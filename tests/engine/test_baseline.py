@@ -262,3 +262,13 @@ def test_the_plugin_writes_uses_and_guards_the_baseline(pytester, monkeypatch):
     output = no_crash(result)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert f"{baseline_file}: entries[0] must be an object with exactly the string keys" in output
+
+
+def test_marks_survive_the_trip_from_an_xdist_worker(tmp_path, judge):
+    from chartgate.policy import Result
+    umbrella_with_vendored(tmp_path, {"settings.yaml": CONFIGMAP}, repository="file://../cache")
+    gate, _, _ = judge(write_baseline=True)
+    for result in gate.results:
+        again = Result.from_dict(json.loads(json.dumps(result.to_dict())), result.policy)
+        assert (again.outcome, again.judged_in, again.findings) == (result.outcome, result.judged_in, result.findings)
+    assert any(r.judged_in for r in gate.results) and any(f.baselined for r in gate.results for f in r.findings)
