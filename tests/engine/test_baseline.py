@@ -272,3 +272,40 @@ def test_marks_survive_the_trip_from_an_xdist_worker(tmp_path, judge):
         again = Result.from_dict(json.loads(json.dumps(result.to_dict())), result.policy)
         assert (again.outcome, again.judged_in, again.findings) == (result.outcome, result.judged_in, result.findings)
     assert any(r.judged_in for r in gate.results) and any(f.baselined for r in gate.results for f in r.findings)
+
+
+HPA = """apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ .Release.Name }}-cache
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: no-such-workload}
+  minReplicas: 1
+  maxReplicas: 2
+"""
+
+
+def test_a_per_scenario_check_is_moved_only_for_scenarios_passing_the_dependency_nothing(tmp_path, render_cache):
+    # WIR-002 judges every scenario: the dependency's HPA scales nothing. The umbrella's default scenario
+    # renders the subchart as the source chart's default does: moved. Its overlay scenario that sets
+    # `cache:` values renders it differently: the finding stays with the umbrella there.
+    charts, overlays = tmp_path / "charts", tmp_path / "overlays"
+    source = write_chart(charts, "cache", {"hpa.yaml": HPA}, values="size: 1\n")
+    shop = write_chart(charts, "shop", {"settings.yaml": CONFIGMAP}, chart_yaml=(
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\ndependencies:\n"
+        "  - name: cache\n    version: 0.1.0\n    repository: file://../cache\n"))
+    shutil.copytree(source, shop / "charts" / "cache")
+    (overlays / "shop").mkdir(parents=True)
+    (overlays / "shop" / "big-values.yaml").write_text("cache:\n  size: 3\n")
+    (overlays / "shop" / "plain-values.yaml").write_text("other: 1\n")
+    policies = [p for p in policies_in(load_policy_module(REPO / "policies" / "wiring.py")) if p.id == "WIR-002"]
+    gate = Gate(gate_config(tmp_path, charts, overlays, cache=render_cache))
+    gate.run(policies)
+    shop = {r.scenario: r for r in gate.results if r.chart == "shop"}
+    cache_default = next(r for r in gate.results if r.chart == "cache" and r.scenario == "default")
+    assert cache_default.outcome is Outcome.FAILED
+    big = next(name for name in shop if "big" in name)
+    plain = next(name for name in shop if "plain" in name)
+    assert shop["default"].outcome is Outcome.PASSED and shop["default"].judged_in == {"cache": 1}
+    assert shop[plain].outcome is Outcome.PASSED and shop[plain].judged_in == {"cache": 1}
+    assert shop[big].outcome is Outcome.FAILED and not shop[big].judged_in
