@@ -309,3 +309,16 @@ def test_a_per_scenario_check_is_moved_only_for_scenarios_passing_the_dependency
     assert shop["default"].outcome is Outcome.PASSED and shop["default"].judged_in == {"cache": 1}
     assert shop[plain].outcome is Outcome.PASSED and shop[plain].judged_in == {"cache": 1}
     assert shop[big].outcome is Outcome.FAILED and not shop[big].judged_in
+
+
+def test_the_settings_resolve_beside_the_configuration_file(tmp_path):
+    from chartgate.settings import SETTINGS, resolve
+    (tmp_path / "repo" / "charts").mkdir(parents=True)
+    config = tmp_path / "repo" / "pyproject.toml"
+    config.write_text('[tool.chartgate]\nchart-roots = ["charts"]\nfail-on-upstream = false\n')
+    resolved = resolve({key: None for key in SETTINGS}, config, cwd=tmp_path)
+    assert resolved["baseline-file"] == tmp_path / "repo" / "chartgate-baseline.json"  # need not exist yet
+    assert resolved["fail-on-upstream"] is False
+    config.write_text('[tool.chartgate]\nchart-roots = ["charts"]\nfail-on-upstream = "no"\n')
+    with pytest.raises(InvalidConfig, match="fail-on-upstream must be a bool"):
+        resolve({key: None for key in SETTINGS}, config, cwd=tmp_path)
