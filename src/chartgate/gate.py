@@ -24,7 +24,9 @@ from .chartconfig import ChartSettings, EffectiveSettings, parse_chart_settings,
 from .charts import BrokenChart, Chart, discover
 from .context import ChartContext, ScenarioContext
 from .estimate import DEFAULT_RENDER_BUDGET, RenderEstimate, estimate, guess_planning
-from .errors import ChartFailed, ChartgateError, RenderError
+from .baseline import BaselineBook, fingerprints_of, load_baseline, stale_entries, write_baseline
+from .errors import ChartFailed, ChartgateError, InvalidConfig, RenderError
+from .ownership import SameRepoDependencies, result_blocks
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION, newest
@@ -99,6 +101,9 @@ class GateConfig:
     record_timings: bool = False  # write this run's per-chart seconds into timings_file
     plan_only: bool = False  # --plan: describe the plans, render only what planning needs
     judge_test_hooks: bool = False  # posture rules (SEC-*) judge `helm test` hooks too
+    baseline_file: Path | None = None  # findings accepted as they stand (baseline.py); used when it exists
+    write_baseline: bool = False  # --write-baseline: write this run's findings to baseline_file
+    fail_on_upstream: bool = True  # false: findings in vendored subcharts' templates do not block
 
 
 @dataclass
@@ -387,6 +392,33 @@ class Gate:
         return WaiverBook(load_waivers(path, today, self.config.max_waiver_days) if path else [], today=today)
 
     @cached_property
+    def baseline(self) -> BaselineBook:
+        """The repository's baseline (none until `chartgate baseline` wrote one); every finding accepted
+        when this run writes a new one."""
+        path = self.config.baseline_file
+        if self.config.write_baseline:
+            refused = self.baseline_refusal()
+            if refused:
+                raise InvalidConfig(f"--write-baseline: {refused}")
+            return BaselineBook(set(), accept_all=True)
+        return BaselineBook(load_baseline(path) if path is not None and Path(path).is_file() else set())
+
+    def baseline_refusal(self, incomplete: str | None = None) -> str | None:
+        """Why this run must not write the baseline: a partial or incomplete run would shrink it."""
+        if self.config.baseline_file is None:
+            return "no baseline file is configured (`baseline-file` under [tool.chartgate])"
+        if incomplete:
+            return f"the run is incomplete ({incomplete}); the baseline was not written"
+        if self.config.shard or self.config.changed_since:
+            return ("--shard and --changed-since judge part of the gate; a baseline is written from a run "
+                    "over every chart, or it would lose the entries of the charts left out")
+        return None
+
+    @cached_property
+    def same_repo(self) -> SameRepoDependencies:
+        return SameRepoDependencies(self)
+
+    @cached_property
     def kube_versions(self) -> tuple[str, ...]:
         return tuple(self.config.kube_versions or self.platform.kubernetes_versions or (DEFAULT_KUBE_VERSION,))
 
@@ -546,11 +578,28 @@ class Gate:
         try:
             with self.timings.phase(f"check:{policy.family}", chart=check.chart):
                 result = self._cached_judgement(check)
+            result = self.same_repo.apply(check, result)
             result = self.waivers.apply(result)
+            result = self._apply_baseline(check, result)
         except Exception as exc:  # noqa: BLE001 - a bug must turn the gate red, never drop a result
             result = Result(policy, check.chart, check.scenario, Outcome.ERROR, cause="policy-error",
                             message=f"{policy.id} raised {type(exc).__name__}: {exc}\n{short_traceback(exc)}")
         return self._record(result)
+
+    def _apply_baseline(self, check: PlannedCheck, result: Result) -> Result:
+        """Mark the findings the baseline holds; fingerprints name the scenario's release and namespace
+        (default: the chart's name) as placeholders, so they survive a renamed release."""
+        plans = self.plans if "combination_plans" in self.__dict__ else {}
+        scenario = next((s for s in plans.get(check.chart, ()) if s.name == check.scenario), None)
+        if not result.findings:
+            return result
+        from .redact import redactor_for
+        redactor = redactor_for(self)
+
+        def scrub(text: str) -> str:  # the baseline is committed: a field holding a secret is left out
+            return text if redactor.text(text) == text else "<redacted>"
+        return self.baseline.apply(result, (scenario and scenario.release) or check.chart,
+                                   (scenario and scenario.namespace) or check.chart, scrub)
 
     def _cached_judgement(self, check: PlannedCheck) -> Result:
         """The check's result from the result cache when nothing it can see changed, else judged now."""
@@ -785,7 +834,8 @@ class Gate:
         if not golden:
             return []
         judged = {(r.chart, r.scenario) for r in golden
-                  if r.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED) or r.cause == "infeasible"}
+                  if r.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED, Outcome.BASELINED)
+                  or r.cause == "infeasible"}
         golden_policy = golden[0].policy
         expected = {name: {(name, s.name) for s in scenarios if golden_policy.applies_to(s)}
                     for name, scenarios in self.plans.items()}
@@ -835,9 +885,32 @@ class Gate:
             write_chart_costs(self.config.timings_file, self.timings.chart_seconds)  # a whole run's seconds only
         summary = GateSummary(self, orphans=orphans, removed=removed, written=list(self.golden.written),
                               incomplete=incomplete, partial=partial)
+        if self.config.write_baseline:
+            self._write_baseline(summary)
         with self.timings.phase("report"):
             summary.reports = write_reports(self, summary)
         return summary
+
+    def _write_baseline(self, summary: "GateSummary") -> None:
+        """The baseline from this run's findings - only from a whole, complete run: a partial one would
+        drop the entries of what it did not judge."""
+        refused = self.baseline_refusal(summary.incomplete)
+        if refused is None and summary.partial:
+            refused = ("the run judged only part of the gate (a selection, a left-out or broken chart: see the "
+                       "report's `partial`); the baseline was not written - run `chartgate baseline` over the "
+                       "whole gate")
+        errors = [r for r in self.results if r.outcome is Outcome.ERROR]
+        if refused is None and errors:
+            first = errors[0]
+            refused = (f"{len(errors)} check(s) could not judge (first: {first.policy.id} on {first.chart}: "
+                       f"{first.message.splitlines()[0] if first.message else 'error'}); their findings are "
+                       "unknown and the baseline would lose them - fix the errors, then run `chartgate baseline`; "
+                       "the baseline was not written")
+        if refused is None:
+            count = write_baseline(self.config.baseline_file, fingerprints_of(self.results))
+            summary.baseline_written = (str(self.config.baseline_file), count)
+        else:
+            summary.baseline_refused = refused
 
     def run(self, policies: Iterable[Policy]) -> "GateSummary":
         """Evaluate everything without pytest (e.g. from a script), one chart at a time."""
@@ -862,6 +935,15 @@ class GateSummary:
     reports: dict[str, Path] = field(default_factory=dict)
     incomplete: str | None = None  # why the run did not judge everything it planned
     partial: dict | None = None  # what of the whole gate the run did not select (partial.Scope)
+    baseline_written: tuple[str, int] | None = None  # (file, entries) under --write-baseline
+    baseline_refused: str | None = None  # why --write-baseline wrote nothing
+
+    @property
+    def stale_baseline(self) -> list[dict]:
+        """Baseline entries nothing in this run matched (reported; never red). None when writing one."""
+        if self.gate.config.write_baseline:
+            return []
+        return stale_entries(self.gate.baseline.entries, self.gate.results)
 
     @property
     def verdict(self) -> str:
@@ -890,9 +972,11 @@ class GateSummary:
     @property
     def blocking(self) -> list[Result]:
         blocking_severities = {"error"} if self.gate.config.fail_on == "error" else {"error", "warning"}
+        upstream_blocks = self.gate.config.fail_on_upstream
         return [r for r in self.gate.results
                 if r.outcome is Outcome.ERROR
-                or (r.outcome is Outcome.FAILED and r.severity.value in blocking_severities)]
+                or (r.outcome is Outcome.FAILED and r.severity.value in blocking_severities
+                    and result_blocks(r, upstream_blocks))]
 
     @property
     def expired_waivers(self):

@@ -82,11 +82,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--judge-test-hooks", action="store_const", const=True, dest="judge-test-hooks",
         help="posture rules (SEC-*) also judge `helm test` hook objects, which run only on `helm test` "
              "(default: left out; setting judge-test-hooks)")
+    add("--baseline-file", dest="baseline-file", metavar="FILE",
+        help="the repository's baseline: findings it holds are reported `baselined` and do not block; used "
+             "whenever it exists (default: chartgate-baseline.json beside the configuration file)")
+    add("--write-baseline", action="store_true", dest="chartgate_write_baseline",
+        help="write this run's findings to the baseline file (refused on a partial or incomplete run)")
+    add("--fail-on-upstream", dest="fail-on-upstream", type=_yes_no, metavar="true|false",
+        help="whether findings in vendored subcharts' templates block (default: true)")
     add("--chartgate-config", dest="chartgate_config", metavar="FILE",
         help="TOML file with the [tool.chartgate] table (default: pyproject.toml of the directory pytest "
              "runs from)")
     parser.addini("chartgate_policy_dir", "name of the directory whose .py modules are policy modules",
                   default="policies")
+
+
+def _yes_no(text: str) -> bool:
+    import argparse
+    if text.lower() in ("true", "yes", "1"):
+        return True
+    if text.lower() in ("false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 def build_config(config: pytest.Config) -> GateConfig:
@@ -99,7 +115,8 @@ def build_config(config: pytest.Config) -> GateConfig:
                                 changed_since=config.getoption("chartgate_changed_since"),
                                 shard=config.getoption("chartgate_shard"),
                                 record_timings=config.getoption("chartgate_record_timings"),
-                                plan_only=config.getoption("chartgate_plan"))
+                                plan_only=config.getoption("chartgate_plan"),
+                                write_baseline=config.getoption("chartgate_write_baseline"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -195,6 +212,7 @@ def gate_for(config: pytest.Config) -> Gate:
         try:
             gate.discovered
             gate.waivers
+            gate.baseline  # a malformed baseline file, or --write-baseline on a shard: a configuration error
             gate._chart_setting_entries
             check_release_files(gate.release_files, [c for c in gate.discovered if isinstance(c, Chart)])
             gate.selected  # a bad --shard or --changed-since is a usage error now, not at the end
@@ -241,8 +259,11 @@ class ChartgateFindingWarning(UserWarning):
 
 
 def is_blocking(result, config: pytest.Config) -> bool:
+    from .ownership import result_blocks
     severity = result.severity.value
-    return severity == "error" or (severity == "warning" and gate_config_for(config).fail_on == "warning")
+    gate_config = gate_config_for(config)
+    return (severity == "error" or (severity == "warning" and gate_config.fail_on == "warning")) \
+        and result_blocks(result, gate_config.fail_on_upstream)
 
 
 class PolicyFailed(Exception):

@@ -39,6 +39,7 @@ class Outcome(str, Enum):
     PASSED = "passed"
     FAILED = "failed"
     WAIVED = "waived"
+    BASELINED = "baselined"  # every finding is in the repository's baseline (chartgate.baseline)
     SKIPPED = "skipped"
     ERROR = "error"
 
@@ -78,6 +79,15 @@ class Finding:
     # The scenarios a chart-level check saw it in (a per-scenario check's finding is in its own). Left
     # empty, the engine names the scenarios the check rendered that hold the resource (provenance.py).
     scenarios: tuple[str, ...] = ()
+    # Set by the engine: the finding's baseline entry (chartgate.baseline), and whether the baseline holds it.
+    fingerprint: str = ""
+    baselined: bool = False
+
+    @property
+    def dependency(self) -> str | None:
+        """The vendored subchart whose template made the object (`upstream`), or None (`own`)."""
+        from .ownership import dependency_of
+        return dependency_of(self.template)
 
     @classmethod
     def on(cls, manifest: "Manifest", path: str, message: str, *, value: Any = None, key: str = "",
@@ -103,6 +113,12 @@ class Finding:
             data["cause"] = self.cause
         if self.scenarios:
             data["scenarios"] = list(self.scenarios)
+        if self.fingerprint:
+            data["fingerprint"] = self.fingerprint
+        if self.baselined:
+            data["baselined"] = True
+        if self.dependency:  # `own` unless marked
+            data["ownership"], data["dependency"] = "upstream", self.dependency
         return data
 
 
@@ -363,6 +379,9 @@ class Result:
     # A chart-level result's provenance: {scenario named by a finding: {"command", "inputs"}}, so every
     # finding names how to reproduce it (a per-scenario result has `command` and `scenario_inputs`).
     reproduce: dict | None = None
+    # Findings not reported here because the chart named (a dependency in the same repository, judged
+    # in the same run) reports them where its templates live: chart -> count (chartgate.ownership).
+    judged_in: dict[str, int] = field(default_factory=dict)
 
     @property
     def severity(self) -> Severity:
@@ -373,11 +392,13 @@ class Result:
         """Rebuild a result serialised by `to_dict` (e.g. sent by a pytest-xdist worker)."""
         findings = [Finding(f["message"], f.get("resource", ""), f.get("template", ""), f.get("path", ""),
                             f.get("excerpt", ""), f.get("line"), key=f.get("key", ""), cause=f.get("cause", ""),
-                            scenarios=tuple(f.get("scenarios") or ()))
+                            scenarios=tuple(f.get("scenarios") or ()),
+                            fingerprint=f.get("fingerprint", ""), baselined=bool(f.get("baselined")))
                     for f in data.get("findings", [])]
         return cls(policy, data["chart"], data.get("scenario"), Outcome(data["outcome"]), findings,
                    data.get("message", ""), data.get("command", ""), data.get("waiver"), data.get("scenario_inputs"),
-                   data.get("cause", ""), data.get("cause_scenario"), data.get("reproduce"))
+                   data.get("cause", ""), data.get("cause_scenario"), data.get("reproduce"),
+                   dict(data.get("judged_in") or {}))
 
     def to_dict(self) -> dict:
         data = {
@@ -403,4 +424,6 @@ class Result:
                 data["cause_scenario"] = self.cause_scenario
         if self.reproduce:
             data["reproduce"] = self.reproduce
+        if self.judged_in:
+            data["judged_in"] = dict(sorted(self.judged_in.items()))
         return data

@@ -45,9 +45,11 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "render-budget": (int, DEFAULT_RENDER_BUDGET),
     "timings-file": (str, "chartgate-timings.json"),
     "judge-test-hooks": (bool, False),
+    "baseline-file": (str, "chartgate-baseline.json"),  # used whenever it exists (chartgate.baseline)
+    "fail-on-upstream": (bool, True),  # false: findings in vendored subcharts are reported, not blocking
 }
 TABLE_ONLY = {"charts"}  # [tool.chartgate.charts."<glob>"]: per-chart settings (chartgate.chartconfig)
-_PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers", "timings-file"}
+_PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers", "timings-file", "baseline-file"}
 _PATH_LISTS = {"chart-roots", "overlay-roots"}
 _GLOB_LISTS = {"release-overlays"}
 _OPTIONAL_FILES = {"platform-config", "waivers"}  # a missing default file means "none"
@@ -160,7 +162,8 @@ def default_tools_dir(invocation_dir: Path) -> Path | None:
 
 def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str | Path | None = None,
                 no_cache: bool = False, update_golden: bool = False, changed_since: str | None = None,
-                shard: str | None = None, record_timings: bool = False, plan_only: bool = False) -> GateConfig:
+                shard: str | None = None, record_timings: bool = False, plan_only: bool = False,
+                write_baseline: bool = False) -> GateConfig:
     s = resolve(cli, config_file(invocation_dir, config_path), cwd=invocation_dir)
     if s["fail-on"] not in ("error", "warning"):
         raise InvalidConfig(f"fail-on must be `error` or `warning`, got {s['fail-on']!r}")
@@ -197,4 +200,7 @@ def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str |
         record_timings=record_timings,
         plan_only=plan_only,
         judge_test_hooks=s["judge-test-hooks"],
+        baseline_file=s["baseline-file"],
+        write_baseline=write_baseline,
+        fail_on_upstream=s["fail-on-upstream"],
     )

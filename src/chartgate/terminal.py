@@ -59,25 +59,32 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def pytest_counts(results: list[Result], fail_on: str) -> str:
+def pytest_counts(results: list[Result], fail_on: str, fail_on_upstream: bool = True) -> str:
     """How pytest's pass/fail/skip counts of chartgate's items map onto chartgate's outcomes: pytest
     fails an item for a blocking failure and for an `error` (chartgate could not judge); a waived
     result and a failure below --fail-on pass in pytest (the latter with a warning)."""
     by = {o: 0 for o in Outcome}
-    below = 0
+    from .ownership import result_blocks
+    below = held = 0
     for r in results:
         by[r.outcome] += 1
         if r.outcome is Outcome.FAILED and (r.severity.value == "info" or (
                 r.severity.value == "warning" and fail_on != "warning")):
             below += 1
-    failed, errors = by[Outcome.FAILED] - below, by[Outcome.ERROR]
+        elif r.outcome is Outcome.FAILED and not result_blocks(r, fail_on_upstream):
+            held += 1  # only baselined or upstream findings (fail-on-upstream false): a warning too
+    failed, errors = by[Outcome.FAILED] - below - held, by[Outcome.ERROR]
     parts = [f"{failed + errors} failed = chartgate: {failed} failed + {errors} error"]
-    passed = by[Outcome.PASSED] + by[Outcome.WAIVED] + below
+    passed = by[Outcome.PASSED] + by[Outcome.WAIVED] + by[Outcome.BASELINED] + below + held
     passed_parts = [f"{by[Outcome.PASSED]} passed"]
     if by[Outcome.WAIVED]:
         passed_parts.append(f"{by[Outcome.WAIVED]} waived")
+    if by[Outcome.BASELINED]:
+        passed_parts.append(f"{by[Outcome.BASELINED]} baselined")
     if below:
         passed_parts.append(f"{below} failed below --fail-on (shown as warnings)")
+    if held:
+        passed_parts.append(f"{held} failed on upstream or baselined findings only (not blocking)")
     parts.append(f"{passed} passed = {' + '.join(passed_parts)}")
     parts.append(f"{by[Outcome.SKIPPED]} skipped = {by[Outcome.SKIPPED]} skipped")
     return "pytest counts chartgate's items as " + "; ".join(parts)
@@ -91,7 +98,7 @@ def _policy_lines(report: dict) -> dict[str, list[str]]:
             grouped.setdefault((defect["chart"], policy), []).append(defect)
     lines: dict[str, list[str]] = {}
     for (chart, policy), defects in sorted(grouped.items()):
-        outcome = min((d["outcome"] for d in defects), key=("error", "failed", "waived").index)
+        outcome = min((d["outcome"] for d in defects), key=("error", "failed", "waived", "baselined").index)
         scenarios = {o["scenario"] for d in defects for o in d["occurrences"]}
         scope = "chart-level" if scenarios == {None} else f"in {_plural(len(scenarios), 'scenario')}"
         first = defects[0]
@@ -124,7 +131,7 @@ def write_summary(tr, summary) -> None:
         write(f"{_plural(defects['total'], 'defect')} ({defects['failed']} failed, {defects['error']} error, "
               f"{defects['waived']} waived; {defects['blocking']} blocking), seen {defects['occurrences']} times "
               "across scenarios")
-    write(pytest_counts(summary.gate.results, summary.gate.config.fail_on))
+    write(pytest_counts(summary.gate.results, summary.gate.config.fail_on, summary.gate.config.fail_on_upstream))
     unreported = (report.get("summary") or {}).get("unreported_render_failures") or []
     if unreported:
         shown = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:10])
@@ -154,6 +161,9 @@ def write_summary(tr, summary) -> None:
     for waiver in summary.unused_waivers:
         write(f"unused waiver ({waiver.source}): {waiver.policy} on {waiver.chart} matched nothing; "
               "remove it", yellow=True)
+    from .report.baselined import baseline_notes
+    for note in baseline_notes(report):
+        write(note, yellow=True)
     for note in getattr(summary.reports, "notes", []):
         write(note, yellow=True)
     for name, path in summary.reports.items():

@@ -84,7 +84,7 @@ def test_chart_level_results_and_passing_ones():
     [defect] = group_defects(_report(results))
     assert defect["occurrences"][0]["scenario"] is None
     assert defect_counts([defect]) == {"total": 1, "failed": 1, "error": 0, "waived": 0, "blocking": 1, "warning": 0,
-                                       "occurrences": 1}
+                                       "occurrences": 1, "baselined": 0, "upstream": 0}
 
 
 def test_the_order_is_blocking_first(failing_report):

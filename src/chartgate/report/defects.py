@@ -16,8 +16,9 @@ is compared with every scenario name of the chart replaced by `<scenario>`. A re
     {"id": "d-3f2a...",            # stable across runs: a hash of the grouping key
      "policy", "title", "chart", "severity",
      "policies": [...],            # every policy reporting it (more than one only for a shared `cause`)
-     "outcome": "failed" | "error" | "waived",   # the worst outcome among its occurrences
+     "outcome": "failed" | "error" | "waived" | "baselined",   # the worst outcome among its occurrences
      "blocking": bool,             # makes the gate red (error, or a failure at --fail-on severity)
+     "ownership": "own" | "upstream", "dependency"?,   # upstream: made by a vendored subchart's template
      "resource", "template", "path", "message", "excerpt",   # of the first occurrence
      "file", "line",               # the chart file (relative to working_dir) and line, when known
      "occurrences": [{"scenario",  # a chart-level finding: one per scenario it names (null: none)
@@ -34,9 +35,9 @@ import json
 import re
 
 #: Outcomes that make defects, in reading order: what to fix, what stopped judging, what was accepted.
-DEFECT_OUTCOMES = ("failed", "error", "waived")
+DEFECT_OUTCOMES = ("failed", "error", "waived", "baselined")
 #: Worst first: the outcome a defect shows when its occurrences differ.
-_WORST = ("error", "failed", "waived")
+_WORST = ("error", "failed", "waived", "baselined")
 SCENARIO_PLACEHOLDER = "<scenario>"
 _SEVERITIES = ("error", "warning", "info")  # most severe first
 
@@ -88,20 +89,22 @@ def defect_id(policy: str, chart: str, resource: str, template: str, path: str, 
 
 
 def sort_key(defect: dict) -> tuple:
-    """The order defects are listed in: blocking first, then failed/error/waived, chart, policy, place."""
-    return (not defect["blocking"], DEFECT_OUTCOMES.index(defect["outcome"]), defect["chart"], defect["policy"],
+    """The order defects are listed in: blocking first, own before upstream, then failed/error/waived/
+    baselined, chart, policy, place."""
+    return (not defect["blocking"], defect.get("ownership") == "upstream", DEFECT_OUTCOMES.index(defect["outcome"]), defect["chart"], defect["policy"],
             defect["resource"], defect["template"], defect["path"], defect["message"], defect["id"])
 
 
 def priority_key(defect: dict) -> tuple:
     """The order of the "top findings": blocking first, then the most widespread."""
-    return (not defect["blocking"], DEFECT_OUTCOMES.index(defect["outcome"]),
+    return (not defect["blocking"], defect.get("ownership") == "upstream", DEFECT_OUTCOMES.index(defect["outcome"]),
             0 if defect["severity"] == "error" else 1, -len(defect["occurrences"]), sort_key(defect))
 
 
 def group_defects(report: dict) -> list[dict]:
     """The defects of a report's results (see the module docstring for the shape)."""
     fail_on = report.get("summary", {}).get("fail_on", "error")
+    upstream_blocks = report.get("summary", {}).get("fail_on_upstream", True)
     patterns = {chart: _scenario_pattern(names) for chart, names in chart_scenarios(report).items()}
     scenario_entries = {chart["name"]: {s["name"]: s for s in chart.get("scenarios", [])}
                         for chart in report.get("charts", [])}
@@ -120,6 +123,7 @@ def group_defects(report: dict) -> list[dict]:
             note = result.get("message") or None
         pattern = patterns.get(result["chart"])
         for finding in findings:
+            outcome = "baselined" if finding.get("baselined") else result["outcome"]  # one by one (baseline.py)
             resource, template, path = (finding.get(k) or "" for k in ("resource", "template", "path"))
             if finding.get("cause"):  # one cause, whichever policy reports it and however it says so
                 key = defect_id("", result["chart"], resource, template, path, "cause: " + finding["cause"])
@@ -136,7 +140,10 @@ def group_defects(report: dict) -> list[dict]:
                     "chart": result["chart"], "severity": result["severity"], "outcome": outcome,
                     "blocking": False, "resource": resource, "template": template, "path": path,
                     "message": finding["message"], "excerpt": finding.get("excerpt", ""),
-                    "line": finding.get("line"), "occurrences": []}
+                    "line": finding.get("line"), "occurrences": [],
+                    "ownership": "upstream" if finding.get("dependency") else "own"}
+                if finding.get("dependency"):
+                    defect["dependency"] = finding["dependency"]
             elif result["policy"] not in defect["policies"]:
                 defect["policies"].append(result["policy"])
                 if _SEVERITIES.index(result["severity"]) < _SEVERITIES.index(defect["severity"]):
@@ -158,7 +165,8 @@ def group_defects(report: dict) -> list[dict]:
             if _WORST.index(outcome) < _WORST.index(defect["outcome"]):
                 defect["outcome"] = outcome
     for defect in defects.values():
-        defect["blocking"] = any(is_blocking(o["outcome"], defect["severity"], fail_on) for o in defect["occurrences"])
+        defect["blocking"] = any(is_blocking(o["outcome"], defect["severity"], fail_on) for o in defect["occurrences"]) \
+            and (upstream_blocks or defect["ownership"] == "own" or defect["outcome"] == "error")
     return sorted(defects.values(), key=sort_key)
 
 
@@ -226,7 +234,8 @@ def defect_counts(defects: list[dict]) -> dict:
     counts = {o: sum(d["outcome"] == o for d in defects) for o in DEFECT_OUTCOMES}
     return {"total": len(defects), **counts, "blocking": sum(d["blocking"] for d in defects),
             "warning": sum(defect_shown_outcome(d) == "warning" for d in defects),
-            "occurrences": sum(len(d["occurrences"]) for d in defects)}
+            "occurrences": sum(len(d["occurrences"]) for d in defects),
+            "upstream": sum(d.get("ownership") == "upstream" for d in defects)}
 
 
 def scenario_names(defect: dict) -> list[str]:

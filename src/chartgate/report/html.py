@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from html import escape
 
+from .baselined import baseline_notes, ownership_mark, split_baselined
 from .defects import DEFECT_OUTCOMES, defect_shown_outcome, changed_values_text, policies_of, set_text
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, TOP_FINDINGS, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
                      partial_coverage_text, repeat_groups, shown_totals, top_groups, values_digests)
 
-SYMBOL = {"passed": "✓", "failed": "✗", "warning": "▲", "waived": "⚑", "error": "!", "skipped": "–"}
+SYMBOL = {"passed": "✓", "failed": "✗", "warning": "▲", "waived": "⚑", "baselined": "⚲", "error": "!", "skipped": "–"}
 
 _CSS = """
 :root { --fg:#1f2328; --muted:#57606a; --line:#d0d7de; --bg:#ffffff; --panel:#f6f8fa;
@@ -54,6 +55,8 @@ h1 { font-size: 26px; margin: 0; } h2 { font-size: 20px; margin: 32px 0 8px; bor
 .o-passed { background: var(--passed-bg); color: var(--passed-fg); border-color: var(--passed-edge); }
 .o-failed { background: var(--failed-bg); color: var(--failed-fg); border-color: var(--failed-edge); }
 .o-waived { background: var(--waived-bg); color: var(--waived-fg); border-color: var(--waived-edge); }
+.o-baselined { background: #eef1f4; color: #424a53; border-color: #8c959f; }
+.upstream { background: #ddf4ff; color: #0a3069; border-color: #54aeff; }
 .o-warning { background: var(--warning-bg); color: var(--warning-fg); border-color: var(--warning-edge); }
 .o-error { background: var(--error-bg); color: var(--error-fg); border-color: var(--error-edge); }
 .o-skipped { background: var(--skipped-bg); color: var(--skipped-fg); border-color: var(--skipped-edge); }
@@ -187,7 +190,8 @@ def _chips(report: dict) -> str:
             f'<p class="defect-split"><strong>{e(split)}</strong></p>'
             f'<p>{_plural(counts.get("total", 0), "defect")} ({e(defects)}), seen '
             f'{_plural(counts.get("occurrences", 0), "time")} across scenarios; results count one per policy, '
-            'chart and scenario.</p>')
+            'chart and scenario.</p>'
+            + "".join(f'<p class="baseline-note">{e(note)}</p>' for note in baseline_notes(report)))
 
 
 def _matrix(report: dict, linked: set[str]) -> str:
@@ -327,9 +331,14 @@ def _headline(group: list[dict]) -> str:
     ids = (f'<code>{e(defect["policy"])}</code>' if len(named) == 1
            else f'<code>{e(defect["policy"])}</code> +{len(named) - 1} policies')
     shown = defect_shown_outcome(defect)
-    return (f'<span class="badge o-{e(shown)}">{SYMBOL[shown]} {e(shown)}</span> '
+    return (f'<span class="badge o-{e(shown)}">{SYMBOL[shown]} {e(shown)}</span> {_upstream(defect)}'
             f'{ids} {where} <span class="msg">{e(cut(defect["message"].split(chr(10))[0], 160))}</span> '
             f'<span class="muted">({_plural(len(defect["occurrences"]), "scenario")})</span>')
+
+
+def _upstream(defect: dict) -> str:
+    mark = ownership_mark(defect)
+    return f'<span class="badge upstream">{e(mark)}</span> ' if mark else ""
 
 
 def _named(group: list[dict]) -> list[str]:
@@ -356,7 +365,7 @@ def _card(group: list[dict], policies: dict) -> str:
     return (f'<article class="result o-{e(outcome)}" id="{e(defect["id"])}"><header>'
             f'<h3>{title}</h3>'
             f'<span class="badge o-{e(outcome)}">{SYMBOL[outcome]} {e(outcome)}</span>'
-            f'<span class="badge sev-{e(defect["severity"])}">severity {e(defect["severity"])}</span>'
+            f'<span class="badge sev-{e(defect["severity"])}">severity {e(defect["severity"])}</span>{_upstream(defect)}'
             f'<span class="where">chart <strong>{e(defect["chart"])}</strong> · '
             f'{_plural(len(defect["occurrences"]), "scenario")}</span></header>{_also(group)}'
             f'{_body(defect, policies.get(defect["policy"], {}) if len(group) == 1 else {})}</article>')
@@ -364,7 +373,16 @@ def _card(group: list[dict], policies: dict) -> str:
 
 def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -> str:
     policies = policy_index(report)
-    defects = report.get("defects", [])
+    defects, held = split_baselined(report.get("defects", []))
+    if held:  # apart, after everything else: accepted as they stood when the baseline was written
+        linked.update(d["id"] for d in held)
+        rows = "".join(f'<div class="row-only" id="{e(d["id"])}">{_headline([d])}</div>' for d in held)
+        tail = (f'<section id="baselined"><h2>Baselined findings <span class="muted">({len(held):,})</span></h2>'
+                '<p class="muted">Held by the repository\'s baseline: reported, not blocking.</p>'
+                f'<details><summary>Baselined</summary>{rows}</details></section>')
+        head = _findings({**report, "defects": defects}, budget, cuts, linked) if defects else \
+            '<section id="findings"><h2>Findings</h2><p>No finding outside the baseline.</p></section>'
+        return head + tail
     counts = ", ".join(f"{sum(defect_shown_outcome(d) == o for d in defects):,} {o}" for o in NOTEWORTHY)
     if not defects:
         return ('<section id="findings"><h2>Findings</h2><p>Every evaluated policy passed (or did not apply).</p>'

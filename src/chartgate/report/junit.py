@@ -27,14 +27,19 @@ def render_junit(report: dict) -> str:
     results = report["results"]
     fail_on = report["summary"].get("fail_on", "error")
     planned = {c["name"]: {s["name"]: s for s in c.get("scenarios", [])} for c in report.get("charts", [])}
+    upstream_blocks = report["summary"].get("fail_on_upstream", True)
+
+    def counted(f: dict) -> bool:  # a baselined finding, or upstream with fail-on-upstream off: not blocking
+        return not f.get("baselined") and (upstream_blocks or f.get("ownership") != "upstream")
 
     def blocking_failure(r: dict) -> bool:
-        return r["outcome"] == "failed" and is_blocking("failed", r["severity"], fail_on)
+        return r["outcome"] == "failed" and is_blocking("failed", r["severity"], fail_on) \
+            and (not r["findings"] or any(counted(f) for f in r["findings"]))
 
     suite = ET.Element("testsuite", name="chartgate", tests=str(len(results)),
                        failures=str(sum(blocking_failure(r) for r in results)),
                        errors=str(sum(r["outcome"] == "error" for r in results)),
-                       skipped=str(sum(r["outcome"] in ("skipped", "waived") for r in results)),
+                       skipped=str(sum(r["outcome"] in ("skipped", "waived", "baselined") for r in results)),
                        timestamp=report["generated_at"])
     props = ET.SubElement(suite, "properties")
     shard = report.get("shard")
@@ -47,8 +52,12 @@ def render_junit(report: dict) -> str:
     for r in results:
         label = f"{r['chart']}:{r['scenario']}" if r["scenario"] else r["chart"]
         case = ET.SubElement(suite, "testcase", classname=f"chartgate.{r['policy']}", name=f"{r['policy']}[{label}]")
-        if blocking_failure(r):
-            ET.SubElement(case, "failure", message=f"{r['title']} ({r['severity']})").text = _finding_text(r, r["findings"], planned)
+        if blocking_failure(r):  # only what blocks: the rest of its findings are in system-out
+            ET.SubElement(case, "failure", message=f"{r['title']} ({r['severity']})").text = \
+                _finding_text(r, [f for f in r["findings"] if counted(f)], planned)
+            if not all(counted(f) for f in r["findings"]):
+                ET.SubElement(case, "system-out").text = "not blocking (baselined or upstream):\n" + \
+                    _finding_text(r, [f for f in r["findings"] if not counted(f)], planned)
         elif r["outcome"] == "failed" and r["severity"] == "info":
             ET.SubElement(case, "system-out").text = _finding_text(r, r["findings"], planned)
         elif r["outcome"] == "failed":  # a warning: reported, not a failed test
@@ -61,8 +70,9 @@ def render_junit(report: dict) -> str:
                                                       f"{r['title']}\n{_finding_text(r, r['findings'], planned)}")
         elif r["outcome"] == "error":
             ET.SubElement(case, "error", message=r.get("message", "")[:200]).text = r.get("message", "")
-        elif r["outcome"] in ("skipped", "waived"):
-            reason = r.get("message") or (r.get("waiver") or {}).get("reason", "")
+        elif r["outcome"] in ("skipped", "waived", "baselined"):
+            reason = r.get("message") or (r.get("waiver") or {}).get("reason", "") or (
+                "in the repository's baseline" if r["outcome"] == "baselined" else "")
             ET.SubElement(case, "skipped", message=f"{r['outcome']}: {reason}")
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 
+from .baselined import baseline_notes, ownership_mark, split_baselined
 from .defects import DEFECT_OUTCOMES, defect_shown_outcome, changed_values_text, policies_of, set_text
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
                      SCENARIOS_SHOWN, Budget, build_matrix, cut, cut_lines, defects_by_chart,
                      defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
                      partial_coverage_text, repeat_groups, shown_totals, top_groups, values_digests)
 
-SYMBOL = {"passed": "✅", "failed": "❌", "warning": "🔸", "waived": "⚠️", "error": "💥", "skipped": "➖"}
+SYMBOL = {"passed": "✅", "failed": "❌", "warning": "🔸", "waived": "⚠️", "baselined": "📌", "error": "💥",
+          "skipped": "➖"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
 
 
@@ -66,6 +68,9 @@ def _header(report: dict) -> list[str]:
                     f"{_plural(counts.get('occurrences', 0), 'time')} across scenarios"),
         ("Results", text(totals) + " (one per policy, chart and scenario)"),
     ]
+    notes = baseline_notes(report)
+    if notes:
+        rows.append(("Baseline and ownership", "; ".join(text(n) for n in notes)))
     unreported = summary.get("unreported_render_failures") or []
     if unreported:
         rows.insert(1, ("Did not render", f"{len(unreported)} scenario(s), not reported by RENDER-001 (it did not run): "
@@ -234,13 +239,21 @@ def _headline(group: list[dict]) -> str:
     first_line = cut(defect["message"].split("\n")[0], 160)
     named = _named(group)
     ids = code(defect["policy"]) + (f" +{len(named) - 1} policies" if len(named) > 1 else "")
-    return (f"{SYMBOL[defect_shown_outcome(defect)]} {ids} {where} {text(first_line)} "
+    mark = f" **{text(ownership_mark(defect))}**" if ownership_mark(defect) else ""
+    return (f"{SYMBOL[defect_shown_outcome(defect)]} {ids}{mark} {where} {text(first_line)} "
             f"({_plural(len(defect['occurrences']), 'scenario')})")
 
 
 def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -> list[str]:
     policies = policy_index(report)
-    defects = report.get("defects", [])
+    defects, held = split_baselined(report.get("defects", []))
+    if held:  # apart, after everything else: accepted as they stood when the baseline was written
+        tail = ["## Baselined findings", "", f"{_plural(len(held), 'defect')} the repository's baseline holds: "
+                "reported, not blocking.", "", "<details>", "<summary>Baselined</summary>", ""]
+        tail += [f'- <a id="{d["id"]}"></a>{_headline([d])}' for d in held] + ["", "</details>", ""]
+        linked.update(d["id"] for d in held)
+        return _findings({**report, "defects": defects}, budget, cuts, linked) + tail if defects else \
+            ["## Findings", "", "No finding outside the baseline.", ""] + tail
     if not defects:
         return ["## Findings", "", "Every evaluated policy passed (or did not apply).", ""]
     counts = ", ".join(f"{sum(defect_shown_outcome(d) == o for d in defects):,} {o}" for o in NOTEWORTHY)
@@ -254,7 +267,8 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
         more = f" (and {len(_named(group)) - 1} more policies)" if len(_named(group)) > 1 else ""
         block = [f'<a id="{defect["id"]}"></a>', "",
                  f"### {SYMBOL[defect_shown_outcome(defect)]} {text(defect['policy'])}{more} on "
-                 f"{text(defect['chart'])}: {defect_shown_outcome(defect)}", ""] + _also(group) + _body(defect, policy)
+                 f"{text(defect['chart'])}: {defect_shown_outcome(defect)}"
+                 + (f" ({text(ownership_mark(defect))})" if ownership_mark(defect) else ""), ""] + _also(group) + _body(defect, policy)
         budget.add("\n".join(block))
         lines += block
         linked.update(d["id"] for d in group)

@@ -11,10 +11,10 @@ from .defects import defect_shown_outcome, shown_outcome
 #: Worst first. A cell shows the worst outcome among its scenarios: one failing scenario makes the
 #: whole (chart, policy) cell fail; `skipped` (not applicable) only shows when nothing else ran.
 #: `warning` is a failure below --fail-on: shown apart from blocking failures, never as one.
-OUTCOME_ORDER = ("error", "failed", "warning", "waived", "passed", "skipped")
+OUTCOME_ORDER = ("error", "failed", "warning", "waived", "baselined", "passed", "skipped")
 #: Outcomes that get a section of their own below the matrix, in reading order: what the chart author
 #: must fix, then what stopped the gate from judging, then what was deliberately accepted.
-NOTEWORTHY = ("failed", "error", "warning", "waived")
+NOTEWORTHY = ("failed", "error", "warning", "waived", "baselined")
 
 
 @dataclass
@@ -245,7 +245,7 @@ def top_groups(groups: list[list[dict]], n: int = TOP_FINDINGS) -> list[list[dic
     keyed = []
     for group in ordered:
         d = group[0]
-        tier = (not d["blocking"], DEFECT_OUTCOMES.index(d["outcome"]), d["severity"] != "error", -len(d["occurrences"]))
+        tier = (not d["blocking"], d.get("ownership") == "upstream", DEFECT_OUTCOMES.index(d["outcome"]), d["severity"] != "error", -len(d["occurrences"]))
         pair = (tier, d["chart"], d["policy"])
         turn = turns[pair] = turns.get(pair, -1) + 1
         keyed.append(((tier, turn, priority_key(d)), group))

@@ -143,7 +143,7 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
     plans = gate.__dict__.get("combination_plans") or {}  # never planned here: a stopped run stays stopped
     results = sorted(gate.results, key=lambda r: (r.chart, r.policy.id, r.scenario or ""))
     policies = {r.policy.id: r.policy for r in results}
-    totals = {o: 0 for o in ("passed", "failed", "waived", "skipped", "error")}
+    totals = {o: 0 for o in ("passed", "failed", "waived", "baselined", "skipped", "error")}
     for r in results:
         totals[r.outcome.value] += 1
     judged = {r.chart for r in results}
@@ -189,6 +189,10 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
             "partial_coverage": {name: len(plan.coverage.uncovered) for name, plan in sorted(plans.items())
                                  if plan.coverage is not None and plan.coverage.partial},
             "fail_on": gate.config.fail_on,
+            "fail_on_upstream": gate.config.fail_on_upstream,
+            "baseline": _baseline_entry(gate, summary),
+            # umbrella -> {dependency chart: findings reported there, not here} (ownership.py)
+            "judged_elsewhere": _judged_elsewhere(results),
             "totals": totals,
             "per_chart": summary.per_chart(),
             "not_judged": sorted((set(gate.charts) | set(gate.broken)) - judged),
@@ -203,6 +207,31 @@ def build_report(gate: "Gate", summary: "GateSummary") -> dict:
     report["timings"] = gate.timings.to_dict()
     # Once, here: every format renders this dict, so no format can leak what this removed.
     return finalise(redactor_for(gate).data(report))
+
+
+def _baseline_entry(gate: "Gate", summary: "GateSummary") -> dict:
+    """The baseline the run used (or wrote): its file, entries, what matched and what no longer does."""
+    from ..baseline import REFRESH
+    path = gate.config.baseline_file
+    stale = summary.stale_baseline
+    entry = {"file": str(path) if path else None, "used": bool(gate.baseline.entries),
+             "entries": len(gate.baseline.entries),
+             "baselined_findings": sum(f.baselined for r in gate.results for f in r.findings),
+             "stale": stale, "written": None, "refused": summary.baseline_refused}
+    if summary.baseline_written:
+        entry["written"] = {"file": summary.baseline_written[0], "entries": summary.baseline_written[1]}
+    if stale:
+        entry["note"] = f"{len(stale)} baseline entries no longer match; {REFRESH}"
+    return entry
+
+
+def _judged_elsewhere(results) -> dict:
+    moved: dict[str, dict[str, int]] = {}
+    for r in results:
+        for chart, n in r.judged_in.items():
+            row = moved.setdefault(r.chart, {})
+            row[chart] = row.get(chart, 0) + n
+    return {umbrella: dict(sorted(row.items())) for umbrella, row in sorted(moved.items())}
 
 
 def _listed(result) -> dict:

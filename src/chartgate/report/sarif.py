@@ -3,7 +3,9 @@
 One run; one rule per policy; one result per defect (see `defects.py`: the same policy, chart,
 resource, template, JSONPath and message, in however many scenarios), with its scenarios as related
 locations (the first `MAX_RELATED`) and in `properties.scenarios`. A defect waived in every scenario
-carries an accepted external suppression with the waiver's justification. Each result points at the
+carries an accepted external suppression with the waiver's justification; one the repository's
+baseline holds, an accepted external suppression saying so. `properties.ownership` is `own` or
+`upstream` (with `dependency`: made by a vendored subchart's template). Each result points at the
 chart file on disk that a `# Source:` path names, relative to the working directory the gate ran in
 (resolved once when the report was built, see `locate.py`), with a line where one is known. Errored
 results become tool execution notifications, one per error defect: they are not findings about the
@@ -119,7 +121,9 @@ def _result(defect: dict, rule_index: int, detail: str = "full") -> dict:
         "message": {"text": _message(defect, detail)},
         "locations": [location] if location else [],
         "partialFingerprints": {"chartgateDefect/v1": defect["id"].removeprefix("d-")},
-        "properties": {"chart": defect["chart"], "defect": defect["id"], "occurrences": len(names)},
+        "properties": {"chart": defect["chart"], "defect": defect["id"], "occurrences": len(names),
+                       "ownership": defect.get("ownership", "own"),
+                       **({"dependency": defect["dependency"]} if defect.get("dependency") else {})},
     }
     if detail != "minimal":
         sarif["properties"].update({"resource": defect["resource"], "jsonpath": defect["path"],
@@ -143,6 +147,9 @@ def _result(defect: dict, rule_index: int, detail: str = "full") -> dict:
             "justification": f"{waiver.get('reason')} (owner {waiver.get('owner')}, expires {waiver.get('expires')})",
             "properties": {k: waiver.get(k) for k in ("owner", "expires", "source")},
         }]
+    elif defect["outcome"] == "baselined":  # held by the repository's baseline file (baseline.py)
+        sarif["suppressions"] = [{"kind": "external", "status": "accepted",
+                                  "justification": "in the repository's chartgate baseline"}]
     return sarif
 
 
@@ -174,7 +181,7 @@ def build_sarif(report: dict, *, max_results: int = MAX_RESULTS, max_bytes: int 
     policies = sorted(report["policies"], key=lambda p: p["id"])
     rule_index = {p["id"]: i for i, p in enumerate(policies)}
     defects = sorted(report.get("defects", []), key=priority_key)
-    findings = [d for d in defects if d["outcome"] in ("failed", "waived") and d["policy"] in rule_index]
+    findings = [d for d in defects if d["outcome"] in ("failed", "waived", "baselined") and d["policy"] in rule_index]
     errors = [d for d in defects if d["outcome"] == "error"]
     root = report.get("working_dir") or os.getcwd()
     invocation = {"executionSuccessful": report["summary"]["gate"] != "incomplete",

@@ -1,0 +1,127 @@
+"""Who owns a finding: the chart's own templates (`own`) or a vendored subchart's (`upstream`).
+
+Helm names each rendered object's template in its `# Source:` header, e.g.
+`shop/charts/redis/templates/statefulset.yaml`: an object made by a template under `charts/<dep>/`
+is the dependency's code. A team gating only what it wrote sets `fail-on-upstream = false`: upstream
+findings are still reported, they do not block.
+
+A dependency that lives in the same repository (a `file://` dependency whose source chart the run
+also judges) is judged where its templates live. Its findings are not reported again under each
+umbrella that vendors it - the umbrella's result counts them (`judged_in`) instead. That must never
+make the verdict greener, so a finding is moved only when the dependency's own judgement in this run
+sees the same templates with the same values:
+- the source chart is judged in this run (selected, loaded, the same policy not disabled on it);
+- the vendored copy is the source chart byte for byte (else the umbrella ships other code);
+- the umbrella passes the dependency nothing: no `<dep>:` or `global:` key in its values.yaml or in
+  the scenario's values files, no `--set <dep>.` or `global.`, and the source chart has no overlay
+  base of its own - so the subchart renders with its own defaults, as the source chart's default
+  scenario does; for a per-scenario check, the umbrella's scenario advertises no other APIs or
+  Kubernetes version, and the policy judges the source chart's default scenario.
+Otherwise the finding stays with the umbrella. (Names derived from the release name differ between
+the two renders; a finding that depends only on the release name is the umbrella's own input anyway.)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .policy import Finding, Result
+from .yamlio import load_text, read_text
+
+if TYPE_CHECKING:
+    from .gate import Gate, PlannedCheck
+
+
+def dependency_of(template: str) -> str | None:
+    """`redis` for `shop/charts/redis/templates/x.yaml`; None for the chart's own templates and files."""
+    parts = (template or "").split("/")
+    if len(parts) >= 4 and parts[1] == "charts" and parts[2]:
+        return parts[2]
+    return None
+
+
+def counts_against(finding: Finding, fail_on_upstream: bool) -> bool:
+    """Does the finding make its result block? Not when baselined, nor upstream with fail-on-upstream off."""
+    return not finding.baselined and (fail_on_upstream or finding.dependency is None)
+
+
+def result_blocks(result: Result, fail_on_upstream: bool) -> bool:
+    """A failed result blocks (at a blocking severity) unless none of its findings counts against it."""
+    return not result.findings or any(counts_against(f, fail_on_upstream) for f in result.findings)
+
+
+class SameRepoDependencies:
+    """Moves a finding from an umbrella to the dependency chart that is judged in the same run."""
+
+    def __init__(self, gate: "Gate"):
+        self.gate = gate
+        self._verdicts: dict[tuple, str | None] = {}
+
+    def apply(self, check: "PlannedCheck", result: Result) -> Result:
+        if not result.findings or check.chart not in self.gate.charts:
+            return result
+        kept, moved = [], {}
+        for finding in result.findings:
+            dep = finding.dependency
+            judged_in = self._judged_in(check, dep) if dep else None
+            if judged_in:
+                moved[judged_in] = moved.get(judged_in, 0) + 1
+            else:
+                kept.append(finding)
+        if not moved:
+            return result
+        from .policy import Outcome
+        result.findings, result.judged_in = kept, moved
+        if not kept and result.outcome is Outcome.FAILED:
+            result.outcome = Outcome.PASSED
+            result.message = "; ".join(f"{n} finding(s) judged in chart {c}" for c, n in sorted(moved.items()))
+        return result
+
+    def _judged_in(self, check: "PlannedCheck", dep: str) -> str | None:
+        key = (check.chart, check.scenario, check.policy.id, dep)
+        if key not in self._verdicts:
+            self._verdicts[key] = self._decide(check, dep)
+        return self._verdicts[key]
+
+    def _decide(self, check: "PlannedCheck", dep: str) -> str | None:
+        gate, umbrella = self.gate, self.gate.charts[check.chart]
+        found = next(((d, umbrella.subcharts.get(d.key)) for d in umbrella.dependencies
+                      if dep in (d.key, d.name)), None)
+        if found is None or found[1] is None or not found[0].repository.startswith("file://"):
+            return None
+        declared, vendored = found
+        source = gate.charts.get(vendored.name)
+        if source is None or source.name == umbrella.name or source.digest != vendored.digest:
+            return None
+        if gate.chart_settings(source.name).disabled_reason(check.policy.id):
+            return None
+        if gate.bases[source.name].files:  # judged with an overlay the umbrella does not pass it
+            return None
+        scenarios = gate.plans.get(umbrella.name, [])
+        if check.scenario is not None:
+            scenarios = [s for s in scenarios if s.name == check.scenario]
+        if _passes_values(umbrella.values, declared.key) or any(_scenario_passes(s, declared.key) for s in scenarios):
+            return None
+        if check.scenario is not None:  # a per-scenario check: the source's default render must be judged alike
+            if any(s.api_versions or s.kube_version for s in scenarios):
+                return None  # other advertised APIs or Kubernetes version than the source's defaults
+            if not any(s.kind.value == "default" and check.policy.applies_to(s) for s in gate.plans.get(source.name, [])):
+                return None
+        return source.name
+
+
+def _passes_values(values: dict | None, key: str) -> bool:
+    return isinstance(values, dict) and (key in values or "global" in values)
+
+
+def _scenario_passes(scenario, key: str) -> bool:
+    if any(k == key or k.startswith(f"{key}.") or k == "global" or k.startswith("global.")
+           for k, _ in scenario.set_values):
+        return True
+    for path in scenario.values_files:
+        try:
+            if _passes_values(load_text(read_text(path, what="values file"), str(path)), key):
+                return True
+        except Exception:  # noqa: BLE001 - unreadable: the render reports it; never move findings then
+            return True
+    return False
