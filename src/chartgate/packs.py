@@ -16,6 +16,7 @@ Nothing here imports a policy module; only the module files are listed (pytest l
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -161,15 +162,19 @@ def pack_nodeid(path: Path, packs: Iterable[Pack]) -> str | None:
     return None
 
 
-def expand_pack_argument(arg: str, here: Path, packs: Iterable[Pack]) -> str:
-    """A pasted pack node id (`chartgate_builtin/render.py::RENDER-001[web:default]`) as the path of
-    the module; any other argument unchanged (a path that exists where pytest runs wins)."""
+def expand_pack_argument(arg: str, here: Path, packs: Iterable[Pack], rootdir: Path | None = None) -> str:
+    """A pasted pack node id (`chartgate_builtin/render.py::RENDER-001[web:default]`, or as pytest shows
+    it below a subdirectory, `../chartgate_builtin/...`) as the path of the module; any other argument
+    unchanged (a path that exists where pytest runs wins)."""
     name, sep, rest = arg.partition("::")
     if not name or (here / name).exists() or Path(name).is_absolute():
         return arg
+    names = {name}
+    if rootdir is not None:  # pytest prints node ids relative to the directory it runs in
+        names.add(Path(os.path.relpath(os.path.normpath(here / name), rootdir)).as_posix())
     for pack in packs:
         for module in pack.modules:
-            if pack_nodeid(module, [pack]) == name:
+            if pack_nodeid(module, [pack]) in names:
                 return f"{module}{sep}{rest}"
     return arg
 

@@ -111,7 +111,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     except ChartgateError:
         return  # reported when the run's sources are configured
     here = early_config.invocation_params.dir
-    args[:] = [expand_pack_argument(a, here, packs) if not a.startswith("-") else a for a in args]
+    args[:] = [expand_pack_argument(a, here, packs, early_config.rootpath) if not a.startswith("-") else a
+               for a in args]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from chartgate.errors import InvalidConfig
-from chartgate.packs import gate_arguments, installed_packs, pack_nodeid
+from chartgate.packs import expand_pack_argument, gate_arguments, installed_packs, pack_nodeid
 from chartgate.settings import config_file, policy_sources_for
 
 from ..conftest import REPO
@@ -81,6 +81,11 @@ def test_failing_node_ids_paste_back_from_the_repository_root(external, first_ru
         assert counts(proc.stdout) == "1 failed" and f"FAILED {nodeid}" in proc.stdout
         partial = report(repo)["summary"]["partial"]  # one check is not the whole gate, and says so
         assert partial and "chartgate_builtin/render.py" in partial["policy_modules"]["not_run"]
+    shown = pytest_in(PYTHON, repo / "charts", "-q", env=env)  # below a subdirectory pytest shows ../<id>
+    assert f"FAILED ../{builtin}" in shown.stdout, shown.stdout[-3000:]
+    again = pytest_in(PYTHON, repo / "charts", f"../{builtin}", env=env)
+    assert again.returncode == pytest.ExitCode.TESTS_FAILED and counts(again.stdout) == "1 failed", \
+        (again.stdout + again.stderr)[-3000:]
 
 
 def test_the_repositorys_pytest_options_are_read_in_every_argument_order_or_refused(external, tmp_path):
@@ -150,6 +155,11 @@ def test_arguments_add_the_rest_of_the_gate_in_any_order_unless_narrowed(tmp_pat
     assert gate_arguments(sources, ["charts"], repo, no_arguments=False) is None  # no policy module there
     module = installed_packs()["builtin"].modules[0]
     assert pack_nodeid(module, sources.packs) == f"chartgate_builtin/{module.name}"
+    packs = sources.packs
+    assert expand_pack_argument(f"chartgate_builtin/{module.name}::X[c]", repo, packs) == f"{module}::X[c]"
+    assert expand_pack_argument(f"../chartgate_builtin/{module.name}", repo / "charts", packs, repo) == str(module)
+    assert expand_pack_argument("gate-checks/team.py::TEAM-001[web]", repo, packs) == "gate-checks/team.py::TEAM-001[web]"
+    assert expand_pack_argument("chartgate_builtin/nope.py", repo, packs) == "chartgate_builtin/nope.py"
 
 
 def test_the_configuration_is_the_nearest_pyproject_holding_the_table(tmp_path):
