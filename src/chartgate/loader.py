@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -13,6 +14,13 @@ def load_policy_module(path: Path):
     name = f"chartgate_policies.{Path(path).stem}"
     if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
         return sys.modules[name]
+    held = getattr(sys.modules.get(name), "__file__", None)
+    if held and Path(held).resolve().parent != Path(path).resolve().parent:
+        # Another pack's module of the same name (a repository's own `render.py` beside the built-in
+        # one): both stay loaded, each under its own name, so each keeps its policies and its sha256.
+        name += "_" + hashlib.sha1(str(Path(path).resolve().parent).encode()).hexdigest()[:8]
+        if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
+            return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 SHOWN = 200  # deselected checks named in the report; the others are counted
 
@@ -80,20 +81,23 @@ def merge_partial(parts: list[tuple[str, dict | None]]) -> dict | None:
     }
 
 
-def modules_not_run(run: set[Path]) -> list[str]:
-    """The policy modules beside those run (same directory: the same pack) that hold a policy and were
-    not run. A module that cannot even be loaded counts too: nothing of it was judged."""
+def modules_not_run(run: set[Path], whole: Iterable[Path] = ()) -> list[str]:
+    """The policy modules beside those run (same directory: the same pack), and those of the whole gate
+    (`whole`: every enabled pack's and the repository's own, chartgate.packs), that hold a policy and
+    were not run. A module that cannot even be loaded counts too: nothing of it was judged."""
     from .loader import is_policy_file, load_policy_module
     from .policy import policies_in
     left = []
-    for directory in sorted({p.parent for p in run}):
-        for path in sorted(directory.glob("*.py")):
-            if path in run or not is_policy_file(path):
-                continue
-            try:
-                holds_policies = bool(policies_in(load_policy_module(path)))
-            except Exception:  # noqa: BLE001 - a broken module is still part of the pack
-                holds_policies = True
-            if holds_policies:
-                left.append(str(path))
+    ran = {p.resolve() for p in run}
+    candidates = {p.resolve(): p for d in sorted({p.parent for p in run}) for p in sorted(d.glob("*.py"))}
+    candidates.update({Path(p).resolve(): Path(p) for p in whole if Path(p).resolve() not in candidates})
+    for path in sorted(candidates.values()):
+        if path.resolve() in ran or not is_policy_file(path):
+            continue
+        try:
+            holds_policies = bool(policies_in(load_policy_module(path)))
+        except Exception:  # noqa: BLE001 - a broken module is still part of the pack
+            holds_policies = True
+        if holds_policies:
+            left.append(str(path))
     return left

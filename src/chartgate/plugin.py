@@ -19,10 +19,13 @@ from .releases import check_release_files
 from .gate import Gate, GateConfig, PlannedCheck
 from .partial import Scope
 from .loader import is_policy_file, load_policy_module
+from .packs import PolicySources, expand_pack_argument, gate_arguments, installed_packs, pack_nodeid
 from .policy import Outcome, policies_in
 from .report.safe import printable
 from .settings import SETTINGS
+from .settings import config_file as settings_config_file
 from .settings import gate_config as settings_gate_config
+from .settings import policy_sources_for
 from .stop import stop_all
 
 GATE_KEY = pytest.StashKey["Gate | None"]()
@@ -90,10 +93,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--fail-on-upstream", dest="fail-on-upstream", type=_yes_no, metavar="true|false",
         help="whether findings in vendored subcharts' templates block (default: true)")
     add("--chartgate-config", dest="chartgate_config", metavar="FILE",
-        help="TOML file with the [tool.chartgate] table (default: pyproject.toml of the directory pytest "
-             "runs from)")
-    parser.addini("chartgate_policy_dir", "name of the directory whose .py modules are policy modules",
-                  default="policies")
+        help="TOML file with the [tool.chartgate] table (default: the nearest pyproject.toml holding it, "
+             "from the directory pytest runs in upward)")
+    parser.addini("chartgate_policy_dir", "without a [tool.chartgate] table: name of the directory whose .py "
+                  "modules are policy modules", default="policies")
 
 
 def _yes_no(text: str) -> bool:
@@ -119,10 +122,26 @@ def build_config(config: pytest.Config) -> GateConfig:
                                 write_baseline=config.getoption("chartgate_write_baseline"))
 
 
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """A pasted node id of an installed pack's check (`chartgate_builtin/render.py::RENDER-001[web:default]`)
+    names the module file again. pytest chose its rootdir and ini from the arguments before this
+    runs: such an argument is no existing path, so it never pulls the rootdir out of the repository."""
+    if not any("::" in a or a.endswith(".py") for a in args):
+        return
+    try:
+        packs = list(installed_packs().values())
+    except ChartgateError:
+        return  # reported when the run's sources are configured
+    here = early_config.invocation_params.dir
+    args[:] = [expand_pack_argument(a, here, packs, early_config.rootpath) if not a.startswith("-") else a
+               for a in args]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "chartgate: a chartgate policy check (added to every policy item)")
     config.stash[GATE_KEY] = None
     worker = hasattr(config, "workerinput")
+    _configure_sources(config, worker=worker)
     if not worker:
         config.stash[WORKER_RESULTS_KEY] = collector = WorkerResults()
         config.pluginmanager.register(collector, "chartgate-worker-results")
@@ -226,8 +245,59 @@ def gate_for(config: pytest.Config) -> Gate:
     return gate
 
 
+SOURCES_KEY = pytest.StashKey["PolicySources | None"]()  # None: no [tool.chartgate] governs the run
+CLAIMED_KEY = pytest.StashKey[set]()  # resolved policy module files already collected
+
+
+def _configure_sources(config: pytest.Config, *, worker: bool) -> None:
+    """The run's policy sources (chartgate.packs), and the whole gate as pytest's arguments."""
+    from .errors import ChartgateError
+    config.stash[CLAIMED_KEY] = set()
+    here = config.invocation_params.dir
+    explicit = config.getoption("chartgate_config", None)
+    try:
+        sources = policy_sources_for(here, explicit)
+        config_path = settings_config_file(here, explicit) if sources is not None else None
+    except ChartgateError as exc:
+        raise pytest.UsageError(f"chartgate: {exc}") from None
+    config.stash[SOURCES_KEY] = sources
+    if sources is None:
+        return
+    if not worker:
+        _check_pytest_ini(config, config_path)
+    arguments = gate_arguments(sources, config.args, here,
+                               no_arguments=config.args_source is pytest.Config.ArgsSource.INVOCATION_DIR)
+    if arguments is not None and not config.getoption("pyargs", False):
+        config.args[:] = arguments
+
+
+def _check_pytest_ini(config: pytest.Config, config_path: Path) -> None:
+    """The repository's [tool.pytest.ini_options] must be the one pytest read: pytest picks its ini
+    from the arguments' common directory, so a path outside the repository would silently drop it."""
+    from .settings import _tool_tables
+    if "pytest" not in _tool_tables(config_path):
+        return
+    if config.inipath is None or config.inipath.resolve() != config_path.resolve():
+        raise pytest.UsageError(
+            f"chartgate: pytest read its options from {config.inipath or 'no configuration file'}, not from "
+            f"{config_path}, which holds this repository's [tool.chartgate] and [tool.pytest.ini_options]; "
+            f"run pytest with paths inside the repository only, or pass `-c {config_path}`")
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    policy_dir = parent.config.getini("chartgate_policy_dir")
+    config = parent.config
+    sources = config.stash.get(SOURCES_KEY, None)
+    if sources is not None and sources.is_module(file_path):
+        resolved = file_path.resolve()
+        claimed = config.stash.setdefault(CLAIMED_KEY, set())
+        if resolved in claimed:
+            return None  # the same module through two arguments: judged once
+        claimed.add(resolved)
+        nodeid = None
+        if not file_path.is_relative_to(config.rootpath):  # an installed pack: <package>/<file>
+            nodeid = pack_nodeid(file_path, sources.packs)
+        return PolicyModule.from_parent(parent, path=file_path, nodeid=nodeid)
+    policy_dir = config.getini("chartgate_policy_dir")
     if file_path.parent.name == policy_dir and is_policy_file(file_path):
         return PolicyModule.from_parent(parent, path=file_path)
     return None
@@ -242,6 +312,15 @@ class PolicyModule(pytest.File):
             gate = gate_for(self.config)
         except SetupFailed:
             return  # reported once, after collection (pytest_collection_finish)
+        owners = self.config.stash.setdefault(POLICY_OWNERS_KEY, {})
+        for policy in policies_in(module):  # two packs (or a pack and the repository) claiming one id
+            owner = owners.setdefault(policy.id, self.path.resolve())
+            if owner != self.path.resolve():
+                self.config.stash[SETUP_ERROR_KEY] = (
+                    f"policy id {policy.id} is defined twice: in {owner} and in {self.path}; rename one, or "
+                    "leave its pack out (`packs` under [tool.chartgate])")
+                self.config.stash[GATE_KEY] = None  # nothing is judged, no report written
+                return
         collected = self.config.stash.setdefault(COLLECTED_KEY, {})
         collected.setdefault(str(self.path), set())  # a module run, even when it plans no check
         for check in gate.planned_checks(policies_in(module)):
@@ -252,6 +331,7 @@ class PolicyModule(pytest.File):
 
 
 COLLECTED_KEY = pytest.StashKey[dict]()  # policy module path -> node ids of the checks it planned
+POLICY_OWNERS_KEY = pytest.StashKey[dict]()  # policy id -> the module file defining it
 
 
 class ChartgateFindingWarning(UserWarning):
@@ -365,13 +445,18 @@ def _record_scope(session: pytest.Session, gate: Gate) -> None:
     every = set().union(*collected.values()) if collected else set()
     here = session.config.invocation_params.dir
 
-    def shown(path) -> str:  # as the user would type it, when it is below the invocation directory
-        return os.path.relpath(path, here) if Path(path).is_relative_to(here) else str(path)
+    sources = session.config.stash.get(SOURCES_KEY, None)  # the whole gate: every enabled pack + own
+
+    def shown(path) -> str:  # as the user would type it: below the invocation directory, or a pack's
+        if Path(path).is_relative_to(here):
+            return os.path.relpath(path, here)
+        return (pack_nodeid(Path(path), sources.packs) if sources is not None else None) or str(path)
 
     gate.scope.collected = len(every)
     gate.scope.deselected = sorted(every - selected)
     gate.scope.modules_run = [shown(p) for p in sorted(collected)]
-    gate.scope.modules_not_run = [shown(p) for p in modules_not_run({Path(p) for p in collected})]
+    whole = sources.modules() if sources is not None else ()
+    gate.scope.modules_not_run = [shown(p) for p in modules_not_run({Path(p) for p in collected}, whole)]
 
 
 XDIST_RESULT = "chartgate_result"
@@ -447,6 +532,11 @@ CONTROLLER_POLICIES_KEY = pytest.StashKey[list]()  # on an xdist controller: the
 def _names_policy_modules(config: pytest.Config) -> bool:
     """Do the command-line paths hold policy modules? An xdist controller interrupted before any worker
     reported knows its session is a chartgate one only from its arguments."""
+    sources = config.stash.get(SOURCES_KEY, None)
+    for arg in config.args if sources is not None else ():
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if any(path.is_relative_to(d) or d.is_relative_to(path) for d in sources.directories()):
+            return True
     policy_dir = config.getini("chartgate_policy_dir")
     for arg in config.args:
         path = config.invocation_params.dir / arg.split("::")[0]

@@ -1,9 +1,10 @@
 """Layered settings: built-in defaults < `[tool.chartgate]` < command-line options.
 
-The table is read from the pyproject.toml of the directory pytest is invoked from (or from the
-file given with `--chartgate-config`), never from chartgate's own checkout: running chartgate from
-another repository gates that repository. Paths in the table are relative to the file; paths on the
-command line are relative to the current directory.
+The table is read from the nearest pyproject.toml holding `[tool.chartgate]`, from the directory
+pytest is invoked from upward (or from the file given with `--chartgate-config`), never from
+chartgate's own checkout: running chartgate anywhere inside another repository gates that
+repository. Paths in the table are relative to the file; paths on the command line are relative to
+the current directory.
 
 A chart tree's own settings (overlay roots, HelmRelease globs, golden directory) only apply to that
 tree: when `--chart-root` on the command line replaces the table's chart roots, they are not taken
@@ -23,6 +24,7 @@ from .chartconfig import parse_chart_settings
 from .errors import InvalidConfig
 from .estimate import DEFAULT_RENDER_BUDGET
 from .gate import GateConfig
+from .packs import PolicySources, policy_sources
 from .render import default_cache_dir
 
 #: key in [tool.chartgate] -> (type, default). Lists are repeatable options on the command line.
@@ -47,9 +49,12 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "judge-test-hooks": (bool, False),
     "baseline-file": (str, "chartgate-baseline.json"),  # used whenever it exists (chartgate.baseline)
     "fail-on-upstream": (bool, True),  # false: findings in vendored subcharts are reported, not blocking
+    "policies": (str, "policies"),  # the repository's own policy modules (chartgate.packs)
+    "packs": (list, None),  # enabled policy packs by entry-point name; None: every installed pack
 }
 TABLE_ONLY = {"charts"}  # [tool.chartgate.charts."<glob>"]: per-chart settings (chartgate.chartconfig)
-_PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers", "timings-file", "baseline-file"}
+_PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers", "timings-file", "baseline-file",
+          "policies"}
 _PATH_LISTS = {"chart-roots", "overlay-roots"}
 _GLOB_LISTS = {"release-overlays"}
 _OPTIONAL_FILES = {"platform-config", "waivers"}  # a missing default file means "none"
@@ -57,28 +62,36 @@ _TREE_SETTINGS = {"overlay-roots", "release-overlays", "golden-dir", "exclude-ch
 
 
 def config_file(invocation_dir: Path, explicit: str | Path | None = None) -> Path | None:
-    """The TOML file holding [tool.chartgate]: `--chartgate-config FILE`, else the invocation
-    directory's pyproject.toml (None when there is none)."""
+    """The TOML file holding [tool.chartgate]: `--chartgate-config FILE`, else the nearest
+    pyproject.toml holding the table, from the invocation directory upward (None when there is none),
+    so a run started anywhere inside the repository reads the same file."""
     if explicit:
         path = Path(explicit)
         path = path if path.is_absolute() else invocation_dir / path
         if not path.is_file():
             raise InvalidConfig(f"--chartgate-config: file {path} does not exist")
         return path
-    candidate = invocation_dir / "pyproject.toml"
-    return candidate if candidate.is_file() else None
+    for directory in (invocation_dir, *invocation_dir.resolve().parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and "chartgate" in _tool_tables(candidate):
+            return candidate
+    return None
 
 
-def read_table(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
+def _tool_tables(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise InvalidConfig(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidConfig(f"{path}: invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("chartgate", {})
+    return data.get("tool", {}) if isinstance(data.get("tool"), dict) else {}
+
+
+def read_table(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    table = _tool_tables(path).get("chartgate", {})
     unknown = set(table) - set(SETTINGS) - TABLE_ONLY
     if unknown:
         raise InvalidConfig(f"{path}: unknown [tool.chartgate] keys {sorted(unknown)}; "
@@ -146,14 +159,28 @@ def resolve(cli: dict[str, Any], config: Path | None, cwd: Path | None = None) -
     return merged
 
 
-def default_tools_dir(invocation_dir: Path) -> Path | None:
-    """CHARTGATE_TOOLS_DIR, else `.tools` in the invocation directory, else chartgate's own checkout's
-    (an editable install); None otherwise - the user cache directory is searched after it anyway."""
+def policy_sources_for(invocation_dir: Path, explicit: str | Path | None = None) -> PolicySources | None:
+    """The policy sources of the repository whose configuration governs this run: its enabled packs
+    and its own `policies` directory (relative to the configuration file). None when no
+    [tool.chartgate] governs the run: then pytest judges the policy modules it is given, nothing more."""
+    path = config_file(invocation_dir, explicit)
+    if path is None:
+        return None
+    table = read_table(path)
+    own = table.get("policies")
+    return policy_sources(path.parent / (own if own is not None else SETTINGS["policies"][1]),
+                          table.get("packs"), own_dir_explicit=own is not None, where=str(path))
+
+
+def default_tools_dir(invocation_dir: Path, config_dir: Path | None = None) -> Path | None:
+    """CHARTGATE_TOOLS_DIR, else `.tools` beside the configuration file or in the invocation directory,
+    else chartgate's own checkout's (an editable install); None otherwise - the user cache directory
+    is searched after it anyway."""
     if os.environ.get("CHARTGATE_TOOLS_DIR"):
         return Path(os.environ["CHARTGATE_TOOLS_DIR"])
-    local = invocation_dir / ".tools"
-    if local.is_dir():
-        return local
+    for local in ([config_dir / ".tools"] if config_dir else []) + [invocation_dir / ".tools"]:
+        if local.is_dir():
+            return local
     checkout = Path(__file__).resolve().parents[2]
     if (checkout / "pyproject.toml").is_file() and (checkout / ".tools").is_dir():
         return checkout / ".tools"
@@ -181,7 +208,7 @@ def gate_config(cli: dict[str, Any], invocation_dir: Path, *, config_path: str |
         golden_dir=s["golden-dir"],
         update_golden=update_golden,
         cache_dir=Path(cache) if cache else None,  # None: --no-render-cache
-        tools_dir=default_tools_dir(invocation_dir),
+        tools_dir=default_tools_dir(invocation_dir, s["config-file"].parent if s["config-file"] else None),
         render_timeout=float(s["render-timeout"]),
         platform_file=s["platform-config"],
         waivers_file=s["waivers"],

@@ -184,8 +184,8 @@ def test_running_from_another_repository_gates_that_repository_with_its_own_sett
     other = tmp_path / "other"
     add_chart(other, "theirs", {"cm.yaml": CONFIGMAP.format(name="theirs", port=80)})
     (other / "pyproject.toml").write_text('[tool.chartgate]\nchart-roots = ["charts"]\nreport-dir = "out"\n'
-                                          'helm-versions = ["4.1.4"]\n')
-    (other / "policies").mkdir()  # a pack of its own: two modules of chartgate's pack would be a partial run
+                                          'helm-versions = ["4.1.4"]\npacks = []\n')
+    (other / "policies").mkdir()  # a pack of its own (no installed pack): two modules of chartgate's would be partial
     for name in ("golden.py", "render.py"):
         shutil.copy(REPO / "policies" / name, other / "policies" / name)
     env = {**os.environ, "CHARTGATE_TOOLS_DIR": str(REPO / ".tools"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
@@ -280,7 +280,8 @@ def test_an_excluded_chart_is_not_judged_and_every_report_lists_it(pytester, rep
     (repo / "golden" / "broken").mkdir(parents=True)
     (repo / "golden" / "broken" / "default.yaml").write_text("kept: until the chart is fixed\n")
     # exclude-charts belongs to the table's chart tree (like its overlays and goldens), so the roots come from there
-    (repo / "pyproject.toml").write_text('[tool.chartgate]\nchart-roots = ["charts"]\nexclude-charts = ["brok*"]\n')
+    (repo / "pyproject.toml").write_text('[tool.chartgate]\nchart-roots = ["charts"]\nexclude-charts = ["brok*"]\n'
+                                         'packs = []\n')  # policies/ holds the two modules judged
     result = pytester.runpytest("policies", "--cache-dir", "cache", "--helm-version", "4.1.4", "-p", "no:cacheprovider",
                                 "--update-golden")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
