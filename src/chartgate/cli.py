@@ -189,8 +189,9 @@ def _registry(config: str | None):
     from .runner import config_for, find_config, policy_paths
 
     cwd = Path.cwd()
-    root = config_for(config, cwd).parent if config or find_config(cwd.resolve()) else cwd
-    return registry([p for p in policy_paths(root) if p.exists()], root)
+    config_file = config_for(config, cwd) if config or find_config(cwd.resolve()) else None
+    root = config_file.parent if config_file else cwd
+    return registry([p for p in policy_paths(root, config_file) if p.exists()], root)
 
 
 def _policies(args: argparse.Namespace) -> int:

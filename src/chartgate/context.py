@@ -52,7 +52,7 @@ class ChartContext:
     @cached_property
     def toggles(self) -> list[Toggle]:
         """Every boolean enabled/enable/create switch of the chart's effective values, classified."""
-        classification = self.platform.toggle_classification if self.platform is not None else Classification()
+        classification = Classification.of(self.platform)
         return discover_toggles(self.chart, classification)
 
     def toggle(self, dotted_path: str) -> Toggle:

@@ -92,6 +92,8 @@ def describe(policy: Policy, module: str, today: dt.date | None = None) -> str:
              f"module:     {module}",
              f"reference:  {policy.reference}", "",
              "Rationale:", wrap(policy.rationale)]
+    if getattr(policy, "remediation", ""):
+        lines += ["", "How to fix it:", wrap(policy.remediation)]
     doc = inspect.getdoc(policy.check)
     if doc:
         lines += ["", "What it checks:", textwrap.indent(doc, "  ")]

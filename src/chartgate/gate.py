@@ -45,7 +45,7 @@ from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_val
 from .selection import assignment, changed_charts, changed_files, parse_shard, with_dependents
 from .stop import StopSwitch
 from .timings import Timings, load_chart_costs, write_chart_costs
-from .toggles import Toggle, discover_toggles
+from .toggles import Classification, Toggle, discover_toggles
 from .toolchain import DEFAULT_HELM_VERSION, locate
 from .waivers import DEFAULT_MAX_DAYS as DEFAULT_MAX_WAIVER_DAYS, WaiverBook, load_waivers
 
@@ -236,7 +236,7 @@ class Gate:
 
     @cached_property
     def toggles(self) -> dict[str, list[Toggle]]:
-        classification = self.platform.toggle_classification
+        classification = Classification.of(self.platform)
         with self.timings.phase("plan"):
             return {name: discover_toggles(chart, classification) for name, chart in self.charts.items()}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,20 +17,11 @@ from deepdiff import DeepDiff
 
 from .confine import anchor, confine
 from .errors import InvalidConfig, InvalidYaml
-from .manifests import Manifest
+
 from .scenarios import safe_name
 from .yamlio import SHARED_FILE_MODE, dump, load_file, write_atomic
 
 HEADER = "# chartgate golden kind summary. Regenerate with: pytest policies --update-golden\n"
-
-
-def kind_summary(manifests: list[Manifest]) -> dict[str, dict[str, int]]:
-    """{kind: {apiVersion: count}}, e.g. {"Deployment": {"apps/v1": 1}}."""
-    counts = Counter((m.kind, m.api_version) for m in manifests)
-    summary: dict[str, dict[str, int]] = {}
-    for (kind, api_version), count in sorted(counts.items()):
-        summary.setdefault(kind, {})[api_version] = count
-    return summary
 
 
 def _flat(summary: dict[str, dict[str, int]]) -> dict[str, int]:

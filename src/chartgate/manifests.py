@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -181,3 +182,20 @@ def cluster_scoped_kind(body: dict) -> str | None:
     if spec.get("scope") == "Cluster":
         return (spec.get("names") or {}).get("kind")
     return None
+
+
+def dependency_of(template: str) -> str | None:
+    """`redis` for `shop/charts/redis/templates/x.yaml`; None for the chart's own templates and files."""
+    parts = (template or "").split("/")
+    if len(parts) >= 4 and parts[1] == "charts" and parts[2]:
+        return parts[2]
+    return None
+
+
+def kind_summary(manifests: list[Manifest]) -> dict[str, dict[str, int]]:
+    """{kind: {apiVersion: count}}, e.g. {"Deployment": {"apps/v1": 1}}."""
+    counts = Counter((m.kind, m.api_version) for m in manifests)
+    summary: dict[str, dict[str, int]] = {}
+    for (kind, api_version), count in sorted(counts.items()):
+        summary.setdefault(kind, {})[api_version] = count
+    return summary

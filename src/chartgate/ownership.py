@@ -25,19 +25,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .policy import Finding, Result
+from .policy import Finding, Outcome, Result
 from .yamlio import load_text, read_text
 
 if TYPE_CHECKING:
     from .gate import Gate, PlannedCheck
-
-
-def dependency_of(template: str) -> str | None:
-    """`redis` for `shop/charts/redis/templates/x.yaml`; None for the chart's own templates and files."""
-    parts = (template or "").split("/")
-    if len(parts) >= 4 and parts[1] == "charts" and parts[2]:
-        return parts[2]
-    return None
 
 
 def counts_against(finding: Finding, fail_on_upstream: bool) -> bool:
@@ -70,7 +62,6 @@ class SameRepoDependencies:
                 kept.append(finding)
         if not moved:
             return result
-        from .policy import Outcome
         result.findings, result.judged_in = kept, moved
         if not kept and result.outcome is Outcome.FAILED:
             result.outcome = Outcome.PASSED

@@ -25,11 +25,6 @@ class Platform:
     observability_exclude: tuple[str, ...] = ()
     raw: dict = field(default_factory=dict, compare=False)
 
-    @property
-    def toggle_classification(self):
-        from .toggles import Classification
-        return Classification(self.observability_include, self.observability_exclude)
-
     def to_dict(self) -> dict:
         return {"source": self.source, **self.raw}
 

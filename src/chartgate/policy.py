@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import yaml
 
 from .errors import ChartgateError
+from .manifests import dependency_of
 
 if TYPE_CHECKING:
     from .manifests import Manifest
@@ -86,7 +87,6 @@ class Finding:
     @property
     def dependency(self) -> str | None:
         """The vendored subchart whose template made the object (`upstream`), or None (`own`)."""
-        from .ownership import dependency_of
         return dependency_of(self.template)
 
     @classmethod

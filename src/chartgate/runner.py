@@ -16,6 +16,8 @@ from pathlib import Path
 
 from .errors import InvalidConfig
 from .exitcodes import Exit
+from .packs import policy_sources
+from .settings import policy_sources_for
 
 CONFIG_NAME = "pyproject.toml"
 
@@ -51,18 +53,22 @@ def config_for(explicit: str | None, cwd: Path) -> Path:
     return found
 
 
-def policy_paths(root: Path) -> list[Path]:
-    """The policy modules a whole-gate run collects in the repository at `root`: today its
-    `policies/` directory, which is what a user runs (`pytest policies`). The one place that decides
-    it - `chartgate policies`/`explain` read the same modules."""
-    return [root / "policies"]
+def policy_paths(root: Path, config_file: Path | None = None) -> list[Path]:
+    """The policy directories a whole-gate run collects in the repository at `root`: the enabled
+    packs' (setting `packs`, default every installed pack) and the repository's own (setting
+    `policies`) - chartgate.packs decides, as it does for plain `pytest`. The one place the command
+    asks; `chartgate policies`/`explain` read the same modules."""
+    sources = policy_sources_for(root, config_file)
+    if sources is None:  # outside a configured repository: every installed pack, and ./policies if any
+        sources = policy_sources(root / "policies", None)
+    return sources.directories()
 
 
 def _pytest_args(config_file: Path, paths: list[Path], options: list[str]) -> list[str]:
     """pytest's command line for a run: the policy modules (PATHs given, else the whole gate's),
     the repository as rootdir, its configuration, then the user's options untouched."""
     root = config_file.parent
-    modules = paths or policy_paths(root)
+    modules = paths or policy_paths(root, config_file)
     return [*(str(p) for p in modules), "--rootdir", str(root), "--chartgate-config", str(config_file), *options]
 
 
@@ -110,7 +116,7 @@ def run_check(argv: list[str], command: str = "check", forced: tuple[str, ...] =
         os.chdir(cwd)
     if status == pytest.ExitCode.NO_TESTS_COLLECTED:  # no policy module at all: nothing was a gate run
         print(f"chartgate {command}: no policy module was collected from "
-              f"{', '.join(str(p) for p in paths or policy_paths(config_file.parent))}", file=sys.stderr)
+              f"{', '.join(str(p) for p in paths or policy_paths(config_file.parent, config_file))}", file=sys.stderr)
         return Exit.USAGE
     return status
 

@@ -102,6 +102,13 @@ class Classification:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, platform) -> "Classification":
+        """The classification a platform file pins (none without a platform file)."""
+        if platform is None:
+            return cls()
+        return cls(platform.observability_include, platform.observability_exclude)
+
     def pinned(self, dotted_path: str) -> str:
         if any(fnmatch.fnmatchcase(dotted_path, g) for g in self.exclude):
             return "exclude"

@@ -113,7 +113,7 @@ data:
 
 _MEASURE_PARSE = textwrap.dedent("""
     import gc, json, resource, sys, time
-    from chartgate.golden import kind_summary
+    from chartgate.manifests import kind_summary
     from chartgate.manifests import parse_render
     text = open(sys.argv[1], encoding="utf-8").read()
     gc.collect()

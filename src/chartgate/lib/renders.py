@@ -11,7 +11,7 @@
 from ..charts import ChartFiles
 from ..determinism import differing_paths, value_at
 from ..dnsnames import jsonpath
-from ..golden import kind_summary
+from ..manifests import kind_summary
 from ..memo import IdentityMemo
 from ..yamlio import load_file
 
