@@ -81,7 +81,8 @@ def _signature(obj) -> str:
     if inspect.isclass(obj) or returns is None:
         returns = empty  # a constructor's `-> None` says nothing
     sig = sig.replace(parameters=params, return_annotation=_shown(returns) if returns is not empty else empty)
-    return str(sig)
+    # A sentinel default (`object()`) prints its address, which changes every run: name it instead.
+    return re.sub(r"<object object at 0x[0-9a-f]+>", "<required>", str(sig))
 
 
 def _doc(obj) -> str:

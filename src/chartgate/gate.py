@@ -26,7 +26,8 @@ from .context import ChartContext, ScenarioContext
 from .estimate import DEFAULT_RENDER_BUDGET, RenderEstimate, estimate, guess_planning
 from .baseline import BaselineBook, fingerprints_of, load_baseline, stale_entries, write_baseline
 from .errors import ChartFailed, ChartgateError, InvalidConfig, RenderError
-from .ownership import SameRepoDependencies, result_blocks
+from .ownership import SameRepoDependencies
+from .verdict import blocking_results
 from .golden import GoldenStore
 from .helm import DEFAULT_TIMEOUT, Helm
 from .kube import DEFAULT_KUBE_VERSION, newest
@@ -971,12 +972,7 @@ class GateSummary:
 
     @property
     def blocking(self) -> list[Result]:
-        blocking_severities = {"error"} if self.gate.config.fail_on == "error" else {"error", "warning"}
-        upstream_blocks = self.gate.config.fail_on_upstream
-        return [r for r in self.gate.results
-                if r.outcome is Outcome.ERROR
-                or (r.outcome is Outcome.FAILED and r.severity.value in blocking_severities
-                    and result_blocks(r, upstream_blocks))]
+        return blocking_results(self.gate.results, self.gate.config.fail_on, self.gate.config.fail_on_upstream)
 
     @property
     def expired_waivers(self):

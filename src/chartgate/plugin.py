@@ -27,6 +27,7 @@ from .settings import config_file as settings_config_file
 from .settings import gate_config as settings_gate_config
 from .settings import policy_sources_for
 from .stop import stop_all
+from .verdict import result_is_blocking
 
 GATE_KEY = pytest.StashKey["Gate | None"]()
 CONFIG_KEY = pytest.StashKey[GateConfig]()
@@ -339,11 +340,8 @@ class ChartgateFindingWarning(UserWarning):
 
 
 def is_blocking(result, config: pytest.Config) -> bool:
-    from .ownership import result_blocks
-    severity = result.severity.value
     gate_config = gate_config_for(config)
-    return (severity == "error" or (severity == "warning" and gate_config.fail_on == "warning")) \
-        and result_blocks(result, gate_config.fail_on_upstream)
+    return result_is_blocking(result, gate_config.fail_on, gate_config.fail_on_upstream)
 
 
 class PolicyFailed(Exception):

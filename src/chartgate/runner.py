@@ -105,10 +105,10 @@ def run_check(argv: list[str], command: str = "check", forced: tuple[str, ...] =
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             raise InvalidConfig(f"no such policy module or directory: {', '.join(missing)}")
+        args = _pytest_args(config_file, paths, [*forced, *options])
     except InvalidConfig as exc:
         print(f"chartgate {command}: {exc}", file=sys.stderr)
         return Exit.USAGE
-    args = _pytest_args(config_file, paths, [*forced, *options])
     os.chdir(config_file.parent)  # as `pytest` started in the repository
     try:
         status = int(pytest.main(args))

@@ -35,7 +35,7 @@ STAGE_OF = {
     # check: policies, what they receive, their helpers, waivers, baselines, cached results
     "policy": "check", "applicability": "check", "context": "check", "loader": "check", "catalog": "check",
     "waivers": "check", "provenance": "check", "baseline": "check", "ownership": "check",
-    "resultcache": "check", "lib": "check",
+    "resultcache": "check", "verdict": "check", "lib": "check",
     # compare: golden kind summaries
     "golden": "compare",
     # report: the report dict and every format; redaction; what part of the gate a run judged

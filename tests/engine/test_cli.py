@@ -80,6 +80,8 @@ def test_a_wrong_command_line_is_a_usage_error(capsys):
 def test_check_passes_pytest_options_through_and_puts_paths_first(tmp_path):
     assert split_arguments(["policies/a.py", "-k", "x", "--config", "c.toml", "--shard", "1/2"]) == (
         "c.toml", ["policies/a.py"], ["-k", "x", "--shard", "1/2"])
+    (tmp_path / "pyproject.toml").write_text('[tool.chartgate]\npacks = []\n')
+    (tmp_path / "policies").mkdir()
     args = _pytest_args(tmp_path / "pyproject.toml", [], ["-n", "2"])
     assert args == [str(tmp_path / "policies"), "--rootdir", str(tmp_path), "--chartgate-config",
                     str(tmp_path / "pyproject.toml"), "-n", "2"]

@@ -21,7 +21,9 @@ from chartgate.exitcodes import Exit, for_session, for_verdict
 from ..conftest import REPO
 from .helpers import CONFIGMAP, write_chart
 
-CONFIG = '[tool.chartgate]\nchart-roots = ["charts"]\nhelm-versions = ["4.1.4"]\n'
+# packs = []: the repository's policies/ holds copies of two built-in modules, which the installed
+# built-in pack would otherwise define a second time.
+CONFIG = '[tool.chartgate]\nchart-roots = ["charts"]\nhelm-versions = ["4.1.4"]\npacks = []\n'
 
 
 def make_repo(root: Path, config: str = CONFIG) -> Path:

@@ -34,6 +34,8 @@ import hashlib
 import json
 import re
 
+from ..verdict import is_blocking
+
 #: Outcomes that make defects, in reading order: what to fix, what stopped judging, what was accepted.
 DEFECT_OUTCOMES = ("failed", "error", "waived", "baselined")
 #: Worst first: the outcome a defect shows when its occurrences differ.
@@ -65,12 +67,6 @@ def chart_scenarios(report: dict) -> dict[str, set[str]]:
 def normalise_message(message: str, pattern: re.Pattern | None) -> str:
     text = " ".join((message or "").split())
     return pattern.sub(SCENARIO_PLACEHOLDER, text) if pattern is not None else text
-
-
-def is_blocking(outcome: str, severity: str, fail_on: str) -> bool:
-    if outcome == "error":
-        return True
-    return outcome == "failed" and (severity == "error" or (severity == "warning" and fail_on == "warning"))
 
 
 def shown_outcome(outcome: str, severity: str, fail_on: str) -> str:

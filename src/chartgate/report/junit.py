@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from .defects import cause_lines, is_blocking, provenance
+from ..verdict import finding_dict_counts, is_blocking
+from .defects import cause_lines, provenance
 
 
 def _finding_text(result: dict, findings: list[dict], planned: dict) -> str:
@@ -30,11 +31,11 @@ def render_junit(report: dict) -> str:
     upstream_blocks = report["summary"].get("fail_on_upstream", True)
 
     def counted(f: dict) -> bool:  # a baselined finding, or upstream with fail-on-upstream off: not blocking
-        return not f.get("baselined") and (upstream_blocks or f.get("ownership") != "upstream")
+        return finding_dict_counts(f, upstream_blocks)
 
     def blocking_failure(r: dict) -> bool:
-        return r["outcome"] == "failed" and is_blocking("failed", r["severity"], fail_on) \
-            and (not r["findings"] or any(counted(f) for f in r["findings"]))
+        return r["outcome"] == "failed" and is_blocking(
+            "failed", r["severity"], fail_on, findings_count=not r["findings"] or any(map(counted, r["findings"])))
 
     suite = ET.Element("testsuite", name="chartgate", tests=str(len(results)),
                        failures=str(sum(blocking_failure(r) for r in results)),
