@@ -69,7 +69,10 @@ def _pytest_args(config_file: Path, paths: list[Path], options: list[str]) -> li
     the repository as rootdir, its configuration, then the user's options untouched."""
     root = config_file.parent
     modules = paths or policy_paths(root, config_file)
-    return [*(str(p) for p in modules), "--rootdir", str(root), "--chartgate-config", str(config_file), *options]
+    # `-c`: the pack directories live outside the repository, so pytest's own search (from the paths'
+    # common ancestor) would not find the repository's configuration.
+    return [*(str(p) for p in modules), "-c", str(config_file), "--rootdir", str(root),
+            "--chartgate-config", str(config_file), *options]
 
 
 def split_arguments(argv: list[str]) -> tuple[str | None, list[str], list[str]]:

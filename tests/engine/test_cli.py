@@ -83,5 +83,5 @@ def test_check_passes_pytest_options_through_and_puts_paths_first(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.chartgate]\npacks = []\n')
     (tmp_path / "policies").mkdir()
     args = _pytest_args(tmp_path / "pyproject.toml", [], ["-n", "2"])
-    assert args == [str(tmp_path / "policies"), "--rootdir", str(tmp_path), "--chartgate-config",
-                    str(tmp_path / "pyproject.toml"), "-n", "2"]
+    assert args == [str(tmp_path / "policies"), "-c", str(tmp_path / "pyproject.toml"), "--rootdir", str(tmp_path),
+                    "--chartgate-config", str(tmp_path / "pyproject.toml"), "-n", "2"]

@@ -6,6 +6,7 @@ built-in pack here; test_wheel.py does the same from the built wheel.)"""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -172,3 +173,16 @@ def test_the_configuration_is_the_nearest_pyproject_holding_the_table(tmp_path):
     (tmp_path / "sub" / "pyproject.toml").write_text("[tool.chartgate\n")
     with pytest.raises(InvalidConfig, match="invalid TOML"):
         config_file(tmp_path / "sub" / "deeper")
+
+
+def test_chartgate_check_judges_the_same_whole_gate_from_a_subdirectory(external, first_run):
+    # The packs live outside the repository: `chartgate check` must still read the repository's own
+    # configuration (its [tool.pytest.ini_options] included) and judge packs + own policies.
+    repo, env = external
+    first = report(repo)
+    proc = subprocess.run([PYTHON, "-m", "chartgate", "check"], cwd=repo / "charts" / "web", env=env,
+                          capture_output=True, text=True, timeout=900)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output[-3000:]
+    assert "configfile: pyproject.toml" in output and counts(proc.stdout) == WHOLE
+    assert judged(report(repo)) == judged(first)
