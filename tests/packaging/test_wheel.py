@@ -94,3 +94,45 @@ def test_the_installed_wheel_gates_an_external_repository(installed, tmp_path):
     green = pytest_in(installed, repo, env=env)
     assert green.returncode == pytest.ExitCode.OK, (green.stdout + green.stderr)[-3000:]
     assert report(repo)["summary"]["gate"] == "passed"
+
+
+@pytest.mark.slow
+def test_the_installed_command_checks_baselines_and_splits_warnings_from_blocking(installed, tmp_path):
+    """The steps of the README's "use it in your repository": `chartgate check` (the same verdict as
+    pytest), `chartgate baseline`, then only new findings block; junit.xml fails only what blocks."""
+    repo = write_external_repository(tmp_path / "platform-charts")
+    env = user_env(tmp_path / "cache")
+    chartgate = installed.parent / "chartgate"
+    listed = subprocess.run([chartgate, "policies", "--format", "json"], cwd=repo, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert listed.returncode == 0 and '"SEC-001"' in listed.stdout and '"TEAM-001"' in listed.stdout
+
+    (repo / "golden").mkdir()
+    first = subprocess.run([chartgate, "check", "--update-golden"], cwd=repo / "charts", env=env,
+                           capture_output=True, text=True, timeout=900)
+    assert first.returncode == 1, (first.stdout + first.stderr)[-4000:]  # TEAM-001 and the SEC errors
+    data = report(repo)
+    blocking = [r for r in data["results"] if r["outcome"] == "failed" and r["severity"] == "error"]
+    warnings = [r for r in data["results"] if r["outcome"] == "failed" and r["severity"] == "warning"]
+    assert blocking and warnings
+    junit = (repo / REPORTS / "junit.xml").read_text(encoding="utf-8")
+    assert f'failures="{len(blocking)}"' in junit  # a warning is a passed test case with its finding
+
+    written = subprocess.run([chartgate, "baseline"], cwd=repo, env=env, capture_output=True, text=True,
+                             timeout=900)
+    assert (repo / "chartgate-baseline.json").is_file(), (written.stdout + written.stderr)[-4000:]
+    held = subprocess.run([chartgate, "check"], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+    assert held.returncode == 0, (held.stdout + held.stderr)[-4000:]
+    assert report(repo)["summary"]["gate"] == "passed"
+    assert {r["policy"] for r in report(repo)["results"] if r["outcome"] == "baselined"} >= {"TEAM-001"}
+
+    template = repo / "charts" / "web" / "templates" / "debug.yaml"  # a new defect: only it blocks
+    template.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}-debug\nspec:\n"
+                        "  containers:\n    - name: debug\n      image: busybox:1.37\n"
+                        "      securityContext:\n        privileged: true\n")
+    new = subprocess.run([chartgate, "check", "--update-golden"], cwd=repo, env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert new.returncode == 1, (new.stdout + new.stderr)[-4000:]
+    failed = [r for r in report(repo)["results"] if r["outcome"] == "failed" and r["severity"] == "error"]
+    assert {r["policy"] for r in failed} >= {"SEC-001"}
+    assert all("debug" in f["resource"] for r in failed for f in r["findings"] if not f.get("baselined"))
