@@ -31,5 +31,6 @@ def kinds_match_golden(ctx: ScenarioContext):
         path = ctx.chart.golden.path_for(ctx.name, ctx.scenario.name)
         yield Finding(
             "rendered kinds differ from the golden summary:\n" + "\n".join(drift)
-            + "\nIf the change is intended, run `pytest policies --update-golden` and commit the file.",
+            + "\nIf the change is intended, run `chartgate check --update-golden` (or `pytest --update-golden`) "
+              "and commit the file.",
             template=str(path), path="$.kinds")
