@@ -3,14 +3,16 @@
     python -m chartgate.docgen docs/writing-policies.md           # check: print the drift, exit 1
     python -m chartgate.docgen docs/writing-policies.md --write   # rewrite the generated parts
 
-Two kinds of markers, each closed by its end marker:
+Three kinds of markers, each closed by its end marker:
 
     <!-- include: ../examples/external-repo/policies/web.py python -->  ...  <!-- end include -->
         the file (relative to the Markdown file) as a fenced code block, so the guide shows the code
         a test runs;
     <!-- api: chartgate chartgate.testing chartgate.lib? -->  ...  <!-- end api -->
         an API reference of each module's `__all__`, from docstrings, signatures and the comments on
-        dataclass fields and enum members. A module name ending in `?` is documented when it exists.
+        dataclass fields and enum members. A module name ending in `?` is documented when it exists;
+    <!-- options: ... -->  ...  <!-- end options -->
+        the table of every setting and command-line option (chartgate.options; the README's).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 
 INCLUDE = re.compile(r"(<!-- include: (\S+)(?: (\w+))? -->\n)(.*?)(<!-- end include -->)", re.S)
 API = re.compile(r"(<!-- api: ([^>]+?) -->\n)(.*?)(<!-- end api -->)", re.S)
+OPTIONS = re.compile(r"(<!-- options:[^>]*-->\n)(.*?)(<!-- end options -->)", re.S)
 _FIELD = re.compile(r"^    (\w+): (.+?)(?:\s+#\s*(.*))?$")
 _MEMBER = re.compile(r"^    ([A-Z_][A-Z0-9_]*) = (.+?)(?:\s+#\s*(.*))?$")
 _COMMENT = re.compile(r"^    #\s?(.*)$")
@@ -196,9 +199,15 @@ def render_api(text: str) -> str:
     return API.sub(lambda m: m.group(1) + "\n" + api_reference(m.group(2).split()) + "\n" + m.group(4), text)
 
 
+def render_options(text: str) -> str:
+    """The table of every setting and option (chartgate.options), where a document asks for it."""
+    from .options import markdown_table
+    return OPTIONS.sub(lambda m: m.group(1) + markdown_table() + "\n" + m.group(3), text)
+
+
 def generate(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
-    return render_api(render_includes(text, path.parent))
+    return render_options(render_api(render_includes(text, path.parent)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ from .loader import is_policy_file, load_policy_module
 from .packs import PolicySources, expand_pack_argument, gate_arguments, installed_packs, pack_nodeid
 from .policy import Outcome, policies_in
 from .report.safe import printable
+from .options import FLAGS, SETTINGS_TABLE, option_help
 from .settings import SETTINGS
 from .settings import config_file as settings_config_file
 from .settings import gate_config as settings_gate_config
@@ -34,70 +35,33 @@ CONFIG_KEY = pytest.StashKey[GateConfig]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Every option from the one table (chartgate.options): a setting's option has its key as dest."""
     group = parser.getgroup("chartgate", "chartgate release gate (defaults: [tool.chartgate] in pyproject.toml)")
-    add = group.addoption
-    add("--chart-root", action="append", dest="chart-roots", metavar="PATH",
-        help="directory tree searched for charts (every dir with a Chart.yaml); repeatable. Default: fixtures/charts")
-    add("--overlay-root", action="append", dest="overlay-roots", metavar="PATH",
-        help="directory with <chart>/base.yaml and <chart>/*-values.yaml scenario overlays; repeatable. "
-             "Default: fixtures/overlays")
-    add("--release-overlay", action="append", dest="release-overlays", metavar="GLOB",
-        help="glob of Flux HelmRelease files whose releases become scenarios; repeatable. "
-             "Default: fixtures/clusters/**/*.yaml")
-    add("--report-dir", dest="report-dir", metavar="DIR", help="where the reports are written (default: reports/)")
-    add("--golden-dir", dest="golden-dir", metavar="DIR",
-        help="golden kind summaries, <dir>/<chart>/<scenario>.yaml (default: golden/)")
-    add("--update-golden", action="store_true", dest="chartgate_update_golden",
-        help="rewrite drifted or missing golden files and delete orphaned ones")
-    add("--cache-dir", dest="cache-dir", metavar="DIR",
-        help="render cache (default: $XDG_CACHE_HOME/chartgate, else ~/.cache/chartgate)")
-    add("--no-render-cache", action="store_true", dest="chartgate_no_cache",
-        help="render everything afresh; do not read or write the render cache")
-    add("--render-timeout", dest="render-timeout", type=float, metavar="SECONDS",
-        help="kill a single `helm template` after this long (default: 120)")
-    add("--platform-config", dest="platform-config", metavar="FILE",
-        help="platform facts file (default: platform.yaml in the rootdir)")
-    add("--waivers", dest="waivers", metavar="FILE", help="waivers file (default: waivers.yaml in the rootdir)")
-    add("--fail-on", dest="fail-on", choices=("error", "warning"),
-        help="lowest severity whose findings make the gate red (default: error)")
-    add("--helm-version", action="append", dest="helm-versions", metavar="VERSION",
-        help="pinned Helm version(s) to render with; the first is primary, the others are compared by "
-             "HELM-001; repeatable (default: 4.1.4 and 3.19.0)")
-    add("--strength", dest="strength", type=int, metavar="T",
-        help="t of the t-wise covering plan over toggles x capabilities (default: 2, pairwise)")
-    add("--exhaustive-threshold", dest="exhaustive-threshold", type=int, metavar="N",
-        help="enumerate every combination when there are at most N (default: 32)")
-    add("--render-budget", dest="render-budget", type=int, metavar="N",
-        help="at most N `helm template` runs per chart, planning included; what planning could not cover "
-             "within it is listed and the chart's coverage is partial (default: 600)")
-    add("--plan", action="store_true", dest="chartgate_plan",
-        help="print each chart's scenario plan (factors, size against the exhaustive size, estimated "
-             "renders) and exit before rendering anything")
-    add("--changed-since", dest="chartgate_changed_since", metavar="REV",
-        help="only charts with files changed since git REV, plus the charts that depend on them")
-    add("--shard", dest="chartgate_shard", metavar="I/N",
-        help="run only shard I of N (charts split deterministically by name)")
-    add("--evidence", dest="chartgate_evidence", metavar="PATH",
-        help="also write an evidence bundle (tar.gz: reports, every rendered manifest, SHA256SUMS) to PATH")
-    add("--timings-file", dest="timings-file", metavar="FILE",
-        help="per-chart seconds of earlier runs, which balance --shard (default: chartgate-timings.json)")
-    add("--record-timings", action="store_true", dest="chartgate_record_timings",
-        help="write this run's per-chart seconds into the timings file (commit it: shards balance on it)")
-    add("--judge-test-hooks", action="store_const", const=True, dest="judge-test-hooks",
-        help="posture rules (SEC-*) also judge `helm test` hook objects, which run only on `helm test` "
-             "(default: left out; setting judge-test-hooks)")
-    add("--baseline-file", dest="baseline-file", metavar="FILE",
-        help="the repository's baseline: findings it holds are reported `baselined` and do not block; used "
-             "whenever it exists (default: chartgate-baseline.json beside the configuration file)")
-    add("--write-baseline", action="store_true", dest="chartgate_write_baseline",
-        help="write this run's findings to the baseline file (refused on a partial or incomplete run)")
-    add("--fail-on-upstream", dest="fail-on-upstream", type=_yes_no, metavar="true|false",
-        help="whether findings in vendored subcharts' templates block (default: true)")
-    add("--chartgate-config", dest="chartgate_config", metavar="FILE",
-        help="TOML file with the [tool.chartgate] table (default: the nearest pyproject.toml holding it, "
-             "from the directory pytest runs in upward)")
+    for setting in SETTINGS_TABLE:
+        if setting.flag:
+            group.addoption(setting.flag, dest=setting.key, help=option_help(setting), **_parsed_as(setting))
+    for flag in FLAGS:
+        kind = {"metavar": flag.metavar} if flag.metavar else {"action": "store_true"}
+        group.addoption(flag.flag, dest=flag.dest, help=flag.help.replace("`", ""), **kind)
     parser.addini("chartgate_policy_dir", "without a [tool.chartgate] table: name of the directory whose .py "
                   "modules are policy modules", default="policies")
+
+
+def _parsed_as(setting) -> dict:
+    """argparse's reading of a setting's option: lists repeat, numbers convert, a switch that defaults
+    to false is a bare flag, one that defaults to true takes `true|false`."""
+    if setting.kind is list:
+        return {"action": "append", "metavar": setting.metavar}
+    if setting.kind is bool:
+        if setting.default:
+            return {"type": _yes_no, "metavar": "true|false"}
+        return {"action": "store_const", "const": True}
+    kind = {"metavar": setting.metavar} if setting.metavar else {}
+    if setting.choices:
+        kind = {"choices": setting.choices}
+    if setting.kind in (int, float):
+        kind["type"] = setting.kind
+    return kind
 
 
 def _yes_no(text: str) -> bool:

@@ -22,36 +22,14 @@ from typing import Any
 
 from .chartconfig import parse_chart_settings
 from .errors import InvalidConfig
-from .estimate import DEFAULT_RENDER_BUDGET
 from .gate import GateConfig
+from .options import SETTINGS_TABLE
 from .packs import PolicySources, policy_sources
 from .render import default_cache_dir
 
-#: key in [tool.chartgate] -> (type, default). Lists are repeatable options on the command line.
-SETTINGS: dict[str, tuple[type, Any]] = {
-    "chart-roots": (list, []),
-    "overlay-roots": (list, []),
-    "release-overlays": (list, []),
-    "report-dir": (str, "reports"),
-    "golden-dir": (str, None),
-    "cache-dir": (str, None),
-    "render-timeout": (float, 120.0),
-    "platform-config": (str, "platform.yaml"),
-    "waivers": (str, "waivers.yaml"),
-    "max-waiver-days": (int, 365),
-    "exclude-charts": (list, []),
-    "fail-on": (str, "error"),
-    "helm-versions": (list, ["4.1.4", "3.19.0"]),
-    "strength": (int, 2),
-    "exhaustive-threshold": (int, 32),
-    "render-budget": (int, DEFAULT_RENDER_BUDGET),
-    "timings-file": (str, "chartgate-timings.json"),
-    "judge-test-hooks": (bool, False),
-    "baseline-file": (str, "chartgate-baseline.json"),  # used whenever it exists (chartgate.baseline)
-    "fail-on-upstream": (bool, True),  # false: findings in vendored subcharts are reported, not blocking
-    "policies": (str, "policies"),  # the repository's own policy modules (chartgate.packs)
-    "packs": (list, None),  # enabled policy packs by entry-point name; None: every installed pack
-}
+#: key in [tool.chartgate] -> (type, default), from the one table of settings (chartgate.options).
+#: Lists are repeatable options on the command line.
+SETTINGS: dict[str, tuple[type, Any]] = {s.key: (s.kind, s.default) for s in SETTINGS_TABLE}
 TABLE_ONLY = {"charts"}  # [tool.chartgate.charts."<glob>"]: per-chart settings (chartgate.chartconfig)
 _PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers", "timings-file", "baseline-file",
           "policies"}

@@ -53,3 +53,10 @@ def test_no_document_links_outside_the_repository():
                 assert resolved.exists() and REPO in (resolved, *resolved.parents), f"{doc.name}: {target}"
         for name in ("DESIGN.md", "BLUEPRINT.md", "shared/"):
             assert name not in text, f"{doc.name} refers to {name}, which is not in the repository"
+
+
+def test_the_readme_options_table_is_generated_from_the_one_settings_table():
+    # Settings, defaults and help live in chartgate.options; the README's table must say the same.
+    readme = REPO / "README.md"
+    assert "<!-- options:" in readme.read_text(encoding="utf-8")
+    assert main([str(readme)]) == 0, "run `python -m chartgate.docgen README.md --write`"

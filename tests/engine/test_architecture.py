@@ -44,7 +44,7 @@ STAGE_OF = {
     "gate": "engine",
     # front ends: the pytest plugin, the command, settings, packs, the author's tools
     "plugin": "front", "cli": "front", "runner": "front", "settings": "front", "explain": "front",
-    "docgen": "front", "testing": "front", "packs": "front", "__init__": "front", "__main__": "front",
+    "docgen": "front", "testing": "front", "packs": "front", "options": "front", "__init__": "front", "__main__": "front",
 }
 
 

@@ -94,3 +94,17 @@ def test_judge_test_hooks_is_a_boolean_setting_off_by_default(tmp_path):
         resolve({}, _project(tmp_path, 'chart-roots = ["charts"]\njudge-test-hooks = "yes"\n'), cwd=tmp_path)
     with pytest.raises(InvalidConfig, match="strength must be a int"):  # a bool is still no number
         resolve({}, _project(tmp_path, 'chart-roots = ["charts"]\nstrength = true\n'), cwd=tmp_path)
+
+
+def test_every_setting_and_option_comes_from_the_one_table(pytestconfig):
+    # One table (chartgate.options): settings' types and defaults, the plugin's options and their help.
+    from chartgate.options import FLAGS, SETTINGS_TABLE, option_help
+    from chartgate.settings import SETTINGS
+
+    assert SETTINGS == {s.key: (s.kind, s.default) for s in SETTINGS_TABLE}
+    for setting in SETTINGS_TABLE:
+        if setting.flag:
+            assert pytestconfig.getoption(setting.key, default="absent") != "absent", setting.flag
+            assert setting.key in option_help(setting)
+    for flag in FLAGS:
+        assert pytestconfig.getoption(flag.dest, default="absent") != "absent", flag.flag
