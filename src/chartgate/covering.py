@@ -26,7 +26,7 @@ Row = dict[str, Any]
 Interaction = tuple[tuple[str, Any], ...]
 
 DEFAULT_STRENGTH = 2
-DEFAULT_EXHAUSTIVE_THRESHOLD = 64
+DEFAULT_EXHAUSTIVE_THRESHOLD = 32  # render every combination up to this many (setting exhaustive-threshold)
 
 _FREE = -1  # a "don't care" cell during construction
 

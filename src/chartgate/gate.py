@@ -47,7 +47,7 @@ from .selection import assignment, changed_charts, changed_files, parse_shard, w
 from .stop import StopSwitch
 from .timings import Timings, load_chart_costs, write_chart_costs
 from .toggles import Classification, Toggle, discover_toggles
-from .toolchain import DEFAULT_HELM_VERSION, locate
+from .toolchain import DEFAULT_HELM_VERSIONS, locate
 from .waivers import DEFAULT_MAX_DAYS as DEFAULT_MAX_WAIVER_DAYS, WaiverBook, load_waivers
 
 GOLDEN_POLICY = "GOLD-001"  # the policy whose results decide which golden files are in use
@@ -80,7 +80,7 @@ class GateConfig:
     update_golden: bool = False
     cache_dir: Path | None = field(default_factory=default_cache_dir)
     tools_dir: Path | None = Path(".tools")  # None: only the user cache directory (and PATH)
-    helm_versions: tuple[str, ...] = (DEFAULT_HELM_VERSION, "3.19.0")  # first is primary; others: HELM- matrix
+    helm_versions: tuple[str, ...] = DEFAULT_HELM_VERSIONS  # first is primary; others: HELM- matrix
     render_timeout: float = DEFAULT_TIMEOUT
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     kube_versions: tuple[str, ...] | None = None  # None: the platform file's kubernetesVersions

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .covering import DEFAULT_EXHAUSTIVE_THRESHOLD
 from .estimate import DEFAULT_RENDER_BUDGET
+from .toolchain import DEFAULT_HELM_VERSIONS
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,11 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
             shown_default="none"),
     Setting("fail-on", str, "error", "lowest severity whose findings make the gate red", "--fail-on",
             choices=("error", "warning")),
-    Setting("helm-versions", list, ["4.1.4", "3.19.0"], "pinned Helm versions to render with; the first is "
+    Setting("helm-versions", list, list(DEFAULT_HELM_VERSIONS), "pinned Helm versions to render with; the first is "
             "primary, the others are compared by HELM-001; repeatable", "--helm-version", "VERSION"),
     Setting("strength", int, 2, "t of the t-wise covering plan over toggles x capabilities (2: pairwise)",
             "--strength", "T"),
-    Setting("exhaustive-threshold", int, 32, "render every combination when there are at most this many",
+    Setting("exhaustive-threshold", int, DEFAULT_EXHAUSTIVE_THRESHOLD, "render every combination when there are at most this many",
             "--exhaustive-threshold", "N"),
     Setting("render-budget", int, DEFAULT_RENDER_BUDGET, "at most this many `helm template` runs per chart, "
             "planning included; what planning could not cover within it is listed and the chart's coverage "

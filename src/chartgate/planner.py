@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 
 from .capabilities import advertised_apis, kube_version_constraints
 from .charts import Chart
-from .covering import DEFAULT_STRENGTH, covering_array, exhaustive_size, is_exhaustive
+from .covering import DEFAULT_EXHAUSTIVE_THRESHOLD, DEFAULT_STRENGTH, covering_array, exhaustive_size, is_exhaustive
 from .refusals import coverage_lines
 from .nesting import with_parents_on
 from .scenarios import Scenario, ScenarioKind, base_overlays, full_kube_version
@@ -37,7 +37,7 @@ from .toggles import ToggleCategory, discover_toggles
 from .values import get_path, with_files
 
 ALL_CATEGORIES = frozenset(ToggleCategory)
-DEFAULT_PLAN_THRESHOLD = 32
+DEFAULT_PLAN_THRESHOLD = DEFAULT_EXHAUSTIVE_THRESHOLD  # one default, declared in covering
 
 
 @dataclass(frozen=True)

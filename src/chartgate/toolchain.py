@@ -55,7 +55,8 @@ HELM_RELEASES: dict[str, HelmRelease] = {
         "e4722a77de9df824214aaf19d43687c49f7cbcf3b107905acea002173777d486", "pypi",
     ),
 }
-DEFAULT_HELM_VERSION = "4.1.4"
+DEFAULT_HELM_VERSIONS = tuple(HELM_RELEASES)  # the primary first; the others are compared by HELM-001
+DEFAULT_HELM_VERSION = DEFAULT_HELM_VERSIONS[0]
 
 
 def sha256_file(path: Path) -> str:
