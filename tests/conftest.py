@@ -11,7 +11,7 @@ import yaml
 
 from chartgate.gate import Gate, GateConfig
 from chartgate.loader import load_policies
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 
 # pytester drives the chartgate plugin in tests/engine/test_plugin.py; plugins may only be
 # requested from this top-level conftest.

@@ -9,14 +9,34 @@ otherwise warn that the plugin's package cannot be assertion-rewritten (it needs
 
 __version__ = "0.1.0"
 
-from .charts import Chart, Dependency  # noqa: E402
-from .context import ChartContext, ScenarioContext  # noqa: E402
-from .errors import ChartFailed, ChartgateError, HelmCrashed, InvalidChart, RenderError, RenderTimeout  # noqa: E402
-from .manifests import Manifest  # noqa: E402
-from .policy import Finding, NotApplicable, Outcome, Policy, Severity, policy, running_policy  # noqa: E402
-from .render import Render  # noqa: E402
-from .scenarios import Scenario, ScenarioKind  # noqa: E402
-from .toggles import Toggle, ToggleCategory  # noqa: E402
+# The public API, imported on first use (PEP 562): `import chartgate` loads nothing else, so
+# `python -m chartgate.<module>` and the pytest plugin start without the whole engine.
+_EXPORTS = {
+    "Chart": "charts", "Dependency": "charts",
+    "ChartContext": "context", "ScenarioContext": "context",
+    "ChartFailed": "errors", "ChartgateError": "errors", "HelmCrashed": "errors", "InvalidChart": "errors",
+    "RenderError": "errors", "RenderTimeout": "errors",
+    "Manifest": "manifests",
+    "Finding": "definition", "NotApplicable": "definition", "Outcome": "definition", "Policy": "definition",
+    "Severity": "definition", "policy": "definition", "running_policy": "definition",
+    "Render": "render",
+    "Scenario": "scenarios", "ScenarioKind": "scenarios",
+    "Toggle": "toggles", "ToggleCategory": "toggles",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        from importlib import import_module
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value  # once: later lookups do not come here
+        return value
+    raise AttributeError(f"module 'chartgate' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "Chart", "ChartContext", "ChartFailed", "ChartgateError", "Dependency", "Finding", "HelmCrashed",

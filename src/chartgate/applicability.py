@@ -15,7 +15,7 @@ from .errors import InvalidConfig
 if TYPE_CHECKING:
     from .context import ChartContext
     from .manifests import Manifest
-    from .policy import Policy
+    from .definition import Policy
 
 
 def _has_observability_toggles(ctx: "ChartContext") -> bool:

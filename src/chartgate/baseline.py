@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import InvalidConfig
-from .policy import Finding, Outcome, Result
+from .definition import Finding, Outcome, Result
 from .waivers import UNWAIVABLE
 
 FORMAT_VERSION = 1

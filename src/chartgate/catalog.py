@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .loader import is_policy_file, load_policy_module
-from .policy import Policy, policies_in
+from .definition import Policy, policies_in
 
 START, END = "<!-- policy-table:start -->", "<!-- policy-table:end -->"
 

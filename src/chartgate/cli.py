@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ChartgateError
-from .policy import PolicyDeclarationError
+from .definition import PolicyDeclarationError
 from .exitcodes import Exit, for_verdict
 
 EXIT_PASSED, EXIT_RED, EXIT_UNUSABLE = Exit.GREEN, Exit.BLOCKING, Exit.USAGE

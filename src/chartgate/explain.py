@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .catalog import applies_to
 from .loader import is_policy_file, load_policy_module
-from .policy import Policy, policies_in
+from .definition import Policy, policies_in
 
 
 def registry(paths: list[Path], shown_from: Path) -> list[tuple[Policy, str]]:

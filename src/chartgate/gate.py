@@ -35,7 +35,7 @@ from .partial import Scope
 from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
                       plan_combinations, repair_scenarios)
 from .refusals import learn_and_cover
-from .policy import NotApplicable, Outcome, Policy, PolicyMisuse, Result, file_sha256, findings_of
+from .definition import NotApplicable, Outcome, Policy, PolicyMisuse, Result, file_sha256, findings_of
 from .provenance import attribute, scenario_inputs
 from .references import chart_references
 from .releases import release_scenarios

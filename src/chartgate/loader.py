@@ -7,7 +7,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from .policy import Policy, policies_in
+from .definition import Policy, policies_in
 
 
 def load_policy_module(path: Path):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .policy import Finding, Outcome, Result
+from .definition import Finding, Outcome, Result
 from .yamlio import load_text, read_text
 
 if TYPE_CHECKING:

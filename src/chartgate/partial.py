@@ -86,7 +86,7 @@ def modules_not_run(run: set[Path], whole: Iterable[Path] = ()) -> list[str]:
     (`whole`: every enabled pack's and the repository's own, chartgate.packs), that hold a policy and
     were not run. A module that cannot even be loaded counts too: nothing of it was judged."""
     from .loader import is_policy_file, load_policy_module
-    from .policy import policies_in
+    from .definition import policies_in
     left = []
     ran = {p.resolve() for p in run}
     candidates = {p.resolve(): p for d in sorted({p.parent for p in run}) for p in sorted(d.glob("*.py"))}

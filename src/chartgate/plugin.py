@@ -20,7 +20,7 @@ from .gate import Gate, GateConfig, PlannedCheck
 from .partial import Scope
 from .loader import is_policy_file, load_policy_module
 from .packs import PolicySources, expand_pack_argument, gate_arguments, installed_packs, pack_nodeid
-from .policy import Outcome, policies_in
+from .definition import Outcome, policies_in
 from .report.safe import printable
 from .options import FLAGS, SETTINGS_TABLE, option_help
 from .settings import SETTINGS

@@ -25,7 +25,7 @@ from .values import iter_leaves
 
 if TYPE_CHECKING:
     from .context import ChartContext
-    from .policy import Finding
+    from .definition import Finding
     from .render import Render
     from .scenarios import Scenario
 

@@ -7,7 +7,7 @@ map onto chartgate's outcomes."""
 
 from __future__ import annotations
 
-from .policy import Outcome, Result
+from .definition import Outcome, Result
 from .redact import Redactor
 from .report.defects import cause_lines
 from .report.safe import printable

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 import yaml
 
 from .errors import ChartgateError
-from .policy import Finding, Policy, Result, policies_in
+from .definition import Finding, Policy, Result, policies_in
 from .render import Render
 from .scenarios import ChartBase, Scenario, ScenarioKind
 from .toolchain import DEFAULT_HELM_VERSION

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .ownership import counts_against
-from .policy import Outcome, Result
+from .definition import Outcome, Result
 
 
 def blocking_severities(fail_on: str) -> frozenset[str]:

@@ -36,7 +36,7 @@ import yaml
 
 from .chartconfig import ALWAYS_JUDGED, policy_matches
 from .errors import InvalidWaiver
-from .policy import Outcome, Result
+from .definition import Outcome, Result
 
 REQUIRED = ("policy", "chart", "reason", "owner", "expires")
 #: Policies no waiver covers: what they report makes every other verdict on the chart meaningless.

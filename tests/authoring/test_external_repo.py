@@ -12,7 +12,7 @@ from datetime import date
 
 from chartgate.gate import Gate, GateConfig
 from chartgate.loader import load_policies
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 
 from ..conftest import REPO
 

@@ -13,7 +13,7 @@ import pytest
 import chartgate.report  # noqa: F401  (imported once: in-process pytester runs drop what they import)
 import chartgate.terminal  # noqa: F401
 from chartgate import Severity, policy
-from chartgate.policy import PolicyDeclarationError
+from chartgate.definition import PolicyDeclarationError
 
 from ..reliability.helpers import plugin_repo
 

@@ -14,7 +14,7 @@ import chartgate
 import chartgate.lib
 from chartgate import ChartContext, ChartgateError, Finding, Severity, policy, running_policy
 from chartgate.loader import load_policies
-from chartgate.policy import Outcome, PolicyDeclarationError, Result
+from chartgate.definition import Outcome, PolicyDeclarationError, Result
 from chartgate.terminal import describe_result
 
 from ..conftest import REPO

@@ -33,7 +33,7 @@ STAGE_OF = {
     # render: Helm and the render cache
     "helm": "render", "toolchain": "render", "render": "render",
     # check: policies, what they receive, their helpers, waivers, baselines, cached results
-    "policy": "check", "applicability": "check", "context": "check", "loader": "check", "catalog": "check",
+    "definition": "check", "applicability": "check", "context": "check", "loader": "check", "catalog": "check",
     "waivers": "check", "provenance": "check", "baseline": "check", "ownership": "check",
     "resultcache": "check", "verdict": "check", "lib": "check",
     # compare: golden kind summaries
@@ -151,3 +151,14 @@ def test_the_checker_sees_a_planted_circle_and_a_backwards_import(tmp_path, monk
         assert "errors -> gate" in str(exc) or "gate -> errors" in str(exc)
     else:
         raise AssertionError("a circle was not caught")
+
+
+def test_import_chartgate_loads_only_what_is_used_and_policy_is_the_decorator():
+    import subprocess
+    import sys
+    probe = ("import sys, chartgate\n"
+             "print(sorted(m for m in sys.modules if m.startswith('chartgate')))\n"
+             "import chartgate.definition, chartgate.lib.rules\n"
+             "print(callable(chartgate.policy) and chartgate.policy.__module__ == 'chartgate.definition')\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.splitlines() == ["['chartgate']", "True"], out.stdout + out.stderr

@@ -21,7 +21,7 @@ from chartgate.charts import load_chart_dir
 from chartgate.gate import Gate
 from chartgate.helm import Helm, TemplateRequest
 from chartgate.loader import load_policy_module
-from chartgate.policy import Outcome, policies_in
+from chartgate.definition import Outcome, policies_in
 from chartgate.render import Renderer
 from chartgate.scenarios import Scenario, ScenarioKind
 from chartgate.toolchain import locate

@@ -210,7 +210,7 @@ def quotes(ctx: ScenarioContext):
 def test_a_warm_run_with_every_result_cached_loads_no_render_and_still_redacts(tmp_path):
     from chartgate.gate import Gate
     from chartgate.loader import load_policy_module
-    from chartgate.policy import policies_in
+    from chartgate.definition import policies_in
 
     from ..conftest import gate_config
     secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {token: rendered-only-t0ken-value}\n"

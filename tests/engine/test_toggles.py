@@ -10,7 +10,7 @@ import pytest
 
 from chartgate.charts import load_chart_dir
 from chartgate.loader import load_policy_module
-from chartgate.policy import Outcome, policies_in
+from chartgate.definition import Outcome, policies_in
 from chartgate.references import chart_references, template_references
 from chartgate.toggles import Classification, ToggleCategory, discover_toggles
 

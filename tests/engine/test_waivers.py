@@ -9,7 +9,7 @@ import pytest
 
 from chartgate.errors import InvalidWaiver
 from chartgate.gate import Gate
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 from chartgate.waivers import load_waivers
 
 from ..conftest import MUTANTS, build_mutant, gate_config, run_gate
@@ -167,7 +167,7 @@ def test_the_longest_expiry_is_a_setting(tmp_path):
 
 
 def test_a_render_failure_is_never_waived_even_by_a_waiver_built_in_code():
-    from chartgate.policy import Finding, Result, Severity, policy as declare
+    from chartgate.definition import Finding, Result, Severity, policy as declare
     from chartgate.waivers import Waiver, WaiverBook
 
     @declare(id="RENDER-001", title="t", rationale="r", reference="r", severity=Severity.ERROR)

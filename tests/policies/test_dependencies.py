@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chartgate.loader import load_policy_module
-from chartgate.policy import Outcome, policies_in
+from chartgate.definition import Outcome, policies_in
 
 from ..conftest import REPO, gate_config, run_gate
 from ..reliability.helpers import helm, write_chart

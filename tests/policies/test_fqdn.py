@@ -808,12 +808,12 @@ def judge(tmp_path, chart_root, policies, ids, cache):
 
 
 def failing(results, chart: str) -> set[str]:
-    from chartgate.policy import Outcome
+    from chartgate.definition import Outcome
     return {r.policy.id for r in results if r.chart == chart and r.outcome in (Outcome.FAILED, Outcome.ERROR)}
 
 
 def outcome_report(results, chart: str) -> list:
-    from chartgate.policy import Outcome
+    from chartgate.definition import Outcome
     return [(r.policy.id, r.scenario, r.outcome.value, r.message[:300], [f.message[:200] for f in r.findings])
             for r in results if r.chart == chart and r.outcome in (Outcome.FAILED, Outcome.ERROR)]
 
@@ -842,7 +842,7 @@ def test_true_positives_name_the_domain_and_where_it_is(minimal_run):
 
 
 def test_the_sentinel_keeps_lists_of_objects_and_maps_intact(minimal_run):
-    from chartgate.policy import Outcome
+    from chartgate.definition import Outcome
     for chart in ("types-list-of-objects", "types-map"):
         sentinel_runs = [r for r in minimal_run if r.chart == chart and r.policy.id == "FQDN-002"]
         assert sentinel_runs and all(r.outcome is Outcome.PASSED for r in sentinel_runs), outcome_report(
@@ -1058,7 +1058,7 @@ def mainstream_run(tmp_path_factory, policies, render_cache):
 
 @pytest.mark.parametrize("chart", ["created"] + sorted(MAINSTREAM_CHARTS))
 def test_fqdn_policies_are_quiet_on_mainstream_charts(mainstream_run, chart):
-    from chartgate.policy import Outcome
+    from chartgate.definition import Outcome
     mine = [r for r in mainstream_run if r.chart == chart]
     assert {r.policy.id for r in mine} == set(FQDN_IDS)
     assert failing(mainstream_run, chart) == set(), outcome_report(mainstream_run, chart)
@@ -1066,7 +1066,7 @@ def test_fqdn_policies_are_quiet_on_mainstream_charts(mainstream_run, chart):
 
 
 def test_external_endpoints_are_one_information_finding_per_chart(minimal_run):
-    from chartgate.policy import Severity
+    from chartgate.definition import Severity
     [result] = [r for r in minimal_run if r.chart == "fp-public-endpoints-in-data" and r.policy.id == "FQDN-004"]
     assert result.policy.severity is Severity.INFO
     [finding] = result.findings
@@ -1075,7 +1075,7 @@ def test_external_endpoints_are_one_information_finding_per_chart(minimal_run):
 
 
 def test_names_the_input_supplied_are_the_inputs(minimal_run):
-    from chartgate.policy import Outcome
+    from chartgate.definition import Outcome
     judged = {r.scenario: r.outcome for r in minimal_run if r.chart == "fp-input-supplied-hosts" and r.policy.id == "FQDN-002"}
     assert {"ci.hosts", "ci.extra", "ci.extra-string"} <= set(judged) and set(judged.values()) == {Outcome.PASSED}
     # the chart's own default extraObjects are the chart's: found in every scenario, also ci ones
@@ -1117,7 +1117,7 @@ def bench_shapes_run(tmp_path_factory, policies, render_cache):
 
 
 def test_bench_shape_charts_report_only_the_planted_domains(bench_shapes_run):
-    from chartgate.policy import Outcome
+    from chartgate.definition import Outcome
     planted, results = bench_shapes_run
     assert not [r.message for r in results if r.outcome is Outcome.ERROR]
     errors = [(r.chart, f.message) for r in results if r.outcome is Outcome.FAILED and r.severity.value == "error"

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from chartgate.policy import Outcome, Severity
+from chartgate.definition import Outcome, Severity
 
 from ..conftest import REPO, gate_config, run_gate
 

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from chartgate.determinism import differing_paths, jsonpath, kept_with_lookup
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 
 from ..conftest import REPO, gate_config, run_gate
 

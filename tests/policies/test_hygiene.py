@@ -126,7 +126,7 @@ SUPPLIED = ("extraObjects:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadat
 
 
 def _hyg002(tmp_path, values: str, ci: str | None):
-    from chartgate.policy import policies_in
+    from chartgate.definition import policies_in
     from ..conftest import gate_config, run_gate
     from ..reliability.helpers import write_chart
     chart = write_chart(tmp_path / "charts", "app", {"own.yaml": LABELLED, "extra.yaml": EXTRA_OBJECTS}, values=values)

@@ -12,7 +12,7 @@ from chartgate.context import ScenarioContext
 from chartgate.loader import load_policy_module
 from chartgate.manifests import parse_render
 from chartgate.platform import Platform
-from chartgate.policy import NotApplicable
+from chartgate.definition import NotApplicable
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 
@@ -254,7 +254,7 @@ def test_the_istio_gateway_class_is_ing_004s_finding_not_ing_005s():
 # --- applicability metadata -----------------------------------------------------------------------
 
 def test_ing_policies_are_blueprint_rules_and_declare_their_kinds():
-    from chartgate.policy import policies_in
+    from chartgate.definition import policies_in
     declared = {p.id: (p.requires, p.kinds, p.reference) for p in policies_in(ing)}
     assert declared == {
         "ING-001": (("blueprint",), ("KnativeServing",), "docs/policies.md#ing"),
@@ -338,7 +338,7 @@ def ing_run(tmp_path_factory, policies, render_cache):
 
 
 def test_ing_005_with_the_real_helm(ing_run):
-    from chartgate.policy import Outcome
+    from chartgate.definition import Outcome
     verdicts = {(r.chart, r.scenario): r for r in ing_run if r.policy.id == "ING-005"}
     opt_out = verdicts[("bp-opts-out", "default")]
     assert opt_out.outcome is Outcome.PASSED, opt_out.findings
@@ -351,7 +351,7 @@ def test_ing_005_with_the_real_helm(ing_run):
 
 
 def test_knative_qualified_platform_class_is_accepted_by_ing_001_and_fqdn_002(ing_run):
-    from chartgate.policy import Outcome
+    from chartgate.definition import Outcome
     verdicts = {(r.chart, r.policy.id): r for r in ing_run if r.scenario == "default"}
     for policy in ("ING-001", "FQDN-002"):
         good = verdicts[("bp-knative-qualified-class", policy)]

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 
 from ..conftest import REPO, gate_config, run_gate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 
 from ..conftest import GOOD_CHARTS, MUTANTS, build_mutant, gate_config, run_gate
 

@@ -8,7 +8,7 @@ import pytest
 
 from chartgate.charts import load_chart_dir
 from chartgate.nesting import template_parents, with_parents_on
-from chartgate.policy import Outcome, Severity
+from chartgate.definition import Outcome, Severity
 
 from ..conftest import gate_config, run_gate
 

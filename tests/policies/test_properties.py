@@ -14,7 +14,7 @@ from chartgate.errors import ChartFailed, RenderError
 from chartgate.gate import Gate
 from chartgate.loader import load_policy_module
 from chartgate.manifests import parse_render
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 

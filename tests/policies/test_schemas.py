@@ -11,7 +11,7 @@ from chartgate.lib import schemas
 from chartgate.context import ScenarioContext
 from chartgate.loader import load_policy_module
 from chartgate.manifests import parse_render
-from chartgate.policy import NotApplicable
+from chartgate.definition import NotApplicable
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 

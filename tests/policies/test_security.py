@@ -13,7 +13,7 @@ import pytest
 from chartgate.lib import podspec
 from chartgate.loader import load_policies, load_policy_module
 from chartgate.manifests import build_manifests
-from chartgate.policy import NotApplicable, Outcome, Severity
+from chartgate.definition import NotApplicable, Outcome, Severity
 from chartgate.lib.podspec import effective_security_context, pod_spec
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind

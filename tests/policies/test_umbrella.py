@@ -14,7 +14,7 @@ import yaml
 from chartgate.charts import ChartFiles, discover, load_chart, load_chart_dir
 from chartgate.context import ChartContext
 from chartgate.loader import load_policy_module
-from chartgate.policy import NotApplicable
+from chartgate.definition import NotApplicable
 
 from ..conftest import CHARTS, REPO
 

@@ -12,7 +12,7 @@ from chartgate.manifests import parse_render
 from chartgate.render import Render
 from chartgate.scenarios import Scenario, ScenarioKind
 from chartgate.context import ScenarioContext
-from chartgate.policy import NotApplicable
+from chartgate.definition import NotApplicable
 from chartgate.lib.selectors import describe, is_empty, matches, matches_labels, pod_templates
 
 from ..conftest import REPO

@@ -12,7 +12,7 @@ import pytest
 from chartgate.gate import Gate
 from chartgate.helm import Helm
 from chartgate.loader import load_policy_module
-from chartgate.policy import policies_in
+from chartgate.definition import policies_in
 from chartgate.toolchain import locate
 
 from ..conftest import REPO, gate_config

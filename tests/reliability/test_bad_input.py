@@ -18,7 +18,7 @@ import pytest
 from chartgate import yamlio
 from chartgate.charts import BrokenChart, discover, load_chart_dir
 from chartgate.errors import InvalidWaiver, InvalidYaml
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 from chartgate.releases import release_scenarios
 from chartgate.render import Renderer
 from chartgate.scenarios import Scenario, ScenarioKind

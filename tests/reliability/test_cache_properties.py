@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from chartgate.gate import Gate
 from chartgate.loader import load_policy_module
-from chartgate.policy import Outcome, policies_in
+from chartgate.definition import Outcome, policies_in
 
 from ..conftest import REPO, gate_config
 

@@ -19,7 +19,7 @@ from chartgate import redact
 from chartgate.evidence import write_evidence
 from chartgate.gate import Gate
 from chartgate.loader import load_policy_module
-from chartgate.policy import policies_in
+from chartgate.definition import policies_in
 from chartgate.redact import Redactor, is_secret_key, marker, redactor_for
 from chartgate.terminal import describe_result, write_summary
 from chartgate.render import Renderer

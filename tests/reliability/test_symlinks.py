@@ -24,7 +24,7 @@ import pytest
 from chartgate.charts import BrokenChart, Chart, discover, find_chart_dirs, load_chart_dir
 from chartgate.errors import InvalidChart
 from chartgate.helm import TemplateRequest
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 from chartgate.render import Renderer
 from chartgate.scenarios import Scenario, ScenarioKind
 

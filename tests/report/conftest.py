@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from chartgate.loader import load_policy_module
-from chartgate.policy import policies_in
+from chartgate.definition import policies_in
 
 from ..conftest import MUTANTS, REPO, GateRun, build_mutant, gate_config, run_gate
 

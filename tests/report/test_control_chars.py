@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from chartgate.loader import load_policy_module
-from chartgate.policy import policies_in
+from chartgate.definition import policies_in
 from chartgate.report.safe import clean, printable
 from chartgate.terminal import describe_result, write_summary
 

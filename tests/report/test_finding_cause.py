@@ -20,7 +20,7 @@ import pytest
 
 from chartgate import Finding, policy
 from chartgate.loader import load_policy_module
-from chartgate.policy import Outcome, policies_in
+from chartgate.definition import Outcome, policies_in
 from chartgate.terminal import describe_result
 
 from ..conftest import REPO, gate_config, run_gate

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from chartgate import terminal
-from chartgate.policy import Outcome
+from chartgate.definition import Outcome
 from chartgate.terminal import pytest_counts, write_summary
 
 

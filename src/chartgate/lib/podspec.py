@@ -30,7 +30,7 @@ from ..values import get_path, iter_leaves
 
 if TYPE_CHECKING:
     from ..context import ChartContext
-    from ..policy import Finding
+    from ..definition import Finding
     from ..render import Render
 
 # PodSecurityContext fields that also exist on the container's SecurityContext: the container
@@ -344,7 +344,7 @@ def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> C
     and the planner's to report), grouped by shared render. `posture`: only the scenarios that keep
     the chart's hardening switches on (hardening warnings judge the chart, not a user's opt-out);
     `keeping`: only those keeping the switches that function finds on."""
-    from ..policy import NotApplicable
+    from ..definition import NotApplicable
 
     grouped: dict[int, tuple[list[str], RenderIndex]] = {}
     scenarios: list[str] = []
@@ -404,7 +404,7 @@ def where(scenarios: list[str] | tuple[str, ...], every: tuple[str, ...] = ()) -
 def report_once(problems: Iterable[Problem], every: tuple[str, ...] = ()) -> Iterator["Finding"]:
     """One finding per (object, cause), however many scenarios, body variants or container positions
     show it; the first problem's message and path stand for the others."""
-    from ..policy import Finding
+    from ..definition import Finding
 
     merged: dict[tuple, tuple[Problem, list[str]]] = {}
     for problem in problems:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 from ..manifests import Manifest
-from ..policy import Finding, NotApplicable, Severity, running_policy
+from ..definition import Finding, NotApplicable, Severity, running_policy
 from .podspec import Container, PodSpec, Problem, Seen, chart_view, report_once, waiver_hint
 
 
