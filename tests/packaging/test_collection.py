@@ -33,7 +33,9 @@ def external(tmp_path_factory) -> tuple[Path, dict]:
 @pytest.fixture(scope="module")
 def first_run(external):
     repo, env = external
-    return pytest_in(PYTHON, repo, env=env)
+    proc = pytest_in(PYTHON, repo, env=env)
+    proc.report = report(repo)  # later tests (-k, --co, one node id) rewrite the report file
+    return proc
 
 
 def test_plain_pytest_judges_the_built_in_packs_and_the_own_policies(external, first_run):
@@ -41,7 +43,7 @@ def test_plain_pytest_judges_the_built_in_packs_and_the_own_policies(external, f
     output = first_run.stdout + first_run.stderr
     assert first_run.returncode == pytest.ExitCode.TESTS_FAILED, output[-3000:]
     assert f"rootdir: {repo}" in output and "configfile: pyproject.toml" in output
-    data = report(repo)
+    data = first_run.report
     outcomes = judged(data)
     assert outcomes["TEAM-001"] == {"failed"}  # the own policy, from gate-checks/ (not `policies/`)
     assert outcomes["RENDER-001"] == {"passed"} and "failed" in outcomes["SEC-002"]  # the built-in pack
@@ -179,7 +181,7 @@ def test_chartgate_check_judges_the_same_whole_gate_from_a_subdirectory(external
     # The packs live outside the repository: `chartgate check` must still read the repository's own
     # configuration (its [tool.pytest.ini_options] included) and judge packs + own policies.
     repo, env = external
-    first = report(repo)
+    first = first_run.report
     proc = subprocess.run([PYTHON, "-m", "chartgate", "check"], cwd=repo / "charts" / "web", env=env,
                           capture_output=True, text=True, timeout=900)
     output = proc.stdout + proc.stderr
