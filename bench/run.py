@@ -170,9 +170,9 @@ def measure(command: list[str], *, cwd: Path, env: dict, timeout: float | None, 
 
 def gate_env(work: Path, **extra: str) -> dict[str, str]:
     """The caller's environment plus a bytecode cache outside the repository and bench/ on PYTHONPATH
-    (and, with --snapshot, the snapshot's src/ ahead of the editable install)."""
+    (and, with --snapshot, the snapshot's src/ and built-in pack ahead of the editable install)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    src = [str(GATE_ROOT / "src")] if GATE_ROOT != REPO else []
+    src = [str(GATE_ROOT / "src"), str(GATE_ROOT / "packs")] if GATE_ROOT != REPO else []
     env.update(PYTHONPYCACHEPREFIX=str(work / "pycache"),
                PYTHONPATH=os.pathsep.join(filter(None, [*src, str(BENCH), os.environ.get("PYTHONPATH")])), **extra)
     return env
@@ -192,6 +192,11 @@ def snapshot(work: Path) -> Path:
             shutil.copy2(source, root / name)
     if not (root / ".tools").exists():
         (root / ".tools").symlink_to(REPO / ".tools")
+    # The built-in pack is the package `chartgate_builtin` (the editable install maps it to the
+    # checkout's policies/): the snapshot's copy must be that pack, or its ids would be defined twice.
+    (root / "packs").mkdir(exist_ok=True)
+    if not (root / "packs" / "chartgate_builtin").exists():
+        (root / "packs" / "chartgate_builtin").symlink_to(root / "policies")
     return root
 
 
