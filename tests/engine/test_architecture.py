@@ -30,12 +30,16 @@ STAGE_OF = {
     "toggles": "plan", "references": "plan", "nesting": "plan", "scenarios": "plan", "strategies": "plan",
     "covering": "plan", "planner": "plan", "refusals": "plan", "estimate": "plan", "determinism": "plan",
     "releases": "plan",  # Flux HelmReleases become scenarios
+    "planning": "plan",  # each chart's plan, re-planned around the rows it refuses (renders through a given renderer)
     # render: Helm and the render cache
     "helm": "render", "toolchain": "render", "render": "render",
+    "scheduler": "render",  # when charts are rendered: ahead of judging, within a memory bound
     # check: policies, what they receive, their helpers, waivers, baselines, cached results
     "definition": "check", "applicability": "check", "context": "check", "loader": "check", "catalog": "check",
     "waivers": "check", "provenance": "check", "baseline": "check", "ownership": "check",
     "resultcache": "check", "verdict": "check", "lib": "check",
+    "judging": "check",  # one check judged, whatever it raises
+    "resultstore": "check",  # the run's results against the result cache
     # compare: golden kind summaries
     "golden": "compare",
     # report: the report dict and every format; redaction; what part of the gate a run judged

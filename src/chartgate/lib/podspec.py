@@ -340,7 +340,7 @@ def scenarios_keeping(ctx: "ChartContext", switches) -> list:
 
 
 def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> ChartView:
-    """The chart's planned scenarios that rendered (failed and infeasible renders are RENDER-001's
+    """The chart's planned scenarios that rendered (failed and infeasible renders are the render policy's
     and the planner's to report), grouped by shared render. `posture`: only the scenarios that keep
     the chart's hardening switches on (hardening warnings judge the chart, not a user's opt-out);
     `keeping`: only those keeping the switches that function finds on."""
@@ -358,7 +358,7 @@ def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> C
         entry[0].append(scenario.name)
     if not scenarios:
         raise NotApplicable("no planned scenario that keeps the chart's own switches on rendered" if keeping
-                            else "no planned scenario rendered; RENDER-001 reports why")
+                            else "no planned scenario rendered; the render check reports why")
     chart = getattr(ctx, "chart", None)
     shipped = frozenset()
     if chart is not None and hasattr(chart, "crd_documents"):
