@@ -74,6 +74,19 @@ def baselinable(result: Result) -> bool:
     return result.outcome in (Outcome.FAILED, Outcome.BASELINED) and not unwaivable(result.policy)
 
 
+def baseline_refusal(baseline_file: Path | None, incomplete: str | None, *, partial: bool) -> str | None:
+    """Why a run must not write the baseline: a partial (--shard, --changed-since) or incomplete run
+    would shrink it."""
+    if baseline_file is None:
+        return "no baseline file is configured (`baseline-file` under [tool.chartgate])"
+    if incomplete:
+        return f"the run is incomplete ({incomplete}); the baseline was not written"
+    if partial:
+        return ("--shard and --changed-since judge part of the gate; a baseline is written from a run "
+                "over every chart, or it would lose the entries of the charts left out")
+    return None
+
+
 def load_baseline(path: Path) -> set[str]:
     """The fingerprints of `path`; an InvalidConfig naming the file and the entry when it is malformed."""
     try:

@@ -2,15 +2,13 @@
 
 Usable without pytest: `Gate(GateConfig(...)).run(policies)` evaluates every policy and writes the
 reports. The pytest plugin drives the same object item by item. The Gate wires the parts, each in its
-own module: discovery and per-chart settings here; planning (planning.py), the render scheduler
+own module: discovery and per-chart settings (discovery.py), planning (planning.py), the render scheduler
 (scheduler.py), judging one check (judging.py), the result store and its cache (resultstore.py), the
 golden orphan rules (golden.py) and the run's provenance (provenance.py).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import glob
 import os
 import sys
 import threading
@@ -21,34 +19,30 @@ from pathlib import Path
 from typing import Iterable
 
 from . import memo
-from .baseline import BaselineBook, fingerprints_of, load_baseline, stale_entries, write_baseline
-from .capabilities import advertised_apis
-from .chartconfig import ChartSettings, EffectiveSettings, parse_chart_settings, settings_for
-from .charts import BrokenChart, Chart, discover
+from .baseline import BaselineBook, baseline_refusal, fingerprints_of, load_baseline, stale_entries, write_baseline
+from .chartconfig import ChartSettings, EffectiveSettings
 from .context import ChartContext
+from .discovery import Discovery
 from .definition import RENDER_ROLE, ROLES, Outcome, Policy, Result, file_sha256
 from .errors import ChartgateError, InvalidConfig
 from .estimate import DEFAULT_RENDER_BUDGET
 from .golden import GoldenStore, golden_orphans
 from .helm import DEFAULT_TIMEOUT, Helm
 from .judging import Judge, short_traceback
-from .kube import DEFAULT_KUBE_VERSION, newest
+from .kube import newest
 from .ownership import SameRepoDependencies
 from .partial import Scope
 from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan
 from .planning import Planning, PlanningSettings
-from .platform import load_platform
 from .provenance import git_commit
-from .redact import Redactor, learn_render, redactor_for
-from .releases import release_scenarios
+from .redact import chart_secrets, redactor_for
 from .render import Renderer, default_cache_dir
 from .resultcache import ResultCache
 from .resultstore import KeyInputs, ResultStore
 from .scenarios import ChartBase, Scenario, full_kube_version
 from .scheduler import RenderScheduler, render_chart
-from .selection import assignment, changed_charts, changed_files, parse_shard, with_dependents
 from .stop import StopSwitch
-from .timings import Timings, load_chart_costs, write_chart_costs
+from .timings import Timings, write_chart_costs
 from .toggles import Classification, Toggle, discover_toggles
 from .toolchain import DEFAULT_HELM_VERSIONS, locate
 from .verdict import blocking_results, unreported_render_failures
@@ -119,7 +113,6 @@ class Gate:
         self.policy_ids: set[str] = set()  # every policy planned this session
         self.roles: dict[str, Policy] = {}  # role -> the policy declaring it (definition.ROLES)
         self.timings = Timings()
-        self.shard_assignment: dict[str, int] = {}  # chart -> shard, under --shard
         self.keep_renders = False  # the evidence bundle wants every render at the end
         # The checks this session runs, per chart (set before judging): with every one of them cached,
         # a chart is served from the result cache without loading a render.
@@ -128,101 +121,32 @@ class Gate:
         # Flipped by a signal, -x or a crashed worker: nothing more is rendered or planned (see stop.py).
         self.stop = StopSwitch()
 
-    # -- discover -------------------------------------------------------------------------------
+    # -- discover (discovery.py) ----------------------------------------------------------------
     @cached_property
-    def discovered(self) -> list[Chart | BrokenChart]:
-        for root in self.config.chart_roots:
-            if not Path(root).is_dir():
-                raise ChartgateError(f"--chart-root must be a directory, given: {root}")
-        with self.timings.phase("discover"):
-            return discover(self.config.chart_roots)
+    def discovery(self) -> Discovery:
+        return Discovery(self.config, self.timings)
 
-    @cached_property
-    def excluded(self) -> dict[str, tuple[Path, str]]:
-        """Charts `exclude-charts` leaves out (loaded or not): name -> (path, the glob). Never judged,
-        always listed in the reports."""
-        found = {}
-        for chart in self.discovered:
-            pattern = next((g for g in self.config.exclude_charts if fnmatch.fnmatchcase(chart.name, g)), None)
-            if pattern is not None:
-                found[chart.name] = (chart.path, pattern)
-        return found
+    discovered = property(lambda self: self.discovery.discovered)
+    excluded = property(lambda self: self.discovery.excluded)
+    charts = property(lambda self: self.discovery.charts)
+    broken = property(lambda self: self.discovery.broken)
+    release_files = property(lambda self: self.discovery.release_files)
+    platform = property(lambda self: self.discovery.platform)
+    kube_versions = property(lambda self: self.discovery.kube_versions)
+    _chart_setting_entries = property(lambda self: self.discovery.setting_entries)
+    shard_assignment = property(lambda self: self.discovery.shard_assignment)  # chart -> shard, under --shard
 
-    @cached_property
+    @property
     def selected(self) -> set[str]:
         """Names of the charts this run covers, after exclude-charts, --changed-since and --shard."""
-        loaded = {c.name: c for c in self.discovered if isinstance(c, Chart) and c.name not in self.excluded}
-        names = {c.name for c in self.discovered} - set(self.excluded)
+        names = self.discovery.selected
         if self.config.changed_since:
-            changed = changed_files(Path(self.config.chart_roots[0]), self.config.changed_since)
-            kept = self._changed_selection(loaded, changed) | {
-                b.name for b in self.discovered if isinstance(b, BrokenChart)
-                and any(b.path.resolve() in p.parents for p in changed)} - set(self.excluded)
-            self.scope.charts_left_out, names = sorted(names - kept), kept
-        if self.config.shard:
-            index, total = parse_shard(self.config.shard)
-            placed = assignment(sorted(names), total, load_chart_costs(self.config.timings_file))
-            self.shard_assignment = placed
-            names = {name for name, where in placed.items() if where == index}
+            self.scope.charts_left_out = self.discovery.charts_left_out
         return names
-
-    def _changed_selection(self, loaded: dict[str, Chart], changed: set[Path]) -> set[str]:
-        """Charts a change can affect: its own files (and its dependents, see selection.py), its cluster
-        overlays, the HelmReleases that install it - and every chart when the platform file, the
-        waivers, the configuration or any Python file outside the charts (a policy module, chartgate
-        itself) changed."""
-        global_files = {Path(p).resolve() for p in (self.config.platform_file, self.config.waivers_file,
-                                                     self.config.config_file) if p}
-        chart_dirs = [c.path.resolve() for c in loaded.values() if c.path is not None]
-        for path in changed:
-            inside_chart = any(d == path or d in path.parents for d in chart_dirs)
-            if path in global_files or (path.suffix == ".py" and not inside_chart):
-                return set(loaded)
-        touched = set(changed_charts(loaded, changed))
-        for root in self.config.overlay_roots:
-            root = Path(root).resolve()
-            touched |= {path.relative_to(root).parts[0] for path in changed
-                        if root in path.parents and len(path.relative_to(root).parts) > 1} & set(loaded)
-        releases = [p for p in self.release_files if p.resolve() in changed]
-        if releases:
-            touched |= {name for name, chart in loaded.items()
-                        if release_scenarios(chart, releases, advertised_apis(chart))}
-        return with_dependents(loaded, touched)
-
-    @cached_property
-    def charts(self) -> dict[str, Chart]:
-        charts = {c.name: c for c in self.discovered if isinstance(c, Chart) and c.name in self.selected}
-        for name, chart in charts.items():
-            chosen = self.chart_settings(name).profile
-            if chosen:
-                chart.profile = chosen
-        return charts
 
     def chart_settings(self, name: str) -> EffectiveSettings:
         """The per-chart configuration that applies to `name` (platform file first, then pyproject)."""
-        return settings_for(name, self._chart_setting_entries)
-
-    @cached_property
-    def _chart_setting_entries(self) -> tuple[ChartSettings, ...]:
-        from_platform = parse_chart_settings(self.platform.raw.get("charts") or {}, self.platform.source)
-        return from_platform + tuple(self.config.chart_settings)
-
-    @cached_property
-    def broken(self) -> dict[str, BrokenChart]:
-        return {c.name: c for c in self.discovered if isinstance(c, BrokenChart) and c.name in self.selected}
-
-    @cached_property
-    def release_files(self) -> list[Path]:
-        return sorted({Path(p) for pattern in self.config.release_globs
-                       for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file()})
-
-    @cached_property
-    def platform(self):
-        return load_platform(self.config.platform_file)
-
-    @cached_property
-    def kube_versions(self) -> tuple[str, ...]:
-        return tuple(self.config.kube_versions or self.platform.kubernetes_versions or (DEFAULT_KUBE_VERSION,))
+        return self.discovery.chart_settings(name)
 
     @property
     def target_kube_version(self) -> str:
@@ -248,14 +172,8 @@ class Gate:
 
     def baseline_refusal(self, incomplete: str | None = None) -> str | None:
         """Why this run must not write the baseline: a partial or incomplete run would shrink it."""
-        if self.config.baseline_file is None:
-            return "no baseline file is configured (`baseline-file` under [tool.chartgate])"
-        if incomplete:
-            return f"the run is incomplete ({incomplete}); the baseline was not written"
-        if self.config.shard or self.config.changed_since:
-            return ("--shard and --changed-since judge part of the gate; a baseline is written from a run "
-                    "over every chart, or it would lose the entries of the charts left out")
-        return None
+        return baseline_refusal(self.config.baseline_file, incomplete,
+                                partial=bool(self.config.shard or self.config.changed_since))
 
     @cached_property
     def same_repo(self) -> SameRepoDependencies:
@@ -447,7 +365,7 @@ class Gate:
         return ResultStore(inputs, charts=self.charts, plans=lambda: self.plans, platform=lambda: self.platform.raw,
                            helm_sha256=lambda: self.helm.location.sha256, chart_settings=self.chart_settings,
                            module_sha=self._module_sha, context=self.chart_context, renderer=lambda: self.renderer,
-                           checks=self.session_checks, secrets_of=self._secrets_of,
+                           checks=self.session_checks, secrets_of=lambda name: chart_secrets(self.renderer, name),
                            absorb=lambda secrets: redactor_for(self).absorb(secrets))
 
     @property
@@ -456,14 +374,6 @@ class Gate:
 
     def save_caches(self) -> None:
         self.store.save()
-
-    def _secrets_of(self, name: str) -> dict:
-        """What the chart's renders teach a redactor, for the result cache (a warm run loads no render)."""
-        learned = Redactor()
-        for render in self.renderer.renders():
-            if render.chart == name:
-                learn_render(learned, render)
-        return learned.export()
 
     def evaluate(self, check: PlannedCheck) -> Result:
         """The verdict of one check. Total: whatever the check (or the engine) raises becomes a result,
