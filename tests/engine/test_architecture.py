@@ -46,6 +46,7 @@ STAGE_OF = {
     "report": "report", "redact": "report", "evidence": "report", "terminal": "report", "partial": "report",
     # engine: the session that runs the stages
     "gate": "engine",
+    "discovery": "engine",  # which charts a run covers: --changed-since asks which charts a HelmRelease installs
     # front ends: the pytest plugin, the command, settings, packs, the author's tools
     "plugin": "front", "cli": "front", "runner": "front", "settings": "front", "explain": "front",
     "docgen": "front", "testing": "front", "packs": "front", "options": "front", "__init__": "front", "__main__": "front",

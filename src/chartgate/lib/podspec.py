@@ -340,7 +340,7 @@ def scenarios_keeping(ctx: "ChartContext", switches) -> list:
 
 
 def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> ChartView:
-    """The chart's planned scenarios that rendered (failed and infeasible renders are the render policy's
+    """The chart's planned scenarios that rendered (failed and infeasible renders are RENDER-001's
     and the planner's to report), grouped by shared render. `posture`: only the scenarios that keep
     the chart's hardening switches on (hardening warnings judge the chart, not a user's opt-out);
     `keeping`: only those keeping the switches that function finds on."""
