@@ -205,7 +205,8 @@ class Gate:
 
     @cached_property
     def plans(self) -> dict[str, list[Scenario]]:
-        return {name: list(plan.existing) + list(plan.scenarios) for name, plan in self.combination_plans.items()}
+        self.combination_plans  # noqa: B018 - held by the gate too: `planned` and the reports look for it
+        return self.planning.plans
 
     @property
     def planned(self) -> bool:
