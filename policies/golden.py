@@ -12,6 +12,7 @@ from chartgate.lib.renders import kind_summary
     id="GOLD-001",
     title="Rendered kinds match the golden kind summary",
     scenarios=GOLDEN_SCENARIOS,
+    role="golden",  # the engine finds it by this role: its results decide which golden files are in use
     rationale="""A chart change that adds, drops or multiplies objects must be a reviewed change: the
     golden summary under golden/<chart>/<scenario>.yaml records the kinds each scenario renders,
     so drift shows up in code review as a one-line diff.""",

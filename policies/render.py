@@ -13,7 +13,7 @@ from chartgate.lib.values import mentions_values_key
     id="RENDER-001",
     title="Every planned scenario renders",
     scenarios="*",
-    judges_failed_renders=True,
+    role="render",  # the engine finds it by this role (render failures are reported here)
     rationale="""A chart that fails to render ships nothing; tools that skip unrenderable charts let
     broken releases through. Every planned scenario (defaults, capabilities, each toggle, each
     values file) must render; a chart that needs input must say which key.""",

@@ -14,7 +14,7 @@ a field holding a secret value the run learned (see redact.py) is written `<reda
 
 What is never baselined: results that are not failures (errors say the gate could not judge),
 waived results (a waiver is a reviewed, expiring exception and stays one), and the policies no waiver
-covers either (RENDER-001: a chart that does not render is not a finding to live with).
+covers either (the render policy: a chart that does not render is not a finding to live with).
 
 The file, sorted and one entry per finding so that a review sees what changed:
 
@@ -34,7 +34,7 @@ from typing import Callable
 
 from .errors import InvalidConfig
 from .definition import Finding, Outcome, Result
-from .waivers import UNWAIVABLE
+from .waivers import unwaivable
 
 FORMAT_VERSION = 1
 FIELDS = ("policy", "chart", "resource", "template", "path", "key")
@@ -71,7 +71,20 @@ def fingerprint(policy_id: str, chart: str, finding: Finding, release: str, name
 
 
 def baselinable(result: Result) -> bool:
-    return result.outcome in (Outcome.FAILED, Outcome.BASELINED) and result.policy.id not in UNWAIVABLE
+    return result.outcome in (Outcome.FAILED, Outcome.BASELINED) and not unwaivable(result.policy)
+
+
+def baseline_refusal(baseline_file: Path | None, incomplete: str | None, *, partial: bool) -> str | None:
+    """Why a run must not write the baseline: a partial (--shard, --changed-since) or incomplete run
+    would shrink it."""
+    if baseline_file is None:
+        return "no baseline file is configured (`baseline-file` under [tool.chartgate])"
+    if incomplete:
+        return f"the run is incomplete ({incomplete}); the baseline was not written"
+    if partial:
+        return ("--shard and --changed-since judge part of the gate; a baseline is written from a run "
+                "over every chart, or it would lose the entries of the charts left out")
+    return None
 
 
 def load_baseline(path: Path) -> set[str]:

@@ -5,7 +5,7 @@ platform file) sets, for every chart whose name matches the glob:
     render_budget = 1500                   # helm runs for the chart, planning included (default: render-budget)
     enable = ["*"]                         # policy ids or families (globs) judged on the chart (default: all)
     disable = ["SEC-*", "HYG-002"]         # ... and those not judged (reported as skipped, with this reason)
-                                           # RENDER-001 is judged whatever these say (ALWAYS_JUDGED)
+                                           # the render policy is judged whatever these say
 
     [tool.chartgate.charts."ingress-nginx".constraints."controller.metrics.serviceMonitor.enabled"]
     requires = ["controller.metrics.enabled"]   # toggles that must be on whenever this one is on
@@ -25,10 +25,6 @@ from typing import Any, Iterable
 from .errors import InvalidConfig
 
 PROFILES = ("blueprint", "generic")
-#: Judged on every chart the gate covers, whatever `enable`/`disable` say, and never waived: with
-#: RENDER-001 off, a chart that does not render passes with every other policy skipped. Such a chart
-#: is fixed, or left out with `exclude-charts` (which every report lists).
-ALWAYS_JUDGED = ("RENDER-001",)
 _KEYS = {"profile", "enable", "disable", "constraints", "render_budget"}
 _CONSTRAINT_KEYS = {"requires", "excludes", "values"}
 
@@ -69,9 +65,12 @@ class EffectiveSettings:
     sources: tuple[str, ...] = ()
     render_budget: int | None = None  # None: the run's render-budget
 
-    def disabled_reason(self, policy_id: str) -> str | None:
-        """Why the configuration turns this policy off for the chart, or None."""
-        if policy_id in ALWAYS_JUDGED:
+    def disabled_reason(self, policy_id: str, *, always_judged: bool = False) -> str | None:
+        """Why the configuration turns this policy off for the chart, or None. An `always_judged` policy
+        (the render policy) is judged on every chart the gate covers, whatever `enable`/`disable` say:
+        with it off, a chart that does not render passes with every other policy skipped. Such a chart
+        is fixed, or left out with `exclude-charts` (which every report lists)."""
+        if always_judged:
             return None
         family = policy_id.split("-", 1)[0]
         if self.enable and not any(policy_matches(policy_id, family, g) for g in self.enable):

@@ -151,11 +151,18 @@ class Policy:
     # What to change to fix a finding, said once for the rule (reports and the failure text show it)
     # instead of in every finding's message.
     remediation: str = ""
+    # What the engine relies on the policy for (RENDER_ROLE, GOLDEN_ROLE), or "".
+    role: str = ""
 
     @property
     def family(self) -> str:
         """`OBS` for `OBS-003`: policies are grouped by family in reports and configuration."""
         return self.id.split("-", 1)[0]
+
+    @property
+    def always_judged(self) -> bool:
+        """The render policy is judged on every chart, whatever the per-chart configuration disables."""
+        return self.role == RENDER_ROLE
 
     @property
     def per_scenario(self) -> bool:
@@ -172,7 +179,22 @@ class Policy:
         return {"id": self.id, "title": self.title, "severity": self.severity.value,
                 "rationale": self.rationale, "reference": self.reference, "family": self.family,
                 "kinds": list(self.kinds), "requires": list(self.requires),
-                **({"remediation": self.remediation} if self.remediation else {})}
+                **({"remediation": self.remediation} if self.remediation else {}),
+                **({"role": self.role} if self.role else {})}
+
+
+#: What the engine relies on a policy for, declared with `@policy(role=...)`; at most one policy a run
+#: has each role. The engine finds these policies by their role, never by their id.
+RENDER_ROLE = "render"  # reports a scenario or chart that did not render: always judged, never waived
+GOLDEN_ROLE = "golden"  # compares kind summaries with the golden files: decides which files are in use
+ROLES = (RENDER_ROLE, GOLDEN_ROLE)
+
+
+def _role(policy_id: str, role: Any) -> str:
+    if role not in ("", *ROLES):
+        raise PolicyDeclarationError(f"{policy_id}: role={role!r} is not one of {list(ROLES)} (or leave it out): "
+                                     "a role says what the engine relies on the policy for")
+    return role
 
 
 class PolicyDeclarationError(TypeError):
@@ -234,7 +256,7 @@ def _validated(id: str, title: str, rationale: str, reference: str, severity: An
 def policy(*, id: str, title: str, rationale: str, reference: str, severity: Severity = Severity.ERROR,
            scenarios: Any = None, judges_failed_renders: bool = False, kinds: Iterable[str] = (),
            requires: Iterable[str] = (), cache_extra: Callable[..., str] | None = None,
-           remediation: str = "") -> Callable[[Callable], Policy]:
+           remediation: str = "", role: str = "") -> Callable[[Callable], Policy]:
     """Declare a policy: `@policy(id="OBS-001", title=..., rationale=..., reference=...)`.
 
     `kinds=("ServiceMonitor", "PodMonitor")` and `requires=("blueprint",)` declare when the rule
@@ -242,7 +264,11 @@ def policy(*, id: str, title: str, rationale: str, reference: str, severity: Sev
     says once what to change to fix a finding (reports show it with the rationale), so messages
     say what is wrong and where. A wrong argument (a string where a tuple is meant, an unknown
     severity or scenario kind) raises PolicyDeclarationError when the module is collected, naming
-    the policy and the valid values. While the check runs, `running_policy()` returns the policy."""
+    the policy and the valid values. While the check runs, `running_policy()` returns the policy.
+    `role="render"` declares the policy that reports renders that failed (it receives them, is always
+    judged and never waived); `role="golden"` the one comparing golden files."""
+    role = _role(id, role)
+    judges_failed_renders = judges_failed_renders or role == RENDER_ROLE
     severity, scenarios, kinds, requires = _validated(id, title, rationale, reference, severity, scenarios,
                                                       kinds, requires, remediation)
 
@@ -262,7 +288,7 @@ def policy(*, id: str, title: str, rationale: str, reference: str, severity: Sev
         declared.append(Policy(id, title, severity, " ".join(rationale.split()), reference, check, scenarios,
                                judges_failed_renders, module_path=getattr(fn, "__module__", ""), kinds=kinds,
                                requires=requires, cache_extra=cache_extra,
-                               remediation=" ".join(remediation.split())))
+                               remediation=" ".join(remediation.split()), role=role))
         return declared[0]
     return wrap
 
@@ -371,7 +397,7 @@ class Result:
     waiver: dict | None = None
     scenario_inputs: dict | None = None
     # Why a result was skipped or errored by the engine rather than judged by the check:
-    # "render-failed" (a planned scenario did not render; RENDER-001 reports it), "infeasible" (a
+    # "render-failed" (a planned scenario did not render; the render policy reports it), "infeasible" (a
     # generated input the chart refuses with its own `fail`/`required`), "not-applicable",
     # "policy-error" (the check raised). `cause_scenario` names the scenario concerned.
     cause: str = ""

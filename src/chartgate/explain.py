@@ -79,7 +79,7 @@ def _runs(policy: Policy) -> str:
 
 
 def describe(policy: Policy, module: str, today: dt.date | None = None) -> str:
-    from .waivers import UNWAIVABLE
+    from .waivers import unwaivable
 
     today = today or dt.date.today()
     wrap = lambda text: textwrap.fill(" ".join(text.split()), width=96, initial_indent="  ",  # noqa: E731
@@ -98,7 +98,7 @@ def describe(policy: Policy, module: str, today: dt.date | None = None) -> str:
     if doc:
         lines += ["", "What it checks:", textwrap.indent(doc, "  ")]
     lines.append("")
-    if policy.id in UNWAIVABLE:
+    if unwaivable(policy):
         lines += ["Waiving: not possible. A chart that does not render is fixed, or left out of the gate with",
                   "`exclude-charts = [\"<chart glob>\"]` under [tool.chartgate]."]
     else:

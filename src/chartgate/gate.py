@@ -1,74 +1,54 @@
 """The engine's session: discover -> plan -> render -> check -> compare -> report.
 
 Usable without pytest: `Gate(GateConfig(...)).run(policies)` evaluates every policy and writes the
-reports. The pytest plugin drives the same object item by item.
+reports. The pytest plugin drives the same object item by item. The Gate wires the parts, each in its
+own module: discovery and per-chart settings (discovery.py), planning (planning.py), the render scheduler
+(scheduler.py), judging one check (judging.py), the result store and its cache (resultstore.py), the
+golden orphan rules (golden.py) and the run's provenance (provenance.py).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import glob
 import os
-import subprocess
+import sys
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
 from . import memo
-from .applicability import missing_kinds, unmet_requirement
-from .capabilities import advertised_apis
-from .chartconfig import ChartSettings, EffectiveSettings, parse_chart_settings, settings_for
-from .charts import BrokenChart, Chart, discover
-from .context import ChartContext, ScenarioContext
-from .estimate import DEFAULT_RENDER_BUDGET, RenderEstimate, estimate, guess_planning
-from .baseline import BaselineBook, fingerprints_of, load_baseline, stale_entries, write_baseline
-from .errors import ChartFailed, ChartgateError, InvalidConfig, RenderError
-from .ownership import SameRepoDependencies
-from .verdict import blocking_results
-from .golden import GoldenStore
+from .baseline import BaselineBook, baseline_refusal, fingerprints_of, load_baseline, stale_entries, write_baseline
+from .chartconfig import ChartSettings, EffectiveSettings
+from .context import ChartContext
+from .discovery import Discovery
+from .definition import RENDER_ROLE, ROLES, Outcome, Policy, Result, file_sha256
+from .errors import ChartgateError, InvalidConfig
+from .estimate import DEFAULT_RENDER_BUDGET
+from .golden import GoldenStore, golden_orphans
 from .helm import DEFAULT_TIMEOUT, Helm
-from .kube import DEFAULT_KUBE_VERSION, newest
+from .judging import Judge, short_traceback
+from .kube import newest
+from .ownership import SameRepoDependencies
 from .partial import Scope
-from .planner import (DEFAULT_PLAN_THRESHOLD, CombinationPlan, PlanConfig, can_refuse, describe_plans,
-                      plan_combinations, repair_scenarios)
-from .refusals import learn_and_cover
-from .definition import NotApplicable, Outcome, Policy, PolicyMisuse, Result, file_sha256, findings_of
-from .provenance import attribute, scenario_inputs
-from .references import chart_references
-from .releases import release_scenarios
+from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan
+from .planning import Planning, PlanningSettings
+from .provenance import git_commit
+from .redact import chart_secrets, redactor_for
 from .render import Renderer, default_cache_dir
-from .resultcache import ResultCache, chart_key
-from .scenarios import (ChartBase, Scenario, ScenarioKind, base_overlays, ci_values_files, full_kube_version,
-                        plan_chart, safe_name)
-from .selection import assignment, changed_charts, changed_files, parse_shard, with_dependents
+from .resultcache import ResultCache
+from .resultstore import KeyInputs, ResultStore
+from .scenarios import ChartBase, Scenario, full_kube_version
+from .scheduler import RenderScheduler, render_chart
 from .stop import StopSwitch
-from .timings import Timings, load_chart_costs, write_chart_costs
+from .timings import Timings, write_chart_costs
 from .toggles import Classification, Toggle, discover_toggles
 from .toolchain import DEFAULT_HELM_VERSIONS, locate
+from .verdict import blocking_results, unreported_render_failures
 from .waivers import DEFAULT_MAX_DAYS as DEFAULT_MAX_WAIVER_DAYS, WaiverBook, load_waivers
 
-GOLDEN_POLICY = "GOLD-001"  # the policy whose results decide which golden files are in use
-RENDER_POLICY = "RENDER-001"  # the policy that reports a scenario that did not render
-PREFETCH_DEPTH = 2  # charts rendered ahead of the one being judged
-PREFETCH_RSS_MB = 700  # ... the second of them only while the process is smaller than this
-
-
-def current_rss_mb() -> float:
-    """This process's resident memory now (Linux /proc; 0 where it cannot be read)."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def short_traceback(exc: BaseException, frames: int = 6) -> str:
-    """The innermost frames of an exception: enough to find the line, short enough for a report."""
-    import traceback
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-frames)).rstrip()
+__all__ = ["Gate", "GateConfig", "GateSummary", "PlannedCheck", "short_traceback"]
 
 
 @dataclass
@@ -131,261 +111,47 @@ class Gate:
         self.golden = GoldenStore(Path(config.golden_dir), update=config.update_golden)
         self.policy_modules: dict[str, str] = {}  # module path -> sha256
         self.policy_ids: set[str] = set()  # every policy planned this session
+        self.roles: dict[str, Policy] = {}  # role -> the policy declaring it (definition.ROLES)
         self.timings = Timings()
-        self.shard_assignment: dict[str, int] = {}  # chart -> shard, under --shard
         self.keep_renders = False  # the evidence bundle wants every render at the end
-        self._begun: set[str] = set()
-        # The order charts are judged in (one at a time); known in a serial session, so the next
-        # chart's renders are made while this one is judged. Empty: no rendering ahead.
-        self.chart_order: list[str] = []
-        self._prefetched: dict = {}
         # The checks this session runs, per chart (set before judging): with every one of them cached,
         # a chart is served from the result cache without loading a render.
         self.session_checks: dict[str, list[PlannedCheck]] = {}
-        self._from_cache: set[str] = set()
         self.scope = Scope()  # what part of the whole gate this run judges (see partial.py)
         # Flipped by a signal, -x or a crashed worker: nothing more is rendered or planned (see stop.py).
         self.stop = StopSwitch()
 
-    # -- discover / plan ------------------------------------------------------------------------
+    # -- discover (discovery.py) ----------------------------------------------------------------
     @cached_property
-    def discovered(self) -> list[Chart | BrokenChart]:
-        for root in self.config.chart_roots:
-            if not Path(root).is_dir():
-                raise ChartgateError(f"--chart-root must be a directory, given: {root}")
-        with self.timings.phase("discover"):
-            return discover(self.config.chart_roots)
+    def discovery(self) -> Discovery:
+        return Discovery(self.config, self.timings)
 
-    @cached_property
-    def excluded(self) -> dict[str, tuple[Path, str]]:
-        """Charts `exclude-charts` leaves out (loaded or not): name -> (path, the glob). Never judged,
-        always listed in the reports."""
-        found = {}
-        for chart in self.discovered:
-            pattern = next((g for g in self.config.exclude_charts if fnmatch.fnmatchcase(chart.name, g)), None)
-            if pattern is not None:
-                found[chart.name] = (chart.path, pattern)
-        return found
+    discovered = property(lambda self: self.discovery.discovered)
+    excluded = property(lambda self: self.discovery.excluded)
+    charts = property(lambda self: self.discovery.charts)
+    broken = property(lambda self: self.discovery.broken)
+    release_files = property(lambda self: self.discovery.release_files)
+    platform = property(lambda self: self.discovery.platform)
+    kube_versions = property(lambda self: self.discovery.kube_versions)
+    _chart_setting_entries = property(lambda self: self.discovery.setting_entries)
+    shard_assignment = property(lambda self: self.discovery.shard_assignment)  # chart -> shard, under --shard
 
-    @cached_property
+    @property
     def selected(self) -> set[str]:
         """Names of the charts this run covers, after exclude-charts, --changed-since and --shard."""
-        loaded = {c.name: c for c in self.discovered if isinstance(c, Chart) and c.name not in self.excluded}
-        names = {c.name for c in self.discovered} - set(self.excluded)
+        names = self.discovery.selected
         if self.config.changed_since:
-            changed = changed_files(Path(self.config.chart_roots[0]), self.config.changed_since)
-            kept = self._changed_selection(loaded, changed) | {
-                b.name for b in self.discovered if isinstance(b, BrokenChart)
-                and any(b.path.resolve() in p.parents for p in changed)} - set(self.excluded)
-            self.scope.charts_left_out, names = sorted(names - kept), kept
-        if self.config.shard:
-            index, total = parse_shard(self.config.shard)
-            placed = assignment(sorted(names), total, load_chart_costs(self.config.timings_file))
-            self.shard_assignment = placed
-            names = {name for name, where in placed.items() if where == index}
+            self.scope.charts_left_out = self.discovery.charts_left_out
         return names
-
-    def _changed_selection(self, loaded: dict[str, Chart], changed: set[Path]) -> set[str]:
-        """Charts a change can affect: its own files (and its dependents, see selection.py), its cluster
-        overlays, the HelmReleases that install it - and every chart when the platform file, the
-        waivers, the configuration or any Python file outside the charts (a policy module, chartgate
-        itself) changed."""
-        global_files = {Path(p).resolve() for p in (self.config.platform_file, self.config.waivers_file,
-                                                     self.config.config_file) if p}
-        chart_dirs = [c.path.resolve() for c in loaded.values() if c.path is not None]
-        for path in changed:
-            inside_chart = any(d == path or d in path.parents for d in chart_dirs)
-            if path in global_files or (path.suffix == ".py" and not inside_chart):
-                return set(loaded)
-        touched = set(changed_charts(loaded, changed))
-        for root in self.config.overlay_roots:
-            root = Path(root).resolve()
-            touched |= {path.relative_to(root).parts[0] for path in changed
-                        if root in path.parents and len(path.relative_to(root).parts) > 1} & set(loaded)
-        releases = [p for p in self.release_files if p.resolve() in changed]
-        if releases:
-            touched |= {name for name, chart in loaded.items()
-                        if release_scenarios(chart, releases, advertised_apis(chart))}
-        return with_dependents(loaded, touched)
-
-    @cached_property
-    def charts(self) -> dict[str, Chart]:
-        charts = {c.name: c for c in self.discovered if isinstance(c, Chart) and c.name in self.selected}
-        for name, chart in charts.items():
-            chosen = self.chart_settings(name).profile
-            if chosen:
-                chart.profile = chosen
-        return charts
 
     def chart_settings(self, name: str) -> EffectiveSettings:
         """The per-chart configuration that applies to `name` (platform file first, then pyproject)."""
-        return settings_for(name, self._chart_setting_entries)
-
-    @cached_property
-    def _chart_setting_entries(self) -> tuple[ChartSettings, ...]:
-        from_platform = parse_chart_settings(self.platform.raw.get("charts") or {}, self.platform.source)
-        return from_platform + tuple(self.config.chart_settings)
-
-    @cached_property
-    def broken(self) -> dict[str, BrokenChart]:
-        return {c.name: c for c in self.discovered if isinstance(c, BrokenChart) and c.name in self.selected}
-
-    @cached_property
-    def release_files(self) -> list[Path]:
-        return sorted({Path(p) for pattern in self.config.release_globs
-                       for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file()})
-
-    @cached_property
-    def toggles(self) -> dict[str, list[Toggle]]:
-        classification = Classification.of(self.platform)
-        with self.timings.phase("plan"):
-            return {name: discover_toggles(chart, classification) for name, chart in self.charts.items()}
-
-    @cached_property
-    def bases(self) -> dict[str, ChartBase]:
-        """Per chart, what generated scenarios start from: the cluster overlay, plus the first
-        `ci/*-values.yaml` when the chart's own `required`/`fail` refuses to render without input.
-        Probing renders each chart's defaults once (the `default` scenario's render, when it works)."""
-        roots = tuple(self.config.overlay_roots)
-        bases = {name: ChartBase(base_overlays(chart, roots)) for name, chart in self.charts.items()}
-        # Only a chart that ships ci/*-values.yaml can be layered on one: only those are probed.
-        probes = {name: Scenario("default", ScenarioKind.DEFAULT, bases[name].files)
-                  for name, chart in self.charts.items() if ci_values_files(chart)}
-        if not probes:
-            return bases
-        try:
-            with self.timings.phase("render"):
-                renders = dict(zip(probes, self.renderer.render_all((self.charts[n], s) for n, s in probes.items())))
-        except ChartgateError:  # no usable Helm: every check reports it (see evaluate)
-            return bases
-        for name, probe in probes.items():
-            render, ci = renders[name], ci_values_files(self.charts[name])
-            if isinstance(render.error, ChartFailed):
-                bases[name] = ChartBase(probe.values_files + (ci[0],), render.error.helm_message.strip(), ci[0])
-        return bases
-
-    @cached_property
-    def combination_plans(self) -> dict[str, CombinationPlan]:
-        """Per chart: the t-wise covering plan over toggles x capabilities, beside the declared scenarios."""
-        config = PlanConfig(strength=self.config.strength, exhaustive_threshold=self.config.exhaustive_threshold,
-                            kube_versions=self.kube_versions)
-        plans = {}
-        bases = self.bases  # its probe renders are the render phase's, not the plan's
-        with self.timings.phase("plan"):
-            for name, chart in self.charts.items():
-                constraints = self.chart_settings(name).constraints
-                declared = plan_chart(chart, tuple(self.config.overlay_roots), self.kube_versions,
-                                      base=bases[name], toggles=self.toggles[name], constraints=constraints)
-                declared += release_scenarios(chart, self.release_files, advertised_apis(chart))
-                plans[name] = plan_combinations(chart, (), config, existing=declared, base_files=bases[name].files,
-                                                toggles=self.toggles[name], constraints=constraints)
-        self._replan_infeasible(plans)
-        # --plan's render estimates (a gate run estimates only the charts planned around refusals, for
-        # their budget: PROP-001's draws alone cost about 0.2 s a chart).
-        for name, plan in plans.items() if self.config.plan_only else ():
-            try:
-                plan.estimate = self.render_estimate(name, plan)
-            except ChartgateError:  # no usable Helm: nothing will render, every check reports it
-                break
-        return plans
-
-    def _replan_infeasible(self, plans: dict[str, CombinationPlan]) -> None:
-        """Let the plan cover the space without the rows a chart refuses through its own fail/required.
-
-        Only charts whose templates can refuse (call `fail` or `required`) are examined: their plan
-        rows are rendered now (the renders are needed anyway; the cache keeps them), a refused row is
-        recorded as infeasible, and each combination only it covered gets a row of its own - recorded
-        as infeasible in turn when the chart refuses that too."""
-        if self.config.plan_only:
-            return
-        examined = {name: plan for name, plan in plans.items() if plan.scenarios and can_refuse(self.charts[name])}
-        if not examined:
-            return
-        try:
-            jobs = [(self.charts[name], s) for name, plan in examined.items() for s in plan.scenarios]
-            with self.timings.phase("render"):
-                renders = self.renderer.render_all(jobs)
-        except ChartgateError:
-            return  # no usable Helm: every check reports it
-        refused: dict[str, dict[str, str]] = {}
-        for (chart, scenario), render in zip(jobs, renders):
-            if render.refused:
-                refused.setdefault(chart.name, {})[scenario.name] = render.error.helm_message.strip()
-        for name, lost in refused.items():
-            self.stop.check()
-            plan = examined[name]
-            plan.infeasible = sorted(lost.items())
-            self._cover_around_refusals(name, plan, lost)
-
-    def _cover_around_refusals(self, name: str, plan: CombinationPlan, lost: dict[str, str]) -> None:
-        """Learn the chart's guards from its refused rows and cover what they lost with rows that avoid
-        them, within the chart's render budget (see refusals.py); what is left is listed, never dropped."""
-        chart, base = self.charts[name], self.bases[name].files
-        constraints = self.chart_settings(name).constraints
-
-        def render(rows: list[dict]) -> list[str | None]:
-            with self.timings.phase("render"):
-                renders = self.renderer.render_all((chart, s) for s in repair_scenarios(plan, rows, base, constraints))
-            return [r.error.helm_message.strip() if r.refused else None for r in renders]
-
-        assignments = {s.name: s.extra["assignment"] for s in plan.scenarios}
-        rendered = [row for n, row in assignments.items() if n not in lost] + [{f.name: f.levels[0] for f in plan.factors}]
-        refused = [(assignments[n], message) for n, message in sorted(lost.items()) if n in assignments]
-        coverage = learn_and_cover(plan.space, plan.strength, rendered, refused, render,
-                                   self.render_estimate(name, plan).planning_allowance,
-                                   batch=max(1, self.config.workers))
-        plan.coverage = coverage
-        plan.repairs = repair_scenarios(plan, coverage.rows, base, constraints)
-        plan.infeasible_combinations = [combination for combination, _ in coverage.infeasible]
-        plan.scenarios = plan.scenarios + plan.repairs
-        plan.estimate = self.render_estimate(name, plan)  # after planning: what it spent, what is judged
-
-    def render_estimate(self, name: str, plan: CombinationPlan) -> RenderEstimate:
-        """Every render the run makes for the chart as planned so far, and its budget (estimate.py)."""
-        chart, coverage = self.charts[name], plan.coverage
-        limit = self.chart_settings(name).render_budget or self.config.render_budget
-        found = estimate(self.renderer, chart, [*plan.existing, *plan.scenarios],
-                         other_helms=len(self.config.helm_versions) - 1, limit=limit, toggles=self.toggles[name])
-        if coverage is not None:  # planned around refusals: what it rendered beyond the rows it kept
-            planning = coverage.renders - len(coverage.rows)
-        elif self.config.plan_only and plan.scenarios and can_refuse(chart):  # --plan renders nothing
-            planning = min(found.planning_allowance, guess_planning(chart, plan))
-        else:
-            planning = 0
-        return replace(found, planning=planning)
-
-    @cached_property
-    def plans(self) -> dict[str, list[Scenario]]:
-        return {name: list(plan.existing) + list(plan.scenarios) for name, plan in self.combination_plans.items()}
+        return self.discovery.chart_settings(name)
 
     @property
-    def planned(self) -> bool:
-        """May reports read the plans? Not when a stop came before planning finished: planning renders,
-        and after a stop nothing is rendered - the charts are then reported without a plan."""
-        return "combination_plans" in self.__dict__ or not self.stop.requested
-
-    def describe_plans(self) -> str:
-        known: dict[str, list[str]] = {}
-        try:
-            for name in sorted(self.combination_plans):
-                default = next((s for s in self.plans[name] if s.name == "default"), None)
-                known_default = self.renderer.cached_render(self.charts[name], default) if default else None
-                if known_default is None or not known_default.ok:
-                    continue  # refusals only mean "infeasible" where the defaults render
-                for scenario in self.plans[name]:
-                    render = self.renderer.cached_render(self.charts[name], scenario)
-                    if render is not None and render.refused:
-                        known.setdefault(name, []).append(scenario.name)
-        except ChartgateError:
-            known = {}
-        unresolved = {name: chart_references(chart).unresolved for name, chart in self.charts.items()}
-        return describe_plans((self.combination_plans[name] for name in sorted(self.combination_plans)), known,
-                              unresolved)
-
-    @cached_property
-    def platform(self):
-        from .platform import load_platform
-        return load_platform(self.config.platform_file)
+    def target_kube_version(self) -> str:
+        """The Kubernetes version scenarios render for unless they name one: the newest target."""
+        return full_kube_version(newest(self.kube_versions))
 
     @cached_property
     def waivers(self) -> WaiverBook:
@@ -406,23 +172,83 @@ class Gate:
 
     def baseline_refusal(self, incomplete: str | None = None) -> str | None:
         """Why this run must not write the baseline: a partial or incomplete run would shrink it."""
-        if self.config.baseline_file is None:
-            return "no baseline file is configured (`baseline-file` under [tool.chartgate])"
-        if incomplete:
-            return f"the run is incomplete ({incomplete}); the baseline was not written"
-        if self.config.shard or self.config.changed_since:
-            return ("--shard and --changed-since judge part of the gate; a baseline is written from a run "
-                    "over every chart, or it would lose the entries of the charts left out")
-        return None
+        return baseline_refusal(self.config.baseline_file, incomplete,
+                                partial=bool(self.config.shard or self.config.changed_since))
 
     @cached_property
     def same_repo(self) -> SameRepoDependencies:
         return SameRepoDependencies(self)
 
+    # -- plan (planning.py) ---------------------------------------------------------------------
     @cached_property
-    def kube_versions(self) -> tuple[str, ...]:
-        return tuple(self.config.kube_versions or self.platform.kubernetes_versions or (DEFAULT_KUBE_VERSION,))
+    def toggles(self) -> dict[str, list[Toggle]]:
+        classification = Classification.of(self.platform)
+        with self.timings.phase("plan"):
+            return {name: discover_toggles(chart, classification) for name, chart in self.charts.items()}
 
+    @cached_property
+    def planning(self) -> Planning:
+        c = self.config
+        settings = PlanningSettings(tuple(c.overlay_roots), self.kube_versions, c.strength, c.exhaustive_threshold,
+                                    c.render_budget, len(c.helm_versions) - 1, c.workers, c.plan_only)
+        return Planning(self.charts, settings, chart_settings=self.chart_settings, toggles=self.toggles,
+                        release_files=self.release_files, renderer=lambda: self.renderer, timings=self.timings,
+                        stop=self.stop)
+
+    @cached_property
+    def bases(self) -> dict[str, ChartBase]:
+        return self.planning.bases
+
+    @cached_property
+    def combination_plans(self) -> dict[str, CombinationPlan]:
+        return self.planning.combination_plans
+
+    @cached_property
+    def plans(self) -> dict[str, list[Scenario]]:
+        self.combination_plans  # noqa: B018 - held by the gate too: `planned` and the reports look for it
+        return self.planning.plans
+
+    @property
+    def planned(self) -> bool:
+        """May reports read the plans? Not when a stop came before planning finished: planning renders,
+        and after a stop nothing is rendered - the charts are then reported without a plan."""
+        return "combination_plans" in self.__dict__ or not self.stop.requested
+
+    def describe_plans(self) -> str:
+        return self.planning.describe()
+
+    def planned_checks(self, policies: Iterable[Policy]) -> list[PlannedCheck]:
+        checks = []
+        for policy in policies:
+            self._note_policy(policy)
+            for name in sorted(set(self.charts) | set(self.broken)):
+                disabled = self.chart_settings(name).disabled_reason(
+                    policy.id, always_judged=policy.always_judged) if name in self.charts else None
+                if name in self.broken or not policy.per_scenario or disabled:
+                    checks.append(PlannedCheck(policy, name, None, disabled))
+                    continue
+                checks += [PlannedCheck(policy, name, s.name) for s in self.plans[name] if policy.applies_to(s)]
+        return checks
+
+    def _note_policy(self, policy: Policy, *, planned: bool = True) -> None:
+        """Remember the policy and the role it declares: one policy a role, and no waiver for the
+        render policy (a configuration error naming both policies, or the waiver's file and line)."""
+        self.policy_ids.add(policy.id)
+        if policy.role in ROLES:
+            holder = self.roles.setdefault(policy.role, policy)
+            if holder.id != policy.id:
+                raise InvalidConfig(f"policies {holder.id} ({holder.module_path}) and {policy.id} "
+                                    f"({policy.module_path}) both declare role={policy.role!r}; one policy a run "
+                                    "has each role: leave one of their modules or packs out")
+            if planned:
+                self.waivers.refuse(policy)
+
+    def render_check(self) -> str:
+        """How messages name the render policy (the one declaring `role="render"`)."""
+        holder = self.roles.get(RENDER_ROLE)
+        return holder.id if holder is not None else "the render check"
+
+    # -- render (scheduler.py) ------------------------------------------------------------------
     def _helm(self, version: str, *, honour_override: bool) -> Helm:
         env = None if honour_override else {k: v for k, v in os.environ.items() if k != "HELM_BIN"}
         location = locate(self.config.tools_dir, version, env=env)
@@ -434,11 +260,6 @@ class Gate:
     def helm(self) -> Helm:
         """The primary Helm: HELM_BIN when set, else the first pinned version."""
         return self._helm(self.config.helm_versions[0], honour_override=True)
-
-    @property
-    def target_kube_version(self) -> str:
-        """The Kubernetes version scenarios render for unless they name one: the newest target."""
-        return full_kube_version(newest(self.kube_versions))
 
     @cached_property
     def renderer(self) -> Renderer:
@@ -455,6 +276,62 @@ class Gate:
                 for v in self.config.helm_versions[1:]}
 
     @cached_property
+    def scheduler(self) -> RenderScheduler:
+        return RenderScheduler(self._render_chart, cached=self.store.served_by_cache, serve=self.store.serve,
+                               stop=self.stop)
+
+    @property
+    def chart_order(self) -> list[str]:
+        """The order charts are judged in (known in a serial session: the next is rendered meanwhile)."""
+        return self.scheduler.order
+
+    @chart_order.setter
+    def chart_order(self, order: list[str]) -> None:
+        self.scheduler.order = [name for name in order if name in self.charts]
+
+    def _render_chart(self, name: str) -> None:
+        """A chart's planned scenarios, and those compared across Helm versions under the others."""
+        compared = {c.scenario for c in self.session_checks.get(name, ())
+                    if c.scenario and "helm-matrix" in c.policy.requires and not c.disabled}
+        with self.timings.phase("render"):
+            render_chart(self.charts[name], self.plans[name], self.renderer, compared,
+                         lambda: self.matrix_renderers.values())
+
+    def begin_chart(self, name: str) -> None:
+        """Render every planned scenario of one chart, in parallel, before its checks run - and start
+        rendering the next chart in the background, so Helm works while this chart is judged."""
+        if name not in self.charts or not self.scheduler.claim(name):
+            return
+        try:  # the renderer first: a redactor attached to none would learn no render at all
+            self.renderer
+        except ChartgateError:
+            pass  # no usable Helm: each check reports it
+        redactor_for(self)  # learns each render as it is made, so releasing forgets nothing it needs
+        self.scheduler.begin(name)
+
+    def end_chart(self, name: str) -> None:
+        """The chart's checks are done: drop its renders and everything computed from them (reports
+        keep summaries; the disk cache keeps the renders), unless the evidence bundle needs them."""
+        self.scheduler.end(name)
+        if "renderer" not in self.__dict__:
+            return
+        self.store.keep_chart_state(name)
+        if self.keep_renders:
+            return
+        for renderer in (self.renderer, *self.__dict__.get("matrix_renderers", {}).values()):
+            renderer.release(name)
+        if "contexts" in self.__dict__ and name in self.contexts:
+            self.contexts[name].release()
+        memo.clear_all()
+
+    def prerender(self, checks: Iterable[PlannedCheck]) -> None:
+        """Render every planned scenario of the charts these checks touch, in parallel."""
+        charts = sorted({c.chart for c in checks if c.chart in self.charts})
+        with self.timings.phase("render"):
+            self.renderer.render_all((self.charts[name], s) for name in charts for s in self.plans[name])
+
+    # -- check (judging.py, resultstore.py) -----------------------------------------------------
+    @cached_property
     def contexts(self) -> dict[str, ChartContext]:
         contexts = {}
         for name, chart in self.charts.items():
@@ -467,101 +344,6 @@ class Gate:
             contexts[name] = ctx
         return contexts
 
-    def planned_checks(self, policies: Iterable[Policy]) -> list[PlannedCheck]:
-        checks = []
-        for policy in policies:
-            self.policy_ids.add(policy.id)
-            for name in sorted(set(self.charts) | set(self.broken)):
-                disabled = self.chart_settings(name).disabled_reason(policy.id) if name in self.charts else None
-                if name in self.broken or not policy.per_scenario or disabled:
-                    checks.append(PlannedCheck(policy, name, None, disabled))
-                    continue
-                checks += [PlannedCheck(policy, name, s.name) for s in self.plans[name] if policy.applies_to(s)]
-        return checks
-
-    # -- one chart at a time: render, check, summarise, release --------------------------------------
-    def begin_chart(self, name: str) -> None:
-        """Render every planned scenario of one chart, in parallel, before its checks run - and start
-        rendering the next chart in the background, so Helm works while this chart is judged."""
-        if name not in self.charts or name in self._begun:
-            return
-        self._begun.add(name)
-        from .redact import redactor_for
-        try:  # the renderer first: a redactor attached to none would learn no render at all
-            self.renderer
-        except ChartgateError:
-            pass  # no usable Helm: each check reports it
-        redactor_for(self)  # learns each render as it is made, so releasing forgets nothing it needs
-        if name not in self._prefetched and self._served_by_cache(name):
-            self._serve_from_cache(name)  # nothing to render: every result is cached
-            self._prefetch_after(name)
-            return
-        ahead = self._prefetched.pop(name, None)
-        try:
-            if ahead is not None:
-                ahead.result()
-            else:
-                self._render_chart(name)
-        except Exception:  # noqa: BLE001 - no usable Helm, or a bug: each check renders (and reports) itself
-            pass
-        self._prefetch_after(name)
-
-    def _prefetch_after(self, name: str) -> None:
-        """Render the next chart in the background - and the one after it while this process is
-        small, so Helm keeps both cores busy while Python judges (memory stays near one chart's
-        renders for big charts, which is what the limit protects)."""
-        if self.stop.requested:
-            return
-        following = self.chart_order[self.chart_order.index(name) + 1:] if name in self.chart_order else []
-        for depth, upcoming in enumerate(following[:PREFETCH_DEPTH]):
-            if depth and current_rss_mb() > PREFETCH_RSS_MB:
-                break
-            if upcoming not in self._prefetched and upcoming in self.charts and not self._served_by_cache(upcoming):
-                self._prefetched[upcoming] = self._background.submit(self._render_chart, upcoming)
-
-    def _render_chart(self, name: str) -> None:
-        """A chart's planned scenarios; then, for checks comparing Helm versions, the same scenarios
-        under the other Helm versions (so those checks find their renders made, too)."""
-        self.stop.check()  # queued before a stop
-        chart = self.charts[name]
-        with self.timings.phase("render"):
-            self.renderer.render_all((chart, s) for s in self.plans[name])
-            compared = {c.scenario for c in self.session_checks.get(name, ())
-                        if c.scenario and "helm-matrix" in c.policy.requires and not c.disabled}
-            if compared:
-                scenarios = [s for s in self.plans[name] if s.name in compared]
-                for renderer in self.matrix_renderers.values():
-                    renderer.render_all((chart, s) for s in scenarios)
-
-    @cached_property
-    def _background(self):
-        from concurrent.futures import ThreadPoolExecutor
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="chartgate-prefetch")
-
-    def end_chart(self, name: str) -> None:
-        """The chart's checks are done: drop its renders and everything computed from them (reports
-        keep summaries; the disk cache keeps the renders), unless the evidence bundle needs them."""
-        self._begun.discard(name)
-        if "renderer" not in self.__dict__:
-            return
-        self._keep_chart_state(name)
-        if self.keep_renders:
-            return
-        self.renderer.release(name)
-        if "matrix_renderers" in self.__dict__:
-            for renderer in self.matrix_renderers.values():
-                renderer.release(name)
-        if "contexts" in self.__dict__ and name in self.contexts:
-            self.contexts[name].release()
-        memo.clear_all()
-
-    def prerender(self, checks: Iterable[PlannedCheck]) -> None:
-        """Render every planned scenario of the charts these checks touch, in parallel."""
-        charts = sorted({c.chart for c in checks if c.chart in self.charts})
-        with self.timings.phase("render"):
-            self.renderer.render_all((self.charts[name], s) for name in charts for s in self.plans[name])
-
-    # -- check ----------------------------------------------------------------------------------
     def chart_context(self, name: str) -> ChartContext:
         """The chart's context. A setup failure (no usable Helm) is raised, remembered, raised again."""
         if self._setup_error is None:
@@ -571,6 +353,29 @@ class Gate:
                 self._setup_error = exc
         raise self._setup_error
 
+    @cached_property
+    def judge(self) -> Judge:
+        return Judge(broken=self.broken, context=self.chart_context, chart_settings=self.chart_settings,
+                     render_check=self.render_check)
+
+    @cached_property
+    def store(self) -> ResultStore:
+        c = self.config
+        inputs = KeyInputs(c.cache_dir, tuple(c.helm_versions[1:]), self.kube_versions, self.target_kube_version,
+                           (c.platform_file, c.waivers_file, c.config_file), c.judge_test_hooks)
+        return ResultStore(inputs, charts=self.charts, plans=lambda: self.plans, platform=lambda: self.platform.raw,
+                           helm_sha256=lambda: self.helm.location.sha256, chart_settings=self.chart_settings,
+                           module_sha=self._module_sha, context=self.chart_context, renderer=lambda: self.renderer,
+                           checks=self.session_checks, secrets_of=lambda name: chart_secrets(self.renderer, name),
+                           absorb=lambda secrets: redactor_for(self).absorb(secrets))
+
+    @property
+    def result_cache(self) -> ResultCache:
+        return self.store.cache
+
+    def save_caches(self) -> None:
+        self.store.save()
+
     def evaluate(self, check: PlannedCheck) -> Result:
         """The verdict of one check. Total: whatever the check (or the engine) raises becomes a result,
         so nothing is ever missing from the reports."""
@@ -578,7 +383,7 @@ class Gate:
         policy = check.policy
         try:
             with self.timings.phase(f"check:{policy.family}", chart=check.chart):
-                result = self._cached_judgement(check)
+                result = self.store.judged(check, self.judge)
             result = self.same_repo.apply(check, result)
             result = self.waivers.apply(result)
             result = self._apply_baseline(check, result)
@@ -594,212 +399,12 @@ class Gate:
         scenario = next((s for s in plans.get(check.chart, ()) if s.name == check.scenario), None)
         if not result.findings:
             return result
-        from .redact import redactor_for
         redactor = redactor_for(self)
 
         def scrub(text: str) -> str:  # the baseline is committed: a field holding a secret is left out
             return text if redactor.text(text) == text else "<redacted>"
         return self.baseline.apply(result, (scenario and scenario.release) or check.chart,
                                    (scenario and scenario.namespace) or check.chart, scrub)
-
-    def _cached_judgement(self, check: PlannedCheck) -> Result:
-        """The check's result from the result cache when nothing it can see changed, else judged now."""
-        key, module, extra = self._cache_coordinates(check)
-        cached = self.result_cache.get(key, check.policy.id, module, check.scenario, extra) if module else None
-        if cached is not None:
-            return Result.from_dict(cached, check.policy)
-        result = self._judge(check)
-        if module and not (check.policy.cache_extra is not None and result.outcome is not Outcome.PASSED):
-            # What the check read, as it stands after the check (it may have written it: a new golden
-            # file). A failure of such a check is not cached: it may depend on how the run treats what
-            # it read (--update-golden rewrites a drifted golden file, a check-only run reports it).
-            extra = self._cache_coordinates(check)[2]
-            self.result_cache.put(key, check.policy.id, module, check.scenario, result.to_dict(), extra)
-        return result
-
-    def _cache_coordinates(self, check: PlannedCheck) -> tuple[str | None, str, str]:
-        """(chart key, policy module sha256, what else the check reads) of a check's cached result."""
-        policy = check.policy
-        module = self._module_sha(policy)
-        key = self._result_key(check.chart) if not check.disabled else None
-        extra = ""
-        if key is not None and policy.cache_extra is not None:
-            try:
-                extra = policy.cache_extra(self.chart_context(check.chart), check.scenario)
-            except ChartgateError:
-                key = None
-        return key, module, extra
-
-    def _served_by_cache(self, name: str) -> bool:
-        """Every check this session runs on the chart has a cached result, and the chart's render
-        summaries and redaction state are cached too: its renders need not be loaded at all."""
-        checks = self.session_checks.get(name)
-        key = self._result_key(name)
-        if not checks or key is None:
-            return False
-        renders, secrets = self.result_cache.chart_state(key)
-        if not secrets or any(s.name not in renders for s in self.plans[name]):
-            return False
-        for check in checks:
-            if check.disabled:
-                continue
-            key, module, extra = self._cache_coordinates(check)
-            if not module or not self.result_cache.peek(key, check.policy.id, module, check.scenario, extra):
-                return False
-        return True
-
-    def _serve_from_cache(self, name: str) -> None:
-        from .redact import redactor_for
-        from .render import RenderSummary
-        renders, secrets = self.result_cache.chart_state(self._result_key(name))
-        for scenario in self.plans[name]:
-            self.renderer.remember(self.charts[name], scenario, RenderSummary.from_dict(renders[scenario.name]))
-        redactor_for(self).absorb(secrets)
-        self._from_cache.add(name)
-
-    def _keep_chart_state(self, name: str) -> None:
-        """Before a chart's renders are released: what the reports and the redactor need of them, for a
-        later run that finds every result cached."""
-        key = self._result_key(name)
-        if key is None or name in self._from_cache:
-            return
-        from .redact import Redactor, learn_render
-        chart, renders, learned = self.charts[name], {}, Redactor()
-        for scenario in self.plans[name]:
-            summary = self.renderer.summary(chart, scenario)
-            if summary is None:
-                return  # a partial run (-k): not every scenario was rendered
-            renders[scenario.name] = summary.to_dict()
-        for render in self.renderer.renders():
-            if render.chart == name:
-                learn_render(learned, render)
-        self.result_cache.put_chart_state(key, renders, learned.export() or {"literals": [], "names": []})
-
-    @cached_property
-    def result_cache(self) -> ResultCache:
-        return ResultCache(self.config.cache_dir)
-
-    def _result_key(self, name: str) -> str | None:
-        """Everything a check of chart `name` can observe (see resultcache.py), or None (no caching)."""
-        if self.config.cache_dir is None or name not in self.charts:
-            return None
-        keys = self.__dict__.setdefault("_result_keys", {})
-        if name not in keys:
-            chart = self.charts[name]
-            try:
-                helm = [self.helm.location.sha256, *self.config.helm_versions[1:]]
-            except ChartgateError:
-                return None
-            plan = [{"name": s.name, "kind": s.kind.value, **s.describe_inputs(), "release": s.release,
-                     "namespace": s.namespace, "toggle": s.toggle,
-                     "values": [file_sha256(p) for p in s.values_files]} for s in self.plans[name]]
-            settings = self.chart_settings(name)
-            # Every file a check of the chart can read beside its tree, by content (resultcache.py).
-            files = [chart.blueprint_path, self.config.platform_file, self.config.waivers_file,
-                     self.config.config_file, *(p for s in self.plans[name] for p in s.values_files),
-                     *(s.extra.get("source") for s in self.plans[name])]
-            keys[name] = chart_key(chart_digest=chart.digest, plan=plan, platform=self.platform.raw,
-                                   kube_versions=self.kube_versions, helm=helm, target_kube=self.target_kube_version,
-                                   settings={"profile": chart.profile, "enable": settings.enable,
-                                             "disable": settings.disable,
-                                             "constraints": sorted(settings.constraints),
-                                             "judge_test_hooks": self.config.judge_test_hooks}, files=files)
-        return keys[name]
-
-    def save_caches(self) -> None:
-        self.result_cache.save()
-
-    def _judge(self, check: PlannedCheck) -> Result:
-        policy, chart_name = check.policy, check.chart
-
-        def result(outcome: Outcome, findings=(), **kw) -> Result:
-            return Result(policy, chart_name, check.scenario, outcome, list(findings), **kw)
-
-        if chart_name in self.broken:
-            return self._chart_failure(check, f"chart could not be loaded: {self.broken[chart_name].error}\n"
-                                       "No waiver covers this: fix the chart, or exclude it with `exclude-charts` "
-                                       "under [tool.chartgate] (the reports list excluded charts).")
-        if check.disabled:
-            return result(Outcome.SKIPPED, message=check.disabled, cause="disabled")
-        try:
-            ctx = self.chart_context(chart_name)
-        except ChartgateError as exc:  # Helm missing, tampered or unsupported: the chart cannot be judged
-            return self._chart_failure(check, str(exc))
-        try:
-            unmet = unmet_requirement(policy, ctx, self.chart_settings(chart_name).opted_in(policy.id))
-        except ChartgateError as exc:  # a rule the configuration asks for cannot run on this chart
-            return result(Outcome.ERROR, message=str(exc), cause="configuration")
-        if unmet:
-            return result(Outcome.SKIPPED, message=unmet, cause="not-applicable")
-        scenario = ctx.scenario(check.scenario) if check.scenario else None
-        render = ctx.try_render(scenario) if scenario is not None else None
-        inputs = scenario_inputs(ctx, scenario) if scenario is not None else None
-        command = render.command if render is not None else ""
-        if render is not None and render.error is not None:
-            if ctx.infeasible(render):
-                return result(Outcome.SKIPPED, cause="infeasible", cause_scenario=scenario.name,
-                              scenario_inputs=inputs, command=command,
-                              message=f"infeasible input: the chart refuses it with its own "
-                                      f"`fail`/`required`: {render.error.helm_message}")
-            if not policy.judges_failed_renders:
-                return result(Outcome.SKIPPED, cause="render-failed", cause_scenario=scenario.name,
-                              scenario_inputs=inputs, command=command,
-                              message="scenario did not render, see RENDER-001")
-        if render is not None and render.ok:
-            missing = missing_kinds(policy, render.manifests)
-            if missing:
-                return result(Outcome.SKIPPED, message=missing, cause="not-applicable", scenario_inputs=inputs)
-        findings: list = []
-        try:
-            with ctx.recording() as rendered:  # what a chart-level check looked at: its findings' provenance
-                checked = policy.check(ScenarioContext(ctx, scenario, render)) if scenario is not None \
-                    else policy.check(ctx)
-                for finding in findings_of(policy, checked):  # one by one: findings before a NotApplicable count
-                    findings.append(finding)
-        except NotApplicable as exc:
-            if not findings:
-                return result(Outcome.SKIPPED, message=str(exc), cause="not-applicable", scenario_inputs=inputs)
-        except RenderError as exc:
-            planned = self._planned_render(ctx, exc.scenario)
-            if planned is not None and ctx.infeasible(planned):
-                return result(Outcome.SKIPPED, cause="infeasible", cause_scenario=exc.scenario,
-                              scenario_inputs=inputs, message=f"needs scenario {exc.scenario}, an infeasible "
-                              f"input (the chart refuses it with its own `fail`/`required`): {exc.helm_message}")
-            if planned is not None:
-                return result(Outcome.SKIPPED, cause="render-failed", cause_scenario=exc.scenario,
-                              scenario_inputs=inputs, message=f"scenario {exc.scenario} did not render, see RENDER-001")
-            return result(Outcome.ERROR, message=str(exc), command=exc.command, scenario_inputs=inputs)
-        except PolicyMisuse as exc:  # the check is wrong, not the chart; the message names the policy
-            said = str(exc) if str(exc).startswith(f"{policy.id}: ") else f"{policy.id}: {exc}"
-            return result(Outcome.ERROR, message=said, cause="policy-error", scenario_inputs=inputs)
-        except ChartgateError as exc:
-            return result(Outcome.ERROR, message=str(exc), scenario_inputs=inputs)
-        outcome = Outcome.FAILED if findings else Outcome.PASSED
-        if scenario is None and findings:  # every chart-level finding names its scenarios and commands
-            findings, reproduce = attribute(ctx, findings, rendered)
-            return result(outcome, findings, reproduce=reproduce)
-        return result(outcome, findings, command=command, scenario_inputs=inputs)
-
-    @staticmethod
-    def _chart_failure(check: PlannedCheck, message: str) -> Result:
-        """One cause, one finding: the chart cannot be judged at all (it cannot be loaded, or there is no
-        usable Helm). The check that judges the chart's renders - a policy declaring
-        `judges_failed_renders`, on the chart or its default scenario - reports it as an `error`; every
-        other check is skipped with that cause, and counted. The gate is red even when the reporting
-        check did not run (GateSummary.unreported_render_failures)."""
-        reports = check.policy.judges_failed_renders and check.scenario in (None, "default")
-        if reports:
-            return Result(check.policy, check.chart, check.scenario, Outcome.ERROR, message=message,
-                          cause="chart-failed")
-        return Result(check.policy, check.chart, check.scenario, Outcome.SKIPPED, cause="chart-failed",
-                      message=f"not judged: {message} (reported once for the chart, by its render check)")
-
-    @staticmethod
-    def _planned_render(ctx: ChartContext, scenario_name: str):
-        """The render of a *planned* scenario of this chart (None for ad-hoc variants)."""
-        if any(s.name == scenario_name for s in ctx.scenarios):
-            return ctx.try_render(scenario_name)
-        return None
 
     def _record(self, result: Result) -> Result:
         with self._lock:
@@ -809,11 +414,16 @@ class Gate:
     def _module_sha(self, policy: Policy) -> str:
         """sha256 of the policy's module file (hashed once; "" when it has no file), kept for the report."""
         if policy.module_path and policy.module_path not in self.policy_modules:
-            import sys
             path = getattr(sys.modules.get(policy.module_path), "__file__", None)
             if path:
                 self.policy_modules[policy.module_path] = file_sha256(path)
         return self.policy_modules.get(policy.module_path, "")
+
+    def ingest(self, data: dict, policy: Policy) -> Result:
+        """Record a result evaluated elsewhere (a pytest-xdist worker), for the reports."""
+        self._note_policy(policy, planned=False)
+        self._module_sha(policy)  # the report names each module's sha256
+        return self._record(Result.from_dict(data, policy))
 
     # -- compare / report -----------------------------------------------------------------------
     @property
@@ -822,46 +432,15 @@ class Gate:
         return bool(self.config.shard or self.config.changed_since or self.broken)
 
     def golden_orphans(self, incomplete: str | None = None) -> list[Path]:
-        """Golden files no planned scenario produces - judged only where the run saw everything.
-
-        A chart's files are judged only when every one of its planned golden checks ran (rendered,
-        or recorded as infeasible); a chart directory whose chart no longer exists only on a run
-        that covered every discovered chart and every golden check. An incomplete run (interrupted,
-        stopped early), a shard, --changed-since, a deselection or a broken chart never makes
-        another chart's golden files orphans, so `--update-golden` never deletes them."""
+        """Golden files no planned scenario produces (golden.py), none at all on an incomplete run."""
         if incomplete:
             return []
-        golden = [r for r in self.results if r.policy.id == GOLDEN_POLICY]
-        if not golden:
-            return []
-        judged = {(r.chart, r.scenario) for r in golden
-                  if r.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED, Outcome.BASELINED)
-                  or r.cause == "infeasible"}
-        golden_policy = golden[0].policy
-        expected = {name: {(name, s.name) for s in scenarios if golden_policy.applies_to(s)}
-                    for name, scenarios in self.plans.items()}
-        complete_charts = {name for name, wanted in expected.items() if wanted and wanted <= judged}
-        planned = {name: {s.name for s in scenarios} for name, scenarios in self.plans.items()}
-        full_run = not self.selection_is_partial and complete_charts == {n for n, w in expected.items() if w}
-        orphans = self.golden.orphans(planned, complete_charts, full_run=full_run,
-                                      chart_roots=tuple(self.config.chart_roots))
-        excluded = {safe_name(name) for name in self.excluded}  # kept for when the chart is fixed
-        return [p for p in orphans if p.parent.name not in excluded]
-
-    def ingest(self, data: dict, policy: Policy) -> Result:
-        """Record a result evaluated elsewhere (a pytest-xdist worker), for the reports."""
-        self.policy_ids.add(policy.id)
-        self._module_sha(policy)  # the report names each module's sha256
-        return self._record(Result.from_dict(data, policy))
+        return golden_orphans(self.golden, self.results, lambda: self.plans,
+                              partial_selection=self.selection_is_partial,
+                              chart_roots=tuple(self.config.chart_roots), excluded=self.excluded)
 
     def git_commit(self) -> str | None:
-        root = Path(self.config.chart_roots[0])
-        try:
-            proc = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                                  text=True, timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return proc.stdout.strip() if proc.returncode == 0 else None
+        return git_commit(Path(self.config.chart_roots[0]))
 
     def finish(self, incomplete: str | None = None) -> "GateSummary":
         """Settle golden files, write every report; return what the terminal summary shows.
@@ -876,8 +455,7 @@ class Gate:
         if orphans and self.config.update_golden:  # only files chartgate wrote; any other stays an orphan
             removed = self.golden.remove(orphans)
             orphans = [p for p in orphans if p not in removed]
-        if "_background" in self.__dict__:  # an interrupted run does not wait for the next chart's renders
-            self._background.shutdown(wait=False, cancel_futures=True)
+        self.scheduler.shutdown()  # an interrupted run does not wait for the next chart's renders
         self.save_caches()
         self.selected  # noqa: B018 - records the charts --changed-since leaves out (self.scope)
         self.scope.charts_discovered, self.scope.changed_since = len(self.discovered), self.config.changed_since
@@ -958,17 +536,8 @@ class GateSummary:
 
     @property
     def unreported_render_failures(self) -> list[tuple[str, str]]:
-        """(chart, scenario) that did not render, where policies were skipped for it but RENDER-001
-        did not run to report it (e.g. deselected with -k): still a red gate."""
-        reported = {(r.chart, r.scenario) for r in self.gate.results if r.policy.id == RENDER_POLICY
-                    and r.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.WAIVED)}
-        unreported = {(r.chart, r.cause_scenario) for r in self.gate.results
-                      if r.cause == "render-failed" and (r.chart, r.cause_scenario) not in reported}
-        # A chart that could not be judged at all, whose one error did not run (deselected, disabled).
-        failed_charts = {r.chart for r in self.gate.results if r.cause == "chart-failed"}
-        reporting = {r.chart for r in self.gate.results if r.cause == "chart-failed" and r.outcome is Outcome.ERROR}
-        unreported |= {(chart, "all scenarios") for chart in failed_charts - reporting}
-        return sorted(unreported)
+        """(chart, scenario) that did not render and the render policy did not report: a red gate."""
+        return unreported_render_failures(self.gate.results)
 
     @property
     def blocking(self) -> list[Result]:

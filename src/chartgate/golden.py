@@ -12,10 +12,12 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterable, Mapping
 
 from deepdiff import DeepDiff
 
 from .confine import anchor, confine
+from .definition import GOLDEN_ROLE, Outcome, Result
 from .errors import InvalidConfig, InvalidYaml
 
 from .scenarios import safe_name
@@ -181,3 +183,31 @@ class GoldenStore:
             except OSError:
                 pass
         return removed
+
+
+def golden_orphans(store: GoldenStore, results: Iterable[Result], plans: Callable[[], Mapping[str, list]], *,
+                   partial_selection: bool, chart_roots: tuple[Path, ...] = (),
+                   excluded: Iterable[str] = ()) -> list[Path]:
+    """Golden files no planned scenario produces - judged only where the run saw everything.
+
+    The golden check is the policy declaring `role="golden"`. A chart's files are judged only when
+    every one of its planned golden checks ran (rendered, or recorded as infeasible); a chart
+    directory whose chart no longer exists only on a run that covered every discovered chart and
+    every golden check. A `partial_selection` (a shard, --changed-since, a broken chart), a
+    deselection or an `excluded` chart never makes another chart's golden files orphans, so
+    `--update-golden` never deletes them. (An incomplete run asks for none at all.)"""
+    golden = [r for r in results if r.policy.role == GOLDEN_ROLE]
+    if not golden:
+        return []
+    judged = {(r.chart, r.scenario) for r in golden
+              if r.outcome in (Outcome.PASSED, Outcome.FAILED, Outcome.WAIVED, Outcome.BASELINED)
+              or r.cause == "infeasible"}
+    golden_policy, plans = golden[0].policy, plans()  # planned only when a golden check ran
+    expected = {name: {(name, s.name) for s in scenarios if golden_policy.applies_to(s)}
+                for name, scenarios in plans.items()}
+    complete_charts = {name for name, wanted in expected.items() if wanted and wanted <= judged}
+    planned = {name: {s.name for s in scenarios} for name, scenarios in plans.items()}
+    full_run = not partial_selection and complete_charts == {n for n, w in expected.items() if w}
+    orphans = store.orphans(planned, complete_charts, full_run=full_run, chart_roots=chart_roots)
+    kept = {safe_name(name) for name in excluded}  # kept for when the chart is fixed
+    return [p for p in orphans if p.parent.name not in kept]

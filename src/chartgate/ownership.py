@@ -84,7 +84,8 @@ class SameRepoDependencies:
         source = gate.charts.get(vendored.name)
         if source is None or source.name == umbrella.name or source.digest != vendored.digest:
             return None
-        if gate.chart_settings(source.name).disabled_reason(check.policy.id):
+        policy = check.policy
+        if gate.chart_settings(source.name).disabled_reason(policy.id, always_judged=policy.always_judged):
             return None
         if gate.bases[source.name].files:  # judged with an overlay the umbrella does not pass it
             return None

@@ -13,7 +13,7 @@ from . import redact  # noqa: F401 - draws the run's redaction key now, so pytes
 from .charts import Chart
 from .confine import check_output_dir
 from . import exitcodes
-from .errors import ChartgateError
+from .errors import ChartgateError, InvalidConfig, InvalidWaiver
 from .exitcodes import Exit
 from .releases import check_release_files
 from .gate import Gate, GateConfig, PlannedCheck
@@ -288,7 +288,13 @@ class PolicyModule(pytest.File):
                 return
         collected = self.config.stash.setdefault(COLLECTED_KEY, {})
         collected.setdefault(str(self.path), set())  # a module run, even when it plans no check
-        for check in gate.planned_checks(policies_in(module)):
+        try:  # two policies declaring one role, a waiver for the render policy: a configuration error
+            checks = gate.planned_checks(policies_in(module))
+        except (InvalidConfig, InvalidWaiver) as exc:
+            self.config.stash[SETUP_ERROR_KEY] = str(exc)
+            self.config.stash[GATE_KEY] = None  # nothing is judged, no report written
+            return
+        for check in checks:
             # A chart or scenario name with control characters must not reach the terminal raw.
             item = PolicyItem.from_parent(self, name=printable(f"{check.policy.id}[{check.label}]"), check=check)
             collected[str(self.path)].add(item.nodeid)

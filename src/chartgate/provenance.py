@@ -12,12 +12,16 @@ its findings here, for every chart-level policy alike:
 
 The result's `reproduce` maps each scenario named to its command and inputs - every result's inputs
 include `values`, what differs from the chart's defaults (the report redacts all of it, like every
-other command and value)."""
+other command and value).
+
+The run's own provenance beside it: the commit of the charts' repository (`git_commit`)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import ChartgateError
@@ -107,3 +111,13 @@ def attribute(ctx: "ChartContext", findings: Iterable["Finding"],
 
 
 __all__ = ["attribute", "changed_values", "scenario_inputs"]
+
+
+def git_commit(directory: Path) -> str | None:
+    """The commit checked out where the charts live (None outside a git checkout, or without git)."""
+    try:
+        proc = subprocess.run(["git", "-C", str(directory), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None

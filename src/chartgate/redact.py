@@ -522,6 +522,16 @@ def _attach(gate: "Gate", redactor: Redactor) -> None:
         learn_render(redactor, render)
 
 
+def chart_secrets(renderer, chart: str) -> dict:
+    """What the chart's renders held by `renderer` teach a redactor, exported (the result cache keeps
+    it, so a warm run that loads no render still redacts)."""
+    learned = Redactor()
+    for render in renderer.renders():
+        if render.chart == chart:
+            learn_render(learned, render)
+    return learned.export()
+
+
 def learn_render(redactor: Redactor, render) -> None:
     """Teach a redactor a render's Secret and ConfigMap values, and its object names."""
     names = set()

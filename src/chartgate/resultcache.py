@@ -8,7 +8,7 @@ can read - blueprint.yaml wherever it lives (in the chart or beside it), the val
 scenarios, the HelmRelease files they come from, the platform file, the waivers file and the
 configuration file - plus the target Kubernetes and Helm versions, the chart's effective
 configuration and the Hypothesis profile; a policy that reads something else declares it
-(`cache_extra`: GOLD-001, the golden file). Anything else changed is a miss.
+(`cache_extra`: the golden check, its golden file). Anything else changed is a miss.
 
 Beside the results, each chart's entry keeps what its renders left for the reports (per scenario:
 rendered or not, Helm's warnings) and what they taught the redactor, so a warm run whose every

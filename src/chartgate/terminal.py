@@ -11,7 +11,8 @@ from .definition import Outcome, Result
 from .redact import Redactor
 from .report.defects import cause_lines
 from .report.safe import printable
-from .waivers import UNWAIVABLE
+from .verdict import render_check_named
+from .waivers import unwaivable
 
 #: (chart, policy) lines at most; the rest is counted and left to the reports.
 MAX_POLICY_LINES = 300
@@ -41,7 +42,7 @@ def describe_result(result: Result, redactor: Redactor | None = None) -> str:
     if policy.remediation:
         lines.append(f"fix: {policy.remediation}")
     lines.append(f"see: {policy.reference}")
-    if result.findings and policy.id in UNWAIVABLE:
+    if result.findings and unwaivable(policy):
         lines.append(f"{policy.id} cannot be waived: fix the chart, or exclude it with `exclude-charts` under "
                      "[tool.chartgate] (the reports list excluded charts).")
     elif result.findings:
@@ -136,7 +137,8 @@ def write_summary(tr, summary) -> None:
     if unreported:
         shown = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:10])
         more = f" and {len(unreported) - 10} more" if len(unreported) > 10 else ""
-        write(f"{_plural(len(unreported), 'scenario')} did not render and RENDER-001 did not run to report "
+        render = render_check_named(report.get("policies") or [])
+        write(f"{_plural(len(unreported), 'scenario')} did not render and {render} did not run to report "
               f"{'it' if len(unreported) == 1 else 'them'} (the gate is red): {shown}{more}", red=True)
     for path in summary.written:
         write(f"golden file written: {path}")

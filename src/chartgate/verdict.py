@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .ownership import counts_against
-from .definition import Outcome, Result
+from .definition import RENDER_ROLE, Outcome, Result
 
 
 def blocking_severities(fail_on: str) -> frozenset[str]:
@@ -41,3 +41,23 @@ def result_is_blocking(result: Result, fail_on: str, fail_on_upstream: bool = Tr
 
 def blocking_results(results: Iterable[Result], fail_on: str, fail_on_upstream: bool = True) -> list[Result]:
     return [r for r in results if result_is_blocking(r, fail_on, fail_on_upstream)]
+
+
+def unreported_render_failures(results: Iterable[Result]) -> list[tuple[str, str]]:
+    """(chart, scenario) that did not render, where policies were skipped for it but the render policy
+    (`role="render"`) did not run to report it (e.g. deselected with -k): still a red gate."""
+    results = list(results)
+    reported = {(r.chart, r.scenario) for r in results if r.policy.role == RENDER_ROLE
+                and r.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.WAIVED)}
+    unreported = {(r.chart, r.cause_scenario) for r in results
+                  if r.cause == "render-failed" and (r.chart, r.cause_scenario) not in reported}
+    # A chart that could not be judged at all, whose one error did not run (deselected, disabled).
+    failed_charts = {r.chart for r in results if r.cause == "chart-failed"}
+    reporting = {r.chart for r in results if r.cause == "chart-failed" and r.outcome is Outcome.ERROR}
+    unreported |= {(chart, "all scenarios") for chart in failed_charts - reporting}
+    return sorted(unreported)
+
+
+def render_check_named(report_policies: Iterable[dict]) -> str:
+    """How a report names the render policy: its id, when the report lists it (its metadata's `role`)."""
+    return next((p["id"] for p in report_policies if p.get("role") == RENDER_ROLE), "the render check")

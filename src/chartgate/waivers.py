@@ -17,8 +17,9 @@ never waives and makes the gate red; a waiver that matched nothing is reported a
 A waiver is a reviewed exception, never a switch that turns the gate off, so these are errors naming
 the file, the entry's line and the key: a policy pattern spanning families (`*`, `*-001`); a family
 pattern together with a chart pattern that matches every chart (`SEC-*` on `*`); a pattern covering
-a policy that cannot be waived (RENDER-001: a chart that does not render is fixed, or excluded with
-`exclude-charts` in configuration, where the reports list it); an expiry further ahead than
+a policy that cannot be waived (the render policy, `role="render"`: a chart that does not render is
+fixed, or excluded with `exclude-charts` in configuration, where the reports list it - checked once
+the run knows which policy that is, see `unwaivable_error`); an expiry further ahead than
 `max-waiver-days` (default 365). A chart that cannot be loaded is an `error` result, which no waiver
 covers.
 """
@@ -34,13 +35,11 @@ from pathlib import Path
 
 import yaml
 
-from .chartconfig import ALWAYS_JUDGED, policy_matches
+from .chartconfig import policy_matches
 from .errors import InvalidWaiver
-from .definition import Outcome, Result
+from .definition import RENDER_ROLE, Outcome, Policy, Result
 
 REQUIRED = ("policy", "chart", "reason", "owner", "expires")
-#: Policies no waiver covers: what they report makes every other verdict on the chart meaningless.
-UNWAIVABLE = ALWAYS_JUDGED
 #: The furthest ahead an expiry may be, unless `max-waiver-days` says otherwise.
 DEFAULT_MAX_DAYS = 365
 # One family, literally (`SEC`), optionally followed by `-` and an id or a glob over ids (`SEC-*`).
@@ -57,6 +56,8 @@ class Waiver:
     resource: str = "*"
     scenario: str = "*"
     source: str = ""  # file:line, for messages
+    policy_source: str = ""  # file:line of its `policy:` key, for messages
+    index: int = 0  # its place in the file's list
 
     def expired(self, today: dt.date) -> bool:
         return self.expires < today
@@ -105,12 +106,6 @@ def _scope_error(policy: str, chart: str) -> tuple[str, str] | None:
     if not _POLICY_PATTERN.fullmatch(policy):
         return "policy", (f"policy {policy!r} must name one policy id (`SEC-001`) or one family (`SEC`, `SEC-*`); "
                           "a pattern across families waives policies nobody reviewed for this chart")
-    unwaivable = [p for p in UNWAIVABLE if policy_matches(p, p.split("-", 1)[0], policy)]
-    if unwaivable:
-        return "policy", (f"policy {policy!r} covers {', '.join(unwaivable)}, which cannot be waived: with it "
-                          "waived, a chart that does not render passes with every other policy skipped. Fix the "
-                          "chart, or exclude it with `exclude-charts` under [tool.chartgate] (the reports list "
-                          "excluded charts)")
     single = not any(c in policy for c in "*?[") and policy != family
     if not single and _matches_everything(chart):
         return "chart", (f"policy {policy!r} is a family and chart {chart!r} matches every chart: name the "
@@ -118,9 +113,30 @@ def _scope_error(policy: str, chart: str) -> tuple[str, str] | None:
     return None
 
 
-def load_waivers(path: Path, today: dt.date | None = None, max_days: int = DEFAULT_MAX_DAYS) -> list[Waiver]:
+def unwaivable(policy: Policy) -> bool:
+    """No waiver covers the render policy: what it reports makes every other verdict on the chart
+    meaningless (a chart that does not render passes with every other policy skipped)."""
+    return policy.role == RENDER_ROLE
+
+
+def unwaivable_error(waivers: list[Waiver], policy_id: str) -> InvalidWaiver | None:
+    """The error naming the file, line and key of the first waiver covering `policy_id`, an unwaivable
+    policy; None when no waiver covers it."""
+    for waiver in waivers:
+        if waiver.covers_policy(policy_id):
+            return InvalidWaiver(
+                f"{waiver.policy_source or waiver.source}: waivers[{waiver.index}].policy: policy {waiver.policy!r} "
+                f"covers {policy_id}, which cannot be waived: with it waived, a chart that does not render passes "
+                "with every other policy skipped. Fix the chart, or exclude it with `exclude-charts` under "
+                "[tool.chartgate] (the reports list excluded charts)")
+    return None
+
+
+def load_waivers(path: Path, today: dt.date | None = None, max_days: int = DEFAULT_MAX_DAYS,
+                 unwaivable_ids: tuple[str, ...] = ()) -> list[Waiver]:
     """The waivers of `path`; an InvalidWaiver naming the file, the line and the key for an entry that
-    is malformed, too wide, covers an unwaivable policy or expires more than `max_days` after `today`."""
+    is malformed, too wide, covers one of `unwaivable_ids` or expires more than `max_days` after `today`.
+    (The engine learns which policy is unwaivable only from the policies it collects: WaiverBook.refuse.)"""
     from .yamlio import load_text, read_text
     from .errors import InvalidYaml
     path = Path(path)
@@ -177,7 +193,12 @@ def load_waivers(path: Path, today: dt.date | None = None, max_days: int = DEFAU
                                 f"reviewed at least that often; set an expiry by "
                                 f"{(today + dt.timedelta(days=max_days)).isoformat()} and renew it then")
         waivers.append(Waiver(entry["policy"].strip(), entry["chart"].strip(), str(entry["reason"]), str(entry["owner"]),
-                              expires, str(entry.get("resource", "*")), str(entry.get("scenario", "*")), where))
+                              expires, str(entry.get("resource", "*")), str(entry.get("scenario", "*")), where,
+                              at("policy"), i))
+    for policy_id in unwaivable_ids:
+        error = unwaivable_error(waivers, policy_id)
+        if error is not None:
+            raise error
     return waivers
 
 
@@ -196,7 +217,7 @@ class WaiverBook:
 
     def apply(self, result: Result) -> Result:
         """Mark `result` waived when live waivers cover every finding; note expired ones that would have."""
-        if result.outcome is not Outcome.FAILED or result.policy.id in UNWAIVABLE:
+        if result.outcome is not Outcome.FAILED or unwaivable(result.policy):
             return result
         candidates = [(i, w) for i, w in enumerate(self.waivers) if w.covers(result)]
         live = [(i, w) for i, w in candidates if not w.expired(self.today)]
@@ -216,6 +237,12 @@ class WaiverBook:
         result.outcome = Outcome.WAIVED
         result.waiver = first.to_dict()
         return result
+
+    def refuse(self, policy: Policy) -> None:
+        """Raise InvalidWaiver when a waiver covers `policy` and it is unwaivable."""
+        error = unwaivable_error(self.waivers, policy.id) if unwaivable(policy) else None
+        if error is not None:
+            raise error
 
     def unused(self, results: list[Result], policy_ids: set[str], charts: set[str]) -> list[Waiver]:
         """Live waivers that matched nothing. A waiver whose policy and chart this run did not evaluate

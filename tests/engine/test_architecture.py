@@ -30,18 +30,23 @@ STAGE_OF = {
     "toggles": "plan", "references": "plan", "nesting": "plan", "scenarios": "plan", "strategies": "plan",
     "covering": "plan", "planner": "plan", "refusals": "plan", "estimate": "plan", "determinism": "plan",
     "releases": "plan",  # Flux HelmReleases become scenarios
+    "planning": "plan",  # each chart's plan, re-planned around the rows it refuses (renders through a given renderer)
     # render: Helm and the render cache
     "helm": "render", "toolchain": "render", "render": "render",
+    "scheduler": "render",  # when charts are rendered: ahead of judging, within a memory bound
     # check: policies, what they receive, their helpers, waivers, baselines, cached results
     "definition": "check", "applicability": "check", "context": "check", "loader": "check", "catalog": "check",
     "waivers": "check", "provenance": "check", "baseline": "check", "ownership": "check",
     "resultcache": "check", "verdict": "check", "lib": "check",
+    "judging": "check",  # one check judged, whatever it raises
+    "resultstore": "check",  # the run's results against the result cache
     # compare: golden kind summaries
     "golden": "compare",
     # report: the report dict and every format; redaction; what part of the gate a run judged
     "report": "report", "redact": "report", "evidence": "report", "terminal": "report", "partial": "report",
     # engine: the session that runs the stages
     "gate": "engine",
+    "discovery": "engine",  # which charts a run covers: --changed-since asks which charts a HelmRelease installs
     # front ends: the pytest plugin, the command, settings, packs, the author's tools
     "plugin": "front", "cli": "front", "runner": "front", "settings": "front", "explain": "front",
     "docgen": "front", "testing": "front", "packs": "front", "options": "front", "__init__": "front", "__main__": "front",

@@ -228,7 +228,7 @@ def test_a_warm_run_with_every_result_cached_loads_no_render_and_still_redacts(t
     cold, _ = run()
     warm, _ = run()
     assert warm.renderer.stats["renders"] == 0 and warm.renderer.stats["cache_hits"] == 0  # nothing loaded
-    assert warm._from_cache == {"tiny"}
+    assert warm.store.from_cache == {"tiny"}
     assert sorted((r.policy.id, r.scenario, r.outcome) for r in warm.results) == \
         sorted((r.policy.id, r.scenario, r.outcome) for r in cold.results)
     report = (tmp_path / "reports" / "chartgate.json").read_text()

@@ -136,8 +136,8 @@ def test_waivers_too_wide_unwaivable_or_too_long_name_file_line_and_key(tmp_path
                                                                          says):
     path = _write(tmp_path, f"waivers:\n  - policy: {policy}\n    chart: {chart}\n    reason: r\n    owner: o\n"
                             f"    expires: {expires}\n")
-    with pytest.raises(InvalidWaiver) as info:
-        load_waivers(path, TODAY)
+    with pytest.raises(InvalidWaiver) as info:  # the run tells which policy is unwaivable (role="render")
+        load_waivers(path, TODAY, unwaivable_ids=("RENDER-001",))
     message = str(info.value)
     assert message.startswith(f"{path}:{line}: waivers[0].{key}") and says in message, message
 
@@ -170,7 +170,7 @@ def test_a_render_failure_is_never_waived_even_by_a_waiver_built_in_code():
     from chartgate.definition import Finding, Result, Severity, policy as declare
     from chartgate.waivers import Waiver, WaiverBook
 
-    @declare(id="RENDER-001", title="t", rationale="r", reference="r", severity=Severity.ERROR)
+    @declare(id="RENDER-001", title="t", rationale="r", reference="r", severity=Severity.ERROR, role="render")
     def renders(ctx):
         return []
 
@@ -186,5 +186,5 @@ def test_render_001_is_judged_whatever_the_per_chart_configuration_disables():
                                    "pyproject.toml")
     for chart in ("bp-knative", "bp-stunner"):
         settings = settings_for(chart, entries)
-        assert settings.disabled_reason("RENDER-001") is None
+        assert settings.disabled_reason("RENDER-001", always_judged=True) is None  # the render policy
         assert settings.disabled_reason("SEC-001") is not None

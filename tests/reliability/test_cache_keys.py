@@ -266,7 +266,7 @@ def test_the_result_key_covers_a_blueprint_beside_the_chart(tmp_path):
     def key() -> str:
         gate = Gate(gate_config(tmp_path, platform, tmp_path / "overlays", cache=tmp_path / "cache"))
         assert gate.charts["app"].blueprint_path == blueprint
-        return gate._result_key("app")
+        return gate.store.key("app")
 
     blueprint.write_text(BLUEPRINT.format(name="app", version="1.0.0"))
     first = key()

@@ -358,7 +358,7 @@ def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> C
         entry[0].append(scenario.name)
     if not scenarios:
         raise NotApplicable("no planned scenario that keeps the chart's own switches on rendered" if keeping
-                            else "no planned scenario rendered; RENDER-001 reports why")
+                            else "no planned scenario rendered; the render check reports why")
     chart = getattr(ctx, "chart", None)
     shipped = frozenset()
     if chart is not None and hasattr(chart, "crd_documents"):

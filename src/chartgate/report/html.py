@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from html import escape
 
+from ..verdict import render_check_named
 from .baselined import baseline_notes, ownership_mark, split_baselined
 from .defects import DEFECT_OUTCOMES, defect_shown_outcome, changed_values_text, policies_of, set_text
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
@@ -170,7 +171,8 @@ def _banner(report: dict) -> str:
     if unreported:
         listed = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:20])
         more = f" and {len(unreported) - 20} more" if len(unreported) > 20 else ""
-        why += (f'<p>{len(unreported)} scenario(s) did not render and RENDER-001 did not run to report them: '
+        render = render_check_named(report.get("policies") or [])
+        why += (f'<p>{len(unreported)} scenario(s) did not render and {e(render)} did not run to report them: '
                 f'{e(listed)}{more}</p>')
     return (f'<header class="banner gate-{e(verdict)}"><h1>chartgate report</h1>'
             f'<p class="verdict">Gate {e(verdict.upper())}</p>{why}'

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from ..verdict import render_check_named
 from .baselined import baseline_notes, ownership_mark, split_baselined
 from .defects import DEFECT_OUTCOMES, defect_shown_outcome, changed_values_text, policies_of, set_text
 from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
@@ -73,7 +74,8 @@ def _header(report: dict) -> list[str]:
         rows.append(("Baseline and ownership", "; ".join(text(n) for n in notes)))
     unreported = summary.get("unreported_render_failures") or []
     if unreported:
-        rows.insert(1, ("Did not render", f"{len(unreported)} scenario(s), not reported by RENDER-001 (it did not run): "
+        render = render_check_named(report.get("policies") or [])
+        rows.insert(1, ("Did not render", f"{len(unreported)} scenario(s), not reported by {render} (it did not run): "
                         + ", ".join(code(f"{chart} [{scenario}]") for chart, scenario in unreported[:20])
                         + (f" and {len(unreported) - 20} more" if len(unreported) > 20 else "")))
     if summary.get("incomplete"):

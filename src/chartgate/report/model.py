@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..definition import RENDER_ROLE
 from ..errors import ChartgateError
 from ..redact import redactor_for
 from .defects import defect_counts, group_defects
@@ -98,7 +99,7 @@ def _plan_entry(gate: "Gate", name: str) -> dict:
     refused (infeasible inputs, with its own message) and what was re-planned around them."""
     plan = gate.combination_plans.get(name) if gate.planned else None
     infeasible = sorted({(r.cause_scenario, r.message) for r in gate.results
-                         if r.chart == name and r.cause == "infeasible" and r.policy.id == "RENDER-001"})
+                         if r.chart == name and r.cause == "infeasible" and r.policy.role == RENDER_ROLE})
     if plan is None:
         return {}
     return {
