@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from .redact import Redactor, redactor_for
+from .redact import Redactor
 from .scenarios import safe_name
 from .yamlio import PRIVATE_FILE_MODE, atomic_file
 
 if TYPE_CHECKING:
-    from .gate import Gate, GateSummary
+    from .record import GateSummary
     from .render import Render
 
 BUNDLE_ROOT = "chartgate-evidence"
@@ -51,30 +51,17 @@ def manifest_text(render: "Render", redactor: Redactor) -> str:
     return "".join(docs)
 
 
-def bundle_files(gate: "Gate", summary: "GateSummary") -> dict[str, bytes]:
-    """{path inside the bundle: content}, without SHA256SUMS."""
+def bundle_files(summary: "GateSummary") -> dict[str, bytes]:
+    """{path inside the bundle: content}, without SHA256SUMS: the report files written from the run
+    record, and the record's rendered manifests redacted by the record's redactor."""
     files: dict[str, bytes] = {}
     for name, path in sorted(summary.reports.items()):
         path = Path(path)
         if path.is_file():
             files[f"reports/{safe_name(path.name)}"] = path.read_bytes()
-    redactor = redactor_for(gate)
-    if "renderer" not in gate.__dict__:  # nothing was rendered (every chart broken, or no scenario policy)
-        return files
-    planned = set()
-    for chart_name in sorted(gate.charts):
-        chart = gate.charts[chart_name]
-        for scenario in (gate.plans if gate.planned else {}).get(chart_name, []):
-            planned.add((chart_name, scenario.name))
-            render = gate.renderer.rendered(chart, scenario)
-            if render is None and gate.renderer.summary(chart, scenario) is not None:
-                render = gate.renderer.render(chart, scenario)  # released after its checks: from the cache
-            if render is not None:  # None: a partial run (-k, a subset of policies) never rendered it
-                _add_render(files, f"manifests/{safe_name(chart_name)}/{safe_name(scenario.name)}", render, redactor)
-    for render in gate.renderer.renders():
-        if (render.chart, render.scenario.name) not in planned:
-            stem = f"manifests/{safe_name(render.chart)}/variants/{safe_name(render.scenario.name)}"
-            _add_render(files, stem, render, redactor)
+    record = summary.record
+    for stem, render in record.manifests:
+        _add_render(files, stem, render, record.redactor)
     return files
 
 
@@ -89,12 +76,12 @@ def sha256sums(files: dict[str, bytes]) -> bytes:
     return "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())).encode()
 
 
-def write_evidence(gate: "Gate", summary: "GateSummary", path: Path) -> Path:
+def write_evidence(summary: "GateSummary", path: Path) -> Path:
     """Write the bundle to `path` (a directory gets `chartgate-evidence.tar.gz` inside); return its path."""
     path = Path(path)
     if path.is_dir():
         path = path / DEFAULT_NAME
-    files = bundle_files(gate, summary)
+    files = bundle_files(summary)
     files["SHA256SUMS"] = sha256sums(files)
     mtime = int(datetime.now(timezone.utc).timestamp())
     with atomic_file(path, mode=PRIVATE_FILE_MODE) as raw:

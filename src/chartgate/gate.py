@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import memo
-from .baseline import BaselineBook, baseline_refusal, fingerprints_of, load_baseline, stale_entries, write_baseline
+from .baseline import BaselineBook, baseline_refusal, fingerprints_of, load_baseline, write_baseline
 from .chartconfig import ChartSettings, EffectiveSettings
 from .context import ChartContext
 from .discovery import Discovery
@@ -36,6 +36,9 @@ from .planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan
 from .planning import Planning, PlanningSettings
 from .provenance import git_commit
 from .redact import chart_secrets, redactor_for
+from .record import GateSummary  # noqa: F401 - what finish() returns: a view over the run record
+from .recorder import record_run
+from .report import write_reports
 from .render import Renderer, default_cache_dir
 from .resultcache import ResultCache
 from .resultstore import KeyInputs, ResultStore
@@ -45,7 +48,7 @@ from .stop import StopSwitch
 from .timings import Timings, write_chart_costs
 from .toggles import Classification, Toggle, discover_toggles
 from .toolchain import DEFAULT_HELM_VERSIONS, locate
-from .verdict import blocking_results, unreported_render_failures
+from .verdict import unreported_render_failures
 from .waivers import DEFAULT_MAX_DAYS as DEFAULT_MAX_WAIVER_DAYS, WaiverBook, load_waivers
 
 __all__ = ["Gate", "GateConfig", "GateSummary", "PlannedCheck", "short_traceback"]
@@ -442,12 +445,12 @@ class Gate:
     def git_commit(self) -> str | None:
         return git_commit(Path(self.config.chart_roots[0]))
 
-    def finish(self, incomplete: str | None = None) -> "GateSummary":
-        """Settle golden files, write every report; return what the terminal summary shows.
+    def finish(self, incomplete: str | None = None) -> GateSummary:
+        """Settle golden files, record the run once (`recorder.record_run`) and write every report from
+        that record; return the summary (a view over the record) the terminal and the plugin read.
 
         `incomplete` says why the session did not judge everything it planned (interrupted, stopped
         at the first failure, nothing selected): the reports then say `incomplete` and the gate is red."""
-        from .report import write_reports
         if incomplete:  # nothing more is rendered; the Helm processes still running are killed
             self.stop.request(incomplete)
         orphans = self.golden_orphans(incomplete)
@@ -462,19 +465,18 @@ class Gate:
         partial = self.scope.to_dict()
         if self.config.record_timings and self.config.timings_file and not incomplete and not partial:
             write_chart_costs(self.config.timings_file, self.timings.chart_seconds)  # a whole run's seconds only
-        summary = GateSummary(self, orphans=orphans, removed=removed, written=list(self.golden.written),
-                              incomplete=incomplete, partial=partial)
-        if self.config.write_baseline:
-            self._write_baseline(summary)
+        written, refused = self._write_baseline(incomplete, partial) if self.config.write_baseline else (None, None)
         with self.timings.phase("report"):
-            summary.reports = write_reports(self, summary)
-        return summary
+            record = record_run(self, incomplete=incomplete, partial=partial, orphans=orphans, removed=removed,
+                                unreported=unreported_render_failures(self.results),
+                                baseline_written=written, baseline_refused=refused)
+            return GateSummary(record, reports=write_reports(record))
 
-    def _write_baseline(self, summary: "GateSummary") -> None:
+    def _write_baseline(self, incomplete: str | None, partial: dict | None) -> tuple[tuple[str, int] | None, str | None]:
         """The baseline from this run's findings - only from a whole, complete run: a partial one would
-        drop the entries of what it did not judge."""
-        refused = self.baseline_refusal(summary.incomplete)
-        if refused is None and summary.partial:
+        drop the entries of what it did not judge. Returns (file, entries) written, or why it was refused."""
+        refused = self.baseline_refusal(incomplete)
+        if refused is None and partial:
             refused = ("the run judged only part of the gate (a selection, a left-out or broken chart: see the "
                        "report's `partial`); the baseline was not written - run `chartgate baseline` over the "
                        "whole gate")
@@ -485,11 +487,10 @@ class Gate:
                        f"{first.message.splitlines()[0] if first.message else 'error'}); their findings are "
                        "unknown and the baseline would lose them - fix the errors, then run `chartgate baseline`; "
                        "the baseline was not written")
-        if refused is None:
-            count = write_baseline(self.config.baseline_file, fingerprints_of(self.results))
-            summary.baseline_written = (str(self.config.baseline_file), count)
-        else:
-            summary.baseline_refused = refused
+        if refused is not None:
+            return None, refused
+        count = write_baseline(self.config.baseline_file, fingerprints_of(self.results))
+        return (str(self.config.baseline_file), count), None
 
     def run(self, policies: Iterable[Policy]) -> "GateSummary":
         """Evaluate everything without pytest (e.g. from a script), one chart at a time."""
@@ -503,64 +504,3 @@ class Gate:
             if index + 1 == len(checks) or checks[index + 1].chart != check.chart:
                 self.end_chart(check.chart)
         return self.finish()
-
-
-@dataclass
-class GateSummary:
-    gate: Gate
-    orphans: list[Path]
-    removed: list[Path]
-    written: list[Path]
-    reports: dict[str, Path] = field(default_factory=dict)
-    incomplete: str | None = None  # why the run did not judge everything it planned
-    partial: dict | None = None  # what of the whole gate the run did not select (partial.Scope)
-    baseline_written: tuple[str, int] | None = None  # (file, entries) under --write-baseline
-    baseline_refused: str | None = None  # why --write-baseline wrote nothing
-
-    @property
-    def stale_baseline(self) -> list[dict]:
-        """Baseline entries nothing in this run matched (reported; never red). None when writing one."""
-        if self.gate.config.write_baseline:
-            return []
-        return stale_entries(self.gate.baseline.entries, self.gate.results)
-
-    @property
-    def verdict(self) -> str:
-        """`passed`, `failed`, `partial` or `incomplete`. Only `passed` is green: a partial run that
-        found nothing blocking judged only part of the gate, so it says `partial`."""
-        if self.incomplete:
-            return "incomplete"
-        if self.red:
-            return "failed"
-        return "partial" if self.partial else "passed"
-
-    @property
-    def unreported_render_failures(self) -> list[tuple[str, str]]:
-        """(chart, scenario) that did not render and the render policy did not report: a red gate."""
-        return unreported_render_failures(self.gate.results)
-
-    @property
-    def blocking(self) -> list[Result]:
-        return blocking_results(self.gate.results, self.gate.config.fail_on, self.gate.config.fail_on_upstream)
-
-    @property
-    def expired_waivers(self):
-        return self.gate.waivers.expired
-
-    @property
-    def unused_waivers(self):
-        # Every discovered chart counts as known: under --shard a waiver for another shard's chart is not
-        # "unknown" (and not unused either, since this run did not judge that chart).
-        return self.gate.waivers.unused(self.gate.results, self.gate.policy_ids, {c.name for c in self.gate.discovered})
-
-    @property
-    def red(self) -> bool:
-        return bool(self.incomplete or self.blocking or self.orphans or self.expired_waivers
-                    or self.unreported_render_failures)
-
-    def per_chart(self) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {}
-        for r in self.gate.results:
-            row = counts.setdefault(r.chart, {o.value: 0 for o in Outcome})
-            row[r.outcome.value] += 1
-        return dict(sorted(counts.items()))

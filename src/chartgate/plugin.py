@@ -590,7 +590,7 @@ def _finish_session(session: pytest.Session) -> None:
     evidence = config.getoption("chartgate_evidence")
     if evidence:
         from .evidence import write_evidence
-        summary.reports["evidence"] = write_evidence(gate, summary, config.invocation_params.dir / evidence)
+        summary.reports["evidence"] = write_evidence(summary, config.invocation_params.dir / evidence)
     config.stash[SUMMARY_KEY] = summary
     if not gate.discovered:  # no chart under the roots: a configuration error (it still wrote reports)
         session.exitstatus = Exit.USAGE

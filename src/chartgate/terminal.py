@@ -132,7 +132,8 @@ def write_summary(tr, summary) -> None:
         write(f"{_plural(defects['total'], 'defect')} ({defects['failed']} failed, {defects['error']} error, "
               f"{defects['waived']} waived; {defects['blocking']} blocking), seen {defects['occurrences']} times "
               "across scenarios")
-    write(pytest_counts(summary.gate.results, summary.gate.config.fail_on, summary.gate.config.fail_on_upstream))
+    record = summary.record
+    write(pytest_counts(list(record.results), record.fail_on, record.fail_on_upstream))
     unreported = (report.get("summary") or {}).get("unreported_render_failures") or []
     if unreported:
         shown = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:10])
@@ -148,7 +149,7 @@ def write_summary(tr, summary) -> None:
         write(f"{len(summary.orphans)} orphaned golden file(s), produced by no scenario:", red=True)
         for path in summary.orphans:
             write(f"  {path}")
-        if summary.gate.config.update_golden:
+        if record.update_golden:
             write("Not deleted: chartgate did not write them (no chartgate header naming their chart and "
                   "scenario, or a link). Remove them by hand.", red=True)
         else:

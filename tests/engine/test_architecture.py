@@ -43,9 +43,9 @@ STAGE_OF = {
     # compare: golden kind summaries
     "golden": "compare",
     # report: the report dict and every format; redaction; what part of the gate a run judged
-    "report": "report", "redact": "report", "evidence": "report", "terminal": "report", "partial": "report",
+    "report": "report", "record": "report", "redact": "report", "evidence": "report", "terminal": "report", "partial": "report",
     # engine: the session that runs the stages
-    "gate": "engine",
+    "gate": "engine", "recorder": "engine",  # the recorder reads the finished gate into the run record
     "discovery": "engine",  # which charts a run covers: --changed-since asks which charts a HelmRelease installs
     # front ends: the pytest plugin, the command, settings, packs, the author's tools
     "plugin": "front", "cli": "front", "runner": "front", "settings": "front", "explain": "front",

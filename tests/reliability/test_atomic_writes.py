@@ -29,7 +29,7 @@ def test_an_interrupted_evidence_bundle_keeps_the_previous_bundle(tmp_path, monk
     root = tmp_path / "charts"
     write_chart(root, "tiny", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")})
     gate, summary = run_small_gate(tmp_path, root)
-    bundle = write_evidence(gate, summary, tmp_path / "evidence.tar.gz")
+    bundle = write_evidence(summary, tmp_path / "evidence.tar.gz")
     before = bundle.read_bytes()
 
     added = []
@@ -43,7 +43,7 @@ def test_an_interrupted_evidence_bundle_keeps_the_previous_bundle(tmp_path, monk
     real_addfile = tarfile.TarFile.addfile
     monkeypatch.setattr(evidence.tarfile.TarFile, "addfile", add_then_interrupt)
     with pytest.raises(Interrupted):
-        write_evidence(gate, summary, bundle)
+        write_evidence(summary, bundle)
     monkeypatch.undo()
 
     assert len(added) == 3 and bundle.read_bytes() == before

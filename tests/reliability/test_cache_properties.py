@@ -115,7 +115,7 @@ def judged(root: Path, cache: Path | None) -> tuple[str, dict]:
                          release_globs=(str(root / "clusters" / "**" / "*.yaml"),), helm_versions=("4.1.4",))
     summary = Gate(config).run(POLICIES)
     results = {(r.policy.id, r.chart, r.scenario): (r.outcome.value, sorted(repr(f.to_dict()) for f in r.findings))
-               for r in summary.gate.results}
+               for r in summary.record.results}
     return summary.verdict, results
 
 

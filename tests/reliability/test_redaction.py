@@ -217,7 +217,7 @@ data:
     raw = "\n".join(f.message + (f.excerpt or "") for r in quoted for f in r.findings)
     assert all(s in raw for s in secrets.values())  # the policy really quoted every secret
     outputs = {name: path.read_text() for name, path in summary.reports.items()}
-    with tarfile.open(write_evidence(gate, summary, tmp_path / "evidence.tar.gz")) as tar:
+    with tarfile.open(write_evidence(summary, tmp_path / "evidence.tar.gz")) as tar:
         outputs.update({m.name: tar.extractfile(m).read().decode() for m in tar.getmembers() if m.isfile()})
     outputs["terminal"] = "\n".join(describe_result(r, redactor_for(gate)) for r in gate.results)
     lines = []
@@ -323,7 +323,7 @@ def test_a_gate_over_an_argocd_like_chart_keeps_names_readable(tmp_path):
     assert [c["name"] for c in data["charts"]] == ["argocd"]
     assert {r["chart"] for r in data["results"]} == {"argocd"}
     assert "<redacted" not in report  # nothing in the report is a secret
-    bundle = write_evidence(gate, summary, tmp_path / "evidence.tar.gz")
+    bundle = write_evidence(summary, tmp_path / "evidence.tar.gz")
     with tarfile.open(bundle) as tar:
         [member] = [m for m in tar.getmembers() if m.name.endswith("manifests/argocd/default.yaml")]
         manifests = tar.extractfile(member).read().decode()
@@ -343,7 +343,7 @@ def test_reports_cache_entries_and_the_evidence_bundle_are_owner_only_goldens_ar
     old_umask = os.umask(0o022)
     try:
         gate, summary = run_small_gate(tmp_path, root)
-        bundle = write_evidence(gate, summary, tmp_path / "evidence.tar.gz")
+        bundle = write_evidence(summary, tmp_path / "evidence.tar.gz")
     finally:
         os.umask(old_umask)
     reports = sorted((tmp_path / "reports").iterdir())

@@ -15,7 +15,7 @@ from chartgate.evidence import BUNDLE_ROOT, write_evidence
 
 @pytest.fixture(scope="module")
 def bundle(failing_run, tmp_path_factory) -> Path:
-    return write_evidence(failing_run.gate, failing_run.summary, tmp_path_factory.mktemp("evidence") / "ev.tar.gz")
+    return write_evidence(failing_run.summary, tmp_path_factory.mktemp("evidence") / "ev.tar.gz")
 
 
 def _members(path: Path) -> dict[str, bytes]:
@@ -40,13 +40,13 @@ def test_bundle_holds_reports_every_rendered_manifest_and_checksums(bundle, fail
 
 
 def test_a_directory_gets_the_default_file_name(failing_run, tmp_path):
-    path = write_evidence(failing_run.gate, failing_run.summary, tmp_path)
+    path = write_evidence(failing_run.summary, tmp_path)
     assert path == tmp_path / evidence.DEFAULT_NAME and tarfile.is_tarfile(path)
 
 
 def test_an_interrupted_write_keeps_the_previous_bundle(failing_run, tmp_path, monkeypatch):
     path = tmp_path / "ev.tar.gz"
-    write_evidence(failing_run.gate, failing_run.summary, path)
+    write_evidence(failing_run.summary, path)
     before = path.read_bytes()
 
     def explode(*args, **kwargs):
@@ -54,7 +54,7 @@ def test_an_interrupted_write_keeps_the_previous_bundle(failing_run, tmp_path, m
 
     monkeypatch.setattr(tarfile.TarFile, "addfile", explode)  # interrupted half-way through the archive
     with pytest.raises(KeyboardInterrupt):
-        write_evidence(failing_run.gate, failing_run.summary, path)
+        write_evidence(failing_run.summary, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["ev.tar.gz"]  # no temporary file left behind
 

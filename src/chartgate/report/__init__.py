@@ -1,4 +1,4 @@
-"""Reports: one report model (a JSON-able dict built once, secrets already redacted, control
+"""Reports: one report model (a JSON-able dict built once from the run record, secrets already redacted, control
 characters neutralised, results grouped into defects), rendered to each output format. Every file
 is written atomically. `chartgate merge` renders a merged model through the same formats."""
 
@@ -17,7 +17,7 @@ from .model import build_report
 from .sarif import build_sarif, truncation_note
 
 if TYPE_CHECKING:
-    from ..gate import Gate, GateSummary
+    from ..record import RunRecord
 
 
 def _json(report: dict) -> tuple[str, list[str]]:
@@ -67,5 +67,6 @@ def write_report_files(report: dict, out_dir: Path) -> Written:
     return Written(paths, report, notes)
 
 
-def write_reports(gate: "Gate", summary: "GateSummary") -> Written:
-    return write_report_files(build_report(gate, summary), Path(gate.config.report_dir))
+def write_reports(record: "RunRecord") -> Written:
+    """Every report of a run, from its record (the one input of every writer)."""
+    return write_report_files(build_report(record), record.report_dir)
