@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from . import memo
-from .applicability import missing_kinds, unmet_requirement
+from .applicability import not_applicable_here, unmet_requirement
 from .capabilities import advertised_apis
 from .chartconfig import ChartSettings, EffectiveSettings, parse_chart_settings, settings_for
 from .charts import BrokenChart, Chart, discover
@@ -745,10 +745,9 @@ class Gate:
                 return result(Outcome.SKIPPED, cause="render-failed", cause_scenario=scenario.name,
                               scenario_inputs=inputs, command=command,
                               message="scenario did not render, see RENDER-001")
-        if render is not None and render.ok:
-            missing = missing_kinds(policy, render.manifests)
-            if missing:
-                return result(Outcome.SKIPPED, message=missing, cause="not-applicable", scenario_inputs=inputs)
+        missing = not_applicable_here(policy, ctx, scenario, render)
+        if missing:
+            return result(Outcome.SKIPPED, message=missing, cause="not-applicable", scenario_inputs=inputs)
         findings: list = []
         try:
             with ctx.recording() as rendered:  # what a chart-level check looked at: its findings' provenance
