@@ -331,7 +331,9 @@ WEBHOOK_CONFIGURATIONS = frozenset({"mutatingwebhookconfigurations", "validating
     judged. One finding per ClusterRole, listing its rules.""",
     reference=REFERENCE,
     receives="chart",
-    applies_to=Applicability(kinds=("ClusterRole",)),
+    # Judged wherever the chart renders RBAC roles: a chart with Roles only passes (a Role cannot grant
+    # the cluster-scoped webhook configurations).
+    applies_to=Applicability(kinds=("Role", "ClusterRole")),
     remediation="Restrict the rule with resourceNames to the chart's own webhook configurations.",
 )
 def webhook_configurations_by_name(ctx: ChartContext):
