@@ -4,8 +4,9 @@ policy says which charts and scenarios it judges. The engine judges it before a 
 `NotApplicable`, raised by a check, is left for what is found while judging (no object of interest
 in what rendered, nothing of the kind the rule reads in the values).
 
-A requirement is a fact about the chart (its toggles, its dependencies, its blueprint.yaml ...).
-Each entry of REQUIREMENTS maps a name to (holds(ctx) -> bool, why-not(ctx) -> str).
+A requirement is a fact about the chart (its toggles, its dependencies ...). Each entry of
+REQUIREMENTS maps a name to (holds(ctx) -> bool, why-not(ctx) -> str); a chart profile adds its own
+(the Blueprint profile: "blueprint-file", "config-schema"; see chartgate.profiles).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from .chartconfig import PROFILES
 from .dnsnames import fqdn_inputs
 from .errors import InvalidConfig
 from .kube import api_group, builtin_groups
+from .profiles import file_requirement_owner, profile, profile_names, requirements
 from .scenarios import ScenarioKind
 
 if TYPE_CHECKING:
@@ -29,12 +30,8 @@ if TYPE_CHECKING:
 #: What a check receives: a ChartContext once per chart, or a ScenarioContext once per planned scenario.
 RECEIVES = ("chart", "scenario")
 
-#: What each profile's charts are, for the `skipped` message of a rule declared for another profile.
-PROFILE_SKIP = {
-    "blueprint": "Blueprint-only rule: {name} is judged with the generic profile (no blueprint.yaml, or "
-                 "profile = \"generic\" in its chart configuration)",
-    "generic": "rule for generic charts: {name} is judged with the Blueprint profile",
-}
+#: The `skipped` message of a rule for generic charts on a chart of a registered profile.
+GENERIC_ONLY = "rule for generic charts: {name} is judged with the {profile} profile"
 
 
 @dataclass(frozen=True)
@@ -97,15 +94,7 @@ def _has_optional_api_gates(ctx: "ChartContext") -> bool:
     return any(optional(g.api_version) for g in ctx.capability_gates)
 
 
-def _config_schema(ctx: "ChartContext") -> bool:
-    spec = (ctx.chart.blueprint or {}).get("spec") or {}
-    return isinstance(spec, dict) and bool(spec.get("configSchema"))
-
-
 REQUIREMENTS: dict[str, tuple[Callable[["ChartContext"], bool], Callable[["ChartContext"], str]]] = {
-    "blueprint-file": (
-        lambda ctx: ctx.chart.blueprint is not None,
-        lambda ctx: f"the rule reads blueprint.yaml, and {ctx.name} has none"),
     "application-chart": (
         lambda ctx: ctx.chart.chart_yaml.get("type") != "library",
         lambda ctx: f"{ctx.name} is a library chart (Chart.yaml type: library): it renders nothing and wraps "
@@ -119,9 +108,6 @@ REQUIREMENTS: dict[str, tuple[Callable[["ChartContext"], bool], Callable[["Chart
     "capability-gates": (
         _has_optional_api_gates,
         lambda ctx: "no template tests .Capabilities.APIVersions.Has for an optional API"),
-    "config-schema": (
-        _config_schema,
-        lambda ctx: "blueprint.yaml declares no spec.configSchema"),
     "fqdn-inputs": (
         lambda ctx: bool(fqdn_inputs(ctx.chart)),
         lambda ctx: "the chart has no FQDN input (no values or configSchema key says fqdn or domain and holds "
@@ -141,19 +127,25 @@ def unmet_requirement(policy: "Policy", ctx: "ChartContext", opted_in: str | Non
     setting, raised rather than skipped, because the user asked for the rule."""
     declared = policy.applicability
     if declared.profile is not None and declared.profile != ctx.chart.profile and not opted_in:
-        return PROFILE_SKIP.get(declared.profile, "rule for {profile} charts: {name} is not one").format(
-            name=ctx.name, profile=declared.profile)
+        owner = profile(declared.profile)
+        said = owner.skipped if owner is not None else GENERIC_ONLY
+        return said.format(name=ctx.name, profile=ctx.chart.profile)
+    known = all_requirements()
     for name in declared.requires:
-        holds, why_not = REQUIREMENTS[name]
+        holds, why_not = known[name]
         if holds(ctx):
             continue
-        if name == "blueprint-file" and (opted_in or ctx.chart.profile == "blueprint"):
-            asked = opted_in or f"profile = \"blueprint\" for {ctx.name}"
-            raise InvalidConfig(f"{policy.id} reads blueprint.yaml, but chart {ctx.name} has none, and {asked} "
-                                "asks for it. Add the chart's blueprint.yaml (in the chart directory, or beside "
-                                "a chart/ directory), or leave this rule out of the chart's enable/profile setting")
+        owner = file_requirement_owner(name)
+        if owner is not None and (opted_in or ctx.chart.profile == owner.name):
+            asked = opted_in or f"profile = \"{owner.name}\" for {ctx.name}"
+            raise InvalidConfig(owner.missing_file.format(policy=policy.id, name=ctx.name, asked=asked))
         return why_not(ctx)
     return None
+
+
+def all_requirements() -> dict:
+    """The requirements a policy may declare: the generic ones and every registered profile's."""
+    return {**REQUIREMENTS, **requirements()}
 
 
 def not_applicable_here(policy: "Policy", ctx: "ChartContext", scenario: "Scenario | None",
@@ -238,9 +230,9 @@ def _scenario_kinds(policy_id: str, value: Any, argument: str = "scenarios") -> 
 
 
 def _profile(policy_id: str, value: Any) -> Any:
-    if value is not None and value not in PROFILES:
+    if value is not None and value not in profile_names():
         raise PolicyDeclarationError(f"{policy_id}: profile={value!r} is not a chart profile: one of "
-                                     f"{list(PROFILES)}, or None (the default) for every chart")
+                                     f"{list(profile_names())}, or None (the default) for every chart")
     return value
 
 
@@ -262,11 +254,12 @@ def validated(policy_id: str, receives: Any, applies_to: Any) -> tuple[str, Appl
     profile = _profile(policy_id, applies_to.profile)
     kinds = _names(policy_id, "kinds", applies_to.kinds, "(\"Deployment\", \"StatefulSet\")")
     requires = _names(policy_id, "requires", applies_to.requires, "(\"blueprint-file\",)")
-    unknown = sorted(set(requires) - set(REQUIREMENTS))
+    known = all_requirements()
+    unknown = sorted(set(requires) - set(known))
     if unknown:
-        hint = (" (a Blueprint-only rule declares Applicability(profile=\"blueprint\"))"
-                if "blueprint" in unknown else "")
-        raise PolicyDeclarationError(f"{policy_id}: unknown requires={unknown}; known: {sorted(REQUIREMENTS)}{hint}")
+        hint = "".join(f" (a rule for {p} charts declares Applicability(profile=\"{p}\"))"
+                       for p in unknown if p in profile_names())
+        raise PolicyDeclarationError(f"{policy_id}: unknown requires={unknown}; known: {sorted(known)}{hint}")
     if not isinstance(applies_to.failed_renders, bool):
         raise PolicyDeclarationError(f"{policy_id}: failed_renders={applies_to.failed_renders!r} must be True or "
                                      "False")
@@ -291,11 +284,11 @@ def validated(policy_id: str, receives: Any, applies_to: Any) -> tuple[str, Appl
     elif isinstance(scenarios, Mapping):
         if not scenarios:
             raise PolicyDeclarationError(f"{policy_id}: scenarios={{}} names no profile: give {{profile: kinds}} for "
-                                         f"profiles from {list(PROFILES)}")
-        wrong = [p for p in scenarios if p not in PROFILES]
+                                         f"profiles from {list(profile_names())}")
+        wrong = [p for p in scenarios if p not in profile_names()]
         if wrong:
             raise PolicyDeclarationError(f"{policy_id}: scenarios={{{wrong[0]!r}: ...}}: the keys of a scenarios "
-                                         f"mapping are chart profiles, one of {list(PROFILES)}")
+                                         f"mapping are chart profiles, one of {list(profile_names())}")
         scenarios = {p: _scenario_kinds(policy_id, kinds, f"scenarios[{p!r}]") for p, kinds in scenarios.items()}
     else:
         scenarios = _scenario_kinds(policy_id, scenarios)

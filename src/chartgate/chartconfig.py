@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .errors import InvalidConfig
+from .profiles import profile_names
 
-PROFILES = ("blueprint", "generic")
 #: Judged on every chart the gate covers, whatever `enable`/`disable` say, and never waived: with
 #: RENDER-001 off, a chart that does not render passes with every other policy skipped. Such a chart
 #: is fixed, or left out with `exclude-charts` (which every report lists).
@@ -128,8 +128,8 @@ def parse_chart_settings(table: Any, source: str) -> tuple[ChartSettings, ...]:
         if unknown:
             raise InvalidConfig(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(_KEYS)}")
         profile = raw.get("profile")
-        if profile is not None and profile not in PROFILES:
-            raise InvalidConfig(f"{where}.profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        if profile is not None and profile not in profile_names():
+            raise InvalidConfig(f"{where}.profile must be one of {', '.join(profile_names())}, got {profile!r}")
         budget = raw.get("render_budget")
         if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget < 1):
             raise InvalidConfig(f"{where}.render_budget must be a positive integer, got {budget!r}")

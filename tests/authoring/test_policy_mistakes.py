@@ -72,8 +72,8 @@ def test_a_wrong_policy_argument_names_the_policy_and_the_valid_values(kwargs, e
     # The profile is not a requirement; the message says where it goes.
     (dict(receives="chart", applies_to=Applicability(requires=("blueprint",))),
      "unknown requires=['blueprint']; known: ['application-chart', 'blueprint-file', 'capability-gates', "
-     "'config-schema', 'dependencies', 'fqdn-inputs', 'helm-matrix', 'toggles'] (a Blueprint-only rule declares "
-     'Applicability(profile="blueprint"))'),
+     "'config-schema', 'dependencies', 'fqdn-inputs', 'helm-matrix', 'toggles'] (a rule for blueprint charts "
+     'declares Applicability(profile="blueprint"))'),
     # The arguments of the earlier form name where each is said now.
     (dict(scenarios="*"), 'scenarios= is now receives="scenario", applies_to=Applicability(scenarios=...)'),
     (dict(receives="chart", kinds=("Deployment",)), "kinds= is now applies_to=Applicability(kinds=...)"),
