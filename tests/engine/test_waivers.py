@@ -170,7 +170,7 @@ def test_a_render_failure_is_never_waived_even_by_a_waiver_built_in_code():
     from chartgate.definition import Finding, Result, Severity, policy as declare
     from chartgate.waivers import Waiver, WaiverBook
 
-    @declare(id="RENDER-001", title="t", rationale="r", reference="r", severity=Severity.ERROR)
+    @declare(id="RENDER-001", title="t", rationale="r", reference="r", severity=Severity.ERROR, receives="chart")
     def renders(ctx):
         return []
 
