@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from chartgate import ChartContext, ChartFailed, Finding, Manifest, NotApplicable, Render, ScenarioContext, ScenarioKind, policy
+from chartgate import (Applicability, ChartContext, ChartFailed, Finding, Manifest, NotApplicable, Render,
+                       ScenarioContext, ScenarioKind, policy)
 from chartgate.lib.apis import builtin_groups
 from chartgate.lib.presence import presence
 
@@ -102,8 +103,10 @@ def _left_to_obs004(ctx: ChartContext) -> dict[tuple, str]:
 @policy(
     id="CAP-001",
     title="Objects of non-built-in APIs are gated, have their CRD shipped, or come from a declared Blueprint",
-    scenarios="*",
-    requires=(),
+    receives="scenario",
+    # A third-party chart's opt-in (a toggle, a values file) is its user's choice of cluster; only its
+    # defaults must apply to a bare one. Blueprints promise more: every opt-in is gated.
+    applies_to=Applicability(scenarios={"blueprint": "*", "generic": DEFAULT_LIKE}),
     rationale="""An object whose API group a plain Kubernetes cluster does not serve (a
     ServiceMonitor, a Gateway, a Certificate) is rejected by the API server when its CRD is missing,
     and the whole release fails to apply. It is safe only behind a live .Capabilities gate, with its
@@ -112,11 +115,6 @@ def _left_to_obs004(ctx: ChartContext) -> dict[tuple, str]:
 )
 def custom_objects_are_safe(ctx: ScenarioContext):
     chart = ctx.chart
-    if chart.chart.profile != "blueprint" and ctx.scenario.kind not in DEFAULT_LIKE:
-        # A third-party chart's opt-in (a toggle, a values file) is its user's choice of cluster; only
-        # its defaults must apply to a bare one. Blueprints promise more: every opt-in is gated.
-        raise NotApplicable("generic chart: only its defaults must apply to a cluster without the API; "
-                            f"{ctx.scenario.name} is an opt-in configuration")
     custom = [m for m in ctx.manifests if not is_builtin_group(m.group, chart.kube_versions)]
     if not custom:
         raise NotApplicable("no object of a non-built-in API is rendered in this scenario")
@@ -181,7 +179,8 @@ def gate_is_live(ctx: ChartContext, api: str, template: str) -> bool | None:
     because the `end` was misplaced or the API string is misspelt. Advertising the API must make an
     object of that template appear or change.""",
     reference=REFERENCE,
-    requires=("capability-gates",),
+    receives="chart",
+    applies_to=Applicability(requires=("capability-gates",)),
 )
 def gates_are_live(ctx: ChartContext):
     # Gates on built-in APIs (e.g. choosing policy/v1 over v1beta1) are always true under Helm: not judged.

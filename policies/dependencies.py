@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from chartgate import ChartContext, Finding, InvalidChart, NotApplicable, policy
+from chartgate import Applicability, ChartContext, Finding, InvalidChart, NotApplicable, policy
 from chartgate.lib.renders import ChartFiles
 
 REFERENCE = "docs/policies.md#dep"
@@ -65,7 +65,8 @@ def differences(source: dict[str, bytes], copy: dict[str, bytes]) -> list[str]:
     until then the umbrella ships the old code while reviews and the source chart's own checks look
     at the new one.""",
     reference=REFERENCE,
-    requires=("dependencies",),
+    receives="chart",
+    applies_to=Applicability(requires=("dependencies",)),
 )
 def vendored_copy_matches_its_source(ctx: ChartContext):
     local = [(dep, source) for dep in ctx.chart.dependencies

@@ -46,7 +46,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from chartgate import ChartContext, ChartFailed, Finding, ScenarioContext, ScenarioKind, Severity, policy
+from chartgate import Applicability, ChartContext, ChartFailed, Finding, ScenarioContext, ScenarioKind, Severity, policy
 from chartgate.lib.dns import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema, find_names, fqdn_inputs,
                                 has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
                                 key_words, list_items_read, names_key, schema_properties)
@@ -350,6 +350,7 @@ def values_file(ctx: ChartContext, path: Path_) -> str:
 @policy(
     id="FQDN-001",
     title="No default value holds a domain, and domain/host keys default to empty",
+    receives="chart",
     rationale="""A default domain ships to every Sovereign cluster that forgets to override it, and
     traffic or certificates silently go to someone else's name. The Sovereign FQDN comes from the
     cluster overlay; defaults (umbrella and subchart values, blueprint configSchema) hold no domain.""",
@@ -434,8 +435,9 @@ def unexempted(occurrences, judge: "Judge", kind: str) -> Iterator[Occurrence]:
     # Every configuration a cluster receives and every toggle on its own; not the generated plan rows:
     # a domain is a literal in some template, which a single toggle's opt-in already renders, and
     # each judged scenario costs a sentinel render.
-    scenarios=(ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.OPT_IN, ScenarioKind.CI,
-               ScenarioKind.OVERLAY, ScenarioKind.RELEASE),
+    receives="scenario",
+    applies_to=Applicability(scenarios=(ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.OPT_IN,
+                                        ScenarioKind.CI, ScenarioKind.OVERLAY, ScenarioKind.RELEASE)),
     rationale="""A domain written into a template, a ConfigMap's embedded JSON or an annotation is
     invisible in values.yaml but just as hardcoded. Rendering with a sentinel domain in every FQDN
     input makes every other domain in the output stand out.""",
@@ -484,7 +486,8 @@ def names_the_key(message: str, chart, path: Path_) -> bool:
     deploys a working-looking service under the wrong name. Without the FQDN it must either render
     nothing that depends on it, or stop through `required`/`fail` with an error naming the key.""",
     reference=REFERENCE,
-    requires=("fqdn-inputs",),
+    receives="chart",
+    applies_to=Applicability(requires=("fqdn-inputs",)),
 )
 def missing_fqdn_fails_loudly(ctx: ChartContext):
     inputs = fqdn_inputs(ctx.chart)
@@ -538,6 +541,7 @@ def missing_fqdn_fails_loudly(ctx: ChartContext):
 @policy(
     id="FQDN-004",
     title="External endpoints the chart's data names (information)",
+    receives="chart",
     severity=Severity.INFO,
     rationale="""Public hosts in data the chart ships - SSH known_hosts entries, links in dashboards -
     are not the cluster's domain and need no change, but an air-gapped Sovereign cluster cannot reach

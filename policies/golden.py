@@ -1,6 +1,6 @@
 """Golden kind summaries: what each scenario renders, by kind and apiVersion, does not drift unseen."""
 
-from chartgate import Finding, ScenarioContext, ScenarioKind, policy
+from chartgate import Applicability, Finding, ScenarioContext, ScenarioKind, policy
 
 # Every scenario with a stable, reviewed name. Generated `plan.NNN` combinations are renumbered when
 # the factor space changes, so pinning their kinds would only produce churn.
@@ -11,7 +11,8 @@ from chartgate.lib.renders import kind_summary
 @policy(
     id="GOLD-001",
     title="Rendered kinds match the golden kind summary",
-    scenarios=GOLDEN_SCENARIOS,
+    receives="scenario",
+    applies_to=Applicability(scenarios=GOLDEN_SCENARIOS),
     role="golden",  # the engine finds it by this role: its results decide which golden files are in use
     rationale="""A chart change that adds, drops or multiplies objects must be a reviewed change: the
     golden summary under golden/<chart>/<scenario>.yaml records the kinds each scenario renders,

@@ -12,7 +12,8 @@ differ with both values."""
 
 import json
 
-from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, ScenarioKind, Severity, policy
+from chartgate import (Applicability, ChartContext, Finding, NotApplicable, ScenarioContext, ScenarioKind, Severity,
+                       policy)
 from chartgate.lib.renders import differing_paths, jsonpath, value_at
 
 # The configurations a cluster can actually receive. Toggle and plan scenarios are left out: each
@@ -53,8 +54,8 @@ def field_differences(one: dict, two: dict, primary: str, version: str) -> tuple
 @policy(
     id="HELM-001",
     title="Helm 3 and Helm 4 render identical object sets",
-    scenarios=COMPARED,
-    requires=("helm-matrix",),
+    receives="scenario",
+    applies_to=Applicability(requires=("helm-matrix",), scenarios=COMPARED),
     rationale="""Clusters and CI runners upgrade Helm on their own schedule. A chart whose output
     depends on the Helm version (Capabilities defaults, template function changes) behaves
     differently in the field than in review. Document order may differ; the objects may not. Fields
@@ -90,7 +91,8 @@ def same_objects_across_helm_versions(ctx: ScenarioContext):
     id="HELM-002",
     title="Fields that change on every render are known (nondeterministic output)",
     severity=Severity.WARNING,
-    requires=("helm-matrix",),
+    receives="chart",
+    applies_to=Applicability(requires=("helm-matrix",)),
     rationale="""A value generated at render time (randAlphaNum, genCA, now) changes on every `helm
     upgrade`: passwords rotate and certificates are re-issued unless the chart looks the old value
     up. It also cannot be compared between renders, so chartgate leaves it out of HELM-001 and says

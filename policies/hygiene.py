@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from chartgate import ChartContext, Finding, Manifest, NotApplicable, policy
+from chartgate import Applicability, ChartContext, Finding, Manifest, NotApplicable, policy
 from chartgate.lib.apis import builtin_groups
 from chartgate.lib.values import supplied_values
 
@@ -126,6 +126,7 @@ def image_fields(node: Any, path: str = "$", *, require_image: bool = True) -> I
 @policy(
     id="HYG-001",
     title="Every container image has an explicit tag or digest, never a floating one",
+    receives="chart",
     rationale="""`latest`, an empty tag or no tag at all resolve to whatever was pushed last: two nodes
     can run different code under one release, a rollback does not roll anything back, and the
     release evidence cannot say what ran. Pin a version tag, or better a digest.""",
@@ -171,6 +172,7 @@ def overlays(ctx: ChartContext) -> list[Seen]:
 @policy(
     id="HYG-002",
     title="The chart's own overlay objects carry the standard app.kubernetes.io labels",
+    receives="chart",
     rationale="""Overlay objects are Catalyst's additions to an upstream chart; without
     app.kubernetes.io/name, /instance and /managed-by, `kubectl get -l`, dashboards and garbage
     collection of a release cannot find them. Subchart objects are upstream's business. A
@@ -226,7 +228,8 @@ def missing_standard_labels(ctx: ChartContext) -> Iterator[Problem]:
 @policy(
     id="HYG-003",
     title="The chart's own overlay objects carry the Blueprint label",
-    requires=("blueprint", "blueprint-file"),
+    receives="chart",
+    applies_to=Applicability(profile="blueprint", requires=("blueprint-file",)),
     rationale="""The platform finds everything a Blueprint installed by its Blueprint label
     (platform file: blueprintLabel), e.g. to show it in the console or to uninstall it cleanly.
     Overlay objects are the Blueprint's own, so they must carry it with the Blueprint's name.""",

@@ -1,9 +1,9 @@
 """Istio-less ingress: Knative and KServe run on the platform's Gateway-API class, without Istio.
 
-These are Blueprint platform rules (`requires=("blueprint",)`): a chart judged with the generic
+These are Blueprint platform rules (`Applicability(profile="blueprint")`): a chart judged with the generic
 profile is skipped. On a Blueprint chart they apply wherever the objects appear: a KnativeServing
 (operator.knative.dev), KServe's `inferenceservice-config` ConfigMap, a Gateway
-(gateway.networking.k8s.io); a render without them is skipped through `kinds=`. ING-005 applies to
+(gateway.networking.k8s.io); a render without them is skipped through the declared `kinds`. ING-005 applies to
 every render and reports only what *requests* Istio: Istio API objects, injection asked for
 (`sidecar.istio.io/inject: "true"`, `istio-injection: enabled`, `istio.io/rev: <revision>`) and the
 Istio ingress class. An opt-out (`sidecar.istio.io/inject: "false"`, `istio-injection: disabled`) is
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from chartgate import Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
+from chartgate import Applicability, Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
 from chartgate.lib.renders import IdentityMemo
 
 REFERENCE = "docs/policies.md#ing"
@@ -33,7 +33,7 @@ WAIVE = "or add a waiver with a reason"
 
 
 def objects(ctx: ScenarioContext, group: str, kind: str) -> list:
-    """The render's `kind` objects of API `group` (`kinds=` has already skipped renders without the kind)."""
+    """The render's `kind` objects of API `group` (the declared kinds have already skipped renders without it)."""
     found = [m for m in ctx.manifests if m.group == group and m.kind == kind]
     if not found:
         others = sorted({m.api_version for m in ctx.manifests if m.kind == kind})
@@ -48,9 +48,8 @@ def is_true(value: Any) -> bool:
 @policy(
     id="ING-001",
     title="KnativeServing disables Istio, Contour and Kourier and uses the platform ingress class",
-    scenarios="*",
-    kinds=("KnativeServing",),
-    requires=("blueprint",),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", kinds=("KnativeServing",), scenarios="*"),
     rationale="""The Knative operator installs Istio networking unless told otherwise, and Contour or
     Kourier when enabled; none of them exist on the platform. Knative must route through the
     platform's Gateway-API class, set in config.network.ingress-class.""",
@@ -103,9 +102,8 @@ def kserve_configs(ctx: ScenarioContext) -> list:
 @policy(
     id="ING-002",
     title="KServe's rendered ingress config uses the Gateway API and the platform class, no Istio",
-    scenarios="*",
-    kinds=("ConfigMap",),
-    requires=("blueprint",),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", kinds=("ConfigMap",), scenarios="*"),
     rationale="""KServe writes Istio VirtualServices and expects an Istio ingress gateway unless its
     `ingress` config enables the Gateway API and disables the Istio virtual host. What counts is the
     JSON the controller reads from inferenceservice-config, not the values that produced it.""",
@@ -132,10 +130,10 @@ def kserve_ingress_config(ctx: ScenarioContext):
 @policy(
     id="ING-003",
     title="KServe defaults to RawDeployment",
-    scenarios=(ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.OPT_IN, ScenarioKind.OPT_IN_NO_API,
-               ScenarioKind.OFF),
-    kinds=("ConfigMap",),
-    requires=("blueprint",),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", kinds=("ConfigMap",),
+                             scenarios=(ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.OPT_IN,
+                                        ScenarioKind.OPT_IN_NO_API, ScenarioKind.OFF)),
     rationale="""Serverless mode puts Knative on every inference request's path; the platform serves
     with plain Deployments and lets a tenant opt in to Serverless per InferenceService. Judged on the
     chart's defaults only: a cluster overlay or values file may choose Serverless deliberately.""",
@@ -156,9 +154,8 @@ def kserve_defaults_to_raw_deployment(ctx: ScenarioContext):
 @policy(
     id="ING-004",
     title="Every Gateway uses the platform class or a GatewayClass the chart renders",
-    scenarios="*",
-    kinds=("Gateway",),
-    requires=("blueprint",),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", kinds=("Gateway",), scenarios="*"),
     rationale="""A Gateway whose class no controller implements is never programmed: routes attach to
     nothing and the service is unreachable. The platform implements one class; a chart may add its own
     GatewayClass (as bp-stunner does) and use that.""",
@@ -244,8 +241,8 @@ def _istio_requests(m) -> Iterator[tuple[str, str, Any]]:
 @policy(
     id="ING-005",
     title="No Istio objects, no Istio sidecar-injection requests and no Istio ingress class",
-    scenarios="*",
-    requires=("blueprint",),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", scenarios="*"),
     rationale="""Istio is not installed: its API objects (networking.istio.io, security.istio.io, ...)
     are rejected by the API server, an injection request (`sidecar.istio.io/inject: "true"`,
     `istio-injection: enabled`, `istio.io/rev`) or the `istio` ingress class asks for a control

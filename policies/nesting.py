@@ -16,6 +16,7 @@ SHOWN = 3
 @policy(
     id="NEST-001",
     title="A child toggle renders nothing while its parent is off",
+    receives="chart",
     severity=Severity.WARNING,
     rationale="""A switch that only makes sense inside another (a ServiceMonitor for the metrics
     Service, an HPA for the Deployment) should not render its objects when the enclosing switch is off:

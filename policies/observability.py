@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
+from chartgate import Applicability, ChartContext, Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
 from chartgate.lib.apis import is_builtin
 from chartgate.lib.presence import presence
 
@@ -77,7 +77,8 @@ def declared_by_umbrella(ctx: ChartContext, toggle) -> bool:
 @policy(
     id="OBS-001",
     title="Observability and overlay toggles default to false",
-    requires=("blueprint",),
+    receives="chart",
+    applies_to=Applicability(profile="blueprint"),
     rationale="""A fresh cluster has no Prometheus Operator and no tuning yet: every ServiceMonitor,
     PodMonitor, PrometheusRule, metrics, tracing, HPA and NetworkPolicy switch of the Blueprint must be
     off by default (also inside the upstream subchart, after the umbrella's overrides) and be turned on
@@ -99,8 +100,8 @@ def toggles_default_false(ctx: ChartContext):
 @policy(
     id="OBS-002",
     title="The default render contains no monitoring objects and nothing an off-by-default toggle controls",
-    scenarios=(ScenarioKind.DEFAULT,),
-    requires=("blueprint",),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", scenarios=(ScenarioKind.DEFAULT,)),
     rationale="""monitoring.coreos.com objects are rejected by a cluster without the Prometheus
     Operator, and anything an off-by-default toggle controls must not appear unless asked for.""",
     reference=REFERENCE,
@@ -124,7 +125,8 @@ def default_render_is_quiet(ctx: ScenarioContext):
 @policy(
     id="OBS-003",
     title="Opt-in changes the render (the toggle is wired)",
-    requires=("blueprint",),
+    receives="chart",
+    applies_to=Applicability(profile="blueprint"),
     rationale="""A toggle that changes nothing when turned on is dead configuration: operators believe
     they enabled monitoring or autoscaling and got nothing. Flipping it must change the render - add
     objects or change field values.""",
@@ -155,8 +157,8 @@ def opt_in_changes_the_render(ctx: ChartContext):
 @policy(
     id="OBS-004",
     title="Opt-in without the API renders no object of an absent API",
-    scenarios=(ScenarioKind.OPT_IN_NO_API,),
-    requires=("blueprint",),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", scenarios=(ScenarioKind.OPT_IN_NO_API,)),
     rationale="""Defence in depth: an operator may enable a toggle before the CRD's provider is
     installed. The chart must then render without error and leave the CRD-typed object out (gate it
     with .Capabilities.APIVersions.Has), or the whole release fails to apply - unless the API is
@@ -183,8 +185,8 @@ def opt_in_without_api_is_gated(ctx: ScenarioContext):
 @policy(
     id="OBS-005",
     title="Explicit-off renders no monitoring object, even with its API advertised",
-    scenarios=(ScenarioKind.OFF,),
-    requires=("blueprint",),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", scenarios=(ScenarioKind.OFF,)),
     rationale="""The third proof (explicit-off): with a toggle explicitly off and the Prometheus Operator's API
     advertised, no monitoring object may appear. A ServiceMonitor gated only on
     .Capabilities.APIVersions.Has (or on `or` instead of `and`) stays out of a bare cluster but lands on

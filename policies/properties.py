@@ -26,8 +26,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from chartgate import (ChartContext, ChartFailed, Finding, HelmCrashed, NotApplicable, Render, RenderError,
-                       RenderTimeout, policy)
+from chartgate import (Applicability, ChartContext, ChartFailed, Finding, HelmCrashed, NotApplicable, Render,
+                       RenderError, RenderTimeout, policy)
 from chartgate.lib.configspace import active_profile, config_space, smallest_counterexample
 from chartgate.lib.values import set_syntax
 
@@ -124,7 +124,8 @@ def describe(config) -> str:
     a message that names the key to change. Hypothesis explores that space, not only the handful of
     planned scenarios, and shrinks what it finds to a small reproducible command.""",
     reference=REFERENCE,
-    requires=("blueprint", "blueprint-file", "config-schema"),
+    receives="chart",
+    applies_to=Applicability(profile="blueprint", requires=("blueprint-file", "config-schema")),
 )
 def valid_configurations_render(ctx: ChartContext):
     source = f"{ctx.name}/{ctx.chart.blueprint_path.name}"

@@ -5,14 +5,15 @@ per-cluster value is missing (the Sovereign FQDN, say). When it ships `ci/*-valu
 layers its scenarios on the first of them and the `bare` scenario records that the chart requires
 input: that passes when the chart's message names the missing key, and fails when it does not."""
 
-from chartgate import ChartFailed, Finding, ScenarioContext, ScenarioKind, policy
+from chartgate import Applicability, ChartFailed, Finding, ScenarioContext, ScenarioKind, policy
 from chartgate.lib.values import mentions_values_key
 
 
 @policy(
     id="RENDER-001",
     title="Every planned scenario renders",
-    scenarios="*",
+    receives="scenario",
+    applies_to=Applicability(scenarios="*"),
     role="render",  # the engine finds it by this role (render failures are reported here)
     rationale="""A chart that fails to render ships nothing; tools that skip unrenderable charts let
     broken releases through. Every planned scenario (defaults, capabilities, each toggle, each

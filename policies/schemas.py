@@ -8,7 +8,7 @@ Kubernetes releases. Target versions come from the platform file (`kubernetesVer
 
 from collections import defaultdict
 
-from chartgate import Finding, NotApplicable, ScenarioContext, Severity, policy
+from chartgate import Applicability, Finding, NotApplicable, ScenarioContext, Severity, policy
 from chartgate.lib.apis import is_builtin
 from chartgate.lib.schemas import (crd_index, has_builtin_schema, lifecycle, shipped_crds, validate_builtin,
                                validate_custom)
@@ -35,7 +35,8 @@ def judged_builtin(manifest, kube_version: str) -> bool:
 @policy(
     id="SCH-001",
     title="Built-in objects validate strictly against each target Kubernetes version's schema",
-    scenarios="*",
+    receives="scenario",
+    applies_to=Applicability(scenarios="*"),
     rationale="""An unknown field (a typo, a field at the wrong level) is rejected by strict field
     validation or silently dropped by the API server; a string where an integer belongs fails the
     apply. Both pass `helm template` and `helm lint`. Every built-in object must match the
@@ -59,7 +60,8 @@ def builtin_objects_validate(ctx: ScenarioContext):
 @policy(
     id="SCH-002",
     title="Custom resources validate against the openAPIV3Schema of the CRD the chart ships",
-    scenarios="*",
+    receives="scenario",
+    applies_to=Applicability(scenarios="*"),
     rationale="""A custom resource that violates its CRD's schema is rejected at install time (or
     pruned of the misspelt field, so the operator silently uses a default). When the chart ships
     the CRD (crds/ or templates) the schema is known, so the mistake can be caught before release.
@@ -112,7 +114,8 @@ def removal_findings(ctx: ScenarioContext):
 @policy(
     id="SCH-003",
     title="No object uses an API version a target Kubernetes version does not serve",
-    scenarios="*",
+    receives="scenario",
+    applies_to=Applicability(scenarios="*"),
     rationale="""An object at a removed API version (autoscaling/v2beta2, policy/v1beta1,
     flowcontrol v1beta3...) makes the whole release fail on that cluster with `no matches for
     kind`. Every target Kubernetes version must serve every built-in apiVersion/kind rendered.""",
@@ -130,7 +133,8 @@ def no_removed_apis(ctx: ScenarioContext):
     id="SCH-004",
     title="No object uses an API version deprecated in a target Kubernetes version",
     severity=Severity.WARNING,
-    scenarios="*",
+    receives="scenario",
+    applies_to=Applicability(scenarios="*"),
     rationale="""A deprecated API version still applies but is scheduled for removal; migrating
     while both versions are served avoids a forced, rushed change at the next cluster upgrade.""",
     reference=REFERENCE,

@@ -75,6 +75,7 @@ def keyed(value) -> tuple:
 @policy(
     id="SEC-001",
     title="No privileged container",
+    receives="chart",
     rationale="""A privileged container has every capability and the node's devices, with no seccomp
     or AppArmor confinement: a compromise of it is root on the node. Only node-level agents (CNI,
     storage or device drivers) need it, and they carry a waiver saying so.""",
@@ -101,6 +102,7 @@ def no_privileged_containers(ctx: ChartContext):
 @policy(
     id="SEC-002",
     title="Containers set allowPrivilegeEscalation: false",
+    receives="chart",
     severity=Severity.WARNING,
     rationale="""Unless allowPrivilegeEscalation is false, a process can gain privileges its parent
     did not have (setuid binaries, file capabilities). Kubernetes defaults it to true, so a chart
@@ -129,6 +131,7 @@ def no_privilege_escalation(ctx: ChartContext):
 @policy(
     id="SEC-003",
     title="Containers add no capability beyond the Pod Security Standards baseline",
+    receives="chart",
     rationale="""NET_ADMIN, SYS_ADMIN, NET_RAW, SYS_PTRACE, SYS_MODULE, BPF and the like let a container
     reconfigure the node's network, mount file systems, load kernel modules or trace other processes.
     The baseline set (NET_BIND_SERVICE for ports below 1024, CHOWN, SETUID ...) is fine: an ingress
@@ -155,6 +158,7 @@ def no_dangerous_capabilities(ctx: ChartContext):
 @policy(
     id="SEC-004",
     title="Containers drop ALL capabilities",
+    receives="chart",
     severity=Severity.WARNING,
     rationale="""A container keeps the runtime's default capabilities (CHOWN, DAC_OVERRIDE, FOWNER,
     NET_RAW, SETUID, SETGID, KILL ...) unless it drops them; NET_RAW alone allows spoofed packets
@@ -187,6 +191,7 @@ def uid(container: Container) -> int | None:
 @policy(
     id="SEC-005",
     title="No container runs as UID 0",
+    receives="chart",
     rationale="""runAsUser: 0 makes the container's processes root: every file the container can
     reach on the node (mounts, the runtime's own) is root's, and a kernel or runtime escape lands
     as root. An explicit root UID is a grant the chart makes, so it is an error.""",
@@ -204,6 +209,7 @@ def no_root_uid(ctx: ChartContext):
 @policy(
     id="SEC-006",
     title="Containers run as non-root: runAsNonRoot: true or a non-zero runAsUser",
+    receives="chart",
     severity=Severity.WARNING,
     rationale="""With neither runAsNonRoot: true nor a non-zero runAsUser, the image's USER decides,
     and most images default to root; runAsNonRoot: true makes the kubelet refuse to start a root
@@ -229,6 +235,7 @@ def runs_as_non_root(ctx: ChartContext):
 @policy(
     id="SEC-007",
     title="Containers have a read-only root filesystem",
+    receives="chart",
     severity=Severity.WARNING,
     rationale="""A writable root filesystem lets an intruder drop tools and modify the container's
     binaries and configuration. readOnlyRootFilesystem: true with emptyDir mounts where the process
@@ -253,6 +260,7 @@ def read_only_root_filesystem(ctx: ChartContext):
 @policy(
     id="SEC-008",
     title="Pods do not share the node's network, PID or IPC namespace",
+    receives="chart",
     rationale="""hostNetwork exposes the node's interfaces and lets the pod bind any node port;
     hostPID lets it see, signal and trace every process on the node; hostIPC shares the node's
     shared memory. Node agents (a node exporter, a CNI) legitimately need some of these, and carry
@@ -271,6 +279,7 @@ def no_host_namespaces(ctx: ChartContext):
 @policy(
     id="SEC-009",
     title="Pods mount no hostPath volume",
+    receives="chart",
     rationale="""A hostPath volume reaches outside the pod into the node's filesystem: writable,
     it can change the node (or the container runtime through its socket); even read-only it can
     read other pods' data and credentials. emptyDir, ConfigMap/Secret, PVC or CSI volumes cover
@@ -304,6 +313,7 @@ CONFINING_PROFILES = ("RuntimeDefault", "Localhost")
 @policy(
     id="SEC-017",
     title="Containers run under the RuntimeDefault (or a Localhost) seccomp profile",
+    receives="chart",
     severity=Severity.WARNING,
     rationale="""Without a seccomp profile a container may make every system call the kernel offers,
     including the rarely used ones most kernel exploits go through; RuntimeDefault blocks those and
@@ -333,6 +343,7 @@ def seccomp_runtime_default(ctx: ChartContext):
 @policy(
     id="SEC-020",
     title="Containers bind no hostPort",
+    receives="chart",
     rationale="""A hostPort opens the port on the node's own address, past every NetworkPolicy of the
     pod network, and fails the Pod Security Standards baseline; each node can run one such pod per
     port. A Service (NodePort or LoadBalancer) exposes a port without it. A pod on the host network

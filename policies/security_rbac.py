@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from chartgate import ChartContext, NotApplicable, Severity, policy
+from chartgate import Applicability, ChartContext, NotApplicable, Severity, policy
 from chartgate.lib.podspec import Problem, account_switches, chart_view, report_once
 from chartgate.lib.rules import accept_hint
 from chartgate.lib.selectors import matches
@@ -79,7 +79,8 @@ def cluster_bindings(view) -> dict[str, list[str]]:
     such a rule reads Secrets and a ClusterRoleBinding binds the role, the finding names SEC-015 too
     (one defect, reported here once).""",
     reference=REFERENCE,
-    kinds=("Role", "ClusterRole"),
+    receives="chart",
+    applies_to=Applicability(kinds=("Role", "ClusterRole")),
     remediation="""List the resources and verbs the workload uses instead of '*': a wildcard also grants
     whatever is added later.""",
 )
@@ -134,7 +135,8 @@ def escalation_verbs(groups: list[str], resources: list[str], verbs: list[str]) 
     an operator manages) is the documented safe form and is not reported; wildcard verbs are
     SEC-013's. One finding per role, listing its rules.""",
     reference=REFERENCE,
-    kinds=("Role", "ClusterRole"),
+    receives="chart",
+    applies_to=Applicability(kinds=("Role", "ClusterRole")),
     remediation="Drop the verbs, or restrict the rule with resourceNames to the roles it manages.",
 )
 def no_escalation_verbs(ctx: ChartContext):
@@ -202,7 +204,8 @@ def union(into: list, items) -> None:
     finding per binding, naming every subject any scenario gives it; a wildcard rule that reads
     Secrets is reported once, by SEC-013.""",
     reference=REFERENCE,
-    kinds=("ClusterRoleBinding",),
+    receives="chart",
+    applies_to=Applicability(kinds=("ClusterRoleBinding",)),
     remediation="""Grant Secret access with a Role and RoleBinding in the namespaces that need Secrets, or
     restrict the rule with resourceNames.""",
 )
@@ -262,6 +265,7 @@ def bound_accounts(index) -> tuple[set[tuple[str, str]], set[str], bool]:
 @policy(
     id="SEC-016",
     title="Pods mount a ServiceAccount token only when the chart grants the account something",
+    receives="chart",
     severity=Severity.WARNING,
     rationale="""A mounted token is only useful to the workload if its ServiceAccount may do something;
     otherwise it only helps an intruder (to authenticate to the API server, probe for misconfigured
@@ -326,7 +330,10 @@ WEBHOOK_CONFIGURATIONS = frozenset({"mutatingwebhookconfigurations", "validating
     resourceNames. Wildcard rules are SEC-013's; `create` cannot be restricted by name and is not
     judged. One finding per ClusterRole, listing its rules.""",
     reference=REFERENCE,
-    kinds=("ClusterRole",),
+    receives="chart",
+    # Judged wherever the chart renders RBAC roles: a chart with Roles only passes (a Role cannot grant
+    # the cluster-scoped webhook configurations).
+    applies_to=Applicability(kinds=("Role", "ClusterRole")),
     remediation="Restrict the rule with resourceNames to the chart's own webhook configurations.",
 )
 def webhook_configurations_by_name(ctx: ChartContext):
@@ -363,7 +370,8 @@ def webhook_configurations_by_name(ctx: ChartContext):
     keep the chart's ServiceAccounts (`serviceAccount.create`) on: with `create: false` the user
     supplies the account, `default` when they name none - their choice, not the chart's.""",
     reference=REFERENCE,
-    kinds=("RoleBinding", "ClusterRoleBinding"),
+    receives="chart",
+    applies_to=Applicability(kinds=("RoleBinding", "ClusterRoleBinding")),
     remediation="Bind the role to a ServiceAccount the workload names, not to the namespace's `default` one.",
 )
 def no_default_account_grants(ctx: ChartContext):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from chartgate import ChartContext, NotApplicable, Severity, policy
+from chartgate import Applicability, ChartContext, NotApplicable, Severity, policy
 from chartgate.lib.podspec import LONG_RUNNING_KINDS, Container, Problem, chart_view, report_once
 from chartgate.lib.rules import Violation, accept_hint, container_findings
 
@@ -42,6 +42,7 @@ def resource(container: Container, section: str, name: str):
 @policy(
     id="SEC-010",
     title="Containers request CPU and memory",
+    receives="chart",
     severity=Severity.WARNING,
     rationale="""Without requests the scheduler places a pod as if it needed nothing: nodes are
     overcommitted, and the pod is BestEffort, the first evicted under pressure. A limit without a
@@ -63,6 +64,7 @@ def requests_set(ctx: ChartContext):
 @policy(
     id="SEC-011",
     title="Containers set a memory limit",
+    receives="chart",
     severity=Severity.WARNING,
     rationale="""A container without a memory limit grows until the node runs out of memory, and
     the kernel's OOM killer then picks victims among every pod on the node. A CPU limit is not
@@ -88,7 +90,8 @@ def memory_limit_set(ctx: ChartContext):
     leader-elected controller) needs none. Judged per render: a Service of the same render must
     select the pod's labels.""",
     reference=REFERENCE,
-    kinds=LONG_RUNNING_KINDS,
+    receives="chart",
+    applies_to=Applicability(kinds=LONG_RUNNING_KINDS),
     remediation="""Add a livenessProbe on the health endpoint of each long-running container, and a
     readinessProbe to a container of every pod a Service routes traffic to.""",
 )

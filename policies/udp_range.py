@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
-from chartgate import ChartContext, Finding, NotApplicable, ScenarioContext, policy
+from chartgate import Applicability, ChartContext, Finding, NotApplicable, ScenarioContext, policy
 from chartgate.lib.renders import load_file
 from chartgate.lib.selectors import matches, pod_templates
 from chartgate.lib.values import Path_, dotted
@@ -122,7 +122,8 @@ def shown(ctx: ChartContext, path: Path) -> str:
 @policy(
     id="NET-001",
     title="UDP port ranges in values lie inside the allowed UDP range, start <= end",
-    requires=("blueprint",),
+    receives="chart",
+    applies_to=Applicability(profile="blueprint"),
     rationale="""Media relays (TURN) allocate UDP ports from the configured range; ports outside the
     range opened at the edge firewall silently drop media, and a reversed range admits nothing. The
     values are checked directly, because a template may only fail on a bad range when the object that
@@ -206,9 +207,8 @@ def span(p: RenderedPort) -> str:
 @policy(
     id="NET-002",
     title="Rendered UDP NetworkPolicy rules and exposed UDP Service ports lie inside the allowed range",
-    scenarios="*",
-    requires=("blueprint",),
-    kinds=("NetworkPolicy", "Service"),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", kinds=("NetworkPolicy", "Service"), scenarios="*"),
     rationale="""Whatever the values say, what reaches the cluster is the rendered object: a
     NetworkPolicy admitting UDP outside the firewall window, or a NodePort/LoadBalancer exposing a UDP
     port the edge drops, breaks media for every call.""",
@@ -238,9 +238,8 @@ def rendered_ports_inside(ctx: ScenarioContext):
 @policy(
     id="NET-003",
     title="Rendered UDP ports match the values they come from",
-    scenarios="*",
-    requires=("blueprint",),
-    kinds=("NetworkPolicy", "Service"),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", kinds=("NetworkPolicy", "Service"), scenarios="*"),
     rationale="""A template that hardcodes its UDP ports drifts from the values operators tune: the
     values say 30000-32767 while the NetworkPolicy admits something else. A rendered UDP range must
     equal a values range (port == start, endPort == end); a single UDP port must lie inside a values

@@ -7,8 +7,9 @@ that agree - Chart.yaml `dependencies[]` (name, version, repository), values.yam
 identity in blueprint.yaml (`metadata.name`, `spec.version`) is the chart's. blueprint.yaml itself
 carries no upstream in the real format; where one does (`spec.upstream`), it is checked too.
 
-All UMB rules are Blueprint-only (`requires=("blueprint",)`): a chart without blueprint.yaml is not
-an umbrella of this contract. What they deliberately accept:
+All UMB rules are Blueprint-only (`Applicability(profile="blueprint")`): a chart without blueprint.yaml
+is not an umbrella of this contract; a library chart renders and wraps nothing (UMB-001 requires an
+application chart). What they deliberately accept:
 - a values-only umbrella (no templates/): the payload is the upstream, configured by values;
 - a Blueprint with no dependency that names no upstream anywhere: it wraps nothing (UMB-001 is
   skipped with that reason); only a chart that *names* an upstream it does not declare is hollow;
@@ -23,7 +24,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from chartgate import ChartContext, Dependency, Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
+from chartgate import (Applicability, ChartContext, Dependency, Finding, NotApplicable, ScenarioContext, ScenarioKind,
+                       policy)
 from chartgate.lib.blueprint import Upstream, blueprint_file_label, blueprint_of, upstream_statements
 
 REFERENCE = "docs/policies.md#umb"
@@ -96,11 +98,10 @@ def stated_upstreams(ctx: ChartContext) -> list[tuple[str, str, Upstream, int | 
     software it is named after. A Blueprint that names no upstream anywhere wraps nothing on purpose
     and is skipped.""",
     reference=REFERENCE,
-    requires=("blueprint",),
+    receives="chart",
+    applies_to=Applicability(profile="blueprint", requires=("application-chart",)),
 )
 def declares_dependencies(ctx: ChartContext):
-    if ctx.chart.chart_yaml.get("type") == "library":
-        raise NotApplicable("library charts render nothing and wrap nothing")
     if ctx.chart.dependencies:
         return
     named = [(file, path, up, line) for file, path, up, line in stated_upstreams(ctx) if up.chart or up.version]
@@ -145,7 +146,8 @@ def lock_versions(ctx: ChartContext) -> dict[str, str]:
     the one in charts/. A version range, or a vendored copy at another version than Chart.yaml pins,
     means the artifact does not contain what the chart claims.""",
     reference=REFERENCE,
-    requires=("blueprint", "dependencies"),
+    receives="chart",
+    applies_to=Applicability(profile="blueprint", requires=("dependencies",)),
 )
 def dependencies_vendored_at_pin(ctx: ChartContext):
     locked = lock_versions(ctx)
@@ -218,7 +220,8 @@ def upstream_pins(ctx: ChartContext) -> Iterator[Finding]:
     dependency Chart.yaml pins and charts/ vendors, operators are told they run one upstream release
     while the cluster runs another.""",
     reference=REFERENCE,
-    requires=("blueprint", "dependencies"),
+    receives="chart",
+    applies_to=Applicability(profile="blueprint", requires=("dependencies",)),
 )
 def upstream_pin_agrees(ctx: ChartContext):
     if not upstream_dependencies(ctx) and not stated_upstreams(ctx):
@@ -234,7 +237,8 @@ def upstream_pin_agrees(ctx: ChartContext):
     OCI chart of the same name and version, built from the directory spec.manifests.chart names; any
     disagreement publishes a Blueprint whose chart cannot be found, or the wrong one.""",
     reference=REFERENCE,
-    requires=("blueprint", "blueprint-file"),
+    receives="chart",
+    applies_to=Applicability(profile="blueprint", requires=("blueprint-file",)),
 )
 def identity_matches_blueprint(ctx: ChartContext):
     blueprint = blueprint_of(ctx.chart)
@@ -275,12 +279,12 @@ def condition_value(ctx: ChartContext, condition: str) -> Any:
 @policy(
     id="UMB-005",
     title="The default render contains the upstream payload, not only overlays",
-    scenarios=(ScenarioKind.DEFAULT,),
+    receives="scenario",
+    applies_to=Applicability(profile="blueprint", requires=("dependencies",), scenarios=(ScenarioKind.DEFAULT,)),
     rationale="""Declaring and vendoring the upstream is not enough if it renders nothing by default
     (a `condition:` switched off, an emptied subchart): the default install would then ship overlays
     around software that is not there.""",
     reference=REFERENCE,
-    requires=("blueprint", "dependencies"),
 )
 def default_render_has_payload(ctx: ScenarioContext):
     chart = ctx.chart.chart

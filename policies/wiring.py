@@ -7,7 +7,7 @@ NetworkPolicies appear. Each finding carries its cause as `key` (`selector`, `su
 defect that many scenarios show (with different objects beside it) is one defect in the report.
 """
 
-from chartgate import Finding, NotApplicable, ScenarioContext, policy
+from chartgate import Applicability, Finding, NotApplicable, ScenarioContext, policy
 from chartgate.lib.apis import api_group, is_builtin
 from chartgate.lib.podspec import account_blocks
 from chartgate.lib.selectors import (SCALABLE_KINDS, LabelIndex, describe, is_empty, matches, matches_labels,
@@ -129,8 +129,8 @@ def pod_monitor_findings(ctx: ScenarioContext, monitor):
 @policy(
     id="WIR-001",
     title="ServiceMonitors and PodMonitors select rendered targets and scrape ports they expose",
-    scenarios="*",
-    kinds=("ServiceMonitor", "PodMonitor"),
+    receives="scenario",
+    applies_to=Applicability(kinds=("ServiceMonitor", "PodMonitor"), scenarios="*"),
     rationale="""A monitor whose selector or port name drifted from the Service it was written for
     is accepted by the API server and then scrapes nothing: dashboards go blank and alerts stay
     silent. The selected Services (or pods) must be in the render and expose every scraped port.""",
@@ -153,8 +153,8 @@ def monitors_find_their_targets(ctx: ScenarioContext):
 @policy(
     id="WIR-002",
     title="Every HorizontalPodAutoscaler scales a rendered workload",
-    scenarios="*",
-    kinds=("HorizontalPodAutoscaler",),
+    receives="scenario",
+    applies_to=Applicability(kinds=("HorizontalPodAutoscaler",), scenarios="*"),
     rationale="""An HPA whose scaleTargetRef names no object of the release reports
     `FailedGetScale` forever and never scales anything; the operator believes autoscaling is on.""",
     reference=REFERENCE,
@@ -187,8 +187,8 @@ def hpa_targets_exist(ctx: ScenarioContext):
 @policy(
     id="WIR-003",
     title="Every NetworkPolicy's podSelector selects a rendered pod template",
-    scenarios="*",
-    kinds=("NetworkPolicy",),
+    receives="scenario",
+    applies_to=Applicability(kinds=("NetworkPolicy",), scenarios="*"),
     rationale="""A NetworkPolicy whose podSelector matches no pod protects nothing: the pods it was
     written for keep accepting all traffic. An empty podSelector ({}) is namespace-wide by design
     and is not judged.""",
@@ -217,8 +217,8 @@ def network_policies_select_pods(ctx: ScenarioContext):
 @policy(
     id="WIR-004",
     title="Every Service selector matches a rendered pod template that has its named target ports",
-    scenarios="*",
-    kinds=("Service",),
+    receives="scenario",
+    applies_to=Applicability(kinds=("Service",), scenarios="*"),
     rationale="""A Service whose selector matches no pod has no endpoints: clients get connection
     refused and webhooks time out. A named targetPort that no selected container declares leaves
     the Service without endpoints just the same. Services without a selector are exempt (their
@@ -279,8 +279,8 @@ def supplied_by_user(values, account: str) -> bool:
 @policy(
     id="WIR-005",
     title="RoleBindings resolve to a rendered or built-in role and to rendered ServiceAccounts",
-    scenarios="*",
-    kinds=("RoleBinding", "ClusterRoleBinding"),
+    receives="scenario",
+    applies_to=Applicability(kinds=("RoleBinding", "ClusterRoleBinding"), scenarios="*"),
     rationale="""A binding to a Role that does not exist grants nothing, and a binding for a
     ServiceAccount the release does not create grants permissions to nobody (or to a later
     namesake). Either way the workload fails at runtime with `forbidden`. A scenario that switches a

@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 # The public API, imported on first use (PEP 562): `import chartgate` loads nothing else, so
 # `python -m chartgate.<module>` and the pytest plugin start without the whole engine.
 _EXPORTS = {
+    "Applicability": "applicability",
     "Chart": "charts", "Dependency": "charts",
     "ChartContext": "context", "ScenarioContext": "context",
     "ChartFailed": "errors", "ChartgateError": "errors", "HelmCrashed": "errors", "InvalidChart": "errors",
@@ -39,7 +40,7 @@ def __dir__():
 
 
 __all__ = [
-    "Chart", "ChartContext", "ChartFailed", "ChartgateError", "Dependency", "Finding", "HelmCrashed",
+    "Applicability", "Chart", "ChartContext", "ChartFailed", "ChartgateError", "Dependency", "Finding", "HelmCrashed",
     "InvalidChart", "Manifest", "NotApplicable", "Outcome", "Policy", "Render", "RenderError", "RenderTimeout",
     "Scenario", "ScenarioContext", "ScenarioKind", "Severity", "Toggle", "ToggleCategory", "policy",
     "running_policy", "__version__",

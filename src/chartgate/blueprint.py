@@ -415,18 +415,19 @@ def _manifests_chart(path: Path) -> str | None:
 _STASH = "_chartgate_blueprint"
 
 
-def attach_blueprint(chart: "Chart", chart_dir: Path) -> None:
+def attach_blueprint(chart: "Chart", chart_dir: Path) -> bool:
     """Give a chart loaded from `chart_dir` its blueprint.yaml (if it has one): the raw mapping in
     `chart.blueprint` (for existing readers), its path, the "blueprint" profile, and the typed
-    object that `blueprint_of(chart)` returns."""
+    object that `blueprint_of(chart)` returns. True when it has one (the Blueprint profile's `attach`)."""
     path = find_blueprint(chart_dir)
     if path is None:
-        return
+        return False
     raw, typed = read_blueprint_file(path)
     chart.blueprint = raw
     chart.blueprint_path = path
     chart.profile = "blueprint"
     chart.__dict__[_STASH] = (raw, typed)
+    return True
 
 
 def blueprint_of(chart: Any) -> Blueprint | None:

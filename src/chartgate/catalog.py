@@ -30,10 +30,9 @@ def policies_with_modules(policy_dir: Path) -> list[tuple[Policy, str]]:
 
 def applies_to(policy: Policy) -> str:
     """Who the rule judges, from its declared applicability."""
-    where = "Blueprint charts" if "blueprint" in policy.requires else "every chart"
-    extra = [r for r in policy.requires if r != "blueprint"]
-    if extra:
-        where += " with " + ", ".join(extra)
+    where = {"blueprint": "Blueprint charts", "generic": "generic charts"}.get(policy.profile, "every chart")
+    if policy.requires:
+        where += " with " + ", ".join(policy.requires)
     if policy.kinds:
         where += "; renders with " + "/".join(policy.kinds)
     return where

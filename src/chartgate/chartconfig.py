@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .errors import InvalidConfig
+from .profiles import profile_names
 
-PROFILES = ("blueprint", "generic")
 _KEYS = {"profile", "enable", "disable", "constraints", "render_budget"}
 _CONSTRAINT_KEYS = {"requires", "excludes", "values"}
 
@@ -127,8 +127,8 @@ def parse_chart_settings(table: Any, source: str) -> tuple[ChartSettings, ...]:
         if unknown:
             raise InvalidConfig(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(_KEYS)}")
         profile = raw.get("profile")
-        if profile is not None and profile not in PROFILES:
-            raise InvalidConfig(f"{where}.profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        if profile is not None and profile not in profile_names():
+            raise InvalidConfig(f"{where}.profile must be one of {', '.join(profile_names())}, got {profile!r}")
         budget = raw.get("render_budget")
         if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget < 1):
             raise InvalidConfig(f"{where}.render_budget must be a positive integer, got {budget!r}")

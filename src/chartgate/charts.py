@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from .errors import ChartgateError, InvalidChart
 from .helmignore import HELMIGNORE, no_rules, parse_helmignore
 from .manifests import cluster_scoped_kind
+from .profiles import attach_profile
 from .values import merge
 from .yamlio import decode_utf8, load_text
 
@@ -204,8 +205,9 @@ class Chart:
     blueprint: dict | None = None
     blueprint_path: Path | None = None
     packaged: bool = False
-    # How the chart is judged: "blueprint" (a Blueprint umbrella: every policy) or "generic" (any
-    # other chart: Blueprint-only rules are skipped). Set by discovery, overridable per chart.
+    # How the chart is judged: a registered profile (chartgate.profiles; "blueprint": a Blueprint
+    # umbrella, every policy) or "generic" (any other chart: rules declared for a profile are
+    # skipped). Set by discovery, overridable per chart.
     profile: str = "generic"
     # Where `dependencies` are declared: Chart.yaml, or requirements.yaml for an apiVersion v1 chart.
     dependencies_file: str = "Chart.yaml"
@@ -351,8 +353,7 @@ def find_chart_dirs(root: Path) -> list[Path]:
 
 def load_chart_dir(chart_dir: Path) -> Chart:
     chart = load_chart(ChartFiles.from_dir(chart_dir), path=chart_dir)
-    from .blueprint import attach_blueprint  # blueprint.yaml: its location, format and typed view
-    attach_blueprint(chart, chart_dir)
+    attach_profile(chart, chart_dir)  # a registered profile's own files (blueprint.yaml ...), or generic
     return chart
 
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import yaml
 
+from .applicability import Applicability, PolicyDeclarationError
+from .applicability import validated as validated_applicability
 from .errors import ChartgateError
 from .manifests import dependency_of
 
@@ -126,9 +128,9 @@ class Finding:
 class Policy:
     """A rule with the metadata an auditor needs, and a check function.
 
-    `scenarios` is None for a chart-level policy (the check receives a ChartContext); otherwise the
-    policy runs once per scenario whose kind is listed (or every scenario for "*"), and the check
-    receives a ScenarioContext.
+    `receives` says what the check is given: "chart" - a ChartContext, once per chart; "scenario" - a
+    ScenarioContext, once per planned scenario its `applicability` admits. `applicability` is where
+    the rule applies (chartgate.Applicability), judged by the engine before the check runs.
     """
 
     id: str
@@ -137,14 +139,9 @@ class Policy:
     rationale: str
     reference: str
     check: Callable[..., Iterable[Finding]] = field(repr=False, compare=False)
-    scenarios: tuple["ScenarioKind | str", ...] | str | None = None
-    judges_failed_renders: bool = False  # the check wants scenario renders that failed, too
+    receives: str = "chart"
+    applicability: Applicability = Applicability()
     module_path: str = field(default="", compare=False)
-    # Applicability, checked by the engine before the check runs (see chartgate.applicability):
-    # `kinds` - the render (or, chart-level, some planned render) must contain one of these kinds;
-    # `requires` - chart facts the rule needs, e.g. "blueprint" for Blueprint-only rules.
-    kinds: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
     # What else the check reads, beyond the chart and its plan (the result cache's key covers those):
     # cache_extra(chart_context, scenario_name) -> str, e.g. a golden file's digest.
     cache_extra: Callable[..., str] | None = field(default=None, compare=False, repr=False)
@@ -166,18 +163,42 @@ class Policy:
 
     @property
     def per_scenario(self) -> bool:
-        return self.scenarios is not None
+        return self.receives == "scenario"
+
+    # The declared applicability, read by the engine, the catalog and the reports.
+    @property
+    def profile(self) -> str | None:
+        """The chart profile the rule is for (None: every chart)."""
+        return self.applicability.profile
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The chart facts the rule requires."""
+        return self.applicability.requires
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds a render must hold for the rule to judge it."""
+        return self.applicability.kinds
+
+    @property
+    def scenarios(self) -> tuple["ScenarioKind | str", ...] | str | None:
+        """The scenario kinds (or names) a per-scenario check runs on, "*" for all; None for a chart-level check."""
+        return self.applicability.all_scenarios if self.per_scenario else None
+
+    @property
+    def judges_failed_renders(self) -> bool:
+        """The check judges renders Helm refused, too (the render check, role="render")."""
+        return self.applicability.failed_renders or self.role == RENDER_ROLE
 
     def applies_to(self, scenario) -> bool:
-        if scenario.kind.value == "bare":  # chart defaults that need input: only render checks judge it
-            return self.judges_failed_renders
-        if self.scenarios == "*":
-            return True
-        return scenario.kind in self.scenarios or scenario.name in self.scenarios
+        """Is the check planned on this scenario (a per-scenario check whose applicability admits it)?"""
+        return self.per_scenario and self.applicability.runs_in(scenario)
 
     def metadata(self) -> dict:
         return {"id": self.id, "title": self.title, "severity": self.severity.value,
                 "rationale": self.rationale, "reference": self.reference, "family": self.family,
+                "receives": self.receives, "profile": self.profile,
                 "kinds": list(self.kinds), "requires": list(self.requires),
                 **({"remediation": self.remediation} if self.remediation else {}),
                 **({"role": self.role} if self.role else {})}
@@ -197,30 +218,18 @@ def _role(policy_id: str, role: Any) -> str:
     return role
 
 
-class PolicyDeclarationError(TypeError):
-    """Raised at collection when `@policy(...)` is given an argument it cannot use. The message names
-    the policy, the argument and the values it accepts."""
-
-
 _POLICY_ID = re.compile(r"[A-Z][A-Z0-9]*-[0-9]+")
 
-
-def _names(policy_id: str, argument: str, value: Any, example: str) -> tuple[str, ...]:
-    """A tuple of names from a list/tuple/set argument. A bare string is refused: `tuple("Deployment")`
-    would be ten one-letter names and the policy would never apply anywhere."""
-    if isinstance(value, str) or not isinstance(value, Iterable) \
-            or not all(isinstance(item, str) for item in value):
-        raise PolicyDeclarationError(f"{policy_id}: {argument}={value!r} must be a tuple of names, "
-                                     f"e.g. {argument}={example}")
-    return tuple(value)
+#: The arguments of the earlier declaration form, and where each is said now.
+_MOVED = {"scenarios": "receives=\"scenario\", applies_to=Applicability(scenarios=...)",
+          "kinds": "applies_to=Applicability(kinds=...)",
+          "requires": "applies_to=Applicability(requires=...), and profile=\"blueprint\" for \"blueprint\"",
+          "judges_failed_renders": "applies_to=Applicability(failed_renders=True)"}
 
 
-def _validated(id: str, title: str, rationale: str, reference: str, severity: Any, scenarios: Any,
-               kinds: Any, requires: Any, remediation: Any = "") -> tuple[Severity, Any, tuple[str, ...], tuple[str, ...]]:
-    """The declaration's arguments checked and normalised (severity, scenarios, kinds, requires)."""
-    from .applicability import REQUIREMENTS  # the vocabulary of `requires`
-    from .scenarios import ScenarioKind
-
+def _validated(id: str, title: str, rationale: str, reference: str, severity: Any,
+               remediation: Any = "") -> Severity:
+    """The declaration's metadata checked; its severity normalised."""
     if not isinstance(id, str) or not _POLICY_ID.fullmatch(id):
         raise PolicyDeclarationError(f"policy id {id!r} must be a family and a number, e.g. id=\"NET-101\" "
                                      "(upper-case family, a dash, digits): waivers and reports refer to it")
@@ -235,42 +244,33 @@ def _validated(id: str, title: str, rationale: str, reference: str, severity: An
     if severity not in valid_severities:  # a Severity member compares equal to its value
         raise PolicyDeclarationError(f"{id}: severity={severity!r} is not one of {valid_severities} "
                                      "(chartgate.Severity.ERROR / .WARNING / .INFO)")
-    if scenarios not in (None, "*"):
-        kinds_known = [k.value for k in ScenarioKind]
-        names = _names(id, "scenarios", scenarios, "(ScenarioKind.DEFAULT,) or \"*\" for every scenario")
-        # A kind, or one scenario's name (`overlay.planted`, `on.metrics.enabled`: names hold a dot).
-        unknown = [n for n in names if n not in kinds_known and "." not in n]
-        if unknown or not names:
-            raise PolicyDeclarationError(f"{id}: scenarios={scenarios!r}: {unknown or 'empty'} is neither a "
-                                         f"scenario kind nor a scenario name; valid kinds: {kinds_known}, \"*\" "
-                                         "for every scenario, or leave it out for a chart-level check")
-        scenarios = tuple(ScenarioKind(n) if n in kinds_known else n for n in names)
-    kinds = _names(id, "kinds", kinds, "(\"Deployment\", \"StatefulSet\")")
-    requires = _names(id, "requires", requires, "(\"blueprint\",)")
-    unknown = sorted(set(requires) - set(REQUIREMENTS))
-    if unknown:
-        raise PolicyDeclarationError(f"{id}: unknown requires={unknown}; known: {sorted(REQUIREMENTS)}")
-    return Severity(severity), scenarios, kinds, requires
+    return Severity(severity)
 
 
 def policy(*, id: str, title: str, rationale: str, reference: str, severity: Severity = Severity.ERROR,
-           scenarios: Any = None, judges_failed_renders: bool = False, kinds: Iterable[str] = (),
-           requires: Iterable[str] = (), cache_extra: Callable[..., str] | None = None,
-           remediation: str = "", role: str = "") -> Callable[[Callable], Policy]:
-    """Declare a policy: `@policy(id="OBS-001", title=..., rationale=..., reference=...)`.
+           receives: str | None = None, applies_to: Applicability = Applicability(),
+           cache_extra: Callable[..., str] | None = None, remediation: str = "", role: str = "",
+           **former_arguments: Any) -> Callable[[Callable], Policy]:
+    """Declare a policy: `@policy(id="OBS-001", title=..., rationale=..., reference=..., receives="chart")`.
 
-    `kinds=("ServiceMonitor", "PodMonitor")` and `requires=("blueprint",)` declare when the rule
-    applies; the engine records `skipped` with a uniform reason where it does not. `remediation=`
-    says once what to change to fix a finding (reports show it with the rationale), so messages
-    say what is wrong and where. A wrong argument (a string where a tuple is meant, an unknown
-    severity or scenario kind) raises PolicyDeclarationError when the module is collected, naming
-    the policy and the valid values. While the check runs, `running_policy()` returns the policy.
+    `receives` says what the check is given: "chart" (a ChartContext, once per chart) or "scenario"
+    (a ScenarioContext, once per planned scenario). `applies_to=Applicability(profile=..., requires=...,
+    kinds=..., scenarios=...)` says where the rule applies - a per-scenario check names its scenario
+    kinds there - and the engine records `skipped` with a uniform reason where it does not.
+    `remediation=` says once what to change to fix a finding (reports show it with the rationale), so
+    messages say what is wrong and where. A wrong argument (a string where a tuple is meant, an unknown
+    severity or scenario kind, scenario kinds on a chart-level check) raises PolicyDeclarationError
+    when the module is collected, naming the policy and the valid values. While the check runs,
+    `running_policy()` returns the policy.
     `role="render"` declares the policy that reports renders that failed (it receives them, is always
     judged and never waived); `role="golden"` the one comparing golden files."""
+    if former_arguments:  # the earlier form, or a typo: say where each is said now
+        said = "; ".join(f"{name}= is now {_MOVED[name]}" if name in _MOVED else f"{name}= is not an argument"
+                         for name in sorted(former_arguments))
+        raise PolicyDeclarationError(f"{id}: {said} (see docs/writing-policies.md)")
+    severity = _validated(id, title, rationale, reference, severity, remediation)
+    receives, applicability = validated_applicability(id, receives, applies_to)
     role = _role(id, role)
-    judges_failed_renders = judges_failed_renders or role == RENDER_ROLE
-    severity, scenarios, kinds, requires = _validated(id, title, rationale, reference, severity, scenarios,
-                                                      kinds, requires, remediation)
 
     def wrap(fn: Callable) -> Policy:
         if not callable(fn):
@@ -285,9 +285,8 @@ def policy(*, id: str, title: str, rationale: str, reference: str, severity: Sev
             # A generator runs when the engine iterates it: each step runs as the policy too.
             return _steps_as(declared[0], checked) if inspect.isgenerator(checked) else checked
 
-        declared.append(Policy(id, title, severity, " ".join(rationale.split()), reference, check, scenarios,
-                               judges_failed_renders, module_path=getattr(fn, "__module__", ""), kinds=kinds,
-                               requires=requires, cache_extra=cache_extra,
+        declared.append(Policy(id, title, severity, " ".join(rationale.split()), reference, check, receives,
+                               applicability, module_path=getattr(fn, "__module__", ""), cache_extra=cache_extra,
                                remediation=" ".join(remediation.split()), role=role))
         return declared[0]
     return wrap

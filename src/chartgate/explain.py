@@ -30,8 +30,8 @@ def registry(paths: list[Path], shown_from: Path) -> list[tuple[Policy, str]]:
 
 
 def profile(policy: Policy) -> str:
-    """The charts the rule is for: `blueprint` (Blueprint-only) or `any` (generic charts too)."""
-    return "blueprint" if "blueprint" in policy.requires else "any"
+    """The charts the rule is for: its declared profile (`blueprint`: Blueprint-only), or `any`."""
+    return policy.profile or "any"
 
 
 def as_json(entries: list[tuple[Policy, str]]) -> str:
@@ -73,9 +73,15 @@ _SEVERITY_EFFECT = {
 def _runs(policy: Policy) -> str:
     if not policy.per_scenario:
         return "once per chart"
-    if policy.scenarios == "*":
+    by_profile = policy.applicability.scenarios_by_profile()
+    said = [_kinds(kinds) + ("" if profile is None else f" on {profile} charts") for profile, kinds in by_profile.items()]
+    return "; ".join(said)
+
+
+def _kinds(kinds) -> str:
+    if kinds == "*":
         return "in every planned scenario"
-    return "in scenarios of kind " + ", ".join(getattr(s, "value", s) for s in policy.scenarios)
+    return "in scenarios of kind " + ", ".join(getattr(s, "value", s) for s in kinds)
 
 
 def describe(policy: Policy, module: str, today: dt.date | None = None) -> str:

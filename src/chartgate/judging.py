@@ -9,7 +9,7 @@ from __future__ import annotations
 import traceback
 from typing import TYPE_CHECKING, Callable, Mapping
 
-from .applicability import missing_kinds, unmet_requirement
+from .applicability import not_applicable_here, unmet_requirement
 from .context import ChartContext, ScenarioContext
 from .definition import RENDER_ROLE, NotApplicable, Outcome, PolicyMisuse, Result, findings_of
 from .errors import ChartgateError, RenderError
@@ -70,10 +70,9 @@ class Judge:
                 return result(Outcome.SKIPPED, cause="render-failed", cause_scenario=scenario.name,
                               scenario_inputs=inputs, command=command,
                               message=f"scenario did not render, see {self.render_check()}")
-        if render is not None and render.ok:
-            missing = missing_kinds(policy, render.manifests)
-            if missing:
-                return result(Outcome.SKIPPED, message=missing, cause="not-applicable", scenario_inputs=inputs)
+        missing = not_applicable_here(policy, ctx, scenario, render)
+        if missing:
+            return result(Outcome.SKIPPED, message=missing, cause="not-applicable", scenario_inputs=inputs)
         findings: list = []
         try:
             with ctx.recording() as rendered:  # what a chart-level check looked at: its findings' provenance

@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from .blueprint import blueprint_of
+from .profiles import builds_on, known_as, profile_paths
 from .charts import Chart
 from .errors import InvalidConfig
 
@@ -75,11 +75,7 @@ def chart_paths(chart: Chart) -> list[Path]:
     (`platform/<name>/blueprint.yaml` beside `platform/<name>/chart/`) - the whole Blueprint folder.
     Overlays, HelmReleases, platform file, waivers and policy modules are mapped by the gate."""
     roots = [chart.path.resolve()] if chart.path is not None else []
-    if chart.blueprint_path is not None:
-        blueprint = chart.blueprint_path.resolve()
-        roots.append(blueprint.parent if chart.path is not None and blueprint.parent == chart.path.resolve().parent
-                     else blueprint)
-    return roots
+    return roots + profile_paths(chart)
 
 
 def affects(chart: Chart, path: Path) -> bool:
@@ -90,11 +86,7 @@ def affects(chart: Chart, path: Path) -> bool:
 def needs(chart: Chart) -> set[str]:
     """Names of the charts/Blueprints `chart` builds on: Chart.yaml dependencies and blueprint.yaml
     `spec.depends` (mapping or plain-name form; an alias resolves to its Blueprint)."""
-    names = {d.name for d in chart.dependencies}
-    blueprint = blueprint_of(chart)
-    if blueprint is not None:
-        names |= set(blueprint.depends_names)
-    return names
+    return {d.name for d in chart.dependencies} | builds_on(chart)
 
 
 def dependents(charts: dict[str, Chart]) -> dict[str, set[str]]:
@@ -103,9 +95,8 @@ def dependents(charts: dict[str, Chart]) -> dict[str, set[str]]:
     known: dict[str, str] = {}
     for name, chart in charts.items():
         known[name] = name
-        blueprint = blueprint_of(chart)
-        if blueprint is not None and blueprint.name:
-            known.setdefault(blueprint.name, name)
+        for other in sorted(known_as(chart)):
+            known.setdefault(other, name)
     found: dict[str, set[str]] = {name: set() for name in charts}
     for name, chart in charts.items():
         for needed in needs(chart):

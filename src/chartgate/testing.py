@@ -8,9 +8,10 @@
 
 `judge` renders ONE scenario - the chart's defaults, plus the `values` and `api_versions` you give -
 with the same Helm the gate uses (`HELM_BIN`, the pinned binary of `chartgate tools install`, or
-`helm` on PATH), and runs your policies through the gate's own judging: applicability (`kinds=`,
-`requires=`), `NotApplicable`, the checks of what a check yields, and waivers when you pass a waivers
-file. A chart-level policy sees a ChartContext whose only scenario is that one.
+`helm` on PATH), and runs your policies through the gate's own judging: applicability (the profile,
+requirements and kinds of `applies_to=Applicability(...)`), `NotApplicable`, the checks of what a
+check yields, and waivers when you pass a waivers file. A policy declared with receives="chart" sees
+a ChartContext whose only scenario is that one.
 """
 
 from __future__ import annotations
@@ -92,13 +93,13 @@ def judge(chart: str | Path, policies: Any, *, values: dict | None = None, api_v
 
     `values` are layered over the chart's defaults (as `helm template -f`); `api_versions` are
     advertised to `.Capabilities.APIVersions` (e.g. `["monitoring.coreos.com/v1"]`); `kind` is the
-    scenario kind the render stands for (a policy declared for other kinds is not run: that is an
-    error here, so a test cannot pass by judging nothing); `kube_version` is the target Kubernetes
+    scenario kind the render stands for (a receives="scenario" policy declared for other kinds is not
+    run: that is an error here, so a test cannot pass by judging nothing); `kube_version` is the target Kubernetes
     version; `waivers` a waivers file applied as the gate applies it, with `today` the date its
     expiries are judged against (default: the real date).
 
     A render Helm refuses raises chartgate.RenderError (Helm's message and the command), unless a
-    policy declares `judges_failed_renders=True`."""
+    policy declares `applies_to=Applicability(failed_renders=True)`."""
     from .gate import Gate, GateConfig  # the gate imports the whole engine: only when judging
     from .settings import default_tools_dir
 
@@ -133,7 +134,8 @@ def judge(chart: str | Path, policies: Any, *, values: dict | None = None, api_v
         unplanned = sorted({p.id for p in chosen} - {c.policy.id for c in checks})
         if unplanned:
             raise ChartgateError(f"{', '.join(unplanned)} does not run on a scenario of kind {kind.value!r}: "
-                                 f"pass kind= one of the kinds the policy declares in @policy(scenarios=...)")
+                                 f"pass kind= one of the kinds the policy declares in "
+                                 f"@policy(applies_to=Applicability(scenarios=...))")
         render = gate.chart_context(name).try_render(scenario)
         if render.error is not None and not any(p.judges_failed_renders for p in chosen):
             raise render.error

@@ -113,14 +113,14 @@ def test_memo_computes_once_per_chart_and_is_released_with_it():
     assert other.memo(("EX-001", "index"), compute) == {"computed": 4}  # per chart, never shared
 
 
-@policy(id="RUN-001", title="names itself", rationale="r", reference="r", severity=Severity.WARNING,
-        remediation="Do   the\n    right thing.")
+@policy(id="RUN-001", title="names itself", receives="chart", rationale="r", reference="r",
+        severity=Severity.WARNING, remediation="Do   the\n    right thing.")
 def names_itself(ctx):
     yield Finding(f"{running_policy().id} first", template="values.yaml")
     yield Finding(f"{running_policy().id} after a step", template="values.yaml")
 
 
-@policy(id="RUN-002", title="returns a list", rationale="r", reference="r")
+@policy(id="RUN-002", title="returns a list", receives="chart", rationale="r", reference="r")
 def returns_a_list(ctx):
     return [Finding(running_policy().id, template="values.yaml")]
 
@@ -141,7 +141,7 @@ def test_remediation_is_said_once_for_the_rule():
     result = Result(names_itself, "demo", None, Outcome.FAILED, list(names_itself.check(None)))
     assert "fix: Do the right thing." in describe_result(result)
     with pytest.raises(PolicyDeclarationError, match="remediation"):
-        policy(id="RUN-003", title="t", rationale="r", reference="r", remediation=["a list"])
+        policy(id="RUN-003", title="t", receives="chart", rationale="r", reference="r", remediation=["a list"])
 
 
 def test_every_security_policy_declares_its_remediation():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chartgate import ChartContext, ChartgateError, Finding, RenderError, ScenarioContext, policy
+from chartgate import Applicability, ChartContext, ChartgateError, Finding, RenderError, ScenarioContext, policy
 from chartgate.testing import judge, load_policies
 
 COMMON = dict(rationale="r", reference="r")
@@ -51,7 +51,8 @@ def chart(tmp_path) -> Path:
     return root
 
 
-@policy(id="TST-001", title="ports are below 9000", scenarios="*", kinds=("ConfigMap",), **COMMON)
+@policy(id="TST-001", title="ports are below 9000", receives="scenario",
+        applies_to=Applicability(kinds=("ConfigMap",), scenarios="*"), **COMMON)
 def low_ports(ctx: ScenarioContext):
     for cm in ctx.render.of_kind("ConfigMap"):
         if int(cm.body["data"]["port"]) >= 9000:
@@ -70,7 +71,8 @@ def test_a_good_chart_passes_and_a_mutant_fails_with_the_finding(chart):
 
 
 def test_advertised_apis_reach_capabilities_and_kinds_decide_applicability(chart):
-    @policy(id="TST-002", title="no ServiceMonitor", scenarios="*", kinds=("ServiceMonitor",), **COMMON)
+    @policy(id="TST-002", title="no ServiceMonitor", receives="scenario",
+            applies_to=Applicability(kinds=("ServiceMonitor",), scenarios="*"), **COMMON)
     def no_monitor(ctx: ScenarioContext):
         for sm in ctx.render.of_kind("ServiceMonitor"):
             yield Finding.on(sm, "$", "no ServiceMonitor here")
@@ -85,13 +87,14 @@ def test_a_policy_file_with_several_policies_gives_one_outcome_each(chart, tmp_p
     module = tmp_path / "policies" / "mine.py"
     module.parent.mkdir()
     module.write_text(textwrap.dedent('''
-        from chartgate import ChartContext, Finding, policy
+        from chartgate import Applicability, ChartContext, Finding, policy
 
-        @policy(id="TST-010", title="always fine", scenarios="*", rationale="r", reference="r")
+        @policy(id="TST-010", title="always fine", receives="scenario", applies_to=Applicability(scenarios="*"),
+                rationale="r", reference="r")
         def fine(ctx):
             return None
 
-        @policy(id="TST-011", title="chart-level: the port value", rationale="r", reference="r")
+        @policy(id="TST-011", title="chart-level: the port value", receives="chart", rationale="r", reference="r")
         def port_value(ctx: ChartContext):
             assert [s.name for s in ctx.scenarios] == ["default"]  # the one scenario judged
             if ctx.values_for("default")["port"] != 8080:
@@ -105,7 +108,7 @@ def test_a_policy_file_with_several_policies_gives_one_outcome_each(chart, tmp_p
 
 
 def test_a_policy_that_would_not_run_on_the_scenario_is_an_error_not_a_pass(chart):
-    @policy(id="TST-003", title="ci only", scenarios=("ci",), **COMMON)
+    @policy(id="TST-003", title="ci only", receives="scenario", applies_to=Applicability(scenarios=("ci",)), **COMMON)
     def ci_only(ctx):
         yield from ()
 
@@ -133,24 +136,27 @@ def test_waivers_apply_as_the_gate_applies_them(chart, tmp_path):
     assert expired.outcome == "failed"
 
 
-@policy(id="MIS-101", title="chart-level returns True", **COMMON)
+@policy(id="MIS-101", title="chart-level returns True", receives="chart", **COMMON)
 def returns_true(ctx: ChartContext):
     return True
 
 
-@policy(id="MIS-102", title="a manifest as the resource", scenarios="*", **COMMON)
+@policy(id="MIS-102", title="a manifest as the resource", receives="scenario",
+        applies_to=Applicability(scenarios="*"), **COMMON)
 def manifest_as_resource(ctx: ScenarioContext):
     for m in ctx.manifests:
         yield Finding("wrong", m)
 
 
-@policy(id="MIS-103", title="Finding.on a body", scenarios="*", **COMMON)
+@policy(id="MIS-103", title="Finding.on a body", receives="scenario",
+        applies_to=Applicability(scenarios="*"), **COMMON)
 def on_a_body(ctx: ScenarioContext):
     for m in ctx.manifests:
         yield Finding.on(m.body, "$", "wrong")
 
 
-@policy(id="MIS-104", title="an empty message", scenarios="*", **COMMON)
+@policy(id="MIS-104", title="an empty message", receives="scenario",
+        applies_to=Applicability(scenarios="*"), **COMMON)
 def empty_message(ctx: ScenarioContext):
     for m in ctx.manifests:
         yield Finding("  ", m.resource_id)

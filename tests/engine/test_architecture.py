@@ -25,7 +25,7 @@ STAGE_OF = {
     "manifests": "parse", "dnsnames": "parse",
     # discover: charts, their configuration, the platform, the releases and which charts a run covers
     "charts": "discover", "chartconfig": "discover", "blueprint": "discover", "platform": "discover",
-    "selection": "discover", "capabilities": "discover",
+    "selection": "discover", "capabilities": "discover", "profiles": "discover",
     # plan: toggles, scenarios and the covering plan, its cost
     "toggles": "plan", "references": "plan", "nesting": "plan", "scenarios": "plan", "strategies": "plan",
     "covering": "plan", "planner": "plan", "refusals": "plan", "estimate": "plan", "determinism": "plan",

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import chartgate
+from chartgate import Applicability
 from chartgate.definition import PolicyDeclarationError, policy
 from chartgate.errors import InvalidConfig
 from chartgate.gate import Gate, GateConfig
@@ -56,12 +57,13 @@ def test_the_id_scan_sees_an_id_in_code_but_not_in_a_docstring(tmp_path):
 
 def test_a_role_is_one_of_the_known_ones():
     with pytest.raises(PolicyDeclarationError, match=r"WEB-001: role='renders' is not one of \['render', 'golden'\]"):
-        policy(id="WEB-001", title="t", rationale="r", reference="r", role="renders")(lambda ctx: [])
+        policy(id="WEB-001", title="t", rationale="r", reference="r", receives="chart", role="renders")(lambda ctx: [])
 
 
 def test_two_policies_declaring_one_role_is_a_configuration_error(tmp_path):
     def declare(policy_id):
-        return policy(id=policy_id, title="t", rationale="r", reference="r", role="render")(lambda ctx: [])
+        return policy(id=policy_id, title="t", rationale="r", reference="r", receives="scenario",
+                      applies_to=Applicability(scenarios="*"), role="render")(lambda ctx: [])
     gate = Gate(GateConfig(chart_roots=(tmp_path,), cache_dir=None))
     with pytest.raises(InvalidConfig, match="policies BUILD-001 .* and BUILD-002 .* both declare role='render'"):
         gate.planned_checks([declare("BUILD-001"), declare("BUILD-002")])

@@ -198,9 +198,10 @@ def test_a_kind_list_is_expanded_into_its_items_as_helm_install_applies_them(tmp
 
 
 QUOTING_POLICY = '''
-from chartgate import Finding, ScenarioContext, policy
+from chartgate import Applicability, Finding, ScenarioContext, policy
 
-@policy(id="QUOTE-001", title="quotes a rendered secret", scenarios=("default",), rationale="r", reference="r")
+@policy(id="QUOTE-001", title="quotes a rendered secret", receives="scenario",
+        applies_to=Applicability(scenarios=("default",)), rationale="r", reference="r")
 def quotes(ctx: ScenarioContext):
     for secret in ctx.render.of_kind("Secret"):
         yield Finding.on(secret, "$.stringData", f"the token is {secret.body['stringData']['token']}")

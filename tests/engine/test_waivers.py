@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from chartgate import Applicability
 from chartgate.errors import InvalidWaiver
 from chartgate.gate import Gate
 from chartgate.definition import Outcome
@@ -170,7 +171,7 @@ def test_a_render_failure_is_never_waived_even_by_a_waiver_built_in_code():
     from chartgate.definition import Finding, Result, Severity, policy as declare
     from chartgate.waivers import Waiver, WaiverBook
 
-    @declare(id="RENDER-001", title="t", rationale="r", reference="r", severity=Severity.ERROR, role="render")
+    @declare(id="RENDER-001", title="t", rationale="r", reference="r", severity=Severity.ERROR, receives="scenario", applies_to=Applicability(scenarios="*"), role="render")
     def renders(ctx):
         return []
 

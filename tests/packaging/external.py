@@ -155,7 +155,7 @@ automountServiceAccountToken: {{ .Values.serviceAccount.automount }}
 OWN_POLICY = '''\
 """This repository's own policies."""
 
-from chartgate import Finding, ScenarioContext, policy
+from chartgate import Applicability, Finding, ScenarioContext, policy
 
 
 @policy(
@@ -163,7 +163,8 @@ from chartgate import Finding, ScenarioContext, policy
     title="Every Deployment names its owning team",
     rationale="""On-call finds the owner of a workload by its team label.""",
     reference="https://example.invalid/handbook#team-label",
-    scenarios="*",
+    receives="scenario",
+    applies_to=Applicability(scenarios="*"),
 )
 def deployments_name_their_team(ctx: ScenarioContext):
     for manifest in ctx.render.of_kind("Deployment"):

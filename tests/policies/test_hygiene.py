@@ -103,7 +103,8 @@ def test_blueprint_label_must_carry_the_blueprint_name_and_is_skipped_without_bl
     assert "sets 'bp-wrong' for the Blueprint label" in finding.message
     assert "`catalyst.openova.io/blueprint: bp-demo`" in finding.message
     # Without blueprint.yaml the chart is judged with the generic profile: the engine skips the rule.
-    assert hyg.overlay_objects_have_blueprint_label.requires == ("blueprint", "blueprint-file")
+    declared = hyg.overlay_objects_have_blueprint_label
+    assert (declared.profile, *declared.requires) == ("blueprint", "blueprint-file")
 
 
 # -- objects the scenario's input wrote (extraObjects in a ci/ file) are the input's, real Helm ------

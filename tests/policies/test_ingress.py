@@ -255,7 +255,7 @@ def test_the_istio_gateway_class_is_ing_004s_finding_not_ing_005s():
 
 def test_ing_policies_are_blueprint_rules_and_declare_their_kinds():
     from chartgate.definition import policies_in
-    declared = {p.id: (p.requires, p.kinds, p.reference) for p in policies_in(ing)}
+    declared = {p.id: ((p.profile, *p.requires), p.kinds, p.reference) for p in policies_in(ing)}
     assert declared == {
         "ING-001": (("blueprint",), ("KnativeServing",), "docs/policies.md#ing"),
         "ING-002": (("blueprint",), ("ConfigMap",), "docs/policies.md#ing"),

@@ -98,11 +98,14 @@ def found(policy, ctx) -> list[tuple[str, str]]:
 
 
 def test_umb_rules_are_blueprint_only_and_point_at_the_docs():
-    assert umb.declares_dependencies.requires == ("blueprint",)
-    assert umb.identity_matches_blueprint.requires == ("blueprint", "blueprint-file")  # it reads blueprint.yaml
+    declared = lambda p: (p.profile, *p.requires)  # noqa: E731 - the profile, then the chart facts it needs
+    # Library charts render nothing and wrap nothing: UMB-001 is declared for application charts.
+    assert declared(umb.declares_dependencies) == ("blueprint", "application-chart")
+    assert declared(umb.identity_matches_blueprint) == ("blueprint", "blueprint-file")  # it reads blueprint.yaml
     for p in (umb.dependencies_vendored_at_pin, umb.upstream_pin_agrees, umb.default_render_has_payload):
-        assert p.requires == ("blueprint", "dependencies")
-    assert {p.reference for p in umb.__dict__.values() if hasattr(p, "requires")} == {"docs/policies.md#umb"}
+        assert declared(p) == ("blueprint", "dependencies")
+    from chartgate.definition import policies_in
+    assert {p.reference for p in policies_in(umb)} == {"docs/policies.md#umb"}
 
 
 def test_the_real_format_passes_without_spec_upstream():
@@ -253,10 +256,12 @@ def test_umb_is_quiet_on_every_fixture_chart():
 
 
 def test_library_charts_are_never_hollow():
+    from chartgate.applicability import unmet_requirement
     ctx = umbrella()
     ctx.chart.chart_yaml["type"] = "library"
-    with pytest.raises(NotApplicable):
-        list(umb.declares_dependencies.check(ctx))
+    ctx.chart.profile = "blueprint"  # a Blueprint umbrella that is a library chart
+    # The engine skips UMB-001 on a library chart before its check runs (a declared requirement).
+    assert "is a library chart (Chart.yaml type: library)" in unmet_requirement(umb.declares_dependencies, ctx)
 
 
 def test_condition_value_takes_the_first_path_that_exists():

@@ -235,10 +235,11 @@ data:
 QUOTING_POLICY = """
 import json
 
-from chartgate import Finding, policy
+from chartgate import Applicability, Finding, policy
 
 
-@policy(id="QUOTE-001", title="Quotes whole objects", scenarios="*", reference="tests/reliability",
+@policy(id="QUOTE-001", title="Quotes whole objects", receives="scenario", applies_to=Applicability(scenarios="*"),
+        reference="tests/reliability",
         rationale="A test policy that puts every object it sees into its messages and excerpts.")
 def quotes(ctx):
     for manifest in ctx.render.manifests:

@@ -47,15 +47,17 @@ def report(repo: Path) -> dict:
 
 
 BUGGY_POLICY = '''
-from chartgate import Finding, NotApplicable, ScenarioContext, policy
+from chartgate import Applicability, Finding, NotApplicable, ScenarioContext, policy
 
-@policy(id="BUG-001", title="compares a rendered port", scenarios="*", rationale="r", reference="r")
+@policy(id="BUG-001", title="compares a rendered port", receives="scenario", applies_to=Applicability(scenarios="*"),
+        rationale="r", reference="r")
 def buggy(ctx: ScenarioContext):
     for m in ctx.manifests:
         if m.body["data"]["port"] > 1024:   # str > int: TypeError
             yield Finding.on(m, "$.data.port", "high port")
 
-@policy(id="BUG-002", title="finds, then gives up", scenarios="*", rationale="r", reference="r")
+@policy(id="BUG-002", title="finds, then gives up", receives="scenario", applies_to=Applicability(scenarios="*"),
+        rationale="r", reference="r")
 def finds_then_not_applicable(ctx: ScenarioContext):
     yield Finding.on(ctx.manifests[0], "$", "a real finding")
     raise NotApplicable("nothing more to judge")
@@ -93,9 +95,10 @@ def test_a_policy_that_raises_under_xdist_is_an_error_result_too(pytester, repo)
 # -- 2. interrupted and partial sessions ------------------------------------------------------------
 
 INTERRUPTING_POLICY = '''
-from chartgate import ScenarioContext, policy
+from chartgate import Applicability, ScenarioContext, policy
 
-@policy(id="ZZZ-001", title="interrupts", scenarios="*", rationale="r", reference="r")
+@policy(id="ZZZ-001", title="interrupts", receives="scenario", applies_to=Applicability(scenarios="*"),
+        rationale="r", reference="r")
 def interrupts(ctx: ScenarioContext):
     raise KeyboardInterrupt
     yield
@@ -125,7 +128,7 @@ SLOW_POLICY = '''
 import time
 from chartgate import ChartContext, policy
 
-@policy(id="SLOW-001", title="slow", rationale="r", reference="r")
+@policy(id="SLOW-001", title="slow", receives="chart", rationale="r", reference="r")
 def slow(ctx: ChartContext):
     time.sleep(60)
     return []

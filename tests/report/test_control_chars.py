@@ -35,10 +35,11 @@ CHART = {
                           "data:\n  note: {{ .Values.evil | quote }}\n"),
 }
 POLICY = '''
-from chartgate import Finding, policy
+from chartgate import Applicability, Finding, policy
 
 
-@policy(id="CTL-001", title="ConfigMaps are flagged with their name", scenarios="*",
+@policy(id="CTL-001", title="ConfigMaps are flagged with their name", receives="scenario",
+        applies_to=Applicability(scenarios="*"),
         rationale="A test policy whose message repeats what the chart put in a resource name.",
         reference="tests/report/test_control_chars.py")
 def named(ctx):

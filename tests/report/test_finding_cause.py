@@ -49,7 +49,7 @@ data:
 """
 
 
-@policy(id="CAUSE-001", title="No debug ConfigMap", reference="tests/report/test_finding_cause.py",
+@policy(id="CAUSE-001", title="No debug ConfigMap", receives="chart", reference="tests/report/test_finding_cause.py",
         rationale="A chart-level check whose findings do not name their scenarios: the engine does.")
 def no_debug_config(ctx):
     """Renders every planned scenario itself and yields plain findings (no `scenarios`)."""

@@ -55,11 +55,12 @@ POLICY_MODULE = '''\
 import base64
 from pathlib import Path
 
-from chartgate import Finding, policy
+from chartgate import Applicability, Finding, policy
 
 
 @policy(id="PLANT-001", title="Reports never show secret values", rationale="A policy that quotes secrets.",
-        reference="tests/report/test_planted_secret.py", scenarios=("overlay.planted",))
+        reference="tests/report/test_planted_secret.py", receives="scenario",
+        applies_to=Applicability(scenarios=("overlay.planted",)))
 def quotes_secrets(ctx):
     for secret in ctx.render.of_kind("Secret"):
         blob = secret.body["data"]["blob"]

@@ -1,6 +1,6 @@
 """Our platform's own rules, beside chartgate's built-in ones."""
 
-from chartgate import Finding, ScenarioContext, policy
+from chartgate import Applicability, Finding, ScenarioContext, policy
 
 REGISTRY = "registry.invalid/"  # the platform's registry: images are scanned and mirrored there
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -17,8 +17,11 @@ def pod_spec(workload) -> dict:
 @policy(
     id="WEB-001",                      # stable, never reused; waivers and reports refer to it
     title="Every container image comes from the platform registry",
-    scenarios="*",                     # judge every planned scenario (omit for a chart-level check)
-    kinds=WORKLOADS,                   # skipped, with that reason, where no workload renders
+    receives="scenario",               # a ScenarioContext, once per planned scenario (or "chart")
+    applies_to=Applicability(
+        scenarios="*",                 # every planned scenario
+        kinds=WORKLOADS,               # skipped, with that reason, where no workload renders
+    ),
     rationale="Only images in the platform registry are scanned and mirrored; any other registry "
               "can change or vanish under a running release.",
     reference="policies/web.py",

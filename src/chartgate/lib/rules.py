@@ -4,7 +4,7 @@ A rule says what is wrong with one container; the helper walks every distinct po
 planned scenario that rendered (`chartgate.lib.podspec.chart_view`), reports each defect once with
 the scenarios that show it, and ends each message with how to waive it for the running policy:
 
-    @policy(id="SEC-001", ..., remediation="Remove `privileged` ...")
+    @policy(id="SEC-001", ..., receives="chart", remediation="Remove `privileged` ...")
     def no_privileged_containers(ctx):
         def privileged(c: Container):
             if c.security.get("privileged") is True:
