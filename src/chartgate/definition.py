@@ -6,6 +6,7 @@ chartgate finds them by looking at the module's attributes. Nothing registers it
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -188,8 +189,8 @@ class Policy:
 
     @property
     def judges_failed_renders(self) -> bool:
-        """The check judges renders Helm refused, too (the render check, role="render")."""
-        return self.applicability.failed_renders or self.role == RENDER_ROLE
+        """The check judges renders Helm refused, too (the render check)."""
+        return self.applicability.failed_renders
 
     def applies_to(self, scenario) -> bool:
         """Is the check planned on this scenario (a per-scenario check whose applicability admits it)?"""
@@ -271,6 +272,8 @@ def policy(*, id: str, title: str, rationale: str, reference: str, severity: Sev
     severity = _validated(id, title, rationale, reference, severity, remediation)
     receives, applicability = validated_applicability(id, receives, applies_to)
     role = _role(id, role)
+    if role == RENDER_ROLE:  # the render policy judges the renders Helm refused: that is its job
+        applicability = dataclasses.replace(applicability, failed_renders=True)
 
     def wrap(fn: Callable) -> Policy:
         if not callable(fn):
