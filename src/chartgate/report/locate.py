@@ -18,20 +18,20 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\['([^']*)'\]|\[\"([^\"]*)\"\]|\[(\d+|\*)\]")
+from ..jsonpaths import UnresolvedPath, trail_of
+
 _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dashes>(?:- +)*)(?P<quote>[\"']?)(?P<key>[^\s\"':#{}][^\"':]*?)(?P=quote) *:(?:\s|$)")
 
 
 def jsonpath_keys(path: str) -> list[str]:
-    """The mapping keys of a JSONPath, outermost first: `$.spec.ports[0].port` -> [spec, ports, port]."""
-    if not path or not path.startswith("$"):
+    """The mapping keys of a JSONPath, outermost first: `$.spec.ports[0].port` -> [spec, ports, port].
+
+    The path is read by jsonpath-ng (`chartgate.jsonpaths.trail_of`); one that does not name a single
+    place (empty, a wildcard, not a JSONPath) has no keys, and so no line."""
+    try:
+        return [part for part in trail_of(path) if isinstance(part, str)]
+    except UnresolvedPath:
         return []
-    keys = []
-    for match in _PATH_TOKEN.finditer(path[1:]):
-        key = match.group(1) or match.group(2) or match.group(3)
-        if key is not None:
-            keys.append(key)
-    return keys
 
 
 class KeyIndex:
