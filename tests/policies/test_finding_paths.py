@@ -14,9 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from chartgate import Finding
 from chartgate.gate import Gate
-from chartgate.lib.renders import UnresolvedPath, resolve
+from chartgate.jsonpaths import up_to_missing
+from chartgate.lib.renders import UnresolvedPath, jsonpath, resolve, trail_of
 from chartgate.yamlio import load_file
 
 Objects = dict[tuple[str, str, str], list[dict]]  # (chart, scenario, resource id) -> its bodies
@@ -114,3 +118,24 @@ def test_the_check_fails_on_a_path_that_names_nothing(tmp_path):
     assert len(problems) == len(bad), problems
     assert "$.data exists, $.data.config does not" in problems[0]
     assert "no render holds Service/ns/web" in problems[-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=12), st.integers(min_value=0, max_value=50)), max_size=6))
+def test_jsonpath_ng_reads_back_every_path_chartgate_writes(trail):
+    # Any key - dots, quotes, backslashes, `where`, non-ASCII - comes back from jsonpath-ng unchanged.
+    path = jsonpath(tuple(trail))
+    assert trail_of(path) == tuple(trail)
+    body: object = "leaf"
+    for part in reversed(trail):
+        body = [None] * part + [body] if isinstance(part, int) else {part: body}
+    assert resolve(body, path) == "leaf"
+
+
+def test_a_missing_field_names_the_first_key_to_add():
+    body = {"spec": {"containers": [{"name": "app", "resources": {}}]}}
+    limits = "$.spec.containers[0].resources.limits"
+    assert up_to_missing(body, limits + ".memory") == limits
+    assert up_to_missing(body, "$.spec.containers[0].name") == "$.spec.containers[0].name"
+    assert up_to_missing(body, "$.spec.containers[2].resources") == "$.spec.containers[2].resources"  # stays wrong
+    assert up_to_missing(body, "$.spec.containers[0].name.x") == "$.spec.containers[0].name.x"  # past a string
