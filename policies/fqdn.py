@@ -52,7 +52,7 @@ from chartgate.lib.dns import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema
                                 key_words, list_items_read, names_key, schema_properties)
 from chartgate.lib.apis import builtin_groups
 from chartgate.lib.configspace import INCOMPATIBLE, conform, current_value
-from chartgate.lib.renders import IdentityMemo, trail_of
+from chartgate.lib.renders import IdentityMemo, jsonpath, trail_of
 from chartgate.lib.values import Path_, dotted, get_path, supplied_strings, values_file
 
 REFERENCE = "docs/policies.md#fqdn"
@@ -378,7 +378,7 @@ def schema_defaults(ctx: ChartContext, judge: Judge) -> Iterator[Finding]:
         if "default" not in prop:
             continue
         default = prop["default"]
-        schema_path = "$.spec.configSchema" + "".join(f".properties.{p}" for p in path) + ".default"
+        schema_path = jsonpath(("spec", "configSchema", *(x for p in path for x in ("properties", p)), "default"))
         names = [o.name for o in find_names(default, path) if not judge.exemption(o)]
         if names:
             yield Finding(f"blueprint configSchema gives `{dotted(path)}` the default {default!r}, which holds the "

@@ -1,9 +1,11 @@
 """JSONPaths as findings write them, and reading them back with jsonpath-ng.
 
 A finding names its offending field by a JSONPath into the object it names: `$.spec.ports[0].port`,
-with keys that are not plain identifiers in brackets: `$.data['ca.crt']`. `jsonpath(trail)` writes a
-key trail that way; `trail_of(path)` reads one back and `resolve(body, path)` finds what it names,
-both through jsonpath-ng, so a path chartgate writes is one any JSONPath tool reads the same way.
+with keys that are not plain identifiers in brackets: `$.data['ca.crt']`, and a list entry by index
+or by a filter on its name (`$.dependencies[?(@.name=='redis')]`). `jsonpath(trail)` writes a key
+trail; `resolve(body, path)` finds what a path names, `trail_of(path)` and `keys_of(path)` read its
+parts - all through jsonpath-ng's (extended) parser, so a path chartgate writes is one any JSONPath
+tool reads the same way.
 
 A place inside a document embedded in a string (a ConfigMap value holding JSON or YAML) has no
 JSONPath of its own in the object: a finding there names the string holding the document, and its
@@ -17,14 +19,16 @@ from functools import lru_cache
 from typing import Any
 
 from jsonpath_ng import Child, Fields, Index, JSONPath, Root
-from jsonpath_ng import parse as _parse_jsonpath
 from jsonpath_ng.exceptions import JSONPathError
+from jsonpath_ng.ext import parse as _parse_jsonpath
+from jsonpath_ng.ext.filter import Filter
 
 Trail = tuple[str | int, ...]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # Identifiers jsonpath-ng's lexer reads as operators (`$.a.where` does not parse): always bracketed.
 _RESERVED = frozenset({"where", "wherenot"})
+_REQUIRED = object()
 
 
 class UnresolvedPath(LookupError):
@@ -46,39 +50,56 @@ def jsonpath(trail: Trail) -> str:
 
 @lru_cache(maxsize=4096)
 def parse(path: str) -> JSONPath:
-    """jsonpath-ng's expression for `path`; UnresolvedPath when it is not a JSONPath."""
+    """jsonpath-ng's expression for `path`, which must start at the object's root `$`;
+    UnresolvedPath when it is not such a JSONPath."""
+    if not path.startswith("$"):
+        raise UnresolvedPath(f"{path!r} does not start at the object's root `$`")
     try:
         return _parse_jsonpath(path)
     except JSONPathError as exc:
         raise UnresolvedPath(f"{path!r} is not a JSONPath: {exc}") from None
 
 
-def trail_of(path: str) -> Trail:
-    """The keys and list indexes of a path naming one place: `$.data['ca.crt']` -> ("data", "ca.crt").
-
-    UnresolvedPath for anything else (wildcards, slices, filters, text that is not a JSONPath)."""
-    if not path.startswith("$"):
-        raise UnresolvedPath(f"{path!r} does not start at the object's root `$`")
-    trail: list[str | int] = []
+def _steps(path: str) -> list[JSONPath]:
+    """The steps of `path` after `$`, outermost first; UnresolvedPath for anything but a chain of
+    single keys, single indexes and filters."""
+    steps: list[JSONPath] = []
 
     def walk(node: JSONPath) -> None:
-        if isinstance(node, Root):
-            return
         if isinstance(node, Child):
             walk(node.left)
             walk(node.right)
-        elif isinstance(node, Fields) and len(node.fields) == 1 and node.fields[0] != "*":
-            trail.append(node.fields[0])
-        elif isinstance(node, Index) and len(node.indices) == 1:
-            trail.append(node.indices[0])
-        else:
+        elif isinstance(node, Fields) and len(node.fields) == 1 \
+                or isinstance(node, Index) and len(node.indices) == 1 or isinstance(node, Filter):
+            # (`$.*` is a Wildcard node, not a key; a key named `*` is written `$['*']`)
+            steps.append(node)
+        elif not isinstance(node, Root):
             raise UnresolvedPath(f"{path!r} does not name one place ({node})")
 
     walk(parse(path))
+    return steps
+
+
+def trail_of(path: str) -> Trail:
+    """The keys and list indexes of a path: `$.data['ca.crt']` -> ("data", "ca.crt").
+
+    UnresolvedPath for a path that is not a chain of single keys and indexes (wildcards, slices,
+    filters, text that is not a JSONPath)."""
+    trail: list[str | int] = []
+    for step in _steps(path):
+        if isinstance(step, Filter):
+            raise UnresolvedPath(f"{path!r} selects list entries by a filter, not by index")
+        trail.append(step.fields[0] if isinstance(step, Fields) else step.indices[0])
     return tuple(trail)
 
 
-_REQUIRED = object()
+def keys_of(path: str) -> list[str]:
+    """The mapping keys of a path, outermost first (indexes and filters left out):
+    `$.spec.ports[0].port` -> [spec, ports, port]. Empty for text that is not such a JSONPath."""
+    try:
+        return [step.fields[0] for step in _steps(path) if isinstance(step, Fields)]
+    except UnresolvedPath:
+        return []
 
 
 def resolve(body: Any, path: str, default: Any = _REQUIRED) -> Any:
@@ -92,22 +113,41 @@ def resolve(body: Any, path: str, default: Any = _REQUIRED) -> Any:
     names the string (its message names the place inside, e.g. `json $.ingressDomain`), so the path
     resolves to the string's text.
     """
-    trail = trail_of(path)  # one place, from the root
-    matches = parse(path).find(body)
+    expression, steps = parse(path), _steps(path)
+    matches = expression.find(body)
     if matches:
         return matches[0].value
-    if default is not _REQUIRED and trail and isinstance(trail[-1], str):
-        parent = parse(jsonpath(trail[:-1])).find(body)
-        if parent and isinstance(parent[0].value, dict):
+    if default is not _REQUIRED and isinstance(expression, Child) and isinstance(steps[-1], Fields):
+        parents = expression.left.find(body)
+        if parents and isinstance(parents[0].value, dict):
             return default
-    raise UnresolvedPath(f"{path} names nothing in the object ({_deepest(body, trail)})")
+    raise UnresolvedPath(f"{path} names nothing in the object ({_deepest(body, expression, steps)})")
+
+
+def _deepest(body: Any, expression: JSONPath, steps: list[JSONPath]) -> str:
+    """Which part of a path that names nothing does exist: `$.spec exists, $.spec.x does not`."""
+    depth, missing = len(steps), expression
+    while isinstance(missing, Child):  # `missing` is the first `depth` steps
+        if missing.left.find(body):
+            return f"{_spelled(steps[:depth - 1])} exists, {_spelled(steps[:depth])} does not"
+        depth, missing = depth - 1, missing.left
+    return f"{_spelled(steps[:1])} does not exist"
+
+
+def _spelled(steps: list[JSONPath]) -> str:
+    return "$" + "".join(jsonpath((step.fields[0],))[1:] if isinstance(step, Fields)
+                         else f"[{step.indices[0]}]" if isinstance(step, Index) else str(step) for step in steps)
 
 
 def up_to_missing(body: Any, path: str) -> str:
     """`path` up to its first key `body` lacks: the field to add, for a finding that something is
     missing (`$.spec.containers[0].resources.limits.memory` is `...resources.limits` when the
-    container sets no limits). A path that resolves, or that a list index breaks, is returned as is."""
-    trail = trail_of(path)
+    container sets no limits). A path that resolves, that a list index breaks, or that is not a
+    chain of keys and indexes is returned as is."""
+    try:
+        trail = trail_of(path)
+    except UnresolvedPath:
+        return path
     parent = body
     for depth in range(1, len(trail) + 1):
         found = parse(jsonpath(trail[:depth])).find(body)
@@ -116,10 +156,3 @@ def up_to_missing(body: Any, path: str) -> str:
             return jsonpath(trail[:depth]) if addable and depth < len(trail) else path
         parent = found[0].value
     return path
-
-
-def _deepest(body: Any, trail: Trail) -> str:
-    for depth in range(len(trail) - 1, 0, -1):
-        if parse(jsonpath(trail[:depth])).find(body):
-            return f"{jsonpath(trail[:depth])} exists, {jsonpath(trail[:depth + 1])} does not"
-    return f"{jsonpath(trail[:1])} does not exist"

@@ -68,9 +68,11 @@ def unresolved_paths(results, objects: Objects, chart_dirs: dict[str, Path]) -> 
 def _chart_file(chart_dir: Path | None, template: str):
     if chart_dir is None or not template:
         return None
-    relative = Path(*Path(template).parts[1:])  # `<chart>/values.yaml`, `<chart>/charts/<sub>/values.yaml`
-    path = chart_dir / relative
-    return load_file(path, what="chart file") if relative.parts and path.is_file() else None
+    if Path(template).is_absolute():  # a file of its own: a golden file, a blueprint.yaml beside the chart
+        path = Path(template)
+    else:  # `<chart>/values.yaml`, `<chart>/charts/<sub>/values.yaml`
+        path = chart_dir.joinpath(*Path(template).parts[1:])
+    return load_file(path, what="chart file") if path.is_file() and path != chart_dir else None
 
 
 def _objects(gate: Gate) -> Objects:
@@ -97,6 +99,7 @@ def test_the_check_fails_on_a_path_that_names_nothing(tmp_path):
     objects = {("web", "default", "ConfigMap/ns/web"): [body], ("web", "default", "Pod/ns/web"): [pod]}
     (tmp_path / "web").mkdir()
     (tmp_path / "web" / "values.yaml").write_text("global:\n  domain: example.com\n")
+    (tmp_path / "web" / "Chart.yaml").write_text("name: web\ndependencies:\n  - {name: redis, version: 1.0.0}\n")
     policy = SimpleNamespace(id="TEST-001")
 
     def run(*findings):
@@ -105,6 +108,7 @@ def test_the_check_fails_on_a_path_that_names_nothing(tmp_path):
     good = [Finding("m", "ConfigMap/ns/web", "web/templates/cm.yaml", "$.data['config.json']"),
             Finding("m", "Pod/ns/web", "web/templates/pod.yaml", "$.spec.containers[0].securityContext.runAsUser"),
             Finding("m", "", "web/values.yaml", "$.global.domain"),
+            Finding("m", "", "web/Chart.yaml", "$.dependencies[?(@.name=='redis')].version"),
             Finding("m", "Pod/ns/web", "web/templates/pod.yaml", "$.spec.containers[0].securityContext.runAsNonRoot"),
             Finding("m", "Pod/ns/web", "web/templates/pod.yaml")]  # no path: nothing to resolve
     assert unresolved_paths(run(*good), objects, {"web": tmp_path / "web"}) == []
@@ -112,6 +116,8 @@ def test_the_check_fails_on_a_path_that_names_nothing(tmp_path):
            Finding("m", "ConfigMap/ns/web", "web/templates/cm.yaml", "$.data['config.json'].host"),
            Finding("m", "Pod/ns/web", "web/templates/pod.yaml", "$.spec.containers[1].securityContext"),
            Finding("m", "", "web/values.yaml", "$.globals.domain"),
+           Finding("m", "", "web/Chart.yaml", "$.dependencies[?(@.name=='valkey')].version"),
+           Finding("m", "", "web/Chart.yaml", "$.dependencies[?name=='redis'"),  # not a JSONPath
            Finding("m", "Pod/ns/web", "web/templates/pod.yaml", "$.spec.containers[0].resources.limits.memory"),
            Finding("m", "Service/ns/web", "web/templates/svc.yaml", "$.spec")]
     problems = unresolved_paths(run(*bad), objects, {"web": tmp_path / "web"})
