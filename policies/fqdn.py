@@ -52,8 +52,8 @@ from chartgate.lib.dns import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema
                                 key_words, list_items_read, names_key, schema_properties)
 from chartgate.lib.apis import builtin_groups
 from chartgate.lib.configspace import INCOMPATIBLE, conform, current_value
-from chartgate.lib.renders import IdentityMemo
-from chartgate.lib.values import Path_, dotted, get_path, supplied_strings
+from chartgate.lib.renders import IdentityMemo, jsonpath, trail_of
+from chartgate.lib.values import Path_, dotted, get_path, supplied_strings, values_file
 
 REFERENCE = "docs/policies.md#fqdn"
 # The cause FQDN-001 (the default) and FQDN-003 (the fallback it makes) share: one defect in the report.
@@ -340,13 +340,6 @@ def where(occ: Occurrence) -> str:
 # --- FQDN-001: defaults -----------------------------------------------------------------------------
 
 
-def values_file(ctx: ChartContext, path: Path_) -> str:
-    """The values.yaml that sets `path` by default: the umbrella's, unless only a subchart sets it."""
-    if path and path[0] in ctx.chart.subcharts and get_path(ctx.chart.values, path, None) is None:
-        return f"{ctx.name}/charts/{path[0]}/values.yaml"
-    return f"{ctx.name}/values.yaml"
-
-
 @policy(
     id="FQDN-001",
     title="No default value holds a domain, and domain/host keys default to empty",
@@ -374,7 +367,8 @@ def defaults_hold_no_domain(ctx: ChartContext):
                        "domain may be hardcoded in values. Derive it from the cluster's FQDN input, list it in "
                        "`fqdn.allow` of the platform file if it is a deliberate external dependency, or add a "
                        "waiver with a reason.")
-        yield Finding(message, template=values_file(ctx, path), path=occ.path,
+        template, at = values_file(ctx.chart, occ.trail)  # the umbrella's, unless only a subchart sets it
+        yield Finding(message, template=template, path=at,
                       excerpt=f"{dotted(path)}: {value!r}", cause=DEFAULT_DOMAIN)
     yield from schema_defaults(ctx, judge)
 
@@ -385,7 +379,7 @@ def schema_defaults(ctx: ChartContext, judge: Judge) -> Iterator[Finding]:
         if "default" not in prop:
             continue
         default = prop["default"]
-        schema_path = "$.spec.configSchema" + "".join(f".properties.{p}" for p in path) + ".default"
+        schema_path = jsonpath(("spec", "configSchema", *(x for p in path for x in ("properties", p)), "default"))
         names = [o.name for o in find_names(default, path) if not judge.exemption(o)]
         if names:
             yield Finding(f"blueprint configSchema gives `{dotted(path)}` the default {default!r}, which holds the "
@@ -520,11 +514,12 @@ def missing_fqdn_fails_loudly(ctx: ChartContext):
                 continue
             anchored.add(default)
             path, where_default = defaults[default]
+            template, at = values_file(ctx.chart, trail_of(where_default))
             yield Finding(f"without an FQDN ({keys} unset, no cluster overlay) the chart silently falls back to "
                           f"the default '{default}' of `{dotted(path)}` (rendered at {manifest.resource_id} "
                           f"{where(occ)}). Remove the default and guard the input with `required \"<key> is "
                           f"required: ...\"` so a missing FQDN fails the render, naming the key.\nreproduce: "
-                          f"{render.command}", template=values_file(ctx, path), path=where_default,
+                          f"{render.command}", template=template, path=at,
                           excerpt=f"{dotted(path)}: {get_path(ctx.chart.effective_values, path, None)!r}",
                           cause=DEFAULT_DOMAIN)
         else:

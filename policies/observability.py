@@ -14,6 +14,7 @@ import json
 from chartgate import Applicability, ChartContext, Finding, NotApplicable, ScenarioContext, ScenarioKind, policy
 from chartgate.lib.apis import is_builtin
 from chartgate.lib.presence import presence
+from chartgate.lib.values import values_file
 
 REFERENCE = "docs/policies.md#obs"
 MONITORING_GROUP = "monitoring.coreos.com"
@@ -53,16 +54,11 @@ def controlled(ctx: ChartContext, toggle) -> dict:
     return {m.identity(): m for m in on.manifests if m.identity() not in before}
 
 
-def values_file(ctx: ChartContext, toggle) -> str:
-    """The values.yaml that decides the toggle's default: the umbrella's, unless only the subchart sets it."""
-    if toggle.in_subchart:
-        try:
-            node = ctx.chart.values
-            for part in toggle.path:
-                node = node[part]
-        except (KeyError, TypeError):
-            return f"{ctx.name}/charts/{toggle.in_subchart}/values.yaml"
-    return f"{ctx.name}/values.yaml"
+def where_set(ctx: ChartContext, toggle) -> dict:
+    """The values.yaml that decides the toggle's default (the umbrella's, unless only the subchart sets
+    it) and the toggle's JSONPath in that file: a finding's `template` and `path`."""
+    template, path = values_file(ctx.chart, toggle.path)
+    return {"template": template, "path": path}
 
 
 def declared_by_umbrella(ctx: ChartContext, toggle) -> bool:
@@ -93,7 +89,7 @@ def toggles_default_false(ctx: ChartContext):
                 f"{toggle.dotted} defaults to {toggle.default!r}; {toggle.category.value} toggles{why} must "
                 f"default to false. Set `{toggle.dotted}: false` in the umbrella values.yaml and enable it in "
                 "the cluster overlay instead.",
-                template=values_file(ctx, toggle), path=f"$.{toggle.dotted}",
+                **where_set(ctx, toggle),
                 excerpt=f"{toggle.dotted}: {toggle.default}")
 
 
@@ -139,7 +135,7 @@ def opt_in_changes_the_render(ctx: ChartContext):
                 yield Finding(f"{toggle.dotted} is set in values.yaml but no template of the chart or its "
                               "subcharts reads it, so switching it on changes nothing. Fix the key (compare "
                               "the subchart's values.yaml) or remove it.",
-                              template=f"{ctx.name}/values.yaml", path=f"$.{toggle.dotted}")
+                              **where_set(ctx, toggle))  # the umbrella's values.yaml
             continue
         on, off = ctx.try_render(f"on.{toggle.dotted}"), ctx.try_render(f"off.{toggle.dotted}")
         if not (on.ok and off.ok):
@@ -151,7 +147,7 @@ def opt_in_changes_the_render(ctx: ChartContext):
                 f"even with every optional API ({', '.join(on.scenario.api_versions) or 'none'}) advertised. "
                 "Wire the toggle into its template (`{{- if .Values." + toggle.dotted + " }}`) or remove it "
                 "from values.yaml.",
-                template=values_file(ctx, toggle), path=f"$.{toggle.dotted}")
+                **where_set(ctx, toggle))
 
 
 @policy(

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
 from chartgate import Applicability, ChartContext, Finding, NotApplicable, ScenarioContext, policy
-from chartgate.lib.renders import load_file
+from chartgate.lib.renders import jsonpath, load_file
 from chartgate.lib.selectors import matches, pod_templates
-from chartgate.lib.values import Path_, dotted
+from chartgate.lib.values import Path_, dotted, values_file
 
 REFERENCE = "docs/policies.md#net"
 
@@ -137,11 +137,13 @@ def values_ranges_inside(ctx: ChartContext):
         for r in port_ranges(values):
             found = True
             problem = range_problem(r, allowed)
-            if problem:
+            if problem:  # a default: in the values.yaml that sets it (a subchart's, without its key)
+                template, at = values_file(ctx.chart, r.path) if values is ctx.chart.effective_values \
+                    else (source, jsonpath(r.path))
                 yield Finding(f"`{r.dotted}` in {source}: {problem}. Set `{r.dotted}.{r.bounds[0]}`/"
                               f"`.{r.bounds[1]}` inside {allowed[0]}-{allowed[1]} with {r.bounds[0]} <= "
                               f"{r.bounds[1]}, or add a waiver with a reason.",
-                              template=source, path=f"$.{r.dotted}",
+                              template=template, path=at,
                               excerpt=f"{r.dotted}: {{{r.bounds[0]}: {r.start}, {r.bounds[1]}: {r.end}}}")
     if not found:
         raise NotApplicable("no UDP or port range in the chart's values")

@@ -169,11 +169,12 @@ def dependencies_vendored_at_pin(ctx: ChartContext):
         for rel, version in sorted(vendored_archives(ctx, dep.name).items()):
             if vendored.origin != f"{ctx.chart.origin}/{rel}" and not same_version(version, dep.version):
                 yield Finding(f"{rel} is a stale copy of `{dep.name}` (pinned at {dep.version}); delete it so "
-                              "only the pinned version is vendored.", template=chart_file(ctx, rel), path=where)
+                              "only the pinned version is vendored.", template=chart_file(ctx, rel))  # the file
         if dep.name in locked and not same_version(locked[dep.name], dep.version):
             yield Finding(f"Chart.lock resolves `{dep.name}` to {locked[dep.name]} but Chart.yaml pins "
                           f"{dep.version}; run `helm dependency update` and commit Chart.lock and charts/.",
-                          template=chart_file(ctx, "Chart.lock"), path=f"$.dependencies[?name=='{dep.name}'].version")
+                          template=chart_file(ctx, "Chart.lock"),
+                          path=f"$.dependencies[?(@.name=='{dep.name}')].version")
 
 
 def upstream_pins(ctx: ChartContext) -> Iterator[Finding]:

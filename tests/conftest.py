@@ -65,8 +65,9 @@ class GateRun:
         return [r for r in self.gate.results if r.policy.id == policy_id]
 
 
-def run_gate(config: GateConfig, policies) -> GateRun:
+def run_gate(config: GateConfig, policies, *, keep_renders: bool = False) -> GateRun:
     gate = Gate(config)
+    gate.keep_renders = keep_renders  # every render stays in memory after the run (to inspect them)
     summary = gate.run(policies)
     return GateRun(gate, summary)
 

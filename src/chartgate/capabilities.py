@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
 from .charts import Chart
 
@@ -22,10 +23,17 @@ class CapabilityGate:
         return "/".join(parts[:2]) if len(parts) >= 2 and "." in parts[0] else parts[0]
 
 
+def advertised_api_checks(text: str) -> Iterator[tuple[str, int]]:
+    """(API as written, offset just past the test) for each `.Capabilities.APIVersions.Has "x"` in a
+    template's text, in order."""
+    for match in _HAS.finditer(text):
+        yield match.group(1), match.end()
+
+
 def capability_gates(chart: Chart) -> list[CapabilityGate]:
-    gates = {CapabilityGate(match.group(1), source)
+    gates = {CapabilityGate(api_version, source)
              for source, text in chart.all_templates().items()
-             for match in _HAS.finditer(text)}
+             for api_version, _ in advertised_api_checks(text)}
     return sorted(gates, key=lambda g: (g.api_version, g.template))
 
 

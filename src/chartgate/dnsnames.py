@@ -24,10 +24,9 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 from .errors import InvalidYaml
+from .jsonpaths import Trail, jsonpath  # how a finding names a field: `$.data['config.yaml']`
 from .values import current_value
 from .yamlio import load_text
-
-Trail = tuple[str | int, ...]
 
 # A DNS name as it appears in configuration: lowercase labels joined by dots, ending in a label that
 # starts with a letter (so versions `1.21.1`, IP addresses and durations `1.5s` are not names).
@@ -117,19 +116,6 @@ class Occurrence:
         """Every mapping key on the way to the name, outer document first (list indexes dropped)."""
         trails = (self.trail,) + tuple(t for _, t in self.inner)
         return tuple(part for trail in trails for part in trail if isinstance(part, str))
-
-
-def jsonpath(trail: Trail) -> str:
-    """`$.spec.ports[0].port`; keys that are not identifiers are bracketed: `$.data['config.yaml']`."""
-    out = "$"
-    for part in trail:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
-            out += f".{part}"
-        else:
-            out += "[" + json.dumps(part).replace('"', "'") + "]"
-    return out
 
 
 def names_in_text(text: str) -> list[str]:

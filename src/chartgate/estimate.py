@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterable
 
+from .capabilities import advertised_api_checks
 from .determinism import may_be_nondeterministic
 from .scenarios import Scenario, ScenarioKind
 
@@ -130,15 +131,13 @@ class _GatedTemplate:
 
 
 def _gated_templates(chart: "Chart", optional: set[str], scope: tuple[str, ...] = (), prefix: str = "") -> list[_GatedTemplate]:
-    from .capabilities import _HAS
     me = prefix + chart.name
     found = []
     for rel, text in chart.templates.items():
-        for match in _HAS.finditer(text):
-            parts = match.group(1).split("/")
-            gv = "/".join(parts[:2])
+        for api_version, end in advertised_api_checks(text):
+            gv = "/".join(api_version.split("/")[:2])
             if gv in optional:
-                found.append(_GatedTemplate(f"{me}/{rel}", gv, scope, frozenset(_WORD.findall(text[:match.end()]))))
+                found.append(_GatedTemplate(f"{me}/{rel}", gv, scope, frozenset(_WORD.findall(text[:end]))))
     for key, sub in chart.subcharts.items():
         found += _gated_templates(sub, optional, scope + (key,), f"{me}/charts/")
     return found

@@ -9,7 +9,9 @@ from importlib import resources
 DEFAULT_KUBE_VERSION = "1.33"
 
 
-def _schema_dir(kube_version: str, strict: bool = False):
+def schema_dir(kube_version: str, strict: bool = False):
+    """kubernetes-validate's folder of JSON schemas for that Kubernetes version (`strict`: the variant
+    that refuses unknown fields); InvalidConfig naming the known versions when it has none."""
     major_minor = ".".join(kube_version.lstrip("v").split(".")[:2])
     base = resources.files("kubernetes_validate") / "kubernetes-json-schema"
     name = f"v{major_minor}.0-local" + ("-strict" if strict else "")
@@ -25,7 +27,7 @@ def _schema_dir(kube_version: str, strict: bool = False):
 @lru_cache(maxsize=None)
 def builtin_group_versions(kube_version: str = DEFAULT_KUBE_VERSION) -> frozenset[str]:
     """`group/version` strings served by a plain API server of that version (core is `v1`)."""
-    definitions = json.loads((_schema_dir(kube_version) / "_definitions.json").read_text())
+    definitions = json.loads((schema_dir(kube_version) / "_definitions.json").read_text())
     found = set()
     for schema in definitions.get("$defs", definitions.get("definitions", {})).values():
         for gvk in schema.get("x-kubernetes-group-version-kind", []):
@@ -37,7 +39,7 @@ def builtin_group_versions(kube_version: str = DEFAULT_KUBE_VERSION) -> frozense
 def builtin_kinds(kube_version: str = DEFAULT_KUBE_VERSION) -> frozenset[str]:
     """`group/version/Kind` strings (core: `v1/Kind`) of the objects a plain API server of that version
     serves - what `.Capabilities.APIVersions.Has "policy/v1/PodDisruptionBudget"` asks about."""
-    definitions = json.loads((_schema_dir(kube_version) / "_definitions.json").read_text())
+    definitions = json.loads((schema_dir(kube_version) / "_definitions.json").read_text())
     found = set()
     for schema in definitions.get("$defs", definitions.get("definitions", {})).values():
         gvks = schema.get("x-kubernetes-group-version-kind", [])

@@ -239,8 +239,8 @@ def _configure_sources(config: pytest.Config, *, worker: bool) -> None:
 def _check_pytest_ini(config: pytest.Config, config_path: Path) -> None:
     """The repository's [tool.pytest.ini_options] must be the one pytest read: pytest picks its ini
     from the arguments' common directory, so a path outside the repository would silently drop it."""
-    from .settings import _tool_tables
-    if "pytest" not in _tool_tables(config_path):
+    from .settings import tool_tables
+    if "pytest" not in tool_tables(config_path):
         return
     if config.inipath is None or config.inipath.resolve() != config_path.resolve():
         raise pytest.UsageError(

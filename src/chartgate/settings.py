@@ -51,12 +51,13 @@ def config_file(invocation_dir: Path, explicit: str | Path | None = None) -> Pat
         return path
     for directory in (invocation_dir, *invocation_dir.resolve().parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "chartgate" in _tool_tables(candidate):
+        if candidate.is_file() and "chartgate" in tool_tables(candidate):
             return candidate
     return None
 
 
-def _tool_tables(path: Path) -> dict[str, Any]:
+def tool_tables(path: Path) -> dict[str, Any]:
+    """The `[tool.*]` tables of a pyproject.toml; InvalidConfig naming the file when it is not TOML."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
@@ -69,7 +70,7 @@ def _tool_tables(path: Path) -> dict[str, Any]:
 def read_table(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    table = _tool_tables(path).get("chartgate", {})
+    table = tool_tables(path).get("chartgate", {})
     unknown = set(table) - set(SETTINGS) - TABLE_ONLY
     if unknown:
         raise InvalidConfig(f"{path}: unknown [tool.chartgate] keys {sorted(unknown)}; "

@@ -21,6 +21,7 @@ STAGE_OF = {
     # core: errors, files, stopping, memory - no knowledge of charts
     "errors": "core", "yamlio": "core", "confine": "core", "stop": "core", "memo": "core",
     "timings": "core", "kube": "core", "values": "core", "exitcodes": "core", "helmignore": "core",
+    "jsonpaths": "core",
     # parse: rendered documents and the names inside them
     "manifests": "parse", "dnsnames": "parse",
     # discover: charts, their configuration, the platform, the releases and which charts a run covers
@@ -167,3 +168,31 @@ def test_import_chartgate_loads_only_what_is_used_and_policy_is_the_decorator():
              "print(callable(chartgate.policy) and chartgate.policy.__module__ == 'chartgate.definition')\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.splitlines() == ["['chartgate']", "True"], out.stdout + out.stderr
+
+
+def test_no_module_imports_a_private_name_of_another(tmp_path):
+    """An underscore name is its module's own: another module that needs it needs a public name."""
+    def private_imports(modules: dict[str, Path]) -> list[str]:
+        found = []
+        for name, path in modules.items():
+            package = name.split(".") if path.name == "__init__.py" and name != "__init__" else name.split(".")[:-1]
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                if node.level:
+                    base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                    source = ".".join([*base, *([node.module] if node.module else [])])
+                elif (node.module or "").startswith("chartgate"):
+                    source = node.module.removeprefix("chartgate").lstrip(".")
+                else:
+                    continue
+                found += [f"{name} imports {alias.name} from " + f"chartgate.{source}".rstrip(".")
+                          for alias in node.names if alias.name.startswith("_") and not alias.name.endswith("__")]
+        return sorted(found)
+
+    assert private_imports(_modules()) == []
+    # The scan can fail: a planted package whose module imports another's underscore name is caught.
+    (tmp_path / "kube.py").write_text("def _hidden():\n    pass\n")
+    (tmp_path / "schemas.py").write_text("def f():\n    from .kube import _hidden, __doc__\n")
+    planted = {"kube": tmp_path / "kube.py", "schemas": tmp_path / "schemas.py"}
+    assert private_imports(planted) == ["schemas imports _hidden from chartgate.kube"]

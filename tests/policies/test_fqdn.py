@@ -142,8 +142,8 @@ def test_a_host_after_a_flag_that_is_no_identifier_is_still_a_finding():
 # --- FQDN inputs and FQDN-001 on values -----------------------------------------------------------
 
 def chart_stub(values: dict, blueprint: dict | None = None, subcharts=()):
-    return SimpleNamespace(values=values, effective_values=values, blueprint=blueprint, blueprint_path=None,
-                           subcharts={k: None for k in subcharts}, crd_documents=lambda: [],
+    return SimpleNamespace(name="chart", values=values, effective_values=values, blueprint=blueprint,
+                           blueprint_path=None, subcharts={k: None for k in subcharts}, crd_documents=lambda: [],
                            all_templates=lambda: {}, walk=lambda: [])
 
 

@@ -8,6 +8,7 @@ import pytest
 from chartgate.definition import Outcome
 
 from ..conftest import GOOD_CHARTS, MUTANTS, build_mutant, gate_config, run_gate
+from .test_finding_paths import unresolved_paths_of
 
 MUTANT_FILES = sorted(MUTANTS.glob("*.yaml"))
 
@@ -15,7 +16,7 @@ MUTANT_FILES = sorted(MUTANTS.glob("*.yaml"))
 @pytest.mark.parametrize("spec_path", MUTANT_FILES, ids=[p.stem for p in MUTANT_FILES])
 def test_mutant_fails_exactly_the_expected_policies(spec_path, tmp_path, policies, render_cache):
     chart_root, overlay_root, spec = build_mutant(spec_path, tmp_path)
-    run = run_gate(gate_config(tmp_path, chart_root, overlay_root, cache=render_cache), policies)
+    run = run_gate(gate_config(tmp_path, chart_root, overlay_root, cache=render_cache), policies, keep_renders=True)
     expected = set(spec["expect"])
     assert run.failing_ids() == expected, (
         f"{spec_path.name}: expected exactly {sorted(expected)} to fail, got {sorted(run.failing_ids())}")
@@ -24,6 +25,8 @@ def test_mutant_fails_exactly_the_expected_policies(spec_path, tmp_path, policie
         if result.outcome is Outcome.FAILED:
             assert result.findings and all(f.message for f in result.findings)
             assert all(f.resource or f.template for f in result.findings), result.policy.id
+    # ... and its JSONPath names something in the object it names (jsonpath-ng resolves it).
+    assert unresolved_paths_of(run.gate, chart_root) == []
     for needle in spec.get("message_contains", []):
         messages = "\n".join(f.message for r in run.gate.results for f in r.findings)
         assert needle in messages

@@ -46,7 +46,7 @@ def test_range_problems(start, end, problem):
 
 
 def chart_context(values: dict, scenarios=(), render=None):
-    chart = SimpleNamespace(effective_values=values, path=None)
+    chart = SimpleNamespace(name="chart", values=values, effective_values=values, subcharts={}, path=None)
     return SimpleNamespace(chart=chart, name="chart", platform=Platform(), scenarios=list(scenarios),
                            try_render=lambda name: render,
                            values_for=lambda scenario: scenario_values(chart, scenario))

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
+from ..jsonpaths import up_to_missing
 from ..manifests import Manifest
 from ..definition import Finding, NotApplicable, Severity, running_policy
 from .podspec import Container, PodSpec, Problem, Seen, chart_view, report_once, waiver_hint
@@ -29,10 +30,12 @@ from .podspec import Container, PodSpec, Problem, Seen, chart_view, report_once,
 class Violation:
     """One thing a rule finds wrong with a container or a pod.
 
-    `path` is the JSONPath of the offending field, `what` the message (what is wrong, naming the
-    container: `c.label`), `value` the excerpt reports show. `cause` tells two violations on one
-    object apart, stable across scenarios: by default a container violation is one defect per
-    container and field (the path's last part), a pod violation one per path and message."""
+    `path` is the JSONPath of the offending field (of a missing one, where it goes: the finding names
+    the first key the object lacks, `.resources.limits` when there are no limits), `what` the message
+    (what is wrong, naming the container: `c.label`), `value` the excerpt reports show. `cause` tells
+    two violations on one object apart, stable across scenarios: by default a container violation is
+    one defect per container and field (the path's last part), a pod violation one per path and
+    message."""
 
     path: str
     what: str
@@ -101,7 +104,10 @@ def pod_findings(ctx: Any, rule: PodRule) -> Iterator[Finding]:
 
 
 def _problem(ctx: Any, seen: Seen, violation: Violation, key: tuple | None) -> Problem:
-    return Problem(seen.manifest, seen.scenarios, violation.path, violation.what, accept_hint(ctx, seen.manifest),
+    # A missing field's finding names the first key to add (its path resolves in the object);
+    # the defect's key still comes from the violation's own path.
+    path = up_to_missing(seen.manifest.body, violation.path)
+    return Problem(seen.manifest, seen.scenarios, path, violation.what, accept_hint(ctx, seen.manifest),
                    violation.value, key)
 
 

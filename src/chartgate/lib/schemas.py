@@ -18,7 +18,8 @@ from typing import Any, Iterable
 import jsonschema
 from referencing import Registry, Resource
 
-from ..kube import DEFAULT_KUBE_VERSION, _schema_dir, api_group
+from ..jsonpaths import jsonpath
+from ..kube import DEFAULT_KUBE_VERSION, api_group, schema_dir
 from ..memo import IdentityMemo
 
 # --- API lifecycle ------------------------------------------------------------------------------
@@ -118,7 +119,7 @@ class SchemaViolation:
 @lru_cache(maxsize=None)
 def _definitions(kube_version: str) -> tuple[Registry, dict[tuple[str, str, str], str], str]:
     """kubernetes-validate's strict definitions for a version: registry, GVK index, base URI."""
-    data = json.loads((_schema_dir(kube_version, strict=True) / "_definitions.json").read_text())
+    data = json.loads((schema_dir(kube_version, strict=True) / "_definitions.json").read_text())
     index: dict[tuple[str, str, str], str] = {}
     for name, schema in data["$defs"].items():
         # Objects' own definitions carry exactly one GVK; shared types (DeleteOptions...) list many.
@@ -172,7 +173,7 @@ def schema_digest(api_version: str, kind: str, kube_version: str) -> str | None:
 
 @lru_cache(maxsize=None)
 def _raw_definitions(kube_version: str) -> dict:
-    return json.loads((_schema_dir(kube_version, strict=True) / "_definitions.json").read_text())["$defs"]
+    return json.loads((schema_dir(kube_version, strict=True) / "_definitions.json").read_text())["$defs"]
 
 
 def validate_builtin(body: dict, kube_version: str) -> list[SchemaViolation] | None:
@@ -331,10 +332,7 @@ def canonical_json(data: Any) -> str:
 
 def json_path(parts: Iterable[Any]) -> str:
     """`$.spec.ports[0]` for the key trail ("spec", "ports", 0) of a schema violation."""
-    path = "$"
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
+    return jsonpath(tuple(parts))  # an unknown field `app.kubernetes.io/x` is bracketed
 
 
 def violations(validator: jsonschema.Validator, instance: Any) -> list[SchemaViolation]:

@@ -18,20 +18,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\['([^']*)'\]|\[\"([^\"]*)\"\]|\[(\d+|\*)\]")
+from ..jsonpaths import keys_of
+
 _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dashes>(?:- +)*)(?P<quote>[\"']?)(?P<key>[^\s\"':#{}][^\"':]*?)(?P=quote) *:(?:\s|$)")
 
 
 def jsonpath_keys(path: str) -> list[str]:
-    """The mapping keys of a JSONPath, outermost first: `$.spec.ports[0].port` -> [spec, ports, port]."""
-    if not path or not path.startswith("$"):
-        return []
-    keys = []
-    for match in _PATH_TOKEN.finditer(path[1:]):
-        key = match.group(1) or match.group(2) or match.group(3)
-        if key is not None:
-            keys.append(key)
-    return keys
+    """The mapping keys of a JSONPath, outermost first: `$.spec.ports[0].port` -> [spec, ports, port].
+
+    The path is read by jsonpath-ng (`chartgate.jsonpaths.keys_of`): list indexes and filters are
+    left out (a list item is not a key in the file); text that is not a JSONPath has no keys, so no line."""
+    return keys_of(path or "")
 
 
 class KeyIndex:
