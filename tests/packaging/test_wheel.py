@@ -60,6 +60,19 @@ def test_the_wheel_ships_the_built_in_pack_and_registers_it(installed):
     assert probe[2] == "None None"  # no extras (pytest-xdist), and no top-level `policies` package
 
 
+#: The README's "Pointing it at another chart monorepo" steps after the install, in order.
+README_STEPS = ("chartgate tools install", "chartgate policies", "chartgate check --update-golden", "chartgate baseline",
+                "chartgate check", "python -m pytest")
+
+
+def test_the_readme_lists_exactly_the_steps_the_wheel_test_takes():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Pointing it at another chart monorepo", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line.split("#", 1)[0].strip() for line in section.splitlines()]
+    assert lines[:2] == ["cd ../platform-repo", "python -m venv .venv && .venv/bin/pip install chartgate-*.whl"]
+    assert tuple(line.removeprefix(".venv/bin/") for line in lines[2:]) == README_STEPS
+
+
 def blocking(data: dict) -> set[str]:
     return {r["policy"] for r in data["results"] if r["outcome"] == "failed" and r["severity"] == "error"}
 
@@ -143,13 +156,14 @@ def test_the_readme_steps_install_check_baseline_and_split_warnings_from_blockin
     baseline, check, pytest - the exit codes, the baseline, junit.xml failing only what blocks."""
     repo = write_external_repository(tmp_path / "platform-charts")
     env = seeded_user_env(tmp_path / "cache")
-    tools = chartgate(installed, "tools", "install", cwd=repo, env=env)
+    steps = [step.split()[1:] for step in README_STEPS]
+    tools = chartgate(installed, *steps[0], cwd=repo, env=env)
     assert tools.returncode == 0 and "helm 4.1.4: " in tools.stdout and "(sha256 verified)" in tools.stdout, \
         tools.stdout + tools.stderr
-    listed = chartgate(installed, "policies", cwd=repo, env=env)
+    listed = chartgate(installed, *steps[1], cwd=repo, env=env)
     assert listed.returncode == 0 and "SEC-001" in listed.stdout and "TEAM-001" in listed.stdout
 
-    first = chartgate(installed, "check", "--update-golden", cwd=repo / "charts", env=env)
+    first = chartgate(installed, *steps[2], cwd=repo / "charts", env=env)
     assert first.returncode == 1, (first.stdout + first.stderr)[-4000:]  # the planted defects block
     data = report(repo)
     assert blocking(data) == {"TEAM-001", "SEC-001"} and sorted(p.name for p in (repo / "golden").iterdir()) == [
@@ -161,15 +175,15 @@ def test_the_readme_steps_install_check_baseline_and_split_warnings_from_blockin
     assert f'failures="{len(failed) - len(warned)}"' in junit  # a warning is a passed test case with its finding
     the_planted_toggle_defect_names_its_cause(repo)
 
-    written = chartgate(installed, "baseline", cwd=repo, env=env)
+    written = chartgate(installed, *steps[3], cwd=repo, env=env)
     assert written.returncode == 0 and (repo / "chartgate-baseline.json").is_file(), \
         (written.stdout + written.stderr)[-4000:]
-    held = chartgate(installed, "check", cwd=repo, env=env)
+    held = chartgate(installed, *steps[4], cwd=repo, env=env)
     assert held.returncode == 0, (held.stdout + held.stderr)[-4000:]
     data = report(repo)
     assert data["summary"]["gate"] == "passed" and data["summary"]["baseline"]["baselined_findings"] > 0
     assert {r["policy"] for r in data["results"] if r["outcome"] == "baselined"} >= {"TEAM-001", "SEC-001"}
-    same = pytest_in(installed, repo, env=env)  # pytest there is the same gate
+    same = pytest_in(installed, repo, env=env)  # steps[5], pytest there: the same gate
     assert same.returncode == 0 and report(repo)["summary"]["defects"] == data["summary"]["defects"]
 
     partial = chartgate(installed, "check", "-k", "SEC-004", cwd=repo, env=env)
