@@ -10,6 +10,7 @@ packages); the source's own `charts/` left out (nested dependencies are that cha
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import yaml
@@ -56,6 +57,24 @@ def differences(source: dict[str, bytes], copy: dict[str, bytes]) -> list[str]:
     return changed + missing + extra
 
 
+def sources_digest(ctx: ChartContext, scenario: str | None = None) -> str:
+    """The files of every file:// source this chart vendors: DEP-001 reads them beside its own chart,
+    so its cached result holds only while they stay the same (an edited source is a new judgement)."""
+    digest = hashlib.sha256()
+    for dep in ctx.chart.dependencies:
+        source = local_source(ctx, dep.repository)
+        if source is None:
+            continue
+        try:
+            files = ChartFiles.from_dir(source).files
+        except InvalidChart as exc:
+            files = {"<unreadable>": str(exc).encode()}
+        digest.update(f"{dep.key}\0{source}\0".encode())
+        for rel in sorted(files):
+            digest.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
+    return digest.hexdigest()
+
+
 @policy(
     id="DEP-001",
     title="A vendored file:// dependency is the same as its source chart in the repository",
@@ -67,6 +86,7 @@ def differences(source: dict[str, bytes], copy: dict[str, bytes]) -> list[str]:
     reference=REFERENCE,
     receives="chart",
     applies_to=Applicability(requires=("dependencies",)),
+    cache_extra=sources_digest,
 )
 def vendored_copy_matches_its_source(ctx: ChartContext):
     local = [(dep, source) for dep in ctx.chart.dependencies

@@ -23,7 +23,10 @@ from .errors import InvalidConfig, InvalidYaml
 from .scenarios import safe_name
 from .yamlio import SHARED_FILE_MODE, dump, load_file, write_atomic
 
-HEADER = "# chartgate golden kind summary. Regenerate with: pytest policies --update-golden\n"
+# The first line of every golden file. It names a command that exists in any repository using
+# chartgate (as GOLD-001's advice does); files written under an earlier header are still chartgate's.
+HEADER = "# chartgate golden kind summary. Regenerate with: chartgate check --update-golden\n"
+EARLIER_HEADERS = ("# chartgate golden kind summary. Regenerate with: pytest policies --update-golden\n",)
 
 
 def _flat(summary: dict[str, dict[str, int]]) -> dict[str, int]:
@@ -79,7 +82,7 @@ class GoldenStore:
             return False
         try:
             text = path.read_text(encoding="utf-8")
-            data = load_file(path, what="golden file") if text.startswith(HEADER) else None
+            data = load_file(path, what="golden file") if text.startswith((HEADER, *EARLIER_HEADERS)) else None
         except (OSError, UnicodeDecodeError, InvalidYaml):
             return False
         return (isinstance(data, dict) and isinstance(data.get("kinds"), dict)

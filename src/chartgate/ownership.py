@@ -12,11 +12,13 @@ make the verdict greener, so a finding is moved only when the dependency's own j
 sees the same templates with the same values:
 - the source chart is judged in this run (selected, loaded, the same policy not disabled on it);
 - the vendored copy is the source chart byte for byte (else the umbrella ships other code);
-- the umbrella passes the dependency nothing: no `<dep>:` or `global:` key in its values.yaml or in
-  the scenario's values files, no `--set <dep>.` or `global.`, and the source chart has no overlay
-  base of its own - so the subchart renders with its own defaults, as the source chart's default
-  scenario does; for a per-scenario check, the umbrella's scenario advertises no other APIs or
-  Kubernetes version, and the policy judges the source chart's default scenario.
+- the umbrella passes the dependency nothing of its own: no `<dep>:` or `global:` key in its
+  values.yaml or in the scenario's values files, no `--set global.`, and the source chart has no
+  overlay base of its own; the only `--set <dep>.x=v` lines are the umbrella's plan exploring the
+  dependency's toggles, and the source chart has a scenario of its own setting exactly those `x=v`
+  (its default scenario when there are none) - so the subchart renders as the source chart does in
+  that scenario (its "twin"); for a per-scenario check, the twin advertises the same APIs and
+  Kubernetes version, and the policy judges the twin.
 Otherwise the finding stays with the umbrella. (Names derived from the release name differ between
 the two renders; a finding that depends only on the release name is the umbrella's own input anyway.)
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .definition import Finding, Outcome, Result
+from .values import get_path, split_dotted
 from .yamlio import load_text, read_text
 
 if TYPE_CHECKING:
@@ -92,24 +95,46 @@ class SameRepoDependencies:
         scenarios = gate.plans.get(umbrella.name, [])
         if check.scenario is not None:
             scenarios = [s for s in scenarios if s.name == check.scenario]
-        if _passes_values(umbrella.values, declared.key) or any(_scenario_passes(s, declared.key) for s in scenarios):
+        if _passes_values(umbrella.values, declared.key):
             return None
-        if check.scenario is not None:  # a per-scenario check: the source's default render must be judged alike
-            if any(s.api_versions or s.kube_version for s in scenarios):
-                return None  # other advertised APIs or Kubernetes version than the source's defaults
-            if not any(s.kind.value == "default" and check.policy.applies_to(s) for s in gate.plans.get(source.name, [])):
+        own = gate.plans.get(source.name, [])
+        for scenario in scenarios:
+            twins = _twins(scenario, declared.key, source.values, own)
+            if check.scenario is not None:  # a per-scenario check: a twin must be judged alike
+                twins = [t for t in twins if sorted(t.api_versions) == sorted(scenario.api_versions)
+                         and t.kube_version == scenario.kube_version and check.policy.applies_to(t)]
+            if not twins:
                 return None
         return source.name
+
+
+def _twins(scenario, key: str, defaults: dict | None, own: list) -> list:
+    """The source chart's own scenarios that render the dependency as the umbrella's `scenario` does:
+    the umbrella passes it nothing but `--set <key>.x=v` lines, and the source sets exactly those
+    `x=v` (lines equal to the source's defaults change nothing on either side). None when the
+    umbrella passes the dependency anything else."""
+    if _values_files_pass(scenario, key):
+        return []
+    passed = {}
+    for k, value in scenario.set_values:
+        if k == key or k == "global" or k.startswith("global."):
+            return []
+        if k.startswith(f"{key}."):
+            passed[k[len(key) + 1:]] = value
+    wanted = _changed(passed, defaults)
+    return [s for s in own if not s.values_files and _changed(dict(s.set_values), defaults) == wanted]
+
+
+def _changed(sets: dict, defaults: dict | None) -> dict:
+    missing = object()
+    return {k: v for k, v in sets.items() if get_path(defaults or {}, split_dotted(k), missing) != v}
 
 
 def _passes_values(values: dict | None, key: str) -> bool:
     return isinstance(values, dict) and (key in values or "global" in values)
 
 
-def _scenario_passes(scenario, key: str) -> bool:
-    if any(k == key or k.startswith(f"{key}.") or k == "global" or k.startswith("global.")
-           for k, _ in scenario.set_values):
-        return True
+def _values_files_pass(scenario, key: str) -> bool:
     for path in scenario.values_files:
         try:
             if _passes_values(load_text(read_text(path, what="values file"), str(path)), key):

@@ -322,3 +322,33 @@ def test_the_settings_resolve_beside_the_configuration_file(tmp_path):
     config.write_text('[tool.chartgate]\nchart-roots = ["charts"]\nfail-on-upstream = "no"\n')
     with pytest.raises(InvalidConfig, match="fail-on-upstream must be a bool"):
         resolve({key: None for key in SETTINGS}, config, cwd=tmp_path)
+
+
+TOGGLED = """{{- if .Values.debug.enabled }}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .Release.Name }}-debug
+spec:
+  containers:
+    - name: debug
+      image: busybox:1.37
+      securityContext: {privileged: true}
+{{- end }}
+"""
+
+
+def test_an_umbrella_exploring_the_dependencys_toggle_leaves_the_finding_to_its_twin(tmp_path, judge):
+    # The umbrella's plan sets `cache.debug.enabled=true`: the subchart then renders as the source chart
+    # does in its own scenario setting `debug.enabled=true` - judged there, not again under the umbrella.
+    # (An umbrella passing the dependency values of its own keeps the finding: see the test above.)
+    source = write_chart(tmp_path / "charts", "cache", {"debug.yaml": TOGGLED}, values="debug: {enabled: false}\n")
+    shop = write_chart(tmp_path / "charts", "shop", {"settings.yaml": CONFIGMAP}, chart_yaml=(
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\ndependencies:\n"
+        "  - name: cache\n    version: 0.1.0\n    repository: file://../cache\n"))
+    shutil.copytree(source, shop / "charts" / "cache")
+    gate, summary, report = judge()
+    assert any(("cache.debug.enabled", True) in s.set_values for s in gate.plans["shop"])
+    on = {r.chart: [f.resource for f in r.findings] for r in gate.results if r.policy.id == "SEC-001"}
+    assert on == {"cache": ["Pod/cache/cache-debug"], "shop": []}
+    assert report["summary"]["judged_elsewhere"]["shop"]["cache"] >= 1 and summary.verdict == "failed"

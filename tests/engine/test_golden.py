@@ -103,3 +103,15 @@ def test_orphans_of_a_hostile_chart_name_are_matched_by_its_safe_name(tmp_path):
     store = GoldenStore(tmp_path, update=True)
     store.check("a/b", "default", {"ConfigMap": {"v1": 1}})
     assert GoldenStore(tmp_path).orphans({"a/b": {"default"}}, {"a/b"}, full_run=True) == []
+
+
+def test_the_header_names_a_command_every_repository_has_and_earlier_files_stay_chartgates(tmp_path):
+    from chartgate.golden import EARLIER_HEADERS, HEADER
+    store = GoldenStore(tmp_path / "golden", update=True)
+    store.check("web", "default", {"ConfigMap": {"v1": 1}})
+    written = store.written[0].read_text(encoding="utf-8")
+    assert written.startswith(HEADER) and "Regenerate with: chartgate check --update-golden" in HEADER
+    assert "pytest policies" not in written  # a path that exists only in chartgate's own checkout
+    earlier = store.written[0].with_name("capabilities.yaml")  # written before the header changed
+    earlier.write_text(EARLIER_HEADERS[0] + "chart: web\nkinds: {}\nscenario: capabilities\n", encoding="utf-8")
+    assert GoldenStore(tmp_path / "golden").is_ours(earlier) and store.is_ours(store.written[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,6 +22,20 @@ def user_env(cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("HELM_BIN", "PYTEST_ADDOPTS", "PYTEST_PLUGINS") and not k.startswith("PYTEST_XDIST")}
     return {**env, "CHARTGATE_TOOLS_DIR": str(REPO / ".tools"), "XDG_CACHE_HOME": str(cache)}
+
+
+def seeded_user_env(cache: Path) -> dict[str, str]:
+    """The environment of a user's run on a machine whose user cache already holds the pinned Helm
+    binaries (as a CI cache restores them): `chartgate tools install` then finds them, checks their
+    sha256 and downloads nothing. No CHARTGATE_TOOLS_DIR: Helm is found where that command put it."""
+    tools = cache / "chartgate" / "tools"
+    for binary in (REPO / ".tools").glob("helm-v*/helm"):
+        target = tools / binary.parent.name / "helm"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(binary, target)
+    env = user_env(cache)
+    del env["CHARTGATE_TOOLS_DIR"]
+    return env
 
 
 def pytest_in(python: str | Path, cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -17,11 +17,11 @@ from chartgate.packs import expand_pack_argument, gate_arguments, installed_pack
 from chartgate.settings import config_file, policy_sources_for
 
 from ..conftest import REPO
-from .external import PYPROJECT, write_external_repository
+from .external import PYPROJECT, vendor, write_external_repository
 from .runs import REPORTS, counts, failed_nodeids, judged, pytest_in, report, user_env
 
 PYTHON = sys.executable
-WHOLE = "5 failed, 36 passed, 61 skipped, 9 warnings"  # the web chart under the whole gate
+WHOLE = "17 failed, 140 passed, 243 skipped, 18 warnings"  # web, api and shop under the whole gate
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +45,20 @@ def test_plain_pytest_judges_the_built_in_packs_and_the_own_policies(external, f
     assert f"rootdir: {repo}" in output and "configfile: pyproject.toml" in output
     data = first_run.report
     outcomes = judged(data)
-    assert outcomes["TEAM-001"] == {"failed"}  # the own policy, from gate-checks/ (not `policies/`)
+    assert outcomes["TEAM-001"] == {"failed", "passed"}  # the own policy, from gate-checks/ (not `policies/`)
+    assert {r["outcome"] for r in data["results"] if r["policy"] == "TEAM-001" and r["chart"] != "shop"} == {"failed"}
     assert outcomes["RENDER-001"] == {"passed"} and "failed" in outcomes["SEC-002"]  # the built-in pack
-    assert outcomes["GOLD-001"] == {"failed"}  # a new chart without goldens
+    assert outcomes["GOLD-001"] == {"failed"}  # a new chart without goldens: one finding per chart
+    assert sorted(d["chart"] for d in data["defects"] if d["policy"] == "GOLD-001") == ["api", "shop", "web"]
+    # web's toggle-dependent defect, once, where web's templates live: not again under shop, which
+    # vendors web and only explores its toggles
+    privileged = [d for d in data["defects"] if d["policy"] == "SEC-001"]
+    assert [(d["chart"], d["resource"]) for d in privileged] == [("web", "Deployment/web/web")]
+    assert {o["scenario"]: o["inputs"]["values"] for o in privileged[0]["occurrences"]} == {
+        "plan.002": {"debug.enabled": True}, "plan.003": {"debug.enabled": True, "serviceAccount.create": False}}
+    assert all(d["chart"] != "shop" or d["policy"] == "GOLD-001" for d in data["defects"])
+    assert data["summary"]["judged_elsewhere"] == {"shop": {"web": 21}}
+    assert data["summary"]["per_chart"]["api"]["failed"] > 0  # api rendered with its ci/ values
     assert len({p["id"] for p in data["policies"]}) > 40
     assert data["summary"]["gate"] == "failed" and data["summary"]["partial"] is None
     assert counts(first_run.stdout) == WHOLE
@@ -188,3 +199,96 @@ def test_chartgate_check_judges_the_same_whole_gate_from_a_subdirectory(external
     assert proc.returncode == 1, output[-3000:]
     assert "configfile: pyproject.toml" in output and counts(proc.stdout) == WHOLE
     assert judged(report(repo)) == judged(first)
+
+
+# -- exit codes, -n, dependencies, required input ----------------------------------------------------
+
+def check_in(repo: Path, *args: str, env: dict, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, "-m", "chartgate", "check", *args], cwd=cwd or repo, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.parametrize("args, code, verdict", [
+    (("-k", "SEC-004"), 2, "partial"),  # a selection seeing warnings only: partial, never green
+    (("-k", "no-such-check"), 2, "incomplete"),  # nothing selected
+    (("-k", "TEAM"), 1, "failed"),  # a selection seeing a blocking finding: red, and says what it left out
+    (("-x",), 1, "incomplete"),  # stopped after the first blocking finding
+])
+def test_the_exit_code_of_a_selection_or_a_stopped_run(external, first_run, args, code, verdict):
+    repo, env = external
+    proc = check_in(repo, *args, env=env)
+    assert proc.returncode == code, (proc.stdout + proc.stderr)[-3000:]
+    data = report(repo)
+    assert data["summary"]["gate"] == verdict
+    if verdict != "incomplete":
+        assert data["summary"]["partial"]["reason"].endswith("deselected (-k, -m, --deselect, node ids or --lf)")
+
+
+def test_the_exit_code_of_a_green_gate_is_0(tmp_path):
+    # packs = []: the whole gate is the repository's own policy, which every chart now satisfies
+    repo = write_external_repository(tmp_path / "repo", pyproject=PYPROJECT + "packs = []\n", team_label=True)
+    proc = check_in(repo, env=user_env(tmp_path / "cache"))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert report(repo)["summary"]["gate"] == "passed" and set(judged(report(repo))) == {"TEAM-001"}
+
+
+@pytest.mark.parametrize("change, args, says", [
+    (None, ("--no-such-option",), "unrecognized arguments: --no-such-option"),
+    ('fail-on = "sometimes"', (), "fail-on"),
+])
+def test_the_exit_code_of_a_usage_or_configuration_error_is_4(tmp_path, change, args, says):
+    repo = write_external_repository(tmp_path / "repo", pyproject=PYPROJECT + (f"{change}\n" if change else ""))
+    proc = check_in(repo, *args, env=user_env(tmp_path / "cache"))
+    assert proc.returncode == 4, (proc.stdout + proc.stderr)[-3000:]
+    assert says in proc.stderr and not (repo / REPORTS / "chartgate.json").exists()
+
+
+def test_the_exit_code_of_an_internal_error_is_3(tmp_path):
+    repo = write_external_repository(tmp_path / "repo")
+    (repo / "conftest.py").write_text("def pytest_collection_modifyitems(items):\n    raise RuntimeError('a bug')\n")
+    proc = check_in(repo, env=user_env(tmp_path / "cache"))
+    assert proc.returncode == 3, (proc.stdout + proc.stderr)[-3000:]
+
+
+def test_chartgate_check_under_xdist_gives_the_same_verdict(external, first_run):
+    repo, env = external
+    proc = check_in(repo, "-n", "2", env=env)
+    assert proc.returncode == first_run.returncode == 1, (proc.stdout + proc.stderr)[-3000:]
+    data = report(repo)
+    assert data["summary"]["gate"] == "failed" and judged(data) == judged(first_run.report)
+    assert data["summary"]["defects"] == first_run.report["summary"]["defects"]
+
+
+def test_a_required_value_without_its_ci_file_is_one_finding_the_rest_skipped_and_counted(tmp_path):
+    repo = write_external_repository(tmp_path / "repo", ci_values=False)
+    proc = pytest_in(PYTHON, repo, env=user_env(tmp_path / "cache"))
+    assert proc.returncode == 1, (proc.stdout + proc.stderr)[-3000:]
+    data = report(repo)
+    api = [d for d in data["defects"] if d["chart"] == "api"]
+    assert [d["policy"] for d in api] == ["RENDER-001"] and "database.host" in api[0]["message"]
+    results = [r for r in data["results"] if r["chart"] == "api"]
+    skipped = [r for r in results if r.get("cause") == "render-failed"]
+    assert skipped and all("RENDER-001" in r["message"] for r in skipped)
+    assert data["summary"]["per_chart"]["api"]["skipped"] >= len(skipped)
+    assert {r["policy"] for r in results if r["outcome"] == "failed"} == {"RENDER-001"}
+
+
+def test_a_vendored_copy_older_than_its_source_is_dep_001_with_the_refresh_command(tmp_path):
+    repo = write_external_repository(tmp_path / "repo")
+    env = user_env(tmp_path / "cache")
+    assert judged_dep(repo, env) == ("passed", [])  # fresh copy, and now a cached result
+    service = repo / "charts" / "web" / "templates" / "service.yaml"
+    service.write_text(service.read_text() + "# the source moved on\n")
+    outcome, findings = judged_dep(repo, env)  # the cached result must not hold: the source changed
+    assert outcome == "failed" and len(findings) == 1
+    assert "charts/web-0.1.0.tgz is not the current file://../web" in findings[0]["message"]
+    assert "templates/service.yaml (changed)" in findings[0]["message"]
+    assert f"Run `helm dependency update {repo / 'charts' / 'shop'}`" in findings[0]["message"]
+    vendor(repo)  # what that command does
+    assert judged_dep(repo, env) == ("passed", [])
+
+
+def judged_dep(repo: Path, env: dict) -> tuple[str, list]:
+    pytest_in(PYTHON, repo, "-k", "DEP-001", env=env)
+    result = next(r for r in report(repo)["results"] if r["policy"] == "DEP-001" and r["chart"] == "shop")
+    return result["outcome"], result["findings"]

@@ -238,3 +238,47 @@ def test_cli_merge_never_writes_through_an_out_link_that_leaves_the_repository(s
     assert main(["merge", *map(str, shard_dirs), "--out", str(tmp_path / "repo" / "reports")]) == 4
     assert list(elsewhere.iterdir()) == []
     assert f"{tmp_path / 'repo' / 'reports'} -> {elsewhere}" in capsys.readouterr().err
+
+
+def _baseline_notes(report: dict, stale: list[dict], entries: int) -> dict:
+    """summary.baseline as a run over `report`'s charts writes it (report.model): the baselined findings
+    it saw and the entries of its charts that nothing matched any more."""
+    charts = {c["name"] for c in report["charts"]}
+    mine = [e for e in stale if e["chart"] in charts]
+    notes = {"file": "/repo/chartgate-baseline.json", "used": True, "entries": entries,
+             "baselined_findings": sum(bool(f.get("baselined")) for r in report["results"] for f in r["findings"]),
+             "stale": mine, "written": None, "refused": None}
+    if mine:
+        notes["note"] = f"{len(mine)} baseline entries no longer match; run `chartgate baseline` (pytest --write-baseline) to shrink it"
+    return notes
+
+
+def test_the_merged_baseline_notes_are_the_unsharded_runs(raw, tmp_path):
+    """Stale entries come from the shard that judged their chart, baselined findings add up: the merged
+    summary.baseline (and the notes the reports print from it) equal one unsharded run's."""
+    raw = copy.deepcopy(raw)
+    for i, finding in enumerate(f for r in raw["results"] for f in r["findings"]):
+        finding["baselined"] = i % 3 == 0
+    names = sorted(c["name"] for c in raw["charts"])
+    stale = [{"policy": "SEC-001", "chart": name, "resource": "Deployment/<namespace>/<release>-gone",
+              "template": f"{name}/templates/gone.yaml", "path": "$.spec", "key": "gone"} for name in names[::2]]
+    stale.sort(key=lambda e: json.dumps(e, sort_keys=True, separators=(",", ":")))
+    raw["summary"]["baseline"] = _baseline_notes(raw, stale, entries=40)
+    dirs = []
+    for part in split(raw, 3):
+        part["summary"]["baseline"] = _baseline_notes(part, stale, entries=40)
+        assert len(part["summary"]["baseline"]["stale"]) < len(stale)  # each shard knows only its own
+        directory = tmp_path / f"shard-{part['shard']['index']}"
+        write_report_files(finalise(part), directory)
+        dirs.append(directory)
+    merged = merge_reports(dirs)
+    whole = json.loads(json.dumps(finalise(copy.deepcopy(raw))))
+    assert merged["summary"]["baseline"] == whole["summary"]["baseline"]
+    assert merged["summary"]["baseline"]["baselined_findings"] > 0 and len(merged["summary"]["baseline"]["stale"]) > 1
+    from chartgate.report.baselined import baseline_notes
+    assert baseline_notes(merged) == baseline_notes(whole)
+    assert normalised(json.loads(json.dumps(merged))) == normalised(whole)
+    # shards that read different baseline files do not belong together
+    _rewrite(dirs[1], lambda r: r["summary"]["baseline"].update(entries=39))
+    with pytest.raises(MergeError, match=r"different baselines \(each shard must read the same baseline file\)"):
+        merge_reports(dirs)

@@ -16,7 +16,9 @@ The merged report is what one unsharded run would have written, apart from times
 metadata (`shard` is null and `merged_from` lists the shards): results, charts and policies are the
 union, in the same order; defects are regrouped from the merged results (each chart lives in one
 shard, so every defect keeps the file and line its shard located); unused waivers are re-judged
-over the whole run. The verdict is the worst of the shards': any `incomplete` shard makes the merge
+over the whole run; the baseline notes are the shards' together (baselined findings added up, the
+entries no longer matched listed from every shard: each chart, and so each entry, is judged in one
+shard). The verdict is the worst of the shards': any `incomplete` shard makes the merge
 `incomplete`, any `failed` one `failed` - both red - and any `partial` one (a shard run with `-k`,
 say) `partial`. Sharding itself leaves nothing out of a full set: the merge of complete shards is
 the whole gate.
@@ -103,6 +105,8 @@ def check_shards(shards: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
     problems += _same(shards, "Kubernetes versions", lambda r: r.get("kubernetes_versions"))
     problems += _same(shards, "platform facts", lambda r: r.get("platform"))
     problems += _same(shards, "--fail-on", lambda r: r["summary"].get("fail_on"))
+    problems += _same(shards, "baselines (each shard must read the same baseline file)",
+                      lambda r: {k: (r["summary"].get("baseline") or {}).get(k) for k in ("used", "entries")})
     problems += _same(shards, "chart-to-shard assignments (each shard must balance on the same "
                       "chartgate-timings.json)", lambda r: r["shard"].get("assignment"))
     modules: dict[str, dict[str, list[str]]] = {}
@@ -188,7 +192,34 @@ def _sum(mappings: list[dict]) -> dict:
 _KNOWN = {"tool", "helm", "generated_at", "started_at", "git_commit", "shard", "working_dir", "python",
           "kubernetes_versions", "platform", "chart_roots", "charts", "broken_charts", "policies", "results",
           "golden", "waivers", "summary", "defects", "render_stats", "merged_from", "timings"}
-_KNOWN_SUMMARY = {"gate", "incomplete", "partial", "unreported_render_failures", "fail_on", "totals", "per_chart", "defects"}
+_KNOWN_SUMMARY = {"gate", "incomplete", "partial", "unreported_render_failures", "fail_on", "totals", "per_chart", "defects",
+                  "baseline"}
+
+
+def _baseline(reports: list[dict]) -> dict | None:
+    """The baseline notes of the whole run (summary.baseline, see report.model): every shard read the
+    same baseline file, judged its own charts against it and listed the entries nothing of its charts
+    matched any more - an entry names its chart, and a chart is judged in one shard, so the stale
+    entries of the run are the shards' together, and so are the baselined findings."""
+    from ..baseline import REFRESH
+    notes = [rep["summary"].get("baseline") for rep in reports]
+    if not any(notes):
+        return None
+    notes = [n or {} for n in notes]
+    stale = sorted(_union(n.get("stale") or [] for n in notes), key=lambda e: json.dumps(e, sort_keys=True,
+                                                                                          separators=(",", ":")))
+    written = [n["written"] for n in notes if n.get("written")]  # a shard never writes one: it is partial
+    refused = list(dict.fromkeys(n["refused"] for n in notes if n.get("refused")))
+    merged = {"file": next((n["file"] for n in notes if n.get("file")), None),
+              "used": any(n.get("used") for n in notes),
+              "entries": max(n.get("entries") or 0 for n in notes),
+              "baselined_findings": sum(n.get("baselined_findings") or 0 for n in notes),
+              "stale": stale,
+              "written": written[0] if written else None,
+              "refused": "; ".join(refused) or None}
+    if stale:
+        merged["note"] = f"{len(stale)} baseline entries no longer match; {REFRESH}"
+    return merged
 
 
 def merge_reports(directories: list[Path]) -> dict:
@@ -221,6 +252,9 @@ def merge_reports(directories: list[Path]) -> dict:
         "totals": totals,
         "per_chart": dict(sorted((k, v) for rep in reports for k, v in rep["summary"].get("per_chart", {}).items())),
     }
+    baseline = _baseline(reports)
+    if baseline is not None:
+        summary["baseline"] = baseline
     for key in sorted({k for rep in reports for k in rep["summary"]} - _KNOWN_SUMMARY):
         summary[key] = _combine([rep["summary"].get(key) for rep in reports])
     merged = {
