@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(HELM4) $(HELM3): | $(STAMP)
-	$(PY) -m chartgate.toolchain provision --dest .tools
+	$(PY) -m chartgate.render.toolchain provision --dest .tools
 
 tools: $(STAMP) $(HELM4) $(HELM3)
 

@@ -42,7 +42,7 @@ class _RusagePopen(subprocess.Popen):
 
 
 def _subprocess_proxy() -> types.ModuleType:
-    """A stand-in for the `subprocess` module inside chartgate.helm only: same API, recording Popen."""
+    """A stand-in for the `subprocess` module inside chartgate.render.helm only: same API, recording Popen."""
     proxy = types.ModuleType("subprocess_recording")
     proxy.__dict__.update({k: v for k, v in vars(subprocess).items() if not k.startswith("__")})
     proxy.Popen = _RusagePopen
@@ -53,8 +53,8 @@ def pytest_configure(config) -> None:
     log = os.environ.get("CHARTGATE_BENCH_HELM_LOG")
     if not log:
         return
-    import chartgate.helm as helm_module
-    from chartgate.helm import Helm
+    import chartgate.render.helm as helm_module
+    from chartgate.render.helm import Helm
 
     helm_module.subprocess = _subprocess_proxy()
     original = Helm.template

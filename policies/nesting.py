@@ -2,7 +2,7 @@
 
 A toggle nested in another - by the values tree (`metrics.serviceMonitor.enabled` under
 `metrics.enabled`) or by the templates' `if` nesting (`{{ if .Values.service.enabled }} ... {{ if
-.Values.serviceMonitor.enabled }}`) - is planned with its parents on (chartgate.nesting): nobody
+.Values.serviceMonitor.enabled }}`) - is planned with its parents on (chartgate.plan.nesting): nobody
 deploys a ServiceMonitor without its Service. A template that still renders the child's objects with a
 parent off is reported here, once per child, instead of once per scenario by whichever rule trips on
 the orphan (a ServiceMonitor selecting no Service, an HPA scaling no Deployment).

@@ -2,7 +2,7 @@
 
 Generalises the three proofs of docs/blueprint.md (default-off, opt-in, explicit-off) to every
 observability toggle chartgate finds in a chart's effective values, the vendored subcharts' included
-(see chartgate.toggles for the classification: by name, by the platform file, or because switching
+(see chartgate.plan.toggles for the classification: by name, by the platform file, or because switching
 the toggle on adds monitoring objects; feature switches such as `rbac.create` are not bound). A
 nested toggle (`metrics.serviceMonitor.enabled`) is exercised with its enclosing toggles on.
 """

@@ -2,7 +2,7 @@
 render as cleanly as the default, or be refused by the chart itself with a message naming the key.
 
 Hypothesis draws partial configurations from blueprint.yaml `spec.configSchema` (see
-chartgate.strategies), renders each on top of the `capabilities` scenario (so Capabilities-gated
+chartgate.plan.strategies), renders each on top of the `capabilities` scenario (so Capabilities-gated
 templates are exercised too) and shrinks the first counterexample to a small, reproducible one.
 
 The render-level invariants are deliberately few, cheap and chart-agnostic:

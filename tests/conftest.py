@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartgate.gate import Gate, GateConfig
-from chartgate.loader import load_policies
-from chartgate.definition import Outcome
+from chartgate.engine.gate import Gate, GateConfig
+from chartgate.check.loader import load_policies
+from chartgate.check.definition import Outcome
 
 # pytester drives the chartgate plugin in tests/engine/test_plugin.py; plugins may only be
 # requested from this top-level conftest.

@@ -12,17 +12,17 @@ __version__ = "0.1.0"
 # The public API, imported on first use (PEP 562): `import chartgate` loads nothing else, so
 # `python -m chartgate.<module>` and the pytest plugin start without the whole engine.
 _EXPORTS = {
-    "Applicability": "applicability",
-    "Chart": "charts", "Dependency": "charts",
-    "ChartContext": "context", "ScenarioContext": "context",
-    "ChartFailed": "errors", "ChartgateError": "errors", "HelmCrashed": "errors", "InvalidChart": "errors",
-    "RenderError": "errors", "RenderTimeout": "errors",
-    "Manifest": "manifests",
-    "Finding": "definition", "NotApplicable": "definition", "Outcome": "definition", "Policy": "definition",
-    "Severity": "definition", "policy": "definition", "running_policy": "definition",
-    "Render": "render",
-    "Scenario": "scenarios", "ScenarioKind": "scenarios",
-    "Toggle": "toggles", "ToggleCategory": "toggles",
+    "Applicability": "check.applicability",
+    "Chart": "discover.charts", "Dependency": "discover.charts",
+    "ChartContext": "check.context", "ScenarioContext": "check.context",
+    "ChartFailed": "core.errors", "ChartgateError": "core.errors", "HelmCrashed": "core.errors", "InvalidChart": "core.errors",
+    "RenderError": "core.errors", "RenderTimeout": "core.errors",
+    "Manifest": "parse.manifests",
+    "Finding": "check.definition", "NotApplicable": "check.definition", "Outcome": "check.definition", "Policy": "check.definition",
+    "Severity": "check.definition", "policy": "check.definition", "running_policy": "check.definition",
+    "Render": "render.renderer",
+    "Scenario": "plan.scenarios", "ScenarioKind": "plan.scenarios",
+    "Toggle": "plan.toggles", "ToggleCategory": "plan.toggles",
 }
 
 

@@ -1,5 +1,5 @@
 """`python -m chartgate merge ...`: see chartgate.cli."""
 
-from .cli import main
+from chartgate.cli import main
 
 raise SystemExit(main())

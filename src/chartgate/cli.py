@@ -8,7 +8,7 @@
     chartgate merge REPORT_DIR... [--out DIR]                       combine a sharded run's reports
     chartgate tools install [--dest DIR] [--version V] | chartgate tools where
 
-Exit status (chartgate.exitcodes, the same for `pytest`): 0 green, 1 blocking findings, 2 incomplete
+Exit status (chartgate.core.exitcodes, the same for `pytest`): 0 green, 1 blocking findings, 2 incomplete
 or partial, 3 internal error, 4 usage or configuration error.
 """
 
@@ -19,10 +19,10 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import ChartgateError
-from .definition import PolicyDeclarationError
-from .exitcodes import Exit, for_verdict
+from chartgate import __version__
+from chartgate.core.errors import ChartgateError
+from chartgate.check.definition import PolicyDeclarationError
+from chartgate.core.exitcodes import Exit, for_verdict
 
 EXIT_PASSED, EXIT_RED, EXIT_UNUSABLE = Exit.GREEN, Exit.BLOCKING, Exit.USAGE
 
@@ -126,8 +126,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _tools(args: argparse.Namespace) -> int:
-    from .settings import default_tools_dir
-    from .toolchain import HELM_RELEASES, describe_locations, install
+    from chartgate.settings import default_tools_dir
+    from chartgate.render.toolchain import HELM_RELEASES, describe_locations, install
 
     unknown = [v for v in args.versions or () if v not in HELM_RELEASES] if args.tools_command == "install" else []
     if unknown:
@@ -142,11 +142,11 @@ def _tools(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from .confine import check_output_dir
-    from .errors import InvalidConfig
-    from .report import write_report_files
-    from .report.merge import MergeError, merge_reports
-    from .report.safe import printable
+    from chartgate.core.confine import check_output_dir
+    from chartgate.core.errors import InvalidConfig
+    from chartgate.report import write_report_files
+    from chartgate.report.merge import MergeError, merge_reports
+    from chartgate.report.safe import printable
 
     out = args.out.resolve()
     if any(d.resolve() == out for d in args.report_dirs):
@@ -160,7 +160,7 @@ def _merge(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     written = write_report_files(report, args.out)
     if report["timings"]["chart_seconds"]:  # commit it: the next sharded run balances on it
-        from .timings import TIMINGS_FILE, write_chart_costs
+        from chartgate.core.timings import TIMINGS_FILE, write_chart_costs
         write_chart_costs(args.out / TIMINGS_FILE, report["timings"]["chart_seconds"])
     summary = report["summary"]
     defects = summary["defects"]
@@ -185,8 +185,8 @@ def _merge(args: argparse.Namespace) -> int:
 def _registry(config: str | None):
     """The policies of the modules a run collects: of the configured repository, else (outside one)
     of the current directory's policies/."""
-    from .explain import registry
-    from .runner import config_for, find_config, policy_paths
+    from chartgate.explain import registry
+    from chartgate.runner import config_for, find_config, policy_paths
 
     cwd = Path.cwd()
     config_file = config_for(config, cwd) if config or find_config(cwd.resolve()) else None
@@ -195,7 +195,7 @@ def _registry(config: str | None):
 
 
 def _policies(args: argparse.Namespace) -> int:
-    from .explain import as_json, as_table
+    from chartgate.explain import as_json, as_table
 
     entries = _registry(args.config)
     if not entries:
@@ -206,7 +206,7 @@ def _policies(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .explain import closest, describe, find
+    from chartgate.explain import closest, describe, find
 
     entries = _registry(args.config)
     found = find(entries, args.policy_id)
@@ -241,7 +241,7 @@ def _main(argv: list[str]) -> int:
     # check/plan/baseline pass pytest's options through, which argparse cannot parse; it only
     # shows their help.
     if argv and argv[0] in _RUN_COMMANDS and not {"-h", "--help"} & set(argv[1:]):
-        from .runner import run_baseline, run_check
+        from chartgate.runner import run_baseline, run_check
         if argv[0] == "baseline":
             return run_baseline(argv[1:])
         return run_check(argv[1:], command=argv[0], forced=("--plan",) if argv[0] == "plan" else ())

@@ -201,7 +201,7 @@ def render_api(text: str) -> str:
 
 def render_options(text: str) -> str:
     """The table of every setting and option (chartgate.options), where a document asks for it."""
-    from .options import markdown_table
+    from chartgate.options import markdown_table
     return OPTIONS.sub(lambda m: m.group(1) + markdown_table() + "\n" + m.group(3), text)
 
 

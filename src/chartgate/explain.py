@@ -12,9 +12,9 @@ import os
 import textwrap
 from pathlib import Path
 
-from .catalog import applies_to
-from .loader import is_policy_file, load_policy_module
-from .definition import Policy, policies_in
+from chartgate.check.catalog import applies_to
+from chartgate.check.loader import is_policy_file, load_policy_module
+from chartgate.check.definition import Policy, policies_in
 
 
 def registry(paths: list[Path], shown_from: Path) -> list[tuple[Policy, str]]:
@@ -85,7 +85,7 @@ def _kinds(kinds) -> str:
 
 
 def describe(policy: Policy, module: str, today: dt.date | None = None) -> str:
-    from .waivers import unwaivable
+    from chartgate.check.waivers import unwaivable
 
     today = today or dt.date.today()
     wrap = lambda text: textwrap.fill(" ".join(text.split()), width=96, initial_indent="  ",  # noqa: E731

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .covering import DEFAULT_EXHAUSTIVE_THRESHOLD
-from .estimate import DEFAULT_RENDER_BUDGET
-from .toolchain import DEFAULT_HELM_VERSIONS
+from chartgate.plan.covering import DEFAULT_EXHAUSTIVE_THRESHOLD
+from chartgate.plan.estimate import DEFAULT_RENDER_BUDGET
+from chartgate.render.toolchain import DEFAULT_HELM_VERSIONS
 
 
 @dataclass(frozen=True)

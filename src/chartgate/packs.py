@@ -22,8 +22,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Iterable
 
-from .errors import InvalidConfig
-from .loader import is_policy_file
+from chartgate.core.errors import InvalidConfig
+from chartgate.check.loader import is_policy_file
 
 GROUP = "chartgate.policies"
 

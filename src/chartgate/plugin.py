@@ -9,26 +9,26 @@ from pathlib import Path
 
 import pytest
 
-from . import redact  # noqa: F401 - draws the run's redaction key now, so pytest-xdist workers inherit it
-from .charts import Chart
-from .confine import check_output_dir
-from . import exitcodes
-from .errors import ChartgateError, InvalidConfig, InvalidWaiver
-from .exitcodes import Exit
-from .releases import check_release_files
-from .gate import Gate, GateConfig, PlannedCheck
-from .partial import Scope
-from .loader import is_policy_file, load_policy_module
-from .packs import PolicySources, expand_pack_argument, gate_arguments, installed_packs, pack_nodeid
-from .definition import Outcome, policies_in
-from .report.safe import printable
-from .options import FLAGS, SETTINGS_TABLE, option_help
-from .settings import SETTINGS
-from .settings import config_file as settings_config_file
-from .settings import gate_config as settings_gate_config
-from .settings import policy_sources_for
-from .stop import stop_all
-from .verdict import result_is_blocking
+from chartgate.report import redact  # noqa: F401 - draws the run's redaction key now, so pytest-xdist workers inherit it
+from chartgate.discover.charts import Chart
+from chartgate.core.confine import check_output_dir
+from chartgate.core import exitcodes
+from chartgate.core.errors import ChartgateError, InvalidConfig, InvalidWaiver
+from chartgate.core.exitcodes import Exit
+from chartgate.plan.releases import check_release_files
+from chartgate.engine.gate import Gate, GateConfig, PlannedCheck
+from chartgate.report.partial import Scope
+from chartgate.check.loader import is_policy_file, load_policy_module
+from chartgate.packs import PolicySources, expand_pack_argument, gate_arguments, installed_packs, pack_nodeid
+from chartgate.check.definition import Outcome, policies_in
+from chartgate.report.safe import printable
+from chartgate.options import FLAGS, SETTINGS_TABLE, option_help
+from chartgate.settings import SETTINGS
+from chartgate.settings import config_file as settings_config_file
+from chartgate.settings import gate_config as settings_gate_config
+from chartgate.settings import policy_sources_for
+from chartgate.core.stop import stop_all
+from chartgate.check.verdict import result_is_blocking
 
 GATE_KEY = pytest.StashKey["Gate | None"]()
 CONFIG_KEY = pytest.StashKey[GateConfig]()
@@ -216,7 +216,7 @@ CLAIMED_KEY = pytest.StashKey[set]()  # resolved policy module files already col
 
 def _configure_sources(config: pytest.Config, *, worker: bool) -> None:
     """The run's policy sources (chartgate.packs), and the whole gate as pytest's arguments."""
-    from .errors import ChartgateError
+    from chartgate.core.errors import ChartgateError
     config.stash[CLAIMED_KEY] = set()
     here = config.invocation_params.dir
     explicit = config.getoption("chartgate_config", None)
@@ -239,7 +239,7 @@ def _configure_sources(config: pytest.Config, *, worker: bool) -> None:
 def _check_pytest_ini(config: pytest.Config, config_path: Path) -> None:
     """The repository's [tool.pytest.ini_options] must be the one pytest read: pytest picks its ini
     from the arguments' common directory, so a path outside the repository would silently drop it."""
-    from .settings import tool_tables
+    from chartgate.settings import tool_tables
     if "pytest" not in tool_tables(config_path):
         return
     if config.inipath is None or config.inipath.resolve() != config_path.resolve():
@@ -338,12 +338,12 @@ class PolicyItem(pytest.Item):
         if result.outcome is Outcome.ERROR or (result.outcome is Outcome.FAILED and is_blocking(result, self.config)):
             raise PolicyFailed(result)
         if result.outcome is Outcome.FAILED:  # a warning below --fail-on: visible, not blocking
-            from .terminal import describe_result
+            from chartgate.report.terminal import describe_result
             warnings.warn(ChartgateFindingWarning(describe_result(result, _redactor(self.config))), stacklevel=1)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, PolicyFailed):
-            from .terminal import describe_result
+            from chartgate.report.terminal import describe_result
             return describe_result(excinfo.value.result, _redactor(self.config))
         return super().repr_failure(excinfo, style)
 
@@ -407,7 +407,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def _record_scope(session: pytest.Session, gate: Gate) -> None:
     """What of the whole gate was selected: checks collected but not selected (-k, -m, --deselect,
     node ids, --lf), and policy modules of the same pack not collected at all."""
-    from .partial import modules_not_run
+    from chartgate.report.partial import modules_not_run
     collected = session.config.stash.get(COLLECTED_KEY, {})
     selected = {item.nodeid for item in session.items if isinstance(item, PolicyItem)}
     every = set().union(*collected.values()) if collected else set()
@@ -483,7 +483,7 @@ def _controller_gate(session: pytest.Session) -> Gate | None:
     incomplete = incomplete_reason(gate, session.testscollected, session.exitstatus)
     if incomplete:  # before anything below reads the plans: planning renders, and the run has stopped
         gate.stop.request(incomplete)
-    from .redact import redactor_for
+    from chartgate.report.redact import redactor_for
     redactor = redactor_for(gate)
     for session in collector.sessions:  # secrets the workers' renders taught them
         redactor.absorb(session.get("redaction") or {})
@@ -540,7 +540,7 @@ def incomplete_reason(gate: Gate, selected: int | None, exitstatus, collect_only
 
 @pytest.hookimpl(tryfirst=True)  # on an xdist controller: before xdist waits (up to 10s) for its workers
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
-    """Report, and map the session's exit status (chartgate.exitcodes). pytest lets an exception
+    """Report, and map the session's exit status (chartgate.core.exitcodes). pytest lets an exception
     raised here end the process with status 1 - "blocking findings" - so a failure to finish is
     caught: a configuration error is 4, anything else (a chartgate bug) 3."""
     try:
@@ -560,7 +560,7 @@ def _finish_session(session: pytest.Session) -> None:
     if hasattr(config, "workerinput"):
         gate = config.stash.get(GATE_KEY, None)
         if gate is not None:  # tell the controller a chartgate session ran here, even with no results
-            from .redact import redactor_for
+            from chartgate.report.redact import redactor_for
             # What this worker's renders taught the redactor: the controller never sees those renders.
             config.workeroutput[XDIST_SESSION] = {"charts": len(gate.discovered),
                                                   "redaction": redactor_for(gate).export(),
@@ -589,30 +589,30 @@ def _finish_session(session: pytest.Session) -> None:
     summary = gate.finish(incomplete)
     evidence = config.getoption("chartgate_evidence")
     if evidence:
-        from .evidence import write_evidence
+        from chartgate.report.evidence import write_evidence
         summary.reports["evidence"] = write_evidence(summary, config.invocation_params.dir / evidence)
     config.stash[SUMMARY_KEY] = summary
     if not gate.discovered:  # no chart under the roots: a configuration error (it still wrote reports)
         session.exitstatus = Exit.USAGE
-    else:  # the one mapping of chartgate.exitcodes, shared with `chartgate check` and `chartgate merge`
+    else:  # the one mapping of chartgate.core.exitcodes, shared with `chartgate check` and `chartgate merge`
         blocking = bool(summary.blocking or summary.orphans or summary.expired_waivers
                         or summary.unreported_render_failures)
         session.exitstatus = exitcodes.for_session(session.exitstatus, summary.verdict, blocking)
 
 
 SUMMARY_KEY = pytest.StashKey["GateSummary"]()
-#: The exit status of a partial or incomplete run that saw nothing blocking (see chartgate.exitcodes).
+#: The exit status of a partial or incomplete run that saw nothing blocking (see chartgate.core.exitcodes).
 EXIT_NOT_WHOLE = Exit.NOT_WHOLE
 
 
 def _redactor(config: pytest.Config):
     """The session gate's redactor: terminal text must not leak what the reports redact."""
-    from .redact import redactor_for
+    from chartgate.report.redact import redactor_for
     return redactor_for(gate_for(config))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     summary = config.stash.get(SUMMARY_KEY, None)
     if summary is not None:
-        from .terminal import write_summary
+        from chartgate.report.terminal import write_summary
         write_summary(terminalreporter, summary)

@@ -14,10 +14,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-from .errors import InvalidConfig
-from .exitcodes import Exit
-from .packs import policy_sources
-from .settings import policy_sources_for
+from chartgate.core.errors import InvalidConfig
+from chartgate.core.exitcodes import Exit
+from chartgate.packs import policy_sources
+from chartgate.settings import policy_sources_for
 
 CONFIG_NAME = "pyproject.toml"
 
@@ -96,7 +96,7 @@ def split_arguments(argv: list[str]) -> tuple[str | None, list[str], list[str]]:
 
 
 def run_check(argv: list[str], command: str = "check", forced: tuple[str, ...] = ()) -> int:
-    """Run the gate; returns its exit status (chartgate.exitcodes). `forced`: options the command
+    """Run the gate; returns its exit status (chartgate.core.exitcodes). `forced`: options the command
     itself adds (`--plan` for `chartgate plan`), put before the user's."""
     import pytest
 
@@ -128,7 +128,7 @@ def plugin_options() -> set[str] | None:
     """The command-line options the chartgate plugin defines, or None when they cannot be listed."""
     import pytest
 
-    from . import plugin
+    from chartgate import plugin
     try:
         parser = pytest.Parser(_ispytest=True)
         plugin.pytest_addoption(parser)

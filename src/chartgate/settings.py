@@ -20,17 +20,17 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .chartconfig import parse_chart_settings
-from .errors import InvalidConfig
-from .gate import GateConfig
-from .options import SETTINGS_TABLE
-from .packs import PolicySources, policy_sources
-from .render import default_cache_dir
+from chartgate.discover.chartconfig import parse_chart_settings
+from chartgate.core.errors import InvalidConfig
+from chartgate.engine.gate import GateConfig
+from chartgate.options import SETTINGS_TABLE
+from chartgate.packs import PolicySources, policy_sources
+from chartgate.render.renderer import default_cache_dir
 
 #: key in [tool.chartgate] -> (type, default), from the one table of settings (chartgate.options).
 #: Lists are repeatable options on the command line.
 SETTINGS: dict[str, tuple[type, Any]] = {s.key: (s.kind, s.default) for s in SETTINGS_TABLE}
-TABLE_ONLY = {"charts"}  # [tool.chartgate.charts."<glob>"]: per-chart settings (chartgate.chartconfig)
+TABLE_ONLY = {"charts"}  # [tool.chartgate.charts."<glob>"]: per-chart settings (chartgate.discover.chartconfig)
 _PATHS = {"report-dir", "golden-dir", "cache-dir", "platform-config", "waivers", "timings-file", "baseline-file",
           "policies"}
 _PATH_LISTS = {"chart-roots", "overlay-roots"}

@@ -25,11 +25,11 @@ from typing import Any, Iterable
 
 import yaml
 
-from .errors import ChartgateError
-from .definition import Finding, Policy, Result, policies_in
-from .render import Render
-from .scenarios import ChartBase, Scenario, ScenarioKind
-from .toolchain import DEFAULT_HELM_VERSION
+from chartgate.core.errors import ChartgateError
+from chartgate.check.definition import Finding, Policy, Result, policies_in
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import ChartBase, Scenario, ScenarioKind
+from chartgate.render.toolchain import DEFAULT_HELM_VERSION
 
 __all__ = ["Judged", "Result", "judge", "load_policies"]
 
@@ -74,7 +74,7 @@ def load_policies(source: Any) -> list[Policy]:
     if isinstance(source, ModuleType):
         return policies_in(source)
     if isinstance(source, (str, Path)):
-        from .loader import load_policy_module
+        from chartgate.check.loader import load_policy_module
         path = Path(source)
         if not path.is_file():
             raise ChartgateError(f"policy file {path} does not exist")
@@ -100,8 +100,8 @@ def judge(chart: str | Path, policies: Any, *, values: dict | None = None, api_v
 
     A render Helm refuses raises chartgate.RenderError (Helm's message and the command), unless a
     policy declares `applies_to=Applicability(failed_renders=True)`."""
-    from .gate import Gate, GateConfig  # the gate imports the whole engine: only when judging
-    from .settings import default_tools_dir
+    from chartgate.engine.gate import Gate, GateConfig  # the gate imports the whole engine: only when judging
+    from chartgate.settings import default_tools_dir
 
     chosen = load_policies(policies)
     if not chosen:

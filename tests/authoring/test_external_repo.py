@@ -10,9 +10,9 @@ import subprocess
 import sys
 from datetime import date
 
-from chartgate.gate import Gate, GateConfig
-from chartgate.loader import load_policies
-from chartgate.definition import Outcome
+from chartgate.engine.gate import Gate, GateConfig
+from chartgate.check.loader import load_policies
+from chartgate.check.definition import Outcome
 
 from ..conftest import REPO
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import chartgate.report  # noqa: F401  (imported once: in-process pytester runs drop what they import)
-import chartgate.terminal  # noqa: F401
+import chartgate.report.terminal  # noqa: F401
 from chartgate import Applicability, ScenarioKind, Severity, policy
-from chartgate.definition import PolicyDeclarationError
+from chartgate.check.definition import PolicyDeclarationError
 
 from ..reliability.helpers import plugin_repo
 

@@ -13,9 +13,9 @@ import pytest
 import chartgate
 import chartgate.lib
 from chartgate import ChartContext, ChartgateError, Finding, Severity, policy, running_policy
-from chartgate.loader import load_policies
-from chartgate.definition import Outcome, PolicyDeclarationError, Result
-from chartgate.terminal import describe_result
+from chartgate.check.loader import load_policies
+from chartgate.check.definition import Outcome, PolicyDeclarationError, Result
+from chartgate.report.terminal import describe_result
 
 from ..conftest import REPO
 
@@ -48,12 +48,12 @@ def test_policy_modules_import_only_public_names():
 
 @pytest.mark.parametrize("source", [
     "from chartgate.podspec import chart_view",  # an internal module
-    "from chartgate.values import dotted",
+    "from chartgate.core.values import dotted",
     "from chartgate.lib.podspec import _mapping",  # a private name of a public module
     "from chartgate.lib.schemas import _definitions",
     "from chartgate import Gate",  # not in __all__
-    "import chartgate.kube",
-    "def check(ctx):\n    from chartgate.memo import IdentityMemo\n",  # hidden in a function
+    "import chartgate.core.kube",
+    "def check(ctx):\n    from chartgate.core.memo import IdentityMemo\n",  # hidden in a function
 ])
 def test_the_import_rule_catches_private_imports(source):
     assert import_violations(source)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.gate import Gate
-from chartgate.helm import Helm
-from chartgate.scenarios import ci_values_files
+from chartgate.engine.gate import Gate
+from chartgate.render.helm import Helm
+from chartgate.plan.scenarios import ci_values_files
 from ..conftest import REPO, gate_config, run_gate
 
 sys.path.insert(0, str(REPO / "bench"))

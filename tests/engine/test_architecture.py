@@ -164,8 +164,8 @@ def test_import_chartgate_loads_only_what_is_used_and_policy_is_the_decorator():
     import sys
     probe = ("import sys, chartgate\n"
              "print(sorted(m for m in sys.modules if m.startswith('chartgate')))\n"
-             "import chartgate.definition, chartgate.lib.rules\n"
-             "print(callable(chartgate.policy) and chartgate.policy.__module__ == 'chartgate.definition')\n")
+             "import chartgate.check.definition, chartgate.lib.rules\n"
+             "print(callable(chartgate.policy) and chartgate.policy.__module__ == 'chartgate.check.definition')\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.splitlines() == ["['chartgate']", "True"], out.stdout + out.stderr
 
@@ -195,4 +195,4 @@ def test_no_module_imports_a_private_name_of_another(tmp_path):
     (tmp_path / "kube.py").write_text("def _hidden():\n    pass\n")
     (tmp_path / "schemas.py").write_text("def f():\n    from .kube import _hidden, __doc__\n")
     planted = {"kube": tmp_path / "kube.py", "schemas": tmp_path / "schemas.py"}
-    assert private_imports(planted) == ["schemas imports _hidden from chartgate.kube"]
+    assert private_imports(planted) == ["schemas imports _hidden from chartgate.core.kube"]

@@ -10,10 +10,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from chartgate.errors import InvalidConfig
-from chartgate.gate import Gate
-from chartgate.loader import load_policy_module
-from chartgate.definition import Outcome, policies_in
+from chartgate.core.errors import InvalidConfig
+from chartgate.engine.gate import Gate
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import Outcome, policies_in
 
 from ..conftest import REPO, gate_config
 from ..reliability.helpers import write_chart
@@ -265,7 +265,7 @@ def test_the_plugin_writes_uses_and_guards_the_baseline(pytester, monkeypatch):
 
 
 def test_marks_survive_the_trip_from_an_xdist_worker(tmp_path, judge):
-    from chartgate.definition import Result
+    from chartgate.check.definition import Result
     umbrella_with_vendored(tmp_path, {"settings.yaml": CONFIGMAP}, repository="file://../cache")
     gate, _, _ = judge(write_baseline=True)
     for result in gate.results:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.blueprint import (
+from chartgate.discover.blueprint import (
     Blueprint, BlueprintDependency, attach_blueprint, blueprint_of, config_properties, find_blueprint,
     jsonpath, parse_blueprint, read_blueprint_file, upstream_statements)
-from chartgate.charts import BrokenChart, discover, load_chart_dir
-from chartgate.errors import InvalidChart
+from chartgate.discover.charts import BrokenChart, discover, load_chart_dir
+from chartgate.core.errors import InvalidChart
 
 from ..conftest import CHARTS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from chartgate.catalog import END, START, policies_with_modules, policy_table
+from chartgate.check.catalog import END, START, policies_with_modules, policy_table
 
 from ..conftest import REPO
 
@@ -14,7 +14,7 @@ def test_the_readme_policy_table_matches_the_policies_metadata():
     readme = (REPO / "README.md").read_text()
     current = readme.split(START, 1)[1].split(END, 1)[0].strip()
     assert current == policy_table(policies_with_modules(REPO / "policies")), (
-        "README.md's policy table drifted: run `python -m chartgate.catalog policies README.md --write`")
+        "README.md's policy table drifted: run `python -m chartgate.check.catalog policies README.md --write`")
 
 
 def test_every_policy_reference_is_a_section_of_docs_policies_md():

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.charts import BrokenChart, Chart, discover, load_chart_dir
-from chartgate.errors import InvalidChart, InvalidYaml
-from chartgate.yamlio import MAX_ALIAS_EXPANSION, load_text
+from chartgate.discover.charts import BrokenChart, Chart, discover, load_chart_dir
+from chartgate.core.errors import InvalidChart, InvalidYaml
+from chartgate.core.yamlio import MAX_ALIAS_EXPANSION, load_text
 
 GOOD_CHART_YAML = "apiVersion: v2\nname: tiny\nversion: 0.1.0\n"
 

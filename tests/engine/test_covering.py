@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chartgate.covering import coverage_gaps, covering_array, exhaustive_size
+from chartgate.plan.covering import coverage_gaps, covering_array, exhaustive_size
 
 # Levels mix types on purpose: the planner feeds booleans, API names and version strings.
 LEVEL_POOL = ("a", "b", "c", "d", 0, 7, "1.30", "1.33")

@@ -55,7 +55,7 @@ def test_helm_warnings_are_kept_and_reported(tmp_path, policies):
 # -- the fixtures are written in the real Blueprint format (docs/blueprint.md) ------------
 
 def fixture_charts() -> dict:
-    from chartgate.charts import Chart, discover
+    from chartgate.discover.charts import Chart, discover
     from ..conftest import CHARTS
     return {c.name: c for c in discover([CHARTS]) if isinstance(c, Chart)}
 
@@ -64,7 +64,7 @@ FIXTURES = fixture_charts()
 
 
 def test_every_fixture_blueprint_is_the_real_format():
-    from chartgate.blueprint import blueprint_of
+    from chartgate.discover.blueprint import blueprint_of
     assert {"bp-stunner", "bp-knative", "bp-kserve", "bp-reloader", "bp-cluster-autoscaler", "bp-memcached",
             "bp-app-essentials"} <= set(FIXTURES)
     for name, chart in FIXTURES.items():
@@ -93,7 +93,7 @@ def test_values_state_the_three_way_pin_and_overlays_live_under_name_overlay():
 
 
 def test_bp_kserve_declares_the_blueprints_whose_apis_it_renders():
-    from chartgate.blueprint import blueprint_of
+    from chartgate.discover.blueprint import blueprint_of
     depends = {d.blueprint: d.version for d in blueprint_of(FIXTURES["bp-kserve"]).depends}
     assert depends["bp-knative"] == "^1"  # the seed: bp-knative is a hard dependency of bp-kserve
     assert "bp-cert-manager" in depends  # its Issuer and Certificate (cert-manager.io)

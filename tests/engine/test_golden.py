@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from chartgate import yamlio
-from chartgate.golden import GoldenStore, describe_diff
+from chartgate.core import yamlio
+from chartgate.compare.golden import GoldenStore, describe_diff
 
 HOSTILE_NAMES = ["../evil", "../../etc/passwd", "a/b", "a b", "a_b", "..", ".", "", "/abs", "x\\y", "名前"]
 
@@ -106,7 +106,7 @@ def test_orphans_of_a_hostile_chart_name_are_matched_by_its_safe_name(tmp_path):
 
 
 def test_the_header_names_a_command_every_repository_has_and_earlier_files_stay_chartgates(tmp_path):
-    from chartgate.golden import EARLIER_HEADERS, HEADER
+    from chartgate.compare.golden import EARLIER_HEADERS, HEADER
     store = GoldenStore(tmp_path / "golden", update=True)
     store.check("web", "default", {"ConfigMap": {"v1": 1}})
     written = store.written[0].read_text(encoding="utf-8")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chartgate.golden import GoldenStore
+from chartgate.compare.golden import GoldenStore
 
 
 def test_undiscovered_chart_goldens_are_orphans_only_within_this_runs_chart_roots(tmp_path):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.errors import ChartFailed, HelmCrashed, HelmVersionUnsupported, RenderError, RenderTimeout
-from chartgate.helm import Helm, TemplateRequest
-from chartgate.toolchain import locate
+from chartgate.core.errors import ChartFailed, HelmCrashed, HelmVersionUnsupported, RenderError, RenderTimeout
+from chartgate.render.helm import Helm, TemplateRequest
+from chartgate.render.toolchain import locate
 
 from ..conftest import REPO
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.capabilities import advertised_apis
-from chartgate.charts import Chart, discover, load_chart_dir
-from chartgate.covering import coverage_gaps
-from chartgate.planner import PlanConfig, describe_plan, describe_plans, plan_combinations
-from chartgate.scenarios import ScenarioKind, plan_chart
-from chartgate.toggles import ToggleCategory, discover_toggles
+from chartgate.discover.capabilities import advertised_apis
+from chartgate.discover.charts import Chart, discover, load_chart_dir
+from chartgate.plan.covering import coverage_gaps
+from chartgate.plan.planner import PlanConfig, describe_plan, describe_plans, plan_combinations
+from chartgate.plan.scenarios import ScenarioKind, plan_chart
+from chartgate.plan.toggles import ToggleCategory, discover_toggles
 
 from ..conftest import CHARTS, OVERLAYS
 

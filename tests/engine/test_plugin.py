@@ -18,8 +18,8 @@ import xdist.looponfail  # noqa: F401
 import xdist.plugin  # noqa: F401
 
 import chartgate.report  # noqa: F401
-import chartgate.terminal  # noqa: F401
-from chartgate.golden import HEADER
+import chartgate.report.terminal  # noqa: F401
+from chartgate.compare.golden import HEADER
 
 from ..conftest import REPO
 

@@ -15,9 +15,9 @@ import pytest
 
 import chartgate
 from chartgate import Applicability
-from chartgate.definition import PolicyDeclarationError, policy
-from chartgate.errors import InvalidConfig
-from chartgate.gate import Gate, GateConfig
+from chartgate.check.definition import PolicyDeclarationError, policy
+from chartgate.core.errors import InvalidConfig
+from chartgate.engine.gate import Gate, GateConfig
 
 from ..conftest import REPO
 from .test_plugin import CONFIGMAP, add_chart, repo, run  # noqa: F401 - `repo` is a fixture

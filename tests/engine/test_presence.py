@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from chartgate.charts import load_chart_dir
-from chartgate.manifests import parse_render
-from chartgate.platform import Platform
+from chartgate.discover.charts import load_chart_dir
+from chartgate.parse.manifests import parse_render
+from chartgate.discover.platform import Platform
 from chartgate.lib.presence import declared_blueprints, presence, present_groups, provided_groups, shipped_crds
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from ..conftest import CHARTS
 

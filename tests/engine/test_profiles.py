@@ -1,4 +1,4 @@
-"""Chart profiles sit behind one small interface (chartgate.profiles): a second profile is registered
+"""Chart profiles sit behind one small interface (chartgate.discover.profiles): a second profile is registered
 without touching the engine, discovery gives its charts that profile, and a policy declared for it is
 judged there and skipped, with the profile's reason, everywhere else. Real Helm renders the charts."""
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from chartgate import Applicability, Finding, policy
-from chartgate.charts import load_chart_dir
-from chartgate.definition import PolicyDeclarationError
-from chartgate.profiles import Profile, profile_names, register, unregister
+from chartgate.discover.charts import load_chart_dir
+from chartgate.check.definition import PolicyDeclarationError
+from chartgate.discover.profiles import Profile, profile_names, register, unregister
 from chartgate.testing import judge
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.charts import load_chart_dir
-from chartgate.references import chart_references, unresolved_reads
+from chartgate.discover.charts import load_chart_dir
+from chartgate.plan.references import chart_references, unresolved_reads
 
 from ..reliability.helpers import write_chart
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.covering import coverage_gaps
-from chartgate.refusals import learn_and_cover, mentioned
+from chartgate.plan.covering import coverage_gaps
+from chartgate.plan.refusals import learn_and_cover, mentioned
 from ..conftest import REPO, gate_config, run_gate
 from .test_toggles import CONFIGMAP, gate_on, write_chart
 
@@ -144,7 +144,7 @@ def test_the_plan_estimate_is_within_15_percent_of_the_helm_runs(tmp_path, polic
     monorepo.write_blueprint(bp, 1000 + bp.index)
     (tmp_path / "overlays").mkdir()
     config = dict(chart_root=tmp_path / "mono" / "platform", overlay_root=tmp_path / "overlays", cache=None)
-    from chartgate.gate import Gate
+    from chartgate.engine.gate import Gate
     planned = Gate(gate_config(tmp_path / "plan", plan_only=True, **config))
     estimate = planned.combination_plans[bp.chart_name].estimate
     assert planned.renderer.stats["renders"] == 0  # --plan rendered nothing
@@ -160,9 +160,9 @@ def test_the_plan_estimate_is_within_15_percent_of_the_helm_runs(tmp_path, polic
 def test_only_a_fail_or_required_guarded_by_a_factor_counts_as_a_guard(tmp_path):
     """A `required` of a cluster value on a line beside a toggle's is no guard (bp-sierra's estimate
     counted planning it never did); an `if` on a toggle around a `fail` is one."""
-    from chartgate.charts import load_chart_dir
-    from chartgate.estimate import guards_on_factors
-    from chartgate.planner import Factor, FactorKind
+    from chartgate.discover.charts import load_chart_dir
+    from chartgate.plan.estimate import guards_on_factors
+    from chartgate.plan.planner import Factor, FactorKind
     values = "xOverlay:\n  a: {enabled: false}\n  b: {enabled: false}\nexternalDomain: ''\n"
     config = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
               "  a: {{ .Values.xOverlay.a.enabled | quote }}\n"

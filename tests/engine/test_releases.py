@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.charts import load_chart_dir
-from chartgate.errors import InvalidConfig
-from chartgate.releases import release_scenarios
-from chartgate.scenarios import ScenarioKind
+from chartgate.discover.charts import load_chart_dir
+from chartgate.core.errors import InvalidConfig
+from chartgate.plan.releases import release_scenarios
+from chartgate.plan.scenarios import ScenarioKind
 
 from ..conftest import CHARTS, REPO
 

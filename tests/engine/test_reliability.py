@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.charts import load_chart_dir
-from chartgate.gate import Gate
-from chartgate.helm import Helm, TemplateRequest
-from chartgate.loader import load_policy_module
-from chartgate.definition import Outcome, policies_in
-from chartgate.render import Renderer
-from chartgate.scenarios import Scenario, ScenarioKind
-from chartgate.toolchain import locate
-from chartgate import yamlio
+from chartgate.discover.charts import load_chart_dir
+from chartgate.engine.gate import Gate
+from chartgate.render.helm import Helm, TemplateRequest
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import Outcome, policies_in
+from chartgate.render.renderer import Renderer
+from chartgate.plan.scenarios import Scenario, ScenarioKind
+from chartgate.render.toolchain import locate
+from chartgate.core import yamlio
 
 from ..conftest import REPO, gate_config
 
@@ -113,8 +113,8 @@ data:
 
 _MEASURE_PARSE = textwrap.dedent("""
     import gc, json, resource, sys, time
-    from chartgate.manifests import kind_summary
-    from chartgate.manifests import parse_render
+    from chartgate.parse.manifests import kind_summary
+    from chartgate.parse.manifests import parse_render
     text = open(sys.argv[1], encoding="utf-8").read()
     gc.collect()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -153,11 +153,11 @@ def test_a_render_of_twenty_thousand_objects_is_parsed_in_bounded_memory(tmp_pat
 _RENDER_INTO_CACHE = textwrap.dedent("""
     import hashlib, json, sys
     from pathlib import Path
-    from chartgate.charts import load_chart_dir
-    from chartgate.helm import Helm
-    from chartgate.render import Renderer
-    from chartgate.scenarios import Scenario, ScenarioKind
-    from chartgate.toolchain import locate
+    from chartgate.discover.charts import load_chart_dir
+    from chartgate.render.helm import Helm
+    from chartgate.render.renderer import Renderer
+    from chartgate.plan.scenarios import Scenario, ScenarioKind
+    from chartgate.render.toolchain import locate
     tools, cache, *charts = sys.argv[1:]
     renderer = Renderer(Helm(locate(Path(tools), env={})), Path(cache), workers=2)
     jobs = [(load_chart_dir(Path(c)), Scenario("default", ScenarioKind.DEFAULT)) for c in charts]
@@ -231,7 +231,7 @@ def test_an_interrupted_report_write_keeps_the_previous_reports(tmp_path, monkey
 
 _KILLED_WRITER = textwrap.dedent("""
     import os, sys, time
-    from chartgate import yamlio
+    from chartgate.core import yamlio
     target, ready = sys.argv[1:]
     def stall(fd):  # the new content is in the temp file; the rename has not happened yet
         open(ready, "w").close()

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.charts import load_chart_dir
-from chartgate.errors import ChartFailed, HelmCrashed, ManifestParseError
-from chartgate.helm import Helm
-from chartgate.render import Renderer
-from chartgate.scenarios import Scenario, ScenarioKind
-from chartgate.toolchain import locate
+from chartgate.discover.charts import load_chart_dir
+from chartgate.core.errors import ChartFailed, HelmCrashed, ManifestParseError
+from chartgate.render.helm import Helm
+from chartgate.render.renderer import Renderer
+from chartgate.plan.scenarios import Scenario, ScenarioKind
+from chartgate.render.toolchain import locate
 
 from ..conftest import REPO
 
@@ -126,7 +126,7 @@ def test_a_damaged_cache_entry_is_ignored_and_rendered_again(tmp_path, damage):
 def test_a_damaged_object_store_is_rendered_again_not_reported_as_a_failing_render(tmp_path, damage):
     """An entry lists its objects by key in objects/; an object that cannot be read back is the cache's
     problem: the scenario renders again (a RENDER-001 failure would turn the gate red for no defect)."""
-    from chartgate import memo
+    from chartgate.core import memo
     chart = tiny_chart(tmp_path, {"cm.yaml": CONFIGMAP.format(name="a", value="x")})
     good = renderer(tmp_path / "cache").render(chart, DEFAULT)
     [stored] = sorted((tmp_path / "cache" / "objects").rglob("*.json"))
@@ -209,9 +209,9 @@ def quotes(ctx: ScenarioContext):
 
 
 def test_a_warm_run_with_every_result_cached_loads_no_render_and_still_redacts(tmp_path):
-    from chartgate.gate import Gate
-    from chartgate.loader import load_policy_module
-    from chartgate.definition import policies_in
+    from chartgate.engine.gate import Gate
+    from chartgate.check.loader import load_policy_module
+    from chartgate.check.definition import policies_in
 
     from ..conftest import gate_config
     secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {token: rendered-only-t0ken-value}\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.charts import discover
-from chartgate.errors import InvalidConfig
-from chartgate.selection import affects, changed_charts, changed_files, chart_paths, needs, parse_shard, shard
+from chartgate.discover.charts import discover
+from chartgate.core.errors import InvalidConfig
+from chartgate.discover.selection import affects, changed_charts, changed_files, chart_paths, needs, parse_shard, shard
 
 from ..conftest import CHARTS
 
@@ -108,7 +108,7 @@ def test_changed_since_unknown_revision_is_a_clear_error(tmp_path):
 
 
 def test_shards_balance_on_recorded_costs_and_still_partition_the_charts():
-    from chartgate.selection import assignment
+    from chartgate.discover.selection import assignment
     names = [f"chart-{i:02d}" for i in range(20)]
     costs = {name: 1.0 for name in names} | {"chart-00": 30.0, "chart-01": 29.0}  # two giants
     placed = assignment(names, 2, costs)
@@ -124,7 +124,7 @@ def test_shards_balance_on_recorded_costs_and_still_partition_the_charts():
 
 
 def test_recorded_timings_round_trip(tmp_path):
-    from chartgate.timings import load_chart_costs, write_chart_costs
+    from chartgate.core.timings import load_chart_costs, write_chart_costs
     path = tmp_path / "chartgate-timings.json"
     assert load_chart_costs(path) == {}
     write_chart_costs(path, {"a": 1.234, "b": 2.0})
@@ -162,7 +162,7 @@ def _repo_with_two_charts(tmp_path: Path) -> Path:
     ("charts/beta/values.yaml", {"beta"}),
 ])
 def test_changed_since_maps_every_input_to_the_charts_it_affects(tmp_path, changed, selected):
-    from chartgate.gate import Gate, GateConfig
+    from chartgate.engine.gate import Gate, GateConfig
     root = _repo_with_two_charts(tmp_path)
     path = root / changed
     path.write_text(path.read_text() + "# changed\n")

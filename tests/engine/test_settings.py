@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.errors import InvalidConfig
+from chartgate.core.errors import InvalidConfig
 from chartgate.settings import config_file, resolve
 
 

@@ -7,9 +7,9 @@ import jsonschema
 import pytest
 import yaml
 
-from chartgate.errors import InvalidChart, InvalidConfig
-from chartgate.strategies import (INCOMPATIBLE, PROFILE_ENV, Profile, active_profile, admits, config_space,
-                                  conform, dotted, number_bounds, smallest_counterexample)
+from chartgate.core.errors import InvalidChart, InvalidConfig
+from chartgate.plan.strategies import (INCOMPATIBLE, PROFILE_ENV, Profile, active_profile, admits, config_space,
+                                       conform, dotted, number_bounds, smallest_counterexample)
 
 SCHEMA = {
     "type": "object",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.charts import load_chart_dir
-from chartgate.loader import load_policy_module
-from chartgate.definition import Outcome, policies_in
-from chartgate.references import chart_references, template_references
-from chartgate.toggles import Classification, ToggleCategory, discover_toggles
+from chartgate.discover.charts import load_chart_dir
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import Outcome, policies_in
+from chartgate.plan.references import chart_references, template_references
+from chartgate.plan.toggles import Classification, ToggleCategory, discover_toggles
 
 from ..conftest import REPO, gate_config, run_gate
 
@@ -240,7 +240,7 @@ def test_a_row_the_values_schema_rejects_is_infeasible_not_a_render_error(tmp_pa
 
 
 def test_declared_constraints_make_the_opt_in_feasible(tmp_path):
-    from chartgate.chartconfig import parse_chart_settings
+    from chartgate.discover.chartconfig import parse_chart_settings
     values = "xOverlay:\n  hpa: {enabled: false, maxReplicas: null}\n"
     hpa = ('{{- if .Values.xOverlay.hpa.enabled }}\n{{- $m := required "xOverlay.hpa.maxReplicas is required on HPA" '
            '.Values.xOverlay.hpa.maxReplicas }}\n' + CONFIGMAP % ("hpa", "{{ $m }}") + "{{- end }}\n")
@@ -263,7 +263,7 @@ def test_generic_charts_skip_blueprint_only_rules_with_that_reason(tmp_path):
 
 
 def test_a_chart_configuration_disables_a_family_and_sets_a_profile(tmp_path):
-    from chartgate.chartconfig import parse_chart_settings
+    from chartgate.discover.chartconfig import parse_chart_settings
     write_chart(tmp_path / "charts", "plain", "metrics: {serviceMonitor: {enabled: true}}\n",
                 {"sm.yaml": SERVICE_MONITOR % (".Values.metrics.serviceMonitor.enabled", "sm")}, blueprint=False)
     settings = parse_chart_settings({"plain": {"profile": "blueprint", "disable": ["OBS-00[2-5]"]}}, "pyproject.toml")
@@ -277,7 +277,7 @@ def test_a_chart_configuration_disables_a_family_and_sets_a_profile(tmp_path):
 def test_a_generic_chart_opts_into_observability_rules_without_a_blueprint_yaml(tmp_path):
     """`enable = ["*", "OBS-001"]` judges the Blueprint platform rule on a generic chart; the catch-all `*`
     alone does not opt in (the other OBS rules stay skipped as Blueprint-only)."""
-    from chartgate.chartconfig import parse_chart_settings
+    from chartgate.discover.chartconfig import parse_chart_settings
     write_chart(tmp_path / "charts", "plain", "metrics: {serviceMonitor: {enabled: true}}\n",
                 {"sm.yaml": SERVICE_MONITOR % (".Values.metrics.serviceMonitor.enabled", "sm")}, blueprint=False)
     settings = parse_chart_settings({"plain": {"enable": ["*", "OBS-001"]}}, "pyproject.toml")
@@ -301,7 +301,7 @@ BLUEPRINT_FILE_RULES = [p for p in policies_in(load_policy_module(REPO / "polici
 def test_a_rule_that_reads_blueprint_yaml_is_a_configuration_error_without_one(tmp_path, chart_setting, asked):
     """Asked for on a chart without blueprint.yaml, such a rule is an error naming the chart and the
     setting - never chartgate's own AttributeError, never a silent skip."""
-    from chartgate.chartconfig import parse_chart_settings
+    from chartgate.discover.chartconfig import parse_chart_settings
     assert {p.id for p in BLUEPRINT_FILE_RULES} >= {"UMB-004", "HYG-003"}
     write_chart(tmp_path / "charts", "plain", "replicas: 1\n", {"cm.yaml": CONFIGMAP % ("cm", "v")}, blueprint=False)
     settings = parse_chart_settings({"plain": chart_setting}, "pyproject.toml")
@@ -335,7 +335,7 @@ def test_the_plan_covers_the_space_without_the_rows_the_chart_refuses(tmp_path):
     plan = run.gate.combination_plans["bp-excl"]
     assert plan.infeasible and all("mutually exclusive" in message for _, message in plan.infeasible)
     # Every pair but (a on, b on) is covered by a row the chart renders; that pair is recorded as refused.
-    from chartgate.covering import coverage_gaps
+    from chartgate.plan.covering import coverage_gaps
     rendered = [s.extra["assignment"] for s in plan.scenarios if s.name not in dict(plan.infeasible)]
     rendered += [{f.name: f.levels[0] for f in plan.factors}]  # the `default` scenario (a row repeats it)
     for scenario in plan.repairs:
@@ -355,7 +355,7 @@ def test_plan_shows_what_the_render_cache_knows_is_infeasible(tmp_path):
     write_chart(tmp_path / "charts", "bp-inf", values, {"hpa.yaml": hpa, "cm.yaml": CONFIGMAP % ("cm", "v")})
     before = gate_on(tmp_path, tmp_path / "charts")  # renders everything into the cache
     assert "known infeasible" in before.gate.describe_plans()
-    from chartgate.gate import Gate
+    from chartgate.engine.gate import Gate
     planner = Gate(gate_config(tmp_path, tmp_path / "charts", tmp_path / "overlays", cache=tmp_path / "cache",
                                plan_only=True))
     text = planner.describe_plans()

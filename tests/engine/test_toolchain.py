@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.errors import HelmChecksumMismatch, HelmNotFound
-from chartgate.toolchain import DEFAULT_HELM_VERSION, HELM_RELEASES, locate, provisioned_path, sha256_file
+from chartgate.core.errors import HelmChecksumMismatch, HelmNotFound
+from chartgate.render.toolchain import DEFAULT_HELM_VERSION, HELM_RELEASES, locate, provisioned_path, sha256_file
 
 from ..conftest import REPO
 

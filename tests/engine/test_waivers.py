@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 
 from chartgate import Applicability
-from chartgate.errors import InvalidWaiver
-from chartgate.gate import Gate
-from chartgate.definition import Outcome
-from chartgate.waivers import load_waivers
+from chartgate.core.errors import InvalidWaiver
+from chartgate.engine.gate import Gate
+from chartgate.check.definition import Outcome
+from chartgate.check.waivers import load_waivers
 
 from ..conftest import MUTANTS, build_mutant, gate_config, run_gate
 
@@ -168,8 +168,8 @@ def test_the_longest_expiry_is_a_setting(tmp_path):
 
 
 def test_a_render_failure_is_never_waived_even_by_a_waiver_built_in_code():
-    from chartgate.definition import Finding, Result, Severity, policy as declare
-    from chartgate.waivers import Waiver, WaiverBook
+    from chartgate.check.definition import Finding, Result, Severity, policy as declare
+    from chartgate.check.waivers import Waiver, WaiverBook
 
     @declare(id="RENDER-001", title="t", rationale="r", reference="r", severity=Severity.ERROR, receives="scenario", applies_to=Applicability(scenarios="*"), role="render")
     def renders(ctx):
@@ -181,7 +181,7 @@ def test_a_render_failure_is_never_waived_even_by_a_waiver_built_in_code():
 
 
 def test_render_001_is_judged_whatever_the_per_chart_configuration_disables():
-    from chartgate.chartconfig import parse_chart_settings, settings_for
+    from chartgate.discover.chartconfig import parse_chart_settings, settings_for
 
     entries = parse_chart_settings({"bp-*": {"disable": ["RENDER-*", "SEC-*"]}, "bp-stunner": {"enable": ["OBS"]}},
                                    "pyproject.toml")

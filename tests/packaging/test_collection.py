@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.errors import InvalidConfig
+from chartgate.core.errors import InvalidConfig
 from chartgate.packs import expand_pack_argument, gate_arguments, installed_packs, pack_nodeid
 from chartgate.settings import config_file, policy_sources_for
 

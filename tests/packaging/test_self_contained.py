@@ -11,7 +11,7 @@ from ..conftest import REPO
 EXAMPLE = REPO / "examples" / "external-repo"
 #: What exists only in chartgate's own checkout, or in no repository at all.
 NOT_THERE = ("make tools", "make gate", "make test", ".tools/", "DESIGN.md", "BLUEPRINT.md", "shared/", "/work/",
-             "pytest policies", "chartgate.toolchain provision")
+             "pytest policies", "chartgate.render.toolchain provision")
 
 
 def test_the_example_repository_refers_only_to_itself():

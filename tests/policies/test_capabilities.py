@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.charts import load_chart_dir
-from chartgate.context import ChartContext, ScenarioContext
-from chartgate.loader import load_policy_module
-from chartgate.manifests import parse_render
-from chartgate.platform import Platform
-from chartgate.definition import Outcome
-from chartgate.definition import NotApplicable
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.discover.charts import load_chart_dir
+from chartgate.check.context import ChartContext, ScenarioContext
+from chartgate.check.loader import load_policy_module
+from chartgate.parse.manifests import parse_render
+from chartgate.discover.platform import Platform
+from chartgate.check.definition import Outcome
+from chartgate.check.definition import NotApplicable
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from ..conftest import CHARTS, REPO
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.loader import load_policy_module
-from chartgate.definition import Outcome, policies_in
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import Outcome, policies_in
 
 from ..conftest import REPO, gate_config, run_gate
 from ..reliability.helpers import helm, write_chart

@@ -6,7 +6,7 @@ chart is rendered twice), each finding on a rendered object is resolved against 
 rendered in the scenario(s) the finding is about (or a render derived from one), and each finding on
 a chart file (values.yaml ...) against that file. A finding that a field is missing names the key to
 add, under a mapping the object has; a place inside a document embedded in a string resolves up to
-the string (chartgate.jsonpaths.resolve).
+the string (chartgate.core.jsonpaths.resolve).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chartgate import Finding
-from chartgate.gate import Gate
-from chartgate.jsonpaths import up_to_missing
+from chartgate.engine.gate import Gate
+from chartgate.core.jsonpaths import up_to_missing
 from chartgate.lib.renders import UnresolvedPath, jsonpath, resolve, trail_of
-from chartgate.yamlio import load_file
+from chartgate.core.yamlio import load_file
 
 Objects = dict[tuple[str, str, str], list[dict]]  # (chart, scenario, resource id) -> its bodies
 

@@ -9,15 +9,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from chartgate.dnsnames import (find_names, has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
-                                names_in_text, parse_embedded, public_suffix, suffix_list_provenance)
-from chartgate.errors import ChartFailed, RenderError
-from chartgate.loader import load_policy_module
-from chartgate.manifests import parse_render
-from chartgate.platform import Platform
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
-from chartgate.context import ScenarioContext
+from chartgate.parse.dnsnames import (find_names, has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
+                                      names_in_text, parse_embedded, public_suffix, suffix_list_provenance)
+from chartgate.core.errors import ChartFailed, RenderError
+from chartgate.check.loader import load_policy_module
+from chartgate.parse.manifests import parse_render
+from chartgate.discover.platform import Platform
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
+from chartgate.check.context import ScenarioContext
 
 from ..conftest import REPO
 
@@ -245,7 +245,7 @@ def test_a_silent_fallback_fails_but_a_domain_kept_with_the_sentinel_is_left_to_
 
 
 def test_a_chart_without_fqdn_inputs_is_not_applicable_for_fqdn_003():
-    from chartgate.applicability import unmet_requirement
+    from chartgate.check.applicability import unmet_requirement
     assert fqdn.missing_fqdn_fails_loudly.requires == ("fqdn-inputs",)
     ctx = chart_context(chart_stub({"replicas": 1, "tls": {"domains": [{"main": "", "sans": []}]}}))
     assert "no FQDN input" in unmet_requirement(fqdn.missing_fqdn_fails_loudly, ctx)
@@ -799,7 +799,7 @@ def write_chart(root, name: str, spec: dict) -> None:
 
 def judge(tmp_path, chart_root, policies, ids, cache):
     """Results of the policies `ids` on every chart under `chart_root` (no reports written)."""
-    from chartgate.gate import Gate
+    from chartgate.engine.gate import Gate
     from ..conftest import gate_config
     gate = Gate(gate_config(tmp_path, chart_root, chart_root / "no-overlays", cache=cache))
     checks = gate.planned_checks([p for p in policies if p.id in ids])
@@ -808,12 +808,12 @@ def judge(tmp_path, chart_root, policies, ids, cache):
 
 
 def failing(results, chart: str) -> set[str]:
-    from chartgate.definition import Outcome
+    from chartgate.check.definition import Outcome
     return {r.policy.id for r in results if r.chart == chart and r.outcome in (Outcome.FAILED, Outcome.ERROR)}
 
 
 def outcome_report(results, chart: str) -> list:
-    from chartgate.definition import Outcome
+    from chartgate.check.definition import Outcome
     return [(r.policy.id, r.scenario, r.outcome.value, r.message[:300], [f.message[:200] for f in r.findings])
             for r in results if r.chart == chart and r.outcome in (Outcome.FAILED, Outcome.ERROR)]
 
@@ -842,7 +842,7 @@ def test_true_positives_name_the_domain_and_where_it_is(minimal_run):
 
 
 def test_the_sentinel_keeps_lists_of_objects_and_maps_intact(minimal_run):
-    from chartgate.definition import Outcome
+    from chartgate.check.definition import Outcome
     for chart in ("types-list-of-objects", "types-map"):
         sentinel_runs = [r for r in minimal_run if r.chart == chart and r.policy.id == "FQDN-002"]
         assert sentinel_runs and all(r.outcome is Outcome.PASSED for r in sentinel_runs), outcome_report(
@@ -1058,7 +1058,7 @@ def mainstream_run(tmp_path_factory, policies, render_cache):
 
 @pytest.mark.parametrize("chart", ["created"] + sorted(MAINSTREAM_CHARTS))
 def test_fqdn_policies_are_quiet_on_mainstream_charts(mainstream_run, chart):
-    from chartgate.definition import Outcome
+    from chartgate.check.definition import Outcome
     mine = [r for r in mainstream_run if r.chart == chart]
     assert {r.policy.id for r in mine} == set(FQDN_IDS)
     assert failing(mainstream_run, chart) == set(), outcome_report(mainstream_run, chart)
@@ -1066,7 +1066,7 @@ def test_fqdn_policies_are_quiet_on_mainstream_charts(mainstream_run, chart):
 
 
 def test_external_endpoints_are_one_information_finding_per_chart(minimal_run):
-    from chartgate.definition import Severity
+    from chartgate.check.definition import Severity
     [result] = [r for r in minimal_run if r.chart == "fp-public-endpoints-in-data" and r.policy.id == "FQDN-004"]
     assert result.policy.severity is Severity.INFO
     [finding] = result.findings
@@ -1075,7 +1075,7 @@ def test_external_endpoints_are_one_information_finding_per_chart(minimal_run):
 
 
 def test_names_the_input_supplied_are_the_inputs(minimal_run):
-    from chartgate.definition import Outcome
+    from chartgate.check.definition import Outcome
     judged = {r.scenario: r.outcome for r in minimal_run if r.chart == "fp-input-supplied-hosts" and r.policy.id == "FQDN-002"}
     assert {"ci.hosts", "ci.extra", "ci.extra-string"} <= set(judged) and set(judged.values()) == {Outcome.PASSED}
     # the chart's own default extraObjects are the chart's: found in every scenario, also ci ones
@@ -1085,7 +1085,7 @@ def test_names_the_input_supplied_are_the_inputs(minimal_run):
 
 
 def test_supplied_strings_cover_values_files_and_set_values(tmp_path):
-    from chartgate.values import supplied_strings
+    from chartgate.core.values import supplied_strings
     overlay = tmp_path / "shop-values.yaml"
     overlay.write_text("ingress:\n  hosts: [shop.acme-corp.com]\npodLabels: {team.acme-corp.com/owner: shop}\n")
     release = (("extraObjects", [{"kind": "ConfigMap", "data": {"url": "https://api.acme-corp.com"}}]),)
@@ -1117,7 +1117,7 @@ def bench_shapes_run(tmp_path_factory, policies, render_cache):
 
 
 def test_bench_shape_charts_report_only_the_planted_domains(bench_shapes_run):
-    from chartgate.definition import Outcome
+    from chartgate.check.definition import Outcome
     planted, results = bench_shapes_run
     assert not [r.message for r in results if r.outcome is Outcome.ERROR]
     errors = [(r.chart, f.message) for r in results if r.outcome is Outcome.FAILED and r.severity.value == "error"

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from chartgate.definition import Outcome
+from chartgate.check.definition import Outcome
 
 from ..conftest import REPO, gate_config, run_gate
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from chartgate.definition import Outcome, Severity
+from chartgate.check.definition import Outcome, Severity
 
 from ..conftest import REPO, gate_config, run_gate
 

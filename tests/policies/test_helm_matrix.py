@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from chartgate.determinism import differing_paths, jsonpath, kept_with_lookup
-from chartgate.definition import Outcome
+from chartgate.plan.determinism import differing_paths, jsonpath, kept_with_lookup
+from chartgate.check.definition import Outcome
 
 from ..conftest import REPO, gate_config, run_gate
 

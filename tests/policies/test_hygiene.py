@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from chartgate.loader import load_policy_module
-from chartgate.manifests import parse_render
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.check.loader import load_policy_module
+from chartgate.parse.manifests import parse_render
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from ..conftest import REPO
 
@@ -127,7 +127,7 @@ SUPPLIED = ("extraObjects:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadat
 
 
 def _hyg002(tmp_path, values: str, ci: str | None):
-    from chartgate.definition import policies_in
+    from chartgate.check.definition import policies_in
     from ..conftest import gate_config, run_gate
     from ..reliability.helpers import write_chart
     chart = write_chart(tmp_path / "charts", "app", {"own.yaml": LABELLED, "extra.yaml": EXTRA_OBJECTS}, values=values)

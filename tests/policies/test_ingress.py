@@ -8,13 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from chartgate.context import ScenarioContext
-from chartgate.loader import load_policy_module
-from chartgate.manifests import parse_render
-from chartgate.platform import Platform
-from chartgate.definition import NotApplicable
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.check.context import ScenarioContext
+from chartgate.check.loader import load_policy_module
+from chartgate.parse.manifests import parse_render
+from chartgate.discover.platform import Platform
+from chartgate.check.definition import NotApplicable
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from ..conftest import REPO
 
@@ -254,7 +254,7 @@ def test_the_istio_gateway_class_is_ing_004s_finding_not_ing_005s():
 # --- applicability metadata -----------------------------------------------------------------------
 
 def test_ing_policies_are_blueprint_rules_and_declare_their_kinds():
-    from chartgate.definition import policies_in
+    from chartgate.check.definition import policies_in
     declared = {p.id: ((p.profile, *p.requires), p.kinds, p.reference) for p in policies_in(ing)}
     assert declared == {
         "ING-001": (("blueprint",), ("KnativeServing",), "docs/policies.md#ing"),
@@ -266,7 +266,7 @@ def test_ing_policies_are_blueprint_rules_and_declare_their_kinds():
 
 
 def test_a_render_without_the_declared_kind_is_skipped_by_the_engine():
-    from chartgate.applicability import missing_kinds
+    from chartgate.check.applicability import missing_kinds
     render = context(GATEWAY_CLASS).manifests
     assert missing_kinds(ing.knative_serving_is_istio_less, render) == "no KnativeServing rendered in this scenario"
     assert missing_kinds(ing.gateways_use_known_class, render) == "no Gateway rendered in this scenario"
@@ -321,7 +321,7 @@ ING_CHARTS = {
 
 @pytest.fixture(scope="module")
 def ing_run(tmp_path_factory, policies, render_cache):
-    from chartgate.gate import Gate
+    from chartgate.engine.gate import Gate
     from ..conftest import gate_config
     tmp = tmp_path_factory.mktemp("ing-005")
     root = tmp / "charts"
@@ -338,7 +338,7 @@ def ing_run(tmp_path_factory, policies, render_cache):
 
 
 def test_ing_005_with_the_real_helm(ing_run):
-    from chartgate.definition import Outcome
+    from chartgate.check.definition import Outcome
     verdicts = {(r.chart, r.scenario): r for r in ing_run if r.policy.id == "ING-005"}
     opt_out = verdicts[("bp-opts-out", "default")]
     assert opt_out.outcome is Outcome.PASSED, opt_out.findings
@@ -351,7 +351,7 @@ def test_ing_005_with_the_real_helm(ing_run):
 
 
 def test_knative_qualified_platform_class_is_accepted_by_ing_001_and_fqdn_002(ing_run):
-    from chartgate.definition import Outcome
+    from chartgate.check.definition import Outcome
     verdicts = {(r.chart, r.policy.id): r for r in ing_run if r.scenario == "default"}
     for policy in ("ING-001", "FQDN-002"):
         good = verdicts[("bp-knative-qualified-class", policy)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.definition import Outcome
+from chartgate.check.definition import Outcome
 
 from ..conftest import REPO, gate_config, run_gate
 

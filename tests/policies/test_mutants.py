@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.definition import Outcome
+from chartgate.check.definition import Outcome
 
 from ..conftest import GOOD_CHARTS, MUTANTS, build_mutant, gate_config, run_gate
 from .test_finding_paths import unresolved_paths_of

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.charts import load_chart_dir
-from chartgate.nesting import template_parents, with_parents_on
-from chartgate.definition import Outcome, Severity
+from chartgate.discover.charts import load_chart_dir
+from chartgate.plan.nesting import template_parents, with_parents_on
+from chartgate.check.definition import Outcome, Severity
 
 from ..conftest import gate_config, run_gate
 
@@ -104,7 +104,7 @@ def nesting_run(tmp_path_factory, policies, render_cache):
 
 def test_parents_come_from_the_values_tree_and_the_if_nesting(tmp_path):
     chart = load_chart_dir(write_orphans(tmp_path))
-    from chartgate.toggles import discover_toggles
+    from chartgate.plan.toggles import discover_toggles
     parents = {t.dotted: t.parents for t in discover_toggles(chart)}
     assert parents["serviceMonitor.enabled"] == ("service.enabled",)  # the metrics Service's nested `if`
     assert parents["deployment.autoscaling.enabled"] == ("deployment.enabled",)  # the values tree

@@ -10,13 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from chartgate.errors import ChartFailed, RenderError
-from chartgate.gate import Gate
-from chartgate.loader import load_policy_module
-from chartgate.manifests import parse_render
-from chartgate.definition import Outcome
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.core.errors import ChartFailed, RenderError
+from chartgate.engine.gate import Gate
+from chartgate.check.loader import load_policy_module
+from chartgate.parse.manifests import parse_render
+from chartgate.check.definition import Outcome
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from ..conftest import MUTANTS, REPO, build_mutant, gate_config
 
@@ -73,7 +73,7 @@ def test_a_fail_message_must_name_a_values_key_as_a_whole_word():
 
 
 def test_charts_without_a_config_schema_are_not_applicable():
-    from chartgate.applicability import unmet_requirement
+    from chartgate.check.applicability import unmet_requirement
     generic = SimpleNamespace(chart=SimpleNamespace(blueprint=None, profile="generic"), name="demo")
     assert "Blueprint-only rule" in unmet_requirement(props.valid_configurations_render, generic)
     no_schema = SimpleNamespace(chart=SimpleNamespace(blueprint={"spec": {}}, profile="blueprint"), name="demo")

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import pytest
 
 from chartgate.lib import schemas
-from chartgate.context import ScenarioContext
-from chartgate.loader import load_policy_module
-from chartgate.manifests import parse_render
-from chartgate.definition import NotApplicable
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.check.context import ScenarioContext
+from chartgate.check.loader import load_policy_module
+from chartgate.parse.manifests import parse_render
+from chartgate.check.definition import NotApplicable
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from ..conftest import REPO
 

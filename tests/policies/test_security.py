@@ -11,12 +11,12 @@ from types import SimpleNamespace
 import pytest
 
 from chartgate.lib import podspec
-from chartgate.loader import load_policies, load_policy_module
-from chartgate.manifests import build_manifests
-from chartgate.definition import NotApplicable, Outcome, Severity
+from chartgate.check.loader import load_policies, load_policy_module
+from chartgate.parse.manifests import build_manifests
+from chartgate.check.definition import NotApplicable, Outcome, Severity
 from chartgate.lib.podspec import effective_security_context, pod_spec
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from ..conftest import REPO, gate_config, run_gate
 

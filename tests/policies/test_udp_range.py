@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from chartgate.context import scenario_values
+from chartgate.check.context import scenario_values
 
 import pytest
 
-from chartgate.context import ScenarioContext
-from chartgate.loader import load_policy_module
-from chartgate.manifests import parse_render
-from chartgate.platform import Platform
-from chartgate.definition import NotApplicable
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.check.context import ScenarioContext
+from chartgate.check.loader import load_policy_module
+from chartgate.parse.manifests import parse_render
+from chartgate.discover.platform import Platform
+from chartgate.check.definition import NotApplicable
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from ..conftest import REPO
 

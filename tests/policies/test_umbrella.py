@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from chartgate.charts import ChartFiles, discover, load_chart, load_chart_dir
-from chartgate.context import ChartContext
-from chartgate.loader import load_policy_module
-from chartgate.definition import NotApplicable
+from chartgate.discover.charts import ChartFiles, discover, load_chart, load_chart_dir
+from chartgate.check.context import ChartContext
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import NotApplicable
 
 from ..conftest import CHARTS, REPO
 
@@ -104,7 +104,7 @@ def test_umb_rules_are_blueprint_only_and_point_at_the_docs():
     assert declared(umb.identity_matches_blueprint) == ("blueprint", "blueprint-file")  # it reads blueprint.yaml
     for p in (umb.dependencies_vendored_at_pin, umb.upstream_pin_agrees, umb.default_render_has_payload):
         assert declared(p) == ("blueprint", "dependencies")
-    from chartgate.definition import policies_in
+    from chartgate.check.definition import policies_in
     assert {p.reference for p in policies_in(umb)} == {"docs/policies.md#umb"}
 
 
@@ -256,7 +256,7 @@ def test_umb_is_quiet_on_every_fixture_chart():
 
 
 def test_library_charts_are_never_hollow():
-    from chartgate.applicability import unmet_requirement
+    from chartgate.check.applicability import unmet_requirement
     ctx = umbrella()
     ctx.chart.chart_yaml["type"] = "library"
     ctx.chart.profile = "blueprint"  # a Blueprint umbrella that is a library chart

@@ -7,12 +7,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from chartgate.loader import load_policy_module
-from chartgate.manifests import parse_render
-from chartgate.render import Render
-from chartgate.scenarios import Scenario, ScenarioKind
-from chartgate.context import ScenarioContext
-from chartgate.definition import NotApplicable
+from chartgate.check.loader import load_policy_module
+from chartgate.parse.manifests import parse_render
+from chartgate.render.renderer import Render
+from chartgate.plan.scenarios import Scenario, ScenarioKind
+from chartgate.check.context import ScenarioContext
+from chartgate.check.definition import NotApplicable
 from chartgate.lib.selectors import describe, is_empty, matches, matches_labels, pod_templates
 
 from ..conftest import REPO

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.gate import Gate
-from chartgate.helm import Helm
-from chartgate.loader import load_policy_module
-from chartgate.definition import policies_in
-from chartgate.toolchain import locate
+from chartgate.engine.gate import Gate
+from chartgate.render.helm import Helm
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import policies_in
+from chartgate.render.toolchain import locate
 
 from ..conftest import REPO, gate_config
 

@@ -10,11 +10,12 @@ import tarfile
 
 import pytest
 
-from chartgate import evidence, yamlio
-from chartgate.charts import load_chart_dir
-from chartgate.evidence import write_evidence
-from chartgate.render import Renderer
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.report import evidence
+from chartgate.core import yamlio
+from chartgate.discover.charts import load_chart_dir
+from chartgate.report.evidence import write_evidence
+from chartgate.render.renderer import Renderer
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from .helpers import CONFIGMAP, helm, run_small_gate, write_chart
 

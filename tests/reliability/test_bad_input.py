@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from chartgate import yamlio
-from chartgate.charts import BrokenChart, discover, load_chart_dir
-from chartgate.errors import InvalidWaiver, InvalidYaml
-from chartgate.definition import Outcome
-from chartgate.releases import release_scenarios
-from chartgate.render import Renderer
-from chartgate.scenarios import Scenario, ScenarioKind
-from chartgate.waivers import load_waivers
+from chartgate.core import yamlio
+from chartgate.discover.charts import BrokenChart, discover, load_chart_dir
+from chartgate.core.errors import InvalidWaiver, InvalidYaml
+from chartgate.check.definition import Outcome
+from chartgate.plan.releases import release_scenarios
+from chartgate.render.renderer import Renderer
+from chartgate.plan.scenarios import Scenario, ScenarioKind
+from chartgate.check.waivers import load_waivers
 
 from .helpers import CONFIGMAP, helm, no_crash, plugin_repo, run_plugin, run_small_gate, write_chart
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.charts import ChartFiles, load_chart_dir
-from chartgate.errors import InvalidChart
-from chartgate.gate import Gate
-from chartgate.render import Renderer
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.discover.charts import ChartFiles, load_chart_dir
+from chartgate.core.errors import InvalidChart
+from chartgate.engine.gate import Gate
+from chartgate.render.renderer import Renderer
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from ..conftest import gate_config
 from .helpers import helm, write_chart
@@ -103,8 +103,8 @@ def test_helm_receives_exactly_the_request_its_render_key_is_derived_from(tmp_pa
     script.write_text(f'#!/bin/sh\nif [ "$1" = version ]; then echo v4.1.4; exit 0; fi\necho "$@" >> {log}\n'
                       'printf "apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: x\\n"\n')
     script.chmod(0o755)
-    from chartgate.helm import Helm
-    from chartgate.toolchain import locate
+    from chartgate.render.helm import Helm
+    from chartgate.render.toolchain import locate
     from ..conftest import REPO
     fake = Helm(locate(REPO / ".tools", env={"HELM_BIN": str(script)}), timeout=30)
     chart = load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value="{{ .Values.read | quote }}")},
@@ -237,7 +237,7 @@ def test_the_chart_files_are_what_helm_loads(tmp_path, helmignore):
 
 
 def _bare_request(chart: Path):
-    from chartgate.helm import TemplateRequest
+    from chartgate.render.helm import TemplateRequest
     return TemplateRequest(chart_dir=chart)
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chartgate.gate import Gate
-from chartgate.loader import load_policy_module
-from chartgate.definition import Outcome, policies_in
+from chartgate.engine.gate import Gate
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import Outcome, policies_in
 
 from ..conftest import REPO, gate_config
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.charts import BrokenChart, Chart, discover, load_chart_dir
-from chartgate.helm import TemplateRequest
+from chartgate.discover.charts import BrokenChart, Chart, discover, load_chart_dir
+from chartgate.render.helm import TemplateRequest
 
 from .helpers import CONFIGMAP, HELM_VERSIONS, helm, write_chart
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.exitcodes import Exit, for_session, for_verdict
+from chartgate.core.exitcodes import Exit, for_session, for_verdict
 
 from ..conftest import REPO
 from .helpers import CONFIGMAP, write_chart

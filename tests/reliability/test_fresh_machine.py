@@ -11,8 +11,8 @@ import warnings
 
 import pytest
 
-from chartgate.gate import Gate, GateConfig
-from chartgate.render import RenderCacheWarning
+from chartgate.engine.gate import Gate, GateConfig
+from chartgate.render.renderer import RenderCacheWarning
 
 from ..conftest import REPO
 from .helpers import engine_policies, plugin_repo, write_chart

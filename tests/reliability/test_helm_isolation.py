@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from chartgate import helm as helm_module
-from chartgate.charts import load_chart_dir
-from chartgate.errors import InvalidConfig, RenderError
-from chartgate.helm import TemplateRequest
-from chartgate.releases import release_scenarios
+from chartgate.render import helm as helm_module
+from chartgate.discover.charts import load_chart_dir
+from chartgate.core.errors import InvalidConfig, RenderError
+from chartgate.render.helm import TemplateRequest
+from chartgate.plan.releases import release_scenarios
 
 from .helpers import CONFIGMAP, HELM_VERSIONS, helm, write_chart
 
@@ -108,8 +108,8 @@ def test_helm_version_runs_in_the_same_isolated_environment(tmp_path, monkeypatc
     script.write_text(f'#!/bin/sh\nenv > {log}\necho v4.1.4\n')
     script.chmod(0o755)
     monkeypatch.setenv("GITHUB_TOKEN", CANARY)
-    from chartgate.helm import Helm
-    from chartgate.toolchain import locate
+    from chartgate.render.helm import Helm
+    from chartgate.render.toolchain import locate
     fake = Helm(locate(tmp_path, env={"HELM_BIN": str(script)}))
     assert fake.version == "v4.1.4"
     seen = log.read_text()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.errors import ChartFailed, RenderError
-from chartgate.helm import TemplateRequest
-from chartgate.render import Renderer
-from chartgate.scenarios import Scenario, ScenarioKind
-from chartgate.charts import load_chart_dir
+from chartgate.core.errors import ChartFailed, RenderError
+from chartgate.render.helm import TemplateRequest
+from chartgate.render.renderer import Renderer
+from chartgate.plan.scenarios import Scenario, ScenarioKind
+from chartgate.discover.charts import load_chart_dir
 
 from .helpers import HELM_VERSIONS, helm, write_chart
 
@@ -73,8 +73,8 @@ def test_warnings_stay_separate_from_the_error(tmp_path):
                       "printf 'Error: execution error at (c/templates/a.yaml:1:3): line one\\nline two\\n\\n"
                       "Use --debug flag to render out invalid YAML\\n' >&2\nexit 1\n")
     script.chmod(0o755)
-    from chartgate.helm import Helm
-    from chartgate.toolchain import locate
+    from chartgate.render.helm import Helm
+    from chartgate.render.toolchain import locate
     fake = Helm(locate(tmp_path, env={"HELM_BIN": str(script)}))
     with pytest.raises(ChartFailed) as excinfo:
         fake.template(TemplateRequest(tmp_path), chart="c", scenario="default")

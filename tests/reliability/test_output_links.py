@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import chartgate.report  # noqa: F401  (imported once: in-process pytester runs drop what they import)
-import chartgate.terminal  # noqa: F401
-from chartgate.golden import HEADER
+import chartgate.report.terminal  # noqa: F401
+from chartgate.compare.golden import HEADER
 
 from .helpers import plugin_repo
 
@@ -97,7 +97,7 @@ def test_update_golden_deletes_only_orphans_chartgate_wrote(pytester, repo):
 def test_a_removed_charts_golden_directory_linking_elsewhere_is_never_an_orphan(tmp_path, outside):
     """The full-run path: a golden/<chart> of a chart that no longer exists, linked elsewhere, whose
     files look like chartgate's and name a chart under this run's roots, is neither listed nor deleted."""
-    from chartgate.golden import GoldenStore
+    from chartgate.compare.golden import GoldenStore
     charts = tmp_path / "charts"
     charts.mkdir()
     (outside / "default.yaml").write_text(HEADER + "chart: gone\nchart_path: ../charts/gone\nkinds: {}\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import chartgate.report  # noqa: F401  (imported once: in-process pytester runs drop what they import)
-import chartgate.terminal  # noqa: F401
+import chartgate.report.terminal  # noqa: F401
 
 from .helpers import plugin_repo, write_chart
 

@@ -15,16 +15,16 @@ import tarfile
 
 import pytest
 
-from chartgate import redact
-from chartgate.evidence import write_evidence
-from chartgate.gate import Gate
-from chartgate.loader import load_policy_module
-from chartgate.definition import policies_in
-from chartgate.redact import Redactor, is_secret_key, marker, redactor_for
-from chartgate.terminal import describe_result, write_summary
-from chartgate.render import Renderer
-from chartgate.scenarios import Scenario, ScenarioKind
-from chartgate.charts import load_chart_dir
+from chartgate.report import redact
+from chartgate.report.evidence import write_evidence
+from chartgate.engine.gate import Gate
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import policies_in
+from chartgate.report.redact import Redactor, is_secret_key, marker, redactor_for
+from chartgate.report.terminal import describe_result, write_summary
+from chartgate.render.renderer import Renderer
+from chartgate.plan.scenarios import Scenario, ScenarioKind
+from chartgate.discover.charts import load_chart_dir
 
 from ..conftest import gate_config
 from .helpers import CONFIGMAP, engine_policies, helm, run_small_gate, write_chart
@@ -256,7 +256,7 @@ def test_the_marker_is_not_an_unsalted_hash_of_the_secret():
     assert marker("hunter22") == marker("hunter22") != marker("hunter23")  # equal within a run
 
 
-_OTHER_RUN = "from chartgate.redact import marker; print(marker('hunter22'))"
+_OTHER_RUN = "from chartgate.report.redact import marker; print(marker('hunter22'))"
 
 
 def test_each_run_has_its_own_salt_and_child_processes_of_a_run_share_it():

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.gate import Gate
-from chartgate.stop import Stopped
+from chartgate.engine.gate import Gate
+from chartgate.core.stop import Stopped
 
 from ..conftest import gate_config
 from .helpers import engine_policies, plugin_repo, write_chart

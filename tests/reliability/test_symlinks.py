@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.charts import BrokenChart, Chart, discover, find_chart_dirs, load_chart_dir
-from chartgate.errors import InvalidChart
-from chartgate.helm import TemplateRequest
-from chartgate.definition import Outcome
-from chartgate.render import Renderer
-from chartgate.scenarios import Scenario, ScenarioKind
+from chartgate.discover.charts import BrokenChart, Chart, discover, find_chart_dirs, load_chart_dir
+from chartgate.core.errors import InvalidChart
+from chartgate.render.helm import TemplateRequest
+from chartgate.check.definition import Outcome
+from chartgate.render.renderer import Renderer
+from chartgate.plan.scenarios import Scenario, ScenarioKind
 
 from .helpers import CONFIGMAP, HELM_VERSIONS, helm, run_small_gate, write_chart
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.loader import load_policy_module
-from chartgate.definition import policies_in
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import policies_in
 
 from ..conftest import MUTANTS, REPO, GateRun, build_mutant, gate_config, run_gate
 

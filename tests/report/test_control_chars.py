@@ -13,10 +13,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from chartgate.loader import load_policy_module
-from chartgate.definition import policies_in
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import policies_in
 from chartgate.report.safe import clean, printable
-from chartgate.terminal import describe_result, write_summary
+from chartgate.report.terminal import describe_result, write_summary
 
 from ..conftest import REPO, gate_config, run_gate
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartgate import evidence
-from chartgate.evidence import BUNDLE_ROOT, write_evidence
+from chartgate.report import evidence
+from chartgate.report.evidence import BUNDLE_ROOT, write_evidence
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from chartgate import Finding, policy
-from chartgate.loader import load_policy_module
-from chartgate.definition import Outcome, policies_in
-from chartgate.terminal import describe_result
+from chartgate.check.loader import load_policy_module
+from chartgate.check.definition import Outcome, policies_in
+from chartgate.report.terminal import describe_result
 
 from ..conftest import REPO, gate_config, run_gate
 
@@ -269,8 +269,8 @@ def test_changed_values_are_json_and_cut(tmp_path):
     import datetime as dt
     from types import SimpleNamespace
 
-    from chartgate.provenance import MAX_VALUE_CHARS, changed_values
-    from chartgate.scenarios import Scenario, ScenarioKind
+    from chartgate.check.provenance import MAX_VALUE_CHARS, changed_values
+    from chartgate.plan.scenarios import Scenario, ScenarioKind
 
     values = {"since": dt.date(2026, 1, 2), "hosts": [f"host-{i}.example" for i in range(100)], "same": 1}
     ctx = SimpleNamespace(chart=SimpleNamespace(effective_values={"same": 1}), values_for=lambda s: values)

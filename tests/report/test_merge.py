@@ -15,7 +15,7 @@ from chartgate.cli import main
 from chartgate.report import write_report_files
 from chartgate.report.merge import MergeError, merge_reports
 from chartgate.report.model import finalise
-from chartgate.selection import shard
+from chartgate.discover.selection import shard
 
 from .synthetic import synthetic_report
 

@@ -15,9 +15,9 @@ from types import MappingProxyType
 import pytest
 
 import chartgate
-from chartgate.gate import Gate
-from chartgate.record import GateSummary, RunRecord
-from chartgate.render import Renderer
+from chartgate.engine.gate import Gate
+from chartgate.report.record import GateSummary, RunRecord
+from chartgate.render.renderer import Renderer
 
 SRC = Path(chartgate.__file__).parent
 WRITERS = sorted([SRC / "terminal.py", SRC / "evidence.py", SRC / "record.py", *(SRC / "report").glob("*.py")])
@@ -47,25 +47,25 @@ def _imports(path: Path, module: str | None = None) -> list[str]:
 
 @pytest.mark.parametrize("path", WRITERS, ids=lambda p: _module(p))
 def test_no_writer_imports_the_gate(path):
-    assert "chartgate.gate" not in _imports(path), f"{_module(path)} imports chartgate.gate"
+    assert "chartgate.engine.gate" not in _imports(path), f"{_module(path)} imports chartgate.engine.gate"
 
 
 def test_importing_the_writers_does_not_load_the_gate():
     modules = [_module(p) for p in WRITERS]
-    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint('chartgate.gate' in sys.modules)"
+    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint('chartgate.engine.gate' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_the_import_check_sees_a_gate_import(tmp_path):
     """The checker is not blind: relative, absolute and function-level imports of the gate are seen."""
-    assert {"chartgate.record", "chartgate.report.defects"} <= set(_imports(SRC / "report" / "model.py"))
-    for text in ("from ..gate import Gate\n", "import chartgate.gate\n",
+    assert {"chartgate.report.record", "chartgate.report.defects"} <= set(_imports(SRC / "report" / "model.py"))
+    for text in ("from ..gate import Gate\n", "import chartgate.engine.gate\n",
                  "def f():\n    from .. import gate\n", "from typing import TYPE_CHECKING\n"
                  "if TYPE_CHECKING:\n    from ..gate import GateConfig\n"):
         probe = tmp_path / "probe.py"
         probe.write_text(text)
-        assert "chartgate.gate" in _imports(probe, "chartgate.report.probe"), text
+        assert "chartgate.engine.gate" in _imports(probe, "chartgate.report.probe"), text
 
 
 @pytest.mark.parametrize("path", WRITERS, ids=lambda p: _module(p))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.redact import Redactor, is_secret_key, marker
+from chartgate.report.redact import Redactor, is_secret_key, marker
 
 MARKER = re.compile(r"<redacted hmac:[0-9a-f]{8}>")
 

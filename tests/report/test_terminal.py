@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from chartgate import terminal
-from chartgate.definition import Outcome
-from chartgate.terminal import pytest_counts, write_summary
+from chartgate.report import terminal
+from chartgate.check.definition import Outcome
+from chartgate.report.terminal import pytest_counts, write_summary
 
 
 class Recorder:

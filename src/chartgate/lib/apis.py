@@ -4,6 +4,6 @@ Whether a custom API is present on the cluster a chart is installed into (a CRD 
 Blueprint it depends on) is `chartgate.lib.presence`.
 """
 
-from ..kube import api_group, builtin_groups, is_builtin
+from chartgate.core.kube import api_group, builtin_groups, is_builtin
 
 __all__ = ["api_group", "builtin_groups", "is_builtin"]

@@ -5,6 +5,6 @@ how a finding names that file; `upstream_statements(values)` reads values.yaml
 `catalystBlueprint.upstream` as (JSONPath, `Upstream`) pairs.
 """
 
-from ..blueprint import Upstream, blueprint_file_label, blueprint_of, upstream_statements
+from chartgate.discover.blueprint import Upstream, blueprint_file_label, blueprint_of, upstream_statements
 
 __all__ = ["Upstream", "blueprint_file_label", "blueprint_of", "upstream_statements"]

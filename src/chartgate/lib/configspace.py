@@ -7,6 +7,7 @@ to the type of the chart's current default (`INCOMPATIBLE` when it cannot); `cur
 that default.
 """
 
-from ..strategies import INCOMPATIBLE, active_profile, config_space, conform, current_value, smallest_counterexample
+from chartgate.plan.strategies import (INCOMPATIBLE, active_profile, config_space, conform, current_value,
+                                       smallest_counterexample)
 
 __all__ = ["INCOMPATIBLE", "active_profile", "config_space", "conform", "current_value", "smallest_counterexample"]

@@ -6,9 +6,9 @@ properties) and yields every `Occurrence` of a DNS name; `is_cluster_local`, `ha
 carry the cluster's domain.
 """
 
-from ..dnsnames import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema, find_names, fqdn_inputs,
-                        has_public_suffix, is_cluster_local, is_reverse_dns, is_within, jsonpath, key_words,
-                        list_items_read, names_key, schema_properties)
+from chartgate.parse.dnsnames import (FQDN_WORDS, HOST_WORDS, Occurrence, config_schema, find_names, fqdn_inputs,
+                                      has_public_suffix, is_cluster_local, is_reverse_dns, is_within, jsonpath,
+                                      key_words, list_items_read, names_key, schema_properties)
 
 __all__ = ["FQDN_WORDS", "HOST_WORDS", "Occurrence", "config_schema", "find_names", "fqdn_inputs",
            "has_public_suffix", "is_cluster_local", "is_reverse_dns", "is_within", "jsonpath", "key_words",

@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from .. import memo
-from ..manifests import Manifest
-from .selectors import POD_TEMPLATE_PATHS, matches_labels
-from ..values import get_path, iter_leaves
+from chartgate.core import memo
+from chartgate.parse.manifests import Manifest
+from chartgate.lib.selectors import POD_TEMPLATE_PATHS, matches_labels
+from chartgate.core.values import get_path, iter_leaves
 
 if TYPE_CHECKING:
-    from ..context import ChartContext
-    from ..definition import Finding
-    from ..render import Render
+    from chartgate.check.context import ChartContext
+    from chartgate.check.definition import Finding
+    from chartgate.render.renderer import Render
 
 # PodSecurityContext fields that also exist on the container's SecurityContext: the container
 # inherits them from the pod unless it sets them itself (Kubernetes API reference, PodSecurityContext).
@@ -344,7 +344,7 @@ def chart_view(ctx: "ChartContext", *, posture: bool = False, keeping=None) -> C
     and the planner's to report), grouped by shared render. `posture`: only the scenarios that keep
     the chart's hardening switches on (hardening warnings judge the chart, not a user's opt-out);
     `keeping`: only those keeping the switches that function finds on."""
-    from ..definition import NotApplicable
+    from chartgate.check.definition import NotApplicable
 
     grouped: dict[int, tuple[list[str], RenderIndex]] = {}
     scenarios: list[str] = []
@@ -404,7 +404,7 @@ def where(scenarios: list[str] | tuple[str, ...], every: tuple[str, ...] = ()) -
 def report_once(problems: Iterable[Problem], every: tuple[str, ...] = ()) -> Iterator["Finding"]:
     """One finding per (object, cause), however many scenarios, body variants or container positions
     show it; the first problem's message and path stand for the others."""
-    from ..definition import Finding
+    from chartgate.check.definition import Finding
 
     merged: dict[tuple, tuple[Problem, list[str]]] = {}
     for problem in problems:

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from ..blueprint import blueprint_of
+from chartgate.discover.blueprint import blueprint_of
 
 if TYPE_CHECKING:
-    from ..charts import Chart
-    from ..manifests import Manifest
-    from ..render import Render
+    from chartgate.discover.charts import Chart
+    from chartgate.parse.manifests import Manifest
+    from chartgate.render.renderer import Render
 
 
 CrdKey = tuple[str, str]  # (group, kind)

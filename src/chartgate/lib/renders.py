@@ -10,12 +10,12 @@
   that name the file and line.
 """
 
-from ..charts import ChartFiles
-from ..determinism import differing_paths, value_at
-from ..jsonpaths import UnresolvedPath, jsonpath, resolve, trail_of
-from ..manifests import kind_summary
-from ..memo import IdentityMemo
-from ..yamlio import load_file
+from chartgate.discover.charts import ChartFiles
+from chartgate.plan.determinism import differing_paths, value_at
+from chartgate.core.jsonpaths import UnresolvedPath, jsonpath, resolve, trail_of
+from chartgate.parse.manifests import kind_summary
+from chartgate.core.memo import IdentityMemo
+from chartgate.core.yamlio import load_file
 
 __all__ = ["ChartFiles", "IdentityMemo", "UnresolvedPath", "differing_paths", "jsonpath", "kind_summary", "load_file",
            "resolve", "trail_of", "value_at"]

@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
-from ..jsonpaths import up_to_missing
-from ..manifests import Manifest
-from ..definition import Finding, NotApplicable, Severity, running_policy
-from .podspec import Container, PodSpec, Problem, Seen, chart_view, report_once, waiver_hint
+from chartgate.core.jsonpaths import up_to_missing
+from chartgate.parse.manifests import Manifest
+from chartgate.check.definition import Finding, NotApplicable, Severity, running_policy
+from chartgate.lib.podspec import Container, PodSpec, Problem, Seen, chart_view, report_once, waiver_hint
 
 
 @dataclass(frozen=True)

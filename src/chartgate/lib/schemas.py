@@ -18,9 +18,9 @@ from typing import Any, Iterable
 import jsonschema
 from referencing import Registry, Resource
 
-from ..jsonpaths import jsonpath
-from ..kube import DEFAULT_KUBE_VERSION, api_group, schema_dir
-from ..memo import IdentityMemo
+from chartgate.core.jsonpaths import jsonpath
+from chartgate.core.kube import DEFAULT_KUBE_VERSION, api_group, schema_dir
+from chartgate.core.memo import IdentityMemo
 
 # --- API lifecycle ------------------------------------------------------------------------------
 

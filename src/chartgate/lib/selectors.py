@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from ..manifests import Manifest
+from chartgate.parse.manifests import Manifest
 
 
 def matches_labels(selector: dict | None, labels: dict) -> bool:

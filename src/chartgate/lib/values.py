@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..charts import Chart
-from ..jsonpaths import Trail, jsonpath
-from ..strategies import dotted as set_syntax
-from ..values import Path_, dotted, get_path, mentions_values_key, supplied_strings, supplied_values
+from chartgate.discover.charts import Chart
+from chartgate.core.jsonpaths import Trail, jsonpath
+from chartgate.plan.strategies import dotted as set_syntax
+from chartgate.core.values import Path_, dotted, get_path, mentions_values_key, supplied_strings, supplied_values
 
 __all__ = ["Path_", "dotted", "get_path", "mentions_values_key", "set_syntax", "supplied_strings",
            "supplied_values", "values_file"]

@@ -8,16 +8,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from ..confine import check_output_dir
-from ..yamlio import write_atomic
-from .html import render_html_output
-from .junit import render_junit
-from .markdown import render_markdown_output
-from .model import build_report
-from .sarif import build_sarif, truncation_note
+from chartgate.core.confine import check_output_dir
+from chartgate.core.yamlio import write_atomic
+from chartgate.report.html import render_html_output
+from chartgate.report.junit import render_junit
+from chartgate.report.markdown import render_markdown_output
+from chartgate.report.model import build_report
+from chartgate.report.sarif import build_sarif, truncation_note
 
 if TYPE_CHECKING:
-    from ..record import RunRecord
+    from chartgate.report.record import RunRecord
 
 
 def _json(report: dict) -> tuple[str, list[str]]:

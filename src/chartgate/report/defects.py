@@ -34,7 +34,7 @@ import hashlib
 import json
 import re
 
-from ..verdict import is_blocking
+from chartgate.check.verdict import is_blocking
 
 #: Outcomes that make defects, in reading order: what to fix, what stopped judging, what was accepted.
 DEFECT_OUTCOMES = ("failed", "error", "waived", "baselined")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from ..verdict import finding_dict_counts, is_blocking
-from .defects import cause_lines, provenance
+from chartgate.check.verdict import finding_dict_counts, is_blocking
+from chartgate.report.defects import cause_lines, provenance
 
 
 def _finding_text(result: dict, findings: list[dict], planned: dict) -> str:
@@ -45,7 +45,7 @@ def render_junit(report: dict) -> str:
     props = ET.SubElement(suite, "properties")
     shard = report.get("shard")
     for name, value in (("chartgate.version", report["tool"]["version"]),
-                        ("chartgate.gate", report["summary"]["gate"]),
+                        ("chartgate.engine.gate", report["summary"]["gate"]),
                         ("chartgate.shard", f"{shard['index']}/{shard['total']}" if shard else ""),
                         ("helm.version", report["helm"].get("version") or ""),
                         ("helm.path", report["helm"].get("path") or "")):

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..jsonpaths import keys_of
+from chartgate.core.jsonpaths import keys_of
 
 _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dashes>(?:- +)*)(?P<quote>[\"']?)(?P<key>[^\s\"':#{}][^\"':]*?)(?P=quote) *:(?:\s|$)")
 
@@ -26,7 +26,7 @@ _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dashes>(?:- +)*)(?P<quote>[\"']?)(?P
 def jsonpath_keys(path: str) -> list[str]:
     """The mapping keys of a JSONPath, outermost first: `$.spec.ports[0].port` -> [spec, ports, port].
 
-    The path is read by jsonpath-ng (`chartgate.jsonpaths.keys_of`): list indexes and filters are
+    The path is read by jsonpath-ng (`chartgate.core.jsonpaths.keys_of`): list indexes and filters are
     left out (a list item is not a key in the file); text that is not a JSONPath has no keys, so no line."""
     return keys_of(path or "")
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 
-from ..verdict import render_check_named
-from .baselined import baseline_notes, ownership_mark, split_baselined
-from .defects import DEFECT_OUTCOMES, defect_shown_outcome, changed_values_text, policies_of, set_text
-from .matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY, OUTCOME_ORDER,
-                     SCENARIOS_SHOWN, Budget, build_matrix, cut, cut_lines, defects_by_chart,
-                     defects_per_cell, families, family_cell, family_summary, first_defects, policy_index,
-                     partial_coverage_text, repeat_groups, shown_totals, top_groups, values_digests)
+from chartgate.check.verdict import render_check_named
+from chartgate.report.baselined import baseline_notes, ownership_mark, split_baselined
+from chartgate.report.defects import DEFECT_OUTCOMES, defect_shown_outcome, changed_values_text, policies_of, set_text
+from chartgate.report.matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES, MESSAGE_CHARS, NOTEWORTHY,
+                                     OUTCOME_ORDER, SCENARIOS_SHOWN, Budget, build_matrix, cut, cut_lines,
+                                     defects_by_chart, defects_per_cell, families, family_cell, family_summary,
+                                     first_defects, policy_index, partial_coverage_text, repeat_groups, shown_totals,
+                                     top_groups, values_digests)
 
 SYMBOL = {"passed": "✅", "failed": "❌", "warning": "🔸", "waived": "⚠️", "baselined": "📌", "error": "💥",
           "skipped": "➖"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .defects import defect_shown_outcome, shown_outcome
+from chartgate.report.defects import defect_shown_outcome, shown_outcome
 
 #: Worst first. A cell shows the worst outcome among its scenarios: one failing scenario makes the
 #: whole (chart, policy) cell fail; `skipped` (not applicable) only shows when nothing else ran.
@@ -239,7 +239,7 @@ def top_groups(groups: list[list[dict]], n: int = TOP_FINDINGS) -> list[list[dic
     """The `n` most important display groups (see `repeat_groups`): blocking first, then failed, then
     error severity, then the most widespread; within one such tier, (chart, policy) pairs take turns,
     so one chart's or one policy's long list does not hide every other one."""
-    from .defects import DEFECT_OUTCOMES, priority_key
+    from chartgate.report.defects import DEFECT_OUTCOMES, priority_key
     ordered = sorted(groups, key=lambda g: priority_key(g[0]))
     turns: dict[tuple, int] = {}
     keyed = []

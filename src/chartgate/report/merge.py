@@ -32,9 +32,9 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import ChartgateError
-from ..partial import merge_partial
-from .model import VERDICTS, finalise
+from chartgate.core.errors import ChartgateError
+from chartgate.report.partial import merge_partial
+from chartgate.report.model import VERDICTS, finalise
 
 REPORT_FILE = "chartgate.json"
 _VERDICT_RANK = {"passed": 0, "partial": 1, "failed": 2, "incomplete": 3}
@@ -201,7 +201,7 @@ def _baseline(reports: list[dict]) -> dict | None:
     same baseline file, judged its own charts against it and listed the entries nothing of its charts
     matched any more - an entry names its chart, and a chart is judged in one shard, so the stale
     entries of the run are the shards' together, and so are the baselined findings."""
-    from ..baseline import REFRESH
+    from chartgate.check.baseline import REFRESH
     notes = [rep["summary"].get("baseline") for rep in reports]
     if not any(notes):
         return None

@@ -12,19 +12,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..definition import RENDER_ROLE
-from ..baseline import REFRESH
-from ..record import thaw
-from .defects import defect_counts, group_defects
-from .locate import attach_locations
-from .safe import clean
+from chartgate.check.definition import RENDER_ROLE
+from chartgate.check.baseline import REFRESH
+from chartgate.report.record import thaw
+from chartgate.report.defects import defect_counts, group_defects
+from chartgate.report.locate import attach_locations
+from chartgate.report.safe import clean
 
 #: `summary.gate`: `incomplete` is a run that stopped before it judged everything (always red);
 #: `partial` one that judged only part of the whole gate, finding nothing blocking (never green).
 VERDICTS = ("passed", "failed", "partial", "incomplete")
 
 if TYPE_CHECKING:
-    from ..record import RunRecord
+    from chartgate.report.record import RunRecord
 
 
 def resolvable(reference: str, repository: Path) -> str:

@@ -26,7 +26,7 @@ import os
 import re
 from pathlib import Path
 
-from .defects import inputs_text, priority_key, scenario_names
+from chartgate.report.defects import inputs_text, priority_key, scenario_names
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"

@@ -1,0 +1,1 @@
+"""Check: policies, what they receive, waivers, baselines, cached results; hands `Result` on."""

@@ -1,0 +1,1 @@
+"""Engine: the session that runs the stages; hands `GateSummary` to the front ends."""
