@@ -1,6 +1,8 @@
-"""The package's shape, held by a test: every module belongs to one pipeline stage, imports only
-from its own stage or earlier ones, and no import circle exists - function-level imports included,
-so a circle cannot hide inside a function. (Imports under `if TYPE_CHECKING:` are annotations only.)
+"""The package's shape, held by a test: a module's pipeline stage is its folder (`chartgate/plan/...`
+is the plan stage; `chartgate.lib`, the policy helpers, belongs to check; the modules at the top level
+are the front ends). Every module imports only from its own stage or earlier ones, and no import
+circle exists - function-level imports included, so a circle cannot hide inside a function. (Imports
+under `if TYPE_CHECKING:` are annotations only.)
 
 The stages, earliest first: what each hands to the next is described in docs/architecture.md."""
 
@@ -16,42 +18,8 @@ PACKAGE = Path(chartgate.__file__).parent
 
 STAGES = ("core", "parse", "discover", "plan", "render", "check", "compare", "report", "engine", "front")
 
-#: module (relative to chartgate) -> stage. A new module must be placed here.
-STAGE_OF = {
-    # core: errors, files, stopping, memory - no knowledge of charts
-    "errors": "core", "yamlio": "core", "confine": "core", "stop": "core", "memo": "core",
-    "timings": "core", "kube": "core", "values": "core", "exitcodes": "core", "helmignore": "core",
-    "jsonpaths": "core",
-    # parse: rendered documents and the names inside them
-    "manifests": "parse", "dnsnames": "parse",
-    # discover: charts, their configuration, the platform, the releases and which charts a run covers
-    "charts": "discover", "chartconfig": "discover", "blueprint": "discover", "platform": "discover",
-    "selection": "discover", "capabilities": "discover", "profiles": "discover",
-    # plan: toggles, scenarios and the covering plan, its cost
-    "toggles": "plan", "references": "plan", "nesting": "plan", "scenarios": "plan", "strategies": "plan",
-    "covering": "plan", "planner": "plan", "refusals": "plan", "estimate": "plan", "determinism": "plan",
-    "releases": "plan",  # Flux HelmReleases become scenarios
-    "planning": "plan",  # each chart's plan, re-planned around the rows it refuses (renders through a given renderer)
-    # render: Helm and the render cache
-    "helm": "render", "toolchain": "render", "render": "render",
-    "scheduler": "render",  # when charts are rendered: ahead of judging, within a memory bound
-    # check: policies, what they receive, their helpers, waivers, baselines, cached results
-    "definition": "check", "applicability": "check", "context": "check", "loader": "check", "catalog": "check",
-    "waivers": "check", "provenance": "check", "baseline": "check", "ownership": "check",
-    "resultcache": "check", "verdict": "check", "lib": "check",
-    "judging": "check",  # one check judged, whatever it raises
-    "resultstore": "check",  # the run's results against the result cache
-    # compare: golden kind summaries
-    "golden": "compare",
-    # report: the report dict and every format; redaction; what part of the gate a run judged
-    "report": "report", "record": "report", "redact": "report", "evidence": "report", "terminal": "report", "partial": "report",
-    # engine: the session that runs the stages
-    "gate": "engine", "recorder": "engine",  # the recorder reads the finished gate into the run record
-    "discovery": "engine",  # which charts a run covers: --changed-since asks which charts a HelmRelease installs
-    # front ends: the pytest plugin, the command, settings, packs, the author's tools
-    "plugin": "front", "cli": "front", "runner": "front", "settings": "front", "explain": "front",
-    "docgen": "front", "testing": "front", "packs": "front", "options": "front", "__init__": "front", "__main__": "front",
-}
+#: the folders that are not a stage of their own: folder -> its stage.
+HELPERS = {"lib": "check"}
 
 
 def _modules() -> dict[str, Path]:
@@ -62,8 +30,16 @@ def _modules() -> dict[str, Path]:
     return found
 
 
+def _folders() -> list[str]:
+    return sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").is_file())
+
+
 def _stage(module: str) -> str:
-    return STAGE_OF[module.split(".")[0]]
+    """A module's stage is its folder; a module at the top level is a front end."""
+    if (PACKAGE / f"{module}.py").is_file() and "." not in module:
+        return "front"
+    folder = module.split(".")[0]
+    return HELPERS.get(folder, folder)
 
 
 def _type_checking_nodes(tree: ast.AST) -> set[int]:
@@ -103,9 +79,12 @@ def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
     return edges
 
 
-def test_every_module_has_a_stage():
-    unplaced = sorted(m for m in _modules() if m.split(".")[0] not in STAGE_OF)
-    assert not unplaced, f"place these modules in a stage (STAGE_OF): {unplaced}"
+def test_each_stage_is_a_folder_and_each_folder_a_stage():
+    folders = _folders()
+    strays = [f for f in folders if f not in STAGES and f not in HELPERS]
+    assert not strays, f"a folder of chartgate that is not a pipeline stage (STAGES) or helpers (HELPERS): {strays}"
+    missing = [s for s in STAGES if s != "front" and s not in folders]
+    assert not missing, f"stages without their folder: {missing}"
 
 
 def test_imports_follow_the_stage_order():
@@ -135,28 +114,45 @@ def test_no_import_circle():
     assert not circles, "import circles:\n" + "\n".join(circles)
 
 
-def test_the_checker_sees_a_planted_circle_and_a_backwards_import(tmp_path, monkeypatch):
-    # The two rules above must be able to fail: a package whose core imports its engine is caught twice.
+def test_the_checker_sees_a_planted_circle_a_backwards_import_and_a_stray_folder(tmp_path, monkeypatch):
+    # The rules above must be able to fail: a package whose core imports its engine is caught twice,
+    # and a folder that is no stage is caught too.
     package = tmp_path / "chartgate"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "errors.py").write_text("def f():\n    from .gate import g\n")
-    (package / "gate.py").write_text("from .errors import f\n")
+    for folder in ("", *(s for s in STAGES if s != "front"), "lib"):
+        (package / folder).mkdir(exist_ok=True)
+        (package / folder / "__init__.py").write_text("")
+    (package / "core" / "errors.py").write_text("def f():\n    from chartgate.engine.gate import g\n")
+    (package / "engine" / "gate.py").write_text("from chartgate.core.errors import f\n")
+    (package / "lib" / "rules.py").write_text("from chartgate.core import errors\n")
+    (package / "plugin.py").write_text("from chartgate.engine import gate\n")
     monkeypatch.setattr(__import__(__name__, fromlist=["x"]), "PACKAGE", package)
     edges = _imports(_modules())
-    assert edges["errors"] == {"gate"} and edges["gate"] == {"errors"}
+    assert edges["core.errors"] == {"engine.gate"} and edges["engine.gate"] == {"core.errors"}
+    assert edges["lib.rules"] == {"core.errors"} and edges["plugin"] == {"engine.gate"}
+    assert [_stage(m) for m in ("core.errors", "engine", "lib.rules", "plugin", "__init__")] == [
+        "core", "engine", "check", "front", "front"]
+    test_each_stage_is_a_folder_and_each_folder_a_stage()  # the planted package has the right folders
     try:
         test_imports_follow_the_stage_order()
     except AssertionError as exc:
-        assert "errors (core) imports gate (engine)" in str(exc)
+        assert "core.errors (core) imports engine.gate (engine)" in str(exc)
+        assert "plugin" not in str(exc) and "lib.rules" not in str(exc)
     else:
         raise AssertionError("a backwards import was not caught")
     try:
         test_no_import_circle()
     except AssertionError as exc:
-        assert "errors -> gate" in str(exc) or "gate -> errors" in str(exc)
+        assert "core.errors -> engine.gate" in str(exc) or "engine.gate -> core.errors" in str(exc)
     else:
         raise AssertionError("a circle was not caught")
+    (package / "record").mkdir()
+    (package / "record" / "__init__.py").write_text("")
+    try:
+        test_each_stage_is_a_folder_and_each_folder_a_stage()
+    except AssertionError as exc:
+        assert "['record']" in str(exc)
+    else:
+        raise AssertionError("a folder that is no stage was not caught")
 
 
 def test_import_chartgate_loads_only_what_is_used_and_policy_is_the_decorator():
@@ -195,4 +191,4 @@ def test_no_module_imports_a_private_name_of_another(tmp_path):
     (tmp_path / "kube.py").write_text("def _hidden():\n    pass\n")
     (tmp_path / "schemas.py").write_text("def f():\n    from .kube import _hidden, __doc__\n")
     planted = {"kube": tmp_path / "kube.py", "schemas": tmp_path / "schemas.py"}
-    assert private_imports(planted) == ["schemas imports _hidden from chartgate.core.kube"]
+    assert private_imports(planted) == ["schemas imports _hidden from chartgate.kube"]  # the planted flat package
