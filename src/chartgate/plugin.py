@@ -339,12 +339,13 @@ class PolicyItem(pytest.Item):
             raise PolicyFailed(result)
         if result.outcome is Outcome.FAILED:  # a warning below --fail-on: visible, not blocking
             from chartgate.report.terminal import describe_result
-            warnings.warn(ChartgateFindingWarning(describe_result(result, _redactor(self.config))), stacklevel=1)
+            warnings.warn(ChartgateFindingWarning(describe_result(result, _redactor(self.config), self.config.rootpath)),
+                          stacklevel=1)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, PolicyFailed):
             from chartgate.report.terminal import describe_result
-            return describe_result(excinfo.value.result, _redactor(self.config))
+            return describe_result(excinfo.value.result, _redactor(self.config), self.config.rootpath)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):

@@ -62,6 +62,9 @@ def test_plain_pytest_judges_the_built_in_packs_and_the_own_policies(external, f
     assert len({p["id"] for p in data["policies"]}) > 40
     assert data["summary"]["gate"] == "failed" and data["summary"]["partial"] is None
     assert counts(first_run.stdout) == WHOLE
+    # Failure texts link only what resolves here: the own policy's URL, not chartgate's docs/policies.md.
+    assert "see: https://example.invalid/handbook#team-label" in first_run.stdout
+    assert "see: docs/policies.md" not in first_run.stdout and "why: " in first_run.stdout
     assert not (repo / ".pytest_cache").exists()  # the repository's [tool.pytest.ini_options] addopts
     assert (repo / REPORTS / "junit.xml").is_file() and not (repo / "reports").exists()
 

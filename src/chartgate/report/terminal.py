@@ -7,9 +7,12 @@ map onto chartgate's outcomes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from chartgate.check.definition import Outcome, Result
 from chartgate.report.redact import Redactor
 from chartgate.report.defects import cause_lines
+from chartgate.report.model import resolvable
 from chartgate.report.safe import printable
 from chartgate.check.verdict import render_check_named
 from chartgate.check.waivers import unwaivable
@@ -19,9 +22,10 @@ MAX_POLICY_LINES = 300
 _LINE = 200  # characters of a finding shown on a summary line
 
 
-def describe_result(result: Result, redactor: Redactor | None = None) -> str:
+def describe_result(result: Result, redactor: Redactor | None = None, repository: Path | None = None) -> str:
     """The failure text pytest prints; redacted (pass the gate's redactor to also scrub the secret
-    values it learned from values files and rendered Secrets) and free of control characters."""
+    values it learned from values files and rendered Secrets) and free of control characters. Given the
+    gated repository, the policy's reference is shown only where it resolves there, as in the reports."""
     policy = result.policy
     where = f"{result.chart} [{result.scenario}]" if result.scenario else result.chart
     lines = [f"{policy.id} {policy.title} ({policy.severity.value}) — {where}: {result.outcome.value}"]
@@ -41,7 +45,9 @@ def describe_result(result: Result, redactor: Redactor | None = None) -> str:
     lines.append(f"why: {policy.rationale}")
     if policy.remediation:
         lines.append(f"fix: {policy.remediation}")
-    lines.append(f"see: {policy.reference}")
+    reference = policy.reference if repository is None else resolvable(policy.reference, repository)
+    if reference:
+        lines.append(f"see: {reference}")
     if result.findings and unwaivable(policy):
         lines.append(f"{policy.id} cannot be waived: fix the chart, or exclude it with `exclude-charts` under "
                      "[tool.chartgate] (the reports list excluded charts).")
