@@ -484,10 +484,9 @@ def _controller_gate(session: pytest.Session) -> Gate | None:
     incomplete = incomplete_reason(gate, session.testscollected, session.exitstatus)
     if incomplete:  # before anything below reads the plans: planning renders, and the run has stopped
         gate.stop.request(incomplete)
-    from chartgate.report.redact import redactor_for
-    redactor = redactor_for(gate)
+    gate.teach_redactor()
     for session in collector.sessions:  # secrets the workers' renders taught them
-        redactor.absorb(session.get("redaction") or {})
+        gate.redactor.absorb(session.get("redaction") or {})
     scope = next((s["scope"] for s in collector.sessions if s.get("scope")), None)
     if scope:
         gate.scope = Scope(**scope)
@@ -561,10 +560,10 @@ def _finish_session(session: pytest.Session) -> None:
     if hasattr(config, "workerinput"):
         gate = config.stash.get(GATE_KEY, None)
         if gate is not None:  # tell the controller a chartgate session ran here, even with no results
-            from chartgate.report.redact import redactor_for
+            gate.teach_redactor()
             # What this worker's renders taught the redactor: the controller never sees those renders.
             config.workeroutput[XDIST_SESSION] = {"charts": len(gate.discovered),
-                                                  "redaction": redactor_for(gate).export(),
+                                                  "redaction": gate.redactor.export(),
                                                   "scope": vars(gate.scope)}  # every worker collects alike
             gate.save_caches()  # each worker caches the results it judged (the controller only ingests)
         return  # the controller reports for the whole session
@@ -596,9 +595,7 @@ def _finish_session(session: pytest.Session) -> None:
     if not gate.discovered:  # no chart under the roots: a configuration error (it still wrote reports)
         session.exitstatus = Exit.USAGE
     else:  # the one mapping of chartgate.core.exitcodes, shared with `chartgate check` and `chartgate merge`
-        blocking = bool(summary.blocking or summary.orphans or summary.expired_waivers
-                        or summary.unreported_render_failures)
-        session.exitstatus = exitcodes.for_session(session.exitstatus, summary.verdict, blocking)
+        session.exitstatus = exitcodes.for_session(session.exitstatus, summary.verdict, summary.record.blocking_seen)
 
 
 SUMMARY_KEY = pytest.StashKey["GateSummary"]()
@@ -607,9 +604,8 @@ EXIT_NOT_WHOLE = Exit.NOT_WHOLE
 
 
 def _redactor(config: pytest.Config):
-    """The session gate's redactor: terminal text must not leak what the reports redact."""
-    from chartgate.report.redact import redactor_for
-    return redactor_for(gate_for(config))
+    """The session gate's one redactor: terminal text must not leak what the reports redact."""
+    return gate_for(config).redactor
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

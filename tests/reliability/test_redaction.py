@@ -20,7 +20,7 @@ from chartgate.report.evidence import write_evidence
 from chartgate.engine.gate import Gate
 from chartgate.check.loader import load_policy_module
 from chartgate.check.definition import policies_in
-from chartgate.report.redact import Redactor, is_secret_key, marker, redactor_for
+from chartgate.report.redact import Redactor, is_secret_key, marker
 from chartgate.report.terminal import describe_result, write_summary
 from chartgate.render.renderer import Renderer
 from chartgate.plan.scenarios import Scenario, ScenarioKind
@@ -219,7 +219,7 @@ data:
     outputs = {name: path.read_text() for name, path in summary.reports.items()}
     with tarfile.open(write_evidence(summary, tmp_path / "evidence.tar.gz")) as tar:
         outputs.update({m.name: tar.extractfile(m).read().decode() for m in tar.getmembers() if m.isfile()})
-    outputs["terminal"] = "\n".join(describe_result(r, redactor_for(gate)) for r in gate.results)
+    outputs["terminal"] = "\n".join(describe_result(r, gate.redactor) for r in gate.results)
     lines = []
     recorder = type("Recorder", (), {"section": lambda self, *a, **k: None,
                                       "write_line": lambda self, line, **k: lines.append(line)})()

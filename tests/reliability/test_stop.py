@@ -68,7 +68,15 @@ def start_gate(repo: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "pytest", "policies", "--chart-root", str(repo / "charts"),
                              "--cache-dir", str(repo / "cache"), "--helm-version", "4.1.4",
                              "-p", "no:cacheprovider", *args],
-                            cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_interruptible)
+
+
+def _interruptible() -> None:
+    """The gate runs as a foreground command would, with Ctrl-C's default action. A test session
+    started in the background by a shell without job control (`cmd &`, nohup) inherits SIGINT ignored,
+    and chartgate leaves an ignored signal ignored - the gate would then never see the SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until_planning_renders(proc: subprocess.Popen, marker: str) -> None:

@@ -20,9 +20,9 @@ from chartgate.report.record import GateSummary, RunRecord
 from chartgate.render.renderer import Renderer
 
 SRC = Path(chartgate.__file__).parent
-# The record, every format, the evidence bundle and the terminal summary. Not redact.py: it builds the
-# run's redactor from the gate's inputs (for the recorder, which hands it to the writers in the record).
-WRITERS = sorted(p for p in (SRC / "report").glob("*.py") if p.name != "redact.py")
+# The record, every format, the evidence bundle, the terminal summary, and redaction (what a redactor
+# learns is handed to it as plain data: the gate owns the run's one redactor and teaches it).
+WRITERS = sorted((SRC / "report").glob("*.py"))
 
 
 def _module(path: Path) -> str:
@@ -120,3 +120,21 @@ def test_the_summary_is_the_records_view(failing_run):
     assert summary.verdict == record.verdict == failing_run.summary.reports.report["summary"]["gate"]
     assert summary.blocking == list(record.blocking) and summary.red is record.red
     assert sorted(map(id, record.results)) == sorted(map(id, failing_run.gate.results))
+
+
+def test_one_redactor_a_run_handed_down(failing_run):
+    """The gate owns the run's one redactor and the record carries that very object to every writer;
+    nothing in the package looks a redactor up by gate (the weak map `redactor_for` kept is gone)."""
+    assert failing_run.summary.record.redactor is failing_run.gate.redactor
+    for path in SRC.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "redactor_for" not in text and "_GATE_REDACTORS" not in text, path
+
+
+def test_blocking_seen_is_the_red_rule_without_incomplete(failing_run):
+    """The plugin's and `chartgate check`'s exit status read `blocking_seen`; `red` adds `incomplete`."""
+    record = failing_run.summary.record
+    assert record.blocking_seen is bool(record.blocking or record.golden.orphans or record.waivers.expired
+                                        or record.unreported_render_failures)
+    assert record.red is bool(record.incomplete or record.blocking_seen)
+    assert record.blocking_seen  # the failing run saw a blocking result

@@ -35,7 +35,7 @@ from chartgate.report.partial import Scope
 from chartgate.plan.planner import DEFAULT_PLAN_THRESHOLD, CombinationPlan
 from chartgate.plan.planning import Planning, PlanningSettings
 from chartgate.check.provenance import git_commit
-from chartgate.report.redact import chart_secrets, redactor_for
+from chartgate.report.redact import Redactor, chart_secrets, learn_inputs, learn_render
 from chartgate.report.record import GateSummary  # noqa: F401 - what finish() returns: a view over the run record
 from chartgate.engine.recorder import record_run
 from chartgate.report import write_reports
@@ -123,6 +123,10 @@ class Gate:
         self.scope = Scope()  # what part of the whole gate this run judges (see partial.py)
         # Flipped by a signal, -x or a crashed worker: nothing more is rendered or planned (see stop.py).
         self.stop = StopSwitch()
+        # The run's one redactor, handed to every writer: taught the inputs by teach_redactor(), each
+        # render as it is made (see `renderer`), and what cached results and xdist workers learned.
+        self.redactor = Redactor()
+        self._taught: set[str] = set()  # which inputs the redactor has learned: "charts", "plans"
 
     # -- discover (discovery.py) ----------------------------------------------------------------
     @cached_property
@@ -231,7 +235,19 @@ class Gate:
                     checks.append(PlannedCheck(policy, name, None, disabled))
                     continue
                 checks += [PlannedCheck(policy, name, s.name) for s in self.plans[name] if policy.applies_to(s)]
+        self.teach_redactor()  # before any result is described: the terminal redacts as the reports do
         return checks
+
+    def teach_redactor(self) -> None:
+        """Teach the run's redactor the charts' values and names, and - once planned - the scenarios'
+        values files, `--set` inputs, releases and namespaces. Each input is learned once; after a stop
+        before planning, the charts without their plans (planning renders, and nothing more is)."""
+        if "charts" not in self._taught:
+            learn_inputs(self.redactor, self.charts.values(), (), self.broken)
+            self._taught.add("charts")
+        if "plans" not in self._taught and self.planned:
+            learn_inputs(self.redactor, (), (s for plan in self.plans.values() for s in plan))
+            self._taught.add("plans")
 
     def _note_policy(self, policy: Policy, *, planned: bool = True) -> None:
         """Remember the policy and the role it declares: one policy a role, and no waiver for the
@@ -269,6 +285,8 @@ class Gate:
         renderer = Renderer(self.helm, self.config.cache_dir, workers=self.config.workers,
                             kube_version=self.target_kube_version)
         renderer.observers.append(lambda render: self.timings.charge(render.chart, render.seconds))
+        # Learned as made, so releasing a chart's renders after its checks forgets nothing the reports need.
+        renderer.observers.append(lambda render: learn_render(self.redactor, render))
         return renderer
 
     @cached_property
@@ -305,11 +323,7 @@ class Gate:
         rendering the next chart in the background, so Helm works while this chart is judged."""
         if name not in self.charts or not self.scheduler.claim(name):
             return
-        try:  # the renderer first: a redactor attached to none would learn no render at all
-            self.renderer
-        except ChartgateError:
-            pass  # no usable Helm: each check reports it
-        redactor_for(self)  # learns each render as it is made, so releasing forgets nothing it needs
+        self.teach_redactor()
         self.scheduler.begin(name)
 
     def end_chart(self, name: str) -> None:
@@ -370,7 +384,7 @@ class Gate:
                            helm_sha256=lambda: self.helm.location.sha256, chart_settings=self.chart_settings,
                            module_sha=self._module_sha, context=self.chart_context, renderer=lambda: self.renderer,
                            checks=self.session_checks, secrets_of=lambda name: chart_secrets(self.renderer, name),
-                           absorb=lambda secrets: redactor_for(self).absorb(secrets))
+                           absorb=self.redactor.absorb)
 
     @property
     def result_cache(self) -> ResultCache:
@@ -402,10 +416,8 @@ class Gate:
         scenario = next((s for s in plans.get(check.chart, ()) if s.name == check.scenario), None)
         if not result.findings:
             return result
-        redactor = redactor_for(self)
-
         def scrub(text: str) -> str:  # the baseline is committed: a field holding a secret is left out
-            return text if redactor.text(text) == text else "<redacted>"
+            return text if self.redactor.text(text) == text else "<redacted>"
         return self.baseline.apply(result, (scenario and scenario.release) or check.chart,
                                    (scenario and scenario.namespace) or check.chart, scrub)
 
@@ -466,6 +478,7 @@ class Gate:
         if self.config.record_timings and self.config.timings_file and not incomplete and not partial:
             write_chart_costs(self.config.timings_file, self.timings.chart_seconds)  # a whole run's seconds only
         written, refused = self._write_baseline(incomplete, partial) if self.config.write_baseline else (None, None)
+        self.teach_redactor()  # a run stopped before planning: the charts' values at least
         with self.timings.phase("report"):
             record = record_run(self, incomplete=incomplete, partial=partial, orphans=orphans, removed=removed,
                                 unreported=unreported_render_failures(self.results),

@@ -13,7 +13,6 @@ from chartgate import __version__
 from chartgate.check.baseline import stale_entries
 from chartgate.core.errors import ChartgateError
 from chartgate.report.record import (BaselineState, GoldenChanges, RenderedManifests, RunRecord, WaiverState, freeze)
-from chartgate.report.redact import redactor_for
 from chartgate.plan.scenarios import safe_name
 from chartgate.check.verdict import blocking_results
 
@@ -25,8 +24,8 @@ if TYPE_CHECKING:
 def record_run(gate: "Gate", *, incomplete: str | None, partial: dict | None, orphans: list[Path],
                removed: list[Path], unreported: list[tuple[str, str]],
                baseline_written: tuple[str, int] | None = None, baseline_refused: str | None = None) -> RunRecord:
-    """The record of the finished run. The redactor is built (or taken, taught by every render so far)
-    once here and travels with the record."""
+    """The record of the finished run. It carries the gate's one redactor (taught its inputs, every
+    render and every cached result's secrets), which every writer uses."""
     config = gate.config
     # Plans made by the run (read before anything below could plan): those whose coverage is partial.
     made = gate.__dict__.get("combination_plans") or {}
@@ -77,7 +76,7 @@ def record_run(gate: "Gate", *, incomplete: str | None, partial: dict | None, or
             "infeasible": sum(r.cause == "infeasible" for r in gate.results)}),
         timings=freeze(gate.timings.to_dict()),
         report_dir=Path(config.report_dir),
-        redactor=redactor_for(gate),
+        redactor=gate.redactor,
         manifests=_manifests(gate.charts, scenarios, renderer),
     )
 

@@ -109,9 +109,15 @@ class RunRecord:
     manifests: RenderedManifests = field(default_factory=RenderedManifests, repr=False, compare=False)
 
     @property
+    def blocking_seen(self) -> bool:
+        """Did the run see anything that blocks the gate - a blocking result (verdict.result_is_blocking),
+        an orphaned golden file, an expired waiver, a render failure nothing reported? A partial or
+        incomplete run can have: its exit status is then 1, not 2 (core.exitcodes)."""
+        return bool(self.blocking or self.golden.orphans or self.waivers.expired or self.unreported_render_failures)
+
+    @property
     def red(self) -> bool:
-        return bool(self.incomplete or self.blocking or self.golden.orphans or self.waivers.expired
-                    or self.unreported_render_failures)
+        return bool(self.incomplete or self.blocking_seen)
 
     @property
     def verdict(self) -> str:

@@ -34,14 +34,11 @@ import hmac
 import os
 import re
 import secrets
-import weakref
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from chartgate.core.yamlio import load_text
 
-if TYPE_CHECKING:
-    from chartgate.engine.gate import Gate
 
 MARKER_PREFIX = "<redacted hmac:"
 _MARKER = re.compile(r"<redacted [a-z0-9]+:[0-9a-f]{8}>")
@@ -475,51 +472,24 @@ def _is_secret_env(node: dict) -> bool:
             and is_secret_key(node["name"]))
 
 
-# -- the gate's redactor -----------------------------------------------------------------------------
-_GATE_REDACTORS: "weakref.WeakKeyDictionary[Gate, Redactor]" = weakref.WeakKeyDictionary()
-
-
-def redactor_for(gate: "Gate") -> Redactor:
-    """The gate's redactor: it knows every secret value the gate has seen - the charts' values, the
-    scenarios' values files and `--set` inputs, and the Secrets (and ConfigMaps) of every render - and
-    every name (charts, releases, namespaces, rendered resources) that must stay readable.
-
-    Built once per gate, then taught incrementally: each new render is learned the moment it is made
-    (a renderer observer), so what a render taught survives the render being released after its
-    chart's checks, and nothing is re-learned."""
-    cached = _GATE_REDACTORS.get(gate)
-    if cached is not None:
-        _attach(gate, cached)
-        return cached
-    redactor = Redactor()
-    names: set[str] = set()
-    plans = gate.plans if gate.planned else {}  # after a stop: none planned now (planning renders)
-    for name, chart in gate.charts.items():
+# -- what a run's redactor learns ------------------------------------------------------------------
+def learn_inputs(redactor: Redactor, charts: Iterable, scenarios: Iterable, broken: Iterable[str] = ()) -> None:
+    """Teach a redactor a run's inputs: the secret values of the charts' values, of the scenarios'
+    values files and `--set` inputs, and every name (charts, subcharts, releases, namespaces) that
+    must stay readable. The engine's gate owns the run's one redactor and calls this as it discovers
+    and plans; renders teach it themselves as they are made (`learn_render`)."""
+    names: set[str] = set(broken)
+    for chart in charts:
         names.update(sub.name for sub in chart.walk())
         names.update(chart.subcharts)
         redactor.learn_values(chart.values)
         redactor.learn_values(chart.effective_values)
-        for scenario in plans.get(name, []):
-            names.update(n for n in (scenario.release, scenario.namespace) if n)
-            for path in scenario.values_files:
-                redactor.learn_values(_load_quietly(path))
-            redactor.learn_values({key: value for key, value in scenario.set_values})
-    names.update(gate.broken)
+    for scenario in scenarios:
+        names.update(n for n in (scenario.release, scenario.namespace) if n)
+        for path in scenario.values_files:
+            redactor.learn_values(_load_quietly(path))
+        redactor.learn_values({key: value for key, value in scenario.set_values})
     redactor.learn_names(names)
-    _GATE_REDACTORS[gate] = redactor
-    _attach(gate, redactor)
-    return redactor
-
-
-def _attach(gate: "Gate", redactor: Redactor) -> None:
-    """Learn the renders made so far, once, and every later one as it is made."""
-    renderer = gate.__dict__.get("renderer")
-    if renderer is None or getattr(renderer, "_redactor_attached", None) is redactor:
-        return
-    renderer._redactor_attached = redactor
-    renderer.observers.append(lambda render: learn_render(redactor, render))
-    for render in renderer.renders():
-        learn_render(redactor, render)
 
 
 def chart_secrets(renderer, chart: str) -> dict:
