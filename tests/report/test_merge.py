@@ -120,6 +120,7 @@ def test_shards_of_different_n_are_an_error(shard_dirs):
     ("git commits", lambda r: r.update(git_commit="0" * 40)),
     ("chartgate versions", lambda r: r["tool"].update(version="9.9.9")),
     ("--fail-on", lambda r: r["summary"].update(fail_on="warning")),
+    ("fail-on-upstream", lambda r: r["summary"].update(fail_on_upstream=False)),
     ("comes from different modules", lambda r: r["policies"][0].update(module_sha256="b" * 64)),
 ])
 def test_shards_of_different_runs_are_an_error(shard_dirs, what, change):
@@ -282,3 +283,35 @@ def test_the_merged_baseline_notes_are_the_unsharded_runs(raw, tmp_path):
     _rewrite(dirs[1], lambda r: r["summary"]["baseline"].update(entries=39))
     with pytest.raises(MergeError, match=r"different baselines \(each shard must read the same baseline file\)"):
         merge_reports(dirs)
+
+
+def test_per_chart_summary_notes_are_the_shards_together(raw, tmp_path):
+    """`judged_elsewhere` (umbrella -> the dependency chart its findings were judged in), the charts
+    whose covering plan is partial and the charts not judged are per chart, and a chart lives in one
+    shard: the merge holds every shard's, and the reports print them (they once came out as a
+    `per_shard` list, which the notes could not read)."""
+    raw = copy.deepcopy(raw)
+    names = sorted(c["name"] for c in raw["charts"])
+    raw["summary"]["fail_on_upstream"] = True
+    raw["summary"]["judged_elsewhere"] = {name: {"dep-chart": i + 1} for i, name in enumerate(names[:3])}
+    raw["summary"]["partial_coverage"] = {name: 7 for name in names[1:4]}
+    raw["summary"]["not_judged"] = []
+    dirs = []
+    for part in split(raw, 3):
+        mine = {c["name"] for c in part["charts"]}
+        for key in ("judged_elsewhere", "partial_coverage"):
+            part["summary"][key] = {k: v for k, v in raw["summary"][key].items() if k in mine}
+        directory = tmp_path / f"shard-{part['shard']['index']}"
+        write_report_files(finalise(part), directory)
+        dirs.append(directory)
+    assert len({json.dumps(json.loads((d / "chartgate.json").read_text())["summary"]["judged_elsewhere"])
+                for d in dirs}) > 1  # the shards differ
+    merged = merge_reports(dirs)
+    whole = json.loads(json.dumps(finalise(copy.deepcopy(raw))))
+    for key in ("judged_elsewhere", "partial_coverage", "not_judged", "fail_on_upstream"):
+        assert merged["summary"][key] == whole["summary"][key], key
+    from chartgate.report.baselined import baseline_notes
+    assert baseline_notes(merged) == baseline_notes(whole)
+    assert sum("judged in chart dep-chart" in n for n in baseline_notes(merged)) == 3
+    write_report_files(merged, tmp_path / "merged")  # every format renders the merged notes
+    assert "judged in chart dep-chart" in (tmp_path / "merged" / "chartgate.md").read_text()

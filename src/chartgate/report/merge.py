@@ -105,6 +105,7 @@ def check_shards(shards: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
     problems += _same(shards, "Kubernetes versions", lambda r: r.get("kubernetes_versions"))
     problems += _same(shards, "platform facts", lambda r: r.get("platform"))
     problems += _same(shards, "--fail-on", lambda r: r["summary"].get("fail_on"))
+    problems += _same(shards, "fail-on-upstream", lambda r: r["summary"].get("fail_on_upstream", True))
     problems += _same(shards, "baselines (each shard must read the same baseline file)",
                       lambda r: {k: (r["summary"].get("baseline") or {}).get(k) for k in ("used", "entries")})
     problems += _same(shards, "chart-to-shard assignments (each shard must balance on the same "
@@ -193,7 +194,7 @@ _KNOWN = {"tool", "helm", "generated_at", "started_at", "git_commit", "shard", "
           "kubernetes_versions", "platform", "chart_roots", "charts", "broken_charts", "policies", "results",
           "golden", "waivers", "summary", "defects", "render_stats", "merged_from", "timings"}
 _KNOWN_SUMMARY = {"gate", "incomplete", "partial", "unreported_render_failures", "fail_on", "totals", "per_chart", "defects",
-                  "baseline"}
+                  "baseline", "fail_on_upstream", "judged_elsewhere", "partial_coverage", "not_judged"}
 
 
 def _baseline(reports: list[dict]) -> dict | None:
@@ -255,6 +256,15 @@ def merge_reports(directories: list[Path]) -> dict:
     baseline = _baseline(reports)
     if baseline is not None:
         summary["baseline"] = baseline
+    # Per chart, and each chart is judged in one shard: the run's are the shards' together.
+    if any("fail_on_upstream" in rep["summary"] for rep in reports):
+        summary["fail_on_upstream"] = first["summary"].get("fail_on_upstream", True)
+    for key in ("judged_elsewhere", "partial_coverage"):
+        if any(key in rep["summary"] for rep in reports):
+            summary[key] = dict(sorted((chart, value) for rep in reports
+                                       for chart, value in (rep["summary"].get(key) or {}).items()))
+    if any("not_judged" in rep["summary"] for rep in reports):
+        summary["not_judged"] = sorted({name for rep in reports for name in rep["summary"].get("not_judged") or []})
     for key in sorted({k for rep in reports for k in rep["summary"]} - _KNOWN_SUMMARY):
         summary[key] = _combine([rep["summary"].get(key) for rep in reports])
     merged = {
