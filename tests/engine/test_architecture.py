@@ -4,11 +4,15 @@ are the front ends). Every module imports only from its own stage or earlier one
 circle exists - function-level imports included, so a circle cannot hide inside a function. (Imports
 under `if TYPE_CHECKING:` are annotations only.)
 
+A stage module's interface is what other modules use: every other module-level name of it is
+underscore-private (`_name`), unless PUBLIC_WITHOUT_USERS says why a user relies on it.
+
 The stages, earliest first: what each hands to the next is described in docs/architecture.md."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,6 +24,23 @@ STAGES = ("core", "parse", "discover", "plan", "render", "check", "compare", "re
 
 #: the folders that are not a stage of their own: folder -> its stage.
 HELPERS = {"lib": "check"}
+
+#: the built-in policy pack: its modules use the engine's names too.
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+
+#: Names of stage modules that no module of chartgate or policies/ uses, kept public because a user
+#: relies on them: name -> why. Keep it short: everything else unused elsewhere is `_private`.
+PUBLIC_WITHOUT_USERS = {
+    "chartgate.render.renderer.RenderCacheWarning":
+        "a warning category: the README names it, a user filters it with -W or filterwarnings",
+    "chartgate.discover.platform.Platform":
+        "the type of ChartContext.platform, the platform facts policies read: the policy API reference names it",
+    # types in the signatures of chartgate.lib functions: the policy API reference shows them
+    "chartgate.discover.blueprint.Blueprint": "what chartgate.lib.blueprint.blueprint_of returns",
+    "chartgate.plan.strategies.ConfigSpace": "what chartgate.lib.configspace.config_space returns",
+    "chartgate.plan.strategies.Profile": "what chartgate.lib.configspace.active_profile returns",
+    "chartgate.plan.determinism.Trail": "the key-trail type of chartgate.lib.renders.differing_paths and value_at",
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -192,3 +213,127 @@ def test_no_module_imports_a_private_name_of_another(tmp_path):
     (tmp_path / "schemas.py").write_text("def f():\n    from .kube import _hidden, __doc__\n")
     planted = {"kube": tmp_path / "kube.py", "schemas": tmp_path / "schemas.py"}
     assert private_imports(planted) == ["schemas imports _hidden from chartgate.kube"]  # the planted flat package
+
+
+def _defined_names(tree: ast.Module) -> set[str]:
+    """The module-level names a module binds itself: def, class, assignment (imports are not its own)."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(child.name)
+            elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                names.add(child.id)
+            elif not isinstance(child, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                visit(child)
+
+    visit(tree)
+    return names
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    base = _dotted(node.value) if isinstance(node, ast.Attribute) else None
+    return f"{base}.{node.attr}" if base else None
+
+
+def _uses(path: Path, name: str, modules: dict[str, Path]) -> tuple[set[tuple[str, str]], list[str]]:
+    """What a file uses of chartgate's modules: (module, name) by import or `module.name` (through any
+    alias), and its string constants (a lazy-import map or a getattr names a thing by string)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name.split(".") if path.name == "__init__.py" and name != "__init__" else name.split(".")[:-1]
+    found, aliases, strings = set(), {}, []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+                source = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                source = (node.module or "").removeprefix("chartgate").lstrip(".")
+            for alias in node.names:
+                found.add((source, alias.name))
+                aliases[alias.asname or alias.name] = f"{source}.{alias.name}".strip(".")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            strings.append(node.value)
+    for node in ast.walk(tree):
+        chain = _dotted(node.value) if isinstance(node, ast.Attribute) else None
+        if chain:
+            head, _, rest = chain.partition(".")
+            target = ".".join(filter(None, [aliases.get(head, head), rest])).removeprefix("chartgate").lstrip(".")
+            if target in modules:
+                found.add((target, node.attr))
+    return found, strings
+
+
+def _public_names_no_other_module_uses(modules: dict[str, Path], policies: Path) -> dict[str, set[str]]:
+    stage_modules = {m: p for m, p in modules.items() if _stage(m) in STAGES[:-1] and m.split(".")[0] not in HELPERS}
+    users = {**modules, **{f"policies.{p.stem}": p for p in sorted(policies.rglob("*.py"))}}
+    uses = {name: _uses(path, name, modules) for name, path in users.items()}
+    unused = {}
+    for module, path in stage_modules.items():
+        names = {n for n in _defined_names(ast.parse(path.read_text(encoding="utf-8"))) if not n.startswith("_")}
+        for user, (found, strings) in uses.items():
+            if user != module:
+                cited = re.compile(rf"(?<![\w.])(?:chartgate\.)?{re.escape(module)}[.:](\w+)")
+                said = {s for s in strings if s in names} | {m for s in strings for m in cited.findall(s)}
+                names -= {n for m, n in found if m == module} | said
+        if names:
+            unused[module] = names
+    return unused
+
+
+def test_stage_internals_are_private():
+    """A stage module's names that no other module of chartgate or policies/ uses are `_private`:
+    what is public is the module's interface (tests may still use private names: they test internals)."""
+    unused = _public_names_no_other_module_uses(_modules(), POLICIES)
+    excused = {f"chartgate.{m}.{n}" for m, names in unused.items() for n in names} & set(PUBLIC_WITHOUT_USERS)
+    stale = sorted(set(PUBLIC_WITHOUT_USERS) - excused)
+    wrong = [f"chartgate.{module}: {name} (make it _{name})" for module, names in sorted(unused.items())
+             for name in sorted(names) if f"chartgate.{module}.{name}" not in excused]
+    assert not wrong, ("public names no other module of chartgate or policies/ uses; make them private or, if "
+                       "a user relies on one, add it to PUBLIC_WITHOUT_USERS with the reason:\n" + "\n".join(wrong))
+    assert not stale, f"PUBLIC_WITHOUT_USERS names what is gone or used by a module now: {stale}"
+
+
+def test_the_privacy_rule_catches_a_planted_public_internal(tmp_path, monkeypatch):
+    # A planted package: plan/a.py's names are used by import, by `module.name`, by a string map and
+    # by a policy - all but `lonely`, which only its own module uses; `Warned` is excused.
+    package, policies = tmp_path / "chartgate", tmp_path / "policies"
+    for folder in ("", "plan", "engine", "lib"):
+        (package / folder).mkdir(parents=True, exist_ok=True)
+        (package / folder / "__init__.py").write_text("")
+    policies.mkdir()
+    (package / "plan" / "a.py").write_text(
+        "import re\nUSED, ATTRIBUTE, BY_STRING, FOR_POLICY, _PRIVATE = 1, 2, 3, 4, 5\n"
+        "def lonely():\n    return USED\nclass Warned(UserWarning):\n    pass\n"
+        "if True:\n    NESTED = lonely()\n")
+    (package / "engine" / "b.py").write_text(
+        "from chartgate.plan.a import USED\nfrom chartgate.plan import a as stage_a\n"
+        "def _f():\n    return stage_a.ATTRIBUTE, stage_a.NESTED\n")
+    (package / "__init__.py").write_text('_EXPORTS = {"BY_STRING": "plan.a"}\n')
+    (package / "lib" / "rules.py").write_text("import chartgate.plan.a\nre = chartgate.plan.a.re\n")
+    (policies / "pack.py").write_text("from chartgate.plan.a import FOR_POLICY\n")
+    this = __import__(__name__, fromlist=["x"])
+    monkeypatch.setattr(this, "PACKAGE", package)
+    monkeypatch.setattr(this, "POLICIES", policies)
+    assert _public_names_no_other_module_uses(_modules(), policies) == {"plan.a": {"lonely", "Warned"}}
+    monkeypatch.setattr(this, "PUBLIC_WITHOUT_USERS", {"chartgate.plan.a.Warned": "a warning category",
+                                                       "chartgate.plan.a.USED": "stale: engine.b imports it"})
+    message = _failure_of(test_stage_internals_are_private)
+    assert "chartgate.plan.a: lonely (make it _lonely)" in message and "Warned" not in message
+    (package / "plan" / "a.py").write_text((package / "plan" / "a.py").read_text().replace("lonely", "_lonely"))
+    message = _failure_of(test_stage_internals_are_private)  # a stale exception
+    assert "['chartgate.plan.a.USED']" in message and "lonely" not in message
+
+
+def _failure_of(check) -> str:
+    try:
+        check()
+    except AssertionError as exc:
+        return str(exc)
+    raise AssertionError(f"{check.__name__} passed on a planted violation")

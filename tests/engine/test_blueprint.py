@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from chartgate.discover.blueprint import (
-    Blueprint, BlueprintDependency, attach_blueprint, blueprint_of, config_properties, find_blueprint,
-    jsonpath, parse_blueprint, read_blueprint_file, upstream_statements)
-from chartgate.discover.charts import BrokenChart, discover, load_chart_dir
+    Blueprint, _BlueprintDependency, attach_blueprint, blueprint_of, _config_properties, _find_blueprint,
+    jsonpath, _parse_blueprint, _read_blueprint_file, upstream_statements)
+from chartgate.discover.charts import BrokenChart, discover, _load_chart_dir
 from chartgate.core.errors import InvalidChart
 
 from ..conftest import CHARTS
@@ -75,7 +75,7 @@ def write_folder(root: Path, blueprint: str = REAL, chart_dir: str = "chart") ->
 
 def test_the_real_format_is_read_into_typed_fields(tmp_path):
     write_folder(tmp_path)
-    raw, bp = read_blueprint_file(tmp_path / "blueprint.yaml")
+    raw, bp = _read_blueprint_file(tmp_path / "blueprint.yaml")
     assert raw["spec"]["somethingNew"] == {"the": "future"}  # unknown keys are kept, never an error
     assert (bp.api_version, bp.kind, bp.name, bp.version, bp.metadata_version) == (
         "catalyst.openova.io/v1alpha1", "Blueprint", "bp-demo", "1.2.0", "1.2.0")
@@ -84,8 +84,8 @@ def test_the_real_format_is_read_into_typed_fields(tmp_path):
     assert bp.config_schema["properties"]["replicas"]["x-catalyst-ui-hint"] == "slider"
     assert bp.placement_schema["maxRegions"] == 3
     assert bp.depends == (
-        BlueprintDependency("bp-cert-manager", "^1", line=28),
-        BlueprintDependency("bp-postgres", "^2", alias="db", when="{{ .Values.persistence.enabled }}",
+        _BlueprintDependency("bp-cert-manager", "^1", line=28),
+        _BlueprintDependency("bp-postgres", "^2", alias="db", when="{{ .Values.persistence.enabled }}",
                             values={"databases": ("demo",)}, line=30))
     assert bp.depends_names == ("bp-cert-manager", "bp-postgres")
     assert [d.key for d in bp.depends] == ["bp-cert-manager", "db"]
@@ -97,7 +97,7 @@ def test_the_real_format_is_read_into_typed_fields(tmp_path):
 
 
 def test_a_blueprint_is_read_only():
-    bp = parse_blueprint({"metadata": {"name": "bp-x"}, "spec": {"depends": [{"blueprint": "bp-y"}],
+    bp = _parse_blueprint({"metadata": {"name": "bp-x"}, "spec": {"depends": [{"blueprint": "bp-y"}],
                                                                   "card": {"tags": ["a"]}}}, "bp.yaml")
     with pytest.raises(TypeError):
         bp.raw["spec"]["card"]["title"] = "changed"  # type: ignore[index]
@@ -117,7 +117,7 @@ def test_a_blueprint_is_read_only():
     ([], ()),
 ])
 def test_depends_accepts_mappings_and_plain_names(depends, names):
-    assert parse_blueprint({"spec": {"depends": depends}}, "bp.yaml").depends_names == names
+    assert _parse_blueprint({"spec": {"depends": depends}}, "bp.yaml").depends_names == names
 
 
 @pytest.mark.parametrize("text, where, says", [
@@ -141,13 +141,13 @@ def test_wrong_shapes_name_the_file_the_key_and_the_line(tmp_path, text, where, 
     path = tmp_path / "blueprint.yaml"
     path.write_text(text)
     with pytest.raises(InvalidChart) as caught:
-        read_blueprint_file(path)
+        _read_blueprint_file(path)
     message = str(caught.value)
     assert f"{path}{where}:" in message and says in message, message
 
 
 def test_versions_yaml_reads_as_numbers_are_accepted_as_text():
-    bp = parse_blueprint({"spec": {"version": 1.2, "depends": [{"blueprint": "bp-a", "version": 1}]}}, "bp.yaml")
+    bp = _parse_blueprint({"spec": {"version": 1.2, "depends": [{"blueprint": "bp-a", "version": 1}]}}, "bp.yaml")
     assert bp.version == "1.2" and bp.depends[0].version == "1"
 
 
@@ -155,7 +155,7 @@ def test_non_utf8_blueprint_is_an_invalid_chart_naming_the_line(tmp_path):
     path = tmp_path / "blueprint.yaml"
     path.write_bytes(b"kind: Blueprint\nmetadata:\n  name: bp-\xff\n")
     with pytest.raises(InvalidChart, match=rf"{path}:3: blueprint.yaml is not UTF-8"):
-        read_blueprint_file(path)
+        _read_blueprint_file(path)
 
 
 def test_a_broken_blueprint_makes_a_broken_chart_not_a_crash(tmp_path):
@@ -165,7 +165,7 @@ def test_a_broken_blueprint_makes_a_broken_chart_not_a_crash(tmp_path):
 
 
 def test_manifests_source_form():
-    bp = parse_blueprint({"spec": {"manifests": {"source": {"kind": "HelmChart", "ref": "oci://r.test/c:1.0"},
+    bp = _parse_blueprint({"spec": {"manifests": {"source": {"kind": "HelmChart", "ref": "oci://r.test/c:1.0"},
                                                  "overlays": {"small": {"replicas": 1}}}}}, "bp.yaml")
     assert bp.manifests.chart is None and bp.chart_dir() is None
     assert (bp.manifests.source.kind, bp.manifests.source.ref) == ("HelmChart", "oci://r.test/c:1.0")
@@ -187,22 +187,22 @@ def test_a_parent_blueprint_that_names_another_chart_directory_is_not_this_chart
     write_folder(folder)  # manifests.chart: ./chart
     (folder / "examples").mkdir()
     (folder / "examples" / "Chart.yaml").write_text("apiVersion: v2\nname: example\nversion: 0.1.0\n")
-    assert find_blueprint(folder / "chart") == folder / "blueprint.yaml"
-    assert find_blueprint(folder / "examples") is None
+    assert _find_blueprint(folder / "chart") == folder / "blueprint.yaml"
+    assert _find_blueprint(folder / "examples") is None
     # Without spec.manifests.chart (or when it names no chart) the file beside the chart is read.
     (folder / "blueprint.yaml").write_text("kind: Blueprint\nmetadata: {name: bp-demo}\n")
-    assert find_blueprint(folder / "examples") == folder / "blueprint.yaml"
+    assert _find_blueprint(folder / "examples") == folder / "blueprint.yaml"
 
 
 def test_a_blueprint_inside_the_chart_directory_wins(tmp_path):
     chart_dir = write_folder(tmp_path)
     (chart_dir / "blueprint.yaml").write_text("kind: Blueprint\nmetadata: {name: inner}\n")
-    chart = load_chart_dir(chart_dir)
+    chart = _load_chart_dir(chart_dir)
     assert blueprint_of(chart).name == "inner"
 
 
 def test_blueprint_of_reads_a_hand_set_mapping_and_none_without_one(tmp_path):
-    chart = load_chart_dir(write_folder(tmp_path, "kind: Blueprint\n"))
+    chart = _load_chart_dir(write_folder(tmp_path, "kind: Blueprint\n"))
     chart.blueprint = {"spec": {"depends": [{"blueprint": "bp-x", "alias": "x"}]}}
     assert blueprint_of(chart).depends[0].key == "x"
     chart.blueprint = None
@@ -212,7 +212,7 @@ def test_blueprint_of_reads_a_hand_set_mapping_and_none_without_one(tmp_path):
 def test_attach_leaves_a_chart_without_blueprint_generic(tmp_path):
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "Chart.yaml").write_text("apiVersion: v2\nname: plain\nversion: 0.1.0\n")
-    chart = load_chart_dir(tmp_path / "plain")
+    chart = _load_chart_dir(tmp_path / "plain")
     attach_blueprint(chart, tmp_path / "plain")
     assert chart.blueprint is None and chart.profile == "generic" and blueprint_of(chart) is None
 
@@ -253,7 +253,7 @@ def test_config_schema_paths_map_onto_values_paths():
     }}
     values = {"stunnerOverlay": {"gatewayClass": {"create": True}, "hpa": {}, "udpPortRange": {}}}
     found = {".".join(schema_path): mapped and ".".join(mapped)
-             for schema_path, mapped, _ in config_properties(schema, values, "stunnerOverlay")}
+             for schema_path, mapped, _ in _config_properties(schema, values, "stunnerOverlay")}
     assert found == {
         "gatewayClass": "stunnerOverlay.gatewayClass", "gatewayClass.create": "stunnerOverlay.gatewayClass.create",
         "stunnerOverlay": "stunnerOverlay", "stunnerOverlay.hpa": "stunnerOverlay.hpa",

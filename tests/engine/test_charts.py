@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.discover.charts import BrokenChart, Chart, discover, load_chart_dir
+from chartgate.discover.charts import BrokenChart, Chart, discover, _load_chart_dir
 from chartgate.core.errors import InvalidChart, InvalidYaml
-from chartgate.core.yamlio import MAX_ALIAS_EXPANSION, load_text
+from chartgate.core.yamlio import _MAX_ALIAS_EXPANSION, load_text
 
 GOOD_CHART_YAML = "apiVersion: v2\nname: tiny\nversion: 0.1.0\n"
 
@@ -105,7 +105,7 @@ def test_alias_bomb_in_values_is_refused_quickly_and_cheaply(tmp_path):
     assert peak < 20 * 2**20, f"refusing the bomb took {peak / 2**20:.0f} MiB"
     message = str(broken.error)
     assert f"{chart}/values.yaml:" in message
-    assert f"more than {MAX_ALIAS_EXPANSION} nodes" in message and "alias bomb" in message
+    assert f"more than {_MAX_ALIAS_EXPANSION} nodes" in message and "alias bomb" in message
 
 
 def test_a_self_referencing_alias_is_refused(tmp_path):
@@ -134,4 +134,4 @@ def test_chart_names_with_path_characters_load_under_their_own_name(tmp_path, ba
 def test_load_chart_dir_raises_the_same_error_discover_reports(tmp_path):
     chart = write_chart(tmp_path, {"values.yaml": "a: b: c\n"})
     with pytest.raises(InvalidYaml, match=r"values\.yaml:1:"):
-        load_chart_dir(chart)
+        _load_chart_dir(chart)

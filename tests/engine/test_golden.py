@@ -8,7 +8,7 @@ import os
 import pytest
 
 from chartgate.core import yamlio
-from chartgate.compare.golden import GoldenStore, describe_diff
+from chartgate.compare.golden import GoldenStore, _describe_diff
 
 HOSTILE_NAMES = ["../evil", "../../etc/passwd", "a/b", "a b", "a_b", "..", ".", "", "/abs", "x\\y", "名前"]
 
@@ -42,12 +42,12 @@ def test_drift_is_described_per_kind(tmp_path):
     drift = GoldenStore(tmp_path).check("c", "default", {"ConfigMap": {"v1": 2}, "Deployment": {"apps/v1": 1}})
     assert drift == ["~ ConfigMap v1: 1 -> 2", "+ Deployment apps/v1: 1  (rendered, not in the golden file)",
                      "- Service v1: 1  (in the golden file, no longer rendered)"]
-    assert describe_diff({}, {}) == []
+    assert _describe_diff({}, {}) == []
 
 
 def test_a_completely_different_summary_is_still_itemised():
     """deepdiff alone would report only that the whole root changed."""
-    assert describe_diff({"ConfigMap": {"v1": 1}}, {"Secret": {"v1": 1}}) == [
+    assert _describe_diff({"ConfigMap": {"v1": 1}}, {"Secret": {"v1": 1}}) == [
         "- ConfigMap v1: 1  (in the golden file, no longer rendered)",
         "+ Secret v1: 1  (rendered, not in the golden file)"]
 
@@ -106,12 +106,12 @@ def test_orphans_of_a_hostile_chart_name_are_matched_by_its_safe_name(tmp_path):
 
 
 def test_the_header_names_a_command_every_repository_has_and_earlier_files_stay_chartgates(tmp_path):
-    from chartgate.compare.golden import EARLIER_HEADERS, HEADER
+    from chartgate.compare.golden import _EARLIER_HEADERS, _HEADER
     store = GoldenStore(tmp_path / "golden", update=True)
     store.check("web", "default", {"ConfigMap": {"v1": 1}})
     written = store.written[0].read_text(encoding="utf-8")
-    assert written.startswith(HEADER) and "Regenerate with: chartgate check --update-golden" in HEADER
+    assert written.startswith(_HEADER) and "Regenerate with: chartgate check --update-golden" in _HEADER
     assert "pytest policies" not in written  # a path that exists only in chartgate's own checkout
     earlier = store.written[0].with_name("capabilities.yaml")  # written before the header changed
-    earlier.write_text(EARLIER_HEADERS[0] + "chart: web\nkinds: {}\nscenario: capabilities\n", encoding="utf-8")
+    earlier.write_text(_EARLIER_HEADERS[0] + "chart: web\nkinds: {}\nscenario: capabilities\n", encoding="utf-8")
     assert GoldenStore(tmp_path / "golden").is_ours(earlier) and store.is_ours(store.written[0])

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from chartgate.discover.capabilities import advertised_apis
-from chartgate.discover.charts import Chart, discover, load_chart_dir
+from chartgate.discover.charts import Chart, discover, _load_chart_dir
 from chartgate.plan.covering import coverage_gaps
-from chartgate.plan.planner import PlanConfig, describe_plan, describe_plans, plan_combinations
+from chartgate.plan.planner import PlanConfig, _describe_plan, describe_plans, plan_combinations
 from chartgate.plan.scenarios import ScenarioKind, plan_chart
 from chartgate.plan.toggles import ToggleCategory, discover_toggles
 
@@ -42,7 +42,7 @@ def demo_chart(tmp_path) -> Chart:
     (chart / "templates" / "rest.yaml").write_text(  # read, so not pruned (see references.py)
         "{{- if .Values.hpa.enabled }}hpa{{ end }}{{ if .Values.networkPolicy.enabled }}np{{ end }}"
         "{{ if .Values.rbac.create }}rbac{{ end }}\n")
-    return load_chart_dir(chart)
+    return _load_chart_dir(chart)
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
@@ -137,7 +137,7 @@ def test_plan_text_shows_factors_rows_and_sizes():
     chart = FIXTURES["bp-stunner"]
     declared = plan_chart(chart, (OVERLAYS,))
     plan = plan_combinations(chart, [OVERLAYS], PlanConfig(exhaustive_threshold=0), existing=declared)
-    text = describe_plan(plan)
+    text = _describe_plan(plan)
     assert text.startswith(f"bp-stunner: 2-wise covering array (IPOG), {len(plan.rows)} of 64 combinations")
     assert "F5  api:gateway.networking.k8s.io/v1" in text
     assert "= default" in text
@@ -149,9 +149,9 @@ def test_a_chart_without_switches_plans_one_default_row(tmp_path):
     chart = tmp_path / "bare"
     chart.mkdir()
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: bare\nversion: 1.0.0\n")
-    plan = plan_combinations(load_chart_dir(chart))
+    plan = plan_combinations(_load_chart_dir(chart))
     assert plan.factors == [] and plan.rows == [{}] and len(plan.scenarios) == 1
-    assert "0 factors" in describe_plan(plan)
+    assert "0 factors" in _describe_plan(plan)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [({"strength": 0}, "strength must be >= 1"),

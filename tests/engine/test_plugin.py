@@ -19,7 +19,7 @@ import xdist.plugin  # noqa: F401
 
 import chartgate.report  # noqa: F401
 import chartgate.report.terminal  # noqa: F401
-from chartgate.compare.golden import HEADER
+from chartgate.compare.golden import _HEADER
 
 from ..conftest import REPO
 
@@ -84,7 +84,7 @@ def test_update_golden_writes_and_the_next_run_is_green(pytester, repo):
 def test_an_orphan_golden_is_reported_with_the_hint_and_removed_by_update(pytester, repo):
     run(pytester, "--update-golden")
     orphan = repo / "golden" / "tiny" / "removed-scenario.yaml"  # as chartgate wrote it, for a scenario now gone
-    orphan.write_text(HEADER + "chart: tiny\nkinds: {}\nscenario: removed-scenario\n")
+    orphan.write_text(_HEADER + "chart: tiny\nkinds: {}\nscenario: removed-scenario\n")
 
     result = run(pytester)
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # every item passed, the gate is still red

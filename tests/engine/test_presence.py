@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from chartgate.discover.charts import load_chart_dir
-from chartgate.parse.manifests import parse_render
+from chartgate.discover.charts import _load_chart_dir
+from chartgate.parse.manifests import _parse_render
 from chartgate.discover.platform import Platform
 from chartgate.lib.presence import declared_blueprints, presence, present_groups, provided_groups, shipped_crds
 from chartgate.render.renderer import Render
@@ -31,7 +31,7 @@ spec:
 
 
 def render_of(text: str) -> Render:
-    return Render("c", Scenario("default", ScenarioKind.DEFAULT), "helm template", parse_render(text, namespace="ns"))
+    return Render("c", Scenario("default", ScenarioKind.DEFAULT), "helm template", _parse_render(text, namespace="ns"))
 
 
 def stub(depends) -> SimpleNamespace:
@@ -40,7 +40,7 @@ def stub(depends) -> SimpleNamespace:
 
 
 def test_shipped_crds_cover_subchart_crds_dirs_and_rendered_crds():
-    chart = load_chart_dir(CHARTS / "bp-kserve")
+    chart = _load_chart_dir(CHARTS / "bp-kserve")
     crds = shipped_crds(chart, render_of(RENDERED_CRD))
     assert crds[("serving.kserve.io", "ClusterServingRuntime")] >= {"v1alpha1"}  # charts/kserve/crds/
     assert ("serving.kserve.io", "ClusterStorageContainer") in crds
@@ -58,7 +58,7 @@ def test_mapping_form_depends_provide_their_groups():
 
 
 def test_why_present_names_the_reason_per_kind_and_version():
-    chart = load_chart_dir(CHARTS / "bp-stunner")  # ships the Dataplane CRD; depends on bp-cilium
+    chart = _load_chart_dir(CHARTS / "bp-stunner")  # ships the Dataplane CRD; depends on bp-cilium
     present = presence(chart, PLATFORM, render_of(RENDERED_CRD))
     assert "ships the CRD for Dataplane.stunner.l7mp.io" in present.why_present("stunner.l7mp.io", "Dataplane", "v1")
     # The same group, another kind: the Dataplane CRD does not make a GatewayConfig safe.
@@ -71,7 +71,7 @@ def test_why_present_names_the_reason_per_kind_and_version():
 
 
 def test_present_groups_without_platform_or_blueprint():
-    chart = load_chart_dir(CHARTS / "bp-kserve")
+    chart = _load_chart_dir(CHARTS / "bp-kserve")
     assert "serving.kserve.io" in present_groups(chart)  # CRDs need no platform file
     assert "cert-manager.io" not in present_groups(chart)  # groups of depends need blueprintApis
     assert "cert-manager.io" in present_groups(chart, PLATFORM)

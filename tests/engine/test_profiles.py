@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from chartgate import Applicability, Finding, policy
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 from chartgate.check.definition import PolicyDeclarationError
-from chartgate.discover.profiles import Profile, profile_names, register, unregister
+from chartgate.discover.profiles import _Profile, profile_names, _register, _unregister
 from chartgate.testing import judge
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n"
@@ -32,17 +32,17 @@ def attach_toy(loaded, chart_dir: Path) -> bool:
     return (chart_dir / "toy.yaml").is_file()
 
 
-TOY = Profile(name="toy", attach=attach_toy, skipped="toy-only rule: {name} is not a toy chart (no toy.yaml)",
+TOY = _Profile(name="toy", attach=attach_toy, skipped="toy-only rule: {name} is not a toy chart (no toy.yaml)",
               requirements={"toy-file": (lambda ctx: True, lambda ctx: "never")})
 
 
 @pytest.fixture
 def toy_profile():
-    register(TOY)
+    _register(TOY)
     try:
         yield TOY
     finally:
-        unregister("toy")
+        _unregister("toy")
 
 
 def test_a_second_profile_is_detected_and_a_policy_declared_for_it_applies_only_there(tmp_path, toy_profile):
@@ -54,7 +54,7 @@ def test_a_second_profile_is_detected_and_a_policy_declared_for_it_applies_only_
         yield Finding("a toy chart", template=f"{ctx.name}/toy.yaml")
 
     toy, plain = chart(tmp_path, "toy-app", toy=True), chart(tmp_path, "plain", toy=False)
-    assert load_chart_dir(toy).profile == "toy" and load_chart_dir(plain).profile == "generic"
+    assert _load_chart_dir(toy).profile == "toy" and _load_chart_dir(plain).profile == "generic"
     assert judge(toy, colour).outcome == "failed"
     skipped = judge(plain, colour)
     assert skipped.outcome == "skipped"
@@ -66,9 +66,9 @@ def test_without_the_registration_the_profile_is_unknown_to_declarations_and_dis
                                                      r"\['blueprint', 'generic'\]"):
         policy(id="TOY-002", title="t", rationale="r", reference="r", receives="chart",
                applies_to=Applicability(profile="toy"))
-    assert load_chart_dir(chart(tmp_path, "toy-app", toy=True)).profile == "generic"
+    assert _load_chart_dir(chart(tmp_path, "toy-app", toy=True)).profile == "generic"
 
 
 def test_a_profile_name_is_registered_once(toy_profile):
     with pytest.raises(ValueError, match="already registered"):
-        register(TOY)
+        _register(TOY)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.discover.charts import load_chart_dir
-from chartgate.plan.references import chart_references, unresolved_reads
+from chartgate.discover.charts import _load_chart_dir
+from chartgate.plan.references import chart_references, _unresolved_reads
 
 from ..reliability.helpers import write_chart
 
@@ -36,16 +36,16 @@ GIVEN_UP = {
 
 @pytest.mark.parametrize("text", FOLLOWED)
 def test_reads_the_scan_follows(text):
-    assert unresolved_reads(text) is None
+    assert _unresolved_reads(text) is None
 
 
 @pytest.mark.parametrize("text, why", GIVEN_UP.items(), ids=range(len(GIVEN_UP)))
 def test_reads_the_scan_cannot_follow_say_why(text, why):
-    assert why in unresolved_reads(text)
+    assert why in _unresolved_reads(text)
 
 
 def test_a_read_it_cannot_follow_makes_every_value_of_the_tree_read(tmp_path):
-    chart = load_chart_dir(write_chart(tmp_path, "app", {"a.yaml": "{{ .Values.a }}", "b.yaml": "{{ toYaml $ }}"}))
+    chart = _load_chart_dir(write_chart(tmp_path, "app", {"a.yaml": "{{ .Values.a }}", "b.yaml": "{{ toYaml $ }}"}))
     refs = chart_references(chart)
     assert refs.reads(("anything", "at", "all"))
     assert refs.unresolved == [f"{tmp_path}/app/templates/b.yaml hands the root context whole to `{{{{ toYaml $ }}}}`, "
@@ -57,18 +57,18 @@ def test_a_root_carried_in_a_dict_is_followed_into_the_helper(tmp_path):
     helper = ('{{ define "app.sa" }}{{ .root.Values.sa.name }}{{ include "app.name" .root }}{{ end }}'
               '{{ define "app.name" }}{{ .Values.nameOverride }}{{ end }}')
     files = {"_h.tpl": helper, "sa.yaml": '{{ include "app.sa" (dict "root" . "component" "c") }}'}
-    refs = chart_references(load_chart_dir(write_chart(tmp_path, "app", files)))
+    refs = chart_references(_load_chart_dir(write_chart(tmp_path, "app", files)))
     assert not refs.unresolved and refs.reads(("sa", "name")) and refs.reads(("nameOverride",))
     assert not refs.reads(("unread",))
     files["_dump.tpl"] = '{{ define "app.dump" }}{{ toYaml .root }}{{ end }}'  # the carried root, whole
-    refs = chart_references(load_chart_dir(write_chart(tmp_path / "dump", "app", files)))
+    refs = chart_references(_load_chart_dir(write_chart(tmp_path / "dump", "app", files)))
     assert "_dump.tpl hands the root context whole to `{{ toYaml .root }}`" in refs.unresolved[0]
     assert refs.reads(("unread",))
 
 
 def test_a_helper_reads_for_every_chart_of_the_tree(tmp_path):
     chart_yaml = "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies: [{name: lib, version: 0.1.0}]\n"
-    chart = load_chart_dir(write_chart(tmp_path, "app", {}, chart_yaml=chart_yaml, files={
+    chart = _load_chart_dir(write_chart(tmp_path, "app", {}, chart_yaml=chart_yaml, files={
         "charts/lib/Chart.yaml": "apiVersion: v2\nname: lib\nversion: 0.1.0\n",
         "charts/lib/templates/_h.tpl": '{{ define "lib.name" }}{{ .Values.nameOverride }}{{ end }}'}))
     refs = chart_references(chart)
@@ -84,7 +84,7 @@ def test_what_helm_itself_reads_schema_tags_and_imported_values(tmp_path):
     files = {f"charts/{n}/Chart.yaml": f"apiVersion: v2\nname: {n}\nversion: 0.1.0\n"
              for n in ("tagged", "exporter", "strict")}
     files["charts/strict/values.schema.json"] = '{"type": "object"}'
-    refs = chart_references(load_chart_dir(write_chart(tmp_path, "app", {}, chart_yaml=chart_yaml, files=files)))
+    refs = chart_references(_load_chart_dir(write_chart(tmp_path, "app", {}, chart_yaml=chart_yaml, files=files)))
     assert refs.reads(("tags", "front")) and not refs.reads(("tags", "back"))
     assert refs.reads(("exporter", "data", "x")) and refs.reads(("strict", "anything"))
     assert not refs.reads(("tagged", "unread"))

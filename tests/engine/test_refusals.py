@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chartgate.plan.covering import coverage_gaps
-from chartgate.plan.refusals import learn_and_cover, mentioned
+from chartgate.plan.refusals import learn_and_cover, _mentioned
 from ..conftest import REPO, gate_config, run_gate
 from .test_toggles import CONFIGMAP, gate_on, write_chart
 
@@ -79,9 +79,9 @@ def test_a_spent_budget_lists_what_is_left_and_the_coverage_is_partial():
 
 def test_the_message_names_the_factors_it_is_about():
     message = "execution error at (x/templates/g.yaml:3:9): features.cacheFallback requires features.mode.enabled=true"
-    assert mentioned(message, "up.features.cacheFallback.enabled")
-    assert mentioned(message, "up.features.mode.enabled")
-    assert not mentioned(message, "up.features.cacheFallback104.enabled")
+    assert _mentioned(message, "up.features.cacheFallback.enabled")
+    assert _mentioned(message, "up.features.mode.enabled")
+    assert not _mentioned(message, "up.features.cacheFallback104.enabled")
 
 
 # -- the engine: real Helm ------------------------------------------------------------------------------
@@ -160,18 +160,18 @@ def test_the_plan_estimate_is_within_15_percent_of_the_helm_runs(tmp_path, polic
 def test_only_a_fail_or_required_guarded_by_a_factor_counts_as_a_guard(tmp_path):
     """A `required` of a cluster value on a line beside a toggle's is no guard (bp-sierra's estimate
     counted planning it never did); an `if` on a toggle around a `fail` is one."""
-    from chartgate.discover.charts import load_chart_dir
-    from chartgate.plan.estimate import guards_on_factors
-    from chartgate.plan.planner import Factor, FactorKind
+    from chartgate.discover.charts import _load_chart_dir
+    from chartgate.plan.estimate import _guards_on_factors
+    from chartgate.plan.planner import _Factor, _FactorKind
     values = "xOverlay:\n  a: {enabled: false}\n  b: {enabled: false}\nexternalDomain: ''\n"
     config = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
               "  a: {{ .Values.xOverlay.a.enabled | quote }}\n"
               "  url: {{ required \"externalDomain is required\" .Values.externalDomain | quote }}\n")
-    chart = load_chart_dir(write_chart(tmp_path, "bp-g", values, {"cm.yaml": config}))
-    factors = [Factor(f"xOverlay.{n}.enabled", FactorKind.TOGGLE, (False, True)) for n in ("a", "b")]
-    assert guards_on_factors(chart, factors) == 0
+    chart = _load_chart_dir(write_chart(tmp_path, "bp-g", values, {"cm.yaml": config}))
+    factors = [_Factor(f"xOverlay.{n}.enabled", _FactorKind.TOGGLE, (False, True)) for n in ("a", "b")]
+    assert _guards_on_factors(chart, factors) == 0
     (chart.path / "templates" / "guard.yaml").write_text(EXCLUSIVE)
-    assert guards_on_factors(load_chart_dir(chart.path), factors) == 1
+    assert _guards_on_factors(_load_chart_dir(chart.path), factors) == 1
 
 
 def test_the_estimate_after_planning_counts_the_rows_planned_around_refusals(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 from chartgate.core.errors import InvalidConfig
 from chartgate.plan.releases import release_scenarios
 from chartgate.plan.scenarios import ScenarioKind
@@ -13,7 +13,7 @@ from ..conftest import CHARTS, REPO
 
 
 def test_fixture_cluster_release_becomes_a_scenario():
-    chart = load_chart_dir(CHARTS / "bp-knative")
+    chart = _load_chart_dir(CHARTS / "bp-knative")
     files = sorted((REPO / "fixtures" / "clusters").glob("**/*.yaml"))
     [scenario] = release_scenarios(chart, files, ("monitoring.coreos.com/v1",))
     assert scenario.kind is ScenarioKind.RELEASE
@@ -24,7 +24,7 @@ def test_fixture_cluster_release_becomes_a_scenario():
 
 
 def test_release_for_another_chart_is_ignored(tmp_path):
-    chart = load_chart_dir(CHARTS / "bp-kserve")
+    chart = _load_chart_dir(CHARTS / "bp-kserve")
     files = sorted((REPO / "fixtures" / "clusters").glob("**/*.yaml"))
     assert release_scenarios(chart, files) == []
 
@@ -34,4 +34,4 @@ def test_values_from_is_refused_not_ignored(tmp_path):
     path.write_text("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: x}\n"
                     "spec:\n  chart: {spec: {chart: bp-kserve}}\n  valuesFrom: [{kind: ConfigMap, name: v}]\n")
     with pytest.raises(InvalidConfig, match="valuesFrom"):
-        release_scenarios(load_chart_dir(CHARTS / "bp-kserve"), [path])
+        release_scenarios(_load_chart_dir(CHARTS / "bp-kserve"), [path])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 from chartgate.engine.gate import Gate
 from chartgate.render.helm import Helm, TemplateRequest
 from chartgate.check.loader import load_policy_module
@@ -114,12 +114,12 @@ data:
 _MEASURE_PARSE = textwrap.dedent("""
     import gc, json, resource, sys, time
     from chartgate.parse.manifests import kind_summary
-    from chartgate.parse.manifests import parse_render
+    from chartgate.parse.manifests import _parse_render
     text = open(sys.argv[1], encoding="utf-8").read()
     gc.collect()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    manifests = parse_render(text, namespace="big")
+    manifests = _parse_render(text, namespace="big")
     summary = kind_summary(manifests)
     seconds = time.perf_counter() - started
     peak_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
@@ -153,14 +153,14 @@ def test_a_render_of_twenty_thousand_objects_is_parsed_in_bounded_memory(tmp_pat
 _RENDER_INTO_CACHE = textwrap.dedent("""
     import hashlib, json, sys
     from pathlib import Path
-    from chartgate.discover.charts import load_chart_dir
+    from chartgate.discover.charts import _load_chart_dir
     from chartgate.render.helm import Helm
     from chartgate.render.renderer import Renderer
     from chartgate.plan.scenarios import Scenario, ScenarioKind
     from chartgate.render.toolchain import locate
     tools, cache, *charts = sys.argv[1:]
     renderer = Renderer(Helm(locate(Path(tools), env={})), Path(cache), workers=2)
-    jobs = [(load_chart_dir(Path(c)), Scenario("default", ScenarioKind.DEFAULT)) for c in charts]
+    jobs = [(_load_chart_dir(Path(c)), Scenario("default", ScenarioKind.DEFAULT)) for c in charts]
     out = {}
     for render in renderer.render_all(jobs):
         assert render.ok, render.error
@@ -194,7 +194,7 @@ def test_two_processes_sharing_one_render_cache_agree_and_leave_it_consistent(tm
     # A third run is served entirely from the cache, with the same results.
     later = Renderer(Helm(_pinned()), cache, workers=1)
     for name in ("shared-a", "only-2"):
-        render = later.render(load_chart_dir(charts / name), DEFAULT)
+        render = later.render(_load_chart_dir(charts / name), DEFAULT)
         assert render.cached and render.ok
     assert later.stats["renders"] == 0
 
@@ -299,7 +299,7 @@ def test_renders_never_contact_the_cluster_in_the_users_kubeconfig(tmp_path, mon
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("HELM_CONFIG_HOME", str(home / "helm-config"))
-    chart = load_chart_dir(write_chart(tmp_path, "probe", {"probe.yaml": LOOKUP_TEMPLATE}))
+    chart = _load_chart_dir(write_chart(tmp_path, "probe", {"probe.yaml": LOOKUP_TEMPLATE}))
     helm = Helm(_pinned(), timeout=30)
 
     started = time.monotonic()

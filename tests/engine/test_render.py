@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 from chartgate.core.errors import ChartFailed, HelmCrashed, ManifestParseError
 from chartgate.render.helm import Helm
 from chartgate.render.renderer import Renderer
@@ -45,7 +45,7 @@ def tiny_chart(root: Path, templates: dict[str, str], name: str = "tiny"):
     (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n")
     for rel, text in templates.items():
         (chart / "templates" / rel).write_text(text)
-    return load_chart_dir(chart)
+    return _load_chart_dir(chart)
 
 
 def cache_entries(cache: Path) -> list[Path]:

@@ -10,7 +10,7 @@ import pytest
 
 from chartgate.discover.charts import discover
 from chartgate.core.errors import InvalidConfig
-from chartgate.discover.selection import affects, changed_charts, changed_files, chart_paths, needs, parse_shard, shard
+from chartgate.discover.selection import _affects, changed_charts, changed_files, _chart_paths, _needs, parse_shard, shard
 
 from ..conftest import CHARTS
 
@@ -79,7 +79,7 @@ def test_mapping_form_depends_with_alias_select_dependents_without_crashing(tmp_
                                     "    - {blueprint: bp-postgres, version: '^2', alias: db, values: {x: 1}}\n")
     chart_with(tmp_path, "bp-top", "kind: Blueprint\nspec:\n  depends: [bp-app]\n")  # the plain-name form
     charts = {c.name: c for c in discover([tmp_path])}
-    assert needs(charts["bp-app"]) == {"bp-postgres"}
+    assert _needs(charts["bp-app"]) == {"bp-postgres"}
     changed = {(tmp_path / "bp-postgres" / "chart" / "Chart.yaml").resolve()}
     assert changed_charts(charts, changed) == {"bp-postgres", "bp-app", "bp-top"}  # transitively
 
@@ -87,10 +87,10 @@ def test_mapping_form_depends_with_alias_select_dependents_without_crashing(tmp_
 def test_files_that_affect_a_chart(tmp_path):
     chart_dir = chart_with(tmp_path, "bp-x", "kind: Blueprint\n")
     [chart] = discover([tmp_path])
-    assert chart_paths(chart) == [chart_dir.resolve(), (tmp_path / "bp-x").resolve()]
-    assert affects(chart, (tmp_path / "bp-x" / "blueprint.yaml").resolve())
-    assert affects(chart, (chart_dir / "charts" / "up-1.0.0.tgz").resolve())
-    assert not affects(chart, (tmp_path / "bp-y" / "values.yaml").resolve())
+    assert _chart_paths(chart) == [chart_dir.resolve(), (tmp_path / "bp-x").resolve()]
+    assert _affects(chart, (tmp_path / "bp-x" / "blueprint.yaml").resolve())
+    assert _affects(chart, (chart_dir / "charts" / "up-1.0.0.tgz").resolve())
+    assert not _affects(chart, (tmp_path / "bp-y" / "values.yaml").resolve())
 
 
 def test_a_blueprint_is_known_by_its_metadata_name_too(tmp_path):

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from chartgate.core.errors import InvalidChart, InvalidConfig
-from chartgate.plan.strategies import (INCOMPATIBLE, PROFILE_ENV, Profile, active_profile, admits, config_space,
-                                       conform, dotted, number_bounds, smallest_counterexample)
+from chartgate.plan.strategies import (INCOMPATIBLE, _PROFILE_ENV, Profile, active_profile, _admits, config_space,
+                                       conform, dotted, _number_bounds, smallest_counterexample)
 
 SCHEMA = {
     "type": "object",
@@ -157,9 +157,9 @@ def test_prefetch_sees_the_search_in_one_batch_and_changes_no_verdict():
 
 def test_profiles_come_from_the_environment():
     assert active_profile({}) == Profile("ci", 12)
-    assert active_profile({PROFILE_ENV: "deep"}).examples == 300
+    assert active_profile({_PROFILE_ENV: "deep"}).examples == 300
     with pytest.raises(InvalidConfig, match="use one of: ci, deep"):
-        active_profile({PROFILE_ENV: "exhaustive"})
+        active_profile({_PROFILE_ENV: "exhaustive"})
     chosen = Profile("ci", 25).settings
     assert chosen.derandomize and chosen.database is None and chosen.deadline is None
 
@@ -171,13 +171,13 @@ def test_profiles_come_from_the_environment():
     ({"minimum": 5, "exclusiveMinimum": 3}, (5, None, False, False)),  # the tighter bound wins
 ])
 def test_number_bounds(schema, expected):
-    assert number_bounds(schema) == expected
+    assert _number_bounds(schema) == expected
 
 
 def test_an_invalid_default_is_not_preferred():
-    assert not admits({"type": "integer", "minimum": 10}, 5)
-    assert admits({"type": "string", "pattern": "^a"}, "abc")
-    assert not admits({"type": "integer"}, True)
+    assert not _admits({"type": "integer", "minimum": 10}, 5)
+    assert _admits({"type": "string", "pattern": "^a"}, "abc")
+    assert not _admits({"type": "integer"}, True)
 
 
 # -- generated values respect the type of what they replace -----------------------------------------

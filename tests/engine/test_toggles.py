@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 from chartgate.check.loader import load_policy_module
 from chartgate.check.definition import Outcome, policies_in
-from chartgate.plan.references import chart_references, template_references
+from chartgate.plan.references import chart_references, _template_references
 from chartgate.plan.toggles import Classification, ToggleCategory, discover_toggles
 
 from ..conftest import REPO, gate_config, run_gate
@@ -65,11 +65,11 @@ def write_chart(root: Path, name: str, values: str, templates: dict[str, str], *
     ("{{- with .Values }}{{ .a }}{{ end }}", set(), True),
 ])
 def test_template_references(text, paths, whole):
-    assert template_references(text) == (paths, whole)
+    assert _template_references(text) == (paths, whole)
 
 
 def test_subchart_reads_are_scoped_under_its_key_and_global_is_shared(tmp_path):
-    chart = load_chart_dir(write_chart(tmp_path, "bp-x", "up: {}\n", {}, sub=(
+    chart = _load_chart_dir(write_chart(tmp_path, "bp-x", "up: {}\n", {}, sub=(
         "up", "a: {enabled: false}\n", {"t.yaml": "{{ .Values.a.enabled }}{{ .Values.global.domain }}"})))
     refs = chart_references(chart)
     assert refs.reads(("up", "a", "enabled")) and refs.reads(("global", "domain"))
@@ -92,7 +92,7 @@ rbac: {create: true}
 serviceAccount: {create: true}
 """
     reads = "{{ .Values.xOverlay }}{{ .Values.rbac }}{{ .Values.serviceAccount }}"
-    chart = load_chart_dir(write_chart(tmp_path, "bp-x", values, {"t.yaml": reads}))
+    chart = _load_chart_dir(write_chart(tmp_path, "bp-x", values, {"t.yaml": reads}))
     found = {t.dotted: t for t in discover_toggles(chart)}
     category = {name: t.category for name, t in found.items()}
     assert category["xOverlay.serviceMonitor.enabled"] is ToggleCategory.OBSERVABILITY

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chartgate.core.errors import HelmChecksumMismatch, HelmNotFound
-from chartgate.render.toolchain import DEFAULT_HELM_VERSION, HELM_RELEASES, locate, provisioned_path, sha256_file
+from chartgate.render.toolchain import DEFAULT_HELM_VERSION, HELM_RELEASES, locate, _provisioned_path, _sha256_file
 
 from ..conftest import REPO
 
@@ -44,7 +44,7 @@ def test_unprovisioned_tools_dir_says_how_to_provision(tmp_path):
     with pytest.raises(HelmNotFound) as excinfo:
         locate(tmp_path / ".tools", env={})
     message = str(excinfo.value)
-    assert str(provisioned_path(tmp_path / ".tools", DEFAULT_HELM_VERSION)) in message
+    assert str(_provisioned_path(tmp_path / ".tools", DEFAULT_HELM_VERSION)) in message
     # The command named exists wherever chartgate is installed (not this checkout's `make tools`).
     assert "chartgate tools install" in message and "HELM_BIN" in message and "make tools" not in message
 
@@ -59,7 +59,7 @@ def test_tampered_binary_is_refused_before_it_is_executed(tmp_path):
     """The 'binary' is a script that would leave a marker if anything ran it."""
     marker = tmp_path / "executed"
     tools = tmp_path / ".tools"
-    target = provisioned_path(tools, DEFAULT_HELM_VERSION)
+    target = _provisioned_path(tools, DEFAULT_HELM_VERSION)
     target.parent.mkdir(parents=True)
     target.write_text(f"#!/bin/sh\ntouch {marker}\necho v{DEFAULT_HELM_VERSION}\n")
     target.chmod(0o755)
@@ -75,9 +75,9 @@ def test_tampered_binary_is_refused_before_it_is_executed(tmp_path):
 
 def test_a_one_byte_change_to_the_real_binary_is_detected(tmp_path):
     tools = tmp_path / ".tools"
-    target = provisioned_path(tools, DEFAULT_HELM_VERSION)
+    target = _provisioned_path(tools, DEFAULT_HELM_VERSION)
     target.parent.mkdir(parents=True)
-    shutil.copy2(provisioned_path(TOOLS, DEFAULT_HELM_VERSION), target)
+    shutil.copy2(_provisioned_path(TOOLS, DEFAULT_HELM_VERSION), target)
     with open(target, "r+b") as fh:  # flip one byte in the middle of the file
         fh.seek(os.path.getsize(target) // 2)
         byte = fh.read(1)
@@ -85,7 +85,7 @@ def test_a_one_byte_change_to_the_real_binary_is_detected(tmp_path):
         fh.write(bytes([byte[0] ^ 0xFF]))
     with pytest.raises(HelmChecksumMismatch, match="was modified or corrupted"):
         locate(tools, env={})
-    assert sha256_file(target) != HELM_RELEASES[DEFAULT_HELM_VERSION].sha256
+    assert _sha256_file(target) != HELM_RELEASES[DEFAULT_HELM_VERSION].sha256
 
 
 def test_helm_bin_overrides_the_pinned_binary_without_a_checksum(tmp_path):
@@ -101,9 +101,9 @@ def test_helm_bin_overrides_the_pinned_binary_without_a_checksum(tmp_path):
 
 def _linked_tools(root: Path, version: str = DEFAULT_HELM_VERSION) -> Path:
     """A tools directory holding the pinned binary (a link to this checkout's: no 60 MB copy)."""
-    target = provisioned_path(root, version)
+    target = _provisioned_path(root, version)
     target.parent.mkdir(parents=True)
-    target.symlink_to(provisioned_path(TOOLS, version))
+    target.symlink_to(_provisioned_path(TOOLS, version))
     return root
 
 
@@ -118,7 +118,7 @@ def test_the_pinned_binary_is_found_in_the_user_cache_directory(tmp_path):
 def test_helm_on_path_is_used_when_its_major_version_matches(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "helm").symlink_to(provisioned_path(TOOLS, DEFAULT_HELM_VERSION))  # a Helm 4 on PATH
+    (bin_dir / "helm").symlink_to(_provisioned_path(TOOLS, DEFAULT_HELM_VERSION))  # a Helm 4 on PATH
     location = locate(tmp_path / "none", DEFAULT_HELM_VERSION, env={"PATH": str(bin_dir)})
     assert location.source == "PATH" and location.pinned_version is None
     assert location.sha256 == HELM_RELEASES[DEFAULT_HELM_VERSION].sha256  # recorded in provenance
@@ -138,7 +138,7 @@ def test_tools_where_names_each_binary_or_what_is_missing(tmp_path, capsys):
         os.environ["PATH"] = str(tmp_path / "empty-bin")
         assert main(["tools", "where", "--tools-dir", str(TOOLS)]) == 0
         out = capsys.readouterr().out
-        assert all(f"helm {v}: {provisioned_path(TOOLS, v).resolve()}" in out for v in HELM_RELEASES)
+        assert all(f"helm {v}: {_provisioned_path(TOOLS, v).resolve()}" in out for v in HELM_RELEASES)
         assert main(["tools", "where", "--tools-dir", str(tmp_path / "empty")]) == 1
         assert "missing - Helm" in capsys.readouterr().out
     finally:

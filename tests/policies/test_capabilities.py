@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 from chartgate.check.context import ChartContext, ScenarioContext
 from chartgate.check.loader import load_policy_module
-from chartgate.parse.manifests import parse_render
+from chartgate.parse.manifests import _parse_render
 from chartgate.discover.platform import Platform
 from chartgate.check.definition import Outcome
 from chartgate.check.definition import NotApplicable
@@ -59,12 +59,12 @@ PLATFORM = Platform(blueprint_apis={"bp-cert-manager": ("cert-manager.io",)})
 
 def cap_context(depends, text: str = CERTIFICATE) -> ScenarioContext:
     """bp-kserve's files with the given spec.depends, and a render holding `text` (no API advertised)."""
-    chart = load_chart_dir(CHARTS / "bp-kserve")
+    chart = _load_chart_dir(CHARTS / "bp-kserve")
     chart.blueprint = {**chart.blueprint, "spec": {**chart.blueprint["spec"], "depends": depends}}
     scenario = Scenario("default", ScenarioKind.DEFAULT)
     ctx = ChartContext(chart, [scenario], renderer=None, platform=PLATFORM, kube_versions=TARGETS)
     return ScenarioContext(ctx, scenario, Render("bp-kserve", scenario, "helm template",
-                                                 parse_render(text, namespace="ns")))
+                                                 _parse_render(text, namespace="ns")))
 
 
 @pytest.mark.parametrize("depends", [
@@ -97,7 +97,7 @@ def test_cap_applicability_is_declared():
 def test_gates_in_helpers_count_any_object_as_proof():
     scenario = Scenario("x", ScenarioKind.DEFAULT)
     text = "---\n# Source: c/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
-    render = Render("c", scenario, "", parse_render(text, namespace="ns"))
+    render = Render("c", scenario, "", _parse_render(text, namespace="ns"))
     assert cap.renders_from(render, "c/templates/a.yaml")
     assert not cap.renders_from(render, "c/templates/b.yaml")
     assert cap.renders_from(render, "c/templates/_helpers.tpl")

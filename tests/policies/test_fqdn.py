@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 from chartgate.parse.dnsnames import (find_names, has_public_suffix, is_cluster_local, is_reverse_dns, is_within,
-                                      names_in_text, parse_embedded, public_suffix, suffix_list_provenance)
+                                      _names_in_text, _parse_embedded, _public_suffix, _suffix_list_provenance)
 from chartgate.core.errors import ChartFailed, RenderError
 from chartgate.check.loader import load_policy_module
-from chartgate.parse.manifests import parse_render
+from chartgate.parse.manifests import _parse_render
 from chartgate.discover.platform import Platform
 from chartgate.render.renderer import Render
 from chartgate.plan.scenarios import Scenario, ScenarioKind
@@ -39,16 +39,16 @@ SENTINEL = Platform().fqdn_sentinel
     ("Knative.Serving", []),  # prose/code, not a lower-case hostname
 ])
 def test_names_in_text(text, names):
-    assert names_in_text(text) == names
+    assert _names_in_text(text) == names
 
 
 def test_embedded_documents_are_parsed_by_format():
-    assert parse_embedded('{"a": "x.example.com"}') == ("json", {"a": "x.example.com"})
-    assert parse_embedded("a: 1\nb:\n  - c\n")[0] == "yaml"
-    assert parse_embedded('title = "t"\n[server]\nport = 1\n')[0] == "toml"
-    assert parse_embedded("[server]\nhost=foo.example.com\n") == ("ini", {"server": {"host": "foo.example.com"}})
-    assert parse_embedded("#!/bin/sh\necho hi\n") is None  # a script is text
-    assert parse_embedded("just: one line") is None  # one-liners are scanned as text
+    assert _parse_embedded('{"a": "x.example.com"}') == ("json", {"a": "x.example.com"})
+    assert _parse_embedded("a: 1\nb:\n  - c\n")[0] == "yaml"
+    assert _parse_embedded('title = "t"\n[server]\nport = 1\n')[0] == "toml"
+    assert _parse_embedded("[server]\nhost=foo.example.com\n") == ("ini", {"server": {"host": "foo.example.com"}})
+    assert _parse_embedded("#!/bin/sh\necho hi\n") is None  # a script is text
+    assert _parse_embedded("just: one line") is None  # one-liners are scanned as text
 
 
 def test_names_inside_embedded_documents_report_the_inner_path():
@@ -196,7 +196,7 @@ data:
 
 def render_of(text: str, name: str = "default", error: RenderError | None = None) -> Render:
     scenario = Scenario(name, ScenarioKind.DEFAULT)
-    return Render("chart", scenario, "helm template chart", parse_render(text, namespace="ns") if text else [],
+    return Render("chart", scenario, "helm template chart", _parse_render(text, namespace="ns") if text else [],
                   error=error)
 
 
@@ -261,12 +261,12 @@ def test_a_chart_without_fqdn_inputs_is_not_applicable_for_fqdn_003():
     ("co.uk", None), ("in-addr.arpa", None),  # a public suffix itself has no registrable part
 ])
 def test_public_suffixes_come_from_the_bundled_list(name, suffix):
-    assert public_suffix(name) == suffix
+    assert _public_suffix(name) == suffix
     assert has_public_suffix(name) is (suffix is not None)
 
 
 def test_the_suffix_list_version_is_recorded_for_provenance():
-    recorded = suffix_list_provenance()
+    recorded = _suffix_list_provenance()
     assert recorded["package"] == "publicsuffixlist"
     assert recorded["version"][:1].isdigit() and recorded["list_version"][:2] == "20"
 
@@ -296,11 +296,11 @@ def test_comment_lines_of_embedded_text_are_documentation():
 
 
 def test_command_line_flag_names_are_not_names():
-    assert names_in_text("--collector.textfile.directory /host --web.listen-address=:9100") == []
+    assert _names_in_text("--collector.textfile.directory /host --web.listen-address=:9100") == []
 
 
 def test_file_names_that_end_in_a_real_tld_are_not_names():
-    assert names_in_text("python app.py --config values.json run.sh app.properties notes.md") == []
+    assert _names_in_text("python app.py --config values.json run.sh app.properties notes.md") == []
 
 
 def test_positions_where_no_host_is_meant():

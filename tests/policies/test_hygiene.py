@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from chartgate.check.loader import load_policy_module
-from chartgate.parse.manifests import parse_render
+from chartgate.parse.manifests import _parse_render
 from chartgate.render.renderer import Render
 from chartgate.plan.scenarios import Scenario, ScenarioKind
 
@@ -70,7 +70,7 @@ spec:
 def chart_context(renders: dict[str, str], blueprint: dict | None = None):
     """A chart context whose planned scenarios render `renders` {scenario name: text}."""
     scenarios = [Scenario(name, ScenarioKind.DEFAULT) for name in renders]
-    by_name = {s.name: Render("bp-demo", s, "helm template", parse_render(renders[s.name], namespace="demo"))
+    by_name = {s.name: Render("bp-demo", s, "helm template", _parse_render(renders[s.name], namespace="demo"))
                for s in scenarios}
     return SimpleNamespace(
         name="bp-demo", scenarios=scenarios, kube_versions=("1.30", "1.33"),

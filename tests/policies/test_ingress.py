@@ -10,7 +10,7 @@ import pytest
 
 from chartgate.check.context import ScenarioContext
 from chartgate.check.loader import load_policy_module
-from chartgate.parse.manifests import parse_render
+from chartgate.parse.manifests import _parse_render
 from chartgate.discover.platform import Platform
 from chartgate.check.definition import NotApplicable
 from chartgate.render.renderer import Render
@@ -23,8 +23,8 @@ ing = load_policy_module(REPO / "policies" / "ingress.py")
 
 def context(text: str, capabilities_text: str = "") -> ScenarioContext:
     scenario = Scenario("test", ScenarioKind.DEFAULT)
-    render = Render("chart", scenario, "helm template chart", parse_render(text, namespace="ns"))
-    everything = Render("chart", scenario, "helm template chart", parse_render(capabilities_text, namespace="ns"))
+    render = Render("chart", scenario, "helm template chart", _parse_render(text, namespace="ns"))
+    everything = Render("chart", scenario, "helm template chart", _parse_render(capabilities_text, namespace="ns"))
     chart_ctx = SimpleNamespace(name="chart", platform=Platform(ingress_class="cilium"),
                                 try_render=lambda name: everything)
     return ScenarioContext(chart_ctx, scenario, render)
@@ -266,10 +266,10 @@ def test_ing_policies_are_blueprint_rules_and_declare_their_kinds():
 
 
 def test_a_render_without_the_declared_kind_is_skipped_by_the_engine():
-    from chartgate.check.applicability import missing_kinds
+    from chartgate.check.applicability import _missing_kinds
     render = context(GATEWAY_CLASS).manifests
-    assert missing_kinds(ing.knative_serving_is_istio_less, render) == "no KnativeServing rendered in this scenario"
-    assert missing_kinds(ing.gateways_use_known_class, render) == "no Gateway rendered in this scenario"
+    assert _missing_kinds(ing.knative_serving_is_istio_less, render) == "no KnativeServing rendered in this scenario"
+    assert _missing_kinds(ing.gateways_use_known_class, render) == "no Gateway rendered in this scenario"
     # An Istio Gateway is a Gateway, but not a Gateway API one: ING-004 says so instead of passing.
     istio_gateway = "---\n# Source: c/t.yaml\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g}\n"
     with pytest.raises(NotApplicable, match="not gateway.networking.k8s.io objects"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 from chartgate.plan.nesting import template_parents, with_parents_on
 from chartgate.check.definition import Outcome, Severity
 
@@ -103,7 +103,7 @@ def nesting_run(tmp_path_factory, policies, render_cache):
 
 
 def test_parents_come_from_the_values_tree_and_the_if_nesting(tmp_path):
-    chart = load_chart_dir(write_orphans(tmp_path))
+    chart = _load_chart_dir(write_orphans(tmp_path))
     from chartgate.plan.toggles import discover_toggles
     parents = {t.dotted: t.parents for t in discover_toggles(chart)}
     assert parents["serviceMonitor.enabled"] == ("service.enabled",)  # the metrics Service's nested `if`
@@ -153,7 +153,7 @@ def test_template_nesting(tmp_path, template, parents):
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
     (chart / "values.yaml").write_text("a: {enabled: true}\nb: {enabled: false}\n")
     (chart / "templates" / "t.yaml").write_text(template)
-    assert template_parents(load_chart_dir(chart), [("a", "enabled"), ("b", "enabled")]) == parents
+    assert template_parents(_load_chart_dir(chart), [("a", "enabled"), ("b", "enabled")]) == parents
 
 
 def test_a_row_switches_the_parents_of_its_children_on_transitively():

@@ -13,7 +13,7 @@ import pytest
 from chartgate.core.errors import ChartFailed, RenderError
 from chartgate.engine.gate import Gate
 from chartgate.check.loader import load_policy_module
-from chartgate.parse.manifests import parse_render
+from chartgate.parse.manifests import _parse_render
 from chartgate.check.definition import Outcome
 from chartgate.render.renderer import Render
 from chartgate.plan.scenarios import Scenario, ScenarioKind
@@ -27,7 +27,7 @@ SCENARIO = Scenario("capabilities+property", ScenarioKind.CAPABILITIES)
 
 def rendered(text: str) -> Render:
     return Render("demo", SCENARIO, "helm template demo ./demo",
-                  parse_render(text, namespace="demo", chart="demo"))
+                  _parse_render(text, namespace="demo", chart="demo"))
 
 
 def failed(cls, message: str) -> Render:

@@ -10,7 +10,7 @@ import pytest
 from chartgate.lib import schemas
 from chartgate.check.context import ScenarioContext
 from chartgate.check.loader import load_policy_module
-from chartgate.parse.manifests import parse_render
+from chartgate.parse.manifests import _parse_render
 from chartgate.check.definition import NotApplicable
 from chartgate.render.renderer import Render
 from chartgate.plan.scenarios import Scenario, ScenarioKind
@@ -171,7 +171,7 @@ spec: {spec}
 def context(text: str, *, crds: str = "", kube_versions=("1.30", "1.33")) -> ScenarioContext:
     import yaml
     scenario = Scenario("test", ScenarioKind.DEFAULT)
-    render = Render("chart", scenario, "helm template chart", parse_render(text, namespace="apps"))
+    render = Render("chart", scenario, "helm template chart", _parse_render(text, namespace="apps"))
     shipped = [("chart/crds/crd.yaml", doc) for doc in yaml.safe_load_all(crds) if doc]
     chart = SimpleNamespace(digest=f"test-{hash(crds)}", crd_documents=lambda: shipped)
     return ScenarioContext(SimpleNamespace(chart=chart, kube_versions=kube_versions, name="chart"), scenario, render)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from chartgate.check.context import scenario_values
+from chartgate.check.context import _scenario_values
 
 import pytest
 
 from chartgate.check.context import ScenarioContext
 from chartgate.check.loader import load_policy_module
-from chartgate.parse.manifests import parse_render
+from chartgate.parse.manifests import _parse_render
 from chartgate.discover.platform import Platform
 from chartgate.check.definition import NotApplicable
 from chartgate.render.renderer import Render
@@ -49,7 +49,7 @@ def chart_context(values: dict, scenarios=(), render=None):
     chart = SimpleNamespace(name="chart", values=values, effective_values=values, subcharts={}, path=None)
     return SimpleNamespace(chart=chart, name="chart", platform=Platform(), scenarios=list(scenarios),
                            try_render=lambda name: render,
-                           values_for=lambda scenario: scenario_values(chart, scenario))
+                           values_for=lambda scenario: _scenario_values(chart, scenario))
 
 
 def test_a_reversed_range_in_values_is_caught_without_rendering():
@@ -76,7 +76,7 @@ def test_no_range_is_not_applicable():
 
 def test_scenario_values_merge_set_json_mappings_like_helm():
     scenario = Scenario("s", ScenarioKind.CI, set_values=(("o", {"networkPolicy": {"enabled": True}}),))
-    values = scenario_values(SimpleNamespace(effective_values={"o": {"udpPortRange": {"start": 1, "end": 2}}}),
+    values = _scenario_values(SimpleNamespace(effective_values={"o": {"udpPortRange": {"start": 1, "end": 2}}}),
                              scenario)
     assert values == {"o": {"udpPortRange": {"start": 1, "end": 2}, "networkPolicy": {"enabled": True}}}
 
@@ -114,7 +114,7 @@ VALUES = {"o": {"udpPortRange": {"start": 30000, "end": 32767}, "turnPort": 3478
 
 def scenario_context(text: str, values: dict = VALUES) -> ScenarioContext:
     scenario = Scenario("test", ScenarioKind.DEFAULT)
-    render = Render("chart", scenario, "helm template chart", parse_render(text, namespace="ns"))
+    render = Render("chart", scenario, "helm template chart", _parse_render(text, namespace="ns"))
     return ScenarioContext(chart_context(values), scenario, render)
 
 

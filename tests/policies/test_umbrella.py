@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from chartgate.discover.charts import ChartFiles, discover, load_chart, load_chart_dir
+from chartgate.discover.charts import ChartFiles, discover, _load_chart, _load_chart_dir
 from chartgate.check.context import ChartContext
 from chartgate.check.loader import load_policy_module
 from chartgate.check.definition import NotApplicable
@@ -43,7 +43,7 @@ def umbrella(pin: str = "1.2.0", vendored: str = "1.2.0", *, extra: dict | None 
         f"charts/up-{vendored}.tgz": tgz("up", {"Chart.yaml": f"apiVersion: v2\nname: up\nversion: {vendored}\n"}),
     }
     files.update({k: v if isinstance(v, bytes) else v.encode() for k, v in (extra or {}).items()})
-    chart = load_chart(ChartFiles("mem/bp-demo", files))
+    chart = _load_chart(ChartFiles("mem/bp-demo", files))
     chart.blueprint = blueprint
     return ChartContext(chart, [], renderer=None, platform=SimpleNamespace())
 
@@ -167,7 +167,7 @@ def composite(*, values: dict | None = None) -> ChartContext:
     for name, version in (("bp-a", "1.0.0"), ("bp-b", "2.0.0")):
         files[f"charts/{name}-{version}.tgz"] = tgz(name, {"Chart.yaml": f"apiVersion: v2\nname: {name}\n"
                                                                         f"version: {version}\n"})
-    chart = load_chart(ChartFiles("mem/bp-suite", files))
+    chart = _load_chart(ChartFiles("mem/bp-suite", files))
     chart.blueprint = {"metadata": {"name": "bp-suite"}, "spec": {"version": "1.0.0"}}
     return ChartContext(chart, [], renderer=None, platform=SimpleNamespace())
 
@@ -188,7 +188,7 @@ def test_library_dependencies_are_not_the_upstream():
              "charts/up-1.2.0.tgz": tgz("up", {"Chart.yaml": "apiVersion: v2\nname: up\nversion: 1.2.0\n"}),
              "charts/common-2.0.0.tgz": tgz("common", {"Chart.yaml": "apiVersion: v2\nname: common\n"
                                                                      "version: 2.0.0\ntype: library\n"})}
-    chart = load_chart(ChartFiles("mem/bp-demo", files))
+    chart = _load_chart(ChartFiles("mem/bp-demo", files))
     chart.blueprint = BLUEPRINT
     ctx = ChartContext(chart, [], renderer=None, platform=SimpleNamespace())
     assert [d.name for d in umb.upstream_dependencies(ctx)] == ["up"]
@@ -199,7 +199,7 @@ def no_dependency(values: dict, blueprint: dict = BLUEPRINT) -> ChartContext:
     meta = {"apiVersion": "v2", "name": "bp-demo", "version": "1.0.0"}
     files = {"Chart.yaml": yaml.safe_dump(meta).encode(), "values.yaml": yaml.safe_dump(values).encode(),
              "templates/cm.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"}
-    chart = load_chart(ChartFiles("mem/bp-demo", files))
+    chart = _load_chart(ChartFiles("mem/bp-demo", files))
     chart.blueprint = blueprint
     return ChartContext(chart, [], renderer=None, platform=SimpleNamespace())
 
@@ -237,7 +237,7 @@ def test_identity_findings_carry_the_line_and_manifests_chart_must_name_this_cha
     (chart_dir / "Chart.yaml").write_text("apiVersion: v2\nname: bp-demo\nversion: 1.0.0\n")
     (tmp_path / "bp-demo" / "blueprint.yaml").write_text(
         "kind: Blueprint\nmetadata:\n  name: bp-demo\nspec:\n  version: 1.0.1\n  manifests:\n    chart: ./helm\n")
-    ctx = ChartContext(load_chart_dir(chart_dir), [], renderer=None, platform=SimpleNamespace())
+    ctx = ChartContext(_load_chart_dir(chart_dir), [], renderer=None, platform=SimpleNamespace())
     version, manifests = umb.identity_matches_blueprint.check(ctx)
     assert (version.template, version.path, version.line) == ("bp-demo/../blueprint.yaml", "$.spec.version", 5)
     assert (manifests.path, manifests.line) == ("$.spec.manifests.chart", 7)

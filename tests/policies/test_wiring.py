@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from chartgate.check.loader import load_policy_module
-from chartgate.parse.manifests import parse_render
+from chartgate.parse.manifests import _parse_render
 from chartgate.render.renderer import Render
 from chartgate.plan.scenarios import Scenario, ScenarioKind
 from chartgate.check.context import ScenarioContext
@@ -24,7 +24,7 @@ NAMESPACE = "apps"
 def context(text: str, values: dict | None = None) -> ScenarioContext:
     """A scenario context over `text` as if Helm had rendered it into namespace `apps` with `values`."""
     scenario = Scenario("test", ScenarioKind.DEFAULT)
-    render = Render("chart", scenario, "helm template chart", parse_render(text, namespace=NAMESPACE))
+    render = Render("chart", scenario, "helm template chart", _parse_render(text, namespace=NAMESPACE))
     renderer = SimpleNamespace(request=lambda chart, scenario: SimpleNamespace(namespace=NAMESPACE))
     chart_ctx = SimpleNamespace(chart=None, renderer=renderer, kube_versions=("1.30", "1.33"), name="chart",
                                 values_for=lambda scenario: values or {})
@@ -114,13 +114,13 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: not-a-workload}
 """
-    templates = pod_templates(parse_render(text, namespace=NAMESPACE))
+    templates = pod_templates(_parse_render(text, namespace=NAMESPACE))
     assert [(t.owner.kind, t.path, t.labels["app"]) for t in templates] == [
         ("Deployment", "$.spec.template", "api"),
         ("CronJob", "$.spec.jobTemplate.spec.template", "nightly"),
         ("Pod", "$", "debug"),
     ]
-    assert [t.owner.name for t in pod_templates(parse_render(text, namespace=NAMESPACE), "jobs")] == ["nightly"]
+    assert [t.owner.name for t in pod_templates(_parse_render(text, namespace=NAMESPACE), "jobs")] == ["nightly"]
     assert [p["name"] for p in templates[0].container_ports()] == ["http", "metrics"]
 
 

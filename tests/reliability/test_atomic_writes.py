@@ -12,7 +12,7 @@ import pytest
 
 from chartgate.report import evidence
 from chartgate.core import yamlio
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 from chartgate.report.evidence import write_evidence
 from chartgate.render.renderer import Renderer
 from chartgate.plan.scenarios import Scenario, ScenarioKind
@@ -55,7 +55,7 @@ def test_an_interrupted_evidence_bundle_keeps_the_previous_bundle(tmp_path, monk
 
 
 def test_an_interrupted_cache_write_keeps_the_previous_entry(tmp_path, monkeypatch):
-    chart = load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
+    chart = _load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
     cache = tmp_path / "cache"
     Renderer(helm(), cache, workers=1).render(chart, DEFAULT)
     [entry] = (cache / "renders").rglob("*.json")
@@ -96,7 +96,7 @@ def test_an_interrupted_cache_write_keeps_the_previous_entry(tmp_path, monkeypat
 def test_a_cache_write_that_fails_midway_keeps_the_old_entry_and_the_render(tmp_path, monkeypatch):
     """ENOSPC while the entry is being written: the render is returned, the previous entry is intact,
     no temporary file is left, and the cache is bypassed for the rest of the run."""
-    chart = load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
+    chart = _load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
     cache = tmp_path / "cache"
     renderer = Renderer(helm(), cache, workers=1)
     renderer.render(chart, DEFAULT)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from chartgate.core import yamlio
-from chartgate.discover.charts import BrokenChart, discover, load_chart_dir
+from chartgate.discover.charts import BrokenChart, discover, _load_chart_dir
 from chartgate.core.errors import InvalidWaiver, InvalidYaml
 from chartgate.check.definition import Outcome
 from chartgate.plan.releases import release_scenarios
@@ -114,7 +114,7 @@ def test_a_chart_file_that_is_not_utf8_is_a_broken_chart_naming_file_and_line(tm
 
 
 def test_a_helmrelease_file_that_is_not_utf8_names_file_and_line(tmp_path):
-    chart = load_chart_dir(write_chart(tmp_path / "charts", "tiny"))
+    chart = _load_chart_dir(write_chart(tmp_path / "charts", "tiny"))
     path = tmp_path / "hr.yaml"
     path.write_bytes(b"apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: " + LATIN1 + b"\n")
     with pytest.raises(InvalidYaml, match=rf"^{path}:4: not UTF-8 text: byte 0xe9 at column 12"):
@@ -178,7 +178,7 @@ def test_a_cache_dir_that_is_a_file_is_bypassed_with_one_warning(pytester, monke
 
 @pytest.mark.parametrize("make_cache", ["file", "below-a-file"])
 def test_an_unusable_cache_never_fails_a_render(tmp_path, make_cache):
-    chart = load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
+    chart = _load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
     (tmp_path / "blocker").write_text("x")
     cache = tmp_path / "blocker" if make_cache == "file" else tmp_path / "blocker" / "cache"
     renderer = Renderer(helm(), cache, workers=1)
@@ -197,7 +197,7 @@ def test_an_unusable_cache_never_fails_a_render(tmp_path, make_cache):
     {"stdout": "", "documents": [["src", {"kind": "ConfigMap"}]]}, {"stdout": "", "documents": "x"},
 ])
 def test_a_cache_entry_of_the_wrong_shape_is_rendered_again(tmp_path, shape):
-    chart = load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
+    chart = _load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
     cache = tmp_path / "cache"
     Renderer(helm(), cache, workers=1).render(chart, DEFAULT)
     [entry] = (cache / "renders").rglob("*.json")
@@ -213,7 +213,7 @@ def test_a_cache_entry_of_the_wrong_shape_is_rendered_again(tmp_path, shape):
 def test_a_helmrelease_value_that_yaml_reads_as_a_date_is_passed_on_as_a_string(tmp_path):
     """Flux (and the API server) hand such a value to Helm as a string; turning it into --set-json
     must not crash on a Python date."""
-    chart = load_chart_dir(write_chart(tmp_path / "charts", "tiny", {"cm.yaml": CONFIGMAP.format(
+    chart = _load_chart_dir(write_chart(tmp_path / "charts", "tiny", {"cm.yaml": CONFIGMAP.format(
         name="cm", value="{{ .Values.releaseDate | quote }}")}))
     path = tmp_path / "hr.yaml"
     path.write_text("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: tiny\n"

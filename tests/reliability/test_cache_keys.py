@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.discover.charts import ChartFiles, load_chart_dir
+from chartgate.discover.charts import ChartFiles, _load_chart_dir
 from chartgate.core.errors import InvalidChart
 from chartgate.engine.gate import Gate
 from chartgate.render.renderer import Renderer
@@ -52,7 +52,7 @@ INDIRECT_READS = {
 
 @pytest.mark.parametrize("templates", INDIRECT_READS.values(), ids=INDIRECT_READS.keys())
 def test_a_set_line_read_indirectly_reaches_helm_and_the_key(tmp_path, templates):
-    chart = load_chart_dir(write_chart(tmp_path, "app", templates, values="pod: {privileged: false}\n"))
+    chart = _load_chart_dir(write_chart(tmp_path, "app", templates, values="pod: {privileged: false}\n"))
     for cache in (None, tmp_path / "cache"):  # cold without a cache, and with one
         renderer = Renderer(helm(), cache, workers=1)
         assert rendered_data(renderer.render(chart, DEFAULT))["shown"] == {"privileged": "false"}
@@ -60,7 +60,7 @@ def test_a_set_line_read_indirectly_reaches_helm_and_the_key(tmp_path, templates
 
 
 def test_a_value_given_to_tpl_at_render_time_is_never_pruned(tmp_path):
-    chart = load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value="{{ tpl .Values.text $ | quote }}")},
+    chart = _load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value="{{ tpl .Values.text $ | quote }}")},
                                        values='text: "off"\npod: {privileged: false}\n'))
     overlay = tmp_path / "overlay.yaml"
     overlay.write_text('text: "{{ .Values.pod.privileged }}"\n')
@@ -80,7 +80,7 @@ def test_a_value_read_by_a_subcharts_helper_for_the_umbrella_is_never_pruned(tmp
                            "charts/lib/Chart.yaml": "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n",
                            "charts/lib/templates/_flag.tpl":
                                '{{ define "lib.flag" }}{{ .Values.pod.privileged | quote }}{{ end }}'})
-    chart = load_chart_dir(path)
+    chart = _load_chart_dir(path)
     renderer = Renderer(helm(), tmp_path / "cache", workers=1)
     assert rendered_data(renderer.render(chart, DEFAULT))["shown"] == {"privileged": "false"}
     assert rendered_data(renderer.render(chart, PRIVILEGED))["shown"] == {"privileged": "true"}
@@ -89,7 +89,7 @@ def test_a_value_read_by_a_subcharts_helper_for_the_umbrella_is_never_pruned(tmp
 def test_a_value_helm_validates_against_the_schema_is_never_pruned(tmp_path):
     """values.schema.json reads every value: a `--set` it refuses fails the render, read or not."""
     schema = '{"type": "object", "additionalProperties": false, "properties": {"pod": {"type": "object"}}}'
-    chart = load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value='"x"')},
+    chart = _load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value='"x"')},
                                        values="pod: {}\n", files={"values.schema.json": schema}))
     render = Renderer(helm(), None, workers=1).render(
         chart, Scenario("typo", ScenarioKind.OVERLAY, set_values=(("podd", {"privileged": True}),)))
@@ -107,7 +107,7 @@ def test_helm_receives_exactly_the_request_its_render_key_is_derived_from(tmp_pa
     from chartgate.render.toolchain import locate
     from ..conftest import REPO
     fake = Helm(locate(REPO / ".tools", env={"HELM_BIN": str(script)}), timeout=30)
-    chart = load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value="{{ .Values.read | quote }}")},
+    chart = _load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value="{{ .Values.read | quote }}")},
                                        values="read: a\n"))
     renderer = Renderer(fake, tmp_path / "cache", workers=1)
     scenario = Scenario("s", ScenarioKind.OVERLAY, set_values=(("read", "b"), ("never.read", 1)))
@@ -131,7 +131,7 @@ def test_the_plan_says_why_every_value_counts_as_read(tmp_path):
 # -- the render key is the request Helm receives ------------------------------------------------------
 
 def test_the_render_key_is_derived_from_the_request_and_what_its_files_hold(tmp_path):
-    chart = load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value="{{ .Values | toJson | quote }}")}))
+    chart = _load_chart_dir(write_chart(tmp_path, "app", {"cm.yaml": SHOWN.format(value="{{ .Values | toJson | quote }}")}))
     renderer = Renderer(helm(), None, workers=1)
     one, two = tmp_path / "one.yaml", tmp_path / "two.yaml"
     one.write_text("a: 1\n")
@@ -162,10 +162,10 @@ def test_a_template_under_a_build_output_name_is_rendered_and_keyed(tmp_path, di
     path = tmp_path / "app"
     write_chart(tmp_path, "app", files={f"templates/sub/{dirname}/cm.yaml": SHOWN.format(value='"false"')})
     renderer = Renderer(helm(), tmp_path / "cache", workers=1)
-    first = renderer.render(load_chart_dir(path), DEFAULT)
+    first = renderer.render(_load_chart_dir(path), DEFAULT)
     assert rendered_data(first)["shown"] == {"privileged": "false"}  # Helm renders it
     (path / "templates" / "sub" / dirname / "cm.yaml").write_text(SHOWN.format(value='"true"'))
-    again = Renderer(helm(), tmp_path / "cache", workers=1).render(load_chart_dir(path), DEFAULT)
+    again = Renderer(helm(), tmp_path / "cache", workers=1).render(_load_chart_dir(path), DEFAULT)
     assert not again.cached and rendered_data(again)["shown"] == {"privileged": "true"}
 
 
@@ -228,7 +228,7 @@ def test_the_chart_files_are_what_helm_loads(tmp_path, helmignore):
     except InvalidChart:
         ours = None
     try:
-        output = helm().template(Renderer(helm(), None).request(load_chart_dir(chart), DEFAULT) if ours is not None
+        output = helm().template(Renderer(helm(), None).request(_load_chart_dir(chart), DEFAULT) if ours is not None
                                  else _bare_request(chart), chart="c", scenario="default").stdout
         theirs = {line.split("# Source: c/", 1)[1] for line in output.splitlines() if line.startswith("# Source: c/")}
     except Exception:  # noqa: BLE001 - Helm refusing the chart is an outcome to compare, not a test error

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chartgate.discover.charts import BrokenChart, Chart, discover, load_chart_dir
+from chartgate.discover.charts import BrokenChart, Chart, discover, _load_chart_dir
 from chartgate.render.helm import TemplateRequest
 
 from .helpers import CONFIGMAP, HELM_VERSIONS, helm, write_chart
@@ -31,7 +31,7 @@ def v1_chart(tmp_path, requirements: str = REQUIREMENTS, api_version: str = "v1"
 
 
 def test_dependencies_of_a_v1_chart_come_from_requirements_yaml(tmp_path):
-    chart = load_chart_dir(v1_chart(tmp_path))
+    chart = _load_chart_dir(v1_chart(tmp_path))
     [dep] = chart.dependencies
     assert (dep.name, dep.version, dep.alias, dep.condition) == ("sub", "1.0.0", "worker", "worker.enabled")
     assert chart.dependencies_file == "requirements.yaml"
@@ -50,7 +50,7 @@ def test_helm_reads_requirements_yaml_the_same_way(version, tmp_path):
 
 
 def test_a_v2_chart_ignores_requirements_yaml_like_helm(tmp_path):
-    chart = load_chart_dir(v1_chart(tmp_path, api_version="v2"))
+    chart = _load_chart_dir(v1_chart(tmp_path, api_version="v2"))
     assert chart.dependencies == [] and chart.dependencies_file == "Chart.yaml"
 
 

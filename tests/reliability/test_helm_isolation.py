@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from chartgate.render import helm as helm_module
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 from chartgate.core.errors import InvalidConfig, RenderError
 from chartgate.render.helm import TemplateRequest
 from chartgate.plan.releases import release_scenarios
@@ -51,7 +51,7 @@ def hostile_environment(monkeypatch, tmp_path):
 def test_the_helm_environment_is_an_allow_list(hostile_environment, tmp_path):
     env = helm("4.1.4").env
     assert CANARY not in "".join(env.values())
-    allowed = set(helm_module.PASSED_THROUGH) | {"HOME", "TMPDIR", "TZ", "KUBECONFIG", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+    allowed = set(helm_module._PASSED_THROUGH) | {"HOME", "TMPDIR", "TZ", "KUBECONFIG", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
                                      "http_proxy", "https_proxy", "no_proxy"}
     assert {k for k in env if not k.startswith("HELM_")} <= allowed
     assert set(env) >= {"PATH", "HOME", "HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME", "HELM_PLUGINS"}
@@ -67,7 +67,7 @@ def test_the_helm_environment_is_an_allow_list(hostile_environment, tmp_path):
 def test_helm_environment_takes_nothing_it_does_not_name(tmp_path):
     source = {"PATH": "/bin", "LC_ALL": "C", "SECRET": "x", "HELM_DRIVER": "sql", "SSH_AUTH_SOCK": "/s",
               "HOME": "/root", "XDG_CONFIG_HOME": "/root/.config", "DOCKER_CONFIG": "/root/.docker"}
-    env = helm_module.helm_environment(tmp_path, source)
+    env = helm_module._helm_environment(tmp_path, source)
     assert {k: env[k] for k in source if k in env} == {"PATH": "/bin", "LC_ALL": "C", "HOME": str(tmp_path / "home")}
 
 
@@ -185,7 +185,7 @@ spec:
 ])
 def test_helmrelease_names_are_validated_with_an_error_naming_the_file_and_line(
         tmp_path, field, release, namespace, name, line, says):
-    chart = load_chart_dir(write_chart(tmp_path / "charts", "victim"))
+    chart = _load_chart_dir(write_chart(tmp_path / "charts", "victim"))
     hr = tmp_path / "clusters" / "prod" / "victim.yaml"
     hr.parent.mkdir(parents=True)
     hr.write_text(HELM_RELEASE.format(name=name, release=release, namespace=namespace))
@@ -196,7 +196,7 @@ def test_helmrelease_names_are_validated_with_an_error_naming_the_file_and_line(
 
 
 def test_metadata_name_is_validated_as_the_release_name_when_release_name_is_unset(tmp_path):
-    chart = load_chart_dir(write_chart(tmp_path / "charts", "victim"))
+    chart = _load_chart_dir(write_chart(tmp_path / "charts", "victim"))
     hr = tmp_path / "hr.yaml"
     hr.write_text(HELM_RELEASE.format(name="x" * 60, release="''", namespace="apps"))
     with pytest.raises(InvalidConfig, match=r"hr.yaml:4: .*metadata.name \(the release name.*at most 53"):
@@ -204,7 +204,7 @@ def test_metadata_name_is_validated_as_the_release_name_when_release_name_is_uns
 
 
 def test_valid_helmrelease_names_still_become_scenarios(tmp_path):
-    chart = load_chart_dir(write_chart(tmp_path / "charts", "victim"))
+    chart = _load_chart_dir(write_chart(tmp_path / "charts", "victim"))
     hr = tmp_path / "hr.yaml"
     hr.write_text(HELM_RELEASE.format(name="victim", release="victim.v2", namespace="apps-1"))
     [scenario] = release_scenarios(chart, [hr])

@@ -9,7 +9,7 @@ from chartgate.core.errors import ChartFailed, RenderError
 from chartgate.render.helm import TemplateRequest
 from chartgate.render.renderer import Renderer
 from chartgate.plan.scenarios import Scenario, ScenarioKind
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 
 from .helpers import HELM_VERSIONS, helm, write_chart
 
@@ -83,7 +83,7 @@ def test_warnings_stay_separate_from_the_error(tmp_path):
 
 
 def test_a_whole_message_survives_the_render_cache(tmp_path):
-    chart = load_chart_dir(write_chart(tmp_path, "msg", {"fail.yaml": MULTI_LINE_FAIL}))
+    chart = _load_chart_dir(write_chart(tmp_path, "msg", {"fail.yaml": MULTI_LINE_FAIL}))
     scenario = Scenario("default", ScenarioKind.DEFAULT)
     Renderer(helm(), tmp_path / "cache", workers=1).render(chart, scenario)
     cached = Renderer(helm(), tmp_path / "cache", workers=1).render(chart, scenario)

@@ -11,7 +11,7 @@ import pytest
 
 import chartgate.report  # noqa: F401  (imported once: in-process pytester runs drop what they import)
 import chartgate.report.terminal  # noqa: F401
-from chartgate.compare.golden import HEADER
+from chartgate.compare.golden import _HEADER
 
 from .helpers import plugin_repo
 
@@ -80,11 +80,11 @@ def test_update_golden_deletes_only_orphans_chartgate_wrote(pytester, repo):
     assert run(pytester, "--update-golden").ret == pytest.ExitCode.OK
     chart_dir = repo / "golden" / "tiny"
     ours = chart_dir / "gone.yaml"  # what chartgate wrote for a scenario that no longer exists
-    ours.write_text(HEADER + "chart: tiny\nkinds:\n  ConfigMap:\n    v1: 1\nscenario: gone\n")
+    ours.write_text(_HEADER + "chart: tiny\nkinds:\n  ConfigMap:\n    v1: 1\nscenario: gone\n")
     foreign = chart_dir / "notes.yaml"
     foreign.write_text(FOREIGN)
     copied = chart_dir / "copied.yaml"  # chartgate's header, but written for another place
-    copied.write_text(HEADER + "chart: tiny\nkinds: {}\nscenario: default\n")
+    copied.write_text(_HEADER + "chart: tiny\nkinds: {}\nscenario: default\n")
 
     result = run(pytester, "--update-golden")
     assert not ours.exists()
@@ -100,7 +100,7 @@ def test_a_removed_charts_golden_directory_linking_elsewhere_is_never_an_orphan(
     from chartgate.compare.golden import GoldenStore
     charts = tmp_path / "charts"
     charts.mkdir()
-    (outside / "default.yaml").write_text(HEADER + "chart: gone\nchart_path: ../charts/gone\nkinds: {}\n"
+    (outside / "default.yaml").write_text(_HEADER + "chart: gone\nchart_path: ../charts/gone\nkinds: {}\n"
                                           "scenario: default\n")
     before = contents(outside)
     (tmp_path / "golden").mkdir()

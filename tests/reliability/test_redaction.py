@@ -20,11 +20,11 @@ from chartgate.report.evidence import write_evidence
 from chartgate.engine.gate import Gate
 from chartgate.check.loader import load_policy_module
 from chartgate.check.definition import policies_in
-from chartgate.report.redact import Redactor, is_secret_key, marker
+from chartgate.report.redact import Redactor, _is_secret_key, _marker
 from chartgate.report.terminal import describe_result, write_summary
 from chartgate.render.renderer import Renderer
 from chartgate.plan.scenarios import Scenario, ScenarioKind
-from chartgate.discover.charts import load_chart_dir
+from chartgate.discover.charts import _load_chart_dir
 
 from ..conftest import gate_config
 from .helpers import CONFIGMAP, engine_policies, helm, run_small_gate, write_chart
@@ -63,7 +63,7 @@ def test_ordinary_flags_and_pairs_stay_readable():
 @pytest.mark.parametrize("name", ["DB_PASS", "SMTP_PASS", "ADMIN_PWD", "STRIPE_KEY", "ENCRYPTION_KEY",
                                   "JWT_SIGNING", "JWT_HMAC", "GITHUB_TOKEN", "SIGNING_PASSPHRASE"])
 def test_environment_variables_named_like_secrets(name):
-    assert is_secret_key(name)
+    assert _is_secret_key(name)
     container = {"env": [{"name": name, "value": "v"}, {"name": "LOG_LEVEL", "value": "debug"}]}
     out = Redactor().data(container)
     assert MARKER.fullmatch(out["env"][0]["value"]) and out["env"][1]["value"] == "debug"
@@ -73,7 +73,7 @@ def test_environment_variables_named_like_secrets(name):
 @pytest.mark.parametrize("name", ["JWT_SECRET_NAME", "JWT_TTL", "SECRET_KEY_REF", "KEYCLOAK_URL", "BYPASS",
                                   "sort_key", "cacheKey", "key", "PWD"])
 def test_names_that_only_resemble_secrets(name):
-    assert not is_secret_key(name)
+    assert not _is_secret_key(name)
 
 
 def test_short_values_of_secret_keys_are_redacted_in_every_secret_position():
@@ -161,8 +161,8 @@ def test_flags_that_do_not_name_a_secret_and_paths_to_keys_stay_readable():
     args = ["--key-file", "/etc/k", "--tls-key", "./certs/tls.key", "--keep-alive", "30", "mkdir", "-p", "/data",
             "memcached", "-p", "11211"]
     assert Redactor().data({"args": args}) == {"args": args}
-    assert redact.is_secret_flag("--db-pass") and redact.is_secret_flag("-p") and redact.is_secret_flag("--apiKey")
-    assert not any(redact.is_secret_flag(f) for f in ("--keep-alive", "--key-file", "-P", "--no-auth", "--port"))
+    assert redact._is_secret_flag("--db-pass") and redact._is_secret_flag("-p") and redact._is_secret_flag("--apiKey")
+    assert not any(redact._is_secret_flag(f) for f in ("--keep-alive", "--key-file", "-P", "--no-auth", "--port"))
 
 
 def test_secrets_outside_the_key_list_reach_no_output(tmp_path):
@@ -252,11 +252,11 @@ def quotes(ctx):
 
 def test_the_marker_is_not_an_unsalted_hash_of_the_secret():
     for secret in ("hunter22", "pw", "Pl4nted-Passw0rd"):
-        assert hashlib.sha256(secret.encode()).hexdigest()[:8] not in marker(secret)
-    assert marker("hunter22") == marker("hunter22") != marker("hunter23")  # equal within a run
+        assert hashlib.sha256(secret.encode()).hexdigest()[:8] not in _marker(secret)
+    assert _marker("hunter22") == _marker("hunter22") != _marker("hunter23")  # equal within a run
 
 
-_OTHER_RUN = "from chartgate.report.redact import marker; print(marker('hunter22'))"
+_OTHER_RUN = "from chartgate.report.redact import _marker; print(_marker('hunter22'))"
 
 
 def test_each_run_has_its_own_salt_and_child_processes_of_a_run_share_it():
@@ -266,7 +266,7 @@ def test_each_run_has_its_own_salt_and_child_processes_of_a_run_share_it():
     assert len(runs) == 2, "two runs produced the same marker for a secret"
     inherited = subprocess.run([sys.executable, "-c", _OTHER_RUN], capture_output=True, text=True,
                                check=True).stdout.strip()  # an xdist worker inherits the environment
-    assert inherited == marker("hunter22")
+    assert inherited == _marker("hunter22")
 
 
 _PLUGIN_LOADED = "import os, chartgate.plugin; print(os.environ.get('CHARTGATE_REDACTION_SALT', ''))"
@@ -292,7 +292,7 @@ def test_a_learned_secret_is_redacted_where_it_stands_as_a_value_not_inside_name
     out = redactor.text(text)
     assert "Deployment/argocd/argocd-server (templates/argocd/server.yaml) host argocd.example.org" in out
     assert "password: argocd" not in out and "argocd-admin-pw" not in out
-    assert out.endswith("is " + marker("argocd-admin-pw") + ".")
+    assert out.endswith("is " + _marker("argocd-admin-pw") + ".")
 
 
 def test_a_long_secret_is_not_scrubbed_inside_longer_names_and_hosts():
@@ -300,7 +300,7 @@ def test_a_long_secret_is_not_scrubbed_inside_longer_names_and_hosts():
     redactor.learn_values({"db": {"password": "platform"}})
     out = redactor.text("owner platform-team, host platform.example.org, path /srv/platforms/x, value: platform")
     assert "platform-team" in out and "platform.example.org" in out and "/srv/platforms/x" in out
-    assert out.endswith(marker("platform"))
+    assert out.endswith(_marker("platform"))
 
 
 def test_a_secret_equal_to_a_resource_name_is_redacted_only_in_secret_positions():
@@ -329,7 +329,7 @@ def test_a_gate_over_an_argocd_like_chart_keeps_names_readable(tmp_path):
         [member] = [m for m in tar.getmembers() if m.name.endswith("manifests/argocd/default.yaml")]
         manifests = tar.extractfile(member).read().decode()
     assert "name: argocd-server" in manifests and "key: argocd.example.org" in manifests
-    assert "admin.password: argocd" not in manifests and f"admin.password: {marker('argocd')}" in manifests
+    assert "admin.password: argocd" not in manifests and f"admin.password: {_marker('argocd')}" in manifests
 
 
 # -- file modes --------------------------------------------------------------------------------------
@@ -362,11 +362,11 @@ def test_reports_cache_entries_and_the_evidence_bundle_are_owner_only_goldens_ar
 
 
 def test_a_render_cache_entry_written_through_the_renderer_is_owner_only(tmp_path):
-    chart = load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
+    chart = _load_chart_dir(write_chart(tmp_path, "c", {"cm.yaml": CONFIGMAP.format(name="cm", value="v")}))
     Renderer(helm(), tmp_path / "cache", workers=1).render(chart, Scenario("default", ScenarioKind.DEFAULT))
     [entry] = (tmp_path / "cache" / "renders").rglob("*.json")
     assert _mode(entry) == 0o600 and _mode(tmp_path / "cache") == 0o700
 
 
 def test_redact_module_exposes_its_marker_form():
-    assert redact.MARKER_PREFIX == "<redacted hmac:" and MARKER.fullmatch(marker("x"))
+    assert redact._MARKER_PREFIX == "<redacted hmac:" and MARKER.fullmatch(_marker("x"))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.discover.charts import BrokenChart, Chart, discover, find_chart_dirs, load_chart_dir
+from chartgate.discover.charts import BrokenChart, Chart, discover, _find_chart_dirs, _load_chart_dir
 from chartgate.core.errors import InvalidChart
 from chartgate.render.helm import TemplateRequest
 from chartgate.check.definition import Outcome
@@ -67,7 +67,7 @@ def test_discovery_survives_link_loops_and_visits_a_directory_once(tmp_path):
     chart = write_chart(root / "team", "app")
     (root / "team" / "back-to-root").symlink_to(root, target_is_directory=True)  # a loop
     (root / "alias").symlink_to(chart, target_is_directory=True)  # the same chart under a second path
-    assert find_chart_dirs(root) == [root / "alias"] or find_chart_dirs(root) == [chart]
+    assert _find_chart_dirs(root) == [root / "alias"] or _find_chart_dirs(root) == [chart]
     found = discover([root])
     assert [c.name for c in found] == ["app"] and isinstance(found[0], Chart)
 
@@ -85,11 +85,11 @@ def test_the_cache_key_covers_the_content_behind_a_linked_templates_folder(tmp_p
     (chart / "templates").symlink_to("v1", target_is_directory=True)
     cache = tmp_path / "cache"
 
-    first = Renderer(helm(), cache, workers=1).render(load_chart_dir(chart), DEFAULT)
+    first = Renderer(helm(), cache, workers=1).render(_load_chart_dir(chart), DEFAULT)
     assert first.ok and [m.name for m in first.manifests] == ["from-v1"]
     (chart / "templates").unlink()
     (chart / "templates").symlink_to("v2", target_is_directory=True)
-    loaded = load_chart_dir(chart)
+    loaded = _load_chart_dir(chart)
     assert "templates/cm.yaml" in loaded.files.files  # the linked folder's content is part of the digest
     second = Renderer(helm(), cache, workers=1).render(loaded, DEFAULT)
     assert second.ok and [m.name for m in second.manifests] == ["from-v2"], "a stale render came from the cache"
@@ -99,7 +99,7 @@ def test_the_cache_key_covers_the_content_behind_a_linked_templates_folder(tmp_p
 def test_a_linked_file_inside_the_chart_is_read_like_helm_reads_it(tmp_path):
     chart = write_chart(tmp_path, "inner", files={"shared/cm.yaml": CONFIGMAP.format(name="shared", value="v")})
     (chart / "templates" / "cm.yaml").symlink_to(Path("..") / "shared" / "cm.yaml")
-    loaded = load_chart_dir(chart)
+    loaded = _load_chart_dir(chart)
     assert "name: shared" in loaded.templates["templates/cm.yaml"]
     render = Renderer(helm(), None, workers=1).render(loaded, DEFAULT)
     assert render.ok and [m.name for m in render.manifests] == ["shared"]
@@ -131,7 +131,7 @@ def test_a_refused_link_is_an_error_naming_the_link(tmp_path, rel, target, says)
     link.symlink_to(target.format(outside=outside, tmp=tmp_path))
 
     with pytest.raises(InvalidChart) as excinfo:
-        load_chart_dir(chart)
+        _load_chart_dir(chart)
     message = str(excinfo.value)
     assert message.startswith(f"{link}: symbolic link to ") and says in message, message
     broken = {c.name: c for c in discover([root])}["linky"]
@@ -165,4 +165,4 @@ def test_a_fifo_in_a_chart_is_refused_instead_of_blocking_the_run(tmp_path):
     chart = write_chart(tmp_path, "piped")
     os.mkfifo(chart / "templates" / "pipe.yaml")
     with pytest.raises(InvalidChart, match="not a regular file or directory"):
-        load_chart_dir(chart)
+        _load_chart_dir(chart)

@@ -121,7 +121,7 @@ def measure(report: dict, out: Path) -> dict:
         report = finalise(report)
     figures["finalise_s"] = round(time.perf_counter() - start, 2)
     out.mkdir(parents=True, exist_ok=True)
-    for name, render in reports.FORMATS.items():
+    for name, render in reports._FORMATS.items():
         start = time.perf_counter()
         produced = render(report)
         text = produced[0] if isinstance(produced, tuple) else produced

@@ -60,7 +60,7 @@ def test_excerpts_and_scenario_lists_are_capped(deep):
 def test_past_the_budget_details_then_rows_are_cut_and_said(deep, monkeypatch):
     full, notes = render_html_output(deep)
     assert notes == [] and "page size budget" not in full
-    monkeypatch.setattr(matrix, "BUDGET_BYTES", 90_000)
+    monkeypatch.setattr(matrix, "_BUDGET_BYTES", 90_000)
     page, notes = render_html_output(deep)
     assert len(page.encode()) < len(full.encode()) / 2
     assert any("shown as one-line rows without details" in n for n in notes)
@@ -70,11 +70,11 @@ def test_past_the_budget_details_then_rows_are_cut_and_said(deep, monkeypatch):
     assert page.index('<section id="cuts">') < page.index('<section id="matrix">')  # said at the top
     md, md_notes = render_markdown_output(deep)
     assert any("not listed at all" in n for n in md_notes) and "**Left out of this file:**" in md
-    assert len(md.encode()) < matrix.BUDGET_BYTES * 1.5
+    assert len(md.encode()) < matrix._BUDGET_BYTES * 1.5
 
 
 def test_every_matrix_link_has_a_target_even_when_cut(deep, monkeypatch):
-    monkeypatch.setattr(matrix, "BUDGET_BYTES", 60_000)
+    monkeypatch.setattr(matrix, "_BUDGET_BYTES", 60_000)
     page, _ = render_html_output(deep)
     ids = set(re.findall(r'id="([^"]+)"', page))
     assert set(re.findall(r'href="#([^"]+)"', page)) <= ids

@@ -3,7 +3,7 @@ defect once with every scenario it occurs in."""
 
 from __future__ import annotations
 
-from chartgate.report.defects import defect_counts, group_defects, normalise_message, _scenario_pattern
+from chartgate.report.defects import defect_counts, group_defects, _normalise_message, _scenario_pattern
 
 
 def _result(scenario, outcome="failed", findings=(), **extra):
@@ -44,12 +44,12 @@ def test_different_resources_paths_or_messages_are_different_defects():
 
 def test_the_scenario_name_is_removed_only_as_a_whole_name():
     pattern = _scenario_pattern(["default", "on.metrics.enabled"])
-    assert normalise_message("off in default.", pattern) == "off in <scenario>."
-    assert normalise_message("defaults to true; xdefault; on.metrics.enabled-2", pattern) == \
+    assert _normalise_message("off in default.", pattern) == "off in <scenario>."
+    assert _normalise_message("defaults to true; xdefault; on.metrics.enabled-2", pattern) == \
         "defaults to true; xdefault; on.metrics.enabled-2"
-    assert normalise_message("no golden file golden/c/on.metrics.enabled.yaml", pattern) == \
+    assert _normalise_message("no golden file golden/c/on.metrics.enabled.yaml", pattern) == \
         "no golden file golden/c/<scenario>.yaml"
-    assert normalise_message("the  default\nrender", pattern) == "the <scenario> render"
+    assert _normalise_message("the  default\nrender", pattern) == "the <scenario> render"
 
 
 def test_mixed_outcomes_show_the_worst_and_waivers_per_occurrence():

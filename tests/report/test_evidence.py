@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from chartgate.report import evidence
-from chartgate.report.evidence import BUNDLE_ROOT, write_evidence
+from chartgate.report.evidence import _BUNDLE_ROOT, write_evidence
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def bundle(failing_run, tmp_path_factory) -> Path:
 
 def _members(path: Path) -> dict[str, bytes]:
     with tarfile.open(path) as tar:
-        return {m.name.removeprefix(f"{BUNDLE_ROOT}/"): tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+        return {m.name.removeprefix(f"{_BUNDLE_ROOT}/"): tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
 
 
 def test_bundle_holds_reports_every_rendered_manifest_and_checksums(bundle, failing_run):
@@ -41,7 +41,7 @@ def test_bundle_holds_reports_every_rendered_manifest_and_checksums(bundle, fail
 
 def test_a_directory_gets_the_default_file_name(failing_run, tmp_path):
     path = write_evidence(failing_run.summary, tmp_path)
-    assert path == tmp_path / evidence.DEFAULT_NAME and tarfile.is_tarfile(path)
+    assert path == tmp_path / evidence._DEFAULT_NAME and tarfile.is_tarfile(path)
 
 
 def test_an_interrupted_write_keeps_the_previous_bundle(failing_run, tmp_path, monkeypatch):

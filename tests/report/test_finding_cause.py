@@ -269,12 +269,12 @@ def test_changed_values_are_json_and_cut(tmp_path):
     import datetime as dt
     from types import SimpleNamespace
 
-    from chartgate.check.provenance import MAX_VALUE_CHARS, changed_values
+    from chartgate.check.provenance import _MAX_VALUE_CHARS, _changed_values
     from chartgate.plan.scenarios import Scenario, ScenarioKind
 
     values = {"since": dt.date(2026, 1, 2), "hosts": [f"host-{i}.example" for i in range(100)], "same": 1}
     ctx = SimpleNamespace(chart=SimpleNamespace(effective_values={"same": 1}), values_for=lambda s: values)
-    changed = changed_values(ctx, Scenario("ci.x", ScenarioKind.CI))
+    changed = _changed_values(ctx, Scenario("ci.x", ScenarioKind.CI))
     assert changed["since"] == "2026-01-02" and "same" not in changed
-    assert isinstance(changed["hosts"], str) and len(changed["hosts"]) == MAX_VALUE_CHARS + 3
+    assert isinstance(changed["hosts"], str) and len(changed["hosts"]) == _MAX_VALUE_CHARS + 3
     json.dumps(changed)

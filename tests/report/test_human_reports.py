@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.report.html import render_html
-from chartgate.report.markdown import render_markdown
+from chartgate.report.html import _render_html
+from chartgate.report.markdown import _render_markdown
 from chartgate.report.matrix import build_matrix, family_cell, families, repeat_groups
 
 
@@ -88,7 +88,7 @@ def test_markdown_report(failing_run, failing_report):
 def test_markdown_escapes_table_cells_and_code(failing_report):
     report = copy.deepcopy(failing_report)
     report["charts"][-1]["version"] = "1.0.0 | `evil`"
-    md = render_markdown(report)
+    md = _render_markdown(report)
     assert "`` 1.0.0 \\| `evil` ``" in md
 
 
@@ -167,7 +167,7 @@ def test_html_escapes_everything(failing_report):
     failed.update(message=hostile, excerpt=hostile, resource=hostile)
     failed["chart"] = report["charts"][-1]["name"] = '"><b>chart</b>'
     report["policies"][0]["title"] = hostile
-    page = render_html(report)
+    page = _render_html(report)
     parsed = _Page()
     parsed.feed(page)
     assert {"script", "img", "b"}.isdisjoint(parsed.tags)

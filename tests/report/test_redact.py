@@ -10,28 +10,28 @@ from pathlib import Path
 
 import pytest
 
-from chartgate.report.redact import Redactor, is_secret_key, marker
+from chartgate.report.redact import Redactor, _is_secret_key, _marker
 
 MARKER = re.compile(r"<redacted hmac:[0-9a-f]{8}>")
 
 
 def test_marker_is_fixed_prefix_plus_short_keyed_hash():
-    assert MARKER.fullmatch(marker("hunter22"))
-    assert marker("hunter22") == marker("hunter22") != marker("hunter23")
+    assert MARKER.fullmatch(_marker("hunter22"))
+    assert _marker("hunter22") == _marker("hunter22") != _marker("hunter23")
 
 
 @pytest.mark.parametrize("key", ["password", "dbPassword", "DB_PASSWORD", "auth.password", "apiKey", "api_key",
                                  "api-key", "token", "clientSecret", "privateKey", "secret", "credentials",
                                  "connectionString", "passwd", "accessKey"])
 def test_secret_looking_keys(key):
-    assert is_secret_key(key)
+    assert _is_secret_key(key)
 
 
 @pytest.mark.parametrize("key", ["secretName", "existingSecret", "SECRET_NAME", "secretKeyRef", "tokenFile",
                                  "serviceMonitor.enabled", "secret.enabled", "automountServiceAccountToken",
                                  "name", "port", "udpPortRange", 3, None])
 def test_references_and_switches_are_not_secret(key):
-    assert not is_secret_key(key)
+    assert not _is_secret_key(key)
 
 
 def test_secret_object_data_and_string_data_are_redacted_whatever_the_key_names():
@@ -65,7 +65,7 @@ def test_text_patterns():
         assert secret not in out
     assert "postgres://app:<redacted hmac:" in out and "@db:5432/app" in out  # user and host stay readable
     assert "enabled: true\ntoken: true" in out and "--set a.b=1" in out
-    assert out.count(marker("hunter22")) == 2  # the same value gets the same marker in both places
+    assert out.count(_marker("hunter22")) == 2  # the same value gets the same marker in both places
 
 
 def test_learned_literals_are_scrubbed_from_free_text_in_every_form():

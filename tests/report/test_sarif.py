@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 
 from chartgate.report import locate
-from chartgate.report.locate import KeyIndex, attach_locations, find_key_line, jsonpath_keys
+from chartgate.report.locate import _KeyIndex, attach_locations, _find_key_line, _jsonpath_keys
 from chartgate.report.model import finalise
-from chartgate.report.sarif import MAX_RELATED, build_sarif, truncation_note
+from chartgate.report.sarif import _MAX_RELATED, build_sarif, truncation_note
 
 from .synthetic import synthetic_report
 
@@ -66,11 +66,11 @@ def test_one_result_per_defect_with_its_scenarios(sarif, failing_report):
     defect = next(d for d in failing_report["defects"] if d["policy"] == "RPT-001" and d["chart"] == "bp-stunner")
     hpa = by_rule["RPT-001"][0]
     scenarios = [o["scenario"] for o in defect["occurrences"]]
-    assert len(scenarios) > MAX_RELATED + 1
+    assert len(scenarios) > _MAX_RELATED + 1
     assert hpa["properties"]["scenarios"] == scenarios and hpa["properties"]["occurrences"] == len(scenarios)
     assert hpa["properties"]["resource"] == "HorizontalPodAutoscaler/bp-stunner/bp-stunner-bp-stunner"
     assert hpa["properties"]["jsonpath"] == "$.spec.maxReplicas" and hpa["properties"]["outcome"] == "failed"
-    assert [r["message"]["text"].split()[3] for r in hpa["relatedLocations"]] == scenarios[1:MAX_RELATED + 1]
+    assert [r["message"]["text"].split()[3] for r in hpa["relatedLocations"]] == scenarios[1:_MAX_RELATED + 1]
     assert f"Seen in {len(scenarios)} scenarios: capabilities, " in hpa["message"]["text"]
     assert hpa["partialFingerprints"]["chartgateDefect/v1"] == defect["id"].removeprefix("d-")
     assert "suppressions" not in hpa  # waived in one scenario only: still a finding
@@ -125,7 +125,7 @@ def test_a_file_outside_the_working_directory_gets_an_absolute_file_uri(failing_
     ("$", []), ("", []),
 ])
 def test_jsonpath_keys(path, keys):
-    assert jsonpath_keys(path) == keys
+    assert _jsonpath_keys(path) == keys
 
 
 TEMPLATE = """\
@@ -149,11 +149,11 @@ spec:
 
 
 def test_find_key_line_follows_the_nested_chain_and_refuses_to_guess():
-    assert find_key_line(TEMPLATE, ["spec", "selector", "app"]) == 15
-    assert find_key_line(TEMPLATE, ["kind"]) == 3
-    assert find_key_line(TEMPLATE, ["spec", "ports", "port"]) is None  # two ports: ambiguous, no line
-    assert find_key_line(TEMPLATE, ["metadata", "labels", "app"]) is None  # produced by include: not in the file
-    assert find_key_line(TEMPLATE, ["metadata", "selector"]) is None  # exists, but not under metadata
+    assert _find_key_line(TEMPLATE, ["spec", "selector", "app"]) == 15
+    assert _find_key_line(TEMPLATE, ["kind"]) == 3
+    assert _find_key_line(TEMPLATE, ["spec", "ports", "port"]) is None  # two ports: ambiguous, no line
+    assert _find_key_line(TEMPLATE, ["metadata", "labels", "app"]) is None  # produced by include: not in the file
+    assert _find_key_line(TEMPLATE, ["metadata", "selector"]) is None  # exists, but not under metadata
 
 
 # -- the index answers exactly what the former per-finding rescan answered ------------------------
@@ -211,7 +211,7 @@ def test_key_index_agrees_with_the_former_rescan():
              [["spec", "ports", "port"], ["metadata", "name"], ["spec", "template", "spec", "containers", "image"]]
     compared = 0
     for text in texts:
-        index = KeyIndex(text)
+        index = _KeyIndex(text)
         for keys in chains:
             assert index.line(keys) == _reference_find_key_line(text, keys), (text, keys)
             compared += 1
@@ -221,13 +221,13 @@ def test_key_index_agrees_with_the_former_rescan():
 def test_each_file_is_read_and_indexed_once(tmp_path, monkeypatch):
     report = synthetic_report(tmp_path, charts=2, policies=6, scenarios=4, fail_ratio=1.0, error_ratio=0.0)
     built = []
-    original = KeyIndex.__init__
+    original = _KeyIndex.__init__
 
     def counting(self, text):
         built.append(len(text))
         original(self, text)
 
-    monkeypatch.setattr(KeyIndex, "__init__", counting)
+    monkeypatch.setattr(_KeyIndex, "__init__", counting)
     report = finalise(report)
     files = {d["file"] for d in report["defects"] if d["line"]}
     assert len(report["defects"]) > 3 * len(files)  # many findings per file ...

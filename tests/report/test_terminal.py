@@ -9,7 +9,7 @@ import pytest
 
 from chartgate.report import terminal
 from chartgate.check.definition import Outcome
-from chartgate.report.terminal import pytest_counts, write_summary
+from chartgate.report.terminal import _pytest_counts, write_summary
 
 
 class Recorder:
@@ -61,7 +61,7 @@ def test_pytest_counts_are_stated_in_chartgate_terms(summary_lines, failing_run)
 
 
 def test_with_fail_on_warning_the_warning_fails_in_pytest(failing_run):
-    line = pytest_counts(failing_run.gate.results, "warning")
+    line = _pytest_counts(failing_run.gate.results, "warning")
     failed = sum(r.outcome is Outcome.FAILED for r in failing_run.gate.results)
     assert f"{failed + 1} failed = chartgate: {failed} failed + 1 error" in line and "below --fail-on" not in line
 
@@ -75,7 +75,7 @@ def test_defect_totals_and_the_verdict(summary_lines, failing_run):
 
 
 def test_the_summary_is_capped(failing_run, monkeypatch):
-    monkeypatch.setattr(terminal, "MAX_POLICY_LINES", 2)
+    monkeypatch.setattr(terminal, "_MAX_POLICY_LINES", 2)
     tr = Recorder()
     write_summary(tr, failing_run.summary)
     assert len([l for l in tr.lines if l.startswith("  ")]) == 2
@@ -86,17 +86,17 @@ def test_scenarios_that_did_not_render_unreported_are_named(failing_run):
     """A red gate says why even when no defect shows it (RENDER-001 deselected with -k, say)."""
     import copy
 
-    from chartgate.report import Written
-    from chartgate.report.html import render_html
-    from chartgate.report.markdown import render_markdown
+    from chartgate.report import _Written
+    from chartgate.report.html import _render_html
+    from chartgate.report.markdown import _render_markdown
 
     report = copy.deepcopy(failing_run.summary.reports.report)
     report["summary"]["unreported_render_failures"] = [["bp-stunner", "plan.003"]]
     summary = copy.copy(failing_run.summary)
-    summary.reports = Written(dict(failing_run.summary.reports), report, [])
+    summary.reports = _Written(dict(failing_run.summary.reports), report, [])
     tr = Recorder()
     write_summary(tr, summary)
     assert ("1 scenario did not render and RENDER-001 did not run to report it (the gate is red): "
             "bp-stunner [plan.003]") in tr.lines
-    assert "| Did not render | 1 scenario(s)" in render_markdown(report)
-    assert "did not render and RENDER-001 did not run to report them: bp-stunner [plan.003]" in render_html(report)
+    assert "| Did not render | 1 scenario(s)" in _render_markdown(report)
+    assert "did not render and RENDER-001 did not run to report them: bp-stunner [plan.003]" in _render_html(report)

@@ -5,7 +5,7 @@ policy says which charts and scenarios it judges. The engine judges it before a 
 in what rendered, nothing of the kind the rule reads in the values).
 
 A requirement is a fact about the chart (its toggles, its dependencies ...). Each entry of
-REQUIREMENTS maps a name to (holds(ctx) -> bool, why-not(ctx) -> str); a chart profile adds its own
+_REQUIREMENTS maps a name to (holds(ctx) -> bool, why-not(ctx) -> str); a chart profile adds its own
 (the Blueprint profile: "blueprint-file", "config-schema"; see chartgate.discover.profiles).
 """
 
@@ -28,10 +28,10 @@ if TYPE_CHECKING:
     from chartgate.plan.scenarios import Scenario
 
 #: What a check receives: a ChartContext once per chart, or a ScenarioContext once per planned scenario.
-RECEIVES = ("chart", "scenario")
+_RECEIVES = ("chart", "scenario")
 
 #: The `skipped` message of a rule for generic charts on a chart of a registered profile.
-GENERIC_ONLY = "rule for generic charts: {name} is judged with the {profile} profile"
+_GENERIC_ONLY = "rule for generic charts: {name} is judged with the {profile} profile"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Applicability:
     # The chart profile the rule is for: "blueprint" (Blueprint umbrellas; a generic chart may opt
     # in with `enable`), "generic", or None for every chart.
     profile: str | None = None
-    # Chart facts the rule needs (chartgate.check.applicability.REQUIREMENTS), e.g. ("blueprint-file",).
+    # Chart facts the rule needs, e.g. ("blueprint-file",); the error for an unknown one lists them all.
     requires: tuple[str, ...] = ()
     # The render must hold one of these kinds: the scenario's render for receives="scenario", some
     # planned scenario's render for receives="chart".
@@ -94,7 +94,7 @@ def _has_optional_api_gates(ctx: "ChartContext") -> bool:
     return any(optional(g.api_version) for g in ctx.capability_gates)
 
 
-REQUIREMENTS: dict[str, tuple[Callable[["ChartContext"], bool], Callable[["ChartContext"], str]]] = {
+_REQUIREMENTS: dict[str, tuple[Callable[["ChartContext"], bool], Callable[["ChartContext"], str]]] = {
     "application-chart": (
         lambda ctx: ctx.chart.chart_yaml.get("type") != "library",
         lambda ctx: f"{ctx.name} is a library chart (Chart.yaml type: library): it renders nothing and wraps "
@@ -128,9 +128,9 @@ def unmet_requirement(policy: "Policy", ctx: "ChartContext", opted_in: str | Non
     declared = policy.applicability
     if declared.profile is not None and declared.profile != ctx.chart.profile and not opted_in:
         owner = profile(declared.profile)
-        said = owner.skipped if owner is not None else GENERIC_ONLY
+        said = owner.skipped if owner is not None else _GENERIC_ONLY
         return said.format(name=ctx.name, profile=ctx.chart.profile)
-    known = all_requirements()
+    known = _all_requirements()
     for name in declared.requires:
         holds, why_not = known[name]
         if holds(ctx):
@@ -143,9 +143,9 @@ def unmet_requirement(policy: "Policy", ctx: "ChartContext", opted_in: str | Non
     return None
 
 
-def all_requirements() -> dict:
+def _all_requirements() -> dict:
     """The requirements a policy may declare: the generic ones and every registered profile's."""
-    return {**REQUIREMENTS, **requirements()}
+    return {**_REQUIREMENTS, **requirements()}
 
 
 def not_applicable_here(policy: "Policy", ctx: "ChartContext", scenario: "Scenario | None",
@@ -155,11 +155,11 @@ def not_applicable_here(policy: "Policy", ctx: "ChartContext", scenario: "Scenar
     scenario kinds the chart's profile is judged on, then the declared `kinds` - in the scenario's
     render, or for a chart-level check in some planned scenario's render."""
     if scenario is None:
-        return missing_kinds_in_chart(policy, ctx)
+        return _missing_kinds_in_chart(policy, ctx)
     outside = _outside_profile_scenarios(policy.applicability, ctx, scenario)
     if outside or render is None or not render.ok:
         return outside
-    return missing_kinds(policy, render.manifests)
+    return _missing_kinds(policy, render.manifests)
 
 
 def _outside_profile_scenarios(declared: Applicability, ctx: "ChartContext", scenario: "Scenario") -> str | None:
@@ -175,7 +175,7 @@ def _outside_profile_scenarios(declared: Applicability, ctx: "ChartContext", sce
             f"a {scenario.kind.value} scenario")
 
 
-def missing_kinds(policy: "Policy", manifests: Iterable["Manifest"], where: str = "in this scenario") -> str | None:
+def _missing_kinds(policy: "Policy", manifests: Iterable["Manifest"], where: str = "in this scenario") -> str | None:
     """Why the render offers nothing of the policy's `kinds`, or None when it has one of them."""
     if not policy.kinds:
         return None
@@ -185,12 +185,12 @@ def missing_kinds(policy: "Policy", manifests: Iterable["Manifest"], where: str 
     return f"no {' or '.join(policy.kinds)} rendered {where}"
 
 
-def missing_kinds_in_chart(policy: "Policy", ctx: "ChartContext") -> str | None:
+def _missing_kinds_in_chart(policy: "Policy", ctx: "ChartContext") -> str | None:
     """A chart-level check's `kinds`: why no planned scenario that rendered holds one, or None."""
     if not policy.kinds:
         return None
     renders = [ctx.try_render(s) for s in ctx.scenarios]
-    return missing_kinds(policy, (m for r in renders if r.ok for m in r.manifests), "in any planned scenario")
+    return _missing_kinds(policy, (m for r in renders if r.ok for m in r.manifests), "in any planned scenario")
 
 
 # -- the declaration, checked when the policy module is collected -------------------------------------
@@ -244,8 +244,8 @@ def validated(policy_id: str, receives: Any, applies_to: Any) -> tuple[str, Appl
             f"{policy_id}: say which context the check receives: receives=\"chart\" (a ChartContext, once per "
             "chart) or receives=\"scenario\" (a ScenarioContext, once per planned scenario that "
             "applies_to=Applicability(scenarios=...) admits)")
-    if receives not in RECEIVES:
-        raise PolicyDeclarationError(f"{policy_id}: receives={receives!r} is not one of {list(RECEIVES)}: \"chart\" "
+    if receives not in _RECEIVES:
+        raise PolicyDeclarationError(f"{policy_id}: receives={receives!r} is not one of {list(_RECEIVES)}: \"chart\" "
                                      "for a ChartContext once per chart, \"scenario\" for a ScenarioContext once "
                                      "per planned scenario")
     if not isinstance(applies_to, Applicability):
@@ -254,7 +254,7 @@ def validated(policy_id: str, receives: Any, applies_to: Any) -> tuple[str, Appl
     profile = _profile(policy_id, applies_to.profile)
     kinds = _names(policy_id, "kinds", applies_to.kinds, "(\"Deployment\", \"StatefulSet\")")
     requires = _names(policy_id, "requires", applies_to.requires, "(\"blueprint-file\",)")
-    known = all_requirements()
+    known = _all_requirements()
     unknown = sorted(set(requires) - set(known))
     if unknown:
         hint = "".join(f" (a rule for {p} charts declares Applicability(profile=\"{p}\"))"

@@ -36,8 +36,8 @@ from chartgate.core.errors import InvalidConfig
 from chartgate.check.definition import Finding, Outcome, Result
 from chartgate.check.waivers import unwaivable
 
-FORMAT_VERSION = 1
-FIELDS = ("policy", "chart", "resource", "template", "path", "key")
+_FORMAT_VERSION = 1
+_FIELDS = ("policy", "chart", "resource", "template", "path", "key")
 REFRESH = "run `chartgate baseline` (pytest --write-baseline) to shrink it"
 
 
@@ -70,7 +70,7 @@ def fingerprint(policy_id: str, chart: str, finding: Finding, release: str, name
     return json.dumps(entry, sort_keys=True, separators=(",", ":"))
 
 
-def baselinable(result: Result) -> bool:
+def _baselinable(result: Result) -> bool:
     return result.outcome in (Outcome.FAILED, Outcome.BASELINED) and not unwaivable(result.policy)
 
 
@@ -100,28 +100,28 @@ def load_baseline(path: Path) -> set[str]:
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise InvalidConfig(f"{path}: a baseline file is a JSON object with an `entries` list (written by "
                             "`chartgate baseline`)")
-    if data.get("version") != FORMAT_VERSION:
-        raise InvalidConfig(f"{path}: baseline version {data.get('version')!r} is not {FORMAT_VERSION}; "
+    if data.get("version") != _FORMAT_VERSION:
+        raise InvalidConfig(f"{path}: baseline version {data.get('version')!r} is not {_FORMAT_VERSION}; "
                             "run `chartgate baseline` to write it afresh")
     found = set()
     for i, entry in enumerate(data["entries"]):
-        if not isinstance(entry, dict) or set(entry) != set(FIELDS) \
-                or not all(isinstance(entry[k], str) for k in FIELDS) or not entry["policy"] or not entry["chart"]:
+        if not isinstance(entry, dict) or set(entry) != set(_FIELDS) \
+                or not all(isinstance(entry[k], str) for k in _FIELDS) or not entry["policy"] or not entry["chart"]:
             raise InvalidConfig(f"{path}: entries[{i}] must be an object with exactly the string keys "
-                                f"{', '.join(FIELDS)} (policy and chart not empty), got {json.dumps(entry)[:200]}")
-        found.add(json.dumps({k: entry[k] for k in FIELDS}, sort_keys=True, separators=(",", ":")))
+                                f"{', '.join(_FIELDS)} (policy and chart not empty), got {json.dumps(entry)[:200]}")
+        found.add(json.dumps({k: entry[k] for k in _FIELDS}, sort_keys=True, separators=(",", ":")))
     return found
 
 
 def write_baseline(path: Path, fingerprints: set[str]) -> int:
     """Write the baseline atomically, sorted, one entry per line; the number of entries."""
     from chartgate.core.yamlio import write_atomic
-    entries = sorted((json.loads(f) for f in fingerprints), key=lambda e: tuple(e[k] for k in FIELDS))
-    lines = ",\n".join("    " + json.dumps({k: e[k] for k in FIELDS}) for e in entries)
+    entries = sorted((json.loads(f) for f in fingerprints), key=lambda e: tuple(e[k] for k in _FIELDS))
+    lines = ",\n".join("    " + json.dumps({k: e[k] for k in _FIELDS}) for e in entries)
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    text = (f'{{\n  "version": {FORMAT_VERSION},\n  "created_at": {json.dumps(created)},\n'
+    text = (f'{{\n  "version": {_FORMAT_VERSION},\n  "created_at": {json.dumps(created)},\n'
             f'  "entries": [\n{lines}\n  ]\n}}\n' if entries else
-            f'{{\n  "version": {FORMAT_VERSION},\n  "created_at": {json.dumps(created)},\n  "entries": []\n}}\n')
+            f'{{\n  "version": {_FORMAT_VERSION},\n  "created_at": {json.dumps(created)},\n  "entries": []\n}}\n')
     write_atomic(Path(path), text, mode=0o644)
     return len(entries)
 
@@ -136,7 +136,7 @@ class BaselineBook:
 
     def apply(self, result: Result, release: str, namespace: str | None,
               scrub: Callable[[str], str] = lambda text: text) -> Result:
-        if not baselinable(result) or not result.findings:
+        if not _baselinable(result) or not result.findings:
             return result
         marked = []
         for finding in result.findings:
@@ -152,7 +152,7 @@ class BaselineBook:
 
 def fingerprints_of(results: list[Result]) -> set[str]:
     """Every fingerprint the run's baselinable results carry: what a new baseline holds."""
-    return {f.fingerprint for r in results if baselinable(r) for f in r.findings if f.fingerprint}
+    return {f.fingerprint for r in results if _baselinable(r) for f in r.findings if f.fingerprint}
 
 
 def stale_entries(entries: set[str], results: list[Result]) -> list[dict]:

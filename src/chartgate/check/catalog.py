@@ -17,10 +17,10 @@ from typing import Iterable
 from chartgate.check.loader import is_policy_file, load_policy_module
 from chartgate.check.definition import Policy, policies_in
 
-START, END = "<!-- policy-table:start -->", "<!-- policy-table:end -->"
+_START, _END = "<!-- policy-table:start -->", "<!-- policy-table:end -->"
 
 
-def policies_with_modules(policy_dir: Path) -> list[tuple[Policy, str]]:
+def _policies_with_modules(policy_dir: Path) -> list[tuple[Policy, str]]:
     found = []
     for path in sorted(Path(policy_dir).glob("*.py")):
         if is_policy_file(path):
@@ -38,7 +38,7 @@ def applies_to(policy: Policy) -> str:
     return where
 
 
-def policy_table(entries: Iterable[tuple[Policy, str]]) -> str:
+def _policy_table(entries: Iterable[tuple[Policy, str]]) -> str:
     rows = ["| id | severity | applies to | module | rule |", "|---|---|---|---|---|"]
     for policy, module in entries:
         reference = policy.reference
@@ -47,22 +47,22 @@ def policy_table(entries: Iterable[tuple[Policy, str]]) -> str:
     return "\n".join(rows)
 
 
-def replace_table(text: str, table: str) -> str:
-    if START not in text or END not in text:
-        raise ValueError(f"the README has no {START} ... {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{table}\n{END}{tail}"
+def _replace_table(text: str, table: str) -> str:
+    if _START not in text or _END not in text:
+        raise ValueError(f"the README has no {_START} ... {_END} markers")
+    head, rest = text.split(_START, 1)
+    _, tail = rest.split(_END, 1)
+    return f"{head}{_START}\n{table}\n{_END}{tail}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check or rewrite the README's policy table.")
     parser.add_argument("policy_dir", type=Path)
     parser.add_argument("readme", type=Path)
     parser.add_argument("--write", action="store_true", help="rewrite the table instead of checking it")
     args = parser.parse_args(argv)
     text = args.readme.read_text(encoding="utf-8")
-    wanted = replace_table(text, policy_table(policies_with_modules(args.policy_dir)))
+    wanted = _replace_table(text, _policy_table(_policies_with_modules(args.policy_dir)))
     if wanted == text:
         return 0
     if args.write:
@@ -76,4 +76,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main())

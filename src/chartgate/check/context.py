@@ -18,7 +18,7 @@ from chartgate.plan.scenarios import ChartBase
 from chartgate.plan.toggles import Classification, Toggle, discover_toggles
 
 #: API groups of monitoring objects (scrape configs, rules, probes, dashboards).
-MONITORING_GROUPS = frozenset({"monitoring.coreos.com", "monitoring.googleapis.com", "opentelemetry.io",
+_MONITORING_GROUPS = frozenset({"monitoring.coreos.com", "monitoring.googleapis.com", "opentelemetry.io",
                                "grafana.integreatly.org"})
 from chartgate.core.values import with_files, with_set
 
@@ -73,7 +73,7 @@ class ChartContext:
         if not (on.ok and off.ok):
             return False
         before = {m.identity() for m in off.manifests}
-        return any(m.group in MONITORING_GROUPS and m.identity() not in before for m in on.manifests)
+        return any(m.group in _MONITORING_GROUPS and m.identity() not in before for m in on.manifests)
 
     @cached_property
     def capability_gates(self) -> list[CapabilityGate]:
@@ -179,7 +179,7 @@ class ChartContext:
     def values_for(self, scenario: Scenario | str) -> dict:
         """The values a scenario renders with: chart defaults (subcharts included), then each values
         file, then each --set-json, in Helm's order."""
-        return scenario_values(self.chart, self.scenario(scenario) if isinstance(scenario, str) else scenario)
+        return _scenario_values(self.chart, self.scenario(scenario) if isinstance(scenario, str) else scenario)
 
     def variant(self, base: Scenario | str, name: str, *, set_values: Iterable[tuple[str, Any]] = (),
                 api_versions: tuple[str, ...] | None = None, values_files: tuple | None = None) -> Scenario:
@@ -217,7 +217,7 @@ class ScenarioContext:
         return self.chart.values_for(self.scenario)
 
 
-def scenario_values(chart: Chart, scenario: Scenario) -> dict:
+def _scenario_values(chart: Chart, scenario: Scenario) -> dict:
     values = with_files(chart.effective_values, scenario.values_files)
     for dotted_path, value in scenario.set_values:
         values = with_set(values, dotted_path, value)

@@ -35,11 +35,11 @@ if TYPE_CHECKING:
 
 
 #: Values shown per scenario at most; the rest are counted (`values_omitted`): the files are named.
-MAX_VALUES_SHOWN = 30
-MAX_VALUE_CHARS = 200  # a list or long text set by a values file is cut (the file is named)
+_MAX_VALUES_SHOWN = 30
+_MAX_VALUE_CHARS = 200  # a list or long text set by a values file is cut (the file is named)
 
 
-def changed_values(ctx: "ChartContext", scenario: "Scenario") -> dict[str, Any]:
+def _changed_values(ctx: "ChartContext", scenario: "Scenario") -> dict[str, Any]:
     """{dotted path: value} of every value the scenario's inputs change from the chart's defaults
     (`debug.enabled: true`), whether it comes from `--set` or from a values file."""
     defaults = dict(iter_leaves(ctx.chart.effective_values))
@@ -50,7 +50,7 @@ def changed_values(ctx: "ChartContext", scenario: "Scenario") -> dict[str, Any]:
 def _shown(value: Any) -> Any:
     """A value as reports can carry it: JSON (a YAML date becomes its text), a long one cut."""
     text = json.dumps(value, default=str)
-    return json.loads(text) if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "..."
+    return json.loads(text) if len(text) <= _MAX_VALUE_CHARS else text[:_MAX_VALUE_CHARS] + "..."
 
 
 def scenario_inputs(ctx: "ChartContext", scenario: "Scenario") -> dict:
@@ -61,12 +61,12 @@ def scenario_inputs(ctx: "ChartContext", scenario: "Scenario") -> dict:
         inputs = scenario.describe_inputs()
         if scenario.values_files or scenario.set_values:
             try:
-                changed = changed_values(ctx, scenario)
+                changed = _changed_values(ctx, scenario)
             except ChartgateError:  # an unreadable values file: the render reports it
                 changed = {}
-            inputs["values"] = dict(list(changed.items())[:MAX_VALUES_SHOWN])
-            if len(changed) > MAX_VALUES_SHOWN:
-                inputs["values_omitted"] = len(changed) - MAX_VALUES_SHOWN
+            inputs["values"] = dict(list(changed.items())[:_MAX_VALUES_SHOWN])
+            if len(changed) > _MAX_VALUES_SHOWN:
+                inputs["values_omitted"] = len(changed) - _MAX_VALUES_SHOWN
         cache[scenario.name] = inputs
     return dict(cache[scenario.name])
 
@@ -110,7 +110,7 @@ def attribute(ctx: "ChartContext", findings: Iterable["Finding"],
     return attributed, reproduce
 
 
-__all__ = ["attribute", "changed_values", "scenario_inputs"]
+__all__ = ["attribute", "scenario_inputs"]
 
 
 def git_commit(directory: Path) -> str | None:

@@ -33,13 +33,13 @@ from typing import Any, Iterable
 
 from chartgate.core.yamlio import PRIVATE_FILE_MODE, private_dirs, write_atomic
 
-FORMAT = 3  # 3: keyed by the bytes of every input file as well
+_FORMAT = 3  # 3: keyed by the bytes of every input file as well
 _LIBRARIES = ("pyyaml", "jsonschema", "kubernetes-validate", "publicsuffixlist", "hypothesis", "deepdiff",
               "jsonpath-ng")
 
 
 @lru_cache(maxsize=1)
-def engine_digest() -> str:
+def _engine_digest() -> str:
     """sha256 over every file of the installed chartgate package (code, templates, data; not compiled
     bytecode) and the versions of the libraries checks depend on."""
     digest = hashlib.sha256()
@@ -55,7 +55,7 @@ def engine_digest() -> str:
     return digest.hexdigest()
 
 
-def digest_of(data: Any) -> str:
+def _digest_of(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -80,7 +80,7 @@ class ResultCache:
                 return self._loaded[key]
         try:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
+            if not isinstance(data, dict) or data.get("format") != _FORMAT:
                 data = {}
         except (OSError, ValueError):
             data = {}
@@ -156,7 +156,7 @@ class ResultCache:
                     fcntl.flock(lock, fcntl.LOCK_EX)
                     try:
                         document = json.loads(path.read_text(encoding="utf-8"))
-                        document = document if document.get("format") == FORMAT else {}
+                        document = document if document.get("format") == _FORMAT else {}
                     except (OSError, ValueError, AttributeError):
                         document = {}
                     current = document.get("policies", {}) if isinstance(document.get("policies"), dict) else {}
@@ -168,14 +168,14 @@ class ResultCache:
                             stored = {"module": stored["module"], "results": merged}
                         current[policy_id] = stored
                     renders, secrets = state.get(key, (document.get("renders"), document.get("secrets")))
-                    write_atomic(path, json.dumps({"format": FORMAT, "policies": current, "renders": renders or {},
+                    write_atomic(path, json.dumps({"format": _FORMAT, "policies": current, "renders": renders or {},
                                                    "secrets": secrets or {}}),
                                  mode=PRIVATE_FILE_MODE, durable=False)
             except OSError:
                 return  # a cache that cannot be written only costs time; the render cache warns once
 
 
-def input_files(paths: Iterable[Path | str | None]) -> dict[str, str]:
+def _input_files(paths: Iterable[Path | str | None]) -> dict[str, str]:
     """{path: sha256 of its bytes} of the files a check can read ("missing" for one that is not there:
     a file appearing later is a change too)."""
     found = {}
@@ -191,9 +191,9 @@ def chart_key(*, chart_digest: str, plan: Iterable[dict], platform: Any, kube_ve
               helm: Iterable[str], settings: Any, target_kube: str, files: Iterable[Path | str | None] = ()) -> str:
     """The key of one chart's results: everything a check of that chart can observe. `files`: every
     input file a check of the chart can read besides the chart tree (see the module's docstring)."""
-    return digest_of({
-        "format": FORMAT, "engine": engine_digest(), "chart": chart_digest, "plan": list(plan),
+    return _digest_of({
+        "format": _FORMAT, "engine": _engine_digest(), "chart": chart_digest, "plan": list(plan),
         "platform": platform, "kube": list(kube_versions), "target": target_kube, "helm": list(helm),
         "settings": settings, "hypothesis": os.environ.get("CHARTGATE_HYPOTHESIS_PROFILE", ""),
-        "files": input_files(files),
+        "files": _input_files(files),
     })

@@ -15,7 +15,7 @@ from chartgate.check.ownership import counts_against
 from chartgate.check.definition import RENDER_ROLE, Outcome, Result
 
 
-def blocking_severities(fail_on: str) -> frozenset[str]:
+def _blocking_severities(fail_on: str) -> frozenset[str]:
     """The severities whose failures block under `--fail-on`."""
     return frozenset({"error"} if fail_on == "error" else {"error", "warning"})
 
@@ -25,7 +25,7 @@ def is_blocking(outcome: str, severity: str, fail_on: str, *, findings_count: bo
     any finding of a failed result counts against it (see `result_is_blocking`)."""
     if outcome == Outcome.ERROR.value:
         return True
-    return outcome == Outcome.FAILED.value and severity in blocking_severities(fail_on) and findings_count
+    return outcome == Outcome.FAILED.value and severity in _blocking_severities(fail_on) and findings_count
 
 
 def finding_dict_counts(finding: dict, fail_on_upstream: bool) -> bool:

@@ -19,7 +19,7 @@ the file, the entry's line and the key: a policy pattern spanning families (`*`,
 pattern together with a chart pattern that matches every chart (`SEC-*` on `*`); a pattern covering
 a policy that cannot be waived (the render policy, `role="render"`: a chart that does not render is
 fixed, or excluded with `exclude-charts` in configuration, where the reports list it - checked once
-the run knows which policy that is, see `unwaivable_error`); an expiry further ahead than
+the run knows which policy that is, see `_unwaivable_error`); an expiry further ahead than
 `max-waiver-days` (default 365). A chart that cannot be loaded is an `error` result, which no waiver
 covers.
 """
@@ -39,7 +39,7 @@ from chartgate.discover.chartconfig import policy_matches
 from chartgate.core.errors import InvalidWaiver
 from chartgate.check.definition import RENDER_ROLE, Outcome, Policy, Result
 
-REQUIRED = ("policy", "chart", "reason", "owner", "expires")
+_REQUIRED = ("policy", "chart", "reason", "owner", "expires")
 #: The furthest ahead an expiry may be, unless `max-waiver-days` says otherwise.
 DEFAULT_MAX_DAYS = 365
 # One family, literally (`SEC`), optionally followed by `-` and an id or a glob over ids (`SEC-*`).
@@ -119,7 +119,7 @@ def unwaivable(policy: Policy) -> bool:
     return policy.role == RENDER_ROLE
 
 
-def unwaivable_error(waivers: list[Waiver], policy_id: str) -> InvalidWaiver | None:
+def _unwaivable_error(waivers: list[Waiver], policy_id: str) -> InvalidWaiver | None:
     """The error naming the file, line and key of the first waiver covering `policy_id`, an unwaivable
     policy; None when no waiver covers it."""
     for waiver in waivers:
@@ -159,8 +159,8 @@ def load_waivers(path: Path, today: dt.date | None = None, max_days: int = DEFAU
             line = lines[i][1].get(key) if i < len(lines) else None
             return f"{path}:{line}" if line else where
         if not isinstance(entry, dict):
-            raise InvalidWaiver(f"{where}: waivers[{i}] must be a mapping with {', '.join(REQUIRED)}")
-        missing = [key for key in REQUIRED if entry.get(key) in (None, "")]
+            raise InvalidWaiver(f"{where}: waivers[{i}] must be a mapping with {', '.join(_REQUIRED)}")
+        missing = [key for key in _REQUIRED if entry.get(key) in (None, "")]
         if missing:
             raise InvalidWaiver(f"{where}: waivers[{i}] is missing {', '.join(missing)}; every waiver names "
                                 "the policy, the chart, a reason, an owner and an expiry date")
@@ -177,7 +177,7 @@ def load_waivers(path: Path, today: dt.date | None = None, max_days: int = DEFAU
         if not isinstance(expires, dt.date):
             raise InvalidWaiver(f"{where}: waivers[{i}].expires must be a date like 2027-03-31, "
                                 f"got {entry['expires']!r}")
-        unknown = set(entry) - set(REQUIRED) - {"resource", "scenario"}
+        unknown = set(entry) - set(_REQUIRED) - {"resource", "scenario"}
         if unknown:
             raise InvalidWaiver(f"{where}: waivers[{i}] has unknown keys {sorted(unknown)}")
         for key in ("policy", "chart"):
@@ -196,7 +196,7 @@ def load_waivers(path: Path, today: dt.date | None = None, max_days: int = DEFAU
                               expires, str(entry.get("resource", "*")), str(entry.get("scenario", "*")), where,
                               at("policy"), i))
     for policy_id in unwaivable_ids:
-        error = unwaivable_error(waivers, policy_id)
+        error = _unwaivable_error(waivers, policy_id)
         if error is not None:
             raise error
     return waivers
@@ -240,7 +240,7 @@ class WaiverBook:
 
     def refuse(self, policy: Policy) -> None:
         """Raise InvalidWaiver when a waiver covers `policy` and it is unwaivable."""
-        error = unwaivable_error(self.waivers, policy.id) if unwaivable(policy) else None
+        error = _unwaivable_error(self.waivers, policy.id) if unwaivable(policy) else None
         if error is not None:
             raise error
 

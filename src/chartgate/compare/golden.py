@@ -25,15 +25,15 @@ from chartgate.core.yamlio import SHARED_FILE_MODE, dump, load_file, write_atomi
 
 # The first line of every golden file. It names a command that exists in any repository using
 # chartgate (as GOLD-001's advice does); files written under an earlier header are still chartgate's.
-HEADER = "# chartgate golden kind summary. Regenerate with: chartgate check --update-golden\n"
-EARLIER_HEADERS = ("# chartgate golden kind summary. Regenerate with: pytest policies --update-golden\n",)
+_HEADER = "# chartgate golden kind summary. Regenerate with: chartgate check --update-golden\n"
+_EARLIER_HEADERS = ("# chartgate golden kind summary. Regenerate with: pytest policies --update-golden\n",)
 
 
 def _flat(summary: dict[str, dict[str, int]]) -> dict[str, int]:
     return {f"{kind} {api}": count for kind, apis in summary.items() for api, count in apis.items()}
 
 
-def describe_diff(expected: dict, actual: dict) -> list[str]:
+def _describe_diff(expected: dict, actual: dict) -> list[str]:
     """Readable lines for a kind-summary drift, from deepdiff's structured (tree) result."""
     # threshold 0: always itemise; by default deepdiff reports "root changed" when most keys differ.
     diff = DeepDiff(_flat(expected), _flat(actual), view="tree", threshold_to_diff_deeper=0)
@@ -82,7 +82,7 @@ class GoldenStore:
             return False
         try:
             text = path.read_text(encoding="utf-8")
-            data = load_file(path, what="golden file") if text.startswith((HEADER, *EARLIER_HEADERS)) else None
+            data = load_file(path, what="golden file") if text.startswith((_HEADER, *_EARLIER_HEADERS)) else None
         except (OSError, UnicodeDecodeError, InvalidYaml):
             return False
         return (isinstance(data, dict) and isinstance(data.get("kinds"), dict)
@@ -131,14 +131,14 @@ class GoldenStore:
             record = {"chart": chart, "scenario": scenario, "kinds": summary}
             if chart_path is not None:
                 record["chart_path"] = os.path.relpath(Path(chart_path).resolve(), self.root.resolve())
-            text = HEADER + dump(record)
+            text = _HEADER + dump(record)
             write_atomic(path, text, mode=SHARED_FILE_MODE)  # committed files: ordinary permissions
             with self._lock:
                 self.written.append(path)
             return []
         if expected is None:
             return [f"no golden file {path}; create it with --update-golden"]
-        return describe_diff(expected, summary)
+        return _describe_diff(expected, summary)
 
     def orphans(self, planned: dict[str, set[str]], covered_charts: set[str], full_run: bool,
                 chart_roots: tuple[Path, ...] = ()) -> list[Path]:

@@ -21,13 +21,13 @@ def anchor(path: Path) -> Path:
     return path.parent
 
 
-def inside(path: Path, root: Path) -> bool:
+def _inside(path: Path, root: Path) -> bool:
     """Whether `path`, every link on its way resolved, is `root` or below it (also resolved)."""
     real, base = os.path.realpath(path), os.path.realpath(root)
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
-def leaving_link(path: Path, root: Path) -> str:
+def _leaving_link(path: Path, root: Path) -> str:
     """The first link between `root` and `path` that leads out of `root`, as `link -> target`."""
     path, root = Path(os.path.abspath(path)), Path(os.path.abspath(root))
     try:
@@ -37,15 +37,15 @@ def leaving_link(path: Path, root: Path) -> str:
     current = root
     for part in parts:
         current = current / part
-        if current.is_symlink() and not inside(current, root):
+        if current.is_symlink() and not _inside(current, root):
             return f"{current} -> {os.readlink(current)}"
     return str(path)
 
 
 def confine(path: Path, root: Path, what: str) -> None:
     """Refuse `path` (raise InvalidConfig naming the link) when it leads out of `root`."""
-    if not inside(path, root):
-        raise InvalidConfig(f"{what} {path} leads out of {root} through the link {leaving_link(path, root)}; "
+    if not _inside(path, root):
+        raise InvalidConfig(f"{what} {path} leads out of {root} through the link {_leaving_link(path, root)}; "
                             "chartgate never writes or deletes through a link that leaves it. Replace the link "
                             "with a directory, or configure a directory inside it.")
 

@@ -20,7 +20,7 @@ from typing import Callable
 from chartgate.core.errors import InvalidChart
 
 HELMIGNORE = ".helmignore"
-DEFAULT_RULES = ("templates/.?*",)
+_DEFAULT_RULES = ("templates/.?*",)
 
 
 def _go_glob(pattern: str) -> re.Pattern:
@@ -86,7 +86,7 @@ def _rule(text: str) -> _Rule:
 
 
 @dataclass(frozen=True)
-class IgnoreRules:
+class _IgnoreRules:
     rules: tuple[_Rule, ...]
 
     def ignores(self, path: str, is_dir: bool) -> bool:
@@ -105,7 +105,7 @@ class IgnoreRules:
         return False
 
 
-def parse_helmignore(text: str, origin: str) -> IgnoreRules:
+def parse_helmignore(text: str, origin: str) -> _IgnoreRules:
     """The rules of a `.helmignore` file (its text), Helm's default rule last. `origin` names the file
     in errors."""
     rules = []
@@ -123,11 +123,11 @@ def parse_helmignore(text: str, origin: str) -> IgnoreRules:
         except ValueError as exc:
             raise InvalidChart(f"{origin}:{number}: `{line}` is not a valid pattern ({exc}); Helm refuses to "
                                "load the chart with it. Fix or remove the line.") from None
-    return IgnoreRules(tuple(rules) + tuple(_rule(r) for r in DEFAULT_RULES))
+    return _IgnoreRules(tuple(rules) + tuple(_rule(r) for r in _DEFAULT_RULES))
 
 
-def no_rules() -> IgnoreRules:
-    return IgnoreRules(tuple(_rule(r) for r in DEFAULT_RULES))
+def no_rules() -> _IgnoreRules:
+    return _IgnoreRules(tuple(_rule(r) for r in _DEFAULT_RULES))
 
 
-IgnoreTest = Callable[[str, bool], bool]
+_IgnoreTest = Callable[[str, bool], bool]

@@ -49,7 +49,7 @@ def jsonpath(trail: Trail) -> str:
 
 
 @lru_cache(maxsize=4096)
-def parse(path: str) -> JSONPath:
+def _parse(path: str) -> JSONPath:
     """jsonpath-ng's expression for `path`, which must start at the object's root `$`;
     UnresolvedPath when it is not such a JSONPath."""
     if not path.startswith("$"):
@@ -76,7 +76,7 @@ def _steps(path: str) -> list[JSONPath]:
         elif not isinstance(node, Root):
             raise UnresolvedPath(f"{path!r} does not name one place ({node})")
 
-    walk(parse(path))
+    walk(_parse(path))
     return steps
 
 
@@ -113,7 +113,7 @@ def resolve(body: Any, path: str, default: Any = _REQUIRED) -> Any:
     names the string (its message names the place inside, e.g. `json $.ingressDomain`), so the path
     resolves to the string's text.
     """
-    expression, steps = parse(path), _steps(path)
+    expression, steps = _parse(path), _steps(path)
     matches = expression.find(body)
     if matches:
         return matches[0].value
@@ -150,7 +150,7 @@ def up_to_missing(body: Any, path: str) -> str:
         return path
     parent = body
     for depth in range(1, len(trail) + 1):
-        found = parse(jsonpath(trail[:depth])).find(body)
+        found = _parse(jsonpath(trail[:depth])).find(body)
         if not found:
             addable = isinstance(trail[depth - 1], str) and isinstance(parent, dict)
             return jsonpath(trail[:depth]) if addable and depth < len(trail) else path

@@ -69,7 +69,7 @@ def get_path(data: Any, path: Path_, default: Any = _MISSING) -> Any:
     return node
 
 
-def set_path(data: dict, path: Path_, value: Any) -> dict:
+def _set_path(data: dict, path: Path_, value: Any) -> dict:
     """Return a copy of `data` with `path` set to `value` (intermediate mappings are created); the
     mappings off the path are shared with `data`."""
     result = dict(data)
@@ -103,10 +103,10 @@ def with_files(values: dict, files: Iterable[Path]) -> dict:
 def with_set(values: dict, dotted_path: str, value: Any) -> dict:
     """`values` after `--set-json dotted_path=value`: a mapping merges into what is there, anything
     else replaces it."""
-    return merge(values, set_path({}, split_dotted(dotted_path), value))
+    return merge(values, _set_path({}, split_dotted(dotted_path), value))
 
 
-def values_key_names(values: Any, extra: Iterable[str] = ()) -> set[str]:
+def _values_key_names(values: Any, extra: Iterable[str] = ()) -> set[str]:
     """Names a helpful error message may use for a values key: full dotted paths and last parts."""
     paths = set(extra)
 
@@ -124,7 +124,7 @@ def mentions_values_key(message: str, values: Any) -> bool:
     """Does `message` name a key of `values` (as `a.b.c` or its last part `c`)?"""
     import re
     words = set(re.findall(r"[\w.-]+", message)) | set(re.findall(r"\w+", message))
-    return bool(words & values_key_names(values))
+    return bool(words & _values_key_names(values))
 
 
 def current_value(values: Any, path: Iterable[str]) -> tuple[bool, Any]:

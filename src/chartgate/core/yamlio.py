@@ -54,7 +54,7 @@ except AttributeError:  # pragma: no cover - libyaml missing
         pass
 
 #: What PyYAML raises, without a position, for a typed scalar it cannot build (`2024-02-30`).
-UNBUILDABLE = (ValueError, TypeError, OverflowError)
+_UNBUILDABLE = (ValueError, TypeError, OverflowError)
 
 
 def load_checked(text: str, loader, *, multi: bool = False) -> Any:
@@ -62,15 +62,15 @@ def load_checked(text: str, loader, *, multi: bool = False) -> Any:
     checking constructor, which raises a YAML error at the value's line (the fast path stays fast)."""
     try:
         return list(yaml.load_all(text, Loader=loader)) if multi else yaml.load(text, Loader=loader)
-    except UNBUILDABLE:
+    except _UNBUILDABLE:
         checked = loader if issubclass(loader, _CheckedConstruction) else _CheckedLoader
         return list(yaml.load_all(text, Loader=checked)) if multi else yaml.load(text, Loader=checked)
 
 #: An alias bomb ("billion laughs") is cheap to parse but explodes when walked (merged, copied,
 #: serialised): a few dozen aliases can stand for billions of nodes. Real values files use a handful
 #: of anchors, so a document is rejected when its aliases are too many or expand to too many nodes.
-MAX_ALIASES = 1000
-MAX_ALIAS_EXPANSION = 100_000
+_MAX_ALIASES = 1000
+_MAX_ALIAS_EXPANSION = 100_000
 
 
 class _AliasBomb(yaml.MarkedYAMLError):
@@ -102,8 +102,8 @@ class _CountingLoader(_CheckedConstruction, yaml.SafeLoader):
         self._expansion += size or 0
         if size is None:  # the anchored node is still being composed: it contains itself
             problem = "a recursive YAML alias (a node that contains itself)"
-        elif self._aliases > MAX_ALIASES or self._expansion > MAX_ALIAS_EXPANSION:
-            problem = (f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} nodes "
+        elif self._aliases > _MAX_ALIASES or self._expansion > _MAX_ALIAS_EXPANSION:
+            problem = (f"YAML aliases expand to more than {_MAX_ALIAS_EXPANSION} nodes "
                        f"({self._aliases} aliases): this looks like an alias bomb (\"billion laughs\")")
         else:
             return node

@@ -36,31 +36,31 @@ from chartgate.core.yamlio import load_text, loader_for
 if TYPE_CHECKING:
     from chartgate.discover.charts import Chart
 
-KIND = "Blueprint"
-FILE_NAME = "blueprint.yaml"
+_KIND = "Blueprint"
+_FILE_NAME = "blueprint.yaml"
 
-Key = tuple  # a path of mapping keys and list indexes, e.g. ("spec", "depends", 0, "blueprint")
+_Key = tuple  # a path of mapping keys and list indexes, e.g. ("spec", "depends", 0, "blueprint")
 
 
-def freeze(value: Any) -> Any:
+def _freeze(value: Any) -> Any:
     """A read-only deep copy: mappings become MappingProxyType, lists become tuples."""
     if isinstance(value, dict):
-        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
     if isinstance(value, list):
-        return tuple(freeze(v) for v in value)
+        return tuple(_freeze(v) for v in value)
     return value
 
 
-def thaw(value: Any) -> Any:
+def _thaw(value: Any) -> Any:
     """Plain dicts and lists again (for code that wants to modify a copy)."""
     if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
+        return {k: _thaw(v) for k, v in value.items()}
     if isinstance(value, tuple):
-        return [thaw(v) for v in value]
+        return [_thaw(v) for v in value]
     return value
 
 
-def jsonpath(key: Key) -> str:
+def jsonpath(key: _Key) -> str:
     """`("spec", "depends", 0, "version")` as `$.spec.depends[0].version`."""
     text = "$"
     for part in key:
@@ -69,7 +69,7 @@ def jsonpath(key: Key) -> str:
 
 
 @dataclass(frozen=True)
-class BlueprintDependency:
+class _BlueprintDependency:
     """One `spec.depends` entry: a Blueprint the catalog installs before this one."""
 
     blueprint: str
@@ -86,7 +86,7 @@ class BlueprintDependency:
 
 
 @dataclass(frozen=True)
-class ManifestSource:
+class _ManifestSource:
     """`spec.manifests.source`: an upstream chart pulled by reference instead of a local chart/."""
 
     kind: str = ""
@@ -94,11 +94,11 @@ class ManifestSource:
 
 
 @dataclass(frozen=True)
-class Manifests:
+class _Manifests:
     """`spec.manifests`: `{chart: ./chart}` or `{source: {kind, ref}, overlays: {...}}`."""
 
     chart: str | None = None
-    source: ManifestSource | None = None
+    source: _ManifestSource | None = None
     overlays: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -130,14 +130,14 @@ class Blueprint:
     owner: Any = None  # a name, or a mapping (team, contact ...)
     config_schema: Mapping[str, Any] | None = None
     placement_schema: Mapping[str, Any] | None = None
-    depends: tuple[BlueprintDependency, ...] = ()
-    manifests: Manifests | None = None
+    depends: tuple[_BlueprintDependency, ...] = ()
+    manifests: _Manifests | None = None
     upgrades: Mapping[str, Any] | None = None
     rotation: Any = None
     observability: Any = None
     upstream: Upstream | None = None  # spec.upstream, only where the Blueprint has one
     path: Path | None = None
-    lines: Mapping[Key, int] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+    lines: Mapping[_Key, int] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
 
     @property
     def depends_names(self) -> tuple[str, ...]:
@@ -166,30 +166,30 @@ class Blueprint:
 class _Reader:
     """Shape checks with messages that name the file, the key and its line."""
 
-    def __init__(self, source: str, lines: Mapping[Key, int]):
+    def __init__(self, source: str, lines: Mapping[_Key, int]):
         self.source = source
         self.lines = lines
 
-    def where(self, key: Key) -> str:
+    def where(self, key: _Key) -> str:
         probe = tuple(key)
         while probe and probe not in self.lines:
             probe = probe[:-1]
         line = self.lines.get(probe) if probe else None
         return f"{self.source}:{line}" if line else self.source
 
-    def error(self, key: Key, problem: str) -> InvalidChart:
+    def error(self, key: _Key, problem: str) -> InvalidChart:
         dotted = jsonpath(key).removeprefix("$.")
         return InvalidChart(f"{self.where(key)}: `{dotted}` {problem}. Fix blueprint.yaml (see the Blueprint "
                             "format in docs/policies.md#umb).")
 
-    def mapping(self, data: Any, key: Key, *, optional: bool = True) -> dict | None:
+    def mapping(self, data: Any, key: _Key, *, optional: bool = True) -> dict | None:
         if data is None and optional:
             return None
         if not isinstance(data, dict):
             raise self.error(key, f"must be a mapping, got {_type_name(data)}")
         return data
 
-    def text(self, data: Any, key: Key, *, scalar_ok: bool = False) -> str:
+    def text(self, data: Any, key: _Key, *, scalar_ok: bool = False) -> str:
         """A string (numbers accepted where YAML may have read a version as one)."""
         if data is None:
             return ""
@@ -206,14 +206,14 @@ def _type_name(value: Any) -> str:
             type(None): "nothing"}.get(type(value), type(value).__name__)
 
 
-def parse_blueprint(data: Any, source: str, *, path: Path | None = None,
-                    lines: Mapping[Key, int] | None = None) -> Blueprint:
+def _parse_blueprint(data: Any, source: str, *, path: Path | None = None,
+                    lines: Mapping[_Key, int] | None = None) -> Blueprint:
     """Build a Blueprint from a loaded document; raises InvalidChart for wrong shapes."""
     read = _Reader(source, lines or {})
     doc = read.mapping(data, (), optional=False) if data is not None else {}
     kind = read.text(doc.get("kind"), ("kind",))
-    if kind and kind != KIND:
-        raise read.error(("kind",), f"is {kind!r}; a blueprint.yaml holds one `kind: {KIND}` resource")
+    if kind and kind != _KIND:
+        raise read.error(("kind",), f"is {kind!r}; a blueprint.yaml holds one `kind: {_KIND}` resource")
     api_version = read.text(doc.get("apiVersion"), ("apiVersion",))
     meta = read.mapping(doc.get("metadata"), ("metadata",)) or {}
     spec = read.mapping(doc.get("spec"), ("spec",)) or {}
@@ -231,41 +231,41 @@ def parse_blueprint(data: Any, source: str, *, path: Path | None = None,
     upgrades = read.mapping(spec.get("upgrades"), ("spec", "upgrades"))
     return Blueprint(
         source=source,
-        raw=freeze(doc),
+        raw=_freeze(doc),
         api_version=api_version,
         kind=kind,
         name=read.text(meta.get("name"), ("metadata", "name")),
-        labels=freeze(labels),
+        labels=_freeze(labels),
         metadata_version=read.text(meta.get("version"), ("metadata", "version"), scalar_ok=True),
         version=read.text(spec.get("version"), ("spec", "version"), scalar_ok=True),
-        card=freeze(card),
+        card=_freeze(card),
         visibility=visibility,
-        owner=freeze(owner),
-        config_schema=freeze(config_schema) if config_schema is not None else None,
-        placement_schema=freeze(placement) if placement is not None else None,
+        owner=_freeze(owner),
+        config_schema=_freeze(config_schema) if config_schema is not None else None,
+        placement_schema=_freeze(placement) if placement is not None else None,
         depends=_depends(read, spec.get("depends")),
         manifests=_manifests(read, spec.get("manifests")),
-        upgrades=freeze(upgrades) if upgrades is not None else None,
-        rotation=freeze(spec.get("rotation")),
-        observability=freeze(spec.get("observability")),
+        upgrades=_freeze(upgrades) if upgrades is not None else None,
+        rotation=_freeze(spec.get("rotation")),
+        observability=_freeze(spec.get("observability")),
         upstream=_upstream(read, spec.get("upstream"), ("spec", "upstream")) if "upstream" in spec else None,
         path=path,
         lines=MappingProxyType(dict(lines or {})),
     )
 
 
-def _depends(read: _Reader, data: Any) -> tuple[BlueprintDependency, ...]:
+def _depends(read: _Reader, data: Any) -> tuple[_BlueprintDependency, ...]:
     if data is None:
         return ()
     if not isinstance(data, list):
         raise read.error(("spec", "depends"), f"must be a list of {{blueprint, version, alias, when, values}} "
                          f"mappings, got {_type_name(data)}")
-    found: list[BlueprintDependency] = []
+    found: list[_BlueprintDependency] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(data):
         key = ("spec", "depends", i)
         if isinstance(entry, str) and entry.strip():
-            dep = BlueprintDependency(entry.strip(), line=read.lines.get(key))  # the older plain-name form
+            dep = _BlueprintDependency(entry.strip(), line=read.lines.get(key))  # the older plain-name form
         elif isinstance(entry, dict):
             name = entry.get("blueprint")
             if name is None and "name" in entry:  # an early fixture spelling; nothing conflicts with it
@@ -274,12 +274,12 @@ def _depends(read: _Reader, data: Any) -> tuple[BlueprintDependency, ...]:
                 raise read.error(key, "needs `blueprint: <name>` (the Blueprint to install first)")
             values = read.mapping(entry.get("values"), key + ("values",)) or {}
             when = entry.get("when")
-            dep = BlueprintDependency(
+            dep = _BlueprintDependency(
                 name.strip(),
                 version=read.text(entry.get("version"), key + ("version",), scalar_ok=True),
                 alias=read.text(entry.get("alias"), key + ("alias",)),
                 when=str(when).lower() if isinstance(when, bool) else read.text(when, key + ("when",)),
-                values=freeze(values), line=read.lines.get(key))
+                values=_freeze(values), line=read.lines.get(key))
         else:
             raise read.error(key, f"must be a mapping such as {{blueprint: bp-cert-manager, version: \"^1\"}}, "
                              f"got {_type_name(entry)}")
@@ -291,7 +291,7 @@ def _depends(read: _Reader, data: Any) -> tuple[BlueprintDependency, ...]:
     return tuple(found)
 
 
-def _manifests(read: _Reader, data: Any) -> Manifests | None:
+def _manifests(read: _Reader, data: Any) -> _Manifests | None:
     key = ("spec", "manifests")
     manifests = read.mapping(data, key)
     if manifests is None:
@@ -302,13 +302,13 @@ def _manifests(read: _Reader, data: Any) -> Manifests | None:
     source = None
     if manifests.get("source") is not None:
         raw = read.mapping(manifests["source"], key + ("source",))
-        source = ManifestSource(read.text(raw.get("kind"), key + ("source", "kind")),
+        source = _ManifestSource(read.text(raw.get("kind"), key + ("source", "kind")),
                                 read.text(raw.get("ref"), key + ("source", "ref")))
     overlays = read.mapping(manifests.get("overlays"), key + ("overlays",)) or {}
-    return Manifests(chart.strip() if isinstance(chart, str) else None, source, freeze(overlays))
+    return _Manifests(chart.strip() if isinstance(chart, str) else None, source, _freeze(overlays))
 
 
-def _upstream(read: _Reader, data: Any, key: Key) -> Upstream | None:
+def _upstream(read: _Reader, data: Any, key: _Key) -> Upstream | None:
     upstream = read.mapping(data, key)
     if upstream is None:
         return None
@@ -333,15 +333,15 @@ def upstream_statements(values: Any, source: str = "values.yaml") -> list[tuple[
     return [("$.catalystBlueprint.upstream", _upstream(read, data, ("catalystBlueprint", "upstream")))]
 
 
-def line_index(text: str) -> dict[Key, int]:
+def _line_index(text: str) -> dict[_Key, int]:
     """1-based line of every mapping key and list item of a YAML document."""
     try:
         node = yaml.compose(text, Loader=loader_for(text))
     except yaml.YAMLError:
         return {}
-    lines: dict[Key, int] = {}
+    lines: dict[_Key, int] = {}
 
-    def walk(node: Any, key: Key) -> None:
+    def walk(node: Any, key: _Key) -> None:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if isinstance(k, yaml.ScalarNode):
@@ -358,7 +358,7 @@ def line_index(text: str) -> dict[Key, int]:
     return lines
 
 
-def read_blueprint_file(path: Path) -> tuple[dict, Blueprint]:
+def _read_blueprint_file(path: Path) -> tuple[dict, Blueprint]:
     """(raw dict, typed Blueprint) of a blueprint.yaml on disk; every problem names the file."""
     path = Path(path)
     try:
@@ -375,21 +375,21 @@ def read_blueprint_file(path: Path) -> tuple[dict, Blueprint]:
     if not isinstance(data, dict):
         raise InvalidChart(f"{path}: blueprint.yaml must be a YAML mapping (one Blueprint resource), "
                            f"got {_type_name(data)}")
-    return data, parse_blueprint(data, str(path), path=path, lines=line_index(text))
+    return data, _parse_blueprint(data, str(path), path=path, lines=_line_index(text))
 
 
 # -- where a chart's blueprint.yaml is -----------------------------------------------------------
 
 
-def find_blueprint(chart_dir: Path) -> Path | None:
+def _find_blueprint(chart_dir: Path) -> Path | None:
     """The blueprint.yaml of the chart in `chart_dir`: in the directory itself, or in its parent
     (the Blueprint folder, `platform/<name>/blueprint.yaml` beside `platform/<name>/chart/`). A
     parent blueprint.yaml whose `spec.manifests.chart` names another existing directory belongs to
     that chart, not this one."""
-    own = chart_dir / FILE_NAME
+    own = chart_dir / _FILE_NAME
     if own.is_file():
         return own
-    beside = chart_dir.parent / FILE_NAME
+    beside = chart_dir.parent / _FILE_NAME
     if not beside.is_file():
         return None
     named = _manifests_chart(beside)
@@ -419,10 +419,10 @@ def attach_blueprint(chart: "Chart", chart_dir: Path) -> bool:
     """Give a chart loaded from `chart_dir` its blueprint.yaml (if it has one): the raw mapping in
     `chart.blueprint` (for existing readers), its path, the "blueprint" profile, and the typed
     object that `blueprint_of(chart)` returns. True when it has one (the Blueprint profile's `attach`)."""
-    path = find_blueprint(chart_dir)
+    path = _find_blueprint(chart_dir)
     if path is None:
         return False
-    raw, typed = read_blueprint_file(path)
+    raw, typed = _read_blueprint_file(path)
     chart.blueprint = raw
     chart.blueprint_path = path
     chart.profile = "blueprint"
@@ -442,8 +442,8 @@ def blueprint_of(chart: Any) -> Blueprint | None:
     if stashed is not None and stashed[0] is raw:
         return stashed[1]
     path = getattr(chart, "blueprint_path", None)
-    source = str(path) if path else f"{getattr(chart, 'name', 'chart')}/{FILE_NAME}"
-    typed = parse_blueprint(raw, source, path=path)
+    source = str(path) if path else f"{getattr(chart, 'name', 'chart')}/{_FILE_NAME}"
+    typed = _parse_blueprint(raw, source, path=path)
     if hasattr(chart, "__dict__"):
         chart.__dict__[_STASH] = (raw, typed)
     return typed
@@ -454,14 +454,14 @@ def blueprint_file_label(chart: Any) -> str:
     inside the chart directory, `bp-x/../blueprint.yaml` for the Blueprint folder's file."""
     path, chart_dir, name = getattr(chart, "blueprint_path", None), getattr(chart, "path", None), chart.name
     if path is not None and chart_dir is not None and Path(path).parent != Path(chart_dir):
-        return f"{name}/../{FILE_NAME}"
-    return f"{name}/{FILE_NAME}"
+        return f"{name}/../{_FILE_NAME}"
+    return f"{name}/{_FILE_NAME}"
 
 
 # -- configSchema paths and values paths ---------------------------------------------------------
 
 
-def config_properties(schema: Any, values: Any,
+def _config_properties(schema: Any, values: Any,
                       overlay: str | None = None) -> Iterator[tuple[tuple, tuple | None, Mapping]]:
     """Every (schema path, values path or None, property schema) of a configSchema.
 

@@ -30,7 +30,7 @@ _CONSTRAINT_KEYS = {"requires", "excludes", "values"}
 
 
 @dataclass(frozen=True)
-class ToggleConstraint:
+class _ToggleConstraint:
     """What a chart's own `fail`/`required` would otherwise have to tell the planner, declared."""
 
     toggle: str  # dotted values path of a boolean toggle
@@ -47,7 +47,7 @@ class ChartSettings:
     profile: str | None = None
     enable: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
-    constraints: tuple[ToggleConstraint, ...] = ()
+    constraints: tuple[_ToggleConstraint, ...] = ()
     render_budget: int | None = None
 
     def matches(self, chart: str) -> bool:
@@ -61,7 +61,7 @@ class EffectiveSettings:
     profile: str | None = None
     enable: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
-    constraints: dict[str, ToggleConstraint] = field(default_factory=dict)
+    constraints: dict[str, _ToggleConstraint] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     render_budget: int | None = None  # None: the run's render-budget
 
@@ -100,7 +100,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _constraint(toggle: str, raw: Any, where: str) -> ToggleConstraint:
+def _constraint(toggle: str, raw: Any, where: str) -> _ToggleConstraint:
     if not isinstance(raw, dict):
         raise InvalidConfig(f"{where} must be a table with requires/excludes/values, got {raw!r}")
     unknown = set(raw) - _CONSTRAINT_KEYS
@@ -109,7 +109,7 @@ def _constraint(toggle: str, raw: Any, where: str) -> ToggleConstraint:
     values = raw.get("values") or {}
     if not isinstance(values, dict):
         raise InvalidConfig(f"{where}.values must be a table of dotted values paths, got {values!r}")
-    return ToggleConstraint(toggle, _strings(raw.get("requires", []), f"{where}.requires"),
+    return _ToggleConstraint(toggle, _strings(raw.get("requires", []), f"{where}.requires"),
                             _strings(raw.get("excludes", []), f"{where}.excludes"),
                             tuple(sorted(values.items())), where)
 

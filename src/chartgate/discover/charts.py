@@ -271,7 +271,7 @@ class Chart:
             yield from sub.walk()
 
 
-def load_chart(files: ChartFiles, *, path: Path | None = None, packaged: bool = False) -> Chart:
+def _load_chart(files: ChartFiles, *, path: Path | None = None, packaged: bool = False) -> Chart:
     """Build a Chart from its files, loading vendored subcharts recursively."""
     meta = _mapping(files.yaml("Chart.yaml"), f"{files.origin}/Chart.yaml", "Chart.yaml")
     for key in ("name", "version"):
@@ -308,11 +308,11 @@ def _load_vendored(parent: ChartFiles, dep: Dependency, parent_path: Path | None
             sub_meta = sub_files.yaml("Chart.yaml") or {}
             if isinstance(sub_meta, dict) and sub_meta.get("name") == dep.name:
                 sub_path = parent_path / "charts" / dirname if parent_path else None
-                return load_chart(sub_files, path=sub_path)
+                return _load_chart(sub_files, path=sub_path)
     for rel, data in sorted(parent.under("charts/").items()):
         name = rel.split("/", 1)[1]
         if "/" not in name and name.endswith(".tgz") and name.startswith(f"{dep.name}-"):
-            return load_chart(ChartFiles.from_tgz(data, f"{parent.origin}/{rel}"), packaged=True)
+            return _load_chart(ChartFiles.from_tgz(data, f"{parent.origin}/{rel}"), packaged=True)
     raise InvalidChart(
         f"{parent.origin}/{deps_file}: dependency `{dep.name}` (version {dep.version or 'unpinned'}) is not "
         f"vendored: charts/ has no `{dep.name}` chart directory or `{dep.name}-*.tgz`. "
@@ -329,7 +329,7 @@ class BrokenChart:
     error: ChartgateError
 
 
-def find_chart_dirs(root: Path) -> list[Path]:
+def _find_chart_dirs(root: Path) -> list[Path]:
     """Every directory holding a Chart.yaml, not descending into a chart's own charts/ directory.
 
     Symbolically linked directories are followed (a chart linked into the tree is found, as
@@ -351,8 +351,8 @@ def find_chart_dirs(root: Path) -> list[Path]:
     return found
 
 
-def load_chart_dir(chart_dir: Path) -> Chart:
-    chart = load_chart(ChartFiles.from_dir(chart_dir), path=chart_dir)
+def _load_chart_dir(chart_dir: Path) -> Chart:
+    chart = _load_chart(ChartFiles.from_dir(chart_dir), path=chart_dir)
     attach_profile(chart, chart_dir)  # a registered profile's own files (blueprint.yaml ...), or generic
     return chart
 
@@ -362,9 +362,9 @@ def discover(roots: Iterable[Path]) -> list[Chart | BrokenChart]:
     results: list[Chart | BrokenChart] = []
     seen: dict[str, Path] = {}
     for root in roots:
-        for chart_dir in find_chart_dirs(Path(root)):
+        for chart_dir in _find_chart_dirs(Path(root)):
             try:
-                chart = load_chart_dir(chart_dir)
+                chart = _load_chart_dir(chart_dir)
             except ChartgateError as exc:
                 results.append(BrokenChart(chart_dir.name, chart_dir, exc))
                 continue

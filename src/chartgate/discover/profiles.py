@@ -4,7 +4,7 @@ A profile says how its charts are recognised (`attach`: read the profile's own f
 found on disk), which chart facts it provides to policies' `Applicability(requires=...)`, what else
 a chart builds on and is known by (change selection follows those), and which files belong to the
 chart besides its directory. The engine asks this registry, never a profile's module: a second
-profile is one `register(Profile(...))` away. A chart no profile claims is "generic".
+profile is one `_register(_Profile(...))` away. A chart no profile claims is "generic".
 
 The Blueprint profile (blueprint.yaml beside or in the chart, chartgate.discover.blueprint) is registered here.
 """
@@ -20,14 +20,14 @@ from chartgate.discover import blueprint as _blueprint
 if TYPE_CHECKING:
     from chartgate.discover.charts import Chart
 
-GENERIC = "generic"  # a chart no profile claims: judged by every rule that names no profile
+_GENERIC = "generic"  # a chart no profile claims: judged by every rule that names no profile
 
 #: A chart fact: (holds(ctx) -> bool, why_not(ctx) -> str), ctx a ChartContext.
-Requirement = tuple[Callable[[Any], bool], Callable[[Any], str]]
+_Requirement = tuple[Callable[[Any], bool], Callable[[Any], str]]
 
 
 @dataclass(frozen=True)
-class Profile:
+class _Profile:
     """One kind of chart, as the engine needs to know it."""
 
     name: str
@@ -37,7 +37,7 @@ class Profile:
     # The `skipped` message of a rule declared for this profile on a chart of another: {name} is the chart.
     skipped: str
     # Chart facts this profile provides for `Applicability(requires=...)`.
-    requirements: Mapping[str, Requirement] = field(default_factory=dict)
+    requirements: Mapping[str, _Requirement] = field(default_factory=dict)
     # The requirement that means "the chart has the profile's own file": asked for (by `enable` or a
     # chart's `profile` setting) on a chart without it, a configuration error, `missing_file` says what to do.
     file_requirement: str | None = None
@@ -49,12 +49,12 @@ class Profile:
     paths: Callable[["Chart"], Iterable[Path]] = lambda chart: ()
 
 
-_REGISTERED: dict[str, Profile] = {}
+_REGISTERED: dict[str, _Profile] = {}
 
 
-def register(profile: Profile) -> Profile:
+def _register(profile: _Profile) -> _Profile:
     """Add a profile (after those registered before it). Its name must be new."""
-    if profile.name in _REGISTERED or profile.name == GENERIC:
+    if profile.name in _REGISTERED or profile.name == _GENERIC:
         raise ValueError(f"a chart profile named {profile.name!r} is already registered")
     clash = sorted(set(profile.requirements) & set(requirements()))
     if clash:
@@ -63,25 +63,25 @@ def register(profile: Profile) -> Profile:
     return profile
 
 
-def unregister(name: str) -> None:
+def _unregister(name: str) -> None:
     _REGISTERED.pop(name, None)
 
 
 def profile_names() -> tuple[str, ...]:
     """Every profile a chart can be judged with: the registered ones, then "generic"."""
-    return (*_REGISTERED, GENERIC)
+    return (*_REGISTERED, _GENERIC)
 
 
-def profile(name: str) -> Profile | None:
+def profile(name: str) -> _Profile | None:
     return _REGISTERED.get(name)
 
 
-def requirements() -> dict[str, Requirement]:
+def requirements() -> dict[str, _Requirement]:
     """The chart facts every registered profile provides."""
     return {name: req for p in _REGISTERED.values() for name, req in p.requirements.items()}
 
 
-def file_requirement_owner(requirement: str) -> Profile | None:
+def file_requirement_owner(requirement: str) -> _Profile | None:
     """The profile whose own file `requirement` stands for (e.g. "blueprint-file"), or None."""
     return next((p for p in _REGISTERED.values() if p.file_requirement == requirement), None)
 
@@ -133,7 +133,7 @@ def _blueprint_depends(chart: "Chart") -> tuple[str, ...]:
     return typed.depends_names if typed is not None else ()
 
 
-BLUEPRINT = register(Profile(
+_BLUEPRINT = _register(_Profile(
     name="blueprint",
     attach=_blueprint.attach_blueprint,
     skipped="Blueprint-only rule: {name} is judged with the generic profile (no blueprint.yaml, or "

@@ -69,7 +69,7 @@ def changed_files(repo_dir: Path, rev: str) -> set[Path]:
     return {(top / name).resolve() for name in names if name}
 
 
-def chart_paths(chart: Chart) -> list[Path]:
+def _chart_paths(chart: Chart) -> list[Path]:
     """The files and directories whose change affects `chart` on its own: the chart directory
     (vendored dependencies included), its blueprint.yaml, and - in the Blueprint folder layout
     (`platform/<name>/blueprint.yaml` beside `platform/<name>/chart/`) - the whole Blueprint folder.
@@ -78,18 +78,18 @@ def chart_paths(chart: Chart) -> list[Path]:
     return roots + profile_paths(chart)
 
 
-def affects(chart: Chart, path: Path) -> bool:
+def _affects(chart: Chart, path: Path) -> bool:
     """True when a change to `path` (absolute, resolved) can change `chart`'s verdict on its own."""
-    return any(path == root or root in path.parents for root in chart_paths(chart))
+    return any(path == root or root in path.parents for root in _chart_paths(chart))
 
 
-def needs(chart: Chart) -> set[str]:
+def _needs(chart: Chart) -> set[str]:
     """Names of the charts/Blueprints `chart` builds on: Chart.yaml dependencies and blueprint.yaml
     `spec.depends` (mapping or plain-name form; an alias resolves to its Blueprint)."""
     return {d.name for d in chart.dependencies} | builds_on(chart)
 
 
-def dependents(charts: dict[str, Chart]) -> dict[str, set[str]]:
+def _dependents(charts: dict[str, Chart]) -> dict[str, set[str]]:
     """chart name -> the charts that build on it (directly). A Blueprint is known by its chart name
     and by its blueprint.yaml metadata.name."""
     known: dict[str, str] = {}
@@ -99,7 +99,7 @@ def dependents(charts: dict[str, Chart]) -> dict[str, set[str]]:
             known.setdefault(other, name)
     found: dict[str, set[str]] = {name: set() for name in charts}
     for name, chart in charts.items():
-        for needed in needs(chart):
+        for needed in _needs(chart):
             if needed in known and known[needed] != name:
                 found[known[needed]].add(name)
     return found
@@ -107,7 +107,7 @@ def dependents(charts: dict[str, Chart]) -> dict[str, set[str]]:
 
 def with_dependents(charts: dict[str, Chart], selected: set[str]) -> set[str]:
     """`selected` plus every chart that builds on one of them, transitively."""
-    graph = dependents(charts)
+    graph = _dependents(charts)
     selected = set(selected)
     frontier = list(selected)
     while frontier:
@@ -121,5 +121,5 @@ def with_dependents(charts: dict[str, Chart], selected: set[str]) -> set[str]:
 def changed_charts(charts: dict[str, Chart], changed: set[Path]) -> set[str]:
     """Charts with a changed file, plus every chart that depends on one of them (transitively),
     through blueprint.yaml `depends` or a Chart.yaml dependency of the same name."""
-    touched = {name for name, chart in charts.items() if any(affects(chart, path) for path in changed)}
+    touched = {name for name, chart in charts.items() if any(_affects(chart, path) for path in changed)}
     return with_dependents(charts, touched)

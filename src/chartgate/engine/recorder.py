@@ -92,7 +92,7 @@ def _provenance(gate: "Gate") -> dict:
         "helm": _helm_info(gate),
         "started_at": gate.started.isoformat(timespec="seconds"),
         "git_commit": gate.git_commit(),
-        "shard": shard_info(gate.config.shard, gate.shard_assignment),
+        "shard": _shard_info(gate.config.shard, gate.shard_assignment),
         "working_dir": str(Path.cwd()),  # SARIF locations are relative to it
         "python": python_platform.python_version(),
         "kubernetes_versions": list(gate.kube_versions),
@@ -110,7 +110,7 @@ def _helm_info(gate: "Gate") -> dict:
         return {"version": None, "path": None, "error": str(exc)}
 
 
-def shard_info(shard: str | None, placed: dict[str, int] | None = None) -> dict | None:
+def _shard_info(shard: str | None, placed: dict[str, int] | None = None) -> dict | None:
     """`{"index": I, "total": N, "assignment": digest}` for `--shard I/N`; None for a run over every
     selected chart. The digest of the whole chart-to-shard assignment lets `chartgate merge` refuse
     shards that split the charts differently (different timings files)."""

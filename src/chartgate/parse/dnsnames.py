@@ -43,7 +43,7 @@ _NAME = re.compile(
 
 # File names look like names (`config.yaml`, `app.py`). Some of these extensions are real top-level
 # domains (.py, .sh, .md, .properties, .zip ...): in configuration they name files, not hosts.
-FILE_EXTENSIONS = frozenset({
+_FILE_EXTENSIONS = frozenset({
     "bak", "bash", "cc", "cfg", "conf", "crt", "csr", "css", "csv", "db", "env", "gz", "htm", "html", "ini",
     "j2", "jar", "java", "jinja", "js", "json", "jsonnet", "key", "lock", "log", "lua", "map", "md", "mk",
     "pem", "pid", "pl", "properties", "proto", "pub", "py", "rb", "rego", "rs", "service", "sh", "so",
@@ -51,20 +51,20 @@ FILE_EXTENSIONS = frozenset({
     "zip",
 })
 
-CLUSTER_LOCAL_SUFFIXES = (".svc", ".cluster.local")
+_CLUSTER_LOCAL_SUFFIXES = (".svc", ".cluster.local")
 # The API server's in-cluster names (`kubernetes`, `kubernetes.default`, `kubernetes.default.svc` ...).
-CLUSTER_LOCAL_NAMES = frozenset({"cluster.local", "kubernetes.default"})
+_CLUSTER_LOCAL_NAMES = frozenset({"cluster.local", "kubernetes.default"})
 # First labels of reverse-DNS identifiers (`com.example.app`, `io.k8s.api`, `org.apache.kafka`):
 # generic top-level domains that are practically never the first label of a host name (unlike
 # `app.`, `dev.` or country codes such as `de.wikipedia.org`).
-REVERSE_DNS_ROOTS = frozenset({"com", "org", "net", "io", "edu", "gov"})
+_REVERSE_DNS_ROOTS = frozenset({"com", "org", "net", "io", "edu", "gov"})
 # Characters that end a token around a name in free text (`--flag=a.example.com,b.example.com`).
 _TOKEN_BREAK = set(" \t\r\n'\"`,;()<>[]{}|=")
 # Whole-line comments in embedded text (shell, nginx, INI, properties): documentation, not configuration.
 _COMMENT_LINE = re.compile(r"^\s*(?:#|//|;)")
 
 #: How deep documents embedded in documents are followed (a JSON string inside YAML inside a ConfigMap).
-MAX_EMBEDDING_DEPTH = 4
+_MAX_EMBEDDING_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -118,19 +118,19 @@ class Occurrence:
         return tuple(part for trail in trails for part in trail if isinstance(part, str))
 
 
-def names_in_text(text: str) -> list[str]:
+def _names_in_text(text: str) -> list[str]:
     """DNS-name-shaped tokens in free text (URLs, host:port, e-mail domains, bare names)."""
-    return [name for name, _, _ in matches_in_text(text)]
+    return [name for name, _, _ in _matches_in_text(text)]
 
 
-def matches_in_text(text: str) -> list[tuple[str, str, str]]:
+def _matches_in_text(text: str) -> list[tuple[str, str, str]]:
     """(name, token text before it, token text after it) for each DNS-name-shaped token in `text`.
 
     File names (`config.yaml`, `app.py`) are left out."""
     found = []
     for match in _NAME.finditer(text):
         name = match.group(1)
-        if name.rpartition(".")[2] in FILE_EXTENSIONS:
+        if name.rpartition(".")[2] in _FILE_EXTENSIONS:
             continue
         start, end = match.start(), match.end()
         while start > 0 and text[start - 1] not in _TOKEN_BREAK:
@@ -144,7 +144,7 @@ def matches_in_text(text: str) -> list[tuple[str, str, str]]:
     return found
 
 
-def parse_embedded(text: str) -> tuple[str, Any] | None:
+def _parse_embedded(text: str) -> tuple[str, Any] | None:
     """(format, data) when `text` is a JSON, YAML, TOML or INI document holding a mapping or list."""
     stripped = text.strip()
     if not stripped:
@@ -207,14 +207,14 @@ def _walk(data: Any, trail: Trail, inner: tuple, depth: int) -> Iterator[Occurre
     if isinstance(data, dict):
         for key, value in data.items():
             key_trail, key_inner = at(str(key))
-            for name, before, after in matches_in_text(str(key)):
+            for name, before, after in _matches_in_text(str(key)):
                 yield Occurrence(name, key_trail, key_inner, in_key=True, text=str(key), before=before, after=after)
             yield from _walk(value, key_trail, key_inner, depth)
     elif isinstance(data, list):
         for index, item in enumerate(data):
             yield from _walk(item, *at(index), depth)
     elif isinstance(data, str):
-        embedded = parse_embedded(data) if depth < MAX_EMBEDDING_DEPTH else None
+        embedded = _parse_embedded(data) if depth < _MAX_EMBEDDING_DEPTH else None
         if embedded is not None:
             fmt, document = embedded
             yield from _walk(document, trail, inner + ((fmt, ()),), depth + 1)
@@ -222,7 +222,7 @@ def _walk(data: Any, trail: Trail, inner: tuple, depth: int) -> Iterator[Occurre
             for line in data.splitlines() or [data]:
                 if "\n" in data and _COMMENT_LINE.match(line):
                     continue  # a comment line of an embedded script or config file
-                for name, before, after in matches_in_text(line):
+                for name, before, after in _matches_in_text(line):
                     yield Occurrence(name, trail, inner, text=data, before=before, after=after)
 
 
@@ -236,7 +236,7 @@ def is_cluster_local(name: str) -> bool:
     """Resolvable only inside the cluster: `*.svc`, `*.cluster.local` (and `cluster.local` itself),
     `kubernetes.default`."""
     name = name.lower().rstrip(".")
-    return name in CLUSTER_LOCAL_NAMES or name.endswith(CLUSTER_LOCAL_SUFFIXES)
+    return name in _CLUSTER_LOCAL_NAMES or name.endswith(_CLUSTER_LOCAL_SUFFIXES)
 
 
 # --- the Public Suffix List ------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def _suffix_list():
 
 
 @lru_cache(maxsize=4096)
-def public_suffix(name: str) -> str | None:
+def _public_suffix(name: str) -> str | None:
     """The public suffix `name` is registered under (`co.uk` for `www.example.co.uk`), or None when
     its last label is no public suffix (`.local`, `.internal`, `.invalid`, `.svc`, `.cpu` ...) or
     `name` is a public suffix itself (`co.uk`, `in-addr.arpa`): then it has no registrable part."""
@@ -265,7 +265,7 @@ def public_suffix(name: str) -> str | None:
 def has_public_suffix(name: str) -> bool:
     """`name` could be a host on the internet: it ends in a real public suffix, under which it has a
     registrable label."""
-    return public_suffix(name) is not None
+    return _public_suffix(name) is not None
 
 
 def is_reverse_dns(name: str) -> bool:
@@ -274,15 +274,15 @@ def is_reverse_dns(name: str) -> bool:
     outside the name's public suffix, and from there on, reversed, the labels form a name under a public
     suffix. `www.example.com.au` is not one (`com.au` is its public suffix)."""
     labels = name.lower().rstrip(".").split(".")
-    suffix = public_suffix(name)
+    suffix = _public_suffix(name)
     head = labels[:len(labels) - len(suffix.split("."))] if suffix else labels
     for index, label in enumerate(head):
-        if label in REVERSE_DNS_ROOTS and len(labels) - index >= 2:
+        if label in _REVERSE_DNS_ROOTS and len(labels) - index >= 2:
             return has_public_suffix(".".join(reversed(labels[index:])))
     return False
 
 
-def suffix_list_provenance() -> dict[str, str]:
+def _suffix_list_provenance() -> dict[str, str]:
     """Which Public Suffix List decided what a real domain is, for the report's provenance:
     `{"package": "publicsuffixlist", "version": "1.1.2.20261023", "list_version": "2026-10-22_..."}`."""
     from publicsuffixlist import PSLFILE

@@ -19,7 +19,7 @@ _SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)  # [ \t]: keep the
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
 
 # Built-in kinds that are not namespaced. Facts from the Kubernetes API reference.
-CLUSTER_SCOPED_KINDS = frozenset({
+_CLUSTER_SCOPED_KINDS = frozenset({
     "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding", "ComponentStatus",
     "CSIDriver", "CSINode", "CustomResourceDefinition", "DeviceClass", "FlowSchema", "IngressClass",
     "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "MutatingWebhookConfiguration",
@@ -72,7 +72,7 @@ class Manifest:
         return (self.group, self.kind, self.namespace or "", self.name)
 
 
-def iter_documents(text: str) -> Iterator[tuple[str, str]]:
+def _iter_documents(text: str) -> Iterator[tuple[str, str]]:
     """Yield (source template, document text) for each non-empty YAML document in a render.
 
     Documents are sliced out one at a time, so a huge render is never held twice as a list of pieces.
@@ -105,7 +105,7 @@ def _document(piece: str) -> Iterator[tuple[str, str]]:
         yield source, body
 
 
-def parse_render(text: str, *, namespace: str, cluster_scoped: frozenset[str] = frozenset(),
+def _parse_render(text: str, *, namespace: str, cluster_scoped: frozenset[str] = frozenset(),
                  chart: str = "", scenario: str = "", command: str = "") -> list[Manifest]:
     """Parse a whole render; `namespace` fills in objects that omit it (as `helm install` would)."""
     return build_manifests(parse_documents(text, chart=chart, scenario=scenario, command=command),
@@ -134,7 +134,7 @@ def shared_body(key: str, read: "Callable[[], str]") -> object:
 def parse_documents(text: str, *, chart: str = "", scenario: str = "", command: str = "") -> list[tuple[str, dict]]:
     """(source template, object body) for every Kubernetes object in a render."""
     bodies: list[tuple[str, dict]] = []
-    for source, doc in iter_documents(text):
+    for source, doc in _iter_documents(text):
         try:
             body = _parse_document(doc)
         except yaml.YAMLError as exc:
@@ -143,7 +143,7 @@ def parse_documents(text: str, *, chart: str = "", scenario: str = "", command: 
                                      "(run the command below to see it)", command) from None
         if body is None:
             continue
-        for item in expand_lists(body):
+        for item in _expand_lists(body):
             if not isinstance(item, dict) or "kind" not in item or "apiVersion" not in item:
                 raise ManifestParseError(chart, scenario, f"{source or 'render'} rendered a document that is "
                                          "not a Kubernetes object (no apiVersion/kind)", command)
@@ -151,18 +151,18 @@ def parse_documents(text: str, *, chart: str = "", scenario: str = "", command: 
     return bodies
 
 
-def expand_lists(body: object) -> list:
+def _expand_lists(body: object) -> list:
     """A `kind: List` (v1) document is the objects in its `items`, as `helm install` applies them."""
     if isinstance(body, dict) and body.get("kind") == "List" and body.get("apiVersion") == "v1":
         items = body.get("items") or []
-        return [sub for item in items for sub in expand_lists(item)] if isinstance(items, list) else [items]
+        return [sub for item in items for sub in _expand_lists(item)] if isinstance(items, list) else [items]
     return [body]
 
 
 def build_manifests(bodies: list[tuple[str, dict]], *, namespace: str,
                     cluster_scoped: frozenset[str] = frozenset()) -> list[Manifest]:
     # CRDs rendered alongside their objects also say which kinds are cluster-scoped.
-    scoped = CLUSTER_SCOPED_KINDS | cluster_scoped | frozenset(
+    scoped = _CLUSTER_SCOPED_KINDS | cluster_scoped | frozenset(
         crd_kind for _, body in bodies for crd_kind in [cluster_scoped_kind(body)] if crd_kind)
     manifests: list[Manifest] = []
     for index, (source, body) in enumerate(bodies):

@@ -21,7 +21,7 @@ import itertools
 import math
 from typing import Any, Hashable, Mapping, Sequence
 
-Row = dict[str, Any]
+_Row = dict[str, Any]
 #: A t-tuple of (factor name, level) pairs, in factor order.
 Interaction = tuple[tuple[str, Any], ...]
 
@@ -53,7 +53,7 @@ def _validate(factors: Mapping[str, Sequence[Hashable]], strength: int) -> None:
 
 
 def covering_array(factors: Mapping[str, Sequence[Hashable]], strength: int = DEFAULT_STRENGTH, *,
-                   exhaustive_threshold: int = DEFAULT_EXHAUSTIVE_THRESHOLD) -> list[Row]:
+                   exhaustive_threshold: int = DEFAULT_EXHAUSTIVE_THRESHOLD) -> list[_Row]:
     """Rows ({factor: level}) covering every t-way combination of levels, t = `strength`.
 
     Exhaustive (the full product, in itertools.product order) when the product has at most
@@ -83,15 +83,15 @@ def _ipog(sizes: list[int], t: int) -> list[list[int]]:
 
 #: Still-uncovered t-tuples that involve the column being added: for each choice of t-1 earlier
 #: columns, the set of (their levels..., new column's level). Emptied entries are deleted.
-Missing = dict[tuple[int, ...], set[tuple[int, ...]]]
+_Missing = dict[tuple[int, ...], set[tuple[int, ...]]]
 
 
-def _tuples_with(new: int, sizes: list[int], t: int) -> Missing:
+def _tuples_with(new: int, sizes: list[int], t: int) -> _Missing:
     return {others: set(itertools.product(*(range(sizes[c]) for c in (*others, new))))
             for others in itertools.combinations(range(new), t - 1)}
 
 
-def _grow_horizontally(rows: list[list[int]], levels: int, missing: Missing) -> None:
+def _grow_horizontally(rows: list[list[int]], levels: int, missing: _Missing) -> None:
     for row in rows:
         # The row's part of each candidate tuple is fixed; only the new column's level varies.
         candidates = [(others, prefix) for others in missing
@@ -109,7 +109,7 @@ def _grow_horizontally(rows: list[list[int]], levels: int, missing: Missing) -> 
                 del missing[others]
 
 
-def _grow_vertically(rows: list[list[int]], new: int, missing: Missing) -> None:
+def _grow_vertically(rows: list[list[int]], new: int, missing: _Missing) -> None:
     extra_start = len(rows)
     for others, levels in sorted((o, lv) for o, found in missing.items() for lv in found):
         cols = (*others, new)

@@ -3,7 +3,7 @@ timestamps): found by rendering a scenario twice with the same Helm and comparin
 between renders (Helm 3 against Helm 4) can leave them out instead of reporting noise.
 
 Rendering twice costs a Helm run, so it is done only for charts whose templates call a function that
-can produce a different value each time (SPRIG_NONDETERMINISTIC); any other chart renders the same
+can produce a different value each time (_SPRIG_NONDETERMINISTIC); any other chart renders the same
 bytes every time.
 
 Fields are kept as key trails (`("data", "ca.crt")`), never as parsed JSONPath text: a key with a dot
@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     from chartgate.discover.charts import Chart
     from chartgate.render.renderer import Render
 
-SPRIG_NONDETERMINISTIC = re.compile(
+_SPRIG_NONDETERMINISTIC = re.compile(
     r"\b(randAlphaNum|randAlpha|randNumeric|randAscii|randBytes|randInt|uuidv4|genCA|genCAWithKey|genPrivateKey|"
     r"genSelfSignedCert|genSelfSignedCertWithKey|genSignedCert|genSignedCertWithKey|htpasswd|shuffle|now|"
     r"unixEpoch)\b")
-MASK = "<nondeterministic>"
+_MASK = "<nondeterministic>"
 _DEFINE = re.compile(r"\{\{-?\s*define\s+\"([^\"]+)\"")
 _INCLUDE = re.compile(r"\b(?:include|template)\s+\(?\s*\"([^\"]+)\"")
 _LOOKUP = re.compile(r"\blookup\s+\"")
@@ -39,7 +39,7 @@ Trail = tuple  # mapping keys and list indexes from the object's root
 
 
 def may_be_nondeterministic(chart: "Chart") -> bool:
-    return any(SPRIG_NONDETERMINISTIC.search(text) for text in chart.all_templates().values())
+    return any(_SPRIG_NONDETERMINISTIC.search(text) for text in chart.all_templates().values())
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,6 @@ def _replace(node: Any, parts: Trail) -> None:
         except (KeyError, IndexError, TypeError):
             return
     try:
-        node[parts[-1]] = MASK
+        node[parts[-1]] = _MASK
     except (KeyError, IndexError, TypeError):
         pass

@@ -7,7 +7,7 @@ Every render a run makes is counted (`--plan` prints the parts; the budget bound
 - determinism: a second render of each of those when the templates can produce random output;
 - variants: renders policies derive from a planned scenario: PROP-001's configurations, the FQDN
   sentinel renders and the capability differentials (CAP-001/CAP-002 render a scenario again without
-  an optional API its objects use; `capability_variants`);
+  an optional API its objects use; `_capability_variants`);
 - planning: rows and bisection probes rendered while planning around refusals (refusals.py).
 
 The budget (`render-budget` in [tool.chartgate], `render_budget` per chart) bounds the total: what
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 DEFAULT_RENDER_BUDGET = 600
 
 #: The scenario kinds the HELM- policies compare across Helm versions (policies/helm_matrix.py).
-COMPARED = frozenset({ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.CI, ScenarioKind.OVERLAY,
+_COMPARED = frozenset({ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.CI, ScenarioKind.OVERLAY,
                       ScenarioKind.RELEASE, ScenarioKind.KUBE_VERSION})
 
 
@@ -68,7 +68,7 @@ class RenderEstimate:
         return f"{self.total} ({', '.join(parts)}; budget {self.limit})"
 
 
-def distinct(renderer: "Renderer", chart: "Chart", scenarios: Iterable[Scenario]) -> list[Scenario]:
+def _distinct(renderer: "Renderer", chart: "Chart", scenarios: Iterable[Scenario]) -> list[Scenario]:
     """One scenario per effective request (what the renderer actually runs Helm for)."""
     seen: dict[tuple, Scenario] = {}
     for scenario in scenarios:
@@ -79,12 +79,12 @@ def distinct(renderer: "Renderer", chart: "Chart", scenarios: Iterable[Scenario]
 
 def estimate(renderer: "Renderer", chart: "Chart", scenarios: list[Scenario], *, other_helms: int,
              planning: int = 0, limit: int = DEFAULT_RENDER_BUDGET, toggles: list | None = None) -> RenderEstimate:
-    judged = distinct(renderer, chart, scenarios)
-    compared = [s for s in judged if s.kind in COMPARED]
-    with_properties = distinct(renderer, chart, judged + property_variants(chart, judged)
-                               + capability_variants(chart, judged, toggles or []))
-    bare = fqdn_variants(chart, judged)  # the sentinel always makes a new request; the bare defaults may not
-    fqdn = len(bare) and len(bare) - 1 + len(distinct(renderer, chart, with_properties + bare[:1])) - len(with_properties)
+    judged = _distinct(renderer, chart, scenarios)
+    compared = [s for s in judged if s.kind in _COMPARED]
+    with_properties = _distinct(renderer, chart, judged + _property_variants(chart, judged)
+                               + _capability_variants(chart, judged, toggles or []))
+    bare = _fqdn_variants(chart, judged)  # the sentinel always makes a new request; the bare defaults may not
+    fqdn = len(bare) and len(bare) - 1 + len(_distinct(renderer, chart, with_properties + bare[:1])) - len(with_properties)
     return RenderEstimate(
         judging=len(judged),
         comparison=len(compared) * other_helms,
@@ -99,7 +99,7 @@ def _base(judged: list[Scenario], *names: str) -> Scenario | None:
     return next((s for name in names for s in judged if s.name == name), None)
 
 
-def property_variants(chart: "Chart", judged: list[Scenario]) -> list[Scenario]:
+def _property_variants(chart: "Chart", judged: list[Scenario]) -> list[Scenario]:
     """PROP-001's renders when nothing fails: the boundaries, then the derandomised search's draws
     (strategies.search_configurations), each set on the `capabilities` (else `default`) scenario."""
     from chartgate.plan.strategies import active_profile, config_space, search_configurations
@@ -116,7 +116,7 @@ def property_variants(chart: "Chart", judged: list[Scenario]) -> list[Scenario]:
 
 
 #: The scenario kinds CAP-001 judges on a chart that is not a Blueprint (policies/capabilities.py).
-DEFAULT_LIKE = frozenset({ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.KUBE_VERSION})
+_DEFAULT_LIKE = frozenset({ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.KUBE_VERSION})
 _SWITCH_WORDS = frozenset({"enabled", "enable", "create"})
 
 
@@ -143,7 +143,7 @@ def _gated_templates(chart: "Chart", optional: set[str], scope: tuple[str, ...] 
     return found
 
 
-def capability_variants(chart: "Chart", judged: list[Scenario], toggles: list) -> list[Scenario]:
+def _capability_variants(chart: "Chart", judged: list[Scenario], toggles: list) -> list[Scenario]:
     """The differential renders of CAP-001 and CAP-002 (policies/capabilities.py): a scenario that
     advertises an optional API and renders an object of it from a template tested nowhere before (per
     release identity for CAP-001) is rendered again without that API. Which scenario renders a gated
@@ -171,7 +171,7 @@ def capability_variants(chart: "Chart", judged: list[Scenario], toggles: list) -
                                                                 for t in switches[gate]):
                 continue
             keys = [(gate.source, gate.group_version)]  # CAP-002: one proof per gate
-            if blueprint or scenario.kind in DEFAULT_LIKE:  # CAP-001: once per object identity
+            if blueprint or scenario.kind in _DEFAULT_LIKE:  # CAP-001: once per object identity
                 keys.append((gate.source, gate.group_version, scenario.release, scenario.namespace))
             if all(key in seen for key in keys):
                 continue
@@ -190,11 +190,11 @@ def _relative_words(path) -> set[str]:
 
 
 #: The kinds FQDN-002 renders again with the sentinel domain in every FQDN input (policies/fqdn.py).
-FQDN_SENTINEL_KINDS = frozenset({ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.OPT_IN,
+_FQDN_SENTINEL_KINDS = frozenset({ScenarioKind.DEFAULT, ScenarioKind.CAPABILITIES, ScenarioKind.OPT_IN,
                                  ScenarioKind.CI, ScenarioKind.OVERLAY, ScenarioKind.RELEASE})
 
 
-def fqdn_variants(chart: "Chart", judged: list[Scenario]) -> list[Scenario]:
+def _fqdn_variants(chart: "Chart", judged: list[Scenario]) -> list[Scenario]:
     """The FQDN policies' renders of a chart with FQDN inputs, besides the planned ones: the bare
     defaults (no overlay) first, then one sentinel render for it and for each sentinel kind's scenario
     (those are counted, not built: the sentinel values are the policy's)."""
@@ -202,7 +202,7 @@ def fqdn_variants(chart: "Chart", judged: list[Scenario]) -> list[Scenario]:
     default = _base(judged, "default")
     if not fqdn_inputs(chart) or default is None:
         return []
-    sentinels = [s for s in judged if s.kind in FQDN_SENTINEL_KINDS]
+    sentinels = [s for s in judged if s.kind in _FQDN_SENTINEL_KINDS]
     return [replace(default, name="default+no-overlay", values_files=()), default, *sentinels]
 
 
@@ -210,15 +210,15 @@ def fqdn_variants(chart: "Chart", judged: list[Scenario]) -> list[Scenario]:
 #: fitted on bp-warden at four sizes (10, 20, 33 and 66 guards over 47-220 factors: 15, 58, 80 and
 #: 300 renders; README, Performance): each guard met costs a row and a bisection, and more guards
 #: refuse more of the rows planned around the others.
-PLANNING_SCALE, PLANNING_POWER = 0.385, 1.59
+_PLANNING_SCALE, _PLANNING_POWER = 0.385, 1.59
 #: New rows that re-cover what refused rows lost, per row of the plan (14-21 for 16-25 on bp-warden).
-RECOVER_ROWS = 0.85
+_RECOVER_ROWS = 0.85
 _GUARD = re.compile(r"\b(fail|required)\b")
 _WORD = re.compile(r"[A-Za-z_][\w-]*")
 _IF = re.compile(r"\{\{-?\s*(if|else if|with)\b")
 
 
-def guards_on_factors(chart: "Chart", factors) -> int:
+def _guards_on_factors(chart: "Chart", factors) -> int:
     """`fail`/`required` calls guarded by a factor: the call's line, or one of the two before it that
     opens an `if`, reads a factor (a `required` of a cluster value beside a toggle's line is no guard)."""
     words = {part for f in factors for part in f.name.split(".")[-2:]} - {"enabled", "enable", "create"}
@@ -237,7 +237,7 @@ def guards_on_factors(chart: "Chart", factors) -> int:
 def guess_planning(chart: "Chart", plan) -> int:
     """What planning around refusals will render, without rendering (for --plan): the refused rows and
     bisection probes of the guards reading a factor, and the rows re-covering what they refused."""
-    guards = guards_on_factors(chart, plan.factors)
+    guards = _guards_on_factors(chart, plan.factors)
     if not guards:
         return 0
-    return round(PLANNING_SCALE * guards ** PLANNING_POWER + RECOVER_ROWS * len(plan.scenarios))
+    return round(_PLANNING_SCALE * guards ** _PLANNING_POWER + _RECOVER_ROWS * len(plan.scenarios))

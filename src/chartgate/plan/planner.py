@@ -37,7 +37,7 @@ from chartgate.plan.scenarios import Scenario, ScenarioKind, base_overlays, full
 from chartgate.plan.toggles import ToggleCategory, discover_toggles
 from chartgate.core.values import get_path, with_files
 
-ALL_CATEGORIES = frozenset(ToggleCategory)
+_ALL_CATEGORIES = frozenset(ToggleCategory)
 DEFAULT_PLAN_THRESHOLD = DEFAULT_EXHAUSTIVE_THRESHOLD  # one default, declared in covering
 
 
@@ -48,7 +48,7 @@ class PlanConfig:
     # 1-2 optional APIs) cheap: each combination is a render plus every per-scenario policy.
     exhaustive_threshold: int = DEFAULT_PLAN_THRESHOLD
     kube_versions: tuple[str, ...] = ()  # e.g. ("1.30", "1.33"); empty: no Kubernetes-version factor
-    categories: frozenset[ToggleCategory] = ALL_CATEGORIES  # which toggles become factors
+    categories: frozenset[ToggleCategory] = _ALL_CATEGORIES  # which toggles become factors
     include_apis: bool = True  # optional APIs (advertised or not) become factors
 
     def __post_init__(self):
@@ -58,24 +58,24 @@ class PlanConfig:
             raise ValueError(f"exhaustive threshold must be >= 0, given {self.exhaustive_threshold}")
 
 
-class FactorKind:
+class _FactorKind:
     TOGGLE = "toggle"
     API = "api"
     KUBE = "kube"
 
 
 @dataclass(frozen=True)
-class Factor:
+class _Factor:
     """One dimension of the plan. `levels[0]` is the bare default (toggle default, API absent)."""
 
     name: str  # unique within the plan: the dotted toggle path, `api:<group/version>` or `kube-version`
-    kind: str  # FactorKind
+    kind: str  # _FactorKind
     levels: tuple[Any, ...]
     detail: str = ""  # toggle category, API version, ...
     parents: tuple[str, ...] = ()  # a toggle's parents: on whenever it is on (nesting.py)
 
     def show(self, level: Any) -> str:
-        if self.kind == FactorKind.API:
+        if self.kind == _FactorKind.API:
             return "adv" if level else "-"
         if isinstance(level, bool):
             return "on" if level else "off"
@@ -87,7 +87,7 @@ class CombinationPlan:
     """A chart's combination plan: the factor space, the rows covering it and the scenarios they became."""
 
     chart: str
-    factors: list[Factor]
+    factors: list[_Factor]
     strength: int
     exhaustive: bool  # True: every combination is planned (the space was under the threshold)
     rows: list[dict[str, Any]]  # the covering array, {factor name: level}, before de-duplication
@@ -100,7 +100,7 @@ class CombinationPlan:
     infeasible: list[tuple[str, str]] = field(default_factory=list)  # (scenario, the chart's message)
     infeasible_combinations: list[tuple[tuple[str, Any], ...]] = field(default_factory=list)
     repairs: list[Scenario] = field(default_factory=list)  # rows added to cover what infeasible rows lost
-    coverage: Any = None  # refusals.Coverage: the guards learned, what stayed uncovered (budget spent)
+    coverage: Any = None  # refusals._Coverage: the guards learned, what stayed uncovered (budget spent)
     estimate: Any = None  # estimate.RenderEstimate: every render the run makes for the chart, and its budget
 
     @property
@@ -123,12 +123,12 @@ def _request_key(scenario: Scenario) -> tuple:
             scenario.api_versions, scenario.kube_version, scenario.release, scenario.namespace)
 
 
-def effective_defaults(chart: Chart, base: Sequence[Path]) -> dict:
+def _effective_defaults(chart: Chart, base: Sequence[Path]) -> dict:
     """The chart's values as Helm computes them with the cluster's base overlays applied on top."""
     return with_files(chart.effective_values, base)
 
 
-def build_factors(chart: Chart, config: PlanConfig, defaults: dict, toggles=None) -> list[Factor]:
+def _build_factors(chart: Chart, config: PlanConfig, defaults: dict, toggles=None) -> list[_Factor]:
     """Toggles no template can read are left out: they cannot change the render (see references.py)."""
     factors = []
     for toggle in toggles if toggles is not None else discover_toggles(chart):
@@ -136,12 +136,12 @@ def build_factors(chart: Chart, config: PlanConfig, defaults: dict, toggles=None
             continue
         default = get_path(defaults, toggle.path, toggle.default)
         default = default if isinstance(default, bool) else toggle.default
-        factors.append(Factor(toggle.dotted, FactorKind.TOGGLE, (default, not default), toggle.category.value,
+        factors.append(_Factor(toggle.dotted, _FactorKind.TOGGLE, (default, not default), toggle.category.value,
                               toggle.parents))
     if config.include_apis:
-        factors += [Factor(f"api:{api}", FactorKind.API, (False, True), api) for api in advertised_apis(chart)]
+        factors += [_Factor(f"api:{api}", _FactorKind.API, (False, True), api) for api in advertised_apis(chart)]
     if config.kube_versions and kube_version_constraints(chart):  # else the version cannot change the render
-        factors.append(Factor("kube-version", FactorKind.KUBE, tuple(dict.fromkeys(config.kube_versions)),
+        factors.append(_Factor("kube-version", _FactorKind.KUBE, tuple(dict.fromkeys(config.kube_versions)),
                               "Kubernetes version"))
     return factors
 
@@ -156,7 +156,7 @@ def _normalised(scenario: Scenario, defaults: dict[str, Any]) -> tuple:
 _NO_DEFAULT = object()
 
 
-def apply_constraints(row: dict[str, Any], constraints: dict | None) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+def _apply_constraints(row: dict[str, Any], constraints: dict | None) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
     """A row as the chart's declared constraints allow it: a toggle that is on brings its `requires`
     on and its `excludes` off (when they are factors of the plan), plus its `values`."""
     if not constraints:
@@ -176,16 +176,16 @@ def apply_constraints(row: dict[str, Any], constraints: dict | None) -> tuple[di
     return row, extra
 
 
-def _row_scenario(name: str, row: dict[str, Any], factors: list[Factor], base: tuple[Path, ...],
+def _row_scenario(name: str, row: dict[str, Any], factors: list[_Factor], base: tuple[Path, ...],
                   index: int, total: int, constraints: dict | None = None) -> Scenario:
-    row, extra = apply_constraints(row, constraints)
+    row, extra = _apply_constraints(row, constraints)
     row, parents_on = with_parents_on(row, {f.name: f.parents for f in factors if f.parents})
     extra += parents_on
     # Only toggles moved off their default are passed to Helm: the shortest reproducible command.
     set_values = tuple(extra) + tuple((f.name, row[f.name]) for f in factors
-                                      if f.kind == FactorKind.TOGGLE and row[f.name] != f.levels[0])
-    apis = tuple(f.detail for f in factors if f.kind == FactorKind.API and row[f.name])
-    kube = next((full_kube_version(row[f.name]) for f in factors if f.kind == FactorKind.KUBE), None)
+                                      if f.kind == _FactorKind.TOGGLE and row[f.name] != f.levels[0])
+    apis = tuple(f.detail for f in factors if f.kind == _FactorKind.API and row[f.name])
+    kube = next((full_kube_version(row[f.name]) for f in factors if f.kind == _FactorKind.KUBE), None)
     changed = [f"{k}={'true' if v else 'false'}" for k, v in set_values] or ["defaults"]
     description = (f"combination {index + 1}/{total}: {', '.join(changed)}; "
                    f"APIs: {', '.join(apis) or 'none'}" + (f"; Kubernetes {kube}" if kube else ""))
@@ -204,14 +204,14 @@ def plan_combinations(chart: Chart, overlay_roots: Iterable[Path] = (), config: 
     chart's declared toggle constraints (chartgate.discover.chartconfig).
     """
     base = tuple(base_files) if base_files is not None else base_overlays(chart, tuple(Path(p) for p in overlay_roots))
-    defaults = effective_defaults(chart, base)
+    defaults = _effective_defaults(chart, base)
     toggles = toggles if toggles is not None else discover_toggles(chart)
-    factors = build_factors(chart, config, defaults, toggles)
+    factors = _build_factors(chart, config, defaults, toggles)
     pruned = [t.dotted for t in toggles if t.category in config.categories and not t.referenced]
     space = {f.name: f.levels for f in factors}
     rows = covering_array(space, config.strength, exhaustive_threshold=config.exhaustive_threshold)
     exhaustive = is_exhaustive(space, config.strength, config.exhaustive_threshold)
-    toggle_defaults = {f.name: f.levels[0] for f in factors if f.kind == FactorKind.TOGGLE}
+    toggle_defaults = {f.name: f.levels[0] for f in factors if f.kind == _FactorKind.TOGGLE}
 
     seen: dict[tuple, str] = {}
     for scenario in existing:  # the first declared scenario with given inputs names them
@@ -259,7 +259,7 @@ def _table(header: list[str], body: list[list[str]], indent: str = "  ") -> list
     return [fmt(header), *(fmt(r) for r in body)]
 
 
-def describe_plan(plan: CombinationPlan) -> str:
+def _describe_plan(plan: CombinationPlan) -> str:
     """A human-readable account of one chart's plan, printed by `--plan` before anything renders."""
     size, total = len(plan.scenarios), plan.exhaustive_size
     how = "exhaustive" if plan.exhaustive else f"{plan.strength}-wise covering array (IPOG)"
@@ -267,7 +267,7 @@ def describe_plan(plan: CombinationPlan) -> str:
              f"({100 * len(plan.rows) / total:.0f}%), {len(plan.factors)} factors"]
     if plan.factors:
         lines += _table(["", "factor", "kind", "levels (first = default)"],
-                        [[f"F{i}", f.name, f.detail if f.kind == FactorKind.TOGGLE else f.kind,
+                        [[f"F{i}", f.name, f.detail if f.kind == _FactorKind.TOGGLE else f.kind,
                           ", ".join(f.show(v) for v in f.levels)]
                          for i, f in enumerate(plan.factors, start=1)])
         dropped = dict(plan.duplicates)
@@ -302,7 +302,7 @@ def describe_plans(plans: Iterable[CombinationPlan], known_infeasible: dict[str,
     renders = sum(p.estimate.total if p.estimate else p.estimated_renders for p in plans)
     parts = []
     for plan in plans:
-        text = describe_plan(plan)
+        text = _describe_plan(plan)
         known = (known_infeasible or {}).get(plan.chart)
         if known:
             text += (f"\n  infeasible (known from the render cache): {len(known)} scenario(s) the chart refuses "

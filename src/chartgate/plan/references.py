@@ -78,7 +78,7 @@ class References:
         return index
 
 
-def template_references(text: str) -> tuple[set[Path_], bool]:
+def _template_references(text: str) -> tuple[set[Path_], bool]:
     """(paths read, whether `.Values` is used whole) in one template's text."""
     paths: set[Path_] = set()
     consumed: set[int] = set()
@@ -177,7 +177,7 @@ def _track_scope(stack: list[str], action: str) -> None:
         stack.pop()
 
 
-def root_carriers(text: str, carriers: frozenset[str] = frozenset()) -> set[str]:
+def _root_carriers(text: str, carriers: frozenset[str] = frozenset()) -> set[str]:
     """Keys of `dict`s that hand the root context to a named template in `text`."""
     found = set()
     for _, code, start, _, strings in _root_uses(text, carriers):
@@ -187,7 +187,7 @@ def root_carriers(text: str, carriers: frozenset[str] = frozenset()) -> set[str]
     return found
 
 
-def unresolved_reads(text: str, carriers: frozenset[str] = frozenset()) -> str | None:
+def _unresolved_reads(text: str, carriers: frozenset[str] = frozenset()) -> str | None:
     """Why the values read by `text` (a template) cannot be found statically, or None when they can.
     `carriers`: the dict keys that hand the root context to named templates anywhere in the tree."""
     by_name = _VALUES_BY_NAME.search(text) or _TPL.search(text) or _SUBCHARTS.search(text)
@@ -210,12 +210,12 @@ def unresolved_reads(text: str, carriers: frozenset[str] = frozenset()) -> str |
     return None
 
 
-def tree_carriers(texts: list[str]) -> frozenset[str]:
+def _tree_carriers(texts: list[str]) -> frozenset[str]:
     """Every dict key that carries the root context into a named template, across a chart tree's
     templates (a carried root can be handed on in another dict: followed to a fixed point)."""
     carriers: frozenset[str] = frozenset()
     while True:
-        found = carriers.union(*(root_carriers(text, carriers) for text in texts))
+        found = carriers.union(*(_root_carriers(text, carriers) for text in texts))
         if found == carriers:
             return carriers
         carriers = frozenset(found)
@@ -308,10 +308,10 @@ def _file_scans(chart: "Chart") -> dict[str, tuple[str, _FileScan]]:
     if known is None:
         known = {}
         for rel, text in _text_files(chart):
-            paths, whole = template_references(text)
+            paths, whole = _template_references(text)
             shared, shared_whole = set(), False
             for body in _defines(text):
-                inner, inner_whole = template_references(body)
+                inner, inner_whole = _template_references(body)
                 shared |= inner
                 shared_whole = shared_whole or inner_whole
             known[rel] = (text, _FileScan(paths, whole, shared, shared_whole))
@@ -326,9 +326,9 @@ def _unfollowed(chart: "Chart") -> dict[tuple[str, str], str]:
     if known is None:
         templates = [(sub.origin, rel, text) for sub in _charts_of(chart)
                      for rel, (text, _) in _file_scans(sub).items() if rel.startswith("templates/")]
-        carriers = tree_carriers([text for _, _, text in templates])
+        carriers = _tree_carriers([text for _, _, text in templates])
         known = {(origin, rel): why for origin, rel, text in templates
-                 for why in [unresolved_reads(text, carriers)] if why}
+                 for why in [_unresolved_reads(text, carriers)] if why}
         chart.__dict__["_unfollowed_reads"] = known
     return known
 

@@ -27,22 +27,22 @@ from typing import Any, Callable, Sequence
 
 from chartgate.plan.covering import Interaction, coverage_gaps
 
-Item = tuple[str, Any]  # (factor name, level)
+_Item = tuple[str, Any]  # (factor name, level)
 
 
-class OutOfBudget(Exception):
+class _OutOfBudget(Exception):
     """The chart's render budget is spent: stop planning, say what is left."""
 
 
 @dataclass(frozen=True)
-class Refusal:
+class _Refusal:
     """Levels the chart refuses with every other factor at its default (a default level listed here is
     one the chart needs changed), and the chart's own message."""
 
-    items: tuple[Item, ...]
+    items: tuple[_Item, ...]
     message: str
 
-    def within(self, combination: Sequence[Item]) -> bool:
+    def within(self, combination: Sequence[_Item]) -> bool:
         return self._set <= set(combination)
 
     @cached_property
@@ -54,12 +54,12 @@ class Refusal:
 
 
 @dataclass
-class Coverage:
+class _Coverage:
     """What planning around refusals found and spent."""
 
-    refusals: list[Refusal] = field(default_factory=list)
+    refusals: list[_Refusal] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)  # new rows the chart renders (to be judged)
-    infeasible: list[tuple[Interaction, Refusal]] = field(default_factory=list)
+    infeasible: list[tuple[Interaction, _Refusal]] = field(default_factory=list)
     uncovered: list[Interaction] = field(default_factory=list)  # left when the budget ran out
     renders: int = 0  # rows and probes rendered while planning
     exhausted: bool = False  # the budget ran out before every combination was covered or refused
@@ -73,7 +73,7 @@ def _show(level: Any) -> str:
     return ("true" if level else "false") if isinstance(level, bool) else str(level)
 
 
-def mentioned(message: str, factor: str) -> bool:
+def _mentioned(message: str, factor: str) -> bool:
     """Does the chart's message name this factor (`a.b.enabled` as `a.b` or `b`, as a word)?"""
     parts = [p for p in factor.split(".") if p not in ("enabled", "enable", "create")]
     if not parts:
@@ -94,17 +94,17 @@ class _Learner:
 
     def render(self, rows: list[dict]) -> list[str | None]:
         if self.spent + len(rows) > self.budget:
-            raise OutOfBudget
+            raise _OutOfBudget
         self.spent += len(rows)
         return self._render(rows)
 
-    def refused(self, changes: Sequence[Item]) -> str | None:
+    def refused(self, changes: Sequence[_Item]) -> str | None:
         key = frozenset(changes)
         if key not in self._known:
             self._known[key] = self.render([{**self.defaults, **dict(changes)}])[0]
         return self._known[key]
 
-    def minimal(self, row: dict, message: str) -> Refusal | None:
+    def minimal(self, row: dict, message: str) -> _Refusal | None:
         """The smallest set of the row's moved factors the chart refuses on its own (bisection): first
         with the same message (the same guard; a smaller set may trip a guard that needs a factor the
         row moved), then with any."""
@@ -115,14 +115,14 @@ class _Learner:
             core = self._bisect(changes, refuses, message)
             if core is not None:
                 found = self.refused(core) or message
-                return Refusal(tuple(sorted(core + self._needed(core, found), key=str)), found)
+                return _Refusal(tuple(sorted(core + self._needed(core, found), key=str)), found)
         return None
 
-    def _bisect(self, changes: list[Item], refuses: Callable[[list[Item]], Any], message: str) -> list[Item] | None:
-        hinted = [c for c in changes if mentioned(message, c[0])]
+    def _bisect(self, changes: list[_Item], refuses: Callable[[list[_Item]], Any], message: str) -> list[_Item] | None:
+        hinted = [c for c in changes if _mentioned(message, c[0])]
         if hinted and len(hinted) < len(changes) and refuses(hinted):
             changes = hinted
-        core: list[Item] = []
+        core: list[_Item] = []
         rest = list(changes)
         while not core or not refuses(core):
             if not rest:
@@ -138,11 +138,11 @@ class _Learner:
             rest = rest[:low - 1]
         return core
 
-    def _needed(self, core: list[Item], message: str) -> list[Item]:
+    def _needed(self, core: list[_Item], message: str) -> list[_Item]:
         """Factors the message names whose change makes `core` render: the guard needs them changed."""
         inside = {k for k, _ in core}
         needed = []
-        for name in [n for n in self.space if n not in inside and mentioned(message, n)][:3]:
+        for name in [n for n in self.space if n not in inside and _mentioned(message, n)][:3]:
             other = next(level for level in self.space[name] if level != self.defaults[name])
             if self.refused(core + [(name, other)]) is None:
                 needed.append((name, self.defaults[name]))
@@ -152,22 +152,22 @@ class _Learner:
 class _Rows:
     """Greedy rows over uncovered combinations that contain no forbidden tuple."""
 
-    def __init__(self, space: dict[str, tuple], refusals: list[Refusal]):
+    def __init__(self, space: dict[str, tuple], refusals: list[_Refusal]):
         self.space = space
         self.defaults = {name: levels[0] for name, levels in space.items()}
-        self.by_factor: dict[str, list[Refusal]] = {}
+        self.by_factor: dict[str, list[_Refusal]] = {}
         self.made = 0
         for refusal in refusals:
             self.add(refusal)
 
-    def add(self, refusal: Refusal) -> None:
+    def add(self, refusal: _Refusal) -> None:
         for name, _ in refusal.items:
             self.by_factor.setdefault(name, []).append(refusal)
 
-    def _violated(self, row: dict, refusal: Refusal) -> bool:
+    def _violated(self, row: dict, refusal: _Refusal) -> bool:
         return all(row.get(k, self.defaults[k]) == v for k, v in refusal.items)
 
-    def place(self, row: dict, items: Sequence[Item]) -> dict | None:
+    def place(self, row: dict, items: Sequence[_Item]) -> dict | None:
         """`row` (a partial row) with `items` added, and free factors moved where a forbidden tuple
         needs it; None when that is impossible."""
         if any(k in row and row[k] != v for k, v in items):
@@ -227,13 +227,13 @@ class _Rows:
 
 def learn_and_cover(space: dict[str, tuple], strength: int, rendered: Sequence[dict],
                     refused: Sequence[tuple[dict, str]], render: Callable[[list[dict]], list[str | None]],
-                    budget: int, batch: int = 2) -> Coverage:
+                    budget: int, batch: int = 2) -> _Coverage:
     """Cover `space` at `strength` around what the chart refuses.
 
     `rendered`: rows already known to render (the plan's rows, the defaults); `refused`: rows the chart
     refused, with its message; `render(rows)` renders rows and returns, per row, the chart's refusal
     message or None; `budget`: how many rows planning may render (new rows and bisection probes)."""
-    result = Coverage()
+    result = _Coverage()
     learner = _Learner(space, render, budget)
     rows = _Rows(space, [])
 
@@ -297,7 +297,7 @@ def learn_and_cover(space: dict[str, tuple], strength: int, rendered: Sequence[d
                     # planning always ends
                     result.uncovered.append(covers[0])
                     remaining.remove(covers[0])
-    except OutOfBudget:
+    except _OutOfBudget:
         result.exhausted = True
         result.uncovered = drop_infeasible(result.uncovered + remaining, every=True)
     result.renders = learner.spent
@@ -305,7 +305,7 @@ def learn_and_cover(space: dict[str, tuple], strength: int, rendered: Sequence[d
 
 
 
-def coverage_lines(coverage: Coverage | None, estimate=None, shown: int = 10) -> list[str]:
+def coverage_lines(coverage: _Coverage | None, estimate=None, shown: int = 10) -> list[str]:
     """The --plan lines about planning around refusals: guards learned, combinations refused and
     those left uncovered (listed: the chart's coverage is partial), or, before anything rendered,
     whether the budget may run out."""

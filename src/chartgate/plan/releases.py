@@ -24,31 +24,31 @@ from chartgate.core.errors import InvalidConfig
 from chartgate.plan.scenarios import Scenario, ScenarioKind, safe_name
 from chartgate.core.yamlio import load_text, read_text
 
-FLUX_GROUP = "helm.toolkit.fluxcd.io"
+_FLUX_GROUP = "helm.toolkit.fluxcd.io"
 
 _DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_SUBDOMAIN = re.compile(rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*")
-RELEASE_NAME_MAX = 53  # Helm's limit (release names end up in label values and object names)
-NAMESPACE_MAX = 63
-OBJECT_NAME_MAX = 253
+_RELEASE_NAME_MAX = 53  # Helm's limit (release names end up in label values and object names)
+_NAMESPACE_MAX = 63
+_OBJECT_NAME_MAX = 253
 
 
-def release_name_problem(name: str) -> str | None:
+def _release_name_problem(name: str) -> str | None:
     """Why `name` is not a valid Helm release name, or None when it is."""
     if not _DNS1123_SUBDOMAIN.fullmatch(name):
         return ("is not a valid Helm release name: lower-case letters, digits, '-' and '.', starting and "
                 "ending with a letter or digit")
-    if len(name) > RELEASE_NAME_MAX:
-        return f"is {len(name)} characters long; Helm release names have at most {RELEASE_NAME_MAX}"
+    if len(name) > _RELEASE_NAME_MAX:
+        return f"is {len(name)} characters long; Helm release names have at most {_RELEASE_NAME_MAX}"
     return None
 
 
-def namespace_problem(name: str) -> str | None:
+def _namespace_problem(name: str) -> str | None:
     """Why `name` is not a valid namespace (a DNS-1123 label), or None when it is."""
     if not re.fullmatch(_DNS1123_LABEL, name):
         return "is not a valid namespace: lower-case letters, digits and '-', starting and ending with a letter or digit"
-    if len(name) > NAMESPACE_MAX:
-        return f"is {len(name)} characters long; namespaces have at most {NAMESPACE_MAX}"
+    if len(name) > _NAMESPACE_MAX:
+        return f"is {len(name)} characters long; namespaces have at most {_NAMESPACE_MAX}"
     return None
 
 
@@ -56,8 +56,8 @@ def _object_name_problem(name: str) -> str | None:
     if not _DNS1123_SUBDOMAIN.fullmatch(name):
         return ("is not a valid Kubernetes object name: lower-case letters, digits, '-' and '.', starting and "
                 "ending with a letter or digit")
-    if len(name) > OBJECT_NAME_MAX:
-        return f"is {len(name)} characters long; object names have at most {OBJECT_NAME_MAX}"
+    if len(name) > _OBJECT_NAME_MAX:
+        return f"is {len(name)} characters long; object names have at most {_OBJECT_NAME_MAX}"
     return None
 
 
@@ -90,7 +90,7 @@ def release_scenarios(chart: Chart, files: list[Path], api_versions: tuple[str, 
         for index, doc in enumerate(documents):
             if not isinstance(doc, dict) or doc.get("kind") != "HelmRelease":
                 continue
-            if not str(doc.get("apiVersion", "")).startswith(f"{FLUX_GROUP}/"):
+            if not str(doc.get("apiVersion", "")).startswith(f"{_FLUX_GROUP}/"):
                 continue
             spec = doc.get("spec") or {}
             if not isinstance(spec, dict):
@@ -123,7 +123,7 @@ def release_scenarios(chart: Chart, files: list[Path], api_versions: tuple[str, 
             else:
                 release, keys = name, ("metadata", "name")
                 what = f"{name}: metadata.name (the release name, as spec.releaseName is not set)"
-            problem = release_name_problem(release)
+            problem = _release_name_problem(release)
             if problem:
                 raise invalid(keys, what, release, problem)
             if spec.get("targetNamespace"):
@@ -131,7 +131,7 @@ def release_scenarios(chart: Chart, files: list[Path], api_versions: tuple[str, 
             else:
                 namespace, keys, what = str(meta.get("namespace") or "default"), ("metadata", "namespace"), \
                     "metadata.namespace"
-            problem = namespace_problem(namespace)
+            problem = _namespace_problem(namespace)
             if problem:
                 raise invalid(keys, f"{name}: {what}", namespace, problem)
             cluster = path.parent.name

@@ -39,7 +39,7 @@ class ScenarioKind(str, Enum):
 #: Scenarios chartgate made up (a toggle flipped, a plan row): when the chart refuses one through its own
 #: `fail`/`required`, the input is infeasible - the chart's contract, not a defect. Hand-written inputs
 #: (defaults, ci/ and overlay values files, cluster HelmReleases, target Kubernetes versions) must render.
-GENERATED_KINDS = frozenset({"capabilities", "opt-in", "opt-in-no-api", "off", "plan"})
+_GENERATED_KINDS = frozenset({"capabilities", "opt-in", "opt-in-no-api", "off", "plan"})
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Scenario:
     @property
     def generated(self) -> bool:
         """Made up by chartgate (a toggle flipped, a plan row) rather than written by hand."""
-        return self.kind.value in GENERATED_KINDS
+        return self.kind.value in _GENERATED_KINDS
 
     def describe_inputs(self) -> dict[str, Any]:
         """The scenario's inputs in report form."""
@@ -73,7 +73,7 @@ class Scenario:
         }
 
 
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def safe_name(text: str) -> str:
@@ -82,7 +82,7 @@ def safe_name(text: str) -> str:
     A name that had to be changed gets a short hash of the original, so `a/b` and `a b` (and `a_b`)
     never share a golden file.
     """
-    cleaned = SAFE_NAME.sub("_", text).strip(".")[:200] or "_"
+    cleaned = _SAFE_NAME.sub("_", text).strip(".")[:200] or "_"
     if cleaned != text:
         cleaned += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
     return cleaned
@@ -92,7 +92,7 @@ def base_overlays(chart: Chart, overlay_roots: tuple[Path, ...]) -> tuple[Path, 
     return tuple(p for root in overlay_roots for p in [Path(root) / chart.name / "base.yaml"] if p.is_file())
 
 
-def values_file_scenarios(chart: Chart, overlay_roots: tuple[Path, ...], base: tuple[Path, ...],
+def _values_file_scenarios(chart: Chart, overlay_roots: tuple[Path, ...], base: tuple[Path, ...],
                           apis: tuple[str, ...]) -> list[Scenario]:
     found = []
     if chart.path is not None:
@@ -126,7 +126,7 @@ def ci_values_files(chart: Chart) -> list[Path]:
     return sorted((chart.path / "ci").glob("*-values.yaml")) if chart.path is not None else []
 
 
-def toggle_values(toggle: Toggle, value: bool, constraints: dict | None = None) -> tuple[tuple[str, Any], ...]:
+def _toggle_values(toggle: Toggle, value: bool, constraints: dict | None = None) -> tuple[tuple[str, Any], ...]:
     """`--set-json` pairs for a toggle scenario: its enclosing toggles on (a nested toggle only acts
     inside its parent), the toggle itself, and - when it is switched on - what the chart's declared
     constraints say must come with it (`requires` on, `excludes` off, `values`)."""
@@ -139,11 +139,11 @@ def toggle_values(toggle: Toggle, value: bool, constraints: dict | None = None) 
     return tuple(pairs) + ((toggle.dotted, value),)
 
 
-def toggle_scenarios(toggle: Toggle, base: tuple[Path, ...], apis: tuple[str, ...],
+def _toggle_scenarios(toggle: Toggle, base: tuple[Path, ...], apis: tuple[str, ...],
                      constraints: dict | None = None) -> list[Scenario]:
     name = toggle.dotted
     inside = f" (inside {', '.join(toggle.parents)}=true)" if toggle.parents else ""
-    on, off = toggle_values(toggle, True, constraints), toggle_values(toggle, False, constraints)
+    on, off = _toggle_values(toggle, True, constraints), _toggle_values(toggle, False, constraints)
     scenarios = [Scenario(f"on.{name}", ScenarioKind.OPT_IN, base, on, apis, toggle=name,
                           description=f"{name}=true{inside} with every optional API advertised")]
     # Without optional APIs the opt-in can only differ if a template the toggle reaches tests them or
@@ -162,7 +162,7 @@ def full_kube_version(version: str) -> str:
     return "v" + ".".join((parts + ["0", "0"])[:3])
 
 
-def kube_version_scenarios(chart: Chart, base: tuple[Path, ...], apis: tuple[str, ...],
+def _kube_version_scenarios(chart: Chart, base: tuple[Path, ...], apis: tuple[str, ...],
                            kube_versions: tuple[str, ...]) -> list[Scenario]:
     """One scenario per target Kubernetes version, when the templates branch on the version."""
     if not kube_version_constraints(chart):
@@ -192,7 +192,7 @@ def plan_chart(chart: Chart, overlay_roots: tuple[Path, ...] = (), kube_versions
     ]
     for toggle in toggles if toggles is not None else discover_toggles(chart):
         if toggle.exercised:
-            scenarios += toggle_scenarios(toggle, base.files, apis, constraints)
-    scenarios += values_file_scenarios(chart, overlay_roots, overlays, apis)
-    scenarios += kube_version_scenarios(chart, base.files, apis, kube_versions)
+            scenarios += _toggle_scenarios(toggle, base.files, apis, constraints)
+    scenarios += _values_file_scenarios(chart, overlay_roots, overlays, apis)
+    scenarios += _kube_version_scenarios(chart, base.files, apis, kube_versions)
     return scenarios

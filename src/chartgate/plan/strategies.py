@@ -36,12 +36,12 @@ from chartgate.core.values import current_value  # noqa: F401 (also imported fro
 
 # Kubernetes integer fields are int32: an integer without a bound is drawn from that range, not
 # from numbers Helm would silently wrap (it reads --set-json numbers as float64).
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 # A string without `pattern` is drawn from plain tokens that YAML reads back as the same string:
 # the property judges the chart's logic, not the quoting of free text (`true`, `1e3`, `a: b`).
-TOKEN_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-."
-TOKEN_MAX_LENGTH = 24
-ARRAY_EXTRA_ITEMS = 3  # arrays are drawn with at most minItems + 3 items
+_TOKEN_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-."
+_TOKEN_MAX_LENGTH = 24
+_ARRAY_EXTRA_ITEMS = 3  # arrays are drawn with at most minItems + 3 items
 
 _ANNOTATIONS = {"title", "description", "default", "examples", "$comment", "$schema", "$id", "deprecated",
                 "readOnly", "writeOnly"}
@@ -53,7 +53,7 @@ _KEYWORDS = {
     "boolean": set(),
     "array": {"items", "minItems", "maxItems", "uniqueItems"},
 }
-SUPPORTED = ("type (" + ", ".join(_KEYWORDS) + "), enum, const, default, minimum/maximum, "
+_SUPPORTED = ("type (" + ", ".join(_KEYWORDS) + "), enum, const, default, minimum/maximum, "
              "exclusiveMinimum/exclusiveMaximum, multipleOf (integers), minLength/maxLength, pattern, "
              "properties, required, items, minItems/maxItems, x-values-path")
 
@@ -76,7 +76,7 @@ INCOMPATIBLE: Any = _Incompatible()
 _SCALAR_KINDS = frozenset({"boolean", "number", "string"})
 
 
-def kind_of(value: Any) -> str:
+def _kind_of(value: Any) -> str:
     """`null`, `boolean`, `number`, `string`, `map` or `list` (booleans are not numbers)."""
     if value is None:
         return "null"
@@ -93,15 +93,15 @@ def kind_of(value: Any) -> str:
     return type(value).__name__
 
 
-def accepted_kinds(current: Any) -> frozenset[str]:
+def _accepted_kinds(current: Any) -> frozenset[str]:
     """The kinds of value that may replace `current`: anything when unset; a scalar of its type; a
     mapping for a mapping; a list for a list, or a scalar of the list's item type (made a one-item list)."""
-    kind = kind_of(current)
+    kind = _kind_of(current)
     if kind == "null":
         return frozenset({"null", "boolean", "number", "string", "map", "list"})
     if kind != "list":
         return frozenset({kind})
-    items = {kind_of(item) for item in current}
+    items = {_kind_of(item) for item in current}
     if not items:
         return frozenset({"list"}) | _SCALAR_KINDS
     return frozenset({"list"}) | (frozenset(items) if len(items) == 1 and items <= _SCALAR_KINDS else frozenset())
@@ -114,15 +114,15 @@ def conform(current: Any, value: Any) -> Any:
     it in); a list only a list whose items are of the kinds the current items are (any list when it is
     empty), or a scalar of its items' type, which becomes a one-item list (`[sentinel]` for a list of
     host names). A list of objects or a mapping is never overwritten with a string."""
-    kind, current_kind = kind_of(value), kind_of(current)
-    if kind not in accepted_kinds(current):
+    kind, current_kind = _kind_of(value), _kind_of(current)
+    if kind not in _accepted_kinds(current):
         return INCOMPATIBLE
     if current_kind != "list":
         return value
     if kind != "list":
         return [value]
-    wanted = {kind_of(item) for item in current}
-    if wanted and not {kind_of(item) for item in value} <= wanted:
+    wanted = {_kind_of(item) for item in current}
+    if wanted and not {_kind_of(item) for item in value} <= wanted:
         return INCOMPATIBLE
     return value
 
@@ -173,9 +173,9 @@ def _type_of(schema: dict) -> str | None:
 def _schema_kinds(schema: dict) -> frozenset[str]:
     """The kinds of value a (supported) schema can draw."""
     if "const" in schema:
-        return frozenset({kind_of(schema["const"])})
+        return frozenset({_kind_of(schema["const"])})
     if isinstance(schema.get("enum"), list):
-        return frozenset(kind_of(v) for v in schema["enum"])
+        return frozenset(_kind_of(v) for v in schema["enum"])
     kind = _type_of(schema)
     return frozenset({{"integer": "number", "object": "map", "array": "list"}.get(str(kind), str(kind))})
 
@@ -196,17 +196,17 @@ class _SchemaCompiler:
         if not reachable:
             return "a parent key holds something other than a mapping"
         kinds = _schema_kinds(schema)
-        if kinds & accepted_kinds(current):
+        if kinds & _accepted_kinds(current):
             return None
-        shown = kind_of(current) if kind_of(current) != "list" else \
-            "a list of " + "/".join(sorted({kind_of(i) for i in current}))
+        shown = _kind_of(current) if _kind_of(current) != "list" else \
+            "a list of " + "/".join(sorted({_kind_of(i) for i in current}))
         return f"the schema draws {'/'.join(sorted(kinds))}, the values hold {shown}"
 
     def unsupported(self, where: str, what: str) -> InvalidChart:
         return InvalidChart(
             f"{self.source}: {f'configSchema key `{where}`' if where else 'spec.configSchema'} uses {what}, "
             "which chartgate cannot draw "
-            f"configurations from. Supported: {SUPPORTED}. Rewrite that key with these keywords "
+            f"configurations from. Supported: {_SUPPORTED}. Rewrite that key with these keywords "
             "(e.g. an enum instead of oneOf), or drop the constraint chartgate cannot honour.")
 
     def check_keywords(self, schema: dict, kind: str, where: str) -> None:
@@ -246,7 +246,7 @@ class _SchemaCompiler:
                 leaf = self.value(child, child_where, prefer_default=name in required)
                 if free and _type_of(child) in ("integer", "number") and not {"enum", "const"} & set(child) \
                         and ("minimum" in child or "maximum" in child):
-                    low, high = integer_bounds(child) if _type_of(child) == "integer" else (
+                    low, high = _integer_bounds(child) if _type_of(child) == "integer" else (
                         child.get("minimum"), child.get("maximum"))
                     self.bounds.append((key, low if "minimum" in child else None,
                                         high if "maximum" in child else None))
@@ -297,7 +297,7 @@ class _SchemaCompiler:
             base = getattr(self, f"_{kind}")(schema, where)
         # An optional key shrinks by being left out (the chart's default); a required one shrinks to
         # its declared default, as shrinking prefers the first branch of `|`.
-        if prefer_default and "default" in schema and admits(schema, schema["default"]):
+        if prefer_default and "default" in schema and _admits(schema, schema["default"]):
             return st.just(schema["default"]) | base
         return base
 
@@ -307,7 +307,7 @@ class _SchemaCompiler:
 
     def _integer(self, schema: dict, where: str) -> st.SearchStrategy:
         self.check_keywords(schema, "integer", where)
-        low, high = integer_bounds(schema)
+        low, high = _integer_bounds(schema)
         step = schema.get("multipleOf", 1)
         if not isinstance(step, int) or isinstance(step, bool) or step < 1:
             raise self.unsupported(where, f"`multipleOf: {step!r}` (integers need a positive integer)")
@@ -318,21 +318,21 @@ class _SchemaCompiler:
 
     def _number(self, schema: dict, where: str) -> st.SearchStrategy:
         self.check_keywords(schema, "number", where)
-        low, high, exclude_low, exclude_high = number_bounds(schema)
+        low, high, exclude_low, exclude_high = _number_bounds(schema)
         return st.floats(low, high, exclude_min=exclude_low, exclude_max=exclude_high, allow_nan=False,
                          allow_infinity=False, allow_subnormal=False)
 
     def _string(self, schema: dict, where: str) -> st.SearchStrategy:
         self.check_keywords(schema, "string", where)
         shortest = int(schema.get("minLength", 0))
-        longest = int(schema.get("maxLength", max(shortest, TOKEN_MAX_LENGTH)))
+        longest = int(schema.get("maxLength", max(shortest, _TOKEN_MAX_LENGTH)))
         if "pattern" in schema:
             try:
                 strings = st.from_regex(re.compile(schema["pattern"]), fullmatch=True)
             except re.error as exc:
                 raise self.unsupported(where, f"`pattern` that does not compile ({exc})") from None
             return strings.filter(lambda s: shortest <= len(s) <= longest)
-        tokens = st.text(TOKEN_ALPHABET, min_size=shortest, max_size=min(longest, max(shortest, TOKEN_MAX_LENGTH)))
+        tokens = st.text(_TOKEN_ALPHABET, min_size=shortest, max_size=min(longest, max(shortest, _TOKEN_MAX_LENGTH)))
         return tokens.filter(lambda s: s == "" or _reads_back(s))
 
     def _array(self, schema: dict, where: str) -> st.SearchStrategy:
@@ -343,7 +343,7 @@ class _SchemaCompiler:
         if "x-values-path" in items:
             raise self.unsupported(f"{where}[]", "`x-values-path` inside array items")
         fewest = int(schema.get("minItems", 0))
-        most = min(int(schema.get("maxItems", fewest + ARRAY_EXTRA_ITEMS)), fewest + ARRAY_EXTRA_ITEMS)
+        most = min(int(schema.get("maxItems", fewest + _ARRAY_EXTRA_ITEMS)), fewest + _ARRAY_EXTRA_ITEMS)
         unique = {"unique_by": repr} if schema.get("uniqueItems") else {}
         return st.lists(self.value(items, f"{where}[]"), min_size=fewest, max_size=most, **unique)
 
@@ -373,14 +373,14 @@ def _reads_back(text: str) -> bool:
         return False
 
 
-def integer_bounds(schema: dict) -> tuple[int, int]:
-    low, high, exclude_low, exclude_high = number_bounds(schema)
-    low = INT32_MIN if low is None else (math.floor(low) + 1 if exclude_low else math.ceil(low))
-    high = INT32_MAX if high is None else (math.ceil(high) - 1 if exclude_high else math.floor(high))
+def _integer_bounds(schema: dict) -> tuple[int, int]:
+    low, high, exclude_low, exclude_high = _number_bounds(schema)
+    low = _INT32_MIN if low is None else (math.floor(low) + 1 if exclude_low else math.ceil(low))
+    high = _INT32_MAX if high is None else (math.ceil(high) - 1 if exclude_high else math.floor(high))
     return low, high
 
 
-def number_bounds(schema: dict) -> tuple[float | None, float | None, bool, bool]:
+def _number_bounds(schema: dict) -> tuple[float | None, float | None, bool, bool]:
     """(minimum, maximum, exclude_min, exclude_max), for draft-4 (boolean) and later (numeric) exclusives."""
     low, high = schema.get("minimum"), schema.get("maximum")
     exclude_low = exclude_high = False
@@ -400,7 +400,7 @@ def number_bounds(schema: dict) -> tuple[float | None, float | None, bool, bool]
     return low, high, exclude_low, exclude_high
 
 
-def admits(schema: dict, value: Any) -> bool:
+def _admits(schema: dict, value: Any) -> bool:
     """Whether a leaf value satisfies the schema's own constraints (used to vet `default`)."""
     if "const" in schema:
         return value == schema["const"]
@@ -413,9 +413,9 @@ def admits(schema: dict, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
         if kind == "integer":
-            low, high = integer_bounds(schema)
+            low, high = _integer_bounds(schema)
             return isinstance(value, int) and low <= value <= high and value % schema.get("multipleOf", 1) == 0
-        low, high, exclude_low, exclude_high = number_bounds(schema)
+        low, high, exclude_low, exclude_high = _number_bounds(schema)
         return ((low is None or value > low or (value == low and not exclude_low))
                 and (high is None or value < high or (value == high and not exclude_high)))
     if kind == "string":
@@ -431,10 +431,10 @@ def admits(schema: dict, value: Any) -> bool:
 
 # -- running a property deterministically ---------------------------------------------------------
 
-PROFILE_ENV = "CHARTGATE_HYPOTHESIS_PROFILE"
-PROFILES = {"ci": 12, "deep": 300}  # profile -> distinct configurations tried per chart (boundaries first)
-SHRINK_RENDERS = 100  # at most this many more distinct configurations are tried while shrinking
-DRAWS_PER_EXAMPLE = 2  # Hypothesis repeats small examples early on; repeats are free (memoised)
+_PROFILE_ENV = "CHARTGATE_HYPOTHESIS_PROFILE"
+_PROFILES = {"ci": 12, "deep": 300}  # profile -> distinct configurations tried per chart (boundaries first)
+_SHRINK_RENDERS = 100  # at most this many more distinct configurations are tried while shrinking
+_DRAWS_PER_EXAMPLE = 2  # Hypothesis repeats small examples early on; repeats are free (memoised)
 
 
 @dataclass(frozen=True)
@@ -446,22 +446,22 @@ class Profile:
     def settings(self) -> settings:
         # derandomize + no database: the same examples on every machine and every run (CI-stable,
         # and the render cache stays warm). Renders are slow by Hypothesis' standards: no deadline.
-        return settings(max_examples=self.examples * DRAWS_PER_EXAMPLE, derandomize=True, database=None,
+        return settings(max_examples=self.examples * _DRAWS_PER_EXAMPLE, derandomize=True, database=None,
                         deadline=None, suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
                         phases=(Phase.explicit, Phase.generate, Phase.shrink))
 
 
 def active_profile(environ: dict | None = None) -> Profile:
     """The profile named by $CHARTGATE_HYPOTHESIS_PROFILE: `ci` (default, 12 configurations) or `deep` (300)."""
-    name = (environ if environ is not None else os.environ).get(PROFILE_ENV, "").strip() or "ci"
-    if name not in PROFILES:
-        raise InvalidConfig(f"{PROFILE_ENV}={name!r} is not a chartgate Hypothesis profile; "
-                            f"use one of: {', '.join(PROFILES)}")
-    return Profile(name, PROFILES[name])
+    name = (environ if environ is not None else os.environ).get(_PROFILE_ENV, "").strip() or "ci"
+    if name not in _PROFILES:
+        raise InvalidConfig(f"{_PROFILE_ENV}={name!r} is not a chartgate Hypothesis profile; "
+                            f"use one of: {', '.join(_PROFILES)}")
+    return Profile(name, _PROFILES[name])
 
 
 def smallest_counterexample(configurations: st.SearchStrategy, violates: Callable[[Any], bool],
-                            profile: Profile, *, shrink_budget: int = SHRINK_RENDERS,
+                            profile: Profile, *, shrink_budget: int = _SHRINK_RENDERS,
                             prefetch: Callable[[list], None] | None = None,
                             explicit: Sequence[Any] = (), bounds: dict | None = None) -> Any | None:
     """The simplest configuration for which `violates` is true, or None if none is found.

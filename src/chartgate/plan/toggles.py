@@ -34,14 +34,14 @@ from chartgate.plan.references import chart_references
 from chartgate.core.values import Path_, dotted, iter_leaves
 
 #: Keys whose boolean value switches an optional part of the chart on or off.
-TOGGLE_KEYS = {"enabled", "enable", "create"}
+_TOGGLE_KEYS = {"enabled", "enable", "create"}
 _OBSERVABILITY = re.compile(r"servicemonitor|podmonitor|prometheusrule|metrics|monitoring|tracing|prometheus|"
                             r"exporter|grafana|dashboard|alert|hubble|telemetry|otel|jaeger|zipkin|scrape",
                             re.IGNORECASE)
 _FEATURE = re.compile(r"^(rbac|serviceaccount|scaletozero|psp|podsecuritypolicy)$", re.IGNORECASE)
 _OPTIONAL_OBJECT = re.compile(r"^(hpa|autoscaling|networkpolic(y|ies)|poddisruptionbudget|pdb)$", re.IGNORECASE)
 #: Text that shows a template can render monitoring objects (used to pick probe toggles).
-OBSERVABILITY_MARKERS = ("monitoring.coreos.com", "ServiceMonitor", "PodMonitor", "PrometheusRule")
+_OBSERVABILITY_MARKERS = ("monitoring.coreos.com", "ServiceMonitor", "PodMonitor", "PrometheusRule")
 _API_VERSION = re.compile(r"apiVersion:\s*[\"']?([a-z0-9-]+(?:\.[a-z0-9-]+)+)/")
 
 
@@ -117,7 +117,7 @@ class Classification:
         return ""
 
 
-def classify(path: Path_, overlay_keys: set[str]) -> ToggleCategory:
+def _classify(path: Path_, overlay_keys: set[str]) -> ToggleCategory:
     parents = path[:-1]
     if any(_FEATURE.match(part) for part in parents):
         return ToggleCategory.FEATURE
@@ -131,7 +131,7 @@ def classify(path: Path_, overlay_keys: set[str]) -> ToggleCategory:
 
 
 def _marks_observability(text: str) -> bool:
-    return any(marker in text for marker in OBSERVABILITY_MARKERS)
+    return any(marker in text for marker in _OBSERVABILITY_MARKERS)
 
 
 def _parents(path: Path_, all_paths: Iterable[Path_]) -> tuple[str, ...]:
@@ -152,7 +152,7 @@ def discover_toggles(chart: Chart, classification: Classification = Classificati
     api_sensitive = chart_references(chart, only=_api_sensitive_text)
     flags = capability_flags(chart)  # booleans a template combines with a Capabilities gate
     found = [(path, value) for path, value in iter_leaves(chart.effective_values)
-             if path and (path[-1] in TOGGLE_KEYS or path in flags) and isinstance(value, bool)]
+             if path and (path[-1] in _TOGGLE_KEYS or path in flags) and isinstance(value, bool)]
     paths = [path for path, _ in found]
     nested = template_parents(chart, paths)  # `if` blocks of one toggle around a test of another
     toggles = []
@@ -160,7 +160,7 @@ def discover_toggles(chart: Chart, classification: Classification = Classificati
         name = dotted(path)
         pinned = classification.pinned(name)
         category = {"include": ToggleCategory.OBSERVABILITY, "exclude": ToggleCategory.FEATURE}.get(
-            pinned, classify(path, overlay_keys) if path[-1] in TOGGLE_KEYS else ToggleCategory.FEATURE)
+            pinned, _classify(path, overlay_keys) if path[-1] in _TOGGLE_KEYS else ToggleCategory.FEATURE)
         probe = (category is ToggleCategory.FEATURE and not pinned and path[-1] in ("enabled", "enable")
                  and not any(_FEATURE.match(part) for part in path[:-1]) and monitoring.reads(path))
         toggles.append(Toggle(path, value, category, path[0] if path[0] in subchart_keys else None,

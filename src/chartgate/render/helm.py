@@ -1,7 +1,7 @@
 """Run `helm template` as a typed request and classify its failures.
 
 Renders are isolated: every Helm call runs with a minimal, allow-listed environment (see
-`helm_environment`): a private HOME and private Helm config/cache/data/plugin directories, a
+`_helm_environment`): a private HOME and private Helm config/cache/data/plugin directories, a
 kubeconfig that does not exist, a proxy on a closed local port, and nothing else of the caller's
 environment - no CI token can reach a render. Positional arguments follow `--`, so a release name
 such as `--post-renderer=./x.sh` can never be read as a flag.
@@ -31,7 +31,7 @@ from chartgate.core.errors import (ChartFailed, HelmCrashed, HelmNotFound, HelmV
 from chartgate.core.stop import StopSwitch
 from chartgate.render.toolchain import HelmLocation
 
-SUPPORTED_MAJORS = (3, 4)
+_SUPPORTED_MAJORS = (3, 4)
 DEFAULT_TIMEOUT = 120.0
 
 #: Helm reports the chart's own `fail`/`required` (and only those) as "execution error at (<template>:
@@ -86,19 +86,19 @@ class TemplateRequest:
 
 
 @dataclass(frozen=True)
-class HelmOutput:
+class _HelmOutput:
     stdout: str
     warnings: tuple[str, ...]
     seconds: float
 
 
 #: The only variables taken from the caller's environment: where programs are, and the locale.
-PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES")
+_PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES")
 #: A dead proxy: any network attempt goes to a closed local port and fails at once.
-DEAD_PROXY = "http://127.0.0.1:9"
+_DEAD_PROXY = "http://127.0.0.1:9"
 
 
-def helm_environment(home: Path, source: dict[str, str] | None = None) -> dict[str, str]:
+def _helm_environment(home: Path, source: dict[str, str] | None = None) -> dict[str, str]:
     """The whole environment of a Helm process: an allow-list, never the caller's environment less a
     deny-list. A template cannot read variables (Helm removes sprig's `env`/`expandenv`), but a chart
     file linked to /proc/self/environ could, and Helm plugins and credential helpers would: so CI
@@ -113,7 +113,7 @@ def helm_environment(home: Path, source: dict[str, str] | None = None) -> dict[s
     - HTTP(S)_PROXY point at a closed local port, so nothing can reach the network.
     """
     source = os.environ if source is None else source
-    env = {key: source[key] for key in PASSED_THROUGH if key in source}
+    env = {key: source[key] for key in _PASSED_THROUGH if key in source}
     env.setdefault("PATH", os.defpath)
     config, cache, data = home / "config", home / "cache", home / "data"
     env.update(
@@ -129,15 +129,15 @@ def helm_environment(home: Path, source: dict[str, str] | None = None) -> dict[s
         HELM_REPOSITORY_CACHE=str(cache / "repository"),
         HELM_NO_PLUGINS="1",
         KUBECONFIG=str(home / "no-kubeconfig"),
-        HTTP_PROXY=DEAD_PROXY, HTTPS_PROXY=DEAD_PROXY, NO_PROXY="",
-        http_proxy=DEAD_PROXY, https_proxy=DEAD_PROXY, no_proxy="",
+        HTTP_PROXY=_DEAD_PROXY, HTTPS_PROXY=_DEAD_PROXY, NO_PROXY="",
+        http_proxy=_DEAD_PROXY, https_proxy=_DEAD_PROXY, no_proxy="",
     )
     for directory in (home / "home", home / "tmp"):
         directory.mkdir(parents=True, exist_ok=True)
     return env
 
 
-def split_stderr(stderr: str) -> tuple[str, tuple[str, ...]]:
+def _split_stderr(stderr: str) -> tuple[str, tuple[str, ...]]:
     """(Helm's error message, whole; Helm's warnings). The error is everything from the first line
     that starts with "Error: " on (a chart's `fail` message may span many lines), without the
     "Use --debug flag" hint; the lines before it are warnings (one per line)."""
@@ -173,7 +173,7 @@ class Helm:
 
     @cached_property
     def env(self) -> dict[str, str]:
-        return helm_environment(self._home)
+        return _helm_environment(self._home)
 
     def run(self, args: list[str], *, timeout: float | None = None) -> subprocess.CompletedProcess:
         """Any other Helm call (`version`, `dependency ...`), in the same isolated environment."""
@@ -195,17 +195,17 @@ class Helm:
             raise HelmVersionUnsupported(
                 f"{self.path} is not a Helm binary: `helm version` printed {text or proc.stderr.strip()!r}"
             )
-        if int(match.group(1)) not in SUPPORTED_MAJORS:
+        if int(match.group(1)) not in _SUPPORTED_MAJORS:
             raise HelmVersionUnsupported(
                 f"{self.path} is Helm {text}; chartgate supports Helm "
-                f"{' and '.join(f'{m}.x' for m in SUPPORTED_MAJORS)}. Set HELM_BIN to a supported binary."
+                f"{' and '.join(f'{m}.x' for m in _SUPPORTED_MAJORS)}. Set HELM_BIN to a supported binary."
             )
         return text
 
     def command_line(self, request: TemplateRequest) -> str:
         return shlex.join([str(self.path), *request.args()])
 
-    def template(self, request: TemplateRequest, *, chart: str, scenario: str) -> HelmOutput:
+    def template(self, request: TemplateRequest, *, chart: str, scenario: str) -> _HelmOutput:
         """Run `helm template`; return stdout and Helm's warnings, or raise a typed RenderError."""
         __tracebackhide__ = True
         command = self.command_line(request)
@@ -225,9 +225,9 @@ class Helm:
                                         "raise it with --render-timeout)", command) from None
             seconds = time.perf_counter() - started
         self.stop.check()  # killed by the stop: no result, and not Helm's failure
-        message, warnings = split_stderr(stderr)
+        message, warnings = _split_stderr(stderr)
         if proc.returncode == 0:
-            return HelmOutput(stdout, warnings, seconds)
+            return _HelmOutput(stdout, warnings, seconds)
         # Helm reports errors with exit 1 and an "Error: " message; a Go panic exits 2 with a stack.
         if proc.returncode < 0 or not message or (proc.returncode != 1 and _PANIC.search(stderr)):
             how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"

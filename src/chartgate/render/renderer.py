@@ -38,7 +38,7 @@ class _UnusableEntry(Exception):
     """A cache entry whose stored objects cannot be read back (deleted, truncated, not an object): the
     cache's problem, not the chart's - the scenario is rendered again, never reported as failing."""
 
-CACHE_FORMAT = 5  # 2: Helm's error messages kept whole, chart failures classified precisely;
+_CACHE_FORMAT = 5  # 2: Helm's error messages kept whole, chart failures classified precisely;
 #                  3: parsed objects as one JSON text each (interned on read), no raw stdout beside them;
 #                  4: objects stored once each by content (objects/), entries list their keys;
 #                  5: keyed by the arguments Helm receives, charts digested as Helm loads them
@@ -200,7 +200,7 @@ class Renderer:
         of TemplateRequest is part of the key as soon as it reaches Helm's command line."""
         addressed = replace(request, chart_dir=Path(f"chart:{chart.digest}"),
                             values_files=tuple(Path(f"values:{_file_digest(p)}") for p in request.values_files))
-        key = {"format": CACHE_FORMAT, "helm": self.helm.location.sha256, "args": addressed.args()}
+        key = {"format": _CACHE_FORMAT, "helm": self.helm.location.sha256, "args": addressed.args()}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
     @staticmethod

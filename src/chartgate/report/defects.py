@@ -40,7 +40,7 @@ from chartgate.check.verdict import is_blocking
 DEFECT_OUTCOMES = ("failed", "error", "waived", "baselined")
 #: Worst first: the outcome a defect shows when its occurrences differ.
 _WORST = ("error", "failed", "waived", "baselined")
-SCENARIO_PLACEHOLDER = "<scenario>"
+_SCENARIO_PLACEHOLDER = "<scenario>"
 _SEVERITIES = ("error", "warning", "info")  # most severe first
 
 
@@ -53,7 +53,7 @@ def _scenario_pattern(names) -> re.Pattern | None:
     return re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])")
 
 
-def chart_scenarios(report: dict) -> dict[str, set[str]]:
+def _chart_scenarios(report: dict) -> dict[str, set[str]]:
     """Every scenario name per chart: the planned ones and any a result names."""
     names: dict[str, set[str]] = {}
     for chart in report.get("charts", []):
@@ -64,9 +64,9 @@ def chart_scenarios(report: dict) -> dict[str, set[str]]:
     return names
 
 
-def normalise_message(message: str, pattern: re.Pattern | None) -> str:
+def _normalise_message(message: str, pattern: re.Pattern | None) -> str:
     text = " ".join((message or "").split())
-    return pattern.sub(SCENARIO_PLACEHOLDER, text) if pattern is not None else text
+    return pattern.sub(_SCENARIO_PLACEHOLDER, text) if pattern is not None else text
 
 
 def shown_outcome(outcome: str, severity: str, fail_on: str) -> str:
@@ -79,12 +79,12 @@ def defect_shown_outcome(defect: dict) -> str:
     return "warning" if defect["outcome"] == "failed" and not defect["blocking"] else defect["outcome"]
 
 
-def defect_id(policy: str, chart: str, resource: str, template: str, path: str, normalised: str) -> str:
+def _defect_id(policy: str, chart: str, resource: str, template: str, path: str, normalised: str) -> str:
     raw = "\0".join((policy, chart, resource or "", template or "", path or "", normalised))
     return "d-" + hashlib.sha256(raw.encode("utf-8", errors="replace")).hexdigest()[:16]
 
 
-def sort_key(defect: dict) -> tuple:
+def _sort_key(defect: dict) -> tuple:
     """The order defects are listed in: blocking first, own before upstream, then failed/error/waived/
     baselined, chart, policy, place."""
     return (not defect["blocking"], defect.get("ownership") == "upstream", DEFECT_OUTCOMES.index(defect["outcome"]), defect["chart"], defect["policy"],
@@ -94,14 +94,14 @@ def sort_key(defect: dict) -> tuple:
 def priority_key(defect: dict) -> tuple:
     """The order of the "top findings": blocking first, then the most widespread."""
     return (not defect["blocking"], defect.get("ownership") == "upstream", DEFECT_OUTCOMES.index(defect["outcome"]),
-            0 if defect["severity"] == "error" else 1, -len(defect["occurrences"]), sort_key(defect))
+            0 if defect["severity"] == "error" else 1, -len(defect["occurrences"]), _sort_key(defect))
 
 
 def group_defects(report: dict) -> list[dict]:
     """The defects of a report's results (see the module docstring for the shape)."""
     fail_on = report.get("summary", {}).get("fail_on", "error")
     upstream_blocks = report.get("summary", {}).get("fail_on_upstream", True)
-    patterns = {chart: _scenario_pattern(names) for chart, names in chart_scenarios(report).items()}
+    patterns = {chart: _scenario_pattern(names) for chart, names in _chart_scenarios(report).items()}
     scenario_entries = {chart["name"]: {s["name"]: s for s in chart.get("scenarios", [])}
                         for chart in report.get("charts", [])}
     defects: dict[str, dict] = {}
@@ -122,12 +122,12 @@ def group_defects(report: dict) -> list[dict]:
             outcome = "baselined" if finding.get("baselined") else result["outcome"]  # one by one (baseline.py)
             resource, template, path = (finding.get(k) or "" for k in ("resource", "template", "path"))
             if finding.get("cause"):  # one cause, whichever policy reports it and however it says so
-                key = defect_id("", result["chart"], resource, template, path, "cause: " + finding["cause"])
+                key = _defect_id("", result["chart"], resource, template, path, "cause: " + finding["cause"])
             elif finding.get("key"):  # the policy names the defect on its resource (container and field)
-                key = defect_id(result["policy"], result["chart"], resource, "", "", "key:" + finding["key"])
+                key = _defect_id(result["policy"], result["chart"], resource, "", "", "key:" + finding["key"])
             else:
-                normalised = normalise_message(finding["message"], pattern)
-                key = defect_id(result["policy"], result["chart"], resource, template, path, normalised)
+                normalised = _normalise_message(finding["message"], pattern)
+                key = _defect_id(result["policy"], result["chart"], resource, template, path, normalised)
             defect = defects.get(key)
             if defect is None:
                 defect = defects[key] = {
@@ -163,7 +163,7 @@ def group_defects(report: dict) -> list[dict]:
     for defect in defects.values():
         defect["blocking"] = any(is_blocking(o["outcome"], defect["severity"], fail_on) for o in defect["occurrences"]) \
             and (upstream_blocks or defect["ownership"] == "own" or defect["outcome"] == "error")
-    return sorted(defects.values(), key=sort_key)
+    return sorted(defects.values(), key=_sort_key)
 
 
 def provenance(result: dict, finding: dict, planned: dict[str, dict]) -> list[tuple]:

@@ -34,14 +34,14 @@ if TYPE_CHECKING:
     from chartgate.report.record import GateSummary
     from chartgate.render.renderer import Render
 
-BUNDLE_ROOT = "chartgate-evidence"
-DEFAULT_NAME = "chartgate-evidence.tar.gz"
+_BUNDLE_ROOT = "chartgate-evidence"
+_DEFAULT_NAME = "chartgate-evidence.tar.gz"
 
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: ~10x faster on large renders
 
 
-def manifest_text(render: "Render", redactor: Redactor) -> str:
+def _manifest_text(render: "Render", redactor: Redactor) -> str:
     """A render as multi-document YAML, redacted, each object under its `# Source:` template."""
     docs = []
     for manifest in render.manifests:
@@ -51,7 +51,7 @@ def manifest_text(render: "Render", redactor: Redactor) -> str:
     return "".join(docs)
 
 
-def bundle_files(summary: "GateSummary") -> dict[str, bytes]:
+def _bundle_files(summary: "GateSummary") -> dict[str, bytes]:
     """{path inside the bundle: content}, without SHA256SUMS: the report files written from the run
     record, and the record's rendered manifests redacted by the record's redactor."""
     files: dict[str, bytes] = {}
@@ -69,10 +69,10 @@ def _add_render(files: dict[str, bytes], stem: str, render: "Render", redactor: 
     if render.error is not None:
         files[f"{stem}.error.txt"] = (redactor.text(f"{render.command}\n\n{render.error}") + "\n").encode()
     else:
-        files[f"{stem}.yaml"] = manifest_text(render, redactor).encode()
+        files[f"{stem}.yaml"] = _manifest_text(render, redactor).encode()
 
 
-def sha256sums(files: dict[str, bytes]) -> bytes:
+def _sha256sums(files: dict[str, bytes]) -> bytes:
     return "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())).encode()
 
 
@@ -80,16 +80,16 @@ def write_evidence(summary: "GateSummary", path: Path) -> Path:
     """Write the bundle to `path` (a directory gets `chartgate-evidence.tar.gz` inside); return its path."""
     path = Path(path)
     if path.is_dir():
-        path = path / DEFAULT_NAME
-    files = bundle_files(summary)
-    files["SHA256SUMS"] = sha256sums(files)
+        path = path / _DEFAULT_NAME
+    files = _bundle_files(summary)
+    files["SHA256SUMS"] = _sha256sums(files)
     mtime = int(datetime.now(timezone.utc).timestamp())
     with atomic_file(path, mode=PRIVATE_FILE_MODE) as raw:
         # gzip's own header carries no name or time, so equal inputs give equal bytes.
         with gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz, \
                 tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for name, data in sorted(files.items()):
-                info = tarfile.TarInfo(f"{BUNDLE_ROOT}/{name}")
+                info = tarfile.TarInfo(f"{_BUNDLE_ROOT}/{name}")
                 info.size, info.mtime, info.mode = len(data), mtime, 0o644
                 tar.addfile(info, io.BytesIO(data))
     return path

@@ -9,7 +9,7 @@ which link to their first defect); the summary by policy family; the top finding
 scenario's inputs and the `helm template` command that reproduces it); every other finding per
 chart, collapsed (`<details>`); waiver housekeeping; the provenance. A finding is a defect (see
 `defects.py`): one card however many scenarios show it. Excerpts, messages and scenario lists are
-capped and the findings sections have a byte budget (`matrix.BUDGET_BYTES`), so the page stays under
+capped and the findings sections have a byte budget (`matrix._BUDGET_BYTES`), so the page stays under
 5 MB; what was cut is stated on the page and in chartgate.json, which has everything. Every value
 from the report goes through `html.escape`.
 """
@@ -27,7 +27,7 @@ from chartgate.report.matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES
                                      first_defects, policy_index, partial_coverage_text, repeat_groups, shown_totals,
                                      top_groups, values_digests)
 
-SYMBOL = {"passed": "✓", "failed": "✗", "warning": "▲", "waived": "⚑", "baselined": "⚲", "error": "!", "skipped": "–"}
+_SYMBOL = {"passed": "✓", "failed": "✗", "warning": "▲", "waived": "⚑", "baselined": "⚲", "error": "!", "skipped": "–"}
 
 _CSS = """
 :root { --fg:#1f2328; --muted:#57606a; --line:#d0d7de; --bg:#ffffff; --panel:#f6f8fa;
@@ -127,12 +127,12 @@ details.defect > summary .msg { color: var(--muted); }
 """
 
 
-def e(value) -> str:
+def _e(value) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
 def _codes(values) -> str:
-    return ", ".join(f"<code>{e(v)}</code>" for v in values)
+    return ", ".join(f"<code>{_e(v)}</code>" for v in values)
 
 
 def _plural(n: int, word: str) -> str:
@@ -151,50 +151,50 @@ def _banner(report: dict) -> str:
     shard = report.get("shard")
     scope = ""
     if shard:
-        scope = f" · shard {e(shard['index'])} of {e(shard['total'])} (merge the shards for the whole verdict)"
+        scope = f" · shard {_e(shard['index'])} of {_e(shard['total'])} (merge the shards for the whole verdict)"
     elif report.get("merged_from"):
         scope = f" · merged from {len(report['merged_from'])} shards"
-    why = f'<p>Incomplete: {e(summary.get("incomplete"))}</p>' if summary.get("incomplete") else ""
+    why = f'<p>Incomplete: {_e(summary.get("incomplete"))}</p>' if summary.get("incomplete") else ""
     partial = summary.get("partial")
     if partial:
         checks = partial["checks"]
         left = ", ".join(partial["charts"]["left_out"][:50]) or "none"
-        why += (f'<p>Partial: {e(partial["reason"])}. Selected {e(checks["selected"])} of {e(checks["collected"])} '
-                f'collected checks; policy modules not run: {e(", ".join(partial["policy_modules"]["not_run"]) or "none")}'
-                f'; charts left out: {e(left)}. Not the whole gate: the verdict is not green.</p>')
+        why += (f'<p>Partial: {_e(partial["reason"])}. Selected {_e(checks["selected"])} of {_e(checks["collected"])} '
+                f'collected checks; policy modules not run: {_e(", ".join(partial["policy_modules"]["not_run"]) or "none")}'
+                f'; charts left out: {_e(left)}. Not the whole gate: the verdict is not green.</p>')
     excluded = report.get("excluded_charts") or []
     if excluded:
         why += (f'<p>Excluded by configuration (<code>exclude-charts</code>), not judged: '
-                + ", ".join(f"<code>{e(x['name'])}</code> ({e(x['pattern'])})" for x in excluded) + "</p>")
+                + ", ".join(f"<code>{_e(x['name'])}</code> ({_e(x['pattern'])})" for x in excluded) + "</p>")
     if summary.get("partial_coverage"):
-        why += f'<p>Partial coverage: {e(partial_coverage_text(summary["partial_coverage"]))}</p>'
+        why += f'<p>Partial coverage: {_e(partial_coverage_text(summary["partial_coverage"]))}</p>'
     unreported = summary.get("unreported_render_failures") or []
     if unreported:
         listed = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:20])
         more = f" and {len(unreported) - 20} more" if len(unreported) > 20 else ""
         render = render_check_named(report.get("policies") or [])
-        why += (f'<p>{len(unreported)} scenario(s) did not render and {e(render)} did not run to report them: '
-                f'{e(listed)}{more}</p>')
-    return (f'<header class="banner gate-{e(verdict)}"><h1>chartgate report</h1>'
-            f'<p class="verdict">Gate {e(verdict.upper())}</p>{why}'
-            f'<p>generated {e(report["generated_at"])} · chartgate {e(report["tool"]["version"])} · '
-            f'Helm {e(helm.get("version") or "unavailable")} · Kubernetes {e(", ".join(report.get("kubernetes_versions", [])))}'
-            f' · fails on {e(summary.get("fail_on", "error"))} severity{scope}</p></header>')
+        why += (f'<p>{len(unreported)} scenario(s) did not render and {_e(render)} did not run to report them: '
+                f'{_e(listed)}{more}</p>')
+    return (f'<header class="banner gate-{_e(verdict)}"><h1>chartgate report</h1>'
+            f'<p class="verdict">Gate {_e(verdict.upper())}</p>{why}'
+            f'<p>generated {_e(report["generated_at"])} · chartgate {_e(report["tool"]["version"])} · '
+            f'Helm {_e(helm.get("version") or "unavailable")} · Kubernetes {_e(", ".join(report.get("kubernetes_versions", [])))}'
+            f' · fails on {_e(summary.get("fail_on", "error"))} severity{scope}</p></header>')
 
 
 def _chips(report: dict) -> str:
     totals = shown_totals(report)
-    chips = "".join(f'<li class="chip o-{o}">{SYMBOL[o]} {totals.get(o, 0)} {o}</li>' for o in OUTCOME_ORDER)
+    chips = "".join(f'<li class="chip o-{o}">{_SYMBOL[o]} {totals.get(o, 0)} {o}</li>' for o in OUTCOME_ORDER)
     counts = report["summary"].get("defects") or {}
     defects = ", ".join(f"{counts.get(o, 0):,} {o}" for o in DEFECT_OUTCOMES)
     split = (f'{counts.get("blocking", 0):,} blocking, {counts.get("warning", 0):,} warning '
              f'(reported, not blocking below --fail-on {report["summary"].get("fail_on", "error")})')
     return (f'<ul class="chips" aria-label="result totals">{chips}</ul>'
-            f'<p class="defect-split"><strong>{e(split)}</strong></p>'
-            f'<p>{_plural(counts.get("total", 0), "defect")} ({e(defects)}), seen '
+            f'<p class="defect-split"><strong>{_e(split)}</strong></p>'
+            f'<p>{_plural(counts.get("total", 0), "defect")} ({_e(defects)}), seen '
             f'{_plural(counts.get("occurrences", 0), "time")} across scenarios; results count one per policy, '
             'chart and scenario.</p>'
-            + "".join(f'<p class="baseline-note">{e(note)}</p>' for note in baseline_notes(report)))
+            + "".join(f'<p class="baseline-note">{_e(note)}</p>' for note in baseline_notes(report)))
 
 
 def _matrix(report: dict, linked: set[str]) -> str:
@@ -204,8 +204,8 @@ def _matrix(report: dict, linked: set[str]) -> str:
     grouped = families(matrix)
     first = first_defects(report)
     per_cell = defects_per_cell(report)
-    head = "".join(f'<th scope="col" title="{e(", ".join(p["id"] + " " + p["title"] for p in policies))}">'
-                   f'<code>{e(family)}</code></th>' for family, policies in grouped.items())
+    head = "".join(f'<th scope="col" title="{_e(", ".join(p["id"] + " " + p["title"] for p in policies))}">'
+                   f'<code>{_e(family)}</code></th>' for family, policies in grouped.items())
     rows = []
     for chart in matrix.charts:
         cells = []
@@ -217,28 +217,28 @@ def _matrix(report: dict, linked: set[str]) -> str:
                 continue
             items = []
             for policy_id, cell in fcell.policies:
-                label = f"{SYMBOL[cell.outcome]} {e(policy_id)}"
+                label = f"{_SYMBOL[cell.outcome]} {_e(policy_id)}"
                 defect = first.get((chart, policy_id))
                 if defect is not None:
                     target = defect["id"] if defect["id"] in linked else _chart_anchor(chart)
                     n = per_cell.get((chart, policy_id), 0)
                     if target in linked:
-                        label = f'<a href="#{e(target)}">{label}</a>'
+                        label = f'<a href="#{_e(target)}">{label}</a>'
                     label += f' <span class="counts">{_plural(n, "defect")}</span>'
-                items.append(f'<li class="o-{cell.outcome}" data-policy="{e(policy_id)}" data-outcome="{cell.outcome}" '
-                             f'title="{e(policy_id)} on {e(chart)}: {e(cell.summary())}">{label}</li>')
+                items.append(f'<li class="o-{cell.outcome}" data-policy="{_e(policy_id)}" data-outcome="{cell.outcome}" '
+                             f'title="{_e(policy_id)} on {_e(chart)}: {_e(cell.summary())}">{label}</li>')
             outcome = fcell.outcome
-            cells.append(f'<td class="cell o-{outcome}" data-outcome="{outcome}" data-family="{e(family)}" '
-                         f'title="{e(family)} on {e(chart)}: {e(fcell.summary())}"><details><summary>'
-                         f'<span class="label" aria-label="{outcome}">{SYMBOL[outcome]}</span> '
-                         f'<span class="counts">{e(fcell.summary())}</span></summary>'
+            cells.append(f'<td class="cell o-{outcome}" data-outcome="{outcome}" data-family="{_e(family)}" '
+                         f'title="{_e(family)} on {_e(chart)}: {_e(fcell.summary())}"><details><summary>'
+                         f'<span class="label" aria-label="{outcome}">{_SYMBOL[outcome]}</span> '
+                         f'<span class="counts">{_e(fcell.summary())}</span></summary>'
                          f'<ul class="policies">{"".join(items)}</ul></details></td>')
         target = _chart_anchor(chart) if _chart_anchor(chart) in linked else next(
             (d["id"] for (c, _), d in first.items() if c == chart and d["id"] in linked), None)
-        name = f'<a href="#{e(target)}">{e(chart)}</a>' if target else e(chart)
+        name = f'<a href="#{_e(target)}">{_e(chart)}</a>' if target else _e(chart)
         rows.append(f'<tr><th scope="row" class="chart">{name}</th><td class="defects">{n_defects:,}</td>'
                     f'{"".join(cells)}</tr>')
-    legend = "".join(f'<span class="o-{o}">{SYMBOL[o]} {o}</span>' for o in OUTCOME_ORDER)
+    legend = "".join(f'<span class="o-{o}">{_SYMBOL[o]} {o}</span>' for o in OUTCOME_ORDER)
     return ('<section id="matrix"><h2>Summary by chart</h2>'
             '<p class="muted">Charts as rows, policy families as columns. A cell is coloured by the family\'s worst '
             'outcome on that chart over all its policies and scenarios (error, failed, warning - a failure below '
@@ -257,9 +257,9 @@ def _families(report: dict) -> str:
         results = ", ".join(f"{n:,} {o}" for o, n in row["results"].items() if n)
         defects = ", ".join(f"{n:,} {o}" for o, n in row["defects"].items() if n) or "none"
         charts = ", ".join(row["charts"][:10]) + (f" and {len(row['charts']) - 10} more" if len(row["charts"]) > 10 else "")
-        rows.append(f'<tr><th scope="row"><code>{e(row["family"])}</code></th>'
-                    f'<td title="{e(titles)}">{_codes(row["policies"])}</td><td>{e(defects)}</td>'
-                    f'<td>{e(charts) or "—"}</td><td class="muted">{e(results)}</td></tr>')
+        rows.append(f'<tr><th scope="row"><code>{_e(row["family"])}</code></th>'
+                    f'<td title="{_e(titles)}">{_codes(row["policies"])}</td><td>{_e(defects)}</td>'
+                    f'<td>{_e(charts) or "—"}</td><td class="muted">{_e(results)}</td></tr>')
     return ('<section id="families"><h2>Summary by policy family</h2><div class="scroll"><table>'
             '<thead><tr><th>family</th><th>policies</th><th>defects</th><th>charts with a defect</th>'
             f'<th>results</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')
@@ -277,9 +277,9 @@ def _scenario_inputs(inputs: dict | None, scenario: str) -> str:
              _codes(cut(v, 300) for v in changed_values_text(inputs)) or "none"),
             ("advertised API versions", _codes(apis) if apis else "none (bare cluster)")]
     if inputs.get("kube_version"):
-        rows.append(("Kubernetes version", f"<code>{e(inputs['kube_version'])}</code>"))
-    body = "".join(f"<dt>{e(name)}</dt><dd>{value}</dd>" for name, value in rows)
-    return f'<h4>Scenario <code>{e(scenario)}</code></h4><dl class="facts">{body}</dl>'
+        rows.append(("Kubernetes version", f"<code>{_e(inputs['kube_version'])}</code>"))
+    body = "".join(f"<dt>{_e(name)}</dt><dd>{value}</dd>" for name, value in rows)
+    return f'<h4>Scenario <code>{_e(scenario)}</code></h4><dl class="facts">{body}</dl>'
 
 
 def _body(defect: dict, policy: dict) -> str:
@@ -287,25 +287,25 @@ def _body(defect: dict, policy: dict) -> str:
     parts = []
     waiver = next((o["waiver"] for o in defect["occurrences"] if o.get("waiver")), None)
     if waiver:
-        parts.append(f'<div class="waiver"><strong>Waived:</strong> {e(waiver.get("reason"))}<br>'
-                     f'owner {e(waiver.get("owner"))} · expires {e(waiver.get("expires"))} · '
-                     f'<code>{e(waiver.get("source"))}</code></div>')
+        parts.append(f'<div class="waiver"><strong>Waived:</strong> {_e(waiver.get("reason"))}<br>'
+                     f'owner {_e(waiver.get("owner"))} · expires {_e(waiver.get("expires"))} · '
+                     f'<code>{_e(waiver.get("source"))}</code></div>')
     message = cut(defect["message"], MESSAGE_CHARS)
     if defect["outcome"] == "error":
-        parts.append(f'<pre class="message">{e(message)}</pre>')
+        parts.append(f'<pre class="message">{_e(message)}</pre>')
     else:
-        parts.append(f'<p class="message">{e(message)}</p>')
+        parts.append(f'<p class="message">{_e(message)}</p>')
     facts = [("resource", defect.get("resource")), ("template", defect.get("template")),
              ("JSONPath", defect.get("path")), ("file", defect.get("file") if defect.get("template") else None),
              ("line", defect.get("line"))]
-    rows = "".join(f"<dt>{name}</dt><dd><code>{e(value)}</code></dd>" for name, value in facts if value not in (None, ""))
+    rows = "".join(f"<dt>{name}</dt><dd><code>{_e(value)}</code></dd>" for name, value in facts if value not in (None, ""))
     if rows:
         parts.append(f'<dl class="facts">{rows}</dl>')
     if defect.get("excerpt"):
         parts.append(f'<pre class="excerpt" aria-label="rendered YAML excerpt"><code>'
-                     f'{e(cut_lines(defect["excerpt"], EXCERPT_LINES, EXCERPT_CHARS))}</code></pre>')
+                     f'{_e(cut_lines(defect["excerpt"], EXCERPT_LINES, EXCERPT_CHARS))}</code></pre>')
     occurrences = defect["occurrences"]
-    chips = "".join(f'<code class="o-{e(o["outcome"])}" title="{e(o["outcome"])}">{e(o["scenario"] or "chart-level")}</code>'
+    chips = "".join(f'<code class="o-{_e(o["outcome"])}" title="{_e(o["outcome"])}">{_e(o["scenario"] or "chart-level")}</code>'
                     for o in occurrences[:SCENARIOS_SHOWN])
     more = (f' <span class="muted">and {len(occurrences) - SCENARIOS_SHOWN:,} more (every one, with its command, '
             'is in chartgate.json)</span>') if len(occurrences) > SCENARIOS_SHOWN else ""
@@ -313,35 +313,35 @@ def _body(defect: dict, policy: dict) -> str:
     notes = [(o["scenario"] or "chart-level", o.get("note") or o.get("message")) for o in occurrences
              if o.get("note") or o.get("message")]
     if notes:
-        items = "".join(f"<li><code>{e(name)}</code>: {e(cut(text, 500))}</li>" for name, text in notes[:5])
+        items = "".join(f"<li><code>{_e(name)}</code>: {_e(cut(text, 500))}</li>" for name, text in notes[:5])
         extra = f"<li class=\"muted\">and {len(notes) - 5} more</li>" if len(notes) > 5 else ""
         parts.append(f"<ul>{items}{extra}</ul>")
     first = occurrences[0]
     parts.append(_scenario_inputs(first.get("inputs"), first["scenario"] or "chart-level"))
     if first.get("command"):
-        parts.append(f'<h4>Reproduce</h4><pre class="command"><code>{e(cut(first["command"], COMMAND_CHARS))}</code></pre>')
+        parts.append(f'<h4>Reproduce</h4><pre class="command"><code>{_e(cut(first["command"], COMMAND_CHARS))}</code></pre>')
     if policy:
-        fix = f'<br>Fix: {e(policy["remediation"])}' if policy.get("remediation") else ""
-        see = f'<br>See: {e(policy["see"])}' if policy.get("see") else ""  # only a reference that resolves
-        parts.append(f'<p class="muted">Why: {e(policy.get("rationale"))}{fix}{see}</p>')
+        fix = f'<br>Fix: {_e(policy["remediation"])}' if policy.get("remediation") else ""
+        see = f'<br>See: {_e(policy["see"])}' if policy.get("see") else ""  # only a reference that resolves
+        parts.append(f'<p class="muted">Why: {_e(policy.get("rationale"))}{fix}{see}</p>')
     return "".join(parts)
 
 
 def _headline(group: list[dict]) -> str:
     defect = group[0]
-    where = " · ".join(e(v) for v in (defect.get("resource"), defect.get("path")) if v)
+    where = " · ".join(_e(v) for v in (defect.get("resource"), defect.get("path")) if v)
     named = _named(group)
-    ids = (f'<code>{e(defect["policy"])}</code>' if len(named) == 1
-           else f'<code>{e(defect["policy"])}</code> +{len(named) - 1} policies')
+    ids = (f'<code>{_e(defect["policy"])}</code>' if len(named) == 1
+           else f'<code>{_e(defect["policy"])}</code> +{len(named) - 1} policies')
     shown = defect_shown_outcome(defect)
-    return (f'<span class="badge o-{e(shown)}">{SYMBOL[shown]} {e(shown)}</span> {_upstream(defect)}'
-            f'{ids} {where} <span class="msg">{e(cut(defect["message"].split(chr(10))[0], 160))}</span> '
+    return (f'<span class="badge o-{_e(shown)}">{_SYMBOL[shown]} {_e(shown)}</span> {_upstream(defect)}'
+            f'{ids} {where} <span class="msg">{_e(cut(defect["message"].split(chr(10))[0], 160))}</span> '
             f'<span class="muted">({_plural(len(defect["occurrences"]), "scenario")})</span>')
 
 
 def _upstream(defect: dict) -> str:
     mark = ownership_mark(defect)
-    return f'<span class="badge upstream">{e(mark)}</span> ' if mark else ""
+    return f'<span class="badge upstream">{_e(mark)}</span> ' if mark else ""
 
 
 def _named(group: list[dict]) -> list[str]:
@@ -354,7 +354,7 @@ def _also(group: list[dict]) -> str:
     named = _named(group)
     if len(named) == 1:
         return ""
-    anchors = "".join(f'<span id="{e(d["id"])}"></span>' for d in group[1:])
+    anchors = "".join(f'<span id="{_e(d["id"])}"></span>' for d in group[1:])
     return (f'{anchors}<p class="muted">The same finding is reported by {len(named)} policies: '
             f'{_codes(named)}.</p>')
 
@@ -363,13 +363,13 @@ def _card(group: list[dict], policies: dict) -> str:
     defect = group[0]
     outcome = defect_shown_outcome(defect)
     named = _named(group)
-    title = (f'<code>{e(defect["policy"])}</code> {e(defect["title"])}' if len(named) == 1
-             else f'<code>{e(defect["policy"])}</code> and {len(named) - 1} more policies')
-    return (f'<article class="result o-{e(outcome)}" id="{e(defect["id"])}"><header>'
+    title = (f'<code>{_e(defect["policy"])}</code> {_e(defect["title"])}' if len(named) == 1
+             else f'<code>{_e(defect["policy"])}</code> and {len(named) - 1} more policies')
+    return (f'<article class="result o-{_e(outcome)}" id="{_e(defect["id"])}"><header>'
             f'<h3>{title}</h3>'
-            f'<span class="badge o-{e(outcome)}">{SYMBOL[outcome]} {e(outcome)}</span>'
-            f'<span class="badge sev-{e(defect["severity"])}">severity {e(defect["severity"])}</span>{_upstream(defect)}'
-            f'<span class="where">chart <strong>{e(defect["chart"])}</strong> · '
+            f'<span class="badge o-{_e(outcome)}">{_SYMBOL[outcome]} {_e(outcome)}</span>'
+            f'<span class="badge sev-{_e(defect["severity"])}">severity {_e(defect["severity"])}</span>{_upstream(defect)}'
+            f'<span class="where">chart <strong>{_e(defect["chart"])}</strong> · '
             f'{_plural(len(defect["occurrences"]), "scenario")}</span></header>{_also(group)}'
             f'{_body(defect, policies.get(defect["policy"], {}) if len(group) == 1 else {})}</article>')
 
@@ -379,7 +379,7 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
     defects, held = split_baselined(report.get("defects", []))
     if held:  # apart, after everything else: accepted as they stood when the baseline was written
         linked.update(d["id"] for d in held)
-        rows = "".join(f'<div class="row-only" id="{e(d["id"])}">{_headline([d])}</div>' for d in held)
+        rows = "".join(f'<div class="row-only" id="{_e(d["id"])}">{_headline([d])}</div>' for d in held)
         tail = (f'<section id="baselined"><h2>Baselined findings <span class="muted">({len(held):,})</span></h2>'
                 '<p class="muted">Held by the repository\'s baseline: reported, not blocking.</p>'
                 f'<details><summary>Baselined</summary>{rows}</details></section>')
@@ -398,7 +398,7 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
         top_ids.update(d["id"] for d in group)
     shown = sum(len(g) for g in top)
     parts = [f'<section id="findings"><h2>Top findings <span class="muted">({shown} of {len(defects):,} '
-             f'defects: {e(counts)})</span></h2><p class="muted">Blocking first, then the most widespread. '
+             f'defects: {_e(counts)})</span></h2><p class="muted">Blocking first, then the most widespread. '
              'Each is one defect however many scenarios show it; one that several policies report is shown '
              'once.</p>', "".join(cards), "</section>"]
     rest = [d for d in defects if d["id"] not in top_ids]
@@ -422,17 +422,17 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
             linked.update(d["id"] for d in group)
             if budget.full:
                 policy = policies.get(defect["policy"], {}) if len(group) == 1 else {}
-                items.append(budget.add(f'<details class="defect" id="{e(defect["id"])}"><summary>{_headline(group)}'
+                items.append(budget.add(f'<details class="defect" id="{_e(defect["id"])}"><summary>{_headline(group)}'
                                         f'</summary>{_also(group)}{_body(defect, policy)}</details>'))
             else:
                 rows_only += len(group)
-                anchors = "".join(f'<span id="{e(d["id"])}"></span>' for d in group[1:])
-                items.append(budget.add(f'<div class="row-only" id="{e(defect["id"])}">{anchors}{_headline(group)}</div>'))
+                anchors = "".join(f'<span id="{_e(d["id"])}"></span>' for d in group[1:])
+                items.append(budget.add(f'<div class="row-only" id="{_e(defect["id"])}">{anchors}{_headline(group)}</div>'))
         linked.add(_chart_anchor(chart))
         in_top = sum(d["chart"] == chart for d in defects if d["id"] in top_ids)
         also = f"; {in_top} more in the top findings above" if in_top else ""
-        parts.append(f'<details class="chart" id="{_chart_anchor(chart)}"><summary>{e(chart)}: '
-                     f'{_plural(len(chart_defects), "defect")} ({e(by_outcome)}{also})</summary>{"".join(items)}</details>')
+        parts.append(f'<details class="chart" id="{_chart_anchor(chart)}"><summary>{_e(chart)}: '
+                     f'{_plural(len(chart_defects), "defect")} ({_e(by_outcome)}{also})</summary>{"".join(items)}</details>')
     parts.append("</section>")
     if rows_only:
         cuts.append(f"{rows_only:,} findings are shown as one-line rows without details, to keep this page small.")
@@ -446,19 +446,19 @@ def _waivers(report: dict) -> str:
     items = []
     for kind, advice in (("expired", "renew it or fix the finding"), ("unused", "remove it")):
         for w in waivers.get(kind) or []:
-            items.append(f"<li><strong>{kind}</strong>: <code>{e(w.get('policy'))}</code> on <code>{e(w.get('chart'))}"
-                         f"</code>, owner {e(w.get('owner'))}, expires {e(w.get('expires'))} "
-                         f"(<code>{e(w.get('source'))}</code>): {advice}</li>")
+            items.append(f"<li><strong>{kind}</strong>: <code>{_e(w.get('policy'))}</code> on <code>{_e(w.get('chart'))}"
+                         f"</code>, owner {_e(w.get('owner'))}, expires {_e(w.get('expires'))} "
+                         f"(<code>{_e(w.get('source'))}</code>): {advice}</li>")
     entries = waivers.get("entries") or []
     if not items and not entries:
         return ""
-    rows = "".join(f"<tr><td><code>{e(w.get('policy'))}</code></td><td>{e(w.get('chart'))}</td>"
-                   f"<td><code>{e(w.get('resource'))}</code></td><td><code>{e(w.get('scenario'))}</code></td>"
-                   f"<td>{e(w.get('reason'))}</td><td>{e(w.get('owner'))}</td><td>{e(w.get('expires'))}</td></tr>"
+    rows = "".join(f"<tr><td><code>{_e(w.get('policy'))}</code></td><td>{_e(w.get('chart'))}</td>"
+                   f"<td><code>{_e(w.get('resource'))}</code></td><td><code>{_e(w.get('scenario'))}</code></td>"
+                   f"<td>{_e(w.get('reason'))}</td><td>{_e(w.get('owner'))}</td><td>{_e(w.get('expires'))}</td></tr>"
                    for w in entries)
     table = ("<table><thead><tr><th>policy</th><th>chart</th><th>resource</th><th>scenario</th><th>reason</th>"
              f"<th>owner</th><th>expires</th></tr></thead><tbody>{rows}</tbody></table>") if entries else ""
-    return (f'<section id="waivers"><h2>Waivers</h2><p class="muted">file: <code>{e(waivers.get("file"))}</code></p>'
+    return (f'<section id="waivers"><h2>Waivers</h2><p class="muted">file: <code>{_e(waivers.get("file"))}</code></p>'
             f'<ul>{"".join(items)}</ul>{table}</section>')
 
 
@@ -480,16 +480,16 @@ def _provenance(report: dict) -> str:
              ("chart roots", ", ".join(report.get("chart_roots", []))), ("working directory", report.get("working_dir")),
              ("Python", report.get("python")), ("run started", report.get("started_at")),
              ("report generated", report["generated_at"])]
-    dl = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in facts if v)
-    charts = "".join(f"<tr><td>{e(c['name'])}</td><td>{e(c['version'])}</td><td><code>{e(c['path'])}</code></td>"
-                     f"<td class=\"digest\">{e(c['digest'])}</td></tr>" for c in report["charts"])
-    policies = "".join(f"<tr><td><code>{e(p['id'])}</code></td><td>{e(p['title'])}</td><td>{e(p['severity'])}</td>"
-                       f"<td><code>{e(p.get('module'))}</code></td><td class=\"digest\">{e(p.get('module_sha256'))}</td></tr>"
+    dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts if v)
+    charts = "".join(f"<tr><td>{_e(c['name'])}</td><td>{_e(c['version'])}</td><td><code>{_e(c['path'])}</code></td>"
+                     f"<td class=\"digest\">{_e(c['digest'])}</td></tr>" for c in report["charts"])
+    policies = "".join(f"<tr><td><code>{_e(p['id'])}</code></td><td>{_e(p['title'])}</td><td>{_e(p['severity'])}</td>"
+                       f"<td><code>{_e(p.get('module'))}</code></td><td class=\"digest\">{_e(p.get('module_sha256'))}</td></tr>"
                        for p in report["policies"])
     digests = values_digests(report)
-    files = "".join(f"<tr><td><code>{e(path)}</code></td><td class=\"digest\">{e(digest or 'unreadable')}</td></tr>"
+    files = "".join(f"<tr><td><code>{_e(path)}</code></td><td class=\"digest\">{_e(digest or 'unreadable')}</td></tr>"
                     for path, digest in digests.items())
-    broken = "".join(f"<li><code>{e(b['name'])}</code> (<code>{e(b['path'])}</code>): {e(cut(b['error'], MESSAGE_CHARS))}</li>"
+    broken = "".join(f"<li><code>{_e(b['name'])}</code> (<code>{_e(b['path'])}</code>): {_e(cut(b['error'], MESSAGE_CHARS))}</li>"
                      for b in report.get("broken_charts") or [])
     charts_table = ('<div class="scroll"><table><thead><tr><th>chart</th><th>version</th><th>path</th>'
                     f'<th>sha256 (tree incl. vendored dependencies)</th></tr></thead><tbody>{charts}</tbody></table></div>')
@@ -509,7 +509,7 @@ def _provenance(report: dict) -> str:
 def _cuts(report: dict, cuts: list[str]) -> str:
     if not cuts:
         return ""
-    items = "".join(f"<li>{e(c)}</li>" for c in cuts)
+    items = "".join(f"<li>{_e(c)}</li>" for c in cuts)
     return (f'<section id="cuts"><ul class="cuts" aria-label="what this page leaves out">{items}'
             '<li>chartgate.json has every result, defect and scenario.</li></ul></section>')
 
@@ -528,12 +528,12 @@ def render_html_output(report: dict) -> tuple[str, list[str]]:
     verdict = report["summary"]["gate"]
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>chartgate report: gate {e(verdict)}</title><style>{_CSS}</style></head><body>"
+            f"<title>chartgate report: gate {_e(verdict)}</title><style>{_CSS}</style></head><body>"
             f"{_banner(report)}<main>{_chips(report)}{_cuts(report, cuts)}{_matrix(report, linked)}"
             f"{_families(report)}{findings}{_waivers(report)}{_provenance(report)}</main></body></html>\n")
     notes = [f"chartgate.html: {c}" for c in cuts if not c.startswith("Findings: the top")]
     return page, notes
 
 
-def render_html(report: dict) -> str:
+def _render_html(report: dict) -> str:
     return render_html_output(report)[0]

@@ -23,7 +23,7 @@ from chartgate.core.jsonpaths import keys_of
 _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dashes>(?:- +)*)(?P<quote>[\"']?)(?P<key>[^\s\"':#{}][^\"':]*?)(?P=quote) *:(?:\s|$)")
 
 
-def jsonpath_keys(path: str) -> list[str]:
+def _jsonpath_keys(path: str) -> list[str]:
     """The mapping keys of a JSONPath, outermost first: `$.spec.ports[0].port` -> [spec, ports, port].
 
     The path is read by jsonpath-ng (`chartgate.core.jsonpaths.keys_of`): list indexes and filters are
@@ -31,7 +31,7 @@ def jsonpath_keys(path: str) -> list[str]:
     return keys_of(path or "")
 
 
-class KeyIndex:
+class _KeyIndex:
     """Every key line of one YAML(-shaped) file with the keys of the blocks it is nested in."""
 
     def __init__(self, text: str):
@@ -72,24 +72,24 @@ def _is_subsequence(wanted: tuple[str, ...], chain: tuple[str, ...]) -> bool:
     return all(any(key == candidate for candidate in it) for key in wanted)
 
 
-def find_key_line(text: str, keys: list[str]) -> int | None:
+def _find_key_line(text: str, keys: list[str]) -> int | None:
     """The 1-based line where the nested chain of `keys` ends in `text`, if exactly one exists.
 
     A chain that cannot be followed (keys produced by `toYaml`, say) or that ends on several lines gives None.
     """
-    return KeyIndex(text).line(keys) if keys else None
+    return _KeyIndex(text).line(keys) if keys else None
 
 
 @dataclass
-class Locator:
+class _Locator:
     """Maps a finding's template (a `# Source:` path or chart file) to a file and, when found, a line."""
 
     charts: dict[str, Path]  # chart name -> chart directory
     root: Path  # paths are reported relative to this directory (the run's working directory)
-    _indexes: dict[Path, KeyIndex | None] = field(default_factory=dict)
+    _indexes: dict[Path, _KeyIndex | None] = field(default_factory=dict)
 
     @classmethod
-    def for_report(cls, report: dict) -> "Locator":
+    def for_report(cls, report: dict) -> "_Locator":
         charts = {c["name"]: Path(c["path"]) for c in report.get("charts", []) if c.get("path")}
         return cls(charts, Path(report.get("working_dir") or os.getcwd()))
 
@@ -108,10 +108,10 @@ class Locator:
                 return candidate
         return chart_dir / "Chart.yaml"  # chart-level finding, or a file only inside a packaged subchart
 
-    def index(self, path: Path) -> KeyIndex | None:
+    def index(self, path: Path) -> _KeyIndex | None:
         if path not in self._indexes:
             try:
-                self._indexes[path] = KeyIndex(path.read_text(encoding="utf-8"))
+                self._indexes[path] = _KeyIndex(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):
                 self._indexes[path] = None
         return self._indexes[path]
@@ -119,7 +119,7 @@ class Locator:
     def line_for(self, path: Path, finding: dict) -> int | None:
         if finding.get("line"):
             return int(finding["line"])
-        keys = jsonpath_keys(finding.get("path") or "")
+        keys = _jsonpath_keys(finding.get("path") or "")
         if not keys or path.name == "Chart.yaml":
             return None
         index = self.index(path)
@@ -143,7 +143,7 @@ def attach_locations(report: dict) -> None:
     """Give every defect of `report` its `file` (relative to the working directory, or a `file://` URI)
     and `line` (or None). Done once, where the charts are on disk, so that the SARIF renderer and
     `chartgate merge` need no chart files."""
-    locator = Locator.for_report(report)
+    locator = _Locator.for_report(report)
     for defect in report.get("defects", []):
         path = locator.file_for(defect["chart"], defect.get("template") or "")
         if path is None:

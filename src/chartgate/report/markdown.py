@@ -22,7 +22,7 @@ from chartgate.report.matrix import (COMMAND_CHARS, EXCERPT_CHARS, EXCERPT_LINES
                                      first_defects, policy_index, partial_coverage_text, repeat_groups, shown_totals,
                                      top_groups, values_digests)
 
-SYMBOL = {"passed": "✅", "failed": "❌", "warning": "🔸", "waived": "⚠️", "baselined": "📌", "error": "💥",
+_SYMBOL = {"passed": "✅", "failed": "❌", "warning": "🔸", "waived": "⚠️", "baselined": "📌", "error": "💥",
           "skipped": "➖"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
 
@@ -32,7 +32,7 @@ def text(value) -> str:
     return _SPECIAL.sub(r"\\\1", str(value)).replace("\n", " ")
 
 
-def code(value) -> str:
+def _code(value) -> str:
     """An inline code span that survives backticks and pipes inside the value."""
     value = str(value).replace("\n", " ")
     ticks = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
@@ -40,7 +40,7 @@ def code(value) -> str:
     return f"{ticks}{pad}{value}{pad}{ticks}".replace("|", "\\|")
 
 
-def fenced(body: str, lang: str = "") -> list[str]:
+def _fenced(body: str, lang: str = "") -> list[str]:
     fence = "`" * max(3, max((len(run) + 1 for run in re.findall(r"`+", body)), default=0))
     return [f"{fence}{lang}", body.rstrip("\n"), fence]
 
@@ -58,11 +58,11 @@ def _header(report: dict) -> list[str]:
     defects = ", ".join(f"{counts.get(o, 0):,} {o}" for o in DEFECT_OUTCOMES)
     rows = [
         ("Gate", f"**{verdict.upper()}** (fails on {text(summary.get('fail_on', 'error'))} severity)"),
-        ("chartgate", code(report["tool"]["version"])),
-        ("Helm", f"{code(helm.get('version') or 'unavailable')} at {code(helm.get('path') or '-')}, "
-                 f"sha256 {code(helm.get('sha256') or helm.get('error') or '-')}"),
-        ("Kubernetes versions", ", ".join(code(v) for v in report.get("kubernetes_versions", [])) or "-"),
-        ("Charts repository commit", code(report.get("git_commit") or "not a git checkout")),
+        ("chartgate", _code(report["tool"]["version"])),
+        ("Helm", f"{_code(helm.get('version') or 'unavailable')} at {_code(helm.get('path') or '-')}, "
+                 f"sha256 {_code(helm.get('sha256') or helm.get('error') or '-')}"),
+        ("Kubernetes versions", ", ".join(_code(v) for v in report.get("kubernetes_versions", [])) or "-"),
+        ("Charts repository commit", _code(report.get("git_commit") or "not a git checkout")),
         ("Generated", f"{text(report['generated_at'])} (run started {text(report.get('started_at', '-'))})"),
         ("Blocking", f"**{counts.get('blocking', 0):,} blocking**, {counts.get('warning', 0):,} warning "
                      f"(reported, not blocking below --fail-on {text(summary.get('fail_on', 'error'))})"),
@@ -77,7 +77,7 @@ def _header(report: dict) -> list[str]:
     if unreported:
         render = render_check_named(report.get("policies") or [])
         rows.insert(1, ("Did not render", f"{len(unreported)} scenario(s), not reported by {render} (it did not run): "
-                        + ", ".join(code(f"{chart} [{scenario}]") for chart, scenario in unreported[:20])
+                        + ", ".join(_code(f"{chart} [{scenario}]") for chart, scenario in unreported[:20])
                         + (f" and {len(unreported) - 20} more" if len(unreported) > 20 else "")))
     if summary.get("incomplete"):
         rows.insert(1, ("Incomplete", text(summary["incomplete"])))
@@ -86,14 +86,14 @@ def _header(report: dict) -> list[str]:
         checks = partial["checks"]
         rows.insert(1, ("Partial", f"{text(partial['reason'])}. Selected {checks['selected']:,} of "
                                    f"{checks['collected']:,} collected checks; not run: "
-                                   + (", ".join(code(m) for m in partial["policy_modules"]["not_run"]) or "no module")
+                                   + (", ".join(_code(m) for m in partial["policy_modules"]["not_run"]) or "no module")
                                    + "; charts left out: "
-                                   + (", ".join(code(c) for c in partial["charts"]["left_out"][:50]) or "none")
+                                   + (", ".join(_code(c) for c in partial["charts"]["left_out"][:50]) or "none")
                                    + ". Not the whole gate: the verdict is not green."))
     excluded = report.get("excluded_charts") or []
     if excluded:
         rows.insert(1, ("Excluded by configuration", f"{_plural(len(excluded), 'chart')}, not judged (`exclude-charts`): "
-                        + ", ".join(f"{code(x['name'])} ({code(x['pattern'])})" for x in excluded)))
+                        + ", ".join(f"{_code(x['name'])} ({_code(x['pattern'])})" for x in excluded)))
     coverage = summary.get("partial_coverage") or {}
     if coverage:
         rows.insert(1, ("Partial coverage", text(partial_coverage_text(coverage))))
@@ -102,7 +102,7 @@ def _header(report: dict) -> list[str]:
         rows.insert(1, ("Shard", f"{shard['index']} of {shard['total']}: merge the shards "
                                  "(`chartgate merge`) for the whole verdict"))
     elif report.get("merged_from"):
-        rows.insert(1, ("Merged from", ", ".join(f"shard {m['index']}/{m['total']} ({code(m['dir'])})"
+        rows.insert(1, ("Merged from", ", ".join(f"shard {m['index']}/{m['total']} ({_code(m['dir'])})"
                                                   for m in report["merged_from"])))
     lines = [f"# chartgate report: gate {verdict}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
@@ -120,7 +120,7 @@ def _matrix(report: dict, linked: set[str]) -> list[str]:
     grouped = families(matrix)
     first = first_defects(report)
     per_cell = defects_per_cell(report)
-    head = "| chart | defects | " + " | ".join(code(f) for f in grouped) + " |"
+    head = "| chart | defects | " + " | ".join(_code(f) for f in grouped) + " |"
     lines = ["## Summary by chart", "",
              "Charts as rows, policy families as columns. A cell shows the family's worst outcome over its "
              "policies and scenarios and names each policy that did not pass (linked to its first finding); "
@@ -137,7 +137,7 @@ def _matrix(report: dict, linked: set[str]) -> list[str]:
             for policy_id, cell in fcell.policies:
                 if cell.outcome in ("passed", "skipped"):
                     continue
-                label = f"{SYMBOL[cell.outcome]} {policy_id}"
+                label = f"{_SYMBOL[cell.outcome]} {policy_id}"
                 defect = first.get((chart, policy_id))
                 if defect is not None and defect["id"] in linked:
                     label = _anchor_link(label, defect["id"])
@@ -148,7 +148,7 @@ def _matrix(report: dict, linked: set[str]) -> list[str]:
             cells.append(" ".join(named) or "➖")
         n = sum(count for (c, _), count in per_cell.items() if c == chart)
         lines.append(f"| **{text(chart)}** | {n:,} | " + " | ".join(cells) + " |")
-    legend = " · ".join(f"{SYMBOL[o]} {o}" for o in OUTCOME_ORDER)
+    legend = " · ".join(f"{_SYMBOL[o]} {o}" for o in OUTCOME_ORDER)
     return lines + ["", f"Legend: {legend}", ""]
 
 
@@ -159,7 +159,7 @@ def _families(report: dict) -> list[str]:
         results = ", ".join(f"{n:,} {o}" for o, n in row["results"].items() if n)
         defects = ", ".join(f"{n:,} {o}" for o, n in row["defects"].items() if n) or "none"
         charts = ", ".join(row["charts"][:10]) + (f" and {len(row['charts']) - 10} more" if len(row["charts"]) > 10 else "")
-        lines.append(f"| {code(row['family'])} | {' '.join(code(p) for p in row['policies'])} | {text(defects)} | "
+        lines.append(f"| {_code(row['family'])} | {' '.join(_code(p) for p in row['policies'])} | {text(defects)} | "
                      f"{text(charts) or '–'} | {text(results)} |")
     return lines + [""]
 
@@ -169,39 +169,39 @@ def _scenario(inputs: dict | None) -> list[str]:
         return []
     lines = ["", "Scenario inputs (first scenario):", ""]
     files = inputs.get("values_files") or []
-    lines.append("- values files: " + (", ".join(code(f) for f in files) if files else "none (chart defaults)"))
+    lines.append("- values files: " + (", ".join(_code(f) for f in files) if files else "none (chart defaults)"))
     sets = inputs.get("set") or {}
-    lines.append("- `--set` values: " + (", ".join(code(cut(set_text(k, v), 300)) for k, v in sets.items()) if sets else "none"))
+    lines.append("- `--set` values: " + (", ".join(_code(cut(set_text(k, v), 300)) for k, v in sets.items()) if sets else "none"))
     changed = changed_values_text(inputs)
     lines.append("- values that differ from the chart's defaults: "
-                 + (", ".join(code(cut(v, 300)) for v in changed) if changed else "none"))
+                 + (", ".join(_code(cut(v, 300)) for v in changed) if changed else "none"))
     apis = inputs.get("api_versions") or []
-    lines.append("- advertised API versions: " + (", ".join(code(a) for a in apis) if apis else "none (bare cluster)"))
+    lines.append("- advertised API versions: " + (", ".join(_code(a) for a in apis) if apis else "none (bare cluster)"))
     if inputs.get("kube_version"):
-        lines.append(f"- Kubernetes version: {code(inputs['kube_version'])}")
+        lines.append(f"- Kubernetes version: {_code(inputs['kube_version'])}")
     return lines
 
 
 def _body(defect: dict, policy: dict) -> list[str]:
-    lines = [f"**{text(defect['title'])}** · severity {code(defect['severity'])} · chart {code(defect['chart'])}", ""]
+    lines = [f"**{text(defect['title'])}** · severity {_code(defect['severity'])} · chart {_code(defect['chart'])}", ""]
     waiver = next((o["waiver"] for o in defect["occurrences"] if o.get("waiver")), None)
     if waiver:
         lines += [f"Waived: {text(waiver.get('reason', ''))} (owner {text(waiver.get('owner', '-'))}, "
                   f"expires {text(waiver.get('expires', '-'))}, {text(waiver.get('source', ''))})", ""]
     where = [("resource", defect.get("resource")), ("template", defect.get("template")),
              ("JSONPath", defect.get("path")), ("line", defect.get("line"))]
-    shown = [f"{name} {code(value)}" for name, value in where if value not in (None, "")]
+    shown = [f"{name} {_code(value)}" for name, value in where if value not in (None, "")]
     if shown:
         lines += ["- " + " · ".join(shown), ""]
     message = cut(defect["message"], MESSAGE_CHARS)
     if defect["outcome"] == "error":
-        lines += fenced(message, "text") + [""]
+        lines += _fenced(message, "text") + [""]
     else:
         lines += ["  \n".join(text(part) for part in message.splitlines() or [""]), ""]
     if defect.get("excerpt"):
-        lines += fenced(cut_lines(defect["excerpt"], EXCERPT_LINES, EXCERPT_CHARS), "yaml") + [""]
+        lines += _fenced(cut_lines(defect["excerpt"], EXCERPT_LINES, EXCERPT_CHARS), "yaml") + [""]
     occurrences = defect["occurrences"]
-    names = ", ".join(code(o["scenario"] or "chart-level") + ("" if o["outcome"] == defect["outcome"]
+    names = ", ".join(_code(o["scenario"] or "chart-level") + ("" if o["outcome"] == defect["outcome"]
                                                                 else f" ({o['outcome']})")
                       for o in occurrences[:SCENARIOS_SHOWN])
     more = f" and {len(occurrences) - SCENARIOS_SHOWN:,} more (all in chartgate.json)" if len(occurrences) > SCENARIOS_SHOWN else ""
@@ -209,11 +209,11 @@ def _body(defect: dict, policy: dict) -> list[str]:
     notes = [(o["scenario"] or "chart-level", o.get("note") or o.get("message")) for o in occurrences
              if o.get("note") or o.get("message")]
     for name, note in notes[:5]:
-        lines += [f"- {code(name)}: {text(cut(note, 500))}"]
+        lines += [f"- {_code(name)}: {text(cut(note, 500))}"]
     first = occurrences[0]
     lines += _scenario(first.get("inputs"))
     if first.get("command"):
-        lines += ["", "Reproduce:", ""] + fenced(cut(first["command"], COMMAND_CHARS), "sh")
+        lines += ["", "Reproduce:", ""] + _fenced(cut(first["command"], COMMAND_CHARS), "sh")
     if policy:
         lines += ["", f"Why: {text(policy.get('rationale', ''))}" + ("  " if policy.get("remediation") or policy.get("see") else "")]
         if policy.get("remediation"):
@@ -233,17 +233,17 @@ def _also(group: list[dict]) -> list[str]:
     if len(named) == 1:
         return []
     return ["".join(f'<a id="{d["id"]}"></a>' for d in group[1:]),
-            "", f"The same finding is reported by {len(named)} policies: {', '.join(code(p) for p in named)}.", ""]
+            "", f"The same finding is reported by {len(named)} policies: {', '.join(_code(p) for p in named)}.", ""]
 
 
 def _headline(group: list[dict]) -> str:
     defect = group[0]
-    where = " ".join(code(v) for v in (defect.get("resource"), defect.get("path")) if v)
+    where = " ".join(_code(v) for v in (defect.get("resource"), defect.get("path")) if v)
     first_line = cut(defect["message"].split("\n")[0], 160)
     named = _named(group)
-    ids = code(defect["policy"]) + (f" +{len(named) - 1} policies" if len(named) > 1 else "")
+    ids = _code(defect["policy"]) + (f" +{len(named) - 1} policies" if len(named) > 1 else "")
     mark = f" **{text(ownership_mark(defect))}**" if ownership_mark(defect) else ""
-    return (f"{SYMBOL[defect_shown_outcome(defect)]} {ids}{mark} {where} {text(first_line)} "
+    return (f"{_SYMBOL[defect_shown_outcome(defect)]} {ids}{mark} {where} {text(first_line)} "
             f"({_plural(len(defect['occurrences']), 'scenario')})")
 
 
@@ -269,7 +269,7 @@ def _findings(report: dict, budget: Budget, cuts: list[str], linked: set[str]) -
         policy = policies.get(defect["policy"], {}) if len(group) == 1 else {}
         more = f" (and {len(_named(group)) - 1} more policies)" if len(_named(group)) > 1 else ""
         block = [f'<a id="{defect["id"]}"></a>', "",
-                 f"### {SYMBOL[defect_shown_outcome(defect)]} {text(defect['policy'])}{more} on "
+                 f"### {_SYMBOL[defect_shown_outcome(defect)]} {text(defect['policy'])}{more} on "
                  f"{text(defect['chart'])}: {defect_shown_outcome(defect)}"
                  + (f" ({text(ownership_mark(defect))})" if ownership_mark(defect) else ""), ""] + _also(group) + _body(defect, policy)
         budget.add("\n".join(block))
@@ -320,7 +320,7 @@ def _waivers(report: dict) -> list[str]:
     lines = []
     for kind, advice in (("expired", "renew it or fix the finding"), ("unused", "remove it")):
         for w in waivers.get(kind) or []:
-            lines.append(f"- {kind}: {code(w['policy'])} on {code(w['chart'])} (owner {text(w.get('owner', '-'))}, "
+            lines.append(f"- {kind}: {_code(w['policy'])} on {_code(w['chart'])} (owner {text(w.get('owner', '-'))}, "
                          f"expires {text(w.get('expires', '-'))}, {text(w.get('source', ''))}): {advice}")
     return ["## Waivers", ""] + lines + [""] if lines else []
 
@@ -328,21 +328,21 @@ def _waivers(report: dict) -> list[str]:
 def _provenance(report: dict) -> list[str]:
     lines = ["## Provenance", "", "### Charts", "", "| chart | version | path | sha256 (tree incl. vendored dependencies) |",
              "|---|---|---|---|"]
-    lines += [f"| {text(c['name'])} | {code(c['version'])} | {code(c['path'])} | {code(c['digest'])} |"
+    lines += [f"| {text(c['name'])} | {_code(c['version'])} | {_code(c['path'])} | {_code(c['digest'])} |"
               for c in report["charts"]]
     lines += ["", "### Policies", "", "| id | title | severity | module | module sha256 |", "|---|---|---|---|---|"]
-    lines += [f"| {code(p['id'])} | {text(p['title'])} | {text(p['severity'])} | {code(p.get('module', ''))} | "
-              f"{code(p.get('module_sha256') or '-')} |" for p in report["policies"]]
+    lines += [f"| {_code(p['id'])} | {text(p['title'])} | {text(p['severity'])} | {_code(p.get('module', ''))} | "
+              f"{_code(p.get('module_sha256') or '-')} |" for p in report["policies"]]
     digests = values_digests(report)
     if digests:
         lines += ["", "### Values and overlay files", "", "<details>", f"<summary>{len(digests)} files</summary>", "",
                   "| file | sha256 |", "|---|---|"]
-        lines += [f"| {code(path)} | {code(digest or 'unreadable')} |" for path, digest in digests.items()]
+        lines += [f"| {_code(path)} | {_code(digest or 'unreadable')} |" for path, digest in digests.items()]
         lines += ["", "</details>"]
     broken = report.get("broken_charts") or []
     if broken:
         lines += ["", "### Charts that could not be loaded", ""]
-        lines += [f"- {code(b['name'])} ({code(b['path'])}): {text(cut(b['error'], MESSAGE_CHARS))}" for b in broken]
+        lines += [f"- {_code(b['name'])} ({_code(b['path'])}): {text(cut(b['error'], MESSAGE_CHARS))}" for b in broken]
     return lines + [""]
 
 
@@ -362,5 +362,5 @@ def render_markdown_output(report: dict) -> tuple[str, list[str]]:
     return "\n".join(lines).rstrip("\n") + "\n", [f"chartgate.md: {c}" for c in cuts]
 
 
-def render_markdown(report: dict) -> str:
+def _render_markdown(report: dict) -> str:
     return render_markdown_output(report)[0]

@@ -18,7 +18,7 @@ NOTEWORTHY = ("failed", "error", "warning", "waived", "baselined")
 
 
 @dataclass
-class Cell:
+class _Cell:
     counts: dict[str, int] = field(default_factory=lambda: {o: 0 for o in OUTCOME_ORDER})
     first_noteworthy: dict | None = None  # the result the cell links to
 
@@ -36,24 +36,24 @@ class Cell:
 
 
 @dataclass
-class Matrix:
+class _Matrix:
     charts: list[str]
     policies: list[dict]  # the report's policy entries, in id order
-    cells: dict[tuple[str, str], Cell]
+    cells: dict[tuple[str, str], _Cell]
 
-    def cell(self, chart: str, policy_id: str) -> Cell | None:
+    def cell(self, chart: str, policy_id: str) -> _Cell | None:
         return self.cells.get((chart, policy_id))
 
 
-def family_of(policy_id: str) -> str:
+def _family_of(policy_id: str) -> str:
     return policy_id.split("-", 1)[0]
 
 
 @dataclass
-class FamilyCell:
+class _FamilyCell:
     """One chart x policy family cell: its policies' cells, the worst outcome first."""
 
-    policies: list[tuple[str, Cell]]  # (policy id, cell), in id order
+    policies: list[tuple[str, _Cell]]  # (policy id, cell), in id order
 
     @property
     def outcome(self) -> str:
@@ -68,25 +68,25 @@ class FamilyCell:
         return ", ".join(f"{n} {o}" for o in OUTCOME_ORDER if (n := self.count(o)))
 
 
-def families(matrix: Matrix) -> dict[str, list[dict]]:
+def families(matrix: _Matrix) -> dict[str, list[dict]]:
     """Policy family (`OBS`) -> its policies, in id order."""
     grouped: dict[str, list[dict]] = {}
     for policy in matrix.policies:
-        grouped.setdefault(policy.get("family") or family_of(policy["id"]), []).append(policy)
+        grouped.setdefault(policy.get("family") or _family_of(policy["id"]), []).append(policy)
     return grouped
 
 
-def family_cell(matrix: Matrix, chart: str, policies: list[dict]) -> FamilyCell | None:
+def family_cell(matrix: _Matrix, chart: str, policies: list[dict]) -> _FamilyCell | None:
     cells = [(p["id"], c) for p in policies if (c := matrix.cell(chart, p["id"])) is not None]
-    return FamilyCell(cells) if cells else None
+    return _FamilyCell(cells) if cells else None
 
 
-def build_matrix(report: dict) -> Matrix:
+def build_matrix(report: dict) -> _Matrix:
     charts = sorted({c["name"] for c in report["charts"]} | {b["name"] for b in report.get("broken_charts", [])})
     fail_on = report.get("summary", {}).get("fail_on", "error")
-    cells: dict[tuple[str, str], Cell] = {}
+    cells: dict[tuple[str, str], _Cell] = {}
     for result in report["results"]:
-        cell = cells.setdefault((result["chart"], result["policy"]), Cell())
+        cell = cells.setdefault((result["chart"], result["policy"]), _Cell())
         outcome = shown_outcome(result["outcome"], result["severity"], fail_on)
         cell.counts[outcome] += 1
         if outcome in NOTEWORTHY:
@@ -94,10 +94,10 @@ def build_matrix(report: dict) -> Matrix:
             if current is None or OUTCOME_ORDER.index(outcome) < OUTCOME_ORDER.index(
                     shown_outcome(current["outcome"], current["severity"], fail_on)):
                 cell.first_noteworthy = result
-    return Matrix(charts, sorted(report["policies"], key=lambda p: p["id"]), cells)
+    return _Matrix(charts, sorted(report["policies"], key=lambda p: p["id"]), cells)
 
 
-def anchor(result: dict) -> str:
+def _anchor(result: dict) -> str:
     """A stable HTML/Markdown anchor for one result."""
     raw = f"{result['policy']}-{result['chart']}-{result['scenario'] or 'chart'}"
     return "r-" + re.sub(r"[^A-Za-z0-9_-]+", "-", raw).strip("-").lower()
@@ -162,8 +162,8 @@ EXCERPT_CHARS = 2_000
 MESSAGE_CHARS = 2_000
 COMMAND_CHARS = 2_000
 SCENARIOS_SHOWN = 40
-BUDGET_BYTES = 4_500_000  # findings sections of chartgate.html / chartgate.md at most ...
-PAGE_BYTES = 4_900_000  # ... and less when the rest of the file is large: the whole file stays under 5 MB
+_BUDGET_BYTES = 4_500_000  # findings sections of chartgate.html / chartgate.md at most ...
+_PAGE_BYTES = 4_900_000  # ... and less when the rest of the file is large: the whole file stays under 5 MB
 
 
 class Budget:
@@ -171,7 +171,7 @@ class Budget:
 
     def __init__(self, limit: int | None = None, *, rest: int = 0):
         """`rest`: bytes the file holds besides the findings (matrix, provenance, ...)."""
-        self.limit = max(0, min(BUDGET_BYTES if limit is None else limit, PAGE_BYTES - rest))
+        self.limit = max(0, min(_BUDGET_BYTES if limit is None else limit, _PAGE_BYTES - rest))
         self.used = 0
 
     def add(self, text: str) -> str:
@@ -207,17 +207,17 @@ def family_summary(report: dict) -> list[dict]:
     """Per policy family: its policies, result totals, defects by outcome, charts with a defect."""
     rows: dict[str, dict] = {}
     for policy in sorted(report["policies"], key=lambda p: p["id"]):
-        family = policy.get("family") or family_of(policy["id"])
+        family = policy.get("family") or _family_of(policy["id"])
         row = rows.setdefault(family, {"family": family, "policies": [], "results": {o: 0 for o in OUTCOME_ORDER},
                                        "defects": {o: 0 for o in NOTEWORTHY}, "charts": set()})
         row["policies"].append(policy["id"])
     fail_on = report.get("summary", {}).get("fail_on", "error")
     for result in report["results"]:
-        row = rows.get(family_of(result["policy"]))
+        row = rows.get(_family_of(result["policy"]))
         if row is not None:
             row["results"][shown_outcome(result["outcome"], result["severity"], fail_on)] += 1
     for defect in report.get("defects", []):
-        row = rows.get(family_of(defect["policy"]))
+        row = rows.get(_family_of(defect["policy"]))
         if row is not None:
             row["defects"][defect_shown_outcome(defect)] += 1
             row["charts"].add(defect["chart"])

@@ -36,7 +36,7 @@ from chartgate.core.errors import ChartgateError
 from chartgate.report.partial import merge_partial
 from chartgate.report.model import VERDICTS, finalise
 
-REPORT_FILE = "chartgate.json"
+_REPORT_FILE = "chartgate.json"
 _VERDICT_RANK = {"passed": 0, "partial": 1, "failed": 2, "incomplete": 3}
 
 
@@ -45,11 +45,11 @@ class MergeError(ChartgateError):
 
 
 def _load(directory: Path) -> dict:
-    path = Path(directory) / REPORT_FILE
+    path = Path(directory) / _REPORT_FILE
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise MergeError(f"{directory}: no {REPORT_FILE} (did this shard run? each shard must write its own "
+        raise MergeError(f"{directory}: no {_REPORT_FILE} (did this shard run? each shard must write its own "
                          "--report-dir)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MergeError(f"{path}: not a readable chartgate report ({exc})") from None
@@ -69,7 +69,7 @@ def _same(shards: list[tuple[Path, dict]], what: str, get) -> list[str]:
     return [f"different {what}: {listed}"]
 
 
-def check_shards(shards: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
+def _check_shards(shards: list[tuple[Path, dict]]) -> list[tuple[Path, dict]]:
     """The shards sorted by index; raises MergeError listing every reason they do not belong together."""
     problems = []
     for directory, report in shards:
@@ -227,7 +227,7 @@ def merge_reports(directories: list[Path]) -> dict:
     """The merged report model of the shard report directories (raises MergeError)."""
     if not directories:
         raise MergeError("no shard report directories given")
-    shards = check_shards([(Path(d), _load(Path(d))) for d in directories])
+    shards = _check_shards([(Path(d), _load(Path(d))) for d in directories])
     reports = [r for _, r in shards]
     first = reports[0]
     results = sorted((r for rep in reports for r in rep["results"]),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-SHOWN = 200  # deselected checks named in the report; the others are counted
+_SHOWN = 200  # deselected checks named in the report; the others are counted
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Scope:
             "reason": "; ".join(reasons),
             "checks": {"collected": self.collected, "selected": self.collected - len(self.deselected),
                        "deselected": len(self.deselected)},
-            "deselected": sorted(self.deselected)[:SHOWN],
+            "deselected": sorted(self.deselected)[:_SHOWN],
             "policy_modules": {"run": sorted(self.modules_run), "not_run": sorted(self.modules_not_run)},
             "charts": {"discovered": self.charts_discovered, "left_out": sorted(self.charts_left_out)},
             "changed_since": self.changed_since if self.charts_left_out else None,
@@ -72,7 +72,7 @@ def merge_partial(parts: list[tuple[str, dict | None]]) -> dict | None:
     return {
         "reason": "; ".join(f"{label}: {p.get('reason')}" for label, p in present),
         "checks": checks,
-        "deselected": deselected[:SHOWN],
+        "deselected": deselected[:_SHOWN],
         "policy_modules": {k: sorted({m for _, p in present for m in p.get("policy_modules", {}).get(k, [])})
                            for k in ("run", "not_run")},
         "charts": {"discovered": max(p.get("charts", {}).get("discovered", 0) for _, p in present),

@@ -20,7 +20,7 @@ Three layers, because no single one is enough:
   message that quotes one, a Helm error that echoes it, a base64 copy in an excerpt).
 
 The literal layer never scrubs ordinary words: a literal is scrubbed only as a whole token (never
-inside a longer name, path or host name), and only when it is at least MIN_LITERAL_LENGTH long and not
+inside a longer name, path or host name), and only when it is at least _MIN_LITERAL_LENGTH long and not
 the name of a chart, release, namespace or rendered resource. Such a value (`password: argocd`) is
 still redacted in every secret position above, just not in `argocd-server` or `argocd.example.org`.
 """
@@ -40,19 +40,19 @@ from typing import Any, Iterable
 from chartgate.core.yamlio import load_text
 
 
-MARKER_PREFIX = "<redacted hmac:"
+_MARKER_PREFIX = "<redacted hmac:"
 _MARKER = re.compile(r"<redacted [a-z0-9]+:[0-9a-f]{8}>")
 
 #: The run's redaction key, hex. Set by the first chartgate process of a run and inherited by the
 #: processes it starts (pytest-xdist workers), so one secret has one marker in a whole run.
-SALT_ENV = "CHARTGATE_REDACTION_SALT"
+_SALT_ENV = "CHARTGATE_REDACTION_SALT"
 
 
 def _run_salt() -> bytes:
-    value = os.environ.get(SALT_ENV, "")
+    value = os.environ.get(_SALT_ENV, "")
     if not re.fullmatch(r"[0-9a-f]{32,128}", value):
         value = secrets.token_hex(16)
-        os.environ[SALT_ENV] = value
+        os.environ[_SALT_ENV] = value
     return bytes.fromhex(value)
 
 
@@ -77,9 +77,9 @@ _REFERENCE_PREFIXES = ("existing", "use", "create", "enable", "automount")
 #: Learned literals shorter than this are never scrubbed from free text: a short value ("admin",
 #: "argocd") is an ordinary word in names, paths and hosts. The structure and pattern layers still
 #: redact it, whatever its length, wherever it stands in a secret position.
-MIN_LITERAL_LENGTH = 8
+_MIN_LITERAL_LENGTH = 8
 #: Report fields that hold YAML text (a finding's excerpt), redacted as structure when they parse.
-YAML_TEXT_KEYS = frozenset({"excerpt"})
+_YAML_TEXT_KEYS = frozenset({"excerpt"})
 _NOT_SECRET_WORDS = frozenset({"true", "false", "null", "none", "changeme", "required", "optional"})
 #: Values in a secret position that are a reference, not a secret: `$(DB_PASSWORD)`, `${TOKEN}`.
 _REFERENCE_VALUE = re.compile(r"\$\(\w+\)|\$\{\w+\}|\$\w+")
@@ -124,13 +124,13 @@ _FLOW_PAIR = re.compile(r"""(?P<head>[{,][ \t]*(?P<key>[\w.\-]+)[ \t]*:[ \t]+)""
                         r"""(?P<secret>"[^"\n]*"|'[^'\n]*'|[^\s,}\]"']+)""")
 
 
-def marker(value: Any) -> str:
-    """The fixed marker for `value`: MARKER_PREFIX + 8 hex digits of HMAC-SHA256(run key, value) + `>`."""
+def _marker(value: Any) -> str:
+    """The fixed marker for `value`: _MARKER_PREFIX + 8 hex digits of HMAC-SHA256(run key, value) + `>`."""
     digest = hmac.new(_SALT, str(value).encode("utf-8", errors="replace"), hashlib.sha256).hexdigest()[:8]
-    return f"{MARKER_PREFIX}{digest}>"
+    return f"{_MARKER_PREFIX}{digest}>"
 
 
-def is_marker(text: Any) -> bool:
+def _is_marker(text: Any) -> bool:
     return isinstance(text, str) and bool(_MARKER.fullmatch(text.strip().strip("'\"")))
 
 
@@ -140,7 +140,7 @@ def _normalise(key: str) -> str:
 
 
 @lru_cache(maxsize=4096)  # the same few hundred keys recur in every manifest
-def is_secret_key(key: Any) -> bool:
+def _is_secret_key(key: Any) -> bool:
     """Does a mapping key (or dotted values path, or environment variable name) name a secret value
     rather than a reference to one?"""
     if not isinstance(key, str):
@@ -170,15 +170,15 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in re.split(r"[-_.]+|(?<=[a-z0-9])(?=[A-Z])", name) if w]
 
 
-def is_secret_flag(flag: Any) -> bool:
+def _is_secret_flag(flag: Any) -> bool:
     """Does a command-line flag name a secret, so that its value is one (`--db-pass X`,
     `--api-key=X`, `-p X`)? A secret-looking key name (`--client-secret`, `--token`) or a last word
     that names one (`pass`, `pwd`, `key`, `cookie`, `auth`); never a negated switch (`--no-auth`)."""
-    return isinstance(flag, str) and _is_secret_flag(flag)
+    return isinstance(flag, str) and _secret_flag_name(flag)
 
 
 @lru_cache(maxsize=4096)
-def _is_secret_flag(flag: str) -> bool:
+def _secret_flag_name(flag: str) -> bool:
     if not _FLAG.fullmatch(flag):
         return False
     if flag == "-p":  # mysql, redis-cli, ...: the password
@@ -187,7 +187,7 @@ def _is_secret_flag(flag: str) -> bool:
     words = _words(name)
     if len(name) < 2 or not words or words[0] in _FLAG_NEGATIONS:
         return False
-    return is_secret_key(name) or words[-1] in _FLAG_SECRET_WORDS
+    return _is_secret_key(name) or words[-1] in _FLAG_SECRET_WORDS
 
 
 def _flag_value_is_secret(flag: str, value: Any) -> bool:
@@ -216,10 +216,10 @@ def _is_basic_credential(value: Any) -> bool:
     return bool(colon and password) and decoded.isprintable()
 
 
-def secret_position(key: Any, value: Any = None) -> bool:
+def _secret_position(key: Any, value: Any = None) -> bool:
     """Is `value`, under mapping key `key`, a secret? The key says so, or it is a docker-config
     `auth` holding base64 `user:password` (`auth: basic` is a setting, not a credential)."""
-    return is_secret_key(key) or (isinstance(key, str) and key.lower() == "auth" and _is_basic_credential(value))
+    return _is_secret_key(key) or (isinstance(key, str) and key.lower() == "auth" and _is_basic_credential(value))
 
 
 def _is_scalar_secret(value: Any) -> bool:
@@ -233,7 +233,7 @@ def _plain(text: str) -> str:
 
 def _hides_nothing(value: str) -> bool:
     """A value in a secret position that is no secret: empty, a switch, a reference, already redacted."""
-    return (value.lower() in ("true", "false", "null", "~", "") or is_marker(value)
+    return (value.lower() in ("true", "false", "null", "~", "") or _is_marker(value)
             or bool(_REFERENCE_VALUE.fullmatch(value)))
 
 
@@ -250,7 +250,7 @@ class Redactor:
     # -- learning -------------------------------------------------------------------------------
     def learn_literal(self, value: Any) -> None:
         text = str(value).strip()
-        if len(text) >= MIN_LITERAL_LENGTH and text.lower() not in _NOT_SECRET_WORDS and not is_marker(text):
+        if len(text) >= _MIN_LITERAL_LENGTH and text.lower() not in _NOT_SECRET_WORDS and not _is_marker(text):
             self._literals.add(text)
             self._pattern = None
 
@@ -310,12 +310,12 @@ class Redactor:
         assignments and authorization values in secret positions."""
         for line in text.splitlines():
             match = _KEY_VALUE_LINE.match(line)
-            if match and secret_position(match["key"], _plain(match["secret"])):
+            if match and _secret_position(match["key"], _plain(match["secret"])):
                 self.learn_literal(_plain(match["secret"]))
         for pattern in (_JSON_PAIR, _ASSIGNMENT):
             for match in pattern.finditer(text):
                 value = _plain(match["secret"])
-                if not match.groupdict().get("dashes") and secret_position(match["key"], value):
+                if not match.groupdict().get("dashes") and _secret_position(match["key"], value):
                     self.learn_literal(value)
         for match in _AUTHORIZATION.finditer(text):
             self.learn_literal(match["secret"])
@@ -328,7 +328,7 @@ class Redactor:
             if _is_secret_env(node):
                 yield node["value"]
             for key, value in node.items():
-                yield from self._secret_scalars(value, secret_position(key, value))
+                yield from self._secret_scalars(value, _secret_position(key, value))
         elif isinstance(node, list):
             for i, item in enumerate(node):
                 yield from self._secret_scalars(item, inherited or _follows_secret_flag(node, i))
@@ -341,8 +341,8 @@ class Redactor:
         `key=value`, `--flag value` and JSON pairs, learned literals."""
         if not text:
             return text
-        text = _PEM_PRIVATE_KEY.sub(lambda m: marker(m.group(0)), text)
-        text = _URL_CREDENTIALS.sub(lambda m: m["head"] + marker(m["secret"]), text)
+        text = _PEM_PRIVATE_KEY.sub(lambda m: _marker(m.group(0)), text)
+        text = _URL_CREDENTIALS.sub(lambda m: m["head"] + _marker(m["secret"]), text)
         text = _AUTHORIZATION.sub(self._credentials, text)
         text = _SCHEME_CREDENTIALS.sub(self._credentials, text)
         text = _KEY_VALUE_LINE.sub(self._key_value, text)
@@ -355,7 +355,7 @@ class Redactor:
         text = _FLOW_PAIR.sub(self._pair, text)
         pattern = self._literal_pattern()
         if pattern is not None:
-            text = pattern.sub(lambda m: marker(m.group(0)), text)
+            text = pattern.sub(lambda m: _marker(m.group(0)), text)
         return text
 
     def _literal_pattern(self) -> re.Pattern | None:
@@ -373,9 +373,9 @@ class Redactor:
     @staticmethod
     def _key_value(match: re.Match) -> str:
         value = _plain(match["secret"])
-        if not secret_position(match["key"], value) or _hides_nothing(value) or MARKER_PREFIX in value:
+        if not _secret_position(match["key"], value) or _hides_nothing(value) or _MARKER_PREFIX in value:
             return match.group(0)
-        return f"{match['head']}{marker(value)}{match['tail']}"
+        return f"{match['head']}{_marker(value)}{match['tail']}"
 
     @staticmethod
     def _credentials(match: re.Match) -> str:
@@ -384,27 +384,27 @@ class Redactor:
             return match.group(0)
         if _hides_nothing(secret):
             return match.group(0)
-        return f"{match['head']}{marker(secret)}"
+        return f"{match['head']}{_marker(secret)}"
 
     @staticmethod
     def _flag_pair(match: re.Match) -> str:
-        if not is_secret_flag(match["flag"]) or not _flag_value_is_secret(match["flag"], match["secret"]):
+        if not _is_secret_flag(match["flag"]) or not _flag_value_is_secret(match["flag"], match["secret"]):
             return match.group(0)
         secret = match["secret"]
         quote = secret[:1] if secret[:1] in "\"'" else ""
-        return f"{match['head']}{quote}{marker(_plain(secret))}{quote}"
+        return f"{match['head']}{quote}{_marker(_plain(secret))}{quote}"
 
     @staticmethod
     def _pair(match: re.Match) -> str:
         value = _plain(match["secret"].replace('\\"', '"'))
         dashes = match.groupdict().get("dashes")
-        secret = (is_secret_flag(dashes + match["key"]) and _flag_value_is_secret(dashes + match["key"], value)
-                  if dashes else secret_position(match["key"], value))
-        if not secret or _hides_nothing(value) or MARKER_PREFIX in value:
+        secret = (_is_secret_flag(dashes + match["key"]) and _flag_value_is_secret(dashes + match["key"], value)
+                  if dashes else _secret_position(match["key"], value))
+        if not secret or _hides_nothing(value) or _MARKER_PREFIX in value:
             return match.group(0)
         secret = match["secret"]
         quote = secret[:2] if secret.startswith('\\"') else secret[:1] if secret[:1] in "\"'" else ""
-        return f"{match['head']}{quote}{marker(value)}{quote}"
+        return f"{match['head']}{quote}{_marker(value)}{quote}"
 
     def data(self, node: Any, *, secret: bool = False) -> Any:
         """A redacted copy of a JSON/YAML-like structure; every string also goes through `text`."""
@@ -414,18 +414,18 @@ class Redactor:
             secret_env = _is_secret_env(node)
             for key, value in node.items():
                 if secret_object and key in ("data", "stringData") and isinstance(value, dict):
-                    out[key] = {k: marker(v) if v not in (None, "") else v for k, v in value.items()}
+                    out[key] = {k: _marker(v) if v not in (None, "") else v for k, v in value.items()}
                 elif secret_env and key == "value":
-                    out[key] = value if _hides_nothing(str(value)) else marker(value)
-                elif key in YAML_TEXT_KEYS and isinstance(value, str):
+                    out[key] = value if _hides_nothing(str(value)) else _marker(value)
+                elif key in _YAML_TEXT_KEYS and isinstance(value, str):
                     out[key] = self.yaml_text(value)
                 else:
-                    out[key] = self.data(value, secret=secret_position(key, value))
+                    out[key] = self.data(value, secret=_secret_position(key, value))
             return out
         if isinstance(node, list):
             return [self.data(item, secret=secret or _follows_secret_flag(node, i)) for i, item in enumerate(node)]
         if secret and _is_scalar_secret(node) and not _hides_nothing(str(node)):
-            return marker(node)
+            return _marker(node)
         if isinstance(node, str):
             return self.text(node)
         return node
@@ -452,7 +452,7 @@ def _follows_secret_flag(items: list, index: int) -> bool:
     if index == 0:
         return False
     previous = items[index - 1]
-    return is_secret_flag(previous) and _flag_value_is_secret(previous, items[index])
+    return _is_secret_flag(previous) and _flag_value_is_secret(previous, items[index])
 
 
 def _looks_like_credentials(text: str) -> bool:
@@ -469,7 +469,7 @@ def _is_secret_object(body: dict) -> bool:
 def _is_secret_env(node: dict) -> bool:
     """An env entry `{name: DB_PASSWORD, value: ...}`: the secret-looking key is the `name`."""
     return (isinstance(node.get("name"), str) and "value" in node and _is_scalar_secret(node["value"])
-            and is_secret_key(node["name"]))
+            and _is_secret_key(node["name"]))
 
 
 # -- what a run's redactor learns ------------------------------------------------------------------

@@ -56,7 +56,7 @@ def printable(text: str) -> str:
 _UNSAFE_IN_JSON = re.compile(r"\\(?:u00[01][0-9a-fA-F]|u007[fF]|[bfr])|" f"[{_UNSAFE_ABOVE_C0}]")
 
 
-def needs_cleaning(node: Any) -> bool:
+def _needs_cleaning(node: Any) -> bool:
     """Whether any string in a JSON-able structure holds an unsafe character (one C-speed pass)."""
     try:
         dumped = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
@@ -68,7 +68,7 @@ def needs_cleaning(node: Any) -> bool:
 def clean(node: Any) -> Any:
     """A JSON-like structure whose strings (keys included) are all `printable`: `node` itself when
     nothing needs changing, else a cleaned copy."""
-    if not isinstance(node, (str, dict, list)) or not needs_cleaning(node):
+    if not isinstance(node, (str, dict, list)) or not _needs_cleaning(node):
         return node
     return _clean(node)
 

@@ -2,7 +2,7 @@
 
 One run; one rule per policy; one result per defect (see `defects.py`: the same policy, chart,
 resource, template, JSONPath and message, in however many scenarios), with its scenarios as related
-locations (the first `MAX_RELATED`) and in `properties.scenarios`. A defect waived in every scenario
+locations (the first `_MAX_RELATED`) and in `properties.scenarios`. A defect waived in every scenario
 carries an accepted external suppression with the waiver's justification; one the repository's
 baseline holds, an accepted external suppression saying so. `properties.ownership` is `own` or
 `upstream` (with `dependency`: made by a vendored subchart's template). Each result points at the
@@ -11,8 +11,8 @@ chart file on disk that a `# Source:` path names, relative to the working direct
 results become tool execution notifications, one per error defect: they are not findings about the
 chart's content.
 
-Bounded, because code-scanning uploads are: at most `MAX_RESULTS` results and `MAX_BYTES` bytes per
-file. When every defect does not fit with full detail, results carry less (`DETAILS`: compact, then
+Bounded, because code-scanning uploads are: at most `_MAX_RESULTS` results and `_MAX_BYTES` bytes per
+file. When every defect does not fit with full detail, results carry less (`_DETAILS`: compact, then
 minimal); when they still do not fit, the most important defects are kept (blocking first, then the
 most widespread). The run's `properties.truncation` says which detail was used and what was left out;
 `truncation_note` gives the same text for the terminal.
@@ -28,14 +28,14 @@ from pathlib import Path
 
 from chartgate.report.defects import inputs_text, priority_key, scenario_names
 
-SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-SRCROOT = "%SRCROOT%"
-MAX_RESULTS = 25_000  # GitHub code scanning rejects uploads with more results per run
-MAX_BYTES = 10_000_000  # per file
-MAX_NOTIFICATIONS = 1_000
-MAX_RELATED = 10  # related locations (scenarios) per result; every scenario name is in properties
-MAX_SCENARIO_NAMES = 200
-MAX_MESSAGE = 4_000  # characters of a result message
+_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_SRCROOT = "%SRCROOT%"
+_MAX_RESULTS = 25_000  # GitHub code scanning rejects uploads with more results per run
+_MAX_BYTES = 10_000_000  # per file
+_MAX_NOTIFICATIONS = 1_000
+_MAX_RELATED = 10  # related locations (scenarios) per result; every scenario name is in properties
+_MAX_SCENARIO_NAMES = 200
+_MAX_MESSAGE = 4_000  # characters of a result message
 _RESERVE = 4_096  # bytes kept free for the truncation statement
 
 
@@ -72,7 +72,7 @@ def _level(severity: str | None) -> str:
 def _artifact(file: str) -> dict:
     if file.startswith("file:"):
         return {"uri": file}
-    return {"uri": file, "uriBaseId": SRCROOT}
+    return {"uri": file, "uriBaseId": _SRCROOT}
 
 
 def _message(defect: dict, detail: str) -> str:
@@ -80,12 +80,12 @@ def _message(defect: dict, detail: str) -> str:
     if detail == "minimal":
         text = f"{defect['message']} ({defect['chart']}; {len(names)} scenario{'s' if len(names) != 1 else ''}, " \
                "details in chartgate.json)"
-        return text if len(text) <= MAX_MESSAGE // 4 else text[:MAX_MESSAGE // 4] + " [...]"
+        return text if len(text) <= _MAX_MESSAGE // 4 else text[:_MAX_MESSAGE // 4] + " [...]"
     lines = [defect["message"]]
     where = ", ".join(f"{k} {v}" for k, v in (("resource", defect["resource"]), ("template", defect["template"]),
                                                ("JSONPath", defect["path"])) if v)
     lines.append(f"({defect['chart']}: {where})" if where else f"({defect['chart']})")
-    shown = ", ".join(names[:MAX_RELATED]) + (f" and {len(names) - MAX_RELATED} more" if len(names) > MAX_RELATED else "")
+    shown = ", ".join(names[:_MAX_RELATED]) + (f" and {len(names) - _MAX_RELATED} more" if len(names) > _MAX_RELATED else "")
     lines.append(f"Seen in {len(names)} scenario{'s' if len(names) != 1 else ''}: {shown}")
     first = next((o for o in defect["occurrences"] if o.get("command")), defect["occurrences"][0])
     if first.get("inputs"):
@@ -93,13 +93,13 @@ def _message(defect: dict, detail: str) -> str:
     if first.get("command"):
         lines.append(f"Reproduce: {first['command']}")
     text = "\n".join(lines)
-    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + f" [... {len(text) - MAX_MESSAGE} more characters]"
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + f" [... {len(text) - _MAX_MESSAGE} more characters]"
 
 
 #: How much of a defect a result carries. `full` while every defect fits the limits; else `compact`
 #: (no related locations or scenario inputs, fewer scenario names); else `minimal` (message, location,
 #: fingerprint): more results fit before any has to be left out.
-DETAILS = ("full", "compact", "minimal")
+_DETAILS = ("full", "compact", "minimal")
 
 
 def _result(defect: dict, rule_index: int, detail: str = "full") -> dict:
@@ -113,7 +113,7 @@ def _result(defect: dict, rule_index: int, detail: str = "full") -> dict:
     if defect["resource"] and detail != "minimal":
         location["logicalLocations"] = [{"fullyQualifiedName": defect["resource"], "kind": "resource"}]
     names = scenario_names(defect)
-    listed = {"full": MAX_SCENARIO_NAMES, "compact": 20, "minimal": 0}[detail]
+    listed = {"full": _MAX_SCENARIO_NAMES, "compact": 20, "minimal": 0}[detail]
     sarif = {
         "ruleId": defect["policy"],
         "ruleIndex": rule_index,
@@ -136,7 +136,7 @@ def _result(defect: dict, rule_index: int, detail: str = "full") -> dict:
             {"id": i, **({"physicalLocation": physical} if physical else {}),
              **({"logicalLocations": location["logicalLocations"]} if "logicalLocations" in location else {}),
              "message": {"text": f"also in scenario {name} ({o['outcome']})"}}
-            for i, (name, o) in enumerate(zip(names[1:MAX_RELATED + 1], defect["occurrences"][1:]), start=1)]
+            for i, (name, o) in enumerate(zip(names[1:_MAX_RELATED + 1], defect["occurrences"][1:]), start=1)]
     first = defect["occurrences"][0]
     if detail == "full" and first.get("inputs"):
         sarif["properties"]["scenarioInputs"] = first["inputs"]
@@ -158,9 +158,9 @@ def _notification(defect: dict) -> dict:
     scope = names[0] if len(names) == 1 else f"{len(names)} scenarios"
     text = f"{defect['policy']} on {defect['chart']} [{scope}]: {defect['message'] or 'error'}"
     return {"level": "error",
-            "message": {"text": text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " [...]"},
+            "message": {"text": text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + " [...]"},
             "descriptor": {"id": defect["policy"]},
-            "properties": {"chart": defect["chart"], "scenarios": names[:MAX_SCENARIO_NAMES],
+            "properties": {"chart": defect["chart"], "scenarios": names[:_MAX_SCENARIO_NAMES],
                            "occurrences": len(names), "defect": defect["id"]}}
 
 
@@ -177,7 +177,7 @@ def _within(items, limit: int, budget: int) -> tuple[list[dict], int]:
     return kept, used
 
 
-def build_sarif(report: dict, *, max_results: int = MAX_RESULTS, max_bytes: int = MAX_BYTES) -> dict:
+def build_sarif(report: dict, *, max_results: int = _MAX_RESULTS, max_bytes: int = _MAX_BYTES) -> dict:
     policies = sorted(report["policies"], key=lambda p: p["id"])
     rule_index = {p["id"]: i for i, p in enumerate(policies)}
     defects = sorted(report.get("defects", []), key=priority_key)
@@ -191,7 +191,7 @@ def build_sarif(report: dict, *, max_results: int = MAX_RESULTS, max_bytes: int 
     run = {
         "tool": {"driver": {"name": "chartgate", "version": report["tool"]["version"],
                             "semanticVersion": report["tool"]["version"], "rules": [_rule(p) for p in policies]}},
-        "originalUriBaseIds": {SRCROOT: {"uri": Path(root).resolve().as_uri().rstrip("/") + "/"}},
+        "originalUriBaseIds": {_SRCROOT: {"uri": Path(root).resolve().as_uri().rstrip("/") + "/"}},
         "invocations": [invocation],
         "results": [],
         "columnKind": "unicodeCodePoints",
@@ -204,12 +204,12 @@ def build_sarif(report: dict, *, max_results: int = MAX_RESULTS, max_bytes: int 
             "charts": [{"name": c["name"], "version": c["version"], "digest": c["digest"]} for c in report["charts"]],
         },
     }
-    sarif = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    sarif = {"$schema": _SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     budget = max_bytes - len(_dumps(sarif)) - _RESERVE
-    notifications_all = [_notification(d) for d in errors[:MAX_NOTIFICATIONS]]
+    notifications_all = [_notification(d) for d in errors[:_MAX_NOTIFICATIONS]]
     # Errors are few and decide the verdict: they get up to a tenth of the budget first.
-    notifications, used = _within(notifications_all, MAX_NOTIFICATIONS, max(budget // 10, 0))
-    for detail in DETAILS:  # the most detail with which every defect fits, else the least
+    notifications, used = _within(notifications_all, _MAX_NOTIFICATIONS, max(budget // 10, 0))
+    for detail in _DETAILS:  # the most detail with which every defect fits, else the least
         results, _ = _within((_result(d, rule_index[d["policy"]], detail) for d in findings), max_results,
                              budget - used)
         if len(results) == len(findings):
@@ -220,7 +220,7 @@ def build_sarif(report: dict, *, max_results: int = MAX_RESULTS, max_bytes: int 
                   "detail": detail,
                   "results": {"defects": len(findings), "written": len(results)},
                   "notifications": {"errors": len(errors), "written": len(notifications)},
-                  "limits": {"results": max_results, "bytes": max_bytes, "notifications": MAX_NOTIFICATIONS}}
+                  "limits": {"results": max_results, "bytes": max_bytes, "notifications": _MAX_NOTIFICATIONS}}
     if truncation["truncated"]:
         truncation["statement"] = _statement(truncation)
     run["properties"]["truncation"] = truncation

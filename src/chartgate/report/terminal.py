@@ -18,7 +18,7 @@ from chartgate.check.verdict import render_check_named
 from chartgate.check.waivers import unwaivable
 
 #: (chart, policy) lines at most; the rest is counted and left to the reports.
-MAX_POLICY_LINES = 300
+_MAX_POLICY_LINES = 300
 _LINE = 200  # characters of a finding shown on a summary line
 
 
@@ -66,7 +66,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def pytest_counts(results: list[Result], fail_on: str, fail_on_upstream: bool = True) -> str:
+def _pytest_counts(results: list[Result], fail_on: str, fail_on_upstream: bool = True) -> str:
     """How pytest's pass/fail/skip counts of chartgate's items map onto chartgate's outcomes: pytest
     fails an item for a blocking failure and for an `error` (chartgate could not judge); a waived
     result and a failure below --fail-on pass in pytest (the latter with a warning)."""
@@ -128,18 +128,18 @@ def write_summary(tr, summary) -> None:
         cells = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
         write(f"{chart}: {cells}")
         for line in policy_lines.get(chart, []):
-            if shown < MAX_POLICY_LINES:
+            if shown < _MAX_POLICY_LINES:
                 write(line)
             shown += 1
-    if shown > MAX_POLICY_LINES:
-        write(f"... and {shown - MAX_POLICY_LINES} more chart/policy lines: see the reports below")
+    if shown > _MAX_POLICY_LINES:
+        write(f"... and {shown - _MAX_POLICY_LINES} more chart/policy lines: see the reports below")
     defects = (report.get("summary") or {}).get("defects")
     if defects:
         write(f"{_plural(defects['total'], 'defect')} ({defects['failed']} failed, {defects['error']} error, "
               f"{defects['waived']} waived; {defects['blocking']} blocking), seen {defects['occurrences']} times "
               "across scenarios")
     record = summary.record
-    write(pytest_counts(list(record.results), record.fail_on, record.fail_on_upstream))
+    write(_pytest_counts(list(record.results), record.fail_on, record.fail_on_upstream))
     unreported = (report.get("summary") or {}).get("unreported_render_failures") or []
     if unreported:
         shown = ", ".join(f"{chart} [{scenario}]" for chart, scenario in unreported[:10])
