@@ -33,6 +33,8 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 PUBLIC_WITHOUT_USERS = {
     "chartgate.render.renderer.RenderCacheWarning":
         "a warning category: the README names it, a user filters it with -W or filterwarnings",
+    "chartgate.core.stop.Stopped":
+        "what a stopped run raises: pytest prints its name as the interrupted session's last line",
     "chartgate.discover.platform.Platform":
         "the type of ChartContext.platform, the platform facts policies read: the policy API reference names it",
     # types in the signatures of chartgate.lib functions: the policy API reference shows them

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from chartgate.engine.gate import Gate
-from chartgate.core.stop import _Stopped
+from chartgate.core.stop import Stopped
 
 from ..conftest import gate_config
 from .helpers import engine_policies, plugin_repo, write_chart
@@ -121,7 +121,7 @@ def test_a_stopped_gate_starts_no_helm_process_and_plans_nothing(tmp_path):
     gate = Gate(gate_config(tmp_path, tmp_path / "charts", tmp_path / "overlays", cache=tmp_path / "cache"))
     gate.helm  # a usable Helm
     gate.stop.request("stopped early (-x)")
-    with pytest.raises(_Stopped):
+    with pytest.raises(Stopped):
         gate.planned_checks(engine_policies())
     assert not (tmp_path / "cache" / "renders").exists()  # nothing was rendered
     summary = gate.finish("stopped early (-x)")

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 _SWITCHES: "weakref.WeakSet[StopSwitch]" = weakref.WeakSet()
 
 
-class _Stopped(KeyboardInterrupt):
+class Stopped(KeyboardInterrupt):
     """Raised instead of starting a Helm process (or for one killed by the stop) once the run stops.
 
     A KeyboardInterrupt on purpose: no `except Exception` (the engine's totality guards, a policy's
@@ -38,9 +38,9 @@ class StopSwitch:
         return self.reason is not None
 
     def check(self) -> None:
-        """Raise _Stopped when the run is stopping: called before any Helm process is started."""
+        """Raise Stopped when the run is stopping: called before any Helm process is started."""
         if self.reason is not None:
-            raise _Stopped(self.reason)
+            raise Stopped(self.reason)
 
     def request(self, reason: str) -> None:
         """Stop: nothing new starts, and what runs is killed. Safe in a signal handler (no lock: it
