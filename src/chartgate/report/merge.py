@@ -256,9 +256,9 @@ def merge_reports(directories: list[Path]) -> dict:
     baseline = _baseline(reports)
     if baseline is not None:
         summary["baseline"] = baseline
-    # Per chart, and each chart is judged in one shard: the run's are the shards' together.
-    if any("fail_on_upstream" in rep["summary"] for rep in reports):
+    if any("fail_on_upstream" in rep["summary"] for rep in reports):  # the same in every shard (checked)
         summary["fail_on_upstream"] = first["summary"].get("fail_on_upstream", True)
+    # Per chart, and each chart is judged in one shard: the run's are the shards' together.
     for key in ("judged_elsewhere", "partial_coverage"):
         if any(key in rep["summary"] for rep in reports):
             summary[key] = dict(sorted((chart, value) for rep in reports
